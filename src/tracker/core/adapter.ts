@@ -1,0 +1,97 @@
+import type { BindableResource, ProviderId, Workspace } from "./descriptor.ts";
+import type { TrackerErrorKind } from "./errors.ts";
+import type { HttpClient } from "./http.ts";
+
+/**
+ * Credentials as the host decrypts them from an installation record. The library uses them and
+ * never returns or logs them.
+ */
+export type Credential =
+  | { kind: "github_app"; app_id: string; private_key_pem: string; installation_id: string }
+  | { kind: "oauth"; access_token: string }
+  | { kind: "bearer_pat"; token: string }
+  | { kind: "private_token"; token: string }
+  | { kind: "basic"; username: string; password: string }
+  | { kind: "api_key"; api_key: string };
+
+/** Where an adapter talks to: API base URL plus optional provider extras (Jira cloud id or site, GitLab group...). */
+export interface Connection {
+  /** API base URL, e.g. `https://api.github.com`, `https://gitlab.com`, `https://api.atlassian.com`. */
+  base_url: string;
+  credential: Credential;
+  /** Provider-specific scope of discovery: GitLab group id, Jira cloud id / site URL, ADO organization. */
+  options?: Record<string, string>;
+}
+
+/** One page of a discovery stream. */
+export interface ResourcePage {
+  resources: BindableResource[];
+}
+
+/** Result of a whole pass. `complete: false` means the pass stopped early and must not mark anything missing. */
+export interface DiscoveryOutcome {
+  complete: boolean;
+  pages: number;
+  count: number;
+  truncated?: { reason: TrackerErrorKind | "page_limit"; message: string };
+}
+
+export type IssueStatus = "todo" | "in_progress" | "in_review" | "blocked" | "done" | "canceled";
+
+/** The normalised issue of the CLI contract §4. */
+export interface NormalizedIssue {
+  ref: { system: ProviderId; id: string; workspace: string; key: string | null; url: string | null };
+  title: string;
+  body: string | null;
+  status: IssueStatus;
+  issue_type: "epic" | "story" | "task" | "bug" | "chore" | "subtask";
+  priority: number;
+  assignees: string[];
+  labels: string[];
+  created_at: string | null;
+  updated_at: string | null;
+  provider_metadata: Record<string, unknown>;
+}
+
+export interface IssuePage {
+  issues: NormalizedIssue[];
+  next_cursor: string | null;
+}
+
+export interface IssueDraft {
+  title: string;
+  body?: string | null;
+  status?: IssueStatus;
+  labels?: string[];
+}
+
+export interface IssuePatch {
+  title?: string;
+  body?: string | null;
+  status?: IssueStatus;
+  labels?: string[];
+}
+
+export interface AdapterContext {
+  http: HttpClient;
+}
+
+/**
+ * A provider adapter. Adding a provider = one folder implementing this + one registry entry.
+ * `params` for issue operations are the connector params of the descriptor (rebuilt by the host from routing metadata).
+ */
+export interface TrackerAdapter {
+  readonly provider: ProviderId;
+  /** Workspaces visible to the credential (a GitHub installation, Jira sites, the Linear org, ...). */
+  listWorkspaces(conn: Connection): Promise<Workspace[]>;
+  /** Streams every bindable resource of one workspace page by page. Throws TrackerError on failure. */
+  discover(conn: Connection, workspace: Workspace): AsyncIterable<ResourcePage>;
+  /** One resource by its provider-native immutable id (refresh, admin repair path). Null when it does not exist. */
+  getResource(conn: Connection, workspace: Workspace, nativeId: string): Promise<BindableResource | null>;
+
+  listIssues(conn: Connection, params: BindableResource["connector_params"], opts: { cursor?: string | null; limit: number }): Promise<IssuePage>;
+  searchIssues(conn: Connection, params: BindableResource["connector_params"], query: { key?: string; text?: string; limit: number }): Promise<NormalizedIssue[]>;
+  getIssue(conn: Connection, params: BindableResource["connector_params"], idOrKey: string): Promise<NormalizedIssue | null>;
+  createIssue(conn: Connection, params: BindableResource["connector_params"], draft: IssueDraft): Promise<NormalizedIssue>;
+  updateIssue(conn: Connection, params: BindableResource["connector_params"], idOrKey: string, patch: IssuePatch): Promise<NormalizedIssue>;
+}

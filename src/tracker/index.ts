@@ -1,0 +1,6 @@
+export * from "./core/adapter.ts";
+export * from "./core/descriptor.ts";
+export * from "./core/discovery.ts";
+export * from "./core/errors.ts";
+export * from "./core/http.ts";
+export { adapterFor } from "./registry.ts";
