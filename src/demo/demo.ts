@@ -1,0 +1,68 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { loadConfig } from "../host/config.ts";
+import { startService } from "../host/service.ts";
+import { startAllSimulators } from "../simulators/index.ts";
+import { type DemoSeed, seedDemo } from "./seed.ts";
+
+/**
+ * `npm run demo`: the whole product on the embedded default. Service on PGlite in DATA_DIR, the
+ * provider simulators on loopback, team `acme` seeded, and demo.json written for people and scripts.
+ */
+const env = process.env;
+const config = loadConfig({ ...env, DATA_DIR: env.DATA_DIR ?? ".data/demo" });
+const dataDir = resolve(config.dataDir);
+mkdirSync(dataDir, { recursive: true });
+const demoFile = join(dataDir, "demo.json");
+const previous: (Partial<DemoSeed> & { simulators?: Record<string, string> }) | null = existsSync(demoFile)
+  ? JSON.parse(readFileSync(demoFile, "utf8"))
+  : null;
+
+// Fixed simulator ports keep URLs stored by an earlier run valid.
+const simBase = Number(env.SIM_PORT_BASE ?? config.port + 100);
+const sims = await startAllSimulators({
+  ports: {
+    github: simBase + 1,
+    gitlab: simBase + 2,
+    jira: simBase + 3,
+    linear: simBase + 4,
+    azure_devops: simBase + 5,
+  },
+});
+const service = await startService(config);
+const seed = await seedDemo(service.services, {
+  apiToken: env.DEMO_API_TOKEN || undefined,
+  previous,
+  password: randomBytes(9).toString("base64url"),
+});
+
+const simulators = Object.fromEntries(Object.entries(sims.simulators).map(([p, s]) => [p, s.url]));
+const demo = {
+  base_url: service.baseUrl,
+  team_slug: seed.team_slug,
+  api_token: seed.api_token,
+  admin: seed.admin,
+  simulators,
+};
+writeFileSync(demoFile, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
+
+console.log(`
+Spec Kitty tracker control plane (demo) is running.
+  API:        ${service.baseUrl}/api/v1/   (docs: ${service.baseUrl}/api/docs)
+  Team:       ${seed.team_slug}
+  Admin:      ${seed.admin.email} (password in ${demoFile})
+  API token:  stored in ${demoFile}
+  Try:        curl -H "Authorization: Bearer $(node -p 'require("${demoFile}").api_token')" -H "X-Team-Slug: acme" ${service.baseUrl}/api/v1/team/
+  Simulators: ${Object.entries(simulators)
+    .map(([p, u]) => `${p} ${u}`)
+    .join(", ")}
+Press Ctrl+C to stop. Data is kept in ${dataDir}.`);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, async () => {
+    await service.close();
+    await sims.close();
+    process.exit(0);
+  });
+}

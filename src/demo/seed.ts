@@ -1,0 +1,60 @@
+import type { Services } from "../host/services.ts";
+
+export interface DemoSeed {
+  team_slug: string;
+  team_id: string;
+  api_token: string;
+  admin: { email: string; password: string };
+}
+
+const TEAM = { slug: "acme", name: "Acme" };
+const ADMIN_EMAIL = "admin@acme.test";
+
+/**
+ * Seeds team `acme` with an admin and an API token. Idempotent: existing rows are kept, and an
+ * existing token is reused when it still authenticates (only its hash is stored, so the plaintext
+ * comes from the previous demo.json or DEMO_API_TOKEN).
+ */
+export async function seedDemo(
+  services: Services,
+  opts: { apiToken?: string; previous?: Partial<DemoSeed> | null; password: string },
+): Promise<DemoSeed> {
+  const team =
+    (await services.teams.repo.findTeamBySlugOrId(TEAM.slug)) ?? (await services.teams.createTeam(TEAM));
+  let admin = await services.teams.repo.findUserByEmail(ADMIN_EMAIL);
+  let password = opts.previous?.admin?.password ?? opts.password;
+  if (!admin) {
+    await services.teams.createUser({ email: ADMIN_EMAIL, name: "Acme Admin", password });
+    admin = (await services.teams.repo.findUserByEmail(ADMIN_EMAIL))!;
+  } else if (!opts.previous?.admin?.password) {
+    password = opts.password;
+    await services.teams.setPassword(ADMIN_EMAIL, password);
+  }
+  await services.teams.repo.upsertMembership(team.id, admin.id, "admin");
+
+  const wanted = opts.apiToken ?? opts.previous?.api_token;
+  let apiToken: string | null = null;
+  if (
+    wanted &&
+    (await services.tokens.authenticate(wanted).then(
+      () => true,
+      () => false,
+    ))
+  )
+    apiToken = wanted;
+  if (!apiToken) {
+    const created = await services.tokens.create({
+      userId: admin.id,
+      name: "demo",
+      plaintext: opts.apiToken,
+      teamId: team.id,
+    });
+    apiToken = created.token;
+  }
+  return {
+    team_slug: team.slug,
+    team_id: team.id,
+    api_token: apiToken,
+    admin: { email: ADMIN_EMAIL, password },
+  };
+}

@@ -1,0 +1,40 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { requireAdmin } from "../http/auth.ts";
+import { PageQuery, pageOf } from "../http/pagination.ts";
+import { errorResponses } from "../http/schemas.ts";
+import type { Services } from "../services.ts";
+
+const AuditEvent = Type.Object({
+  id: Type.String(),
+  action: Type.String(),
+  target_type: Type.String(),
+  target_id: Type.String(),
+  actor_user_id: Type.Union([Type.String(), Type.Null()]),
+  before: Type.Unknown(),
+  after: Type.Unknown(),
+  request_id: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String({ format: "date-time" }),
+});
+
+const AuditQuery = Type.Interface(
+  [PageQuery],
+  { action: Type.Optional(Type.String({ maxLength: 100 })) },
+  { additionalProperties: false },
+);
+
+export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  app.get(
+    "/audit-events/",
+    {
+      preHandler: requireAdmin,
+      schema: {
+        tags: ["audit"],
+        summary: "The team's audit trail, newest first (admins)",
+        querystring: AuditQuery,
+        response: { 200: pageOf(AuditEvent), ...errorResponses },
+      },
+    },
+    (req) => services.audit.page(req.auth.team.id, req.query.cursor, req.query.limit, req.query.action),
+  );
+};

@@ -1,0 +1,24 @@
+/** Service configuration from the environment, with the embedded defaults. */
+export interface Config {
+  host: string;
+  port: number;
+  /** Set → a PostgreSQL server; unset → embedded PGlite under dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  logLevel: string;
+  /** Largest accepted request body (documented in the OpenAPI description). */
+  bodyLimitBytes: number;
+}
+
+export const DEFAULT_BODY_LIMIT = 1_048_576;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    host: env.HOST ?? "127.0.0.1",
+    port: Number(env.PORT ?? 8080),
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.DATA_DIR ?? ".data/default",
+    logLevel: env.LOG_LEVEL ?? "info",
+    bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? DEFAULT_BODY_LIMIT),
+  };
+}

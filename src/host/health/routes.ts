@@ -1,0 +1,38 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { AppError } from "../http/errors.ts";
+
+export const healthRoutes: FastifyPluginAsyncTypebox<{ ready: () => Promise<boolean> }> = async (
+  app,
+  opts,
+) => {
+  app.get(
+    "/healthz",
+    {
+      schema: {
+        tags: ["health"],
+        summary: "Process is up",
+        response: { 200: Type.Object({ status: Type.Literal("ok") }) },
+      },
+    },
+    async () => ({ status: "ok" as const }),
+  );
+  app.get(
+    "/readyz",
+    {
+      schema: {
+        tags: ["health"],
+        summary: "Database reachable and migrations applied",
+        response: { 200: Type.Object({ status: Type.Literal("ready") }) },
+      },
+    },
+    async () => {
+      if (!(await opts.ready())) {
+        throw new AppError(503, "not_ready", "The database is unreachable or migrations are not applied.", {
+          retryable: true,
+        });
+      }
+      return { status: "ready" as const };
+    },
+  );
+};

@@ -1,0 +1,62 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Services } from "../services.ts";
+import { adminRequired, missingTeamHeader, teamAccessDenied } from "../teams/errors.ts";
+import type { Role } from "../teams/repository.ts";
+import { UnauthorizedError } from "./errors.ts";
+
+export interface AuthContext {
+  user: { id: string; email: string; name: string };
+  team: { id: string; slug: string; name: string };
+  role: Role;
+  tokenId: string;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    auth: AuthContext;
+  }
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/**
+ * Bearer token first (401), then the team header (400), then membership (403). A team that does not
+ * exist and a team the caller is not in answer the same, so ids of other teams reveal nothing.
+ */
+export function authenticate(services: Services) {
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    const header = request.headers.authorization;
+    const match = typeof header === "string" ? BEARER.exec(header) : null;
+    if (!match) throw new UnauthorizedError();
+    const token = await services.tokens.authenticate(match[1]);
+
+    const teamRef = request.headers["x-team-slug"];
+    if (typeof teamRef !== "string" || teamRef.trim() === "") throw missingTeamHeader();
+    const team = await services.teams.repo.findTeamBySlugOrId(teamRef.trim());
+    const role = team ? await services.teams.repo.roleOf(team.id, token.user.id) : undefined;
+    if (!team || !role) throw teamAccessDenied();
+
+    request.auth = {
+      user: token.user,
+      team: { id: team.id, slug: team.slug, name: team.name },
+      role,
+      tokenId: token.tokenId,
+    };
+  };
+}
+
+/** Identity only (no team), for `/api/v1/me` where the caller learns which teams exist. */
+export function authenticateUser(services: Services) {
+  return async (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    const match = typeof header === "string" ? BEARER.exec(header) : null;
+    if (!match) throw new UnauthorizedError();
+    const token = await services.tokens.authenticate(match[1]);
+    request.auth = { user: token.user, tokenId: token.tokenId } as AuthContext;
+  };
+}
+
+/** A preHandler; async because Fastify waits for a callback from sync hooks. */
+export async function requireAdmin(request: FastifyRequest) {
+  if (request.auth.role !== "admin") throw adminRequired();
+}

@@ -1,0 +1,38 @@
+import { Type } from "typebox";
+import { ValidationError } from "./errors.ts";
+
+/** Opaque cursors: base64url JSON of the last row's sort key. Clients never parse them. */
+export function encodeCursor(key: unknown): string {
+  return Buffer.from(JSON.stringify(key)).toString("base64url");
+}
+
+export function decodeCursor<T>(cursor: string | undefined | null): T | null {
+  if (!cursor) return null;
+  try {
+    return JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as T;
+  } catch {
+    throw new ValidationError("The cursor is not valid. Start again without `cursor`.", [
+      { field: "querystring.cursor", problem: "is not a cursor this server issued" },
+    ]);
+  }
+}
+
+export const PageQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50, description: "Page size (1-200)." }),
+    cursor: Type.Optional(
+      Type.String({ maxLength: 512, description: "`next_cursor` of the previous page." }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const pageOf = <T extends import("typebox").TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), next_cursor: Type.Union([Type.String(), Type.Null()]) });
+
+/** Splits a `limit + 1` row fetch into a page and its next cursor. */
+export function toPage<R, O>(rows: R[], limit: number, map: (r: R) => O, keyOf: (r: R) => unknown) {
+  const more = rows.length > limit;
+  const items = rows.slice(0, limit);
+  return { items: items.map(map), next_cursor: more ? encodeCursor(keyOf(items[items.length - 1])) : null };
+}

@@ -1,0 +1,38 @@
+import { Type } from "typebox";
+
+/** The error envelope, as documented in OpenAPI for every non-2xx response. */
+export const ErrorEnvelope = Type.Object(
+  {
+    error_code: Type.String({
+      description: "Specific machine code, e.g. `validation_error`, `binding_not_found`.",
+    }),
+    error_category: Type.Optional(Type.String({ description: "When present, identical to error_code." })),
+    message: Type.String({ description: "What went wrong and what to do next." }),
+    retryable: Type.Boolean(),
+    user_action_required: Type.Boolean(),
+    source: Type.Union([Type.Literal("saas"), Type.Literal("provider")]),
+    retry_after_seconds: Type.Union([Type.Number(), Type.Null()]),
+    effect_certainty: Type.Union([
+      Type.Literal("no_effect"),
+      Type.Literal("unknown"),
+      Type.Literal("applied"),
+    ]),
+    request_id: Type.Optional(Type.String()),
+    idempotency_key: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true, $id: "ErrorEnvelope" },
+);
+
+const ref = Type.Unsafe<unknown>({ $ref: "ErrorEnvelope#" });
+
+/** Standard error responses for an authenticated route, for the OpenAPI document. */
+export const errorResponses = {
+  400: ref,
+  401: ref,
+  403: ref,
+  404: ref,
+  409: ref,
+  422: ref,
+  429: ref,
+  500: ref,
+} as const;

@@ -1,0 +1,4 @@
+import { ulid } from "ulid";
+
+/** Prefixed ULIDs: sortable, and the prefix says what an id names when it shows up in a log. */
+export const newId = (prefix: "team" | "usr" | "tok" | "aud") => `${prefix}_${ulid()}`;

@@ -1,0 +1,112 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Database } from "../../storage/database.ts";
+import type { AuditService } from "../audit/service.ts";
+import { NotFoundError, UnauthorizedError } from "../http/errors.ts";
+import { decodeCursor, toPage } from "../http/pagination.ts";
+import { newId } from "../ids.ts";
+import { type ApiTokenRow, tokensRepository } from "./repository.ts";
+
+const TOKEN_PREFIX = "skt_";
+const TOUCH_INTERVAL_MS = 60_000;
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+export interface AuthenticatedToken {
+  tokenId: string;
+  user: { id: string; email: string; name: string };
+}
+
+function view(t: ApiTokenRow) {
+  return {
+    id: t.id,
+    name: t.name,
+    prefix: t.prefix,
+    created_at: t.createdAt.toISOString(),
+    expires_at: t.expiresAt?.toISOString() ?? null,
+    last_used_at: t.lastUsedAt?.toISOString() ?? null,
+    revoked_at: t.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export function tokensService(db: Database, audit: AuditService) {
+  const repo = tokensRepository(db);
+
+  return {
+    /**
+     * Mints a personal API token. The secret is returned once here and stored only as a hash.
+     * `plaintext` lets operators seed a known token (the demo's DEMO_API_TOKEN).
+     */
+    async create(input: {
+      userId: string;
+      name: string;
+      expiresAt?: Date | null;
+      plaintext?: string;
+      teamId?: string;
+      requestId?: string;
+    }) {
+      const secret = input.plaintext ?? TOKEN_PREFIX + randomBytes(32).toString("base64url");
+      const row = {
+        id: newId("tok"),
+        userId: input.userId,
+        name: input.name,
+        tokenHash: sha256(secret),
+        prefix: secret.slice(0, 10),
+        expiresAt: input.expiresAt ?? null,
+      };
+      await repo.insert(row);
+      if (input.teamId) {
+        await audit.record({
+          teamId: input.teamId,
+          actorUserId: input.userId,
+          action: "api_token.created",
+          targetType: "api_token",
+          targetId: row.id,
+          after: { name: row.name, prefix: row.prefix, expires_at: row.expiresAt?.toISOString() ?? null },
+          requestId: input.requestId,
+        });
+      }
+      const saved = await repo.findForUser(row.id, input.userId);
+      return { token: secret, ...view(saved!) };
+    },
+
+    async authenticate(secret: string, now = new Date()): Promise<AuthenticatedToken> {
+      const digest = sha256(secret);
+      const found = await repo.findByHash(digest);
+      // The lookup is by hash, so timing cannot reveal a prefix of a valid token; compare anyway.
+      if (!found || !timingSafeEqual(Buffer.from(found.token.tokenHash), Buffer.from(digest)))
+        throw new UnauthorizedError();
+      if (found.token.revokedAt)
+        throw new UnauthorizedError("This API token was revoked. Create a new one in the dashboard.");
+      if (found.token.expiresAt && found.token.expiresAt <= now) {
+        throw new UnauthorizedError("This API token has expired. Create a new one in the dashboard.");
+      }
+      await repo.touch(found.token.id, now, new Date(now.getTime() - TOUCH_INTERVAL_MS));
+      return { tokenId: found.token.id, user: found.user };
+    },
+
+    async page(userId: string, cursor: string | undefined, limit: number) {
+      const rows = await repo.pageForUser(userId, decodeCursor<string>(cursor), limit);
+      return toPage(rows, limit, view, (t) => t.id);
+    },
+
+    async revoke(input: { userId: string; tokenId: string; teamId: string; requestId?: string }) {
+      const row = await repo.findForUser(input.tokenId, input.userId);
+      if (!row) throw new NotFoundError("token_not_found", `No API token '${input.tokenId}' of yours.`);
+      const now = new Date();
+      await repo.revoke(row.id, now);
+      await audit.record({
+        teamId: input.teamId,
+        actorUserId: input.userId,
+        action: "api_token.revoked",
+        targetType: "api_token",
+        targetId: row.id,
+        before: { revoked_at: row.revokedAt?.toISOString() ?? null },
+        after: { revoked_at: (row.revokedAt ?? now).toISOString() },
+        requestId: input.requestId,
+      });
+      return view({ ...row, revokedAt: row.revokedAt ?? now });
+    },
+  };
+}
+
+export type TokensService = ReturnType<typeof tokensService>;

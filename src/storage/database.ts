@@ -1,0 +1,79 @@
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import pg from "pg";
+import * as schema from "./schema.ts";
+
+export type Schema = typeof schema;
+/** The driver-neutral database handle every repository receives. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>;
+
+export interface DatabaseHandle {
+  db: Database;
+  driver: "pglite" | "postgres";
+  /** True when migrations are applied and the database answers. */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** postgres:// URL of a PostgreSQL server. When absent the embedded PGlite is used. */
+  databaseUrl?: string;
+  /** Directory for PGlite files. Absent → in-memory (tests). */
+  dataDir?: string;
+  /** Connections in the node-postgres pool. */
+  poolSize?: number;
+}
+
+export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "migrations");
+
+const MIGRATION_LOCK = 727_274_001; // advisory lock id: several app processes may start at once
+
+export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10);
+  return openPglite(opts.dataDir);
+}
+
+async function openPglite(dataDir?: string): Promise<DatabaseHandle> {
+  let client: PGlite;
+  if (dataDir) {
+    const dir = resolve(dataDir, "pglite");
+    mkdirSync(dir, { recursive: true });
+    client = new PGlite(dir);
+  } else {
+    client = new PGlite();
+  }
+  const db = drizzlePglite(client, { schema }) as unknown as Database;
+  const { migrate } = await import("drizzle-orm/pglite/migrator");
+  await migrate(db as never, { migrationsFolder: MIGRATIONS_DIR });
+  return { db, driver: "pglite", ready: () => ping(db), close: () => client.close() };
+}
+
+async function openPostgres(url: string, max: number): Promise<DatabaseHandle> {
+  const pool = new pg.Pool({ connectionString: url, max });
+  const db = drizzleNodePg(pool, { schema }) as unknown as Database;
+  const { migrate } = await import("drizzle-orm/node-postgres/migrator");
+  const conn = await pool.connect();
+  try {
+    await conn.query("select pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    await migrate(drizzleNodePg(conn, { schema }) as never, { migrationsFolder: MIGRATIONS_DIR });
+  } finally {
+    await conn.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => {});
+    conn.release();
+  }
+  return { db, driver: "postgres", ready: () => ping(db), close: () => pool.end() };
+}
+
+async function ping(db: Database): Promise<boolean> {
+  try {
+    const rows = await db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+    return Number((rows as any).rows?.[0]?.n ?? (rows as any)[0]?.n ?? 0) > 0;
+  } catch {
+    return false;
+  }
+}
