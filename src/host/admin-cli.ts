@@ -1,7 +1,12 @@
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openDatabase } from "../storage/database.ts";
+import { createHttpClient } from "../tracker/index.ts";
 import { loadConfig } from "./config.ts";
 import { AppError } from "./http/errors.ts";
+import { providerSettingsFromEnv } from "./installations/settings.ts";
+import { createLogger } from "./logger.ts";
+import { vaultFromConfig } from "./secrets/vault.ts";
 import { createServices } from "./services.ts";
 
 /**
@@ -44,7 +49,13 @@ function need(key: keyof typeof values): string {
 
 const config = loadConfig();
 const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-const services = createServices(database.db);
+const services = createServices(database.db, {
+  vault: vaultFromConfig({ keys: config.credentialsKeys, keyFile: join(config.dataDir, "credentials.key") }),
+  settings: providerSettingsFromEnv(),
+  http: createHttpClient(),
+  logger: createLogger({ level: "warn" }),
+  publicUrl: () => config.publicUrl ?? `http://${config.host}:${config.port}`,
+});
 
 try {
   switch (command) {

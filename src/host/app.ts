@@ -5,15 +5,25 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from "pino";
 import { ulid } from "ulid";
 import type { DatabaseHandle } from "../storage/database.ts";
+import { createHttpClient, type HttpClient } from "../tracker/index.ts";
 import { auditRoutes } from "./audit/routes.ts";
+import { bindingRoutes } from "./binding/routes.ts";
 import { DEFAULT_BODY_LIMIT } from "./config.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { authenticate } from "./http/auth.ts";
 import { registerErrorHandling } from "./http/error-handler.ts";
 import { ErrorEnvelope } from "./http/schemas.ts";
 import { validatorCompiler } from "./http/validation.ts";
+import { connectCallbackRoutes, installationRoutes } from "./installations/routes.ts";
+import type { ProviderSettings } from "./installations/settings.ts";
+import { inventoryRoutes } from "./inventory/routes.ts";
+import { operationRoutes } from "./jobs/routes.ts";
 import { createLogger } from "./logger.ts";
+import { mappingAdminRoutes, mappingRoutes } from "./mappings/routes.ts";
+import { projectRoutes } from "./projects/routes.ts";
+import type { Vault } from "./secrets/vault.ts";
 import { createServices, type Services } from "./services.ts";
+import { statusRoutes } from "./status/routes.ts";
 import { meRoutes, teamRoutes } from "./teams/routes.ts";
 import { tokenRoutes } from "./tokens/routes.ts";
 
@@ -21,6 +31,16 @@ export interface AppOptions {
   database: DatabaseHandle;
   logger?: Logger;
   bodyLimitBytes?: number;
+  vault: Vault;
+  settings: ProviderSettings;
+  http?: HttpClient;
+  /** Run the job worker in this process (default true). */
+  worker?: boolean;
+  jobPollMs?: number;
+  /** Minutes between scheduled inventory refreshes per installation (0 = off). */
+  refreshIntervalMinutes?: number;
+  /** Public origin for OAuth redirect URIs; defaults to the address the server listens on. */
+  publicUrl?: string;
 }
 
 export interface App {
@@ -36,9 +56,21 @@ Every path also answers without its trailing slash (never a redirect). Errors sh
 \`effect_certainty\`). Request bodies are JSON, at most 1 MiB by default; unknown fields are refused.`;
 
 export async function buildApp(opts: AppOptions): Promise<App> {
-  const services = createServices(opts.database.db);
+  const listeningOrigin = () => {
+    const a = server.server.address();
+    return a && typeof a === "object" ? `http://127.0.0.1:${a.port}` : "http://127.0.0.1";
+  };
+  const logger = opts.logger ?? createLogger();
+  const services = createServices(opts.database.db, {
+    vault: opts.vault,
+    settings: opts.settings,
+    http: opts.http ?? createHttpClient(),
+    logger,
+    jobPollMs: opts.jobPollMs,
+    publicUrl: () => opts.publicUrl ?? listeningOrigin(),
+  });
   const server = Fastify({
-    loggerInstance: (opts.logger ?? createLogger()) as FastifyBaseLogger,
+    loggerInstance: logger as FastifyBaseLogger,
     genReqId: () => `req_${ulid()}`,
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: "request_id" }),
@@ -79,16 +111,41 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   }));
   await server.register(healthRoutes, { ready: opts.database.ready });
   await server.register(meRoutes, { prefix: "/api/v1", services });
+  await server.register(connectCallbackRoutes, { prefix: "/api/v1", services });
   await server.register(
     async (api) => {
       api.addHook("onRequest", authenticate(services));
       await api.register(teamRoutes, { services });
       await api.register(tokenRoutes, { services });
       await api.register(auditRoutes, { services });
+      await api.register(installationRoutes, { services });
+      await api.register(inventoryRoutes, { services });
+      await api.register(operationRoutes, { services });
+      await api.register(bindingRoutes, { services });
+      await api.register(statusRoutes, { services });
+      await api.register(mappingRoutes, { services });
+      await api.register(mappingAdminRoutes, { services });
+      await api.register(projectRoutes, { services });
     },
     { prefix: "/api/v1" },
   );
 
+  if (opts.worker !== false) {
+    services.jobs.start();
+    const minutes = opts.refreshIntervalMinutes ?? 60;
+    const housekeeping = setInterval(() => {
+      if (minutes > 0)
+        services.inventory
+          .enqueueDue(minutes)
+          .catch((err) => logger.error({ err }, "scheduled refresh failed"));
+      services.idempotency.purgeExpired().catch((err) => logger.error({ err }, "idempotency purge failed"));
+    }, 60_000);
+    housekeeping.unref();
+    server.addHook("onClose", async () => {
+      clearInterval(housekeeping);
+      await services.jobs.stop();
+    });
+  }
   await server.ready();
   return { server: server as unknown as FastifyInstance, services };
 }

@@ -8,6 +8,12 @@ export interface Config {
   logLevel: string;
   /** Largest accepted request body (documented in the OpenAPI description). */
   bodyLimitBytes: number;
+  /** `id:base64key,...`, newest first. Unset → a key file in DATA_DIR (embedded default). */
+  credentialsKeys: string | undefined;
+  /** Public origin of this service, for OAuth redirect URIs. */
+  publicUrl: string | undefined;
+  /** Minutes between scheduled inventory refreshes per installation (0 = off). */
+  refreshIntervalMinutes: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 1_048_576;
@@ -20,5 +26,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.DATA_DIR ?? ".data/default",
     logLevel: env.LOG_LEVEL ?? "info",
     bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? DEFAULT_BODY_LIMIT),
+    credentialsKeys: env.CREDENTIALS_KEYS || undefined,
+    publicUrl: env.PUBLIC_URL || undefined,
+    refreshIntervalMinutes: Number(env.REFRESH_INTERVAL_MINUTES ?? 60),
   };
 }

@@ -1,4 +1,6 @@
 import { ulid } from "ulid";
 
 /** Prefixed ULIDs: sortable, and the prefix says what an id names when it shows up in a log. */
-export const newId = (prefix: "team" | "usr" | "tok" | "aud") => `${prefix}_${ulid()}`;
+export const newId = (
+  prefix: "team" | "usr" | "tok" | "aud" | "op" | "inst" | "res" | "pass" | "srm" | "prj" | "cand",
+) => `${prefix}_${ulid()}`;

@@ -1,8 +1,11 @@
+import { join } from "node:path";
 import type { Logger } from "pino";
 import { openDatabase } from "../storage/database.ts";
 import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
+import { providerSettingsFromEnv } from "./installations/settings.ts";
 import { createLogger } from "./logger.ts";
+import { vaultFromConfig } from "./secrets/vault.ts";
 
 /** Opens the database (migrating it), builds the app and listens. Used by `npm start` and the demo. */
 export async function startService(
@@ -10,7 +13,19 @@ export async function startService(
   logger: Logger = createLogger({ level: config.logLevel }),
 ) {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const app = await buildApp({ database, logger, bodyLimitBytes: config.bodyLimitBytes });
+  const vault = vaultFromConfig({
+    keys: config.credentialsKeys,
+    keyFile: join(config.dataDir, "credentials.key"),
+  });
+  const app = await buildApp({
+    database,
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    vault,
+    settings: providerSettingsFromEnv(),
+    publicUrl: config.publicUrl,
+    refreshIntervalMinutes: config.refreshIntervalMinutes,
+  });
   await app.server.listen({ host: config.host, port: config.port });
   const address = app.server.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;

@@ -1,5 +1,15 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 /**
  * The one storage schema. Both drivers (PGlite and a PostgreSQL server) run the same migrations
@@ -85,4 +95,256 @@ export const auditEvents = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index("audit_events_team_created_idx").on(t.teamId, t.createdAt, t.id)],
+);
+
+/**
+ * A connected tracker workspace of a team (GitHub App installation, GitLab group or instance, Jira site,
+ * Linear organization, Azure DevOps organization). Credentials are AES-256-GCM ciphertext, never plaintext.
+ */
+export const installations = pgTable(
+  "installations",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    provider: text("provider").notNull(),
+    /** API base URL the adapters call. */
+    baseUrl: text("base_url").notNull(),
+    /** Lower-cased host part of resource keys. */
+    host: text("host").notNull(),
+    workspaceId: text("workspace_id").notNull(),
+    workspaceName: text("workspace_name").notNull(),
+    workspaceUrl: text("workspace_url"),
+    workspaceDetails: jsonb("workspace_details").notNull().default({}),
+    displayName: text("display_name").notNull(),
+    /** Non-secret connection options (GitLab group id, Jira deployment and cloud id, ADO organization). */
+    connectionOptions: jsonb("connection_options").notNull().default({}),
+    authKind: text("auth_kind").notNull(),
+    credentialsCiphertext: text("credentials_ciphertext").notNull(),
+    credentialsExpiresAt: timestamp("credentials_expires_at", { withTimezone: true }),
+    status: text("status", { enum: ["active", "suspended", "revoked", "error"] })
+      .notNull()
+      .default("active"),
+    repositorySelection: text("repository_selection"),
+    lastSuccessAt: timestamp("last_success_at", { withTimezone: true }),
+    lastFailureAt: timestamp("last_failure_at", { withTimezone: true }),
+    lastErrorCode: text("last_error_code"),
+    lastErrorMessage: text("last_error_message"),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    lastSyncAt: timestamp("last_sync_at", { withTimezone: true }),
+    resourceCount: integer("resource_count").notNull().default(0),
+    connectedBy: text("connected_by"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    disconnectedAt: timestamp("disconnected_at", { withTimezone: true }),
+  },
+  (t) => [
+    // Reconnecting the same workspace finds this row again and keeps its id.
+    uniqueIndex("installations_workspace_uq")
+      .on(t.teamId, t.provider, t.host, t.workspaceId)
+      .where(sql`${t.disconnectedAt} is null`),
+    index("installations_team_provider_idx").on(t.teamId, t.provider),
+  ],
+);
+
+/** The discovered inventory: one row per bindable resource per installation, keyed by resource_key. */
+export const resources = pgTable(
+  "resources",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id").notNull(),
+    installationId: text("installation_id")
+      .notNull()
+      .references(() => installations.id, { onDelete: "cascade" }),
+    provider: text("provider").notNull(),
+    resourceKey: text("resource_key").notNull(),
+    resourceType: text("resource_type").notNull(),
+    nativeId: text("native_id").notNull(),
+    label: text("label").notNull(),
+    key: text("key"),
+    name: text("name").notNull(),
+    fullPath: text("full_path"),
+    webUrl: text("web_url"),
+    context: jsonb("context").notNull(),
+    connectorParams: jsonb("connector_params").notNull(),
+    routingMetadata: jsonb("routing_metadata").notNull(),
+    archived: boolean("archived").notNull().default(false),
+    issuesDisabled: boolean("issues_disabled").notNull().default(false),
+    /** Lower-cased label, key, name and path: what search-as-you-type matches. */
+    searchText: text("search_text").notNull(),
+    /** Hash of everything a pass can change; equal hash → the pass writes nothing for this row. */
+    fingerprint: text("fingerprint").notNull(),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+    missingSince: timestamp("missing_since", { withTimezone: true }),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("resources_installation_key_uq").on(t.installationId, t.resourceKey),
+    index("resources_team_provider_label_idx").on(t.teamId, t.provider, t.label, t.id),
+    index("resources_installation_label_idx").on(t.installationId, t.label, t.id),
+  ],
+);
+
+/**
+ * Changes found by a discovery pass that is still running. They reach `resources` in one transaction
+ * only when the pass completes; a failed or truncated pass deletes its rows and leaves inventory untouched.
+ */
+export const inventoryStaging = pgTable(
+  "inventory_staging",
+  {
+    passId: text("pass_id").notNull(),
+    installationId: text("installation_id").notNull(),
+    resourceKey: text("resource_key").notNull(),
+    row: jsonb("row").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("inventory_staging_pass_key_uq").on(t.passId, t.resourceKey)],
+);
+
+/**
+ * Background jobs and the operations clients poll. Claimed with `for update skip locked`, which both
+ * PGlite and PostgreSQL support, so several app processes never run one job twice. A partial unique
+ * index on `dedupe_key` makes a second refresh request for a busy installation join the first.
+ */
+export const jobs = pgTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id").notNull(),
+    kind: text("kind").notNull(),
+    payload: jsonb("payload").notNull().default({}),
+    status: text("status", { enum: ["pending", "running", "completed", "failed"] })
+      .notNull()
+      .default("pending"),
+    dedupeKey: text("dedupe_key"),
+    result: jsonb("result"),
+    error: jsonb("error"),
+    progress: jsonb("progress"),
+    attempts: integer("attempts").notNull().default(0),
+    runAfter: timestamp("run_after", { withTimezone: true }).notNull().defaultNow(),
+    lockedUntil: timestamp("locked_until", { withTimezone: true }),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("jobs_dedupe_active_uq").on(t.dedupeKey).where(sql`${t.status} in ('pending', 'running')`),
+    index("jobs_claim_idx").on(t.status, t.runAfter),
+  ],
+);
+
+/** One-time `state` values of connect flows (OAuth, GitHub App install), with the PKCE verifier. */
+export const connectStates = pgTable("connect_states", {
+  state: text("state").primaryKey(),
+  teamId: text("team_id").notNull(),
+  userId: text("user_id").notNull(),
+  provider: text("provider").notNull(),
+  codeVerifier: text("code_verifier"),
+  /** Where to reconnect into, when the flow repairs an existing installation. */
+  installationId: text("installation_id"),
+  returnTo: text("return_to"),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  usedAt: timestamp("used_at", { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+/** Spec Kitty projects of a team, known by the CLI identity `uuid` once a CLI has bound them. */
+export const projects = pgTable(
+  "projects",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    uuid: text("uuid"),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    repoSlug: text("repo_slug"),
+    /** CLI node ids seen for this project (machines that bound or resolved it). */
+    nodeIds: jsonb("node_ids").notNull().default([]),
+    buildIds: jsonb("build_ids").notNull().default([]),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("projects_team_slug_uq").on(t.teamId, t.slug),
+    uniqueIndex("projects_team_uuid_uq").on(t.teamId, t.uuid).where(sql`${t.uuid} is not null`),
+  ],
+);
+
+/**
+ * ServiceResourceMapping: one discovered resource bound to one project, named for life by its
+ * binding_ref (`srm_<ULID>`, the primary key). Deletion is soft so a ref is never reused.
+ */
+export const mappings = pgTable(
+  "mappings",
+  {
+    bindingRef: text("binding_ref").primaryKey(),
+    teamId: text("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id),
+    installationId: text("installation_id")
+      .notNull()
+      .references(() => installations.id),
+    resourceId: text("resource_id")
+      .notNull()
+      .references(() => resources.id),
+    resourceKey: text("resource_key").notNull(),
+    provider: text("provider").notNull(),
+    routingMetadata: jsonb("routing_metadata").notNull(),
+    routingVersion: integer("routing_version").notNull(),
+    displayLabel: text("display_label").notNull(),
+    providerContext: jsonb("provider_context").notNull(),
+    status: text("status", { enum: ["active", "disabled"] })
+      .notNull()
+      .default("active"),
+    createdVia: text("created_via", { enum: ["cli", "dashboard", "api"] }).notNull(),
+    createdBy: text("created_by"),
+    boundAt: timestamp("bound_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
+    /** Why it was deleted: `deleted`, `rebound` (replaced by another mapping), `resource_changed`. */
+    deletedReason: text("deleted_reason"),
+  },
+  (t) => [
+    uniqueIndex("mappings_installation_resource_live_uq")
+      .on(t.installationId, t.resourceKey)
+      .where(sql`${t.deletedAt} is null`),
+    uniqueIndex("mappings_project_provider_live_uq")
+      .on(t.projectId, t.provider)
+      .where(sql`${t.deletedAt} is null`),
+    index("mappings_team_provider_idx").on(t.teamId, t.provider),
+    index("mappings_resource_idx").on(t.resourceId),
+  ],
+);
+
+/**
+ * Idempotency-Key records for contract writes, scoped per team and credential, kept 24 hours. The
+ * row is claimed before the write runs (in flight), then completed with the response to replay.
+ */
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    teamId: text("team_id").notNull(),
+    principal: text("principal").notNull(),
+    key: text("key").notNull(),
+    route: text("route").notNull(),
+    requestHash: text("request_hash").notNull(),
+    state: text("state", { enum: ["in_flight", "completed"] }).notNull(),
+    responseStatus: integer("response_status"),
+    responseBody: jsonb("response_body"),
+    lockedUntil: timestamp("locked_until", { withTimezone: true }).notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.teamId, t.principal, t.key] }),
+    index("idempotency_keys_expires_idx").on(t.expiresAt),
+  ],
 );

@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { errorResponses } from "../http/schemas.ts";
+import type { Services } from "../services.ts";
+import {
+  BindConfirmBody,
+  BindResolveBody,
+  BindResolveResult,
+  BindResult,
+  BindValidateBody,
+  BindValidateResult,
+} from "./schemas.ts";
+
+const tags = ["tracker"];
+
+export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  app.post(
+    "/tracker/bind-resolve/",
+    {
+      schema: {
+        tags,
+        summary: "Resolve a CLI project identity: exact mapping, ranked candidates, or none",
+        body: BindResolveBody,
+        response: { 200: BindResolveResult, ...errorResponses },
+      },
+    },
+    (req) => services.binding.resolve(req.auth, req.body.provider, req.body.project_identity),
+  );
+
+  app.post(
+    "/tracker/bind-confirm/",
+    {
+      schema: {
+        tags,
+        summary: "Bind the project to the resource a candidate token names (requires Idempotency-Key)",
+        body: BindConfirmBody,
+        response: { 200: BindResult, ...errorResponses },
+      },
+    },
+    (req, reply) =>
+      services.idempotency.run(req, reply, async () => {
+        const { body } = await services.binding.confirm(req.auth, req.body, "cli", req.id);
+        return { status: 200, body };
+      }),
+  );
+
+  app.post(
+    "/tracker/bind-validate/",
+    {
+      schema: {
+        tags,
+        summary: "Check a stored binding_ref (always 200; `valid` says)",
+        body: BindValidateBody,
+        response: { 200: BindValidateResult, ...errorResponses },
+      },
+    },
+    (req) => services.binding.validate(req.auth, req.body),
+  );
+};

@@ -1,0 +1,192 @@
+import { Type } from "typebox";
+import { PageQuery, pageOf } from "../http/pagination.ts";
+
+export const ProviderName = Type.Union(
+  [
+    Type.Literal("github"),
+    Type.Literal("gitlab"),
+    Type.Literal("jira"),
+    Type.Literal("linear"),
+    Type.Literal("azure_devops"),
+  ],
+  { description: "Tracker provider." },
+);
+
+const Secret = (description: string) => Type.String({ minLength: 1, maxLength: 4096, description });
+
+/** What an admin may paste for a token-based connect. Each is checked with a live provider call before saving. */
+export const CredentialInput = Type.Union([
+  Type.Object(
+    {
+      kind: Type.Literal("github_app"),
+      installation_id: Type.Union([Type.String({ pattern: "^[0-9]+$" }), Type.Integer({ minimum: 1 })]),
+    },
+    { additionalProperties: false, description: "GitHub: an installation of this server's GitHub App." },
+  ),
+  Type.Object(
+    { kind: Type.Literal("private_token"), token: Secret("GitLab personal, group or project access token.") },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal("oauth"), access_token: Secret("An OAuth access token.") },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal("basic"),
+      username: Type.String({ minLength: 1, maxLength: 320, description: "Jira Cloud: account email." }),
+      password: Secret("Jira Cloud: API token."),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal("bearer_pat"),
+      token: Secret("Jira Data Center or Azure DevOps personal access token."),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal("api_key"), api_key: Secret("Linear API key.") },
+    { additionalProperties: false },
+  ),
+]);
+
+export const ConnectBody = Type.Object(
+  {
+    provider: ProviderName,
+    base_url: Type.Optional(
+      Type.String({
+        format: "uri",
+        maxLength: 2048,
+        description: "API or site URL; defaults to the provider's cloud.",
+      }),
+    ),
+    credential: CredentialInput,
+    options: Type.Optional(
+      Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 512 }), {
+        description:
+          "Scope of discovery: `group_id` (GitLab), `deployment` / `cloud_id` (Jira), `organization` (Azure DevOps).",
+      }),
+    ),
+    workspace_id: Type.Optional(
+      Type.String({ maxLength: 256, description: "Which workspace, when the credential reaches several." }),
+    ),
+    display_name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateBody = Type.Object(
+  { display_name: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+
+export const InstallationParams = Type.Object({ installation_id: Type.String({ maxLength: 64 }) });
+
+export const Installation = Type.Object({
+  id: Type.String(),
+  provider: Type.String(),
+  display_name: Type.String(),
+  base_url: Type.String(),
+  host: Type.String(),
+  workspace: Type.Object({
+    id: Type.String(),
+    name: Type.String(),
+    url: Type.Union([Type.String(), Type.Null()]),
+    details: Type.Record(Type.String(), Type.Unknown()),
+  }),
+  connection_options: Type.Record(Type.String(), Type.String()),
+  auth_kind: Type.String(),
+  status: Type.Union([
+    Type.Literal("active"),
+    Type.Literal("suspended"),
+    Type.Literal("revoked"),
+    Type.Literal("error"),
+  ]),
+  repository_selection: Type.Union([Type.String(), Type.Null()]),
+  health: Type.Object({
+    last_success_at: Type.Union([Type.String(), Type.Null()]),
+    last_failure_at: Type.Union([Type.String(), Type.Null()]),
+    last_error_code: Type.Union([Type.String(), Type.Null()]),
+    last_error_message: Type.Union([Type.String(), Type.Null()]),
+    consecutive_failures: Type.Integer(),
+  }),
+  last_sync_at: Type.Union([Type.String(), Type.Null()]),
+  resource_count: Type.Integer(),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+});
+
+export const Operation = Type.Object({
+  operation_id: Type.String(),
+  status: Type.Union([
+    Type.Literal("pending"),
+    Type.Literal("running"),
+    Type.Literal("completed"),
+    Type.Literal("failed"),
+  ]),
+  kind: Type.String(),
+  progress: Type.Unknown(),
+  result: Type.Unknown(),
+  error: Type.Unknown(),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+});
+
+export const ConnectResult = Type.Object({
+  installation: Installation,
+  reconnected: Type.Boolean(),
+  refresh: Operation,
+});
+
+export const InstallationListQuery = Type.Interface(
+  [PageQuery],
+  { provider: Type.Optional(ProviderName) },
+  { additionalProperties: false },
+);
+export const InstallationPage = pageOf(Installation);
+
+export const DisconnectQuery = Type.Object(
+  { confirm: Type.String({ description: "Repeat the installation id to confirm the disconnect." }) },
+  { additionalProperties: false },
+);
+
+export const StartConnectBody = Type.Object(
+  {
+    provider: ProviderName,
+    workspace_id: Type.Optional(
+      Type.String({
+        maxLength: 256,
+        description: "Which workspace (e.g. Jira cloud id) when the grant reaches several.",
+      }),
+    ),
+    return_to: Type.Optional(
+      Type.String({
+        pattern: "^/[^/]",
+        maxLength: 512,
+        description: "Dashboard path to return to after the callback.",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const StartConnectResult = Type.Object({
+  provider: Type.String(),
+  authorize_url: Type.String({ description: "Send the admin's browser here." }),
+  expires_at: Type.String(),
+});
+
+export const CallbackParams = Type.Object({ provider: ProviderName });
+export const CallbackQuery = Type.Object(
+  {
+    state: Type.Optional(Type.String({ maxLength: 256 })),
+    code: Type.Optional(Type.String({ maxLength: 2048 })),
+    installation_id: Type.Optional(Type.String({ maxLength: 32 })),
+    setup_action: Type.Optional(Type.String({ maxLength: 32 })),
+    error: Type.Optional(Type.String({ maxLength: 256 })),
+    error_description: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  { additionalProperties: true },
+);

@@ -1,0 +1,346 @@
+import type { Database } from "../../storage/database.ts";
+import {
+  adapterFor,
+  type Connection,
+  type Credential,
+  type HttpClient,
+  hostOf,
+  OAUTH_PROFILES,
+  type ProviderId,
+  refreshTokens,
+  type Workspace,
+} from "../../tracker/index.ts";
+import type { AuditService } from "../audit/service.ts";
+import type { AuthContext } from "../http/auth.ts";
+import { ValidationError } from "../http/errors.ts";
+import { decodeCursor, toPage } from "../http/pagination.ts";
+import { callProvider } from "../http/provider-errors.ts";
+import { newId } from "../ids.ts";
+import type { Vault } from "../secrets/vault.ts";
+import {
+  credentialKindNotAllowed,
+  installationNotFound,
+  providerNotConfigured,
+  unknownWorkspace,
+  workspaceChoiceRequired,
+} from "./errors.ts";
+import { type InstallationRow, installationsRepository } from "./repository.ts";
+import {
+  defaultBaseUrl,
+  type OAuthProvider,
+  oauthEndpoints,
+  type ProviderSettings,
+  TOKEN_CONNECT_KINDS,
+} from "./settings.ts";
+
+/** What is stored encrypted: the tracker credential plus OAuth renewal facts. */
+export interface StoredCredential {
+  credential: Credential;
+  refresh_token?: string;
+  expires_at?: string;
+}
+
+export interface ConnectInput {
+  provider: ProviderId;
+  base_url?: string;
+  credential: Record<string, unknown> & { kind: string };
+  options?: Record<string, string>;
+  workspace_id?: string;
+  display_name?: string;
+}
+
+export interface Deps {
+  vault: Vault;
+  settings: ProviderSettings;
+  http: HttpClient;
+  audit: AuditService;
+}
+
+const RENEW_BEFORE_MS = 5 * 60_000;
+
+function needsRenewal(stored: StoredCredential): boolean {
+  return (
+    stored.credential?.kind === "oauth" &&
+    Boolean(stored.refresh_token) &&
+    Boolean(stored.expires_at) &&
+    Date.parse(stored.expires_at!) - Date.now() < RENEW_BEFORE_MS
+  );
+}
+
+export function installationView(row: InstallationRow) {
+  return {
+    id: row.id,
+    provider: row.provider,
+    display_name: row.displayName,
+    base_url: row.baseUrl,
+    host: row.host,
+    workspace: {
+      id: row.workspaceId,
+      name: row.workspaceName,
+      url: row.workspaceUrl,
+      details: row.workspaceDetails as Record<string, unknown>,
+    },
+    connection_options: row.connectionOptions as Record<string, string>,
+    auth_kind: row.authKind,
+    status: row.status,
+    repository_selection: row.repositorySelection,
+    health: {
+      last_success_at: row.lastSuccessAt?.toISOString() ?? null,
+      last_failure_at: row.lastFailureAt?.toISOString() ?? null,
+      last_error_code: row.lastErrorCode,
+      last_error_message: row.lastErrorMessage,
+      consecutive_failures: row.consecutiveFailures,
+    },
+    last_sync_at: row.lastSyncAt?.toISOString() ?? null,
+    resource_count: row.resourceCount,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+export type InstallationView = ReturnType<typeof installationView>;
+
+export function installationsService(db: Database, deps: Deps) {
+  const repo = installationsRepository(db);
+
+  /** GitHub App credentials come from the server's app registration, never from the admin. */
+  function completeCredential(provider: ProviderId, input: ConnectInput["credential"]): Credential {
+    const allowed = TOKEN_CONNECT_KINDS[provider];
+    if (!allowed.includes(input.kind)) throw credentialKindNotAllowed(provider, input.kind, allowed);
+    if (input.kind === "github_app") {
+      const app = deps.settings.github.app;
+      if (!app)
+        throw providerNotConfigured("github", "App registration (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)");
+      return {
+        kind: "github_app",
+        app_id: app.id,
+        private_key_pem: app.privateKeyPem,
+        installation_id: String(input.installation_id),
+      };
+    }
+    return input as unknown as Credential;
+  }
+
+  function pickWorkspace(workspaces: Workspace[], wanted?: string): Workspace {
+    if (wanted) {
+      const ws = workspaces.find((w) => w.id === wanted);
+      if (!ws) throw unknownWorkspace(wanted);
+      return ws;
+    }
+    if (workspaces.length === 1) return workspaces[0];
+    if (workspaces.length === 0)
+      throw new ValidationError("These credentials reach no workspace.", [
+        { field: "body.credential", problem: "reaches no workspace" },
+      ]);
+    throw workspaceChoiceRequired(workspaces.map((w) => ({ id: w.id, name: w.name, url: w.url })));
+  }
+
+  /**
+   * Renews an OAuth access token shortly before it expires. Providers rotate refresh tokens, so when
+   * another process renewed first (our refresh token is then spent), its stored result is used instead.
+   */
+  async function renew(row: InstallationRow, stored: StoredCredential): Promise<StoredCredential> {
+    const ep = oauthEndpoints(deps.settings, row.provider as OAuthProvider);
+    try {
+      const tokens = await refreshTokens(
+        deps.http,
+        OAUTH_PROFILES[row.provider as OAuthProvider],
+        ep.tokenBase,
+        ep.app,
+        stored.refresh_token!,
+      );
+      const next: StoredCredential = {
+        credential: { kind: "oauth", access_token: tokens.access_token },
+        refresh_token: tokens.refresh_token ?? stored.refresh_token,
+        expires_at: tokens.expires_at ?? undefined,
+      };
+      await repo.update(row.id, {
+        credentialsCiphertext: deps.vault.encrypt(next, row.id),
+        credentialsExpiresAt: next.expires_at ? new Date(next.expires_at) : null,
+      });
+      await deps.audit.record({
+        teamId: row.teamId,
+        action: "installation.credentials_renewed",
+        targetType: "installation",
+        targetId: row.id,
+        after: { expires_at: next.expires_at ?? null },
+      });
+      return next;
+    } catch (err) {
+      const latest = await repo.byId(row.id);
+      if (latest && latest.credentialsCiphertext !== row.credentialsCiphertext)
+        return deps.vault.decrypt<StoredCredential>(latest.credentialsCiphertext, row.id);
+      throw err;
+    }
+  }
+
+  return {
+    repo,
+
+    async get(teamId: string, id: string) {
+      const row = await repo.get(teamId, id);
+      if (!row) throw installationNotFound(id);
+      return row;
+    },
+
+    async page(teamId: string, cursor: string | undefined, limit: number, provider?: string) {
+      const rows = await repo.page(teamId, decodeCursor(cursor), limit, provider);
+      return toPage(rows, limit, installationView, (r) => ({ name: r.displayName, id: r.id }));
+    },
+
+    listForTeam: (teamId: string, provider?: string) => repo.listForTeam(teamId, provider),
+
+    /** Token-based connect: the credential is checked with a live provider call before anything is saved. */
+    async connectWithCredential(auth: AuthContext, input: ConnectInput, requestId?: string) {
+      const baseUrl = input.base_url ?? defaultBaseUrl(deps.settings, input.provider);
+      if (!baseUrl) {
+        throw new ValidationError(`${input.provider} needs a base_url (the site or server URL).`, [
+          { field: "body.base_url", problem: "is required for this provider" },
+        ]);
+      }
+      const credential = completeCredential(input.provider, input.credential);
+      const conn: Connection = { base_url: baseUrl, credential, options: input.options };
+      const workspaces = await callProvider(() => adapterFor(input.provider).listWorkspaces(conn));
+      const workspace = pickWorkspace(workspaces, input.workspace_id);
+      return this.saveConnection(
+        auth,
+        {
+          provider: input.provider,
+          conn,
+          workspace,
+          stored: { credential },
+          displayName: input.display_name,
+        },
+        requestId,
+      );
+    },
+
+    /**
+     * Creates the installation, or reconnects the existing one for the same workspace (same id, so
+     * mappings keep working). Shared by token connect and the OAuth / GitHub App callbacks.
+     */
+    async saveConnection(
+      auth: Pick<AuthContext, "team" | "user">,
+      input: {
+        provider: ProviderId;
+        conn: Connection;
+        workspace: Workspace;
+        stored: StoredCredential;
+        displayName?: string;
+      },
+      requestId?: string,
+    ) {
+      const { provider, conn, workspace, stored } = input;
+      const host = workspace.host || hostOf(conn.base_url);
+      const existing = await repo.findActiveWorkspace(auth.team.id, provider, host, workspace.id);
+      const id = existing?.id ?? newId("inst");
+      const fields = {
+        baseUrl: conn.base_url,
+        host,
+        workspaceName: workspace.name,
+        workspaceUrl: workspace.url,
+        workspaceDetails: workspace.details,
+        connectionOptions: conn.options ?? {},
+        authKind: stored.credential.kind,
+        credentialsCiphertext: deps.vault.encrypt(stored, id),
+        credentialsExpiresAt: stored.expires_at ? new Date(stored.expires_at) : null,
+        status: "active" as const,
+        repositorySelection:
+          typeof workspace.details.repository_selection === "string"
+            ? workspace.details.repository_selection
+            : null,
+      };
+      const row = existing
+        ? await repo.update(id, {
+            ...fields,
+            displayName: input.displayName ?? existing.displayName,
+            consecutiveFailures: 0,
+            lastErrorCode: null,
+            lastErrorMessage: null,
+          })
+        : await repo.insert({
+            id,
+            teamId: auth.team.id,
+            provider,
+            workspaceId: workspace.id,
+            displayName: input.displayName ?? workspace.name,
+            connectedBy: auth.user.id,
+            ...fields,
+          });
+      await deps.audit.record({
+        teamId: auth.team.id,
+        actorUserId: auth.user.id,
+        action: existing ? "installation.reconnected" : "installation.connected",
+        targetType: "installation",
+        targetId: id,
+        before: existing ? installationView(existing) : null,
+        after: installationView(row),
+        requestId,
+      });
+      return { installation: row, reconnected: Boolean(existing) };
+    },
+
+    async update(auth: AuthContext, id: string, patch: { display_name?: string }, requestId?: string) {
+      const before = await this.get(auth.team.id, id);
+      const row = await repo.update(id, { displayName: patch.display_name ?? before.displayName });
+      await deps.audit.record({
+        teamId: auth.team.id,
+        actorUserId: auth.user.id,
+        action: "installation.updated",
+        targetType: "installation",
+        targetId: id,
+        before: installationView(before),
+        after: installationView(row),
+        requestId,
+      });
+      return row;
+    },
+
+    async disconnect(auth: AuthContext, id: string, requestId?: string) {
+      const before = await this.get(auth.team.id, id);
+      const row = await repo.update(id, {
+        disconnectedAt: new Date(),
+        status: "revoked",
+        credentialsCiphertext: deps.vault.encrypt({ credential: null }, id),
+      });
+      await deps.audit.record({
+        teamId: auth.team.id,
+        actorUserId: auth.user.id,
+        action: "installation.disconnected",
+        targetType: "installation",
+        targetId: id,
+        before: installationView(before),
+        after: installationView(row),
+        requestId,
+      });
+      return row;
+    },
+
+    /** The adapter connection for an installation, with credentials decrypted (and re-encrypted under the current key). */
+    async connectionFor(row: InstallationRow): Promise<Connection> {
+      let stored = deps.vault.decrypt<StoredCredential>(row.credentialsCiphertext, row.id);
+      if (needsRenewal(stored)) stored = await renew(row, stored);
+      else if (!deps.vault.isCurrent(row.credentialsCiphertext)) {
+        await repo.update(row.id, { credentialsCiphertext: deps.vault.encrypt(stored, row.id) });
+      }
+      return {
+        base_url: row.baseUrl,
+        credential: stored.credential,
+        options: row.connectionOptions as Record<string, string>,
+      };
+    },
+
+    workspaceOf(row: InstallationRow): Workspace {
+      return {
+        provider: row.provider as ProviderId,
+        host: row.host,
+        id: row.workspaceId,
+        name: row.workspaceName,
+        url: row.workspaceUrl,
+        details: row.workspaceDetails as Workspace["details"],
+      };
+    },
+  };
+}
+
+export type InstallationsService = ReturnType<typeof installationsService>;

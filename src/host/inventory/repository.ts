@@ -1,0 +1,296 @@
+import { and, asc, eq, gt, inArray, isNotNull, isNull, or, sql } from "drizzle-orm";
+import type { Database } from "../../storage/database.ts";
+import { inventoryStaging, mappings, projects, resources } from "../../storage/schema.ts";
+
+export type ResourceRow = typeof resources.$inferSelect;
+export type StagedResource = Omit<typeof resources.$inferInsert, "firstSeenAt" | "updatedAt">;
+
+export interface InventoryFilter {
+  teamId: string;
+  installationId?: string;
+  installationIds?: string[];
+  provider?: string;
+  /** Case-insensitive substring over label, key, name and path. */
+  q?: string;
+  state?: "bound" | "unbound" | "missing" | "archived";
+}
+
+const rows = (r: unknown) => ((r as any).rows ?? r) as any[];
+
+export function inventoryRepository(db: Database) {
+  const liveMapping = and(
+    eq(mappings.installationId, resources.installationId),
+    eq(mappings.resourceKey, resources.resourceKey),
+    isNull(mappings.deletedAt),
+  );
+
+  function where(f: InventoryFilter) {
+    return and(
+      eq(resources.teamId, f.teamId),
+      f.installationId ? eq(resources.installationId, f.installationId) : undefined,
+      f.installationIds
+        ? inArray(resources.installationId, f.installationIds.length ? f.installationIds : ["-"])
+        : undefined,
+      f.provider ? eq(resources.provider, f.provider) : undefined,
+      f.q
+        ? sql`${resources.searchText} like ${`%${f.q.toLowerCase().replace(/[\\%_]/g, "\\$&")}%`}`
+        : undefined,
+      f.state === "missing" ? isNotNull(resources.missingSince) : undefined,
+      f.state === "archived" ? eq(resources.archived, true) : undefined,
+      f.state === "bound" ? isNotNull(mappings.bindingRef) : undefined,
+      f.state === "unbound" ? and(isNull(mappings.bindingRef), isNull(resources.missingSince)) : undefined,
+    );
+  }
+
+  return {
+    /** Fingerprints of the given keys, to diff a discovery page without loading whole rows. */
+    async fingerprints(installationId: string, keys: string[]) {
+      if (keys.length === 0) return new Map<string, { fingerprint: string; missing: boolean }>();
+      const found = await db
+        .select({
+          key: resources.resourceKey,
+          fingerprint: resources.fingerprint,
+          missingSince: resources.missingSince,
+        })
+        .from(resources)
+        .where(and(eq(resources.installationId, installationId), inArray(resources.resourceKey, keys)));
+      return new Map(
+        found.map((r) => [r.key, { fingerprint: r.fingerprint, missing: r.missingSince !== null }]),
+      );
+    },
+
+    async stage(passId: string, installationId: string, staged: StagedResource[]) {
+      if (staged.length === 0) return;
+      await db
+        .insert(inventoryStaging)
+        .values(staged.map((row) => ({ passId, installationId, resourceKey: row.resourceKey, row })))
+        .onConflictDoUpdate({
+          target: [inventoryStaging.passId, inventoryStaging.resourceKey],
+          set: { row: sql`excluded.row` },
+        });
+    },
+
+    async dropStage(passId: string) {
+      await db.delete(inventoryStaging).where(eq(inventoryStaging.passId, passId));
+    },
+
+    /**
+     * Applies a completed pass in one transaction: staged changes upserted (renames update labels,
+     * restored rows lose missing_since), unseen rows marked missing, last_seen_at refreshed at most hourly.
+     */
+    async applyPass(passId: string, installationId: string, seen: Set<string>, at: Date) {
+      return db.transaction(async (tx) => {
+        const applied = rows(
+          await tx.execute(sql`
+          insert into resources (id, team_id, installation_id, provider, resource_key, resource_type, native_id, label, key, name,
+            full_path, web_url, context, connector_params, routing_metadata, archived, issues_disabled, search_text, fingerprint,
+            first_seen_at, last_seen_at, missing_since, updated_at)
+          select s.row->>'id', s.row->>'teamId', s.row->>'installationId', s.row->>'provider', s.resource_key, s.row->>'resourceType',
+            s.row->>'nativeId', s.row->>'label', s.row->>'key', s.row->>'name', s.row->>'fullPath', s.row->>'webUrl',
+            s.row->'context', s.row->'connectorParams', s.row->'routingMetadata', (s.row->>'archived')::boolean,
+            (s.row->>'issuesDisabled')::boolean, s.row->>'searchText', s.row->>'fingerprint', ${at.toISOString()}::timestamptz, ${at.toISOString()}::timestamptz, null, ${at.toISOString()}::timestamptz
+          from inventory_staging s where s.pass_id = ${passId}
+          on conflict (installation_id, resource_key) do update set
+            resource_type = excluded.resource_type, native_id = excluded.native_id, label = excluded.label, key = excluded.key,
+            name = excluded.name, full_path = excluded.full_path, web_url = excluded.web_url, context = excluded.context,
+            connector_params = excluded.connector_params, routing_metadata = excluded.routing_metadata,
+            archived = excluded.archived, issues_disabled = excluded.issues_disabled, search_text = excluded.search_text,
+            fingerprint = excluded.fingerprint, last_seen_at = excluded.last_seen_at, missing_since = null, updated_at = excluded.updated_at
+          returning (xmax = 0) as inserted`),
+        );
+        const live = await tx
+          .select({ id: resources.id, key: resources.resourceKey })
+          .from(resources)
+          .where(and(eq(resources.installationId, installationId), isNull(resources.missingSince)));
+        const gone = live.filter((r) => !seen.has(r.key)).map((r) => r.id);
+        for (let i = 0; i < gone.length; i += 500) {
+          await tx
+            .update(resources)
+            .set({ missingSince: at, updatedAt: at })
+            .where(inArray(resources.id, gone.slice(i, i + 500)));
+        }
+        const touched = rows(
+          await tx.execute(sql`update resources set last_seen_at = ${at.toISOString()}::timestamptz
+            where installation_id = ${installationId} and missing_since is null and last_seen_at < ${at.toISOString()}::timestamptz - interval '1 hour'
+            returning 1`),
+        ).length;
+        await tx.delete(inventoryStaging).where(eq(inventoryStaging.passId, passId));
+        const [{ n }] = rows(
+          await tx.execute(
+            sql`select count(*)::int as n from resources where installation_id = ${installationId} and missing_since is null`,
+          ),
+        );
+        const inserted = applied.filter((r) => r.inserted === true || r.inserted === "t").length;
+        return {
+          inserted,
+          updated: applied.length - inserted,
+          missing: gone.length,
+          lastSeenTouched: touched,
+          liveCount: Number(n),
+        };
+      });
+    },
+
+    /** One page ordered by label then id, with the live mapping (if any) of each resource. */
+    async page(f: InventoryFilter, after: { label: string; id: string } | null, limit: number) {
+      return db
+        .select({
+          resource: resources,
+          mapping: {
+            bindingRef: mappings.bindingRef,
+            projectId: mappings.projectId,
+            boundAt: mappings.boundAt,
+            status: mappings.status,
+          },
+        })
+        .from(resources)
+        .leftJoin(mappings, liveMapping)
+        .where(
+          and(
+            where(f),
+            after
+              ? or(
+                  gt(resources.label, after.label),
+                  and(eq(resources.label, after.label), gt(resources.id, after.id)),
+                )
+              : undefined,
+          ),
+        )
+        .orderBy(asc(resources.label), asc(resources.id))
+        .limit(limit + 1);
+    },
+
+    /**
+     * Bindable resources of the given installations for the CLI picker: live, not archived, issues enabled,
+     * with the owning project of a live mapping. Ordered by label for a stable numbering.
+     */
+    async bindable(
+      teamId: string,
+      installationIds: string[],
+      after: { label: string; id: string } | null,
+      limit: number,
+    ) {
+      return db
+        .select({
+          id: resources.id,
+          installationId: resources.installationId,
+          provider: resources.provider,
+          resourceKey: resources.resourceKey,
+          label: resources.label,
+          context: resources.context,
+          bindingRef: mappings.bindingRef,
+          boundAt: mappings.boundAt,
+          projectSlug: projects.slug,
+        })
+        .from(resources)
+        .leftJoin(mappings, liveMapping)
+        .leftJoin(projects, eq(projects.id, mappings.projectId))
+        .where(
+          and(
+            eq(resources.teamId, teamId),
+            inArray(resources.installationId, installationIds),
+            isNull(resources.missingSince),
+            eq(resources.archived, false),
+            eq(resources.issuesDisabled, false),
+            after
+              ? or(
+                  gt(resources.label, after.label),
+                  and(eq(resources.label, after.label), gt(resources.id, after.id)),
+                )
+              : undefined,
+          ),
+        )
+        .orderBy(asc(resources.label), asc(resources.id))
+        .limit(limit + 1);
+    },
+
+    /**
+     * A bounded pool of unbound, bindable resources whose text mentions one of the terms, for
+     * bind-resolve to rank. `terms` empty → the first `limit` by label.
+     */
+    async candidatePool(teamId: string, installationIds: string[], terms: string[], limit: number) {
+      const likes = terms.map(
+        (t) => sql`${resources.searchText} like ${`%${t.toLowerCase().replace(/[\\%_]/g, "\\$&")}%`}`,
+      );
+      return db
+        .select({ resource: resources })
+        .from(resources)
+        .leftJoin(mappings, liveMapping)
+        .where(
+          and(
+            eq(resources.teamId, teamId),
+            inArray(resources.installationId, installationIds),
+            isNull(resources.missingSince),
+            eq(resources.archived, false),
+            eq(resources.issuesDisabled, false),
+            isNull(mappings.bindingRef),
+            likes.length ? or(...likes) : undefined,
+          ),
+        )
+        .orderBy(asc(resources.label), asc(resources.id))
+        .limit(limit);
+    },
+
+    async countBindable(teamId: string, installationIds: string[]) {
+      const [r] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(resources)
+        .leftJoin(mappings, liveMapping)
+        .where(
+          and(
+            eq(resources.teamId, teamId),
+            inArray(resources.installationId, installationIds),
+            isNull(resources.missingSince),
+            eq(resources.archived, false),
+            eq(resources.issuesDisabled, false),
+            isNull(mappings.bindingRef),
+          ),
+        );
+      return Number(r.n);
+    },
+
+    /** One resource written straight to inventory (admin repair path), keyed like a discovery pass. */
+    async upsertOne(row: StagedResource) {
+      const { id: _id, teamId: _t, installationId: _i, resourceKey: _k, provider: _p, ...changes } = row;
+      const [saved] = await db
+        .insert(resources)
+        .values(row)
+        .onConflictDoUpdate({
+          target: [resources.installationId, resources.resourceKey],
+          set: { ...changes, missingSince: null, lastSeenAt: new Date(), updatedAt: new Date() },
+        })
+        .returning();
+      return saved;
+    },
+
+    async get(teamId: string, id: string) {
+      const [row] = await db
+        .select()
+        .from(resources)
+        .where(and(eq(resources.id, id), eq(resources.teamId, teamId)))
+        .limit(1);
+      return row;
+    },
+
+    async counts(teamId: string, installationId?: string) {
+      const [c] = rows(
+        await db.execute(sql`
+        select count(*) filter (where r.missing_since is null)::int as live,
+               count(*) filter (where r.missing_since is not null)::int as missing,
+               count(*) filter (where m.binding_ref is not null)::int as bound,
+               count(*) filter (where r.archived)::int as archived
+        from resources r left join mappings m on m.installation_id = r.installation_id and m.resource_key = r.resource_key and m.deleted_at is null
+        where r.team_id = ${teamId} ${installationId ? sql`and r.installation_id = ${installationId}` : sql``}`),
+      );
+      return {
+        live: c.live,
+        missing: c.missing,
+        bound: c.bound,
+        archived: c.archived,
+        unbound: c.live - c.bound,
+      };
+    },
+  };
+}
+
+export type InventoryRepository = ReturnType<typeof inventoryRepository>;

@@ -1,0 +1,50 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { errorResponses } from "../http/schemas.ts";
+import type { Services } from "../services.ts";
+import { CliResources, CliResourcesQuery, InventoryQuery, ResourcePage } from "./schemas.ts";
+
+export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  app.get(
+    "/inventory/",
+    {
+      schema: {
+        tags: ["inventory"],
+        summary: "Discovered resources with server-side search, filters and cursor pagination",
+        querystring: InventoryQuery,
+        response: { 200: ResourcePage, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { installation_id, provider, q, state, cursor, limit } = req.query;
+      if (installation_id) await services.installations.get(req.auth.team.id, installation_id);
+      return services.inventory.page(
+        { teamId: req.auth.team.id, installationId: installation_id, provider, q, state },
+        cursor,
+        limit,
+      );
+    },
+  );
+
+  app.get(
+    "/tracker/resources/",
+    {
+      schema: {
+        tags: ["tracker"],
+        summary:
+          "Bindable resources of the team's installations for a provider (`spec-kitty tracker discover`)",
+        querystring: CliResourcesQuery,
+        response: { 200: CliResources, ...errorResponses },
+      },
+    },
+    (req) =>
+      services.inventory.cliResources(
+        req.auth.team.id,
+        req.query.provider,
+        req.query.cursor,
+        req.query.limit,
+      ),
+  );
+};

@@ -1,0 +1,358 @@
+import { createHash } from "node:crypto";
+import type { Database } from "../../storage/database.ts";
+import {
+  adapterFor,
+  type BindableResource,
+  type ProviderId,
+  runDiscovery,
+  TrackerError,
+} from "../../tracker/index.ts";
+import type { AuditService } from "../audit/service.ts";
+import type { CandidateTokens } from "../binding/candidate-token.ts";
+import { ForbiddenError } from "../http/errors.ts";
+import { decodeCursor, toPage } from "../http/pagination.ts";
+import { providerError } from "../http/provider-errors.ts";
+import { newId } from "../ids.ts";
+import type { InstallationRow } from "../installations/repository.ts";
+import type { InstallationsService } from "../installations/service.ts";
+import { JobError, type JobsService } from "../jobs/service.ts";
+import type { MappingsRepository } from "../mappings/repository.ts";
+import {
+  type InventoryFilter,
+  inventoryRepository,
+  type ResourceRow,
+  type StagedResource,
+} from "./repository.ts";
+
+export const REFRESH_JOB = "inventory.refresh";
+
+export interface RefreshResult {
+  installation_id: string;
+  complete: boolean;
+  pages: number;
+  seen: number;
+  added: number;
+  updated: number;
+  missing: number;
+  unchanged: number;
+  /** Inventory rows inserted or changed by this pass (unchanged resources cost no write). */
+  rows_written: number;
+  truncated?: { reason: string; message: string };
+}
+
+function fingerprint(r: BindableResource): string {
+  const material = [
+    r.identity.resource_type,
+    r.identity.native_id,
+    r.display,
+    r.flags,
+    r.connector_params,
+    r.routing_metadata,
+  ];
+  return createHash("sha256").update(JSON.stringify(material)).digest("base64url");
+}
+
+function toRow(r: BindableResource, teamId: string, installationId: string): StagedResource {
+  const d = r.display;
+  return {
+    id: newId("res"),
+    teamId,
+    installationId,
+    provider: r.identity.provider,
+    resourceKey: r.identity.resource_key,
+    resourceType: r.identity.resource_type,
+    nativeId: r.identity.native_id,
+    label: d.label,
+    key: d.key,
+    name: d.name,
+    fullPath: d.full_path,
+    webUrl: d.web_url,
+    context: d.context,
+    connectorParams: r.connector_params,
+    routingMetadata: r.routing_metadata,
+    archived: r.flags.archived,
+    issuesDisabled: r.flags.issues_disabled,
+    searchText: [d.label, d.key, d.name, d.full_path].filter(Boolean).join(" ").toLowerCase(),
+    fingerprint: fingerprint(r),
+  };
+}
+
+export function resourceView(
+  r: ResourceRow,
+  mapping?: { bindingRef: string | null; boundAt: Date | null } | null,
+) {
+  return {
+    id: r.id,
+    installation_id: r.installationId,
+    provider: r.provider,
+    resource_key: r.resourceKey,
+    resource_type: r.resourceType,
+    native_id: r.nativeId,
+    display_label: r.label,
+    key: r.key,
+    name: r.name,
+    full_path: r.fullPath,
+    web_url: r.webUrl,
+    provider_context: r.context as Record<string, string>,
+    archived: r.archived,
+    issues_disabled: r.issuesDisabled,
+    first_seen_at: r.firstSeenAt.toISOString(),
+    last_seen_at: r.lastSeenAt.toISOString(),
+    missing_since: r.missingSince?.toISOString() ?? null,
+    binding_ref: mapping?.bindingRef ?? null,
+    bound_at: mapping?.boundAt?.toISOString() ?? null,
+  };
+}
+
+export const noInstallation = (provider: string) =>
+  new ForbiddenError(
+    "no_installation",
+    `This team has no ${provider} installation. An admin can connect ${provider} in the Spec Kitty dashboard.`,
+  );
+
+export function installationState(i: InstallationRow) {
+  return {
+    id: i.id,
+    display_name: i.displayName,
+    status: i.status,
+    last_sync_at: i.lastSyncAt?.toISOString() ?? null,
+    last_error_code: i.lastErrorCode,
+    last_error_message: i.lastErrorMessage,
+    inventory_stale:
+      i.status !== "active" ||
+      (i.lastFailureAt !== null && (i.lastSuccessAt === null || i.lastFailureAt > i.lastSuccessAt)),
+  };
+}
+
+export function inventoryService(
+  db: Database,
+  deps: {
+    installations: InstallationsService;
+    jobs: JobsService;
+    audit: AuditService;
+    candidates: CandidateTokens;
+    mappings: MappingsRepository;
+  },
+) {
+  const repo = inventoryRepository(db);
+  const running = new Set<string>();
+
+  /** One discovery pass. A failed or truncated pass records health and leaves inventory untouched. */
+  async function refresh(
+    installationId: string,
+    progress?: (p: unknown) => Promise<void>,
+  ): Promise<RefreshResult> {
+    const inst = await deps.installations.repo.byId(installationId);
+    if (!inst || inst.disconnectedAt)
+      throw new JobError({
+        error_code: "installation_not_found",
+        message: "The installation was disconnected.",
+        retryable: false,
+        user_action_required: false,
+        source: "saas",
+      });
+    const passId = newId("pass");
+    const seen = new Set<string>();
+    const stats = { pages: 0, unchanged: 0 };
+    const startedAt = new Date();
+    let outcome: Awaited<ReturnType<typeof runDiscovery>>;
+    try {
+      const conn = await deps.installations.connectionFor(inst);
+      outcome = await runDiscovery(
+        adapterFor(inst.provider as ProviderId),
+        conn,
+        deps.installations.workspaceOf(inst),
+        async (page) => {
+          const known = await repo.fingerprints(
+            installationId,
+            page.map((r) => r.identity.resource_key),
+          );
+          const changed: StagedResource[] = [];
+          for (const r of page) {
+            seen.add(r.identity.resource_key);
+            const row = toRow(r, inst.teamId, installationId);
+            const before = known.get(row.resourceKey);
+            if (before && before.fingerprint === row.fingerprint && !before.missing) stats.unchanged++;
+            else changed.push(row);
+          }
+          await repo.stage(passId, installationId, changed);
+          stats.pages++;
+          await progress?.({ pages_fetched: stats.pages, resources_seen: seen.size });
+        },
+      );
+    } catch (err) {
+      await repo.dropStage(passId);
+      if (!(err instanceof TrackerError)) throw err;
+      outcome = {
+        complete: false,
+        pages: 0,
+        count: 0,
+        truncated: { reason: err.kind, message: err.message },
+      };
+    }
+
+    if (!outcome.complete) {
+      await repo.dropStage(passId);
+      const reason = outcome.truncated?.reason ?? "upstream_unavailable";
+      const envelope = providerError(
+        new TrackerError(
+          reason === "page_limit" ? "upstream_unavailable" : reason,
+          inst.provider,
+          outcome.truncated?.message ?? "",
+        ),
+      );
+      const message =
+        reason === "page_limit"
+          ? `Discovery stopped early (${outcome.truncated?.message}); nothing was changed.`
+          : envelope.message;
+      await deps.installations.repo.recordFailure(
+        installationId,
+        new Date(),
+        envelope.code,
+        message,
+        reason === "auth_revoked" ? "revoked" : "error",
+      );
+      await deps.audit.record({
+        teamId: inst.teamId,
+        action: "installation.refresh_failed",
+        targetType: "installation",
+        targetId: installationId,
+        after: { error_code: envelope.code, pages: outcome.pages },
+      });
+      throw new JobError({
+        error_code: envelope.code,
+        message,
+        retryable: envelope.opts.retryable ?? false,
+        user_action_required: envelope.opts.userActionRequired ?? false,
+        source: "provider",
+      });
+    }
+
+    const applied = await repo.applyPass(passId, installationId, seen, startedAt);
+    await deps.mappings.refreshLabels(installationId);
+    await deps.installations.repo.recordSuccess(installationId, new Date(), applied.liveCount);
+    const result: RefreshResult = {
+      installation_id: installationId,
+      complete: true,
+      pages: outcome.pages,
+      seen: seen.size,
+      added: applied.inserted,
+      updated: applied.updated,
+      missing: applied.missing,
+      unchanged: stats.unchanged,
+      rows_written: applied.inserted + applied.updated + applied.missing,
+    };
+    if (result.rows_written > 0) {
+      await deps.audit.record({
+        teamId: inst.teamId,
+        action: "installation.refreshed",
+        targetType: "installation",
+        targetId: installationId,
+        after: result,
+      });
+    }
+    return result;
+  }
+
+  deps.jobs.register(REFRESH_JOB, async (job, ctx) => {
+    const { installation_id } = job.payload as { installation_id: string };
+    // Belt and braces on top of the queue's dedupe: one pass per installation in this process.
+    if (running.has(installation_id))
+      throw new JobError({
+        error_code: "refresh_in_progress",
+        message: "A refresh of this installation is already running.",
+        retryable: true,
+        user_action_required: false,
+        source: "saas",
+      });
+    running.add(installation_id);
+    try {
+      return await refresh(installation_id, ctx.progress);
+    } finally {
+      running.delete(installation_id);
+    }
+  });
+
+  return {
+    repo,
+    refresh,
+
+    /** Queues a pass; a second request while one is pending or running gets the same operation. */
+    async requestRefresh(teamId: string, installationId: string, userId: string | null) {
+      const { job, created } = await deps.jobs.enqueue({
+        teamId,
+        kind: REFRESH_JOB,
+        payload: { installation_id: installationId },
+        dedupeKey: `${REFRESH_JOB}:${installationId}`,
+        createdBy: userId,
+      });
+      return { job, created };
+    },
+
+    /** Scheduled refresh: queues a pass for every installation not synced within the interval. */
+    async enqueueDue(intervalMinutes: number) {
+      const due = await deps.installations.repo.dueForRefresh(
+        new Date(Date.now() - intervalMinutes * 60_000),
+      );
+      for (const i of due) await this.requestRefresh(i.teamId, i.id, null);
+      return due.length;
+    },
+
+    async page(f: InventoryFilter, cursor: string | undefined, limit: number) {
+      const rows = await repo.page(f, decodeCursor(cursor), limit);
+      return toPage(
+        rows,
+        limit,
+        (r) => resourceView(r.resource, r.mapping),
+        (r) => ({ label: r.resource.label, id: r.resource.id }),
+      );
+    },
+
+    counts: (teamId: string, installationId?: string) => repo.counts(teamId, installationId),
+
+    upsertOne: (inst: InstallationRow, r: BindableResource) => repo.upsertOne(toRow(r, inst.teamId, inst.id)),
+
+    /** The CLI's `tracker discover` list: every bindable resource of the team's installations for a provider. */
+    async cliResources(teamId: string, provider: ProviderId, cursor: string | undefined, limit: number) {
+      const installs = await deps.installations.listForTeam(teamId, provider);
+      if (installs.length === 0) throw noInstallation(provider);
+      const rows = await repo.bindable(
+        teamId,
+        installs.map((i) => i.id),
+        decodeCursor(cursor),
+        limit,
+      );
+      const page = toPage(
+        rows,
+        limit,
+        (r) => ({
+          candidate_token: deps.candidates.mint({
+            teamId,
+            provider,
+            installationId: r.installationId,
+            resourceId: r.id,
+          }),
+          display_label: r.label,
+          provider: r.provider,
+          provider_context: r.context as Record<string, string>,
+          binding_ref: r.bindingRef,
+          bound_project_slug: r.projectSlug,
+          bound_at: r.boundAt?.toISOString() ?? null,
+          installation_id: r.installationId,
+          resource_key: r.resourceKey,
+        }),
+        (r) => ({ label: r.label, id: r.id }),
+      );
+      return {
+        provider,
+        installation_id: installs[0].id,
+        installations: installs.map(installationState),
+        resources: page.items,
+        has_more: page.next_cursor !== null,
+        next_cursor: page.next_cursor,
+      };
+    },
+  };
+}
+
+export type InventoryService = ReturnType<typeof inventoryService>;

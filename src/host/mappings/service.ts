@@ -1,0 +1,191 @@
+import type { Database } from "../../storage/database.ts";
+import type { AuditService } from "../audit/service.ts";
+import { decodeCursor, toPage } from "../http/pagination.ts";
+import { newId } from "../ids.ts";
+import type { ResourceRow } from "../inventory/repository.ts";
+import { type ProjectRow, projectsRepository } from "../projects/repository.ts";
+import { alreadyBound, resourceNotBindable } from "./errors.ts";
+import { type JoinedMapping, type MappingFilter, type MappingRow, mappingsRepository } from "./repository.ts";
+import { validateRoutingMetadata } from "./routing-metadata.ts";
+
+export type CreatedVia = "cli" | "dashboard" | "api";
+
+export function mappingState(m: MappingRow): "active" | "disabled" | "deleted" {
+  return m.deletedAt ? "deleted" : m.status;
+}
+
+export function mappingView(j: JoinedMapping) {
+  const m = j.mapping;
+  return {
+    binding_ref: m.bindingRef,
+    provider: m.provider,
+    status: mappingState(m),
+    display_label: m.displayLabel,
+    provider_context: m.providerContext as Record<string, string>,
+    project_id: m.projectId,
+    project_slug: j.projectSlug,
+    installation_id: m.installationId,
+    resource_id: m.resourceId,
+    resource_key: m.resourceKey,
+    routing_metadata: m.routingMetadata as Record<string, unknown>,
+    resource_missing_since: j.resourceMissingSince?.toISOString() ?? null,
+    created_via: m.createdVia,
+    created_by: m.createdBy,
+    bound_at: m.boundAt.toISOString(),
+    updated_at: m.updatedAt.toISOString(),
+    deleted_at: m.deletedAt?.toISOString() ?? null,
+  };
+}
+
+const isUniqueViolation = (err: unknown) => {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code === "23505" || e?.cause?.code === "23505";
+};
+
+function auditShape(m: MappingRow | null | undefined) {
+  return m
+    ? {
+        binding_ref: m.bindingRef,
+        project_id: m.projectId,
+        resource_key: m.resourceKey,
+        status: mappingState(m),
+        display_label: m.displayLabel,
+      }
+    : null;
+}
+
+export function mappingsService(db: Database, deps: { audit: AuditService }) {
+  const repo = mappingsRepository(db);
+
+  return {
+    repo,
+
+    /**
+     * Binds a resource to a project in one transaction. Same project + resource → the existing mapping;
+     * resource held by another project → 409 already_bound; the project's previous mapping for the
+     * provider is replaced (its ref then answers as deleted). The unique indexes decide races.
+     */
+    async bind(input: {
+      teamId: string;
+      /** Resolved inside the transaction, so a failed bind creates no project either. */
+      project: (tx: Database) => Promise<ProjectRow>;
+      resource: ResourceRow;
+      via: CreatedVia;
+      by: string | null;
+      requestId?: string;
+    }) {
+      const { resource } = input;
+      if (resource.missingSince) throw resourceNotBindable(resource.label, "it no longer exists upstream");
+      if (resource.archived) throw resourceNotBindable(resource.label, "it is archived");
+      if (resource.issuesDisabled) throw resourceNotBindable(resource.label, "issues are disabled on it");
+      const { version } = validateRoutingMetadata(resource.provider, resource.routingMetadata);
+
+      try {
+        return await db.transaction(async (txRaw) => {
+          const tx = txRaw as unknown as Database;
+          const project = await input.project(tx);
+          const holder = await repo.liveForResource(resource.installationId, resource.resourceKey, tx);
+          if (holder && holder.projectId === project.id) return { mapping: holder, created: false, project };
+          if (holder)
+            throw alreadyBound(
+              resource.label,
+              (await projectsRepository(tx).byId(input.teamId, holder.projectId))?.slug ?? "another project",
+            );
+
+          const previous = await repo.liveForProjectRow(project.id, resource.provider, tx);
+          if (previous)
+            await repo.update(previous.bindingRef, { deletedAt: new Date(), deletedReason: "rebound" }, tx);
+
+          const mapping = await repo.insert(
+            {
+              bindingRef: newId("srm"),
+              teamId: input.teamId,
+              projectId: project.id,
+              installationId: resource.installationId,
+              resourceId: resource.id,
+              resourceKey: resource.resourceKey,
+              provider: resource.provider,
+              routingMetadata: resource.routingMetadata,
+              routingVersion: version,
+              displayLabel: resource.label,
+              providerContext: resource.context,
+              createdVia: input.via,
+              createdBy: input.by,
+            },
+            tx,
+          );
+          await deps.audit.record(
+            {
+              teamId: input.teamId,
+              actorUserId: input.by,
+              action: previous ? "mapping.rebound" : "mapping.created",
+              targetType: "mapping",
+              targetId: mapping.bindingRef,
+              before: auditShape(previous),
+              after: auditShape(mapping),
+              requestId: input.requestId,
+            },
+            tx,
+          );
+          return { mapping, created: true, project };
+        });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        // Lost a race: whoever won decides the answer.
+        const holder = await repo.liveForResource(resource.installationId, resource.resourceKey);
+        const project = holder
+          ? await projectsRepository(db).byId(input.teamId, holder.projectId)
+          : undefined;
+        const mine = project
+          ? await db.transaction((tx) => input.project(tx as unknown as Database)).catch(() => undefined)
+          : undefined;
+        if (holder && project && mine && mine.id === project.id)
+          return { mapping: holder, created: false, project };
+        throw alreadyBound(resource.label, project?.slug ?? "another project");
+      }
+    },
+
+    async setStatus(
+      teamId: string,
+      ref: string,
+      change: "disable" | "enable" | "delete",
+      by: string | null,
+      requestId?: string,
+    ) {
+      return db.transaction(async (txRaw) => {
+        const tx = txRaw as unknown as Database;
+        const before = await repo.byRefRow(teamId, ref, tx);
+        if (!before || before.deletedAt) return null;
+        const patch =
+          change === "delete"
+            ? { deletedAt: new Date(), deletedReason: "deleted" }
+            : { status: change === "disable" ? ("disabled" as const) : ("active" as const) };
+        const after = await repo.update(ref, patch, tx);
+        await deps.audit.record(
+          {
+            teamId,
+            actorUserId: by,
+            action: `mapping.${change}d`,
+            targetType: "mapping",
+            targetId: ref,
+            before: auditShape(before),
+            after: auditShape(after),
+            requestId,
+          },
+          tx,
+        );
+        return after;
+      });
+    },
+
+    async page(f: MappingFilter, cursor: string | undefined, limit: number) {
+      const rows = await repo.page(f, decodeCursor(cursor), limit);
+      return toPage(rows, limit, mappingView, (r) => ({
+        label: r.mapping.displayLabel,
+        ref: r.mapping.bindingRef,
+      }));
+    },
+  };
+}
+
+export type MappingsService = ReturnType<typeof mappingsService>;

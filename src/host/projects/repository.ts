@@ -1,0 +1,85 @@
+import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import type { Database } from "../../storage/database.ts";
+import { projects } from "../../storage/schema.ts";
+
+export type ProjectRow = typeof projects.$inferSelect;
+
+export function projectsRepository(db: Database) {
+  return {
+    async byUuid(teamId: string, uuid: string) {
+      const [row] = await db
+        .select()
+        .from(projects)
+        .where(and(eq(projects.teamId, teamId), eq(projects.uuid, uuid)))
+        .limit(1);
+      return row;
+    },
+    async bySlug(teamId: string, slug: string) {
+      const [row] = await db
+        .select()
+        .from(projects)
+        .where(and(eq(projects.teamId, teamId), eq(projects.slug, slug)))
+        .limit(1);
+      return row;
+    },
+    async byId(teamId: string, id: string) {
+      const [row] = await db
+        .select()
+        .from(projects)
+        .where(and(eq(projects.teamId, teamId), eq(projects.id, id)))
+        .limit(1);
+      return row;
+    },
+    async insert(row: typeof projects.$inferInsert) {
+      const [saved] = await db.insert(projects).values(row).onConflictDoNothing().returning();
+      return saved;
+    },
+    /** Adopts a dashboard-created project (no uuid yet) for the first CLI identity that binds it. */
+    async adopt(id: string, uuid: string) {
+      const [row] = await db
+        .update(projects)
+        .set({ uuid, updatedAt: new Date() })
+        .where(and(eq(projects.id, id), isNull(projects.uuid)))
+        .returning();
+      return row;
+    },
+    /** Remembers the CLI node and build ids seen for a project (appended once each). */
+    async noteIdentity(id: string, nodeId: string | null, buildId: string | null, repoSlug: string | null) {
+      await db
+        .update(projects)
+        .set({
+          nodeIds: nodeId
+            ? sql`case when ${projects.nodeIds} @> ${JSON.stringify([nodeId])}::jsonb then ${projects.nodeIds} else ${projects.nodeIds} || ${JSON.stringify([nodeId])}::jsonb end`
+            : undefined,
+          buildIds: buildId
+            ? sql`case when ${projects.buildIds} @> ${JSON.stringify([buildId])}::jsonb then ${projects.buildIds} else ${projects.buildIds} || ${JSON.stringify([buildId])}::jsonb end`
+            : undefined,
+          repoSlug: repoSlug ?? undefined,
+          updatedAt: new Date(),
+        })
+        .where(eq(projects.id, id));
+    },
+    async page(teamId: string, after: { slug: string } | null, limit: number) {
+      return db
+        .select()
+        .from(projects)
+        .where(and(eq(projects.teamId, teamId), after ? gt(projects.slug, after.slug) : undefined))
+        .orderBy(asc(projects.slug))
+        .limit(limit + 1);
+    },
+    async search(teamId: string, q: string, limit: number) {
+      const like = `%${q.toLowerCase().replace(/[\\%_]/g, "\\$&")}%`;
+      return db
+        .select()
+        .from(projects)
+        .where(
+          and(
+            eq(projects.teamId, teamId),
+            or(sql`lower(${projects.slug}) like ${like}`, sql`lower(${projects.name}) like ${like}`),
+          ),
+        )
+        .orderBy(asc(projects.slug))
+        .limit(limit);
+    },
+  };
+}

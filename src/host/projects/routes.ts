@@ -1,0 +1,54 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { requireAdmin } from "../http/auth.ts";
+import { PageQuery, pageOf } from "../http/pagination.ts";
+import { errorResponses } from "../http/schemas.ts";
+import type { Services } from "../services.ts";
+import { projectView } from "./service.ts";
+
+const Project = Type.Object({
+  id: Type.String(),
+  uuid: Type.Union([Type.String(), Type.Null()]),
+  slug: Type.String(),
+  name: Type.String(),
+  repo_slug: Type.Union([Type.String(), Type.Null()]),
+  node_ids: Type.Array(Type.String()),
+  created_at: Type.String(),
+});
+
+const CreateProjectBody = Type.Object(
+  {
+    slug: Type.String({ minLength: 1, maxLength: 128 }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  app.get(
+    "/projects/",
+    {
+      schema: {
+        tags: ["projects"],
+        summary: "The team's Spec Kitty projects",
+        querystring: PageQuery,
+        response: { 200: pageOf(Project), ...errorResponses },
+      },
+    },
+    (req) => services.projects.page(req.auth.team.id, req.query.cursor, req.query.limit),
+  );
+  app.post(
+    "/projects/",
+    {
+      preHandler: requireAdmin,
+      schema: {
+        tags: ["projects"],
+        summary: "Create a project by slug; the first CLI identity that binds it adopts it",
+        body: CreateProjectBody,
+        response: { 201: Project, ...errorResponses },
+      },
+    },
+    async (req, reply) =>
+      reply.code(201).send(projectView(await services.projects.create(req.auth.team.id, req.body))),
+  );
+};

@@ -1,0 +1,25 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { RoutedQuery } from "../binding/schemas.ts";
+import { errorResponses } from "../http/schemas.ts";
+import type { Services } from "../services.ts";
+
+export const statusRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  app.get(
+    "/tracker/status/",
+    {
+      schema: {
+        tags: ["tracker"],
+        summary:
+          "Project status (with binding_ref or project_slug) or installation-wide status (provider only)",
+        querystring: RoutedQuery,
+        response: { 200: Type.Record(Type.String(), Type.Unknown()), ...errorResponses },
+      },
+    },
+    (req) => {
+      const { provider, binding_ref, project_slug } = req.query;
+      if (!binding_ref && !project_slug) return services.status.installationWide(req.auth, provider);
+      return services.status.project(req.auth, { provider, binding_ref, project_slug });
+    },
+  );
+};

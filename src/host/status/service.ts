@@ -1,0 +1,91 @@
+import type { ProviderId } from "../../tracker/index.ts";
+import type { BindingService, RoutingKeys } from "../binding/service.ts";
+import type { AuthContext } from "../http/auth.ts";
+import type { InstallationRow } from "../installations/repository.ts";
+import type { InstallationsService } from "../installations/service.ts";
+import { installationState } from "../inventory/service.ts";
+import type { JoinedMapping } from "../mappings/repository.ts";
+import { type MappingsService, mappingState } from "../mappings/service.ts";
+
+function syncState(m: JoinedMapping): string {
+  if (m.installationDisconnectedAt) return "installation_disconnected";
+  if (m.resourceMissingSince) return "resource_missing";
+  if (m.installationStatus === "revoked") return "installation_revoked";
+  if (m.installationStatus === "error") return "installation_error";
+  return "idle";
+}
+
+/** `binding_ref`, `display_label`, `provider_context`: added to every routed response (contract §11.4). */
+export function enrichment(m: JoinedMapping) {
+  return {
+    binding_ref: m.mapping.bindingRef,
+    display_label: m.mapping.displayLabel,
+    provider_context: m.mapping.providerContext as Record<string, string>,
+    project_slug: m.projectSlug,
+  };
+}
+
+export function identityPath(m: JoinedMapping, inst?: InstallationRow) {
+  return {
+    type: "installation",
+    installation_id: m.mapping.installationId,
+    user_link_id: null,
+    provider: m.mapping.provider,
+    provider_account_id: inst?.workspaceId ?? null,
+  };
+}
+
+export function statusService(deps: {
+  binding: BindingService;
+  installations: InstallationsService;
+  mappings: MappingsService;
+}) {
+  return {
+    /** `tracker status`: the routed project's mapping and its health. */
+    async project(auth: AuthContext, keys: RoutingKeys) {
+      const m = await deps.binding.route(auth, keys);
+      const inst = await deps.installations.repo.byId(m.mapping.installationId);
+      const state = syncState(m);
+      return {
+        configured: true,
+        provider: m.mapping.provider,
+        ...enrichment(m),
+        connected: !m.installationDisconnectedAt && m.installationStatus !== "revoked",
+        sync_state: state,
+        identity_path: identityPath(m, inst),
+        last_sync_at: inst?.lastSyncAt?.toISOString() ?? null,
+        status: mappingState(m.mapping),
+        ...(state === "resource_missing"
+          ? {
+              guidance: `The bound resource no longer exists upstream. Run \`spec-kitty tracker bind --provider ${keys.provider}\` to rebind.`,
+            }
+          : {}),
+      };
+    },
+
+    /** `tracker status --all`: every installation and binding of the team for a provider. */
+    async installationWide(auth: AuthContext, provider: ProviderId) {
+      const installs = await deps.installations.listForTeam(auth.team.id, provider);
+      const bindings = await deps.mappings.repo.liveForProvider(auth.team.id, provider);
+      return {
+        provider,
+        connected: installs.some((i) => i.status === "active"),
+        installation_id: installs[0]?.id ?? null,
+        installations: installs.map(installationState),
+        resource_count: installs.reduce((n, i) => n + i.resourceCount, 0),
+        bindings: bindings.map((b) => ({
+          project_name: b.projectName,
+          project_slug: b.projectSlug,
+          binding_ref: b.mapping.bindingRef,
+          display_label: b.mapping.displayLabel,
+          provider: b.mapping.provider,
+          status: b.mapping.status,
+          sync_state: syncState(b),
+          bound_at: b.mapping.boundAt.toISOString(),
+        })),
+      };
+    },
+  };
+}
+
+export type StatusService = ReturnType<typeof statusService>;
