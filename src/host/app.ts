@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import type { Logger } from "pino";
 import { ulid } from "ulid";
+import { dashboardRoutes } from "../dashboard/index.ts";
 import type { DatabaseHandle } from "../storage/database.ts";
 import { createHttpClient, type HttpClient } from "../tracker/index.ts";
 import { auditRoutes } from "./audit/routes.ts";
@@ -103,12 +104,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await server.register(swaggerUi, { routePrefix: "/api/docs" });
   server.get("/api/v1/openapi.json", { schema: { hide: true } }, () => server.swagger());
 
-  server.get("/", { schema: { hide: true } }, () => ({
-    service: "spec-kitty-saas-tracker",
-    api: "/api/v1/",
-    docs: "/api/docs",
-    openapi: "/api/v1/openapi.json",
-  }));
+  await server.register(dashboardRoutes, { services });
   await server.register(healthRoutes, { ready: opts.database.ready });
   await server.register(meRoutes, { prefix: "/api/v1", services });
   await server.register(connectCallbackRoutes, { prefix: "/api/v1", services });

@@ -3,4 +3,5 @@ export * from "./core/descriptor.ts";
 export * from "./core/discovery.ts";
 export * from "./core/errors.ts";
 export * from "./core/http.ts";
+export * from "./core/oauth.ts";
 export { adapterFor } from "./registry.ts";

@@ -1,6 +1,6 @@
+import { azureDevOpsAdapter } from "./azure-devops/adapter.ts";
 import type { TrackerAdapter } from "./core/adapter.ts";
 import type { ProviderId } from "./core/descriptor.ts";
-import { azureDevOpsAdapter } from "./azure-devops/adapter.ts";
 import { githubAdapter } from "./github/adapter.ts";
 import { gitlabAdapter } from "./gitlab/adapter.ts";
 import { jiraAdapter } from "./jira/adapter.ts";

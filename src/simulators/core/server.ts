@@ -66,10 +66,12 @@ export class SimRouter {
     const keys: string[] = [];
     const pattern = new RegExp(
       "^" +
-        path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/:(\w+)(\*)?/g, (_m, key: string, star?: string) => {
-          keys.push(key);
-          return star ? "(.+)" : "([^/]+)";
-        }) +
+        path
+          .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+          .replace(/:(\w+)(\*)?/g, (_m, key: string, star?: string) => {
+            keys.push(key);
+            return star ? "(.+)" : "([^/]+)";
+          }) +
         "/?$",
     );
     this.routes.push({ method: method.toUpperCase(), pattern, keys, handler });
@@ -186,7 +188,11 @@ export async function startSimServer(opts: SimOptions): Promise<SimServer> {
       }
       if (fault?.malformed) {
         log.push({ method, path, status: 200 });
-        return send(res, { status: 200, headers: { "content-type": "application/json" }, raw: "{not json<html>" });
+        return send(res, {
+          status: 200,
+          headers: { "content-type": "application/json" },
+          raw: "{not json<html>",
+        });
       }
       if (fault?.status) {
         const headers: Record<string, string> = { ...fault.headers };
@@ -207,7 +213,8 @@ export async function startSimServer(opts: SimOptions): Promise<SimServer> {
       let body: any = null;
       const ctype = String(req.headers["content-type"] ?? "");
       if (rawBody) {
-        if (ctype.includes("application/x-www-form-urlencoded")) body = Object.fromEntries(new URLSearchParams(rawBody));
+        if (ctype.includes("application/x-www-form-urlencoded"))
+          body = Object.fromEntries(new URLSearchParams(rawBody));
         else {
           try {
             body = JSON.parse(rawBody);

@@ -143,6 +143,20 @@ CREATE TABLE "resources" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "sessions" (
+	"id" text PRIMARY KEY NOT NULL,
+	"token_hash" text NOT NULL,
+	"user_id" text NOT NULL,
+	"current_team_id" text,
+	"csrf_secret" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"last_seen_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"expires_at" timestamp with time zone NOT NULL,
+	"revoked_at" timestamp with time zone,
+	"user_agent" text,
+	CONSTRAINT "sessions_token_hash_unique" UNIQUE("token_hash")
+);
+--> statement-breakpoint
 ALTER TABLE "installations" ADD CONSTRAINT "installations_team_id_teams_id_fk" FOREIGN KEY ("team_id") REFERENCES "public"."teams"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "mappings" ADD CONSTRAINT "mappings_team_id_teams_id_fk" FOREIGN KEY ("team_id") REFERENCES "public"."teams"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "mappings" ADD CONSTRAINT "mappings_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
@@ -150,6 +164,7 @@ ALTER TABLE "mappings" ADD CONSTRAINT "mappings_installation_id_installations_id
 ALTER TABLE "mappings" ADD CONSTRAINT "mappings_resource_id_resources_id_fk" FOREIGN KEY ("resource_id") REFERENCES "public"."resources"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "projects" ADD CONSTRAINT "projects_team_id_teams_id_fk" FOREIGN KEY ("team_id") REFERENCES "public"."teams"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "resources" ADD CONSTRAINT "resources_installation_id_installations_id_fk" FOREIGN KEY ("installation_id") REFERENCES "public"."installations"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "sessions" ADD CONSTRAINT "sessions_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "idempotency_keys_expires_idx" ON "idempotency_keys" USING btree ("expires_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "installations_workspace_uq" ON "installations" USING btree ("team_id","provider","host","workspace_id") WHERE "installations"."disconnected_at" is null;--> statement-breakpoint
 CREATE INDEX "installations_team_provider_idx" ON "installations" USING btree ("team_id","provider");--> statement-breakpoint
@@ -164,4 +179,5 @@ CREATE UNIQUE INDEX "projects_team_slug_uq" ON "projects" USING btree ("team_id"
 CREATE UNIQUE INDEX "projects_team_uuid_uq" ON "projects" USING btree ("team_id","uuid") WHERE "projects"."uuid" is not null;--> statement-breakpoint
 CREATE UNIQUE INDEX "resources_installation_key_uq" ON "resources" USING btree ("installation_id","resource_key");--> statement-breakpoint
 CREATE INDEX "resources_team_provider_label_idx" ON "resources" USING btree ("team_id","provider","label","id");--> statement-breakpoint
-CREATE INDEX "resources_installation_label_idx" ON "resources" USING btree ("installation_id","label","id");
+CREATE INDEX "resources_installation_label_idx" ON "resources" USING btree ("installation_id","label","id");--> statement-breakpoint
+CREATE INDEX "sessions_user_idx" ON "sessions" USING btree ("user_id");

@@ -89,9 +89,30 @@ export interface TrackerAdapter {
   /** One resource by its provider-native immutable id (refresh, admin repair path). Null when it does not exist. */
   getResource(conn: Connection, workspace: Workspace, nativeId: string): Promise<BindableResource | null>;
 
-  listIssues(conn: Connection, params: BindableResource["connector_params"], opts: { cursor?: string | null; limit: number }): Promise<IssuePage>;
-  searchIssues(conn: Connection, params: BindableResource["connector_params"], query: { key?: string; text?: string; limit: number }): Promise<NormalizedIssue[]>;
-  getIssue(conn: Connection, params: BindableResource["connector_params"], idOrKey: string): Promise<NormalizedIssue | null>;
-  createIssue(conn: Connection, params: BindableResource["connector_params"], draft: IssueDraft): Promise<NormalizedIssue>;
-  updateIssue(conn: Connection, params: BindableResource["connector_params"], idOrKey: string, patch: IssuePatch): Promise<NormalizedIssue>;
+  listIssues(
+    conn: Connection,
+    params: BindableResource["connector_params"],
+    opts: { cursor?: string | null; limit: number },
+  ): Promise<IssuePage>;
+  searchIssues(
+    conn: Connection,
+    params: BindableResource["connector_params"],
+    query: { key?: string; text?: string; limit: number },
+  ): Promise<NormalizedIssue[]>;
+  getIssue(
+    conn: Connection,
+    params: BindableResource["connector_params"],
+    idOrKey: string,
+  ): Promise<NormalizedIssue | null>;
+  createIssue(
+    conn: Connection,
+    params: BindableResource["connector_params"],
+    draft: IssueDraft,
+  ): Promise<NormalizedIssue>;
+  updateIssue(
+    conn: Connection,
+    params: BindableResource["connector_params"],
+    idOrKey: string,
+    patch: IssuePatch,
+  ): Promise<NormalizedIssue>;
 }

@@ -67,7 +67,13 @@ export interface HttpClientOptions {
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
   /** Observes each attempt (benchmarks, metrics). */
-  onAttempt?: (info: { provider: string; method: string; path: string; status: number | null; attempt: number }) => void;
+  onAttempt?: (info: {
+    provider: string;
+    method: string;
+    path: string;
+    status: number | null;
+    attempt: number;
+  }) => void;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -159,18 +165,26 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
       }
 
       const okStatus = (res.status >= 200 && res.status < 300) || req.okStatuses?.includes(res.status);
-      const kind = okStatus ? (rules.classify?.(res, parsed) ?? null) : (rules.classify?.(res, parsed) ?? defaultClassify(res.status));
+      const kind = okStatus
+        ? (rules.classify?.(res, parsed) ?? null)
+        : (rules.classify?.(res, parsed) ?? defaultClassify(res.status));
 
       if (kind === null) {
         if (malformed && okStatus && text.length > 0) {
-          throw new TrackerError("malformed_response", rules.provider, `${label}: response body is not valid JSON`, {
-            status: res.status,
-          });
+          throw new TrackerError(
+            "malformed_response",
+            rules.provider,
+            `${label}: response body is not valid JSON`,
+            {
+              status: res.status,
+            },
+          );
         }
         return { status: res.status, headers: res.headers, body: parsed as T };
       }
 
-      const retryAfter = rules.retryAfterSeconds?.(res, parsed) ?? parseRetryAfterHeader(res.headers.get("retry-after"));
+      const retryAfter =
+        rules.retryAfterSeconds?.(res, parsed) ?? parseRetryAfterHeader(res.headers.get("retry-after"));
       const retryable = kind === "rate_limited" || kind === "upstream_unavailable";
       if (retryable && attempt < policy.maxRetries) {
         const waitMs = retryAfter !== null ? retryAfter * 1000 : backoff(attempt);
