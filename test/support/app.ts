@@ -1,9 +1,12 @@
 import { Writable } from "node:stream";
-import type { FastifyInstance, InjectOptions } from "fastify";
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { buildApp } from "../../src/host/app.ts";
+import { type ProviderSettings, providerSettingsFromEnv } from "../../src/host/installations/settings.ts";
 import { createLogger } from "../../src/host/logger.ts";
+import { randomVault, type Vault } from "../../src/host/secrets/vault.ts";
 import type { Services } from "../../src/host/services.ts";
 import type { DatabaseHandle } from "../../src/storage/database.ts";
+import { createHttpClient, type HttpClient } from "../../src/tracker/index.ts";
 import { openTestDatabase } from "./database.ts";
 
 export interface Actor {
@@ -25,7 +28,7 @@ export interface TestApp {
   member: Actor;
   /** Admin of another team only. */
   outsider: Actor;
-  call(opts: InjectOptions & { as?: Actor }): ReturnType<FastifyInstance["inject"]>;
+  call(opts: InjectOptions & { as?: Actor }): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -48,9 +51,16 @@ async function actor(
 }
 
 /** The real app over a real database, with team `acme` (admin + member) and team `globex` (outsider). */
-export async function createTestApp(
-  opts: { driver?: "postgres" | "pglite"; bodyLimitBytes?: number } = {},
-): Promise<TestApp> {
+export interface TestAppOptions {
+  driver?: "postgres" | "pglite";
+  bodyLimitBytes?: number;
+  /** Provider settings (e.g. simulator URLs and app registrations); defaults to the public providers. */
+  settings?: ProviderSettings;
+  http?: HttpClient;
+  vault?: Vault;
+}
+
+export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const logs: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, cb) {
@@ -63,6 +73,12 @@ export async function createTestApp(
     database,
     logger: createLogger({ level: "debug", stream }),
     bodyLimitBytes: opts.bodyLimitBytes,
+    vault: opts.vault ?? randomVault(),
+    settings: opts.settings ?? providerSettingsFromEnv({}),
+    http:
+      opts.http ??
+      createHttpClient({ retry: { baseDelayMs: 1, maxDelayMs: 10, maxRetries: 2, maxRetryAfterMs: 2_000 } }),
+    jobPollMs: 50,
   });
   const team = await services.teams.createTeam({ slug: "acme", name: "Acme" });
   const otherTeam = await services.teams.createTeam({ slug: "globex", name: "Globex" });
@@ -80,7 +96,8 @@ export async function createTestApp(
     admin,
     member,
     outsider,
-    call: ({ as, headers, ...rest }) => server.inject({ ...rest, headers: { ...as?.headers, ...headers } }),
+    call: ({ as, headers, ...rest }) =>
+      server.inject({ ...rest, headers: { ...as?.headers, ...headers } } as InjectOptions),
     async close() {
       await server.close();
       await database.close();

@@ -100,6 +100,7 @@ export function connectFlows(deps: {
         }
         conn = {
           base_url: deps.settings.github.apiUrl,
+          http: deps.http,
           credential: {
             kind: "github_app",
             app_id: app.id,
@@ -124,6 +125,7 @@ export function connectFlows(deps: {
         );
         conn = {
           base_url: ep.apiBase,
+          http: deps.http,
           credential: { kind: "oauth", access_token: tokens.access_token },
           options: ep.options,
         };

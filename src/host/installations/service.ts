@@ -199,7 +199,7 @@ export function installationsService(db: Database, deps: Deps) {
         ]);
       }
       const credential = completeCredential(input.provider, input.credential);
-      const conn: Connection = { base_url: baseUrl, credential, options: input.options };
+      const conn: Connection = { base_url: baseUrl, credential, options: input.options, http: deps.http };
       const workspaces = await callProvider(() => adapterFor(input.provider).listWorkspaces(conn));
       const workspace = pickWorkspace(workspaces, input.workspace_id);
       return this.saveConnection(
@@ -327,6 +327,7 @@ export function installationsService(db: Database, deps: Deps) {
         base_url: row.baseUrl,
         credential: stored.credential,
         options: row.connectionOptions as Record<string, string>,
+        http: deps.http,
       };
     },
 

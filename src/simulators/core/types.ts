@@ -1,13 +1,18 @@
 import type { SimServer } from "./server.ts";
+import type { SimStore } from "./store.ts";
+
+export type SimProvider = "github" | "gitlab" | "jira" | "linear" | "azure_devops";
 
 /** What every provider simulator exposes to tests, benchmarks and the demo. */
 export interface ProviderSimulator {
-  provider: "github" | "gitlab" | "jira" | "linear" | "azure_devops";
+  provider: SimProvider;
   sim: SimServer;
+  /** The in-memory state behind the wire format (tests may also change it through `/_sim/`). */
+  store: SimStore;
   url: string;
   /**
    * Ready-to-use connection facts for the seeded default workspace (credentials included: these are
-   * simulator-only secrets). Shape is provider-specific and documented in docs/simulators/<provider>.md.
+   * simulator-only secrets). Keys per provider are documented in docs/simulators.md.
    */
   demo: Record<string, string>;
   close(): Promise<void>;
@@ -15,8 +20,8 @@ export interface ProviderSimulator {
 
 export interface SimulatorOptions {
   port?: number;
-  /** Number of generated resources in the default workspace on top of the named seed ones. */
+  /** Generated filler resources in the default workspace, overriding the seed file's count. */
   generatedResources?: number;
-  /** Issues generated per resource (only for the first few resources, to keep memory small). */
+  /** A seed file replacing the provider's bundled `seed.json`. */
   seedFile?: string;
 }

@@ -21,6 +21,8 @@ export interface Connection {
   credential: Credential;
   /** Provider-specific scope of discovery: GitLab group id, Jira cloud id / site URL, ADO organization. */
   options?: Record<string, string>;
+  /** The HTTP client (retry policy, timeouts) to use; adapters fall back to `defaultHttpClient()` when absent. */
+  http?: HttpClient;
 }
 
 /** One page of a discovery stream. */

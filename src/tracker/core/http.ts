@@ -118,7 +118,7 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
     const headers: Record<string, string> = { accept: "application/json", ...req.headers };
     let body: string | undefined;
     if (req.json !== undefined) {
-      headers["content-type"] = "application/json";
+      headers["content-type"] ??= "application/json";
       body = JSON.stringify(req.json);
     } else if (req.form) {
       headers["content-type"] = "application/x-www-form-urlencoded";
@@ -202,3 +202,14 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
 
   return { request };
 }
+
+let shared: HttpClient | null = null;
+
+/** The process-wide client with the default retry policy, for connections that bring none. */
+export function defaultHttpClient(): HttpClient {
+  shared ??= createHttpClient();
+  return shared;
+}
+
+/** The client a connection asks for, or the shared default. */
+export const httpFor = (conn: { http?: HttpClient }): HttpClient => conn.http ?? defaultHttpClient();
