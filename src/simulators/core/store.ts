@@ -101,6 +101,8 @@ export class SimStore {
   readonly resources = new Map<string, SimResource>();
   readonly issues = new Map<string, SimIssue>();
   readonly credentials = new Map<string, SimCredential>();
+  /** Overrides the provider's OAuth access-token lifetime (tests of renewal before expiry). */
+  accessTokenTtlSeconds: number | null = null;
   private resourceSeq = 0;
   private issueSeq = 0;
 
@@ -276,6 +278,7 @@ function resourceView(r: SimResource) {
  *   POST   /_sim/credentials                    {token, workspaces, kind?, expires_at?}
  *   POST   /_sim/credentials/revoke             {token} (or {all: true})
  *   POST   /_sim/credentials/expire             {token} (or {all: true})
+ *   PUT    /_sim/oauth                          {access_token_ttl_seconds} (null restores the provider's)
  */
 export function mountControlApi(router: SimRouter, store: SimStore) {
   const guard = <T>(fn: () => T) => {
@@ -289,6 +292,11 @@ export function mountControlApi(router: SimRouter, store: SimStore) {
   };
   const firstWorkspace = () => store.workspaces.keys().next().value as string;
 
+  router.on("PUT", "/_sim/oauth", (req) => {
+    const ttl = req.body?.access_token_ttl_seconds;
+    store.accessTokenTtlSeconds = typeof ttl === "number" && ttl > 0 ? ttl : null;
+    return { json: { access_token_ttl_seconds: store.accessTokenTtlSeconds } };
+  });
   router.on("GET", "/_sim/state", () => ({
     json: {
       workspaces: [...store.workspaces.values()].map((w) => ({
@@ -315,7 +323,10 @@ export function mountControlApi(router: SimRouter, store: SimStore) {
     guard(() => ({ json: resourceView(store.updateResource(req.params.id, req.body ?? {})) })),
   );
   router.on("DELETE", "/_sim/resources/:id", (req) =>
-    guard(() => (store.deleteResource(req.params.id), { status: 204 })),
+    guard(() => {
+      store.deleteResource(req.params.id);
+      return { status: 204 };
+    }),
   );
   router.on("GET", "/_sim/resources/:id/issues", (req) =>
     guard(() => ({ json: { issues: store.resource(req.params.id).issues } })),
@@ -330,7 +341,10 @@ export function mountControlApi(router: SimRouter, store: SimStore) {
     guard(() => ({ json: store.updateIssue(req.params.id, req.body ?? {}) })),
   );
   router.on("DELETE", "/_sim/issues/:id", (req) =>
-    guard(() => (store.deleteIssue(req.params.id), { status: 204 })),
+    guard(() => {
+      store.deleteIssue(req.params.id);
+      return { status: 204 };
+    }),
   );
   router.on("POST", "/_sim/credentials", (req) =>
     guard(() => {

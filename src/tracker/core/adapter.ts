@@ -1,4 +1,10 @@
-import type { BindableResource, ProviderId, Workspace } from "./descriptor.ts";
+import type {
+  BindableResource,
+  ConnectorParams,
+  ProviderId,
+  RoutingMetadata,
+  Workspace,
+} from "./descriptor.ts";
 import type { TrackerErrorKind } from "./errors.ts";
 import type { HttpClient } from "./http.ts";
 
@@ -88,6 +94,11 @@ export interface TrackerAdapter {
   listWorkspaces(conn: Connection): Promise<Workspace[]>;
   /** Streams every bindable resource of one workspace page by page. Throws TrackerError on failure. */
   discover(conn: Connection, workspace: Workspace): AsyncIterable<ResourcePage>;
+  /**
+   * Connector params rebuilt from a mapping's persisted routing metadata, so runtime calls act on the
+   * mapped resource without asking the provider (or the inventory) again.
+   */
+  connectorParams(routing: RoutingMetadata): ConnectorParams;
   /** One resource by its provider-native immutable id (refresh, admin repair path). Null when it does not exist. */
   getResource(conn: Connection, workspace: Workspace, nativeId: string): Promise<BindableResource | null>;
 

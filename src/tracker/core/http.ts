@@ -164,13 +164,17 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
         }
       }
 
-      const okStatus = (res.status >= 200 && res.status < 300) || req.okStatuses?.includes(res.status);
-      const kind = okStatus
-        ? (rules.classify?.(res, parsed) ?? null)
-        : (rules.classify?.(res, parsed) ?? defaultClassify(res.status));
+      const is2xx = res.status >= 200 && res.status < 300;
+      // A status the caller expects (e.g. 404 on a lookup) is an answer, whatever classify would say.
+      const expected = !is2xx && Boolean(req.okStatuses?.includes(res.status));
+      const kind = expected
+        ? null
+        : is2xx
+          ? (rules.classify?.(res, parsed) ?? null)
+          : (rules.classify?.(res, parsed) ?? defaultClassify(res.status));
 
       if (kind === null) {
-        if (malformed && okStatus && text.length > 0) {
+        if (malformed && is2xx && text.length > 0) {
           throw new TrackerError(
             "malformed_response",
             rules.provider,

@@ -1,0 +1,563 @@
+import {
+  type SimHandler,
+  type SimReply,
+  type SimRequest,
+  SimRouter,
+  startSimServer,
+} from "../core/server.ts";
+import {
+  mountControlApi,
+  type SeedFile,
+  type SimCredential,
+  type SimIssue,
+  type SimResource,
+  SimStore,
+  type SimWorkspace,
+} from "../core/store.ts";
+import type { ProviderSimulator, SimulatorOptions } from "../core/types.ts";
+import { parseWiql, runWiql, WIQL_FIELDS, WiqlError } from "./wiql.ts";
+import {
+  adoError,
+  fromState,
+  guidFrom,
+  ISSUE_TYPE_OF,
+  PROJECT_STATE,
+  parseTagString,
+  renderProject,
+  renderWorkItem,
+  STATES,
+  signInPage,
+  stateOf,
+  tagString,
+  workItemFields,
+} from "./wire.ts";
+
+/**
+ * Azure DevOps Services simulator: organizations (`acme`, `contoso`) with projects (GUID ids) and work
+ * items (org-wide integer ids), PATs as Basic auth, `x-ms-continuationtoken` paging, WIQL, JSON Patch
+ * work item writes, Boards feature state, and ADO's error envelope and rate-limit headers.
+ */
+
+const BATCH_MAX = 200;
+const WIQL_MAX = 20_000;
+/** Rate-limit window ADO documents: 200 TSTUs per sliding 5 minutes. Requests here cost 0.01 TSTU. */
+const RATE_WINDOW_S = 300;
+const RATE_LIMIT = 200;
+
+interface Ctx {
+  req: SimRequest;
+  org: SimWorkspace;
+  cred: SimCredential | null;
+}
+
+export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Promise<ProviderSimulator> {
+  const store = new SimStore({
+    newResourceId: (seq) => guidFrom(`ado-project:${seq}`),
+    newIssueId: (seq) => String(seq),
+    resourceType: "project",
+  });
+  const seed = SimStore.readSeed(opts.seedFile ?? new URL("./seed.json", import.meta.url));
+  store.seed(withGenerated(seed, opts.generatedResources));
+
+  const router = new SimRouter();
+  mountControlApi(router, store);
+  const revs = new Map<string, number>();
+  const boardsOff = (r: SimResource) => r.issues_disabled;
+  let base = "";
+
+  const usage = new Map<string, { windowStart: number; used: number }>();
+  function rateHeaders(token: string): Record<string, string> {
+    const now = Math.floor(Date.now() / 1000);
+    const u = usage.get(token);
+    const w = u && now - u.windowStart < RATE_WINDOW_S ? u : { windowStart: now, used: 0 };
+    w.used += 0.01;
+    usage.set(token, w);
+    return {
+      "x-ratelimit-resource": "Core",
+      "x-ratelimit-delay": "0",
+      "x-ratelimit-limit": String(RATE_LIMIT),
+      "x-ratelimit-remaining": String(Math.max(0, Math.floor(RATE_LIMIT - w.used))),
+      "x-ratelimit-reset": String(w.windowStart + RATE_WINDOW_S),
+    };
+  }
+
+  /**
+   * Every ADO route: api-version present (with `-preview` where the resource is preview), the
+   * organization exists, the PAT is good for it. A bad PAT gets a 203 sign-in page unless the caller
+   * sent `X-TFS-FedAuthRedirect: Suppress` (then a 401). `anonymous` routes (connectionData) answer a
+   * caller that sent no credential at all.
+   */
+  const ado =
+    (handler: (ctx: Ctx) => SimReply, o: { preview?: boolean; anonymous?: boolean } = {}): SimHandler =>
+    (req) => {
+      const version = req.query.get("api-version");
+      if (!version) {
+        return adoError(
+          400,
+          `No api-version was supplied for the "${req.method}" request. The version must be supplied either as part of the Accept header (e.g. "application/json; api-version=1.0") or as a query parameter (e.g. '?api-version=1.0').`,
+          "VssVersionNotSpecifiedException",
+        );
+      }
+      if (!/^7\.1(-preview(\.\d+)?)?$/.test(version)) {
+        return adoError(
+          400,
+          `The requested REST API version of ${version} is not supported by the simulator.`,
+          "VssVersionOutOfRangeException",
+        );
+      }
+      if (o.preview && !version.includes("-preview")) {
+        return adoError(
+          400,
+          `The requested version "${version}" of the resource is under preview. The -preview flag must be supplied in the api-version for such requests. For example: "${version}-preview"`,
+          "VssInvalidPreviewVersionException",
+        );
+      }
+      const org = [...store.workspaces.values()].find(
+        (w) => w.slug.toLowerCase() === req.params.org.toLowerCase(),
+      );
+      if (!org)
+        return adoError(
+          404,
+          `VS800075: The organization '${req.params.org}' does not exist.`,
+          "OrganizationNotFoundException",
+        );
+      const header = String(req.headers.authorization ?? "");
+      if (!header && o.anonymous) return handler({ req, org, cred: null });
+      const token = basicPassword(header);
+      const cred = store.check(token);
+      const suppress = String(req.headers["x-tfs-fedauthredirect"] ?? "").toLowerCase() === "suppress";
+      if (cred === "expired") {
+        const message = "Access Denied: The Personal Access Token used has expired.";
+        return adoError(401, message, "AccessCheckException", {
+          headers: { "x-tfs-serviceerror": encodeURIComponent(message) },
+        });
+      }
+      if (typeof cred === "string" || !cred.workspaces.includes(org.id)) {
+        if (!suppress) return signInPage();
+        return adoError(
+          401,
+          "TF400813: The user '' is not authorized to access this resource.",
+          "UnauthorizedRequestException",
+          {
+            headers: {
+              "www-authenticate":
+                'Bearer authorization_uri=https://login.microsoftonline.com/common, Basic realm="https://dev.azure.com/"',
+              "x-tfs-fedauthredirect": "Suppress",
+            },
+          },
+        );
+      }
+      const reply = handler({ req, org, cred });
+      return { ...reply, headers: { ...rateHeaders(cred.token), ...reply.headers } };
+    };
+
+  const projectsOf = (org: SimWorkspace) => store.resourcesOf(org.id, "project");
+  /** ADO takes a project GUID or name wherever a project goes in the path. */
+  const findProject = (org: SimWorkspace, idOrName: string) =>
+    projectsOf(org).find(
+      (r) => r.id === idOrName.toLowerCase() || r.name.toLowerCase() === idOrName.toLowerCase(),
+    );
+  const projectMissing = (idOrName: string) =>
+    adoError(
+      404,
+      `TF200016: The following project does not exist: ${idOrName}. Verify that the name of the project is correct and that the project exists on the specified Azure DevOps Server.`,
+      "ProjectDoesNotExistException",
+    );
+  const workItemMissing = (id: string) =>
+    adoError(
+      404,
+      `TF401232: Work item ${id} does not exist, or you do not have permissions to read it.`,
+      "WorkItemUnauthorizedAccessException",
+      {
+        errorCode: 600122,
+        eventId: 3200,
+      },
+    );
+  /** Work items are numbered org-wide; one belongs to the org its project is in. */
+  const itemsOf = (org: SimWorkspace) =>
+    projectsOf(org).flatMap((r) => r.issues.map((i) => ({ issue: i, project: r })));
+  const findItem = (org: SimWorkspace, id: string) => itemsOf(org).find((x) => x.issue.id === id) ?? null;
+  const rev = (id: string) => revs.get(id) ?? 1;
+
+  router.on(
+    "GET",
+    "/:org/_apis/connectionData",
+    ado(
+      ({ org, cred }) => {
+        const user = cred
+          ? { id: guidFrom(`user:${cred.token.slice(0, 6)}`), providerDisplayName: "Sim Admin" }
+          : { id: "aa442a7b-ad5e-4fa7-a1b7-97e8f0d2e16d", providerDisplayName: "Anonymous" };
+        const identity = {
+          ...user,
+          descriptor: `Microsoft.IdentityModel.Claims.ClaimsIdentity;${user.id}`,
+          isActive: true,
+          properties: {},
+          resourceVersion: 2,
+          metaTypeId: 0,
+        };
+        return {
+          json: {
+            authenticatedUser: identity,
+            authorizedUser: identity,
+            instanceId: String(org.details.instance_id ?? guidFrom(`org:${org.id}`)),
+            deploymentId: guidFrom(`deployment:${org.id}`),
+            deploymentType: "hosted",
+            locationServiceData: {
+              serviceOwner: "00025394-6065-48ca-87d9-7f5672854ef7",
+              defaultAccessMappingMoniker: "PublicAccessMapping",
+              lastChangeId: 1,
+              lastChangeId64: 1,
+            },
+          },
+        };
+      },
+      { preview: true, anonymous: true },
+    ),
+  );
+
+  router.on(
+    "GET",
+    "/:org/_apis/projects",
+    ado(({ req, org }) => {
+      const filter = (req.query.get("stateFilter") ?? "wellFormed").toLowerCase();
+      const all = projectsOf(org).filter(
+        (r) => filter === "all" || PROJECT_STATE(r).toLowerCase() === filter,
+      );
+      const top = clampInt(req.query.get("$top"), 100, 1, 1000);
+      const start = Number(req.query.get("continuationToken") ?? req.query.get("$skip") ?? 0) || 0;
+      const page = all.slice(start, start + top);
+      const headers: Record<string, string> = {};
+      if (start + top < all.length) headers["x-ms-continuationtoken"] = String(start + top);
+      return { headers, json: { count: page.length, value: page.map((r) => renderProject(base, org, r)) } };
+    }),
+  );
+
+  router.on(
+    "GET",
+    "/:org/_apis/projects/:id",
+    ado(({ req, org }) => {
+      const r = findProject(org, req.params.id);
+      return r ? { json: renderProject(base, org, r, true) } : projectMissing(req.params.id);
+    }),
+  );
+
+  router.on(
+    "POST",
+    "/:org/_apis/FeatureManagement/FeatureStatesQuery/host/project/:projectId",
+    ado(
+      ({ req, org }) => {
+        const r = findProject(org, req.params.projectId);
+        if (!r) return projectMissing(req.params.projectId);
+        const ids: string[] = Array.isArray(req.body?.featureIds) ? req.body.featureIds : [];
+        const featureStates = Object.fromEntries(
+          ids.map((id) => {
+            const off = id === "ms.vss-work.agile" && boardsOff(r);
+            return [
+              id,
+              {
+                featureId: id,
+                overridden: off,
+                reason: null,
+                scope: { settingScope: "project", userScoped: false },
+                state: off ? 0 : 1,
+              },
+            ];
+          }),
+        );
+        return { json: { featureIds: ids, featureStates, scopeValues: { project: r.id } } };
+      },
+      { preview: true },
+    ),
+  );
+
+  router.on(
+    "POST",
+    "/:org/:project/_apis/wit/wiql",
+    ado(({ req, org }) => {
+      const project = findProject(org, req.params.project);
+      if (!project) return projectMissing(req.params.project);
+      const text = req.body?.query;
+      if (typeof text !== "string")
+        return adoError(400, "VS403466: The WIQL query text is required.", "ArgumentNullException");
+      let rows: Record<string, unknown>[];
+      let query: ReturnType<typeof parseWiql>;
+      try {
+        query = parseWiql(text);
+        rows = runWiql(
+          query,
+          itemsOf(org).map((x) => workItemFields(base, x.issue, x.project)),
+          { project: project.name },
+        );
+      } catch (err) {
+        if (err instanceof WiqlError)
+          return adoError(400, err.message, "WorkItemTrackingQueryException", { errorCode: 600171 });
+        throw err;
+      }
+      const top = req.query.get("$top");
+      if (top === null && rows.length > WIQL_MAX) {
+        return adoError(
+          400,
+          `VS402337: The number of work items returned exceeds the size limit of ${WIQL_MAX}. Change the query to return fewer items.`,
+          "WorkItemTrackingQueryResultSizeLimitExceededException",
+        );
+      }
+      const limited = top === null ? rows : rows.slice(0, clampInt(top, WIQL_MAX, 1, WIQL_MAX));
+      const projectOfItem = new Map(itemsOf(org).map((x) => [Number(x.issue.id), x.project.id]));
+      const fieldRef = (f: string) => ({
+        referenceName: f,
+        name: WIQL_FIELDS[f],
+        url: `${base}/${org.slug}/_apis/wit/fields/${f}`,
+      });
+      return {
+        json: {
+          queryType: "flat",
+          queryResultType: "workItem",
+          asOf: new Date().toISOString(),
+          columns: query.select.map(fieldRef),
+          sortColumns: query.orderBy.map((o) => ({ field: fieldRef(o.field), descending: o.descending })),
+          workItems: limited.map((r) => {
+            const id = Number(r["System.Id"]);
+            return { id, url: `${base}/${org.slug}/${projectOfItem.get(id)}/_apis/wit/workItems/${id}` };
+          }),
+        },
+      };
+    }),
+  );
+
+  router.on(
+    "GET",
+    "/:org/_apis/wit/workitems",
+    ado(({ req, org }) => {
+      const ids = (req.query.get("ids") ?? "").split(",").filter(Boolean);
+      if (ids.length === 0)
+        return adoError(400, "VS403474: The ids parameter is required.", "ArgumentNullException");
+      if (ids.length > BATCH_MAX) {
+        return adoError(
+          400,
+          `VS402337: The maximum number of work items that can be requested is ${BATCH_MAX}.`,
+          "WorkItemTrackingQueryResultSizeLimitExceededException",
+        );
+      }
+      const expand = (req.query.get("$expand") ?? "none").toLowerCase();
+      const fields = req.query.get("fields")?.split(",").filter(Boolean);
+      if (fields && expand !== "none") {
+        return adoError(
+          400,
+          "VS403437: The expand parameter can not be used with the fields parameter.",
+          "ConflictingParametersException",
+        );
+      }
+      const omit = (req.query.get("errorPolicy") ?? "fail").toLowerCase() === "omit";
+      const value: unknown[] = [];
+      for (const id of ids) {
+        const hit = findItem(org, id);
+        if (!hit && !omit) return workItemMissing(id);
+        value.push(
+          hit
+            ? renderWorkItem(base, org, hit.issue, hit.project, rev(id), {
+                links: expand === "links" || expand === "all",
+                fields,
+              })
+            : null,
+        );
+      }
+      return { json: { count: value.length, value } };
+    }),
+  );
+
+  const getOne = ado(({ req, org }) => {
+    const hit = findItem(org, req.params.id);
+    if (!hit) return workItemMissing(req.params.id);
+    return { json: renderWorkItem(base, org, hit.issue, hit.project, rev(hit.issue.id), { links: true }) };
+  });
+  router.on("GET", "/:org/_apis/wit/workitems/:id", getOne);
+  router.on("GET", "/:org/:project/_apis/wit/workitems/:id", getOne);
+
+  const update = ado(({ req, org }) => {
+    const bad = requirePatch(req);
+    if (bad) return bad;
+    const hit = findItem(org, req.params.id);
+    if (!hit) return workItemMissing(req.params.id);
+    const applied = applyPatch(hit.issue, req.body);
+    if ("error" in applied) return applied.error;
+    store.updateIssue(hit.issue.id, applied.change);
+    revs.set(hit.issue.id, rev(hit.issue.id) + 1);
+    return { json: renderWorkItem(base, org, hit.issue, hit.project, rev(hit.issue.id), { links: true }) };
+  });
+  router.on("PATCH", "/:org/_apis/wit/workitems/:id", update);
+  router.on("PATCH", "/:org/:project/_apis/wit/workitems/:id", update);
+
+  router.on(
+    "POST",
+    "/:org/:project/_apis/wit/workitems/:type",
+    ado(({ req, org }) => {
+      const bad = requirePatch(req);
+      if (bad) return bad;
+      const project = findProject(org, req.params.project);
+      if (!project) return projectMissing(req.params.project);
+      const typeName = req.params.type.replace(/^\$/, "");
+      const issueType = ISSUE_TYPE_OF[typeName.toLowerCase()];
+      if (!req.params.type.startsWith("$") || !issueType) {
+        return adoError(
+          404,
+          `VS402323: Work item type ${typeName} does not exist in project ${project.name}.`,
+          "WorkItemTypeNotFoundException",
+        );
+      }
+      const draft: SimIssue = {
+        id: "",
+        number: 0,
+        resource_id: project.id,
+        title: "",
+        body: null,
+        status: "todo",
+        labels: [],
+        assignees: [],
+        issue_type: issueType,
+        priority: 2,
+        created_at: "",
+        updated_at: "",
+      };
+      const applied = applyPatch(draft, req.body);
+      if ("error" in applied) return applied.error;
+      const fields = { ...draft, ...applied.change };
+      if (!fields.title.trim()) return ruleError("Title", "InvalidEmpty");
+      const { id: _id, number: _n, resource_id: _r, created_at: _c, updated_at: _u, ...input } = fields;
+      const issue = store.addIssue(project.id, input);
+      return { json: renderWorkItem(base, org, issue, project, 1, { links: true }) };
+    }),
+  );
+
+  const sim = await startSimServer({
+    name: "azure_devops",
+    router,
+    port: opts.port,
+    faultBody: (status) =>
+      adoError(
+        status,
+        status === 429
+          ? "TF400733: The request has been throttled because the user exceeded the rate limit."
+          : `VS800000: The service is unavailable (simulated ${status}).`,
+        status === 429 ? "RequestBlockedException" : "ServiceUnavailableException",
+      ).json,
+  });
+  base = sim.url;
+  const [defaultOrg] = store.workspaces.values();
+  const pat = seed.credentials?.find((c) => c.workspaces.length === 1 && c.workspaces[0] === defaultOrg.id);
+
+  return {
+    provider: "azure_devops",
+    sim,
+    store,
+    url: sim.url,
+    demo: { url: sim.url, organization: defaultOrg.slug, pat: pat?.token ?? "" },
+    close: () => sim.close(),
+  };
+}
+
+/** The generated-resource override applies to the default (first) organization only. */
+function withGenerated(seed: SeedFile, generated: number | undefined): SeedFile {
+  if (generated === undefined) return seed;
+  return { ...seed, workspaces: seed.workspaces.map((w, i) => (i === 0 ? { ...w, generated } : w)) };
+}
+
+function basicPassword(header: string): string | null {
+  const m = header.match(/^Basic\s+(.+)$/i);
+  if (!m) return null;
+  const decoded = Buffer.from(m[1].trim(), "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return colon >= 0 ? decoded.slice(colon + 1) : null;
+}
+
+function clampInt(value: string | null, fallback: number, lo: number, hi: number): number {
+  const n = Number(value);
+  return value === null || !Number.isInteger(n) ? fallback : Math.min(hi, Math.max(lo, n));
+}
+
+function requirePatch(req: SimRequest): SimReply | null {
+  const ctype = String(req.headers["content-type"] ?? "");
+  if (!ctype.includes("application/json-patch+json")) {
+    return adoError(
+      415,
+      "VS402388: The request content type is not supported. Use application/json-patch+json for work item changes.",
+      "VssRequestContentTypeNotSupportedException",
+    );
+  }
+  if (!Array.isArray(req.body))
+    return adoError(
+      400,
+      "VS403472: The request body must be a JSON Patch document (an array of operations).",
+      "InvalidPatchException",
+    );
+  return null;
+}
+
+function ruleError(field: string, code: string): SimReply {
+  return adoError(
+    400,
+    `TF401320: Rule Error for field ${field}. Error code: ${code}.`,
+    "RuleValidationException",
+    { errorCode: 600171 },
+  );
+}
+
+/**
+ * Applies JSON Patch operations on `/fields/...` to a work item. Returns the store changes, or an
+ * error reply (unknown field, state not in the process, bad op).
+ */
+function applyPatch(
+  issue: SimIssue,
+  ops: { op?: string; path?: string; value?: unknown }[],
+): { change: Partial<SimIssue> } | { error: SimReply } {
+  const change: Partial<SimIssue> = {};
+  let state: string | null = null;
+  let tags: string[] | null = null;
+  for (const o of ops) {
+    const m = /^\/fields\/(.+)$/.exec(o.path ?? "");
+    if (!m || !["add", "replace", "remove"].includes(o.op ?? "")) {
+      return {
+        error: adoError(
+          400,
+          `VS403471: The operation ${o.op} on ${o.path} is not supported.`,
+          "InvalidPatchException",
+        ),
+      };
+    }
+    const value = o.op === "remove" ? "" : o.value;
+    switch (m[1]) {
+      case "System.Title":
+        if (typeof value !== "string" || !value.trim()) return { error: ruleError("Title", "InvalidEmpty") };
+        if (value.length > 255) return { error: ruleError("Title", "InvalidTooLong") };
+        change.title = value;
+        break;
+      case "System.Description":
+        change.body = typeof value === "string" && value ? value : null;
+        break;
+      case "System.State":
+        if (!STATES.includes(String(value))) return { error: ruleError("State", "LimitedToValues") };
+        state = String(value);
+        break;
+      case "System.Tags":
+        tags = parseTagString(String(value ?? ""));
+        break;
+      case "Microsoft.VSTS.Common.Priority":
+        if (![1, 2, 3, 4].includes(Number(value))) return { error: ruleError("Priority", "LimitedToValues") };
+        change.priority = Number(value);
+        break;
+      case "System.AssignedTo":
+        change.assignees = value ? [String(value)] : [];
+        break;
+      default:
+        return {
+          error: adoError(400, `TF51535: Cannot find field ${m[1]}.`, "WorkItemFieldInvalidException"),
+        };
+    }
+  }
+  // State and tags together carry status and labels (blocked = Active + the Blocked tag).
+  if (state !== null || tags !== null) {
+    const nextState = state ?? stateOf(issue.status);
+    const nextTags = tags ?? parseTagString(tagString(issue));
+    Object.assign(change, fromState(nextState, nextTags));
+  }
+  return { change };
+}

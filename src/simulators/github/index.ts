@@ -1,0 +1,716 @@
+import { randomBytes } from "node:crypto";
+import { STATUS_CODES } from "node:http";
+import {
+  type SimHandler,
+  type SimReply,
+  type SimRequest,
+  SimRouter,
+  startSimServer,
+} from "../core/server.ts";
+import {
+  bearerToken,
+  mountControlApi,
+  pageOf,
+  type SeedFile,
+  type SimCredential,
+  type SimIssue,
+  type SimIssueStatus,
+  type SimResource,
+  SimStore,
+  type SimWorkspace,
+} from "../core/store.ts";
+import type { ProviderSimulator, SimulatorOptions } from "../core/types.ts";
+import { type AppKeys, generateAppKeys, jwtProblem } from "./jwt.ts";
+import { RateLimiter, type RateResource } from "./ratelimit.ts";
+import {
+  DOCS,
+  fullName,
+  githubLabels,
+  type IssueExtras,
+  installation,
+  isClosed,
+  issue,
+  pullAsIssue,
+  repository,
+  type SimApp,
+  type SimPull,
+  statusFromLabel,
+  type Urls,
+} from "./shapes.ts";
+
+/**
+ * A GitHub (api.github.com / GHES REST v3) simulator for one GitHub App: app JWT authentication
+ * (RS256, verified with the app's public key), installation tokens, installation repositories,
+ * issues (with pull requests mixed in, as GitHub does), issue search, primary rate limits and the
+ * app install redirect. See docs/simulators/github.md.
+ */
+
+interface GithubSeed extends SeedFile {
+  app?: Partial<SimApp>;
+}
+
+interface SeedExtras {
+  visibility?: string;
+  pulls?: { title: string; body?: string | null }[];
+}
+
+interface Ctx {
+  ws: SimWorkspace;
+  cred: SimCredential;
+  urls: Urls;
+}
+
+interface Found {
+  ws: SimWorkspace;
+  r: SimResource;
+}
+
+const TOKEN_TTL_MS = 3_600_000;
+const ISSUES_DOCS = "https://docs.github.com/rest/issues/issues";
+const SEARCH_DOCS = "https://docs.github.com/rest/search/search#search-issues-and-pull-requests";
+const RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api";
+const MINT_DOCS = "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app";
+
+const ghError = (status: number, message: string, documentation_url = DOCS, extra = {}): SimReply => ({
+  status,
+  json: { message, documentation_url, status: String(status), ...extra },
+});
+const notFound = (doc = DOCS) => ghError(404, "Not Found", doc);
+const isReply = (x: Found | SimReply): x is SimReply => !("r" in x);
+
+function secondsIso(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function newInstallationToken(): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  return `ghs_${[...randomBytes(36)].map((b) => alphabet[b % alphabet.length]).join("")}`;
+}
+
+function paging(req: SimRequest, defaultPer = 30): { page: number; perPage: number } {
+  const per = Number(req.query.get("per_page"));
+  const page = Number(req.query.get("page"));
+  return {
+    perPage: Number.isInteger(per) && per > 0 ? Math.min(per, 100) : defaultPer,
+    page: Number.isInteger(page) && page > 0 ? page : 1,
+  };
+}
+
+/**
+ * GitHub's `link` header: prev, next, last, first; the request's own query (per_page included) with
+ * `page` replaced; left out when everything fits on one page. `path` may differ from the request's
+ * (repository issue lists link to the id form `/repositories/{id}/issues`).
+ */
+function linkHeader(
+  urls: Urls,
+  path: string,
+  req: SimRequest,
+  page: number,
+  lastPage: number,
+): Record<string, string> {
+  if (lastPage <= 1 && page <= 1) return {};
+  const at = (p: number) => {
+    const q = new URLSearchParams(req.query);
+    q.set("page", String(p));
+    return `<${urls.api}${path}?${q}>`;
+  };
+  const parts: string[] = [];
+  if (page > 1) parts.push(`${at(Math.min(page - 1, Math.max(lastPage, 1)))}; rel="prev"`);
+  if (page < lastPage) parts.push(`${at(page + 1)}; rel="next"`, `${at(lastPage)}; rel="last"`);
+  if (page > 1) parts.push(`${at(1)}; rel="first"`);
+  return { link: parts.join(", ") };
+}
+
+export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise<ProviderSimulator> {
+  const store = new SimStore({
+    newResourceId: (seq) => String(700_100_000 + seq),
+    newIssueId: (seq) => String(2_100_000_000 + seq),
+    resourceType: "repository",
+    defaultPath: (ws, name) => `${ws.slug}/${name}`,
+  });
+  const seed = SimStore.readSeed(opts.seedFile ?? new URL("./seed.json", import.meta.url)) as GithubSeed;
+  // `generatedResources` sizes the default workspace only; the others keep their seeded count.
+  store.seed({
+    ...seed,
+    workspaces: seed.workspaces.map((w, i) =>
+      i === 0 && opts.generatedResources !== undefined ? { ...w, generated: opts.generatedResources } : w,
+    ),
+  });
+
+  const app: SimApp = { id: "900001", slug: "spec-kitty-sim", name: "Spec Kitty (simulated)", ...seed.app };
+  const keys: AppKeys = generateAppKeys();
+  const limiter = new RateLimiter();
+  const web: { setupUrl: string | null; installTarget: string | null } = {
+    setupUrl: null,
+    installTarget: null,
+  };
+  const visibility = new Map<string, string>();
+  const pulls = new Map<string, SimPull[]>();
+  const issueExtras = new Map<string, IssueExtras>();
+  /** Lower-cased `owner/name` → repo id; names a repo had before a rename stay, so they can redirect. */
+  const nameIndex = new Map<string, string>();
+  let pullSeq = 0;
+
+  const defaultWorkspace = () => store.workspaces.keys().next().value as string;
+  const workspaceOf = (r: SimResource) => store.workspaces.get(r.workspace_id)!;
+  const visibilityOf = (r: SimResource) =>
+    visibility.get(r.id) ?? String(workspaceOf(r).details.default_visibility ?? "private");
+  const extrasOf = (i: SimIssue): IssueExtras =>
+    issueExtras.get(i.id) ?? {
+      author: `${workspaceOf(store.resource(i.resource_id)).slug}-dev`,
+      authorType: "User",
+      closed_at: null,
+    };
+
+  const addPull = (r: SimResource, title: string, body: string | null) => {
+    const list = pulls.get(r.id) ?? [];
+    const pr: SimPull = {
+      id: 1_900_000_000 + ++pullSeq,
+      number: r.next_issue_number++,
+      title,
+      body,
+      created_at: new Date().toISOString(),
+    };
+    list.push(pr);
+    pulls.set(r.id, list);
+    return pr;
+  };
+
+  for (const w of seed.workspaces) {
+    for (const res of (w.resources ?? []) as (SeedExtras & { name: string })[]) {
+      const r = store.resourcesOf(w.id).find((x) => x.name === res.name);
+      if (!r) continue;
+      if (res.visibility) visibility.set(r.id, res.visibility);
+      for (const p of res.pulls ?? []) addPull(r, p.title, p.body ?? null);
+    }
+  }
+  const indexNames = () => {
+    for (const r of store.resources.values()) nameIndex.set(fullName(workspaceOf(r), r).toLowerCase(), r.id);
+  };
+  indexNames();
+
+  const router = new SimRouter();
+  const urlsOf = (req: SimRequest): Urls => {
+    const origin = `http://${req.headers.host ?? "127.0.0.1"}`;
+    return { api: origin, web: origin };
+  };
+
+  // ---- authentication ------------------------------------------------------------------------
+
+  /** Endpoints that take the app JWT (`/app/...`). */
+  const asApp =
+    (handler: (req: SimRequest, urls: Urls) => SimReply): SimHandler =>
+    (req) => {
+      const token = bearerToken(req.headers.authorization);
+      if (!token) return ghError(401, "A JSON web token could not be decoded");
+      const problem = jwtProblem(token, keys, app.id);
+      if (problem) return ghError(401, problem);
+      const rl = limiter.hit(`app:${app.id}`, "core");
+      if (rl.exceeded)
+        return {
+          ...ghError(403, `API rate limit exceeded for app ID ${app.id}.`, RATE_DOCS),
+          headers: rl.headers,
+        };
+      const reply = handler(req, urlsOf(req));
+      return { ...reply, headers: { ...rl.headers, ...reply.headers } };
+    };
+
+  /** Endpoints that take an installation token, with its installation's rate limit. */
+  const asInstallation =
+    (handler: (req: SimRequest, ctx: Ctx) => SimReply, resource: RateResource = "core"): SimHandler =>
+    (req) => {
+      const token = bearerToken(req.headers.authorization);
+      if (!token) return ghError(401, "Requires authentication");
+      const cred = store.check(token);
+      if (typeof cred === "string") return ghError(401, "Bad credentials");
+      const ws = store.workspaces.get(cred.workspaces[0]);
+      if (!ws || ws.details.uninstalled) return ghError(401, "Bad credentials");
+      if (ws.details.suspended_at) return ghError(403, "This installation has been suspended");
+      const rl = limiter.hit(`installation:${ws.id}`, resource);
+      if (rl.exceeded) {
+        return {
+          ...ghError(403, `API rate limit exceeded for installation ID ${ws.id}.`, RATE_DOCS),
+          headers: rl.headers,
+        };
+      }
+      const reply = handler(req, { ws, cred, urls: urlsOf(req) });
+      return {
+        ...reply,
+        headers: { ...rl.headers, "x-github-api-version-selected": "2022-11-28", ...reply.headers },
+      };
+    };
+
+  const installedWorkspace = (id: string) => {
+    const ws = store.workspaces.get(id);
+    return ws && !ws.details.uninstalled ? ws : null;
+  };
+
+  // ---- the app -------------------------------------------------------------------------------
+
+  router.on(
+    "GET",
+    "/app",
+    asApp((_req, urls) => ({
+      json: {
+        id: Number(app.id),
+        slug: app.slug,
+        client_id: `Iv1.${app.id}sim`,
+        node_id: `A_kwDO${app.id}`,
+        name: app.name,
+        description: "",
+        external_url: urls.web,
+        html_url: `${urls.web}/apps/${app.slug}`,
+        created_at: "2026-01-01T00:00:00Z",
+        updated_at: "2026-01-01T00:00:00Z",
+        permissions: { issues: "write", metadata: "read" },
+        events: ["issues", "repository"],
+        installations_count: [...store.workspaces.values()].filter((w) => !w.details.uninstalled).length,
+      },
+    })),
+  );
+
+  router.on(
+    "GET",
+    "/app/installations",
+    asApp((req, urls) => {
+      const all = [...store.workspaces.values()].filter((w) => !w.details.uninstalled);
+      const { page, perPage } = paging(req);
+      const { items } = pageOf(all, page, perPage);
+      return {
+        headers: linkHeader(urls, "/app/installations", req, page, Math.ceil(all.length / perPage)),
+        json: items.map((w) => installation(w, app, urls)),
+      };
+    }),
+  );
+
+  router.on(
+    "GET",
+    "/app/installations/:id",
+    asApp((req, urls) => {
+      const ws = installedWorkspace(req.params.id);
+      return ws
+        ? { json: installation(ws, app, urls) }
+        : notFound("https://docs.github.com/rest/apps/apps#get-an-installation-for-the-authenticated-app");
+    }),
+  );
+
+  router.on(
+    "POST",
+    "/app/installations/:id/access_tokens",
+    asApp((req) => {
+      const ws = installedWorkspace(req.params.id);
+      if (!ws) return notFound(MINT_DOCS);
+      if (ws.details.suspended_at) return ghError(403, "This installation has been suspended", MINT_DOCS);
+      const expiresAt = Math.floor((Date.now() + TOKEN_TTL_MS) / 1000) * 1000;
+      const token = newInstallationToken();
+      store.addCredential({
+        token,
+        workspaces: [ws.id],
+        kind: "installation_token",
+        expires_at: expiresAt,
+        meta: { app_id: app.id },
+      });
+      return {
+        status: 201,
+        json: {
+          token,
+          expires_at: secondsIso(expiresAt),
+          permissions: { issues: "write", metadata: "read" },
+          repository_selection: String(ws.details.repository_selection ?? "all"),
+        },
+      };
+    }),
+  );
+
+  // ---- repositories --------------------------------------------------------------------------
+
+  const renderRepo = (r: SimResource, urls: Urls) => {
+    const ws = workspaceOf(r);
+    nameIndex.set(fullName(ws, r).toLowerCase(), r.id);
+    return repository(ws, r, visibilityOf(r), urls);
+  };
+
+  router.on(
+    "GET",
+    "/installation/repositories",
+    asInstallation((req, { ws, urls }) => {
+      const all = store.resourcesOf(ws.id);
+      const { page, perPage } = paging(req);
+      const { items } = pageOf(all, page, perPage);
+      return {
+        headers: linkHeader(urls, "/installation/repositories", req, page, Math.ceil(all.length / perPage)),
+        json: {
+          total_count: all.length,
+          repositories: items.map((r) => renderRepo(r, urls)),
+          repository_selection: String(ws.details.repository_selection ?? "all"),
+        },
+      };
+    }),
+  );
+
+  const repoById = (ctx: Ctx, id: string): Found | SimReply => {
+    const r = store.resources.get(id);
+    if (!r || !ctx.cred.workspaces.includes(r.workspace_id)) return notFound();
+    return { ws: workspaceOf(r), r };
+  };
+
+  /** `/repos/{owner}/{repo}/...`: case-insensitive; a former name answers 301 (GET) or 307 to the id form. */
+  const repoByName = (req: SimRequest, ctx: Ctx): Found | SimReply => {
+    const key = `${req.params.owner}/${req.params.repo}`.toLowerCase();
+    if (!nameIndex.has(key)) indexNames();
+    const found = repoById(ctx, nameIndex.get(key) ?? "");
+    if (isReply(found)) return found;
+    if (fullName(found.ws, found.r).toLowerCase() === key) return found;
+    const rest = req.path.split("/").slice(4).filter(Boolean).join("/");
+    const location = `${ctx.urls.api}/repositories/${found.r.id}${rest ? `/${rest}` : ""}${req.url.search}`;
+    return {
+      status: req.method === "GET" ? 301 : 307,
+      headers: { location },
+      json: { message: "Moved Permanently", url: location, documentation_url: DOCS },
+    };
+  };
+
+  /** Registers a handler on both address forms of a repository. */
+  const onRepo = (
+    method: string,
+    suffix: string,
+    handler: (req: SimRequest, ctx: Ctx, found: Found) => SimReply,
+    resource: RateResource = "core",
+  ) => {
+    const run = (resolve: (req: SimRequest, ctx: Ctx) => Found | SimReply) =>
+      asInstallation((req, ctx) => {
+        const found = resolve(req, ctx);
+        return isReply(found) ? found : handler(req, ctx, found);
+      }, resource);
+    router.on(method, `/repos/:owner/:repo${suffix}`, run(repoByName));
+    router.on(
+      method,
+      `/repositories/:repo_id${suffix}`,
+      run((req, ctx) => repoById(ctx, req.params.repo_id)),
+    );
+  };
+
+  onRepo("GET", "", (_req, { urls }, { r }) => ({ json: renderRepo(r, urls) }));
+
+  // ---- issues --------------------------------------------------------------------------------
+
+  const renderIssue = (found: Found, i: SimIssue, urls: Urls) =>
+    issue(found.ws, found.r, i, extrasOf(i), urls);
+
+  const issuesDisabled = () => ghError(410, "Issues are disabled for this repo", ISSUES_DOCS);
+  const archived = () => ghError(403, "Repository was archived so is read-only.", ISSUES_DOCS);
+  const invalid = (field: string, code: string) =>
+    ghError(422, "Validation Failed", ISSUES_DOCS, { errors: [{ resource: "Issue", field, code }] });
+
+  const labelList = (raw: unknown): string[] | null =>
+    Array.isArray(raw)
+      ? raw
+          .map((l) => (typeof l === "string" ? l : (l as { name?: string })?.name))
+          .filter((l): l is string => !!l)
+      : null;
+
+  /**
+   * A GitHub write (`state`, `state_reason`, `labels` replacing the set) as a store status and the
+   * non-status labels. The working states live in `status: …` labels.
+   */
+  function applyWrite(
+    body: any,
+    current: SimIssue | null,
+  ): { status: SimIssueStatus; labels: string[] } | SimReply {
+    if (body.state !== undefined && body.state !== "open" && body.state !== "closed")
+      return invalid("state", "invalid");
+    const reasons = [undefined, null, "completed", "not_planned", "reopened", "duplicate"];
+    if (!reasons.includes(body.state_reason)) return invalid("state_reason", "invalid");
+    const given = labelList(body.labels);
+    if (body.labels !== undefined && given === null) return invalid("labels", "invalid");
+    const labels = given ?? (current ? githubLabels(current) : []);
+    const state = body.state ?? (current && isClosed(current.status) ? "closed" : "open");
+    let status: SimIssueStatus;
+    if (state === "closed") {
+      const reason = body.state_reason;
+      if (reason === "not_planned" || reason === "duplicate") status = "canceled";
+      else if (reason == null && current && isClosed(current.status)) status = current.status;
+      else status = "done";
+    } else {
+      status = labels.map(statusFromLabel).find(Boolean) ?? "todo";
+    }
+    return { status, labels: labels.filter((l) => !statusFromLabel(l)) };
+  }
+
+  onRepo("GET", "/issues", (req, { urls }, found) => {
+    if (found.r.issues_disabled) return issuesDisabled();
+    const state = req.query.get("state") ?? "open";
+    const wanted = (closed: boolean) => state === "all" || (state === "closed") === closed;
+    const rows: { number: number; render: () => unknown }[] = [];
+    for (const i of found.r.issues) {
+      if (wanted(isClosed(i.status)))
+        rows.push({ number: i.number, render: () => renderIssue(found, i, urls) });
+    }
+    for (const p of pulls.get(found.r.id) ?? []) {
+      if (wanted(false))
+        rows.push({ number: p.number, render: () => pullAsIssue(found.ws, found.r, p, urls) });
+    }
+    // Default order: newest first (sort=created, direction=desc).
+    const dir = req.query.get("direction") === "asc" ? 1 : -1;
+    rows.sort((a, b) => dir * (a.number - b.number));
+    const { page, perPage } = paging(req);
+    const { items } = pageOf(rows, page, perPage);
+    const path = `/repositories/${found.r.id}/issues`;
+    return {
+      headers: linkHeader(urls, path, req, page, Math.ceil(rows.length / perPage)),
+      json: items.map((row) => row.render()),
+    };
+  });
+
+  onRepo("GET", "/issues/:number", (req, { urls }, found) => {
+    if (found.r.issues_disabled) return issuesDisabled();
+    const n = Number(req.params.number);
+    const i = found.r.issues.find((x) => x.number === n);
+    if (i) return { json: renderIssue(found, i, urls) };
+    const p = (pulls.get(found.r.id) ?? []).find((x) => x.number === n);
+    return p ? { json: pullAsIssue(found.ws, found.r, p, urls) } : notFound(ISSUES_DOCS);
+  });
+
+  onRepo("POST", "/issues", (req, ctx, found) => {
+    if (found.r.archived) return archived();
+    if (found.r.issues_disabled) return issuesDisabled();
+    const body = req.body ?? {};
+    if (typeof body.title !== "string" || body.title.trim() === "") return invalid("title", "missing_field");
+    const write = applyWrite({ labels: body.labels ?? [] }, null);
+    if (!("labels" in write)) return write;
+    const created = store.addIssue(found.r.id, {
+      title: body.title,
+      body: typeof body.body === "string" ? body.body : null,
+      labels: write.labels,
+      status: write.status,
+      assignees: Array.isArray(body.assignees) ? body.assignees.map(String) : [],
+    });
+    // Written with an installation token: authored by the app's bot user.
+    issueExtras.set(created.id, { author: `${app.slug}[bot]`, authorType: "Bot", closed_at: null });
+    const json = renderIssue(found, created, ctx.urls);
+    return { status: 201, headers: { location: json.url }, json };
+  });
+
+  onRepo("PATCH", "/issues/:number", (req, { urls }, found) => {
+    if (found.r.archived) return archived();
+    if (found.r.issues_disabled) return issuesDisabled();
+    const i = found.r.issues.find((x) => x.number === Number(req.params.number));
+    if (!i) return notFound(ISSUES_DOCS);
+    const body = req.body ?? {};
+    if (body.title !== undefined && (typeof body.title !== "string" || !body.title.trim())) {
+      return invalid("title", "invalid");
+    }
+    const write = applyWrite(body, i);
+    if (!("labels" in write)) return write;
+    const wasClosed = isClosed(i.status);
+    store.updateIssue(i.id, {
+      title: body.title,
+      body: body.body === undefined ? undefined : body.body === null ? null : String(body.body),
+      status: write.status,
+      labels: write.labels,
+      assignees: Array.isArray(body.assignees) ? body.assignees.map(String) : undefined,
+    });
+    if (wasClosed !== isClosed(write.status)) {
+      const extras = extrasOf(i);
+      issueExtras.set(i.id, { ...extras, closed_at: isClosed(write.status) ? i.updated_at : null });
+    }
+    return { json: renderIssue(found, i, urls) };
+  });
+
+  // ---- search --------------------------------------------------------------------------------
+
+  router.on(
+    "GET",
+    "/search/issues",
+    asInstallation((req, ctx) => {
+      const q = req.query.get("q");
+      if (!q?.trim()) {
+        return ghError(422, "Validation Failed", SEARCH_DOCS, {
+          errors: [{ resource: "Search", field: "q", code: "missing" }],
+        });
+      }
+      const parsed = parseSearch(q);
+      let repos = ctx.cred.workspaces.flatMap((w) => store.resourcesOf(w));
+      if (parsed.repos.length > 0) {
+        const wanted = parsed.repos.map((name) => {
+          const id = nameIndex.get(name.toLowerCase());
+          const r = id ? store.resources.get(id) : undefined;
+          return r &&
+            ctx.cred.workspaces.includes(r.workspace_id) &&
+            fullName(workspaceOf(r), r).toLowerCase() === name.toLowerCase()
+            ? r
+            : null;
+        });
+        if (wanted.some((r) => r === null)) {
+          return ghError(422, "Validation Failed", SEARCH_DOCS, {
+            errors: [
+              {
+                message:
+                  "The listed users and repositories cannot be searched either because the resources do not exist or you do not have permission to view them.",
+                resource: "Search",
+                field: "q",
+                code: "invalid",
+              },
+            ],
+          });
+        }
+        repos = wanted as SimResource[];
+      }
+      const matches = (title: string, body: string | null) => {
+        const text = `${title}\n${body ?? ""}`.toLowerCase();
+        return parsed.terms.every((t) => text.includes(t.toLowerCase()));
+      };
+      const rows: { created: string; render: () => unknown }[] = [];
+      for (const r of repos) {
+        if (r.issues_disabled) continue;
+        const found = { ws: workspaceOf(r), r };
+        if (!parsed.is.has("pr")) {
+          for (const i of r.issues) {
+            const closed = isClosed(i.status);
+            if (parsed.state && (parsed.state === "closed") !== closed) continue;
+            if (parsed.labels.some((l) => !githubLabels(i).some((x) => x.toLowerCase() === l.toLowerCase())))
+              continue;
+            if (matches(i.title, i.body))
+              rows.push({ created: i.created_at, render: () => renderIssue(found, i, ctx.urls) });
+          }
+        }
+        if (!parsed.is.has("issue") && parsed.state !== "closed" && parsed.labels.length === 0) {
+          for (const p of pulls.get(r.id) ?? []) {
+            if (matches(p.title, p.body))
+              rows.push({ created: p.created_at, render: () => pullAsIssue(found.ws, r, p, ctx.urls) });
+          }
+        }
+      }
+      rows.sort((a, b) => b.created.localeCompare(a.created));
+      const capped = rows.slice(0, 1000); // GitHub returns at most 1,000 results per search
+      const { page, perPage } = paging(req);
+      const { items } = pageOf(capped, page, perPage);
+      return {
+        headers: linkHeader(ctx.urls, "/search/issues", req, page, Math.ceil(capped.length / perPage)),
+        json: {
+          total_count: rows.length,
+          incomplete_results: false,
+          items: items.map((row) => ({ ...(row.render() as object), score: 1 })),
+        },
+      };
+    }, "search"),
+  );
+
+  // ---- the install redirect (web) ------------------------------------------------------------
+
+  router.on("GET", "/apps/:slug/installations/new", (req) => {
+    if (req.params.slug !== app.slug) return { status: 404, raw: "Not Found" };
+    if (!web.setupUrl) {
+      return ghError(400, "The simulated GitHub App has no setup URL: PUT /_sim/app {setup_url} first.");
+    }
+    const byAccount = req.query.get("target_id");
+    const target =
+      (byAccount &&
+        [...store.workspaces.values()].find((w) => String(w.details.account_id) === byAccount)?.id) ||
+      web.installTarget ||
+      defaultWorkspace();
+    const ws = store.workspaces.get(target);
+    if (!ws) return { status: 404, raw: "Not Found" };
+    ws.details.uninstalled = false; // installing again restores an uninstalled installation
+    const q = new URLSearchParams({ installation_id: ws.id, setup_action: "install" });
+    const state = req.query.get("state");
+    if (state !== null) q.set("state", state);
+    const sep = web.setupUrl.includes("?") ? "&" : "?";
+    return { status: 302, headers: { location: `${web.setupUrl}${sep}${q}` }, raw: "" };
+  });
+
+  // ---- GitHub-specific control routes --------------------------------------------------------
+
+  router.on("PUT", "/_sim/app", (req) => {
+    const b = req.body ?? {};
+    if (b.setup_url !== undefined) web.setupUrl = b.setup_url;
+    if (b.install_target !== undefined)
+      web.installTarget = b.install_target === null ? null : String(b.install_target);
+    return {
+      json: { app_id: app.id, slug: app.slug, setup_url: web.setupUrl, install_target: web.installTarget },
+    };
+  });
+  router.on("PATCH", "/_sim/installations/:id", (req) => {
+    const ws = store.workspaces.get(req.params.id);
+    if (!ws) return { status: 404, json: { error: `installation ${req.params.id} not found` } };
+    if (typeof req.body?.suspended === "boolean") {
+      ws.details.suspended_at = req.body.suspended ? new Date().toISOString() : null;
+    }
+    return { json: ws };
+  });
+  router.on("DELETE", "/_sim/installations/:id", (req) => {
+    const ws = store.workspaces.get(req.params.id);
+    if (!ws) return { status: 404, json: { error: `installation ${req.params.id} not found` } };
+    ws.details.uninstalled = true;
+    for (const c of store.credentials.values()) if (c.workspaces.includes(ws.id)) c.revoked = true;
+    return { status: 204 };
+  });
+  router.on("PUT", "/_sim/rate-limit", (req) => {
+    const b = req.body ?? {};
+    limiter.configure({
+      ...(typeof b.core === "number" ? { core: b.core } : {}),
+      ...(typeof b.search === "number" ? { search: b.search } : {}),
+    });
+    return { json: limiter.limits };
+  });
+  router.on("POST", "/_sim/resources/:id/pulls", (req) => {
+    const r = store.resources.get(req.params.id);
+    if (!r) return { status: 404, json: { error: `resource ${req.params.id} not found` } };
+    if (typeof req.body?.title !== "string") return { status: 400, json: { error: "title is required" } };
+    return { status: 201, json: addPull(r, req.body.title, req.body.body ?? null) };
+  });
+
+  mountControlApi(router, store);
+
+  const sim = await startSimServer({
+    name: "github",
+    router,
+    port: opts.port,
+    faultBody: (status) => ({ message: STATUS_CODES[status] ?? "Error", documentation_url: DOCS }),
+  });
+  const def = store.workspaces.get(defaultWorkspace())!;
+  return {
+    provider: "github",
+    sim,
+    store,
+    url: sim.url,
+    demo: {
+      api_url: sim.url,
+      web_url: sim.url,
+      app_id: app.id,
+      app_slug: app.slug,
+      private_key_pem: keys.privateKeyPem,
+      installation_id: def.id,
+      account: def.slug,
+    },
+    close: () => sim.close(),
+  };
+}
+
+/** The subset of GitHub search syntax the simulator understands: qualifiers, quoted phrases, words. */
+function parseSearch(q: string) {
+  const out = {
+    repos: [] as string[],
+    is: new Set<string>(),
+    state: null as string | null,
+    labels: [] as string[],
+    terms: [] as string[],
+  };
+  const unquote = (s: string) => s.replace(/^"(.*)"$/, "$1");
+  for (const m of q.matchAll(/(\w+):("[^"]*"|\S+)|"([^"]*)"|(\S+)/g)) {
+    const [, qualifier, value, phrase, word] = m;
+    if (qualifier) {
+      const v = unquote(value);
+      const k = qualifier.toLowerCase();
+      if (k === "repo") out.repos.push(v);
+      else if (k === "is" && (v === "open" || v === "closed")) out.state = v;
+      else if (k === "is") out.is.add(v.toLowerCase());
+      else if (k === "state") out.state = v.toLowerCase();
+      else if (k === "label") out.labels.push(v);
+      // other qualifiers (in:, author:, sort: ...) are accepted and ignored
+    } else if (phrase !== undefined) {
+      if (phrase) out.terms.push(phrase);
+    } else if (word) out.terms.push(word);
+  }
+  return out;
+}

@@ -1,0 +1,199 @@
+import { randomBytes } from "node:crypto";
+import type { SimReply, SimRouter } from "../core/server.ts";
+import { bearerToken, type SimStore } from "../core/store.ts";
+
+/**
+ * Atlassian's OAuth 2.0 (3LO) endpoints, served on the simulator root (the host points both its auth URL
+ * and its API URL here):
+ *   GET  /authorize                          auto-consents, 302 to `redirect_uri?code=...&state=...`
+ *   POST /oauth/token                        JSON body (a form is tolerated); authorization_code and refresh_token
+ *   GET  /oauth/token/accessible-resources   the sites the grant reaches
+ * Access tokens live one hour; refresh tokens are only issued with `offline_access` and rotate: each use
+ * spends the old one (a reuse answers 403 invalid_grant, as auth.atlassian.com does). PKCE is not part of
+ * Atlassian's 3LO flow for confidential clients, so none is checked.
+ */
+
+export interface JiraOAuthApp {
+  client_id: string;
+  client_secret: string;
+  /** Patterns; a trailing `*` matches any suffix (the host's public URL is not known in advance). */
+  redirect_uris: string[];
+}
+
+interface PendingCode {
+  client_id: string;
+  redirect_uri: string;
+  scope: string;
+  sites: string[];
+  expires_at: number;
+  used: boolean;
+  issued: string[];
+}
+
+export const ACCESS_TOKEN_TTL_S = 3600;
+const CODE_TTL_MS = 10 * 60_000;
+
+const oauthError = (status: number, error: string, description: string): SimReply => ({
+  status,
+  json: { error, error_description: description },
+});
+
+const redirectAllowed = (app: JiraOAuthApp, uri: string) =>
+  /^https?:\/\//.test(uri) &&
+  app.redirect_uris.some((p) => (p.endsWith("*") ? uri.startsWith(p.slice(0, -1)) : uri === p));
+
+/** Atlassian access tokens are JWTs; the simulator's look the part (unsigned, never verified by clients). */
+function accessTokenFor(accountId: string, scope: string, ttl: number) {
+  const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const claims = {
+    iss: "https://auth.atlassian.com",
+    sub: accountId,
+    aud: "api.atlassian.com",
+    scope,
+    iat: now,
+    exp: now + ttl,
+    jti: randomBytes(8).toString("hex"),
+  };
+  return `${part({ alg: "RS256", typ: "JWT", kid: "sim" })}.${part(claims)}.${randomBytes(32).toString("base64url")}`;
+}
+
+export function mountOAuth(
+  router: SimRouter,
+  store: SimStore,
+  apps: JiraOAuthApp[],
+  user: { account_id: string },
+  siteUrl: (workspaceId: string) => string,
+) {
+  const codes = new Map<string, PendingCode>();
+  const appById = (id: unknown) => apps.find((a) => a.client_id === id);
+  const cloudSites = () =>
+    [...store.workspaces.values()].filter((w) => w.details.deployment === "cloud").map((w) => w.id);
+
+  router.on("GET", "/authorize", (req) => {
+    const q = req.query;
+    const app = appById(q.get("client_id"));
+    // Client and redirect errors are shown to the user, never redirected (RFC 6749 §4.1.2.1).
+    if (!app)
+      return { status: 400, json: { error: "invalid_client", error_description: "Unknown client_id" } };
+    const redirect = q.get("redirect_uri") ?? "";
+    if (!redirectAllowed(app, redirect)) {
+      return {
+        status: 400,
+        json: {
+          error: "invalid_request",
+          error_description: "redirect_uri does not match the app's callback URL",
+        },
+      };
+    }
+    const back = new URL(redirect);
+    const state = q.get("state");
+    if (state !== null) back.searchParams.set("state", state);
+    const fail = (error: string) => {
+      back.searchParams.set("error", error);
+      return { status: 302, headers: { location: back.toString() } };
+    };
+    if (q.get("response_type") !== "code") return fail("unsupported_response_type");
+    if (q.get("audience") !== "api.atlassian.com") return fail("invalid_request");
+    const code = randomBytes(24).toString("base64url");
+    codes.set(code, {
+      client_id: app.client_id,
+      redirect_uri: redirect,
+      scope: q.get("scope") ?? "",
+      sites: cloudSites(),
+      expires_at: Date.now() + CODE_TTL_MS,
+      used: false,
+      issued: [],
+    });
+    back.searchParams.set("code", code);
+    return { status: 302, headers: { location: back.toString() } };
+  });
+
+  const issue = (app: JiraOAuthApp, sites: string[], scope: string) => {
+    const ttl = store.accessTokenTtlSeconds ?? ACCESS_TOKEN_TTL_S;
+    const access = accessTokenFor(user.account_id, scope, ttl);
+    store.addCredential({
+      token: access,
+      workspaces: sites,
+      kind: "oauth_access",
+      expires_at: Date.now() + ttl * 1000,
+      meta: { client_id: app.client_id, scope },
+    });
+    const body: Record<string, unknown> = {
+      access_token: access,
+      expires_in: ttl,
+      token_type: "Bearer",
+      scope,
+    };
+    const tokens = [access];
+    if (scope.split(" ").includes("offline_access")) {
+      const refresh = randomBytes(48).toString("base64url");
+      store.addCredential({
+        token: refresh,
+        workspaces: sites,
+        kind: "oauth_refresh",
+        expires_at: null,
+        meta: { client_id: app.client_id, scope },
+      });
+      body.refresh_token = refresh;
+      tokens.push(refresh);
+    }
+    return { tokens, reply: { json: body } satisfies SimReply };
+  };
+
+  router.on("POST", "/oauth/token", (req) => {
+    const b = (req.body ?? {}) as Record<string, string>;
+    const app = appById(b.client_id);
+    if (!app || app.client_secret !== b.client_secret)
+      return oauthError(401, "access_denied", "Unauthorized");
+    if (b.grant_type === "authorization_code") {
+      const pending = codes.get(b.code ?? "");
+      if (!pending || pending.client_id !== app.client_id || pending.expires_at < Date.now()) {
+        return oauthError(403, "invalid_grant", "Invalid authorization code");
+      }
+      if (pending.used) {
+        // A replayed code revokes what it minted (RFC 6749 §4.1.2).
+        for (const t of pending.issued) {
+          const c = store.credentials.get(t);
+          if (c) c.revoked = true;
+        }
+        return oauthError(403, "invalid_grant", "Invalid authorization code");
+      }
+      if (pending.redirect_uri !== b.redirect_uri)
+        return oauthError(403, "invalid_grant", "redirect_uri does not match");
+      pending.used = true;
+      const { tokens, reply } = issue(app, pending.sites, pending.scope);
+      pending.issued.push(...tokens);
+      return reply;
+    }
+    if (b.grant_type === "refresh_token") {
+      const cred = store.credentials.get(b.refresh_token ?? "");
+      if (cred?.kind !== "oauth_refresh" || cred.revoked || cred.meta?.client_id !== app.client_id) {
+        return oauthError(403, "invalid_grant", "Unknown or invalid refresh token.");
+      }
+      cred.revoked = true; // rotation: this refresh token is spent
+      return issue(app, cred.workspaces, cred.meta?.scope ?? "").reply;
+    }
+    return oauthError(400, "unsupported_grant_type", "Unsupported grant type");
+  });
+
+  router.on("GET", "/oauth/token/accessible-resources", (req) => {
+    const cred = store.check(bearerToken(req.headers.authorization));
+    if (typeof cred === "string" || cred.kind !== "oauth_access") {
+      return { status: 401, json: { code: 401, message: "Unauthorized" } };
+    }
+    const scopes = (cred.meta?.scope ?? "").split(" ").filter((s) => s.includes("jira"));
+    return {
+      json: cred.workspaces
+        .map((id) => store.workspaces.get(id))
+        .filter((w) => w !== undefined)
+        .map((w) => ({
+          id: w.id,
+          url: siteUrl(w.id),
+          name: w.slug,
+          scopes,
+          avatarUrl: "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/rocket.png",
+        })),
+    };
+  });
+}

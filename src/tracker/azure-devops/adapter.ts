@@ -1,0 +1,98 @@
+import type { Connection, ResourcePage, TrackerAdapter } from "../core/adapter.ts";
+import { type BindableResource, hostOf, type Workspace } from "../core/descriptor.ts";
+import type { HttpResponse } from "../core/http.ts";
+import { API_VERSION_PREVIEW, adoRequest, adoUrl, malformed, organizationOf, serviceBase } from "./http.ts";
+import { createIssue, getIssue, listIssues, searchIssues, updateIssue } from "./issues.ts";
+import { boardsDisabledFor, isProject, projectsOf, projectsPageUrl, toResource } from "./projects.ts";
+
+/**
+ * Azure DevOps Services (REST 7.1). The workspace is the organization named in
+ * `conn.options.organization`; its projects are the bindable resources, identified by project GUID.
+ * The credential is a personal access token (`bearer_pat`), sent as Basic auth.
+ * Wire details beyond the project list (connectionData, Feature Management, WIQL, JSON Patch, error
+ * signals) follow the REST 7.1 reference as remembered; docs/simulators/azure-devops.md marks them.
+ */
+
+/**
+ * Checks the PAT against the organization: `connectionData` gives the org's instance id (it answers
+ * anonymous callers too, so it proves nothing alone), and `projects?$top=1` proves the PAT may read.
+ */
+async function listWorkspaces(conn: Connection): Promise<Workspace[]> {
+  const org = organizationOf(conn);
+  const base = serviceBase(conn);
+  const data = await adoRequest<unknown>(conn, {
+    url: adoUrl(conn, org, "/_apis/connectionData", {}, API_VERSION_PREVIEW),
+  });
+  const instanceId = (data.body as { instanceId?: unknown } | null)?.instanceId;
+  if (typeof instanceId !== "string") throw malformed("connectionData (expected instanceId)");
+  const probe = await adoRequest<unknown>(conn, { url: adoUrl(conn, org, "/_apis/projects", { $top: 1 }) });
+  projectsOf(probe.body, "project list");
+  return [
+    {
+      provider: "azure_devops",
+      host: hostOf(base),
+      id: org.toLowerCase(),
+      name: org,
+      url: `${base}/${encodeURIComponent(org)}`,
+      details: { organization: org, instance_id: instanceId },
+    },
+  ];
+}
+
+/** Pages of 100 projects, following `x-ms-continuationtoken` until ADO sends none. */
+async function* discover(conn: Connection, workspace: Workspace): AsyncIterable<ResourcePage> {
+  const org = organizationOf(conn, workspace);
+  let token: string | null = null;
+  const seen = new Set<string>();
+  do {
+    const res: HttpResponse<unknown> = await adoRequest<unknown>(conn, {
+      url: projectsPageUrl(conn, org, token),
+    });
+    const projects = projectsOf(res.body, "project list");
+    const disabled = await boardsDisabledFor(
+      conn,
+      org,
+      projects.map((p) => p.id),
+    );
+    yield { resources: projects.map((p, i) => toResource(conn, workspace, org, p, disabled[i])) };
+    token = res.headers.get("x-ms-continuationtoken") || null;
+    // A token that comes back twice would loop forever; ADO never does that, so stop rather than spin.
+    if (token !== null && seen.has(token)) throw malformed("continuation token (repeated)");
+    if (token !== null) seen.add(token);
+  } while (token !== null);
+}
+
+async function getResource(
+  conn: Connection,
+  workspace: Workspace,
+  nativeId: string,
+): Promise<BindableResource | null> {
+  const org = organizationOf(conn, workspace);
+  const res = await adoRequest<unknown>(conn, {
+    url: adoUrl(conn, org, `/_apis/projects/${encodeURIComponent(nativeId)}`),
+    okStatuses: [404],
+  });
+  if (res.status === 404) return null;
+  if (!isProject(res.body)) throw malformed("project");
+  // ADO resolves a project *name* here too; only the GUID is an identity.
+  if (res.body.id.toLowerCase() !== nativeId.toLowerCase()) return null;
+  const [disabled] = await boardsDisabledFor(conn, org, [res.body.id]);
+  return toResource(conn, workspace, org, res.body, disabled);
+}
+
+export const azureDevOpsAdapter: TrackerAdapter = {
+  provider: "azure_devops",
+  connectorParams: (r) => ({
+    organization: String(r.organization),
+    project_id: String(r.project_id),
+    project_name: String(r.project_name),
+  }),
+  listWorkspaces,
+  discover,
+  getResource,
+  listIssues,
+  searchIssues,
+  getIssue,
+  createIssue,
+  updateIssue,
+};
