@@ -4,7 +4,8 @@ import { join, resolve } from "node:path";
 import { loadConfig } from "../host/config.ts";
 import { startService } from "../host/service.ts";
 import { startAllSimulators } from "../simulators/index.ts";
-import { type DemoSeed, seedDemo } from "./seed.ts";
+import { connectDemoInstallations, type DemoSeed, seedDemo } from "./seed.ts";
+import { providerSettingsFor } from "./simulated.ts";
 
 /**
  * `npm run demo`: the whole product on the embedded default. Service on PGlite in DATA_DIR, the
@@ -30,13 +31,14 @@ const sims = await startAllSimulators({
     azure_devops: simBase + 5,
   },
 });
-const service = await startService(config);
+const service = await startService(config, undefined, providerSettingsFor(sims.simulators));
 const seed = await seedDemo(service.services, {
   apiToken: env.DEMO_API_TOKEN || undefined,
   previous,
   password: randomBytes(9).toString("base64url"),
 });
 
+const installations = await connectDemoInstallations(service.services, seed, sims.simulators);
 const simulators = Object.fromEntries(Object.entries(sims.simulators).map(([p, s]) => [p, s.url]));
 const demo = {
   base_url: service.baseUrl,
@@ -44,6 +46,7 @@ const demo = {
   api_token: seed.api_token,
   admin: seed.admin,
   simulators,
+  installations,
 };
 writeFileSync(demoFile, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
 
@@ -54,9 +57,13 @@ Spec Kitty tracker control plane (demo) is running.
   Admin:      ${seed.admin.email} (password in ${demoFile})
   API token:  stored in ${demoFile}
   Try:        curl -H "Authorization: Bearer $(node -p 'require("${demoFile}").api_token')" -H "X-Team-Slug: acme" ${service.baseUrl}/api/v1/team/
-  Simulators: ${Object.entries(simulators)
-    .map(([p, u]) => `${p} ${u}`)
-    .join(", ")}
+  Installations (synced from the simulators):
+${Object.entries(installations)
+  .map(
+    ([p, i]) =>
+      `    ${p.padEnd(13)} ${i.installation_id}  ${i.resources} resources  (simulator ${simulators[p]})`,
+  )
+  .join("\n")}
 Press Ctrl+C to stop. Data is kept in ${dataDir}.`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -1,4 +1,6 @@
 import type { Services } from "../host/services.ts";
+import type { ProviderSimulator, SimProvider } from "../simulators/index.ts";
+import { tokenConnectFor } from "./simulated.ts";
 
 export interface DemoSeed {
   team_slug: string;
@@ -57,4 +59,34 @@ export async function seedDemo(
     api_token: apiToken,
     admin: { email: ADMIN_EMAIL, password },
   };
+}
+
+/**
+ * Connects team `acme` to each simulator's default workspace (once: a re-run keeps the existing
+ * installations) and waits for each first inventory sync.
+ */
+export async function connectDemoInstallations(
+  services: Services,
+  seed: DemoSeed,
+  sims: Record<SimProvider, ProviderSimulator>,
+): Promise<Record<string, { installation_id: string; resources: number }>> {
+  const admin = (await services.teams.repo.findUserByEmail(seed.admin.email))!;
+  const auth = {
+    user: { id: admin.id, email: admin.email, name: admin.name ?? admin.email },
+    team: { id: seed.team_id, slug: seed.team_slug, name: "Acme" },
+    role: "admin" as const,
+    tokenId: "demo-seed",
+  };
+  const out: Record<string, { installation_id: string; resources: number }> = {};
+  for (const sim of Object.values(sims)) {
+    const existing = await services.installations.listForTeam(seed.team_id, sim.provider);
+    const installation =
+      existing[0] ??
+      (await services.installations.connectWithCredential(auth, tokenConnectFor(sim) as never)).installation;
+    const { job } = await services.inventory.requestRefresh(seed.team_id, installation.id, admin.id);
+    await services.jobs.waitFor(job.id);
+    const fresh = await services.installations.repo.byId(installation.id);
+    out[sim.provider] = { installation_id: installation.id, resources: fresh?.resourceCount ?? 0 };
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { openDatabase } from "../storage/database.ts";
 import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
-import { providerSettingsFromEnv } from "./installations/settings.ts";
+import { type ProviderSettings, providerSettingsFromEnv } from "./installations/settings.ts";
 import { createLogger } from "./logger.ts";
 import { vaultFromConfig } from "./secrets/vault.ts";
 
@@ -11,6 +11,8 @@ import { vaultFromConfig } from "./secrets/vault.ts";
 export async function startService(
   config: Config,
   logger: Logger = createLogger({ level: config.logLevel }),
+  /** Provider locations and app registrations; the environment's when absent (the demo passes its simulators'). */
+  settings: ProviderSettings = providerSettingsFromEnv(),
 ) {
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const vault = vaultFromConfig({
@@ -22,7 +24,7 @@ export async function startService(
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     vault,
-    settings: providerSettingsFromEnv(),
+    settings,
     publicUrl: config.publicUrl,
     refreshIntervalMinutes: config.refreshIntervalMinutes,
   });

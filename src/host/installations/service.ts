@@ -121,6 +121,21 @@ export function installationsService(db: Database, deps: Deps) {
     return input as unknown as Credential;
   }
 
+  /** The app's private key belongs to the server's registration (settings), not to each installation row. */
+  function storable(stored: StoredCredential): StoredCredential {
+    if (stored.credential?.kind !== "github_app") return stored;
+    const { installation_id } = stored.credential;
+    return { ...stored, credential: { kind: "github_app", installation_id } as unknown as Credential };
+  }
+
+  function withAppRegistration(credential: Credential): Credential {
+    if (credential?.kind !== "github_app") return credential;
+    const app = deps.settings.github.app;
+    if (!app)
+      throw providerNotConfigured("github", "App registration (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)");
+    return { ...credential, app_id: app.id, private_key_pem: app.privateKeyPem };
+  }
+
   function pickWorkspace(workspaces: Workspace[], wanted?: string): Workspace {
     if (wanted) {
       const ws = workspaces.find((w) => w.id === wanted);
@@ -242,7 +257,7 @@ export function installationsService(db: Database, deps: Deps) {
         workspaceDetails: workspace.details,
         connectionOptions: conn.options ?? {},
         authKind: stored.credential.kind,
-        credentialsCiphertext: deps.vault.encrypt(stored, id),
+        credentialsCiphertext: deps.vault.encrypt(storable(stored), id),
         credentialsExpiresAt: stored.expires_at ? new Date(stored.expires_at) : null,
         status: "active" as const,
         repositorySelection:
@@ -325,7 +340,7 @@ export function installationsService(db: Database, deps: Deps) {
       }
       return {
         base_url: row.baseUrl,
-        credential: stored.credential,
+        credential: withAppRegistration(stored.credential),
         options: row.connectionOptions as Record<string, string>,
         http: deps.http,
       };

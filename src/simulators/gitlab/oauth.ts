@@ -127,13 +127,14 @@ export function mountOAuth(router: SimRouter, store: SimStore, world: GitlabWorl
     const user = world.userNamed(username);
     const access = randomBytes(32).toString("hex");
     const refresh = randomBytes(32).toString("hex");
+    const ttl = store.accessTokenTtlSeconds ?? ACCESS_TTL_S;
     const workspaces = user.workspaces ?? [...store.workspaces.keys()];
     const meta = { user: username, client_id: clientId, scope };
     store.addCredential({
       token: access,
       workspaces,
       kind: "oauth_access",
-      expires_at: Date.now() + ACCESS_TTL_S * 1000,
+      expires_at: Date.now() + ttl * 1000,
       meta: { ...meta, refresh_token: refresh },
     });
     store.addCredential({ token: refresh, workspaces, kind: "oauth_refresh", expires_at: null, meta });
@@ -144,7 +145,7 @@ export function mountOAuth(router: SimRouter, store: SimStore, world: GitlabWorl
         json: {
           access_token: access,
           token_type: "Bearer",
-          expires_in: ACCESS_TTL_S,
+          expires_in: ttl,
           refresh_token: refresh,
           scope,
           created_at: Math.floor(Date.now() / 1000),

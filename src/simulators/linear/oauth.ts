@@ -89,11 +89,12 @@ export function mountOAuth(
   const issueTokens = (app: OAuthApp, organizationId: string, scope: string) => {
     const access = `lin_oauth_${randomBytes(24).toString("hex")}`;
     const refresh = `lin_refresh_${randomBytes(24).toString("hex")}`;
+    const ttl = store.accessTokenTtlSeconds ?? ACCESS_TOKEN_TTL_S;
     store.addCredential({
       token: access,
       workspaces: [organizationId],
       kind: "oauth_access",
-      expires_at: Date.now() + ACCESS_TOKEN_TTL_S * 1000,
+      expires_at: Date.now() + ttl * 1000,
       meta: { client_id: app.client_id, scope },
     });
     store.addCredential({
@@ -109,7 +110,7 @@ export function mountOAuth(
         json: {
           access_token: access,
           token_type: "Bearer",
-          expires_in: ACCESS_TOKEN_TTL_S,
+          expires_in: ttl,
           // Linear answers the granted scopes as a list.
           scope: scope.split(/[ ,]+/).filter(Boolean),
           refresh_token: refresh,

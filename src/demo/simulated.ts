@@ -1,0 +1,75 @@
+import type { ProviderSettings } from "../host/installations/settings.ts";
+import type { ProviderSimulator, SimProvider } from "../simulators/index.ts";
+
+/**
+ * How the service reaches the provider simulators: the server-side provider settings (API locations,
+ * the simulated GitHub App and OAuth apps) and, per provider, the token-connect request an admin would
+ * send for the seeded default workspace. Shared by `npm run demo`, the tests and the benchmarks.
+ */
+export function providerSettingsFor(sims: Partial<Record<SimProvider, ProviderSimulator>>): ProviderSettings {
+  const oauth = (d?: Record<string, string>) =>
+    d?.oauth_client_id ? { clientId: d.oauth_client_id, clientSecret: d.oauth_client_secret } : undefined;
+  const gh = sims.github?.demo;
+  const gl = sims.gitlab?.demo;
+  const jira = sims.jira?.demo;
+  const lin = sims.linear?.demo;
+  const ado = sims.azure_devops?.demo;
+  return {
+    github: {
+      apiUrl: gh?.api_url ?? "https://api.github.com",
+      webUrl: gh?.web_url ?? "https://github.com",
+      app: gh ? { id: gh.app_id, slug: gh.app_slug, privateKeyPem: gh.private_key_pem } : undefined,
+    },
+    gitlab: { url: gl?.url ?? "https://gitlab.com", oauth: oauth(gl) },
+    jira: {
+      apiUrl: jira?.api_url ?? "https://api.atlassian.com",
+      authUrl: jira?.auth_url ?? "https://auth.atlassian.com",
+      oauth: oauth(jira),
+    },
+    linear: {
+      apiUrl: lin?.api_url ?? "https://api.linear.app",
+      webUrl: lin?.web_url ?? "https://linear.app",
+      oauth: oauth(lin),
+    },
+    azure_devops: { url: ado?.url ?? "https://dev.azure.com" },
+  };
+}
+
+export interface TokenConnectRequest {
+  provider: SimProvider;
+  base_url?: string;
+  credential: Record<string, unknown> & { kind: string };
+  options?: Record<string, string>;
+  display_name?: string;
+}
+
+/** The body of `POST /api/v1/installations/` for a simulator's default workspace. */
+export function tokenConnectFor(sim: ProviderSimulator): TokenConnectRequest {
+  const d = sim.demo;
+  switch (sim.provider) {
+    case "github":
+      return { provider: "github", credential: { kind: "github_app", installation_id: d.installation_id } };
+    case "gitlab":
+      return {
+        provider: "gitlab",
+        base_url: d.url,
+        credential: { kind: "private_token", token: d.token },
+        options: { group_id: d.group_id },
+      };
+    case "jira":
+      return {
+        provider: "jira",
+        base_url: d.site_url,
+        credential: { kind: "basic", username: d.email, password: d.api_token },
+      };
+    case "linear":
+      return { provider: "linear", base_url: d.api_url, credential: { kind: "api_key", api_key: d.api_key } };
+    case "azure_devops":
+      return {
+        provider: "azure_devops",
+        base_url: d.url,
+        credential: { kind: "bearer_pat", token: d.pat },
+        options: { organization: d.organization },
+      };
+  }
+}
