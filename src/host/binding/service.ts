@@ -152,10 +152,17 @@ export function bindingService(
       requestId?: string,
     ) {
       const teamId = auth.team.id;
-      const claims = deps.candidates.verify(input.candidate_token, { teamId, provider: input.provider });
-      const resource = await deps.inventory.repo.get(teamId, claims.resourceId);
+      let resource: Awaited<ReturnType<typeof deps.inventory.repo.get>> | undefined;
+      const claims = await deps.candidates.verify(
+        input.candidate_token,
+        { teamId, provider: input.provider },
+        async (id) => {
+          resource = await deps.inventory.repo.get(teamId, id);
+          return resource;
+        },
+      );
       const installation = await deps.installations.repo.get(teamId, claims.installationId);
-      if (!resource || !installation || resource.installationId !== installation.id)
+      if (!resource || !installation)
         throw invalidCandidateToken("for a resource that is no longer available");
       const { mapping, created, project } = await deps.mappings.bind({
         teamId,

@@ -35,7 +35,12 @@ export function mappingAdminService(
 
   async function resourceFor(teamId: string, pick: { resource_id?: string; candidate_token?: string }) {
     let id = pick.resource_id;
-    if (!id && pick.candidate_token) id = deps.candidates.verify(pick.candidate_token, { teamId }).resourceId;
+    if (!id && pick.candidate_token)
+      id = (
+        await deps.candidates.verify(pick.candidate_token, { teamId }, (r) =>
+          deps.inventory.repo.get(teamId, r),
+        )
+      ).resourceId;
     if (!id)
       throw new ValidationError("Pick a resource: send `resource_id` (or `candidate_token`).", [
         { field: "body.resource_id", problem: "is required" },
