@@ -1,5 +1,221 @@
-import type { FastifyPluginAsync } from "fastify";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { AppError } from "../host/http/errors.ts";
 import type { Services } from "../host/services.ts";
+import { type DashContext, formOf, sendHtml } from "./context.ts";
+import { PageError } from "./errors.ts";
+import { html } from "./html.ts";
+import { bare, page } from "./layout.ts";
+import { auditPages } from "./pages/audit.ts";
+import { authPages, sessionPages } from "./pages/auth.ts";
+import { installationPages } from "./pages/installations.ts";
+import { inventoryPages } from "./pages/inventory.ts";
+import { mappingPages } from "./pages/mappings.ts";
+import { overviewPages } from "./pages/overview.ts";
+import { projectPages } from "./pages/projects.ts";
+import { tokenPages } from "./pages/tokens.ts";
 
-/** Server-rendered dashboard over the domain services (never storage). */
-export const dashboardRoutes: FastifyPluginAsync<{ services: Services }> = async () => {};
+const ASSETS = join(dirname(fileURLToPath(import.meta.url)), "assets");
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join("; ");
+
+function errorPage(req: FastifyRequest, title: string, message: string) {
+  const body = html`<section class="card error-card">
+  <p>${message}</p>
+  <p class="muted small">Request id: <code>${req.id}</code></p>
+  <p><a class="btn" href="/dashboard/">Back to the overview</a></p>
+</section>`;
+  return req.dash
+    ? page(req.dash, { title, body })
+    : bare(title, html`<section class="card"><h1>${title}</h1>${body}</section>`);
+}
+
+/** Errors on dashboard routes are HTML pages with a sentence to act on; never a stack trace. */
+function renderError(err: unknown, req: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof PageError) return sendHtml(reply, errorPage(req, err.title, err.message), err.status);
+  if (err instanceof AppError) {
+    if (err.status >= 500) req.log.error({ err }, "dashboard request failed");
+    const title =
+      err.status === 404
+        ? "Not found"
+        : err.status === 403
+          ? "Not allowed"
+          : err.status >= 500
+            ? "Something went wrong"
+            : "Request refused";
+    return sendHtml(reply, errorPage(req, title, err.message), err.status);
+  }
+  const fe = err as { statusCode?: number; code?: string; validation?: unknown };
+  const status =
+    typeof fe?.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
+  if (status >= 500) {
+    req.log.error({ err }, "dashboard request failed");
+    return sendHtml(
+      reply,
+      errorPage(
+        req,
+        "Something went wrong",
+        "An unexpected error stopped this page. Try again; if it keeps happening, quote the request id when reporting it.",
+      ),
+      500,
+    );
+  }
+  const message =
+    status === 415
+      ? "This form was sent in a format the dashboard does not accept."
+      : status === 413
+        ? "The form was too large."
+        : "The request could not be processed.";
+  return sendHtml(reply, errorPage(req, "Request refused", message), status);
+}
+
+const pages: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  // Pages are not part of the API description.
+  app.addHook("onRoute", (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
+  app.decorateRequest("dash", null as unknown as DashContext);
+  app.addContentTypeParser(
+    "application/x-www-form-urlencoded",
+    { parseAs: "string", bodyLimit: 64 * 1024 },
+    (_req, body, done) => {
+      const out: Record<string, string> = Object.create(null);
+      for (const [k, v] of new URLSearchParams(body as string)) out[k] = v;
+      done(null, out);
+    },
+  );
+
+  app.addHook("onRequest", async (req, reply) => {
+    reply.header("content-security-policy", CSP);
+    reply.header("x-frame-options", "DENY");
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("referrer-policy", "same-origin");
+    if (!req.url.startsWith("/dashboard/assets/")) reply.header("cache-control", "no-store");
+  });
+
+  app.setErrorHandler((err, req, reply) => renderError(err, req, reply));
+  app.setNotFoundHandler((req, reply) =>
+    sendHtml(reply, errorPage(req, "Not found", "There is no dashboard page at this address."), 404),
+  );
+
+  const assets: Record<string, { type: string; body: string }> = {
+    "app.css": { type: "text/css; charset=utf-8", body: readFileSync(join(ASSETS, "app.css"), "utf8") },
+    "app.js": { type: "text/javascript; charset=utf-8", body: readFileSync(join(ASSETS, "app.js"), "utf8") },
+  };
+  app.get("/assets/:name", async (req, reply) => {
+    const asset = assets[(req.params as { name: string }).name];
+    if (!asset) throw new PageError(404, "Not found", "No such asset.");
+    return reply.type(asset.type).header("cache-control", "public, max-age=300").send(asset.body);
+  });
+
+  authPages(app, services);
+
+  await app.register(async (signedIn: FastifyInstance) => {
+    signedIn.addHook("preHandler", async (req, reply) => {
+      const session = await services.sessions.sessionFromRequest(req);
+      if (!session) {
+        if (req.method === "GET" || req.method === "HEAD") {
+          return reply.redirect(`/dashboard/sign-in?next=${encodeURIComponent(req.url)}`, 303);
+        }
+        throw new PageError(403, "Signed out", "Your session ended. Sign in again, then repeat the change.");
+      }
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        const origin = req.headers.origin;
+        if (origin && origin !== "null") {
+          let host: string | null = null;
+          try {
+            host = new URL(origin).host;
+          } catch {}
+          if (host !== req.headers.host)
+            throw new PageError(
+              403,
+              "Request refused",
+              "This change did not come from the dashboard itself.",
+            );
+        }
+        const presented = formOf(req)._csrf ?? req.headers["x-csrf-token"];
+        if (!services.sessions.verifyCsrf(session, presented))
+          throw new PageError(
+            403,
+            "Request refused",
+            "The form expired or did not come from this site (missing CSRF token). Reload the page and try again.",
+          );
+      }
+      const me = await services.teams.me(session.user.id);
+      const teams = me.teams.map((t) => ({
+        id: t.id,
+        slug: t.slug,
+        name: t.name,
+        role: t.role,
+        isPrivate: t.is_private_teamspace,
+      }));
+      const team =
+        teams.find((t) => t.id === session.currentTeamId) ?? teams.find((t) => !t.isPrivate) ?? teams[0];
+      if (!team) throw new PageError(403, "No team", "Your account is not a member of any team.");
+      if (team.id !== session.currentTeamId) await services.sessions.setCurrentTeam(session.id, team.id);
+      const dash: DashContext = {
+        session,
+        auth: {
+          user: session.user,
+          team: { id: team.id, slug: team.slug, name: team.name },
+          role: team.role,
+          tokenId: session.id,
+        },
+        isAdmin: team.role === "admin",
+        teams,
+        csrf: session.csrfToken,
+        path: req.url,
+      };
+      req.dash = dash;
+    });
+
+    sessionPages(signedIn, services);
+    overviewPages(signedIn, services);
+    installationPages(signedIn, services);
+    inventoryPages(signedIn, services);
+    projectPages(signedIn, services);
+    mappingPages(signedIn, services);
+    auditPages(signedIn, services);
+    tokenPages(signedIn, services);
+  });
+};
+
+/** Server-rendered dashboard over the domain services (never storage). Owns `GET /` and `/dashboard/`. */
+export const dashboardRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  // A landing page (JSON for API clients that ask for it); the dashboard itself lives under /dashboard/.
+  app.get("/", { schema: { hide: true } }, (req, reply) => {
+    const accept = req.headers.accept ?? "";
+    if (accept.includes("application/json") && !accept.includes("text/html"))
+      return {
+        service: "spec-kitty-saas-tracker",
+        dashboard: "/dashboard/",
+        api: "/api/v1/",
+        docs: "/api/docs",
+        openapi: "/api/v1/openapi.json",
+      };
+    reply.header("content-security-policy", CSP).header("x-frame-options", "DENY");
+    return sendHtml(
+      reply,
+      bare(
+        "Tracker control plane",
+        html`<section class="card signin"><h1>Tracker control plane</h1>
+  <p class="muted">Connect issue trackers, map discovered resources to Spec Kitty projects, and let the CLI resolve them.</p>
+  <p><a class="btn btn-primary btn-block" href="/dashboard/">Open the dashboard</a></p>
+  <p class="small muted">API: <a href="/api/docs">reference</a> · <a href="/api/v1/openapi.json">OpenAPI document</a></p></section>`,
+      ),
+    );
+  });
+  await app.register(pages, { prefix: "/dashboard", services });
+};

@@ -1,0 +1,112 @@
+import { randomBytes } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import type { Services } from "../../host/services.ts";
+import { readCookie, sameSecret } from "../../host/sessions/service.ts";
+import { formOf, seeOther, sendHtml, str } from "../context.ts";
+import { PageError } from "../errors.ts";
+import { html } from "../html.ts";
+import { bare } from "../layout.ts";
+
+/** Sign-in forms carry a pre-session CSRF token (double submit: cookie + hidden field) against login CSRF. */
+const SIGNIN_COOKIE = "sk_signin";
+
+/** Only dashboard paths are followed after sign-in (no open redirect). */
+export function safeNext(next: unknown): string {
+  return typeof next === "string" && /^\/dashboard(\/|\?|$)/.test(next) && !next.startsWith("//")
+    ? next
+    : "/dashboard/";
+}
+
+function signInPage(opts: {
+  csrf: string;
+  next: string;
+  email?: string;
+  error?: string;
+  signedOut?: boolean;
+}) {
+  return bare(
+    "Sign in",
+    html`<section class="card signin">
+  <h1>Sign in</h1>
+  <p class="muted">Connect trackers, browse discovered resources and map them to projects.</p>
+  ${opts.signedOut ? html`<div class="notice notice-ok" role="status">You are signed out.</div>` : null}
+  ${opts.error ? html`<div class="notice notice-error" role="alert" id="signin-error">${opts.error}</div>` : null}
+  <form method="post" action="/dashboard/sign-in" class="form">
+    <input type="hidden" name="_csrf" value="${opts.csrf}">
+    <input type="hidden" name="next" value="${opts.next}">
+    <div class="field">
+      <label for="email">Email</label>
+      <input id="email" name="email" type="email" autocomplete="username" required value="${opts.email ?? ""}" ${opts.error ? html`aria-describedby="signin-error"` : null} autofocus>
+    </div>
+    <div class="field">
+      <label for="password">Password</label>
+      <input id="password" name="password" type="password" autocomplete="current-password" required>
+    </div>
+    <button type="submit" class="btn btn-primary btn-block">Sign in</button>
+  </form>
+</section>`,
+  );
+}
+
+export function authPages(app: FastifyInstance, services: Services) {
+  const preCookie = (v: string) => `${SIGNIN_COOKIE}=${v}; Path=/dashboard; HttpOnly; SameSite=Lax; Secure`;
+
+  app.get("/sign-in", async (req, reply) => {
+    const q = req.query as Record<string, string | undefined>;
+    if (await services.sessions.sessionFromRequest(req)) return seeOther(reply, safeNext(q.next));
+    const csrf = randomBytes(24).toString("base64url");
+    reply.header("set-cookie", preCookie(csrf));
+    return sendHtml(reply, signInPage({ csrf, next: safeNext(q.next), signedOut: q.signed_out === "1" }));
+  });
+
+  app.post("/sign-in", async (req, reply) => {
+    const form = formOf(req);
+    const cookie = readCookie(req.headers.cookie, SIGNIN_COOKIE);
+    if (!cookie || !form._csrf || !sameSecret(cookie, form._csrf))
+      throw new PageError(
+        403,
+        "Request refused",
+        "The sign-in form expired or did not come from this site. Reload the page and sign in again.",
+      );
+    const email = str(form.email);
+    const next = safeNext(form.next);
+    const again = (error: string, status: number) => {
+      const csrf = randomBytes(24).toString("base64url");
+      reply.header("set-cookie", preCookie(csrf));
+      return sendHtml(reply, signInPage({ csrf, next, email, error }), status);
+    };
+    if (!email || !form.password) return again("Enter your email and password.", 400);
+    const result = await services.sessions.signIn(
+      { email, password: form.password },
+      { userAgent: req.headers["user-agent"] },
+    );
+    if (!result.ok)
+      return result.reason === "too_many_attempts"
+        ? again("Too many failed attempts. Wait 15 minutes, then try again.", 429)
+        : again("That email and password do not match an account.", 401);
+    reply.header("set-cookie", [
+      services.sessions.cookie(result.token),
+      `${SIGNIN_COOKIE}=; Path=/dashboard; Max-Age=0; HttpOnly; SameSite=Lax; Secure`,
+    ]);
+    req.log.info({ user_id: result.session.user.id, session_id: result.session.id }, "dashboard sign-in");
+    return seeOther(reply, next);
+  });
+}
+
+/** Routes that need a session (registered inside the signed-in scope). */
+export function sessionPages(app: FastifyInstance, services: Services) {
+  app.post("/sign-out", async (req, reply) => {
+    const token = readCookie(req.headers.cookie, "sk_session");
+    if (token) await services.sessions.signOut(token);
+    reply.header("set-cookie", services.sessions.clearCookie());
+    return seeOther(reply, "/dashboard/sign-in?signed_out=1");
+  });
+
+  app.post("/team", async (req, reply) => {
+    const teamId = str(formOf(req).team_id);
+    const target = req.dash.teams.find((t) => t.id === teamId);
+    if (!target) throw new PageError(403, "Not a member", "You are not a member of that team.");
+    await services.sessions.setCurrentTeam(req.dash.session.id, target.id);
+    return seeOther(reply, "/dashboard/?done=team_switched");
+  });
+}

@@ -1,0 +1,583 @@
+import type { FastifyInstance } from "fastify";
+import { AppError, ValidationError } from "../../host/http/errors.ts";
+import type { ConnectInput } from "../../host/installations/service.ts";
+import { installationView } from "../../host/installations/service.ts";
+import type { Services } from "../../host/services.ts";
+import type { ProviderId } from "../../tracker/index.ts";
+import { type DashContext, type Form, formOf, requireAdmin, seeOther, sendHtml, str } from "../context.ts";
+import { PageError } from "../errors.ts";
+import { type Html, html } from "../html.ts";
+import {
+  badge,
+  csrfField,
+  empty,
+  errorSummary,
+  extLink,
+  type FieldErrors,
+  fieldError,
+  invalidAttrs,
+  page,
+  providerBadge,
+  providerName,
+  when,
+} from "../layout.ts";
+import { guidance, healthBadge, mappingStatusBadge } from "../views.ts";
+
+const PROVIDERS: ProviderId[] = ["github", "gitlab", "jira", "linear", "azure_devops"];
+
+interface FieldDef {
+  name: string;
+  label: string;
+  hint?: string;
+  secret?: boolean;
+  required?: boolean;
+  type?: "text" | "url";
+}
+
+const FORMS: Record<ProviderId, { intro: string; fields: FieldDef[] }> = {
+  github: {
+    intro:
+      "Connect an installation of this server's GitHub App. Install the app on your organization first, then enter the installation id GitHub shows in the app's settings URL.",
+    fields: [
+      {
+        name: "installation_id",
+        label: "App installation id",
+        hint: "Digits only, e.g. 41234567.",
+        required: true,
+      },
+    ],
+  },
+  gitlab: {
+    intro: "Connect a GitLab group or instance with an access token that can read projects (scope read_api).",
+    fields: [
+      {
+        name: "base_url",
+        label: "GitLab URL",
+        hint: "Leave empty for the server's default GitLab.",
+        type: "url",
+      },
+      {
+        name: "token",
+        label: "Access token",
+        hint: "Personal, group or project access token.",
+        secret: true,
+        required: true,
+      },
+      {
+        name: "group_id",
+        label: "Group id or path",
+        hint: "Optional: discover only this group and its subgroups.",
+      },
+    ],
+  },
+  jira: {
+    intro:
+      "Connect a Jira site. Jira Cloud uses your account email and an API token; Data Center uses a personal access token.",
+    fields: [
+      {
+        name: "base_url",
+        label: "Site URL",
+        hint: "e.g. https://acme.atlassian.net",
+        type: "url",
+        required: true,
+      },
+      {
+        name: "username",
+        label: "Account email",
+        hint: "Jira Cloud only. Leave empty for a Data Center personal access token.",
+      },
+      { name: "token", label: "API token or personal access token", secret: true, required: true },
+    ],
+  },
+  linear: {
+    intro: "Connect a Linear workspace with a personal API key (Settings → Security & access).",
+    fields: [
+      { name: "api_key", label: "API key", secret: true, required: true },
+      {
+        name: "base_url",
+        label: "API URL",
+        hint: "Leave empty for the server's default Linear API.",
+        type: "url",
+      },
+    ],
+  },
+  azure_devops: {
+    intro: "Connect an Azure DevOps organization with a personal access token (scope Work Items: read).",
+    fields: [
+      {
+        name: "organization",
+        label: "Organization",
+        hint: "The name in dev.azure.com/<organization>.",
+        required: true,
+      },
+      { name: "token", label: "Personal access token", secret: true, required: true },
+      {
+        name: "base_url",
+        label: "Server URL",
+        hint: "Leave empty for the server's default Azure DevOps.",
+        type: "url",
+      },
+    ],
+  },
+};
+
+const isProvider = (p: unknown): p is ProviderId =>
+  typeof p === "string" && (PROVIDERS as string[]).includes(p);
+
+function validUrl(s: string) {
+  try {
+    const u = new URL(s);
+    return u.protocol === "https:" || u.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
+
+/** Form → connect request, or field errors. Nothing is sent to the provider until the form is valid. */
+function connectInput(provider: ProviderId, form: Form): { input?: ConnectInput; errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const v = (n: string) => str(form[n]);
+  for (const f of FORMS[provider].fields) {
+    if (f.required && !v(f.name)) errors[f.name] = `Enter the ${f.label.toLowerCase()}.`;
+    if (f.type === "url" && v(f.name) && !validUrl(v(f.name))) errors[f.name] = "Enter a full http(s) URL.";
+  }
+  if (provider === "github" && v("installation_id") && !/^[0-9]{1,20}$/.test(v("installation_id")))
+    errors.installation_id = "An installation id is digits only.";
+  if (v("display_name").length > 200) errors.display_name = "At most 200 characters.";
+  if (Object.keys(errors).length) return { errors };
+
+  const base = v("base_url") || undefined;
+  let credential: ConnectInput["credential"];
+  let options: Record<string, string> | undefined;
+  switch (provider) {
+    case "github":
+      credential = { kind: "github_app", installation_id: v("installation_id") };
+      break;
+    case "gitlab":
+      credential = { kind: "private_token", token: v("token") };
+      options = v("group_id") ? { group_id: v("group_id") } : undefined;
+      break;
+    case "jira":
+      credential = v("username")
+        ? { kind: "basic", username: v("username"), password: v("token") }
+        : { kind: "bearer_pat", token: v("token") };
+      break;
+    case "linear":
+      credential = { kind: "api_key", api_key: v("api_key") };
+      break;
+    case "azure_devops":
+      credential = { kind: "bearer_pat", token: v("token") };
+      options = { organization: v("organization") };
+      break;
+  }
+  return {
+    errors,
+    input: {
+      provider,
+      base_url: base,
+      credential,
+      options,
+      workspace_id: v("workspace_id") || undefined,
+      display_name: v("display_name") || undefined,
+    },
+  };
+}
+
+function oauthAvailable(services: Services, p: ProviderId) {
+  const s = services.settings;
+  if (p === "github") return Boolean(s.github.app);
+  if (p === "azure_devops") return false;
+  return Boolean(s[p].oauth);
+}
+
+function connectPage(
+  ctx: DashContext,
+  services: Services,
+  opts: {
+    provider?: ProviderId;
+    values?: Form;
+    errors?: FieldErrors;
+    summary?: string | null;
+    workspaces?: { id: string; name: string; url: string | null }[];
+    reconnect?: { id: string; name: string } | null;
+  },
+): Html {
+  const p = opts.provider;
+  const values = opts.values ?? {};
+  const tabs = html`<nav class="tabs" aria-label="Provider">${PROVIDERS.map(
+    (x) =>
+      html`<a href="/dashboard/connect?provider=${x}" class="tab ${x === p ? "active" : ""}" ${x === p ? html`aria-current="page"` : null}>${providerName(x)}</a>`,
+  )}</nav>`;
+  if (!p)
+    return page(ctx, {
+      title: "Connect a tracker",
+      active: "overview",
+      crumbs: [{ label: "Overview", href: "/dashboard/" }, { label: "Connect" }],
+      body: html`${tabs}<section class="card"><p>Pick the tracker to connect. Spec Kitty then discovers every project, team or repository the credential can see, and keeps that inventory current.</p></section>`,
+    });
+  const def = FORMS[p];
+  const field = (f: FieldDef) => html`<div class="field">
+    <label for="f-${f.name}">${f.label}${f.required ? null : html` <span class="muted">(optional)</span>`}</label>
+    <input id="f-${f.name}" name="${f.name}" type="${f.secret ? "password" : f.type === "url" ? "url" : "text"}" ${f.secret ? html`autocomplete="off"` : null}
+      value="${f.secret ? "" : (values[f.name] ?? "")}" ${f.required ? html`required` : null} ${invalidAttrs(opts.errors, f.name)}>
+    ${f.hint ? html`<p class="hint">${f.hint}</p>` : null}
+    ${fieldError(opts.errors, f.name)}
+  </div>`;
+  const body = html`${opts.reconnect ? null : tabs}
+<section class="card">
+  <h2>${opts.reconnect ? html`Reconnect ${opts.reconnect.name}` : html`Connect ${providerName(p)} with a token`}</h2>
+  <p>${def.intro}</p>
+  ${opts.reconnect ? html`<p class="muted">Reconnecting the same workspace keeps the installation id, its inventory and every mapping.</p>` : null}
+  ${errorSummary(opts.summary)}
+  <form method="post" action="/dashboard/connect" class="form" id="connect-form">
+    ${csrfField(ctx)}
+    <input type="hidden" name="provider" value="${p}">
+    ${opts.reconnect ? html`<input type="hidden" name="reconnect" value="${opts.reconnect.id}">` : null}
+    ${def.fields.map(field)}
+    ${
+      opts.workspaces?.length
+        ? html`<div class="field">
+      <label for="f-workspace_id">Workspace</label>
+      <select id="f-workspace_id" name="workspace_id" required ${invalidAttrs(opts.errors, "workspace_id")}>
+        ${opts.workspaces.map((w) => html`<option value="${w.id}" ${values.workspace_id === w.id ? html`selected` : null}>${w.name} (${w.id})</option>`)}
+      </select>
+      <p class="hint">This credential reaches several workspaces. Pick one, and enter the secret again.</p>
+      ${fieldError(opts.errors, "workspace_id")}
+    </div>`
+        : values.workspace_id
+          ? html`<input type="hidden" name="workspace_id" value="${values.workspace_id}">`
+          : null
+    }
+    ${
+      opts.reconnect
+        ? null
+        : html`<div class="field"><label for="f-display_name">Display name <span class="muted">(optional)</span></label>
+      <input id="f-display_name" name="display_name" type="text" maxlength="200" value="${values.display_name ?? ""}" ${invalidAttrs(opts.errors, "display_name")}>
+      ${fieldError(opts.errors, "display_name")}</div>`
+    }
+    <div class="form-actions">
+      <button type="submit" class="btn btn-primary">${opts.reconnect ? "Reconnect" : "Connect"}</button>
+      <a class="btn btn-ghost" href="${opts.reconnect ? `/dashboard/installations/${opts.reconnect.id}` : "/dashboard/"}">Cancel</a>
+    </div>
+  </form>
+  <p class="hint">The credential is checked with a live call to ${providerName(p)} before anything is saved, then stored encrypted. It is never shown again.</p>
+</section>
+${
+  oauthAvailable(services, p) && !opts.reconnect
+    ? html`<section class="card"><h2>${p === "github" ? "Install the GitHub App" : `Sign in with ${providerName(p)}`}</h2>
+  <p>${p === "github" ? "Install this server's GitHub App on an organization; GitHub sends you back here when done." : `Authorize Spec Kitty in ${providerName(p)}; you come back here when done.`}</p>
+  <form method="post" action="/dashboard/connect/start">${csrfField(ctx)}<input type="hidden" name="provider" value="${p}"><button type="submit" class="btn">Continue to ${providerName(p)}</button></form></section>`
+    : null
+}`;
+  return page(ctx, {
+    title: opts.reconnect ? "Reconnect installation" : "Connect a tracker",
+    active: "overview",
+    crumbs: [{ label: "Overview", href: "/dashboard/" }, { label: opts.reconnect ? "Reconnect" : "Connect" }],
+    body,
+  });
+}
+
+const FIELD_OF: Record<string, string> = {
+  "body.base_url": "base_url",
+  "body.workspace_id": "workspace_id",
+  "body.credential.kind": "token",
+};
+
+export function installationPages(app: FastifyInstance, services: Services) {
+  app.get("/connect", async (req, reply) => {
+    requireAdmin(req);
+    const q = req.query as Record<string, string | undefined>;
+    const provider = isProvider(q.provider) ? q.provider : undefined;
+    let reconnect: { id: string; name: string } | null = null;
+    const values: Form = {};
+    if (q.reconnect) {
+      const row = await services.installations.get(req.dash.auth.team.id, q.reconnect);
+      reconnect = { id: row.id, name: row.displayName };
+      const opts = row.connectionOptions as Record<string, string>;
+      Object.assign(values, { base_url: row.baseUrl, workspace_id: row.workspaceId, ...opts });
+      if (row.provider === "github") values.installation_id = row.workspaceId;
+      return sendHtml(
+        reply,
+        connectPage(req.dash, services, { provider: row.provider as ProviderId, values, reconnect }),
+      );
+    }
+    return sendHtml(reply, connectPage(req.dash, services, { provider, values }));
+  });
+
+  app.post("/connect", async (req, reply) => {
+    requireAdmin(req);
+    const form = formOf(req);
+    if (!isProvider(form.provider))
+      throw new PageError(400, "Unknown provider", "Pick a provider to connect.");
+    const provider = form.provider;
+    const reconnect = form.reconnect
+      ? await services.installations
+          .get(req.dash.auth.team.id, form.reconnect)
+          .then((r) => ({ id: r.id, name: r.displayName }))
+      : null;
+    const again = (o: {
+      errors?: FieldErrors;
+      summary?: string;
+      workspaces?: { id: string; name: string; url: string | null }[];
+    }) => sendHtml(reply, connectPage(req.dash, services, { provider, values: form, reconnect, ...o }), 400);
+
+    const { input, errors } = connectInput(provider, form);
+    if (!input) return again({ errors, summary: "Fix the fields marked below." });
+    try {
+      const { installation, reconnected } = await services.installations.connectWithCredential(
+        req.dash.auth,
+        input,
+        req.id,
+      );
+      const { job } = await services.inventory.requestRefresh(
+        req.dash.auth.team.id,
+        installation.id,
+        req.dash.auth.user.id,
+      );
+      return seeOther(
+        reply,
+        `/dashboard/installations/${installation.id}?op=${job.id}&done=${reconnected ? "reconnected" : "connected"}`,
+      );
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      if (err.code === "workspace_choice_required") {
+        const workspaces = (err.opts.details?.workspaces ?? []) as {
+          id: string;
+          name: string;
+          url: string | null;
+        }[];
+        return again({ summary: "This credential reaches several workspaces: pick one.", workspaces });
+      }
+      if (err instanceof ValidationError) {
+        const fields = (err.opts.details?.fields ?? []) as { field: string; problem: string }[];
+        const fe: FieldErrors = {};
+        for (const f of fields) if (FIELD_OF[f.field]) fe[FIELD_OF[f.field]] = `${f.problem}.`;
+        return again({ errors: fe, summary: err.message });
+      }
+      if (err.status >= 500 && err.opts.source !== "provider") throw err;
+      return again({ summary: err.message });
+    }
+  });
+
+  app.post("/connect/start", async (req, reply) => {
+    requireAdmin(req);
+    const provider = formOf(req).provider;
+    if (!isProvider(provider)) throw new PageError(400, "Unknown provider", "Pick a provider to connect.");
+    const started = await services.connect.start(req.dash.auth, {
+      provider,
+      return_to: "/dashboard/installations/connected",
+    });
+    return reply.redirect(started.authorize_url, 303);
+  });
+
+  app.get("/installations/connected", async (req, reply) => {
+    const id = str((req.query as Form).installation_id);
+    const row = await services.installations.get(req.dash.auth.team.id, id);
+    return seeOther(reply, `/dashboard/installations/${row.id}?done=connected`);
+  });
+
+  app.get("/installations/:id", async (req, reply) => {
+    const ctx = req.dash;
+    const teamId = ctx.auth.team.id;
+    const q = req.query as Form;
+    const row = await services.installations.get(teamId, (req.params as { id: string }).id);
+    const i = installationView(row);
+    const counts = await services.inventory.counts(teamId, i.id);
+    const mappings = await services.mappings.page({ teamId, installationId: i.id }, undefined, 50);
+    const op = q.op ? await services.jobs.get(q.op, teamId) : undefined;
+    const opPanel = op
+      ? op.status === "completed"
+        ? html`<div class="notice notice-ok" role="status" id="sync-status">Sync completed: ${syncSummary(op.result)}.</div>`
+        : op.status === "failed"
+          ? html`<div class="notice notice-error" role="alert" id="sync-status">Sync failed: ${(op.error as { message?: string })?.message ?? "unknown error"}</div>`
+          : html`<div class="notice notice-info progress" role="status" aria-live="polite" id="sync-status" data-poll="/dashboard/operations/${op.id}">
+            <span class="spinner" aria-hidden="true"></span> <span data-progress-text>Sync ${op.status}…${progressText(op.progress)}</span>
+            <a class="js-remove" href="/dashboard/installations/${i.id}?op=${op.id}">Refresh</a></div>`
+      : null;
+    const err = i.health.last_error_code
+      ? html`<section class="card card-error" id="last-error"><h2>Last error</h2>
+      <p><code>${i.health.last_error_code}</code> ${i.health.last_error_message ?? ""}</p>
+      <p><strong>What to do next:</strong> ${guidance(i.health.last_error_code, i.provider)}</p>
+      <p class="muted small">Failed ${when(i.health.last_failure_at)}; ${i.health.consecutive_failures} failure(s) in a row.</p></section>`
+      : null;
+    const actions = ctx.isAdmin
+      ? html`<form method="post" action="/dashboard/installations/${i.id}/sync" class="inline">${csrfField(ctx)}<button type="submit" class="btn btn-primary" id="sync-now">Sync now</button></form>
+      <a class="btn" href="/dashboard/connect?reconnect=${i.id}">Reconnect</a>
+      <a class="btn btn-danger-ghost" href="/dashboard/installations/${i.id}/disconnect">Disconnect</a>`
+      : null;
+    const body = html`${opPanel}
+<div class="grid-2">
+<section class="card">
+  <h2>Status</h2>
+  <dl class="facts">
+    <dt>Health</dt><dd>${healthBadge(i)} ${badge(i.status === "active" ? "ok" : "bad", i.status)}</dd>
+    <dt>Provider</dt><dd>${providerBadge(i.provider)}</dd>
+    <dt>Workspace</dt><dd>${extLink(i.workspace.url, i.workspace.name)} <span class="muted">(${i.workspace.id})</span></dd>
+    <dt>Host</dt><dd><code>${i.host}</code></dd>
+    <dt>Credential</dt><dd>${i.auth_kind} <span class="muted">(stored encrypted, never shown)</span></dd>
+    <dt>Last sync</dt><dd>${when(i.last_sync_at)}</dd>
+    <dt>Last success</dt><dd>${when(i.health.last_success_at)}</dd>
+    <dt>Connected</dt><dd>${when(i.created_at)}</dd>
+  </dl>
+</section>
+<section class="card">
+  <h2>Inventory</h2>
+  <dl class="facts">
+    <dt>Discovered</dt><dd><a href="/dashboard/inventory?installation_id=${i.id}">${counts.live} resources</a></dd>
+    <dt>Bound</dt><dd><a href="/dashboard/inventory?installation_id=${i.id}&state=bound">${counts.bound}</a></dd>
+    <dt>Unbound</dt><dd><a href="/dashboard/inventory?installation_id=${i.id}&state=unbound">${counts.unbound}</a></dd>
+    <dt>Missing</dt><dd><a href="/dashboard/inventory?installation_id=${i.id}&state=missing">${counts.missing}</a></dd>
+    <dt>Archived</dt><dd><a href="/dashboard/inventory?installation_id=${i.id}&state=archived">${counts.archived}</a></dd>
+  </dl>
+  ${ctx.isAdmin ? html`<p><a class="btn btn-small" href="/dashboard/mappings/new?installation_id=${i.id}">Map a resource</a> <a class="btn btn-small btn-ghost" href="/dashboard/installations/${i.id}/repair">Advanced: enter a provider id</a></p>` : null}
+</section>
+</div>
+${err}
+<section class="card">
+  <h2>Mappings</h2>
+  ${
+    mappings.items.length === 0
+      ? empty("No project is mapped to a resource of this installation yet.")
+      : html`<table class="table"><thead><tr><th scope="col">Resource</th><th scope="col">Project</th><th scope="col">Status</th><th scope="col">binding_ref</th></tr></thead><tbody>
+    ${mappings.items.map(
+      (
+        m,
+      ) => html`<tr><td>${m.display_label}</td><td><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></td>
+      <td>${mappingStatusBadge(m.status, Boolean(m.resource_missing_since))}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td></tr>`,
+    )}</tbody></table>`
+  }
+</section>`;
+    return sendHtml(
+      reply,
+      page(ctx, {
+        title: i.display_name,
+        active: "overview",
+        crumbs: [{ label: "Overview", href: "/dashboard/" }, { label: i.display_name }],
+        actions,
+        body,
+        notice: q.done,
+      }),
+    );
+  });
+
+  app.post("/installations/:id/sync", async (req, reply) => {
+    requireAdmin(req);
+    const row = await services.installations.get(req.dash.auth.team.id, (req.params as { id: string }).id);
+    const { job } = await services.inventory.requestRefresh(
+      req.dash.auth.team.id,
+      row.id,
+      req.dash.auth.user.id,
+    );
+    return seeOther(reply, `/dashboard/installations/${row.id}?op=${job.id}`);
+  });
+
+  app.get("/operations/:id", async (req, reply) => {
+    const job = await services.jobs.get((req.params as { id: string }).id, req.dash.auth.team.id);
+    if (!job) throw new PageError(404, "Not found", "No such operation in this team.");
+    return reply.type("application/json; charset=utf-8").send({
+      status: job.status,
+      progress_text: progressText(job.progress),
+      done: job.status === "completed" || job.status === "failed",
+    });
+  });
+
+  app.get("/installations/:id/disconnect", async (req, reply) => {
+    requireAdmin(req);
+    const ctx = req.dash;
+    const row = await services.installations.get(ctx.auth.team.id, (req.params as { id: string }).id);
+    const counts = await services.inventory.counts(ctx.auth.team.id, row.id);
+    const body = html`<section class="card card-danger">
+  <h2>Disconnect ${row.displayName}?</h2>
+  <p>The stored ${providerName(row.provider)} credential is discarded. ${counts.bound} mapping(s) of this installation will need attention; the CLI gets clear errors for them until they are reconnected or moved.</p>
+  <form method="post" action="/dashboard/installations/${row.id}/disconnect" class="form">
+    ${csrfField(ctx)}<input type="hidden" name="confirm" value="${row.id}">
+    <div class="form-actions"><button type="submit" class="btn btn-danger">Yes, disconnect</button>
+    <a class="btn btn-ghost" href="/dashboard/installations/${row.id}">Cancel</a></div>
+  </form></section>`;
+    return sendHtml(reply, page(ctx, { title: "Disconnect installation", active: "overview", body }));
+  });
+
+  app.post("/installations/:id/disconnect", async (req, reply) => {
+    requireAdmin(req);
+    const id = (req.params as { id: string }).id;
+    if (formOf(req).confirm !== id)
+      throw new PageError(400, "Not confirmed", "Confirm the disconnect on the confirmation page.");
+    await services.installations.disconnect(req.dash.auth, id, req.id);
+    return seeOther(reply, "/dashboard/?done=disconnected");
+  });
+
+  const repairPage = (
+    ctx: DashContext,
+    row: { id: string; displayName: string; provider: string },
+    o: { value?: string; error?: string; found?: Html },
+  ) =>
+    page(ctx, {
+      title: "Advanced: enter a provider id",
+      active: "overview",
+      crumbs: [
+        { label: "Overview", href: "/dashboard/" },
+        { label: row.displayName, href: `/dashboard/installations/${row.id}` },
+        { label: "Repair" },
+      ],
+      body: html`<section class="card">
+  <p>Repair path for admins: when a resource is missing from the inventory, enter its ${providerName(row.provider)} id. Spec Kitty asks ${providerName(row.provider)} what it is and shows the result before anything is mapped. Normally you pick resources from the inventory instead.</p>
+  <form method="post" action="/dashboard/installations/${row.id}/repair" class="form">
+    ${csrfField(ctx)}
+    <div class="field"><label for="f-native_id">${providerName(row.provider)} id</label>
+    <input id="f-native_id" name="native_id" type="text" required maxlength="256" value="${o.value ?? ""}" ${o.error ? html`aria-invalid="true" aria-describedby="native_id-error"` : null}>
+    <p class="hint">The provider's immutable id (repository id, project id, team id or project GUID).</p>
+    ${o.error ? html`<p class="field-error" id="native_id-error">${o.error}</p>` : null}</div>
+    <div class="form-actions"><button type="submit" class="btn btn-primary">Look it up</button></div>
+  </form></section>${o.found ?? null}`,
+    });
+
+  app.get("/installations/:id/repair", async (req, reply) => {
+    requireAdmin(req);
+    const row = await services.installations.get(req.dash.auth.team.id, (req.params as { id: string }).id);
+    return sendHtml(reply, repairPage(req.dash, row, {}));
+  });
+
+  app.post("/installations/:id/repair", async (req, reply) => {
+    requireAdmin(req);
+    const ctx = req.dash;
+    const row = await services.installations.get(ctx.auth.team.id, (req.params as { id: string }).id);
+    const value = str(formOf(req).native_id);
+    if (!value || value.length > 256)
+      return sendHtml(
+        reply,
+        repairPage(ctx, row, { value, error: "Enter the provider id (at most 256 characters)." }),
+        400,
+      );
+    try {
+      const r = await services.mappingAdmin.repairLookup(ctx.auth, {
+        installation_id: row.id,
+        native_id: value,
+      });
+      const found = html`<section class="card" id="repair-result"><h2>${providerName(row.provider)} says this is</h2>
+      <dl class="facts"><dt>Label</dt><dd>${r.display_label}</dd><dt>Key</dt><dd>${r.key ?? "—"}</dd><dt>Name</dt><dd>${r.name}</dd>
+      <dt>Path</dt><dd>${r.full_path ?? "—"}</dd><dt>Workspace</dt><dd>${r.provider_context.workspace_name ?? "—"}</dd>
+      <dt>Id</dt><dd><code>${r.native_id}</code></dd><dt>Link</dt><dd>${extLink(r.web_url, r.web_url ?? "—")}</dd></dl>
+      <p>Nothing is mapped yet. If this is the right resource, continue to pick the project.</p>
+      <a class="btn btn-primary" href="/dashboard/mappings/new?installation_id=${row.id}&resource_id=${r.id}">Map this resource…</a></section>`;
+      return sendHtml(reply, repairPage(ctx, row, { value, found }));
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500)
+        return sendHtml(reply, repairPage(ctx, row, { value, error: err.message }), 400);
+      if (err instanceof AppError && err.opts.source === "provider")
+        return sendHtml(reply, repairPage(ctx, row, { value, error: err.message }), 502);
+      throw err;
+    }
+  });
+}
+
+function progressText(p: unknown): string {
+  const x = p as { pages_fetched?: number; resources_seen?: number } | null;
+  return x?.resources_seen !== undefined
+    ? ` ${x.resources_seen} resources seen (${x.pages_fetched ?? 0} pages)`
+    : "";
+}
+
+function syncSummary(r: unknown): string {
+  const x = (r ?? {}) as { seen?: number; added?: number; updated?: number; missing?: number };
+  return `${x.seen ?? 0} resources seen, ${x.added ?? 0} added, ${x.updated ?? 0} updated, ${x.missing ?? 0} newly missing`;
+}

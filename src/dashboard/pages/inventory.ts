@@ -1,0 +1,178 @@
+import type { FastifyInstance } from "fastify";
+import type { InventoryFilter } from "../../host/inventory/repository.ts";
+import type { resourceView } from "../../host/inventory/service.ts";
+import type { Services } from "../../host/services.ts";
+import { type DashContext, type Form, sendHtml, str } from "../context.ts";
+import { type Html, html } from "../html.ts";
+import { empty, extLink, page, pager, providerBadge, providerName } from "../layout.ts";
+import { resourceStateBadges } from "../views.ts";
+
+type ResourceView = ReturnType<typeof resourceView>;
+const STATES = ["bound", "unbound", "missing", "archived"] as const;
+type State = (typeof STATES)[number];
+
+/** Why a resource cannot be picked, or null when it can. */
+export function unpickable(r: ResourceView, allowRef?: string): string | null {
+  if (r.missing_since) return "missing upstream";
+  if (r.archived) return "archived";
+  if (r.issues_disabled) return "issues disabled";
+  if (r.binding_ref && r.binding_ref !== allowRef) return "already bound";
+  return null;
+}
+
+/** One typeahead option: key, name, workspace and bound state, all escaped. */
+export function optionItem(r: ResourceView, allowRef?: string): Html {
+  const why = unpickable(r, allowRef);
+  const ws = r.provider_context.workspace_name ?? "";
+  return html`<li role="option" id="opt-${r.id}" class="option${why ? " option-disabled" : ""}" aria-selected="false" ${why ? html`aria-disabled="true"` : null}
+  data-id="${r.id}" data-label="${r.display_label}" data-detail="${[r.key, ws].filter(Boolean).join(" · ")}">
+  <span class="option-main"><span class="option-label">${r.display_label}</span>${r.key ? html` <span class="option-key">${r.key}</span>` : null}</span>
+  <span class="option-sub">${r.name}${ws ? html` · ${ws}` : null}${r.full_path && r.full_path !== r.display_label ? html` · ${r.full_path}` : null}</span>
+  <span class="option-state">${why ? html`<span class="badge badge-${why === "already bound" ? "info" : "warn"}">${why}</span>` : html`<span class="badge badge-muted">unbound</span>`}</span>
+</li>`;
+}
+
+export async function searchResources(
+  services: Services,
+  teamId: string,
+  f: { installationId?: string; provider?: string; q?: string },
+  limit = 20,
+) {
+  if (!f.installationId && !f.provider) return { items: [] as ResourceView[], next_cursor: null };
+  return services.inventory.page(
+    {
+      teamId,
+      installationId: f.installationId || undefined,
+      provider: f.provider || undefined,
+      q: f.q?.slice(0, 200) || undefined,
+    },
+    undefined,
+    limit,
+  );
+}
+
+/** Search-as-you-type over an installation's inventory (server-side search; app.js does the rest). */
+export function typeahead(opts: {
+  id: string;
+  label: string;
+  source: string;
+  installationField: string;
+  selected?: ResourceView | null;
+  q?: string;
+  allowRef?: string;
+  error?: string | null;
+  results?: ResourceView[] | null;
+  fallbackAction: string;
+}) {
+  const sel = opts.selected;
+  const listId = `${opts.id}-options`;
+  return html`<div class="field typeahead" data-typeahead data-source="${opts.source}" data-installation-field="${opts.installationField}" ${opts.allowRef ? html`data-allow-ref="${opts.allowRef}"` : null}>
+  <label for="${opts.id}" id="${opts.id}-label">${opts.label}</label>
+  <div class="combo">
+    <input id="${opts.id}" name="q" type="text" role="combobox" aria-autocomplete="list" aria-expanded="false" aria-controls="${listId}"
+      autocomplete="off" spellcheck="false" placeholder="Type to search by key, name or path" value="${opts.q ?? ""}"
+      aria-describedby="${opts.id}-hint${opts.error ? ` ${opts.id}-error` : ""}" ${opts.error ? html`aria-invalid="true"` : null}>
+    <button type="submit" class="btn js-remove" formmethod="get" formaction="${opts.fallbackAction}" name="search" value="1">Search</button>
+    <ul id="${listId}" role="listbox" aria-labelledby="${opts.id}-label" class="listbox" hidden></ul>
+  </div>
+  <input type="hidden" name="resource_id" value="${sel?.id ?? ""}" data-typeahead-value>
+  <p class="hint" id="${opts.id}-hint">Server-side search over the discovered inventory. Use ↑ ↓ to move, Enter to pick, Esc to close.</p>
+  <p class="picked" data-typeahead-picked aria-live="polite">${sel ? html`Selected: <strong>${sel.display_label}</strong>${sel.key ? ` (${sel.key})` : ""} · ${sel.provider_context.workspace_name ?? ""}` : null}</p>
+  ${opts.error ? html`<p class="field-error" id="${opts.id}-error">${opts.error}</p>` : null}
+  ${
+    opts.results
+      ? html`<fieldset class="fallback-results"><legend>Results</legend>${
+          opts.results.length === 0
+            ? html`<p class="muted">No resource matches.</p>`
+            : opts.results.map((r) => {
+                const why = unpickable(r, opts.allowRef);
+                return html`<label class="radio"><input type="radio" name="resource_id" value="${r.id}" ${why ? html`disabled` : null}> ${r.display_label}${r.key ? ` (${r.key})` : ""} — ${r.provider_context.workspace_name ?? ""}${why ? ` — ${why}` : ""}</label>`;
+              })
+        }</fieldset>`
+      : null
+  }
+</div>`;
+}
+
+export function inventoryPages(app: FastifyInstance, services: Services) {
+  app.get("/resources/search", async (req, reply) => {
+    const q = req.query as Form;
+    const page = await searchResources(services, req.dash.auth.team.id, {
+      installationId: str(q.installation_id),
+      provider: str(q.provider),
+      q: str(q.q),
+    });
+    const allowRef = str(q.allow_ref) || undefined;
+    const body =
+      page.items.length === 0
+        ? html`<li role="option" class="option option-empty" aria-disabled="true" id="opt-none">No matching resource</li>`
+        : html`${page.items.map((r) => optionItem(r, allowRef))}`;
+    return sendHtml(reply, body);
+  });
+
+  app.get("/inventory", async (req, reply) => {
+    const ctx: DashContext = req.dash;
+    const teamId = ctx.auth.team.id;
+    const q = req.query as Form;
+    const installs = await services.installations.listForTeam(teamId);
+    const installationId = installs.some((i) => i.id === q.installation_id) ? q.installation_id : undefined;
+    const state = (STATES as readonly string[]).includes(q.state ?? "") ? (q.state as State) : undefined;
+    const search = str(q.q).slice(0, 200);
+    const filter: InventoryFilter = {
+      teamId,
+      installationId,
+      installationIds: installationId ? undefined : installs.map((i) => i.id),
+      q: search || undefined,
+      state,
+    };
+    const result = await services.inventory.page(filter, q.cursor || undefined, 50);
+    const names = new Map(installs.map((i) => [i.id, i.displayName]));
+    const params = {
+      installation_id: installationId,
+      q: search || undefined,
+      state,
+      cursor: q.cursor || undefined,
+    };
+    const body = html`<section class="card">
+  <form method="get" action="/dashboard/inventory" class="filters" role="search">
+    <div class="field"><label for="inv-q">Search</label><input id="inv-q" type="search" name="q" value="${search}" placeholder="Key, name or path"></div>
+    <div class="field"><label for="inv-inst">Installation</label><select id="inv-inst" name="installation_id">
+      <option value="">All installations</option>
+      ${installs.map((i) => html`<option value="${i.id}" ${i.id === installationId ? html`selected` : null}>${providerName(i.provider)} · ${i.displayName}</option>`)}
+    </select></div>
+    <div class="field"><label for="inv-state">Show</label><select id="inv-state" name="state">
+      <option value="">All live and missing</option>
+      ${STATES.map((s) => html`<option value="${s}" ${s === state ? html`selected` : null}>${s[0].toUpperCase() + s.slice(1)}</option>`)}
+    </select></div>
+    <div class="field field-button"><button type="submit" class="btn">Apply</button></div>
+  </form>
+  ${
+    result.items.length === 0
+      ? empty(
+          installs.length
+            ? "No resource matches these filters."
+            : "No tracker is connected yet, so nothing is discovered.",
+        )
+      : html`<table class="table" id="inventory-table">
+    <thead><tr><th scope="col">Resource</th><th scope="col">Key</th><th scope="col">Workspace</th><th scope="col">Installation</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <tbody>${result.items.map(
+      (r) => html`<tr>
+      <td>${extLink(r.web_url, r.display_label)}<div class="sub">${r.name}${r.full_path ? html` · ${r.full_path}` : null}</div></td>
+      <td>${r.key ? html`<code>${r.key}</code>` : html`<span class="muted">—</span>`}</td>
+      <td>${r.provider_context.workspace_name ?? ""}</td>
+      <td>${providerBadge(r.provider)} <span class="sub">${names.get(r.installation_id) ?? ""}</span></td>
+      <td>${resourceStateBadges(r)}</td>
+      <td class="actions">${
+        r.binding_ref
+          ? html`<a href="/dashboard/mappings/${r.binding_ref}">View mapping</a>`
+          : ctx.isAdmin && !unpickable(r)
+            ? html`<a href="/dashboard/mappings/new?installation_id=${r.installation_id}&resource_id=${r.id}">Map…</a>`
+            : null
+      }</td></tr>`,
+    )}</tbody></table>`
+  }
+  ${pager("/dashboard/inventory", params, result.next_cursor)}
+</section>`;
+    return sendHtml(reply, page(ctx, { title: "Inventory", active: "inventory", body }));
+  });
+}

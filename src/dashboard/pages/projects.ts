@@ -1,0 +1,89 @@
+import type { FastifyInstance } from "fastify";
+import type { Services } from "../../host/services.ts";
+import { type Form, sendHtml } from "../context.ts";
+import { PageError } from "../errors.ts";
+import { html } from "../html.ts";
+import { empty, page, pager, providerBadge, providerName, when } from "../layout.ts";
+import { mappingStatusBadge } from "../views.ts";
+
+const PROVIDERS = ["github", "gitlab", "jira", "linear", "azure_devops"];
+
+export function projectPages(app: FastifyInstance, services: Services) {
+  app.get("/projects", async (req, reply) => {
+    const ctx = req.dash;
+    const q = req.query as Form;
+    const result = await services.projects.page(ctx.auth.team.id, q.cursor || undefined, 50);
+    const body = html`<section class="card">${
+      result.items.length === 0
+        ? empty(
+            "No project yet. Projects appear when a CLI binds one, or when an admin maps a resource to a new project.",
+          )
+        : html`<table class="table" id="projects-table"><thead><tr><th scope="col">Project</th><th scope="col">Name</th><th scope="col">Repository</th><th scope="col">CLI bound</th><th scope="col">Created</th></tr></thead><tbody>
+      ${result.items.map(
+        (
+          p,
+        ) => html`<tr><td><a href="/dashboard/projects/${p.id}">${p.slug}</a></td><td>${p.name}</td><td>${p.repo_slug ?? html`<span class="muted">—</span>`}</td>
+        <td>${p.uuid ? "yes" : html`<span class="muted">not yet</span>`}</td><td>${when(p.created_at)}</td></tr>`,
+      )}</tbody></table>`
+    }${pager("/dashboard/projects", { cursor: q.cursor || undefined }, result.next_cursor)}</section>`;
+    return sendHtml(reply, page(ctx, { title: "Projects", active: "projects", body }));
+  });
+
+  app.get("/projects/:id", async (req, reply) => {
+    const ctx = req.dash;
+    const teamId = ctx.auth.team.id;
+    const p = await services.projects.repo.byId(teamId, (req.params as { id: string }).id);
+    if (!p) throw new PageError(404, "Not found", "No such project in this team.");
+    const live = await services.mappings.page({ teamId, projectId: p.id }, undefined, 50);
+    const deleted = await services.mappings.page(
+      { teamId, projectId: p.id, status: "deleted" },
+      undefined,
+      20,
+    );
+    const installs = await services.installations.listForTeam(teamId);
+    const connected = new Set(installs.map((i) => i.provider));
+    const byProvider = new Map(live.items.map((m) => [m.provider, m]));
+    const nodeIds = (p.nodeIds as string[]) ?? [];
+    const buildIds = (p.buildIds as string[]) ?? [];
+    const body = html`<div class="grid-2">
+<section class="card"><h2>Project</h2><dl class="facts">
+  <dt>Slug</dt><dd><code>${p.slug}</code></dd><dt>Name</dt><dd>${p.name}</dd>
+  <dt>Repository</dt><dd>${p.repoSlug ?? "—"}</dd><dt>Created</dt><dd>${when(p.createdAt)}</dd></dl></section>
+<section class="card" id="cli-identities"><h2>CLI identities seen</h2><dl class="facts">
+  <dt>Project uuid</dt><dd>${p.uuid ? html`<code>${p.uuid}</code>` : html`<span class="muted">not bound by a CLI yet</span>`}</dd>
+  <dt>Machines (node ids)</dt><dd>${nodeIds.length ? html`<ul class="plain">${nodeIds.map((n) => html`<li><code>${n}</code></li>`)}</ul>` : html`<span class="muted">none</span>`}</dd>
+  <dt>Builds</dt><dd>${buildIds.length ? html`<ul class="plain">${buildIds.map((n) => html`<li><code>${n}</code></li>`)}</ul>` : html`<span class="muted">none</span>`}</dd>
+</dl></section></div>
+<section class="card"><h2>Mappings per provider</h2>
+<table class="table" id="project-mappings"><thead><tr><th scope="col">Provider</th><th scope="col">Resource</th><th scope="col">Status</th><th scope="col">binding_ref</th></tr></thead><tbody>
+${PROVIDERS.map((prov) => {
+  const m = byProvider.get(prov);
+  return html`<tr><td>${providerBadge(prov)}</td>${
+    m
+      ? html`<td>${m.display_label}</td><td>${mappingStatusBadge(m.status, Boolean(m.resource_missing_since))}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td>`
+      : html`<td colspan="3"><span class="muted">Not mapped.</span> ${
+          ctx.isAdmin && connected.has(prov)
+            ? html`<a href="/dashboard/mappings/new?project=${p.slug}&installation_id=${installs.find((i) => i.provider === prov)?.id ?? ""}">Map a ${providerName(prov)} resource…</a>`
+            : null
+        }</td>`
+  }</tr>`;
+})}
+</tbody></table></section>
+${
+  deleted.items.length
+    ? html`<section class="card"><h2>Earlier mappings</h2><table class="table"><thead><tr><th scope="col">Resource</th><th scope="col">Provider</th><th scope="col">binding_ref</th><th scope="col">Ended</th></tr></thead><tbody>
+  ${deleted.items.map((m) => html`<tr><td>${m.display_label}</td><td>${providerBadge(m.provider)}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td><td>${when(m.deleted_at)}</td></tr>`)}
+  </tbody></table></section>`
+    : null
+}`;
+    return sendHtml(
+      reply,
+      page(ctx, {
+        title: p.slug,
+        active: "projects",
+        crumbs: [{ label: "Projects", href: "/dashboard/projects" }, { label: p.slug }],
+        body,
+      }),
+    );
+  });
+}

@@ -1,0 +1,59 @@
+import type { InstallationView } from "../host/installations/service.ts";
+import { html } from "./html.ts";
+import { badge, providerName } from "./layout.ts";
+
+export function health(i: InstallationView) {
+  const h = i.health;
+  const failedLast =
+    h.last_failure_at !== null && (h.last_success_at === null || h.last_failure_at > h.last_success_at);
+  if (i.status === "revoked") return { kind: "bad" as const, label: "Access revoked" };
+  if (i.status === "suspended") return { kind: "warn" as const, label: "Suspended" };
+  if (i.status === "error") return { kind: "bad" as const, label: "Failing" };
+  if (failedLast) return { kind: "warn" as const, label: "Last sync failed" };
+  if (!i.last_sync_at && !h.last_success_at) return { kind: "info" as const, label: "Not synced yet" };
+  return { kind: "ok" as const, label: "Healthy" };
+}
+
+export const healthBadge = (i: InstallationView) => {
+  const h = health(i);
+  return badge(h.kind, h.label);
+};
+
+/** What an admin should do about an installation's last error. */
+export function guidance(code: string | null, provider: string): string {
+  const p = providerName(provider);
+  switch (code) {
+    case "provider_auth_expired":
+    case "provider_auth_revoked":
+      return `The ${p} credential no longer works. Reconnect the installation with a new credential; its mappings keep their binding refs.`;
+    case "provider_forbidden":
+      return `Give the credential (or the app installation) access to the workspace in ${p}, then press Sync now.`;
+    case "rate_limited":
+      return `${p} is rate limiting this installation. Wait a few minutes, then press Sync now; the scheduled sync also retries.`;
+    case "upstream_unavailable":
+    case "upstream_malformed":
+      return `${p} had a problem answering. The inventory was left unchanged. Press Sync now later.`;
+    case "upstream_rejected":
+      return `${p} rejected the request. Check the installation's URL and options, and reconnect if they changed.`;
+    default:
+      return `Press Sync now to try again. If it keeps failing, reconnect the installation.`;
+  }
+}
+
+export function mappingStatusBadge(status: string, missing: boolean) {
+  if (status === "deleted") return badge("muted", "Deleted");
+  if (status === "disabled") return badge("warn", "Disabled");
+  if (missing) return badge("bad", "Resource missing");
+  return badge("ok", "Active");
+}
+
+export function resourceStateBadges(r: {
+  binding_ref: string | null;
+  missing_since: string | null;
+  archived: boolean;
+  issues_disabled: boolean;
+}) {
+  return html`${r.binding_ref ? badge("info", "Bound") : r.missing_since ? null : badge("muted", "Unbound")}${
+    r.missing_since ? badge("bad", "Missing") : null
+  }${r.archived ? badge("warn", "Archived") : null}${r.issues_disabled ? badge("warn", "Issues off") : null}`;
+}

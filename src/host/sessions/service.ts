@@ -1,0 +1,200 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
+import { ulid } from "ulid";
+import type { Database } from "../../storage/database.ts";
+import { teamsRepository } from "../teams/repository.ts";
+import { sessionsRepository } from "./repository.ts";
+
+/**
+ * Browser sign-in sessions (dashboard, and later the CLI's browser sign-in). The cookie carries a
+ * 256-bit random value; only its SHA-256 is stored. Each session has its own CSRF token, which every
+ * state-changing request must echo back (hidden form field or `X-CSRF-Token` header).
+ */
+export const SESSION_COOKIE = "sk_session";
+
+const IDLE_MS = 12 * 60 * 60_000;
+const ABSOLUTE_MS = 7 * 24 * 60 * 60_000;
+const TOUCH_INTERVAL_MS = 60_000;
+const MAX_FAILURES = 10;
+const FAILURE_WINDOW_MS = 15 * 60_000;
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+export interface Session {
+  id: string;
+  user: { id: string; email: string; name: string };
+  currentTeamId: string | null;
+  /** Echo this back on state-changing requests. */
+  csrfToken: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export type SignInResult =
+  | { ok: true; token: string; session: Session }
+  | { ok: false; reason: "invalid_credentials" | "too_many_attempts" };
+
+/** Cookie header parsing (RFC 6265 pairs), without a framework plugin so any caller can reuse it. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() !== name) continue;
+    const value = part.slice(eq + 1).trim();
+    try {
+      return decodeURIComponent(value.replace(/^"(.*)"$/, "$1"));
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function sessionsService(db: Database, opts: { idleMs?: number; absoluteMs?: number } = {}) {
+  const repo = sessionsRepository(db);
+  const users = teamsRepository(db);
+  const idleMs = opts.idleMs ?? IDLE_MS;
+  const absoluteMs = opts.absoluteMs ?? ABSOLUTE_MS;
+  const failures = new Map<string, { count: number; since: number }>();
+  let dummyHash: Promise<string> | null = null;
+
+  function throttled(email: string, now: number) {
+    const f = failures.get(email);
+    if (!f || now - f.since > FAILURE_WINDOW_MS) return false;
+    return f.count >= MAX_FAILURES;
+  }
+  function noteFailure(email: string, now: number) {
+    const f = failures.get(email);
+    if (!f || now - f.since > FAILURE_WINDOW_MS) failures.set(email, { count: 1, since: now });
+    else f.count++;
+    if (failures.size > 10_000) failures.clear();
+  }
+
+  async function checkPassword(email: string, password: string) {
+    const user = await users.findUserByEmail(email);
+    if (!user?.passwordHash) {
+      // Same work for unknown emails, so response time does not reveal which accounts exist.
+      dummyHash ??= argon2Hash(randomBytes(16).toString("hex"));
+      await argon2Verify(await dummyHash, password).catch(() => false);
+      return null;
+    }
+    return (await argon2Verify(user.passwordHash, password)) ? user : null;
+  }
+
+  /** The team a new session shows first: a shared team when the user has one, else the private teamspace. */
+  async function defaultTeam(userId: string) {
+    const teams = await users.teamsOfUser(userId);
+    return (teams.find((t) => !t.team.isPrivateTeamspace) ?? teams[0])?.team.id ?? null;
+  }
+
+  const service = {
+    repo,
+
+    async signIn(
+      input: { email: string; password: string },
+      meta: { userAgent?: string } = {},
+      now = new Date(),
+    ): Promise<SignInResult> {
+      const email = input.email.trim().toLowerCase();
+      if (throttled(email, now.getTime())) return { ok: false, reason: "too_many_attempts" };
+      const user = await checkPassword(email, input.password);
+      if (!user) {
+        noteFailure(email, now.getTime());
+        return { ok: false, reason: "invalid_credentials" };
+      }
+      failures.delete(email);
+      const token = randomBytes(32).toString("base64url");
+      const row = {
+        id: `ses_${ulid()}`,
+        tokenHash: sha256(token),
+        userId: user.id,
+        currentTeamId: await defaultTeam(user.id),
+        csrfSecret: randomBytes(32).toString("base64url"),
+        expiresAt: new Date(now.getTime() + Math.min(idleMs, absoluteMs)),
+        userAgent: meta.userAgent?.slice(0, 512) ?? null,
+      };
+      await repo.insert(row);
+      // Housekeeping without a scheduler: now and then, sign-ins sweep expired and revoked sessions.
+      if (Math.random() < 0.05) await repo.purgeExpired(now).catch(() => undefined);
+      return {
+        ok: true,
+        token,
+        session: {
+          id: row.id,
+          user: { id: user.id, email: user.email, name: user.name },
+          currentTeamId: row.currentTeamId,
+          csrfToken: row.csrfSecret,
+          createdAt: now,
+          expiresAt: row.expiresAt,
+        },
+      };
+    },
+
+    /** The live session a cookie value names, or null (unknown, signed out, idle too long, too old). */
+    async authenticate(token: string, now = new Date()): Promise<Session | null> {
+      if (!token || token.length > 128) return null;
+      const digest = sha256(token);
+      const found = await repo.findByHash(digest);
+      if (!found || !sameSecret(found.session.tokenHash, digest)) return null;
+      const s = found.session;
+      const hardLimit = s.createdAt.getTime() + absoluteMs;
+      if (s.expiresAt <= now || hardLimit <= now.getTime()) return null;
+      const expiresAt = new Date(Math.min(now.getTime() + idleMs, hardLimit));
+      await repo.touch(s.id, now, expiresAt, new Date(now.getTime() - TOUCH_INTERVAL_MS));
+      return {
+        id: s.id,
+        user: found.user,
+        currentTeamId: s.currentTeamId,
+        csrfToken: s.csrfSecret,
+        createdAt: s.createdAt,
+        expiresAt,
+      };
+    },
+
+    /** The session of an HTTP request (its `sk_session` cookie), for the dashboard and the CLI sign-in flow. */
+    sessionFromRequest(req: { headers: { cookie?: string } }, now = new Date()): Promise<Session | null> {
+      const token = readCookie(req.headers.cookie, SESSION_COOKIE);
+      return token ? service.authenticate(token, now) : Promise.resolve(null);
+    },
+
+    /** The cookie value's session ends now (the row is deleted). */
+    async signOut(token: string) {
+      const found = await repo.findByHash(sha256(token));
+      if (found) await repo.delete(found.session.id);
+    },
+
+    /** Signs the user out everywhere (after a password change, say). */
+    signOutEverywhere: (userId: string) => repo.deleteForUser(userId),
+
+    /** Membership is checked by the caller; this only records the choice. */
+    setCurrentTeam: (sessionId: string, teamId: string) => repo.setCurrentTeam(sessionId, teamId),
+
+    verifyCsrf(session: Session, presented: unknown): boolean {
+      return (
+        typeof presented === "string" && presented.length > 0 && sameSecret(session.csrfToken, presented)
+      );
+    },
+
+    /** `Set-Cookie` value for a new session. `secure` is on unless a caller explicitly turns it off. */
+    cookie(token: string, opts: { secure?: boolean } = {}) {
+      const maxAge = Math.floor(absoluteMs / 1000);
+      return `${SESSION_COOKIE}=${token}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${opts.secure === false ? "" : "; Secure"}`;
+    },
+
+    clearCookie(opts: { secure?: boolean } = {}) {
+      return `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${opts.secure === false ? "" : "; Secure"}`;
+    },
+
+    purgeExpired: (now = new Date()) => repo.purgeExpired(now),
+  };
+  return service;
+}
+
+export type SessionsService = ReturnType<typeof sessionsService>;
