@@ -1,0 +1,59 @@
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import type { Database } from "../../storage/database.ts";
+import { mappings, projects, workPackageLinks } from "../../storage/schema.ts";
+
+export type WorkPackageLinkRow = typeof workPackageLinks.$inferSelect;
+
+export function linksRepository(db: Database) {
+  return {
+    async get(bindingRef: string, wpId: string): Promise<WorkPackageLinkRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(workPackageLinks)
+        .where(and(eq(workPackageLinks.bindingRef, bindingRef), eq(workPackageLinks.wpId, wpId)))
+        .limit(1);
+      return row;
+    },
+
+    /** Creates the link, or moves an existing one to the issue now named (one issue per work package). */
+    async upsert(row: typeof workPackageLinks.$inferInsert): Promise<WorkPackageLinkRow> {
+      const [saved] = await db
+        .insert(workPackageLinks)
+        .values(row)
+        .onConflictDoUpdate({
+          target: [workPackageLinks.bindingRef, workPackageLinks.wpId],
+          set: {
+            workspace: row.workspace,
+            externalId: row.externalId,
+            externalKey: row.externalKey,
+            externalUrl: row.externalUrl,
+            updatedAt: sql`now()`,
+          },
+        })
+        .returning();
+      return saved;
+    },
+
+    async forMapping(teamId: string, bindingRef: string): Promise<WorkPackageLinkRow[]> {
+      return db
+        .select()
+        .from(workPackageLinks)
+        .where(and(eq(workPackageLinks.teamId, teamId), eq(workPackageLinks.bindingRef, bindingRef)))
+        .orderBy(asc(workPackageLinks.wpId), asc(workPackageLinks.id));
+    },
+
+    /** Links of the given (live) mappings, with the project each belongs to. */
+    async forMappings(teamId: string, bindingRefs: string[]) {
+      if (bindingRefs.length === 0) return [];
+      return db
+        .select({ link: workPackageLinks, projectSlug: projects.slug, displayLabel: mappings.displayLabel })
+        .from(workPackageLinks)
+        .innerJoin(projects, eq(projects.id, workPackageLinks.projectId))
+        .innerJoin(mappings, eq(mappings.bindingRef, workPackageLinks.bindingRef))
+        .where(and(eq(workPackageLinks.teamId, teamId), inArray(workPackageLinks.bindingRef, bindingRefs)))
+        .orderBy(asc(projects.slug), asc(workPackageLinks.wpId), asc(workPackageLinks.id));
+    },
+  };
+}
+
+export type LinksRepository = ReturnType<typeof linksRepository>;

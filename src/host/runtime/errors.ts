@@ -1,0 +1,45 @@
+import { AppError, ForbiddenError, NotFoundError } from "../http/errors.ts";
+
+const bindHint = (provider: string) => `Run \`spec-kitty tracker bind --provider ${provider}\` to rebind.`;
+
+export const installationDisconnected = (provider: string, label: string) =>
+  new ForbiddenError(
+    "installation_disconnected",
+    `The ${provider} installation behind ${label} is disconnected. Ask a team admin to reconnect it in the dashboard.`,
+  );
+
+/** A provider-only call (no routing key) in a team with no usable mapping for the provider. */
+export const noMappedResource = (provider: string) =>
+  new NotFoundError(
+    "no_mapping",
+    `No ${provider} resource is mapped to a project in this team. ${bindHint(provider)}`,
+    { userActionRequired: true },
+  );
+
+export const allMappingsDisabled = (provider: string) =>
+  new ForbiddenError(
+    "mapping_disabled",
+    `Every ${provider} mapping of this team is disabled by a team admin. Ask an admin to enable one.`,
+    { withCategory: true },
+  );
+
+export const invalidCursor = () =>
+  new AppError(
+    400,
+    "validation_error",
+    "The cursor is not valid for this binding. Start again without `cursor`.",
+    {
+      userActionRequired: true,
+      details: {
+        fields: [{ field: "body.cursor", problem: "is not a cursor this server issued for this binding" }],
+      },
+    },
+  );
+
+export const mappingNeedsRepair = (ref: string, why: string) =>
+  new AppError(
+    409,
+    "mapping_needs_repair",
+    `The mapping ${ref} cannot be used: ${why}. Ask a team admin to repair it in the dashboard.`,
+    { userActionRequired: true },
+  );

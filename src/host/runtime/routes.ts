@@ -1,0 +1,51 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { errorResponses } from "../http/schemas.ts";
+import type { Services } from "../services.ts";
+import { AnyObject, Pending, PullBody, PushBody, RunBody } from "./schemas.ts";
+
+const tags = ["tracker"];
+
+export const runtimeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  app.post(
+    "/tracker/pull/",
+    {
+      schema: {
+        tags,
+        summary: "Normalised issues of the mapped resource, a page at a time (`cursor`, `filters` honoured)",
+        body: PullBody,
+        response: { 200: AnyObject, ...errorResponses },
+      },
+    },
+    (req) => services.runtime.pull(req.auth, req.body),
+  );
+
+  app.post(
+    "/tracker/push/",
+    {
+      schema: {
+        tags,
+        summary:
+          "Create, update, transition or link issues of the mapped resource (requires Idempotency-Key). " +
+          "Up to 10 items answer 200 with the result; more answer 202 with an operation to poll.",
+        body: PushBody,
+        response: { 200: AnyObject, 202: Pending, ...errorResponses },
+      },
+    },
+    (req, reply) => services.idempotency.run(req, reply, () => services.runtime.push(req.auth, req.body)),
+  );
+
+  app.post(
+    "/tracker/run/",
+    {
+      schema: {
+        tags,
+        summary:
+          "Pull, then push (requires Idempotency-Key). 202 with an operation to poll when the pull limit " +
+          "exceeds 100 or the push has more than 10 items.",
+        body: RunBody,
+        response: { 200: AnyObject, 202: Pending, ...errorResponses },
+      },
+    },
+    (req, reply) => services.idempotency.run(req, reply, () => services.runtime.run(req.auth, req.body)),
+  );
+};

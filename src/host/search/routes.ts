@@ -1,0 +1,34 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { errorResponses } from "../http/schemas.ts";
+import type { Services } from "../services.ts";
+import { AnyObject, IssueSearchBody, ListTicketsBody } from "./schemas.ts";
+
+const tags = ["tracker"];
+
+export const searchRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  app.post(
+    "/tracker/issue-search/",
+    {
+      schema: {
+        tags,
+        summary: "Search issues of the mapped resource (`query_key` wins over `query_text`)",
+        body: IssueSearchBody,
+        response: { 200: AnyObject, ...errorResponses },
+      },
+    },
+    (req) => services.search.issueSearch(req.auth, req.body),
+  );
+
+  app.post(
+    "/tracker/list-tickets/",
+    {
+      schema: {
+        tags,
+        summary: "Tickets of the mapped resource (or, provider only, of the team's mapped resources)",
+        body: ListTicketsBody,
+        response: { 200: AnyObject, ...errorResponses },
+      },
+    },
+    (req) => services.search.listTickets(req.auth, req.body),
+  );
+};
