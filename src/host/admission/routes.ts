@@ -1,0 +1,112 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyError, FastifyReply } from "fastify";
+import { authenticateUser } from "../http/auth.ts";
+import { asAppError } from "../http/error-handler.ts";
+import type { Services } from "../services.ts";
+import { AdmissionRefusal } from "./errors.ts";
+import {
+  Admission,
+  AdmissionHeaders,
+  AdmissionParams,
+  AdmitBody,
+  AdmissionRefusal as RefusalSchema,
+} from "./schemas.ts";
+import type { AdmissionOutcome } from "./service.ts";
+
+const PATH = "/sync/projects/:project_uuid/sync-admission/";
+
+const responses = {
+  200: Admission,
+  400: RefusalSchema,
+  401: RefusalSchema,
+  403: RefusalSchema,
+  404: RefusalSchema,
+  409: RefusalSchema,
+};
+
+function send(reply: FastifyReply, outcome: AdmissionOutcome) {
+  if (outcome.replayed) reply.header("idempotency-replayed", "true");
+  return reply.code(outcome.status).header("cache-control", "no-store").send(outcome.body);
+}
+
+/**
+ * `PUT` / `DELETE /api/v1/sync/projects/{uuid}/sync-admission/` (CLI auth contract §9.1). Bearer only:
+ * admission belongs to the caller's Private Teamspace, so no `X-Team-Slug`. Every refusal is the
+ * contract's `{error_category, retryable: false}` shape.
+ */
+export const admissionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof AdmissionRefusal) return reply.code(err.status).send(err.body());
+    const appErr = asAppError(err);
+    if (appErr.status >= 500) {
+      request.log.error({ err }, "admission request failed");
+      return reply
+        .code(500)
+        .send({ error_code: "internal_error", message: "Internal error.", retryable: true });
+    }
+    for (const [h, v] of Object.entries(appErr.opts.headers ?? {})) reply.header(h, v);
+    const refusal =
+      appErr.status === 401
+        ? new AdmissionRefusal(401, "authentication_required", appErr.message)
+        : appErr.status === 403
+          ? new AdmissionRefusal(403, "admission_mutation_forbidden", appErr.message)
+          : err.validation && err.validationContext === "params"
+            ? new AdmissionRefusal(400, "invalid_project_uuid", "The project UUID is not valid.")
+            : new AdmissionRefusal(400, "invalid_admission_request", appErr.message);
+    return reply.code(refusal.status).send(refusal.body());
+  });
+  app.addHook("onRequest", authenticateUser(services));
+
+  app.put(
+    PATH,
+    {
+      schema: {
+        tags: ["sync admission"],
+        summary: "Admit (or re-admit) a project for sync into your Private Teamspace",
+        security: [{ bearer: [] }],
+        params: AdmissionParams,
+        headers: AdmissionHeaders,
+        body: AdmitBody,
+        response: responses,
+      },
+    },
+    async (req, reply) =>
+      send(
+        reply,
+        await services.admission.admit({
+          userId: req.auth.user.id,
+          projectUuid: req.params.project_uuid,
+          idempotencyKey: req.headers["idempotency-key"],
+          ifMatch: req.headers["if-match-admission-generation"],
+          body: req.body ?? undefined,
+        }),
+      ),
+  );
+
+  app.delete(
+    PATH,
+    {
+      schema: {
+        tags: ["sync admission"],
+        summary: "Revoke a project's sync admission (compare-and-set on the generation)",
+        security: [{ bearer: [] }],
+        params: AdmissionParams,
+        headers: AdmissionHeaders,
+        response: responses,
+      },
+    },
+    async (req, reply) =>
+      send(
+        reply,
+        await services.admission.revoke({
+          userId: req.auth.user.id,
+          projectUuid: req.params.project_uuid,
+          idempotencyKey: req.headers["idempotency-key"],
+          ifMatch: req.headers["if-match-admission-generation"],
+        }),
+      ),
+  );
+};

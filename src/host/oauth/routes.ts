@@ -1,0 +1,136 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyError, FastifyInstance } from "fastify";
+import { authenticateUser } from "../http/auth.ts";
+import { asAppError } from "../http/error-handler.ts";
+import { errorResponses } from "../http/schemas.ts";
+import type { Services } from "../services.ts";
+import { OAuthError } from "./errors.ts";
+import { acceptForms } from "./form.ts";
+import {
+  DeviceAuthorization,
+  DeviceRequest,
+  OAuthErrorBody,
+  RevokeRequest,
+  RevokeResponse,
+  SessionStatus,
+  TokenRequest,
+  TokenResponse,
+} from "./schemas.ts";
+
+type Fields = Record<string, string | undefined>;
+
+/** Errors here are RFC 6749 bodies (`{"error", "error_description"}`), which is all the CLI reads. */
+function oauthErrors(app: FastifyInstance) {
+  app.setErrorHandler((err: FastifyError | OAuthError, request, reply) => {
+    reply.header("cache-control", "no-store").header("pragma", "no-cache");
+    if (err instanceof OAuthError) {
+      request.log.info({ oauth_error: err.error, status: err.status }, "oauth request refused");
+      return reply.code(err.status).send(err.body());
+    }
+    const appErr = asAppError(err);
+    if (appErr.status >= 500) {
+      request.log.error({ err }, "oauth request failed");
+      return reply.code(500).send({ error: "server_error", error_description: "Internal error; try again." });
+    }
+    const description = err.validation
+      ? "A parameter is missing, repeated or malformed."
+      : appErr.code === "unsupported_media_type"
+        ? "Send the parameters as application/x-www-form-urlencoded."
+        : appErr.message;
+    return reply.code(400).send({ error: "invalid_request", error_description: description });
+  });
+}
+
+const oauthResponses = { 400: OAuthErrorBody, 409: OAuthErrorBody, 500: OAuthErrorBody };
+
+/** `POST /oauth/token`, `/oauth/device`, `/oauth/revoke` at the origin root, as the CLI calls them. */
+export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  acceptForms(app);
+  oauthErrors(app);
+  const meta = (req: { ip: string; headers: { "user-agent"?: string } }) => ({
+    ip: req.ip,
+    userAgent: req.headers["user-agent"],
+  });
+
+  app.post(
+    "/oauth/token",
+    {
+      schema: {
+        tags: ["cli auth"],
+        summary: "Token endpoint: authorization_code (+PKCE), refresh_token (rotating), device_code",
+        description:
+          "Form-encoded, `client_id=cli_native`, no client secret. A refresh token replayed just after rotation answers 409 `refresh_replay_benign_retry`; replayed later it revokes the whole session (`invalid_grant`).",
+        security: [],
+        body: TokenRequest,
+        response: { 200: TokenResponse, ...oauthResponses },
+      },
+    },
+    async (req, reply) => {
+      const tokens = await services.oauth.token(req.body as Fields, meta(req));
+      return reply.header("cache-control", "no-store").header("pragma", "no-cache").send(tokens);
+    },
+  );
+
+  app.post(
+    "/oauth/device",
+    {
+      schema: {
+        tags: ["cli auth"],
+        summary: "Device authorization (RFC 8628) for `spec-kitty auth login --headless`",
+        security: [],
+        body: DeviceRequest,
+        response: { 200: DeviceAuthorization, ...oauthResponses },
+      },
+    },
+    async (req, reply) => {
+      const started = await services.oauth.deviceAuthorization(req.body as Fields);
+      return reply.header("cache-control", "no-store").send(started);
+    },
+  );
+
+  app.post(
+    "/oauth/revoke",
+    {
+      schema: {
+        tags: ["cli auth"],
+        summary: "Sign out: revoke the session of a refresh or access token (RFC 7009)",
+        security: [],
+        body: RevokeRequest,
+        response: { 200: RevokeResponse, ...oauthResponses },
+      },
+    },
+    async (req, reply) => {
+      const result = await services.oauth.revoke((req.body as Fields).token);
+      return reply.header("cache-control", "no-store").send(result);
+    },
+  );
+};
+
+/** `GET /api/v1/session-status` (`spec-kitty auth doctor --server`). Registered under `/api/v1`. */
+export const sessionStatusRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+  app,
+  { services },
+) => {
+  app.get(
+    "/session-status",
+    {
+      onRequest: authenticateUser(services),
+      schema: {
+        tags: ["cli auth"],
+        summary: "Whether the caller's CLI session is active",
+        security: [{ bearer: [] }],
+        response: { 200: SessionStatus, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { tokenId } = req.auth;
+      if (services.oauth.isSessionId(tokenId)) return services.oauth.sessionStatus(tokenId);
+      return {
+        status: "active" as const,
+        session_id: null,
+        current_generation: null,
+        auth_method: "api_token",
+      };
+    },
+  );
+};
