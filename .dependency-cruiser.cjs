@@ -3,10 +3,16 @@ module.exports = {
   forbidden: [
     {
       name: "tracker-library-is-host-free",
-      comment: "The tracker library knows providers, not the host: no database, web framework, tenant or simulator.",
+      comment:
+        "The tracker library knows providers, not the host: no database, web framework, tenant or simulator.",
       severity: "error",
       from: { path: "(^|/)src/tracker/" },
-      to: { path: ["(^|/)src/(host|storage|dashboard|simulators|demo)/", "^node_modules/(fastify|drizzle-orm|pg|@electric-sql)/"] },
+      to: {
+        path: [
+          "(^|/)src/(host|storage|dashboard|simulators|demo)/",
+          "^node_modules/(fastify|drizzle-orm|pg|@electric-sql)/",
+        ],
+      },
     },
     {
       name: "routes-and-pages-use-services-not-storage",

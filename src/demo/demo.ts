@@ -38,6 +38,12 @@ const seed = await seedDemo(service.services, {
   password: randomBytes(9).toString("base64url"),
 });
 
+// The simulated GitHub App sends its install redirect back to this service, as a registered App would.
+await fetch(`${sims.simulators.github.url}/_sim/app`, {
+  method: "PUT",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ setup_url: `${service.baseUrl}/api/v1/installations/callback/github/` }),
+});
 const installations = await connectDemoInstallations(service.services, seed, sims.simulators);
 const simulators = Object.fromEntries(Object.entries(sims.simulators).map(([p, s]) => [p, s.url]));
 const demo = {
@@ -52,6 +58,7 @@ writeFileSync(demoFile, `${JSON.stringify(demo, null, 2)}\n`, { mode: 0o600 });
 
 console.log(`
 Spec Kitty tracker control plane (demo) is running.
+  Dashboard:  ${service.baseUrl}/dashboard/   (sign in as the admin below)
   API:        ${service.baseUrl}/api/v1/   (docs: ${service.baseUrl}/api/docs)
   Team:       ${seed.team_slug}
   Admin:      ${seed.admin.email} (password in ${demoFile})

@@ -1,12 +1,18 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  LogController,
+} from "fastify";
 import type { Logger } from "pino";
 import { ulid } from "ulid";
 import { dashboardRoutes } from "../dashboard/index.ts";
 import type { DatabaseHandle } from "../storage/database.ts";
 import { createHttpClient, type HttpClient } from "../tracker/index.ts";
+import { admissionRoutes } from "./admission/routes.ts";
 import { auditRoutes } from "./audit/routes.ts";
 import { bindingRoutes } from "./binding/routes.ts";
 import { DEFAULT_BODY_LIMIT } from "./config.ts";
@@ -21,7 +27,13 @@ import { inventoryRoutes } from "./inventory/routes.ts";
 import { operationRoutes } from "./jobs/routes.ts";
 import { createLogger } from "./logger.ts";
 import { mappingAdminRoutes, mappingRoutes } from "./mappings/routes.ts";
+import { cliAuthPages } from "./oauth/pages.ts";
+import { oauthRoutes, sessionStatusRoutes } from "./oauth/routes.ts";
+import type { OAuthOptions } from "./oauth/service.ts";
+import { originRoutes } from "./origins/routes.ts";
 import { projectRoutes } from "./projects/routes.ts";
+import { runtimeRoutes } from "./runtime/routes.ts";
+import { searchRoutes } from "./search/routes.ts";
 import type { Vault } from "./secrets/vault.ts";
 import { createServices, type Services } from "./services.ts";
 import { statusRoutes } from "./status/routes.ts";
@@ -42,6 +54,10 @@ export interface AppOptions {
   refreshIntervalMinutes?: number;
   /** Public origin for OAuth redirect URIs; defaults to the address the server listens on. */
   publicUrl?: string;
+  /** CLI sign-in lifetimes (access token, device code, refresh reuse window). */
+  oauth?: OAuthOptions;
+  /** Extra plugins registered before the server is sealed (benchmarks add their baseline routes here). */
+  plugins?: FastifyPluginAsync[];
 }
 
 export interface App {
@@ -69,6 +85,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     logger,
     jobPollMs: opts.jobPollMs,
     publicUrl: () => opts.publicUrl ?? listeningOrigin(),
+    oauth: opts.oauth,
   });
   const server = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -107,6 +124,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await server.register(dashboardRoutes, { services });
   await server.register(healthRoutes, { ready: opts.database.ready });
   await server.register(meRoutes, { prefix: "/api/v1", services });
+  // CLI sign-in: OAuth endpoints and consent pages at the origin root, session status and admission under /api/v1.
+  await server.register(oauthRoutes, { services });
+  await server.register(cliAuthPages, { services });
+  await server.register(sessionStatusRoutes, { prefix: "/api/v1", services });
+  await server.register(admissionRoutes, { prefix: "/api/v1", services });
   await server.register(connectCallbackRoutes, { prefix: "/api/v1", services });
   await server.register(
     async (api) => {
@@ -122,9 +144,14 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       await api.register(mappingRoutes, { services });
       await api.register(mappingAdminRoutes, { services });
       await api.register(projectRoutes, { services });
+      await api.register(runtimeRoutes, { services });
+      await api.register(searchRoutes, { services });
+      await api.register(originRoutes, { services });
     },
     { prefix: "/api/v1" },
   );
+
+  for (const plugin of opts.plugins ?? []) await server.register(plugin);
 
   if (opts.worker !== false) {
     services.jobs.start();
@@ -135,6 +162,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
           .enqueueDue(minutes)
           .catch((err) => logger.error({ err }, "scheduled refresh failed"));
       services.idempotency.purgeExpired().catch((err) => logger.error({ err }, "idempotency purge failed"));
+      services.oauth.purgeExpired().catch((err) => logger.error({ err }, "CLI sign-in purge failed"));
     }, 60_000);
     housekeeping.unref();
     server.addHook("onClose", async () => {

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Database } from "../storage/database.ts";
 import type { HttpClient } from "../tracker/index.ts";
+import { admissionService } from "./admission/service.ts";
 import { auditService } from "./audit/service.ts";
 import { candidateTokens } from "./binding/candidate-token.ts";
 import { bindingService } from "./binding/service.ts";
@@ -10,11 +11,18 @@ import { installationsService } from "./installations/service.ts";
 import type { ProviderSettings } from "./installations/settings.ts";
 import { inventoryService } from "./inventory/service.ts";
 import { jobsService } from "./jobs/service.ts";
+import { linksService } from "./links/service.ts";
 import { mappingAdminService } from "./mappings/admin-service.ts";
 import { mappingsRepository } from "./mappings/repository.ts";
 import { mappingsService } from "./mappings/service.ts";
+import { type OAuthOptions, oauthService } from "./oauth/service.ts";
+import { originsService } from "./origins/service.ts";
 import { projectsService } from "./projects/service.ts";
+import { runtimeService } from "./runtime/service.ts";
+import { runtimeTargets } from "./runtime/target.ts";
+import { searchService } from "./search/service.ts";
 import type { Vault } from "./secrets/vault.ts";
+import { sessionsService } from "./sessions/service.ts";
 import { statusService } from "./status/service.ts";
 import { teamsService } from "./teams/service.ts";
 import { tokensService } from "./tokens/service.ts";
@@ -27,6 +35,8 @@ export interface ServiceDeps {
   jobPollMs?: number;
   /** Public origin of the service, for OAuth redirect URIs. */
   publicUrl: () => string;
+  /** CLI sign-in lifetimes (tests shorten them). */
+  oauth?: OAuthOptions;
 }
 
 /** The domain services, built once per process over one database handle. Routes and pages use only these. */
@@ -50,11 +60,17 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const mappings = mappingsService(db, { audit });
   const projects = projectsService(db);
   const binding = bindingService(db, { installations, inventory, mappings, projects, candidates });
+  // Runtime (pull, push, run, search, origin links): every call routes its mapping through `binding`.
+  const links = linksService(db, { mappings });
+  const targets = runtimeTargets({ binding, installations, mappings });
   return {
     audit,
     jobs,
     teams: teamsService(db),
     tokens: tokensService(db, audit),
+    sessions: sessionsService(db),
+    oauth: oauthService(db, { publicUrl: deps.publicUrl, logger: deps.logger, options: deps.oauth }),
+    admission: admissionService(db),
     installations,
     inventory,
     mappings,
@@ -71,6 +87,10 @@ export function createServices(db: Database, deps: ServiceDeps) {
       publicUrl: deps.publicUrl,
     }),
     settings: deps.settings,
+    links,
+    runtime: runtimeService({ targets, links, jobs }),
+    search: searchService({ targets }),
+    origins: originsService(db, { targets }),
   };
 }
 

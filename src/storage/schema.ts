@@ -369,3 +369,212 @@ export const sessions = pgTable(
   },
   (t) => [index("sessions_user_idx").on(t.userId)],
 );
+
+/**
+ * Work-package ↔ issue links recorded by push (and run): one row per work package per mapping, naming
+ * the issue of the mapped resource it is linked to. `GET /tracker/mappings/` lists them.
+ */
+export const workPackageLinks = pgTable(
+  "work_package_links",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    bindingRef: text("binding_ref")
+      .notNull()
+      .references(() => mappings.bindingRef),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id),
+    provider: text("provider").notNull(),
+    wpId: text("wp_id").notNull(),
+    /** The issue's scope as the provider names it (`ref.workspace`: repo path, project key, team key...). */
+    workspace: text("workspace"),
+    externalId: text("external_id").notNull(),
+    externalKey: text("external_key"),
+    externalUrl: text("external_url"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("work_package_links_mapping_wp_uq").on(t.bindingRef, t.wpId),
+    index("work_package_links_team_provider_idx").on(t.teamId, t.provider, t.wpId),
+  ],
+);
+
+/**
+ * MissionOriginLink: the tracker issue a mission started from. One origin per mission (v1); the issue
+ * was checked to belong to the mapped resource when the link was written.
+ */
+export const missionOriginLinks = pgTable(
+  "mission_origin_links",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    projectId: text("project_id")
+      .notNull()
+      .references(() => projects.id),
+    bindingRef: text("binding_ref")
+      .notNull()
+      .references(() => mappings.bindingRef),
+    provider: text("provider").notNull(),
+    missionId: text("mission_id").notNull(),
+    missionSlug: text("mission_slug"),
+    externalIssueId: text("external_issue_id").notNull(),
+    externalIssueKey: text("external_issue_key"),
+    externalIssueUrl: text("external_issue_url"),
+    title: text("title").notNull(),
+    status: text("status").notNull(),
+    resourceType: text("resource_type").notNull(),
+    resourceId: text("resource_id").notNull(),
+    createdBy: text("created_by"),
+    boundAt: timestamp("bound_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("mission_origin_links_project_mission_uq").on(t.projectId, t.missionId)],
+);
+
+/**
+ * CLI sign-in sessions (OAuth 2.0 for the public client `cli_native`). One row per sign-in: the refresh
+ * token family. It lasts until sign-out or revocation; `generation` counts refresh rotations.
+ */
+export const oauthSessions = pgTable(
+  "oauth_sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    clientId: text("client_id").notNull(),
+    /** `authorization_code` (browser + PKCE) or `device_code` (headless). */
+    authMethod: text("auth_method", { enum: ["authorization_code", "device_code"] }).notNull(),
+    scope: text("scope").notNull(),
+    generation: integer("generation").notNull().default(1),
+    /** Browser user agent that approved the sign-in, shown in the session list. */
+    approvedUserAgent: text("approved_user_agent"),
+    createdIp: text("created_ip"),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    /** `signed_out`, `revoked_by_user`, `refresh_token_reuse`, `authorization_code_reuse`. */
+    revokedReason: text("revoked_reason"),
+  },
+  (t) => [index("oauth_sessions_user_idx").on(t.userId, t.createdAt)],
+);
+
+/** Refresh tokens by SHA-256. Rotated tokens stay (with `rotated_at`) so a replay is recognised. */
+export const oauthRefreshTokens = pgTable(
+  "oauth_refresh_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => oauthSessions.id, { onDelete: "cascade" }),
+    generation: integer("generation").notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    rotatedAt: timestamp("rotated_at", { withTimezone: true }),
+  },
+  (t) => [index("oauth_refresh_tokens_session_idx").on(t.sessionId)],
+);
+
+/** Short-lived bearer access tokens by SHA-256; valid only while their session is. */
+export const oauthAccessTokens = pgTable(
+  "oauth_access_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => oauthSessions.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index("oauth_access_tokens_session_idx").on(t.sessionId),
+    index("oauth_access_tokens_expires_idx").on(t.expiresAt),
+  ],
+);
+
+/** One-time authorization codes (PKCE S256) by SHA-256; `session_id` is set once exchanged. */
+export const oauthAuthorizationCodes = pgTable(
+  "oauth_authorization_codes",
+  {
+    codeHash: text("code_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    clientId: text("client_id").notNull(),
+    redirectUri: text("redirect_uri").notNull(),
+    codeChallenge: text("code_challenge").notNull(),
+    scope: text("scope").notNull(),
+    approvedUserAgent: text("approved_user_agent"),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true }),
+    sessionId: text("session_id"),
+  },
+  (t) => [index("oauth_authorization_codes_expires_idx").on(t.expiresAt)],
+);
+
+/** RFC 8628 device authorizations: device code and user code stored as SHA-256 only. */
+export const oauthDeviceCodes = pgTable(
+  "oauth_device_codes",
+  {
+    deviceCodeHash: text("device_code_hash").primaryKey(),
+    userCodeHash: text("user_code_hash").notNull().unique(),
+    clientId: text("client_id").notNull(),
+    scope: text("scope").notNull(),
+    status: text("status", { enum: ["pending", "approved", "denied", "consumed"] }).notNull(),
+    intervalSeconds: integer("interval_seconds").notNull(),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    approvedUserAgent: text("approved_user_agent"),
+    sessionId: text("session_id"),
+    lastPolledAt: timestamp("last_polled_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("oauth_device_codes_expires_idx").on(t.expiresAt)],
+);
+
+/**
+ * Project sync admission (CLI auth contract §9.1): one row per (account, Private Teamspace, project
+ * UUID). `generation` is server-owned and rises with every state change.
+ */
+export const syncAdmissions = pgTable(
+  "sync_admissions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    privateTeamId: text("private_team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    projectUuid: text("project_uuid").notNull(),
+    state: text("state", { enum: ["admitted", "revoked"] }).notNull(),
+    generation: integer("generation").notNull(),
+    bindingAudience: text("binding_audience").notNull(),
+    projectSlug: text("project_slug"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("sync_admissions_scope_uq").on(t.userId, t.privateTeamId, t.projectUuid)],
+);
+
+/** Idempotency-Key outcomes of admission operations, kept for good: the first outcome is immutable. */
+export const syncAdmissionOperations = pgTable(
+  "sync_admission_operations",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    idempotencyKey: text("idempotency_key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    responseStatus: integer("response_status").notNull(),
+    responseBody: jsonb("response_body").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.idempotencyKey] })],
+);

@@ -5,9 +5,13 @@ import { describe, expect, it } from "vitest";
 const run = promisify(execFile);
 
 async function violations(path: string) {
-  const { stdout } = await run("npx", ["depcruise", path, "--config", ".dependency-cruiser.cjs", "--output-type", "json"], {
-    maxBuffer: 64 * 1024 * 1024,
-  }).catch((e) => e as { stdout: string }); // depcruise exits non-zero when it finds violations
+  const { stdout } = await run(
+    "npx",
+    ["depcruise", path, "--config", ".dependency-cruiser.cjs", "--output-type", "json"],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  ).catch((e) => e as { stdout: string }); // depcruise exits non-zero when it finds violations
   const result = JSON.parse(stdout);
   return result.summary.violations.map((v: { rule: { name: string }; from: string; to: string }) => ({
     rule: v.rule.name,
@@ -25,7 +29,11 @@ describe("architecture seams", () => {
     const found = await violations("test/architecture/fixtures/src");
     const rules = new Set(found.map((v: { rule: string }) => v.rule));
     expect(rules).toEqual(
-      new Set(["tracker-library-is-host-free", "routes-and-pages-use-services-not-storage", "runtime-never-imports-simulators"]),
+      new Set([
+        "tracker-library-is-host-free",
+        "routes-and-pages-use-services-not-storage",
+        "runtime-never-imports-simulators",
+      ]),
     );
   });
 });

@@ -163,17 +163,26 @@ describe.each(ALL_PROVIDERS)("%s binding", (provider) => {
 
   it("never offers archived, issue-disabled, missing or bound-elsewhere resources", async () => {
     const inst = (await t.services.installations.listForTeam(t.team.id, provider))[0];
-    const all = await t.call({ method: "GET", url: `/api/v1/inventory/?installation_id=${inst.id}&limit=200`, as: t.member });
+    const all = await t.call({
+      method: "GET",
+      url: `/api/v1/inventory/?installation_id=${inst.id}&limit=200`,
+      as: t.member,
+    });
     const excluded = all.json().items.filter((i: any) => i.archived || i.issues_disabled);
     expect(excluded.length).toBeGreaterThan(0);
-    const cli = await t.call({ method: "GET", url: `/api/v1/tracker/resources/?provider=${provider}`, as: t.member });
+    const cli = await t.call({
+      method: "GET",
+      url: `/api/v1/tracker/resources/?provider=${provider}`,
+      as: t.member,
+    });
     const bindableKeys = new Set(cli.json().resources.map((r: any) => r.resource_key));
     const bindableLabels = new Set(cli.json().resources.map((r: any) => r.display_label));
     for (const r of excluded) {
       expect(bindableKeys.has(r.resource_key)).toBe(false);
       const res = await resolve(provider, identity(slugOf(r.name), r.full_path));
       for (const c of res.candidates) expect(bindableLabels.has(c.display_label)).toBe(true);
-      if (res.match_type === "exact" && !res.binding_ref) expect(bindableLabels.has(res.display_label)).toBe(true);
+      if (res.match_type === "exact" && !res.binding_ref)
+        expect(bindableLabels.has(res.display_label)).toBe(true);
     }
   });
 

@@ -13,7 +13,9 @@ describe("OpenAPI", () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/v1/tokens/", "/api/v1/team/", "/api/v1/me", "/api/v1/audit-events/"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/api/v1/tokens/", "/api/v1/team/", "/api/v1/me", "/api/v1/audit-events/"]),
+    );
     const create = doc.paths["/api/v1/tokens/"].post;
     const body = create.requestBody.content["application/json"].schema;
     expect(body.required).toEqual(["name"]);
@@ -24,7 +26,8 @@ describe("OpenAPI", () => {
 
   it("serves an interactive reference page", async () => {
     let res = await t.call({ method: "GET", url: "/api/docs" });
-    if (res.statusCode >= 300 && res.statusCode < 400) res = await t.call({ method: "GET", url: res.headers.location as string });
+    if (res.statusCode >= 300 && res.statusCode < 400)
+      res = await t.call({ method: "GET", url: res.headers.location as string });
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toMatch(/text\/html/);
     expect(res.body).toMatch(/swagger/i);

@@ -144,7 +144,7 @@ describe("/api/v1/me", () => {
     });
     expect(res.statusCode).toBe(200);
     const me = res.json();
-    expect(me).toMatchObject({ user_id: t.member.userId, email: "member@acme.test" });
+    expect(me).toMatchObject({ user_id: "member@acme.test", email: "member@acme.test" });
     expect(me.teams.filter((x: any) => x.is_private_teamspace)).toHaveLength(1);
     expect(me.teams.filter((x: any) => !x.is_private_teamspace)).toEqual([
       { id: t.team.id, slug: "acme", name: "Acme", role: "member", is_private_teamspace: false },

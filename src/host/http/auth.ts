@@ -19,6 +19,12 @@ declare module "fastify" {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/** Personal API tokens and CLI access tokens (from `POST /oauth/token`) authenticate alike. */
+const bearer = (services: Services, secret: string) =>
+  services.oauth.isAccessToken(secret)
+    ? services.oauth.authenticateAccessToken(secret)
+    : services.tokens.authenticate(secret);
+
 /**
  * Bearer token first (401), then the team header (400), then membership (403). A team that does not
  * exist and a team the caller is not in answer the same, so ids of other teams reveal nothing.
@@ -28,7 +34,7 @@ export function authenticate(services: Services) {
     const header = request.headers.authorization;
     const match = typeof header === "string" ? BEARER.exec(header) : null;
     if (!match) throw new UnauthorizedError();
-    const token = await services.tokens.authenticate(match[1]);
+    const token = await bearer(services, match[1]);
 
     const teamRef = request.headers["x-team-slug"];
     if (typeof teamRef !== "string" || teamRef.trim() === "") throw missingTeamHeader();
@@ -51,7 +57,7 @@ export function authenticateUser(services: Services) {
     const header = request.headers.authorization;
     const match = typeof header === "string" ? BEARER.exec(header) : null;
     if (!match) throw new UnauthorizedError();
-    const token = await services.tokens.authenticate(match[1]);
+    const token = await bearer(services, match[1]);
     request.auth = { user: token.user, tokenId: token.tokenId } as AuthContext;
   };
 }

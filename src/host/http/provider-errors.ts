@@ -82,3 +82,13 @@ export async function callProvider<T>(
     throw err;
   }
 }
+
+/** The mapped resource is gone upstream (or the installation can no longer see it): the binding is stale. */
+export function resourceMissing(provider: string, label: string, source: "saas" | "provider" = "provider") {
+  return new AppError(
+    404,
+    "resource_missing",
+    `The bound resource ${label} no longer exists upstream, or the installation can no longer see it. Run \`spec-kitty tracker bind --provider ${provider}\` to rebind.`,
+    { source, userActionRequired: true },
+  );
+}

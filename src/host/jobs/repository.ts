@@ -68,8 +68,16 @@ export function jobsRepository(db: Database) {
         .where(eq(jobs.id, id));
     },
 
-    async progress(id: string, progress: unknown) {
-      await db.update(jobs).set({ progress, updatedAt: new Date() }).where(eq(jobs.id, id));
+    /** Records progress; a job that reports progress is alive, so its lock is extended too. */
+    async progress(id: string, progress: unknown, lockSeconds?: number) {
+      await db
+        .update(jobs)
+        .set({
+          progress,
+          updatedAt: new Date(),
+          ...(lockSeconds ? { lockedUntil: sql`now() + make_interval(secs => ${lockSeconds})` } : {}),
+        })
+        .where(eq(jobs.id, id));
     },
   };
 }

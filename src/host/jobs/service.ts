@@ -11,6 +11,10 @@ export interface JobFailure {
   retryable: boolean;
   user_action_required: boolean;
   source: "saas" | "provider";
+  /** The rest of the contract envelope (§10): always present on failures written from now on. */
+  retry_after_seconds?: number | null;
+  effect_certainty?: "no_effect" | "unknown" | "applied";
+  [extra: string]: unknown;
 }
 
 /** Handlers throw this to fail a job with a specific envelope instead of `internal_error`. */
@@ -44,7 +48,7 @@ export function jobsService(
     const log = logger.child({ job_id: job.id, job_kind: job.kind });
     try {
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-      const result = await handler(job, { progress: (p) => repo.progress(job.id, p) });
+      const result = await handler(job, { progress: (p) => repo.progress(job.id, p, lockSeconds) });
       await repo.finish(job.id, { status: "completed", result: result ?? {} });
     } catch (err) {
       const failure: JobFailure =
@@ -56,6 +60,8 @@ export function jobsService(
               retryable: true,
               user_action_required: false,
               source: "saas",
+              retry_after_seconds: null,
+              effect_certainty: "unknown",
             };
       if (!(err instanceof JobError)) log.error({ err }, "job failed");
       await repo.finish(job.id, { status: "failed", error: failure });

@@ -34,27 +34,11 @@ export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       const { provider, binding_ref, project_slug } = req.query;
       if (binding_ref || project_slug) {
         const m = await services.binding.route(req.auth, { provider, binding_ref, project_slug });
-        // Work-package ↔ issue links arrive with push (runtime); none exist before the first push.
-        return { ...enrichment(m), mappings: [] };
+        // Work-package ↔ issue links of this mapping, recorded by push.
+        return { ...enrichment(m), mappings: await services.links.listForMapping(m) };
       }
-      const rows = await services.mappings.repo.liveForProvider(req.auth.team.id, provider);
-      return {
-        provider,
-        mappings: rows.map((r) => ({
-          wp_id: r.projectSlug,
-          system: r.mapping.provider,
-          workspace: (r.mapping.providerContext as Record<string, string>).workspace_name ?? null,
-          external_id: r.resourceNativeId,
-          external_key: r.resourceKeyDisplay ?? r.mapping.displayLabel,
-          external_url: r.resourceWebUrl,
-          binding_ref: r.mapping.bindingRef,
-          display_label: r.mapping.displayLabel,
-          project_slug: r.projectSlug,
-          status: r.mapping.status,
-          created_at: r.mapping.boundAt.toISOString(),
-          updated_at: r.mapping.updatedAt.toISOString(),
-        })),
-      };
+      // Provider only: the links of every live mapping the team has for the provider.
+      return { provider, mappings: await services.links.listForProvider(req.auth.team.id, provider) };
     },
   );
 };

@@ -10,7 +10,7 @@ export const MeTeam = Type.Object({
 });
 
 export const Me = Type.Object({
-  user_id: Type.String(),
+  user_id: Type.String({ description: "The account email (the CLI requires `user_id == email`)." }),
   email: Type.String(),
   name: Type.String(),
   teams: Type.Array(MeTeam),

@@ -84,8 +84,10 @@ export function teamsService(db: Database) {
       const user = await repo.findUserById(userId);
       if (!user) throw new NotFoundError("user_not_found", "The signed-in user no longer exists.");
       const rows = await repo.teamsOfUser(userId);
+      // `user_id` is the email on purpose: the CLI records its local project admission under the email
+      // and compares it with `user_id` before every tracker call (CLI auth contract §7.4).
       return {
-        user_id: user.id,
+        user_id: user.email,
         email: user.email,
         name: user.name,
         teams: rows.map((r) => ({

@@ -1,0 +1,71 @@
+import type { FastifyPluginAsync } from "fastify";
+import { fmt, load, startBenchApp } from "./support.ts";
+
+/**
+ * Issue 5 benchmark: bind-resolve for a team with 4 installations and 20,000 resources at concurrency
+ * 16, on PGlite and on PostgreSQL, against a route in the same server that answers a precomputed body
+ * of the same size (target: ≥ 50% of the baseline's throughput).
+ */
+const IDENTITY = {
+  uuid: "b7f3c2a0-0000-4000-8000-000000000001",
+  slug: "service-0123",
+  node_id: "a1b2c3d4e5f6",
+  repo_slug: null,
+  build_id: null,
+};
+
+async function one(driver: "pglite" | "postgres", perInstallation: number, total: number) {
+  let body = "";
+  const baseline: FastifyPluginAsync = async (app) => {
+    app.post("/bench/precomputed", async (_req, reply) => reply.type("application/json").send(body));
+  };
+  const b = await startBenchApp({
+    driver,
+    providers: ["github", "gitlab", "jira", "linear"],
+    generatedResources: perInstallation,
+    plugins: [baseline],
+  });
+  try {
+    const count = await b.app.services.inventory.repo.countBindable(
+      b.team.id,
+      Object.values(b.installations),
+    );
+    const payload = JSON.stringify({ provider: "github", project_identity: IDENTITY });
+    const real = {
+      url: `${b.baseUrl}/api/v1/tracker/bind-resolve/`,
+      method: "POST",
+      headers: b.headers,
+      body: payload,
+    };
+    const res = await fetch(real.url, real);
+    body = await res.text();
+    const sample = JSON.parse(body);
+    const base = { ...real, url: `${b.baseUrl}/bench/precomputed` };
+    await load(real, { concurrency: 16, total: 64 });
+    await load(base, { concurrency: 16, total: 64 });
+    const realRun = await load(real, { concurrency: 16, total });
+    const baseRun = await load(base, { concurrency: 16, total });
+    return [
+      `| ${driver} | ${count} | ${sample.match_type} (${sample.candidates.length}) | ${fmt(baseRun.rps, 0)} | ${fmt(realRun.rps, 0)} | ${fmt((100 * realRun.rps) / baseRun.rps, 0)}% | ${fmt(baseRun.p99_ms)} | ${fmt(realRun.p99_ms)} |`,
+    ];
+  } finally {
+    await b.close();
+  }
+}
+
+export async function run(
+  opts: { perInstallation?: number; requests?: number; drivers?: ("pglite" | "postgres")[] } = {},
+) {
+  const rows: string[] = [];
+  for (const d of opts.drivers ?? ["pglite", "postgres"])
+    rows.push(...(await one(d, opts.perInstallation ?? 5_000, opts.requests ?? 1_000)));
+  return [
+    "#### bind-resolve, 4 installations, concurrency 16",
+    "",
+    "| driver | bindable resources | answer (candidates) | baseline req/s | bind-resolve req/s | share of baseline | baseline p99 ms | bind-resolve p99 ms |",
+    "|---|---|---|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await run());
