@@ -54,6 +54,7 @@ export async function startBenchApp(opts: {
   }
   return {
     app,
+    database,
     sims,
     baseUrl,
     team,

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -10,6 +11,12 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+
+/**
+ * Text compared byte by byte (`COLLATE "C"`): labels sort the same on PGlite and PostgreSQL and the same
+ * as the host's own ordering, and an index on them serves ORDER BY without a locale-aware sort.
+ */
+const byteOrderedText = customType<{ data: string }>({ dataType: () => 'text COLLATE "C"' });
 
 /**
  * The one storage schema. Both drivers (PGlite and a PostgreSQL server) run the same migrations
@@ -161,7 +168,7 @@ export const resources = pgTable(
     resourceKey: text("resource_key").notNull(),
     resourceType: text("resource_type").notNull(),
     nativeId: text("native_id").notNull(),
-    label: text("label").notNull(),
+    label: byteOrderedText("label").notNull(),
     key: text("key"),
     name: text("name").notNull(),
     fullPath: text("full_path"),

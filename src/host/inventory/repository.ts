@@ -131,6 +131,11 @@ export function inventoryRepository(db: Database) {
       });
     },
 
+    /** Fresh planner statistics after a bulk insert, so the first reads use the label indexes. */
+    async analyze() {
+      await db.execute(sql`analyze resources`);
+    },
+
     /** One page ordered by label then id, with the live mapping (if any) of each resource. */
     async page(f: InventoryFilter, after: { label: string; id: string } | null, limit: number) {
       return db

@@ -25,6 +25,8 @@ import {
 } from "./repository.ts";
 
 export const REFRESH_JOB = "inventory.refresh";
+/** A pass inserting at least this many rows refreshes the planner's statistics. */
+const BULK_INSERT_ROWS = 1_000;
 
 export interface RefreshResult {
   installation_id: string;
@@ -229,6 +231,7 @@ export function inventoryService(
     }
 
     const applied = await repo.applyPass(passId, installationId, seen, startedAt);
+    if (applied.inserted >= BULK_INSERT_ROWS) await repo.analyze();
     await deps.mappings.refreshLabels(installationId);
     await deps.installations.repo.recordSuccess(installationId, new Date(), applied.liveCount);
     const result: RefreshResult = {

@@ -1,0 +1,1 @@
+ALTER TABLE "resources" ALTER COLUMN "label" SET DATA TYPE text COLLATE "C";
