@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AuthContext } from "../host/http/auth.ts";
+import type { Services } from "../host/services.ts";
 import type { Session } from "../host/sessions/service.ts";
 import { PageError } from "./errors.ts";
 
@@ -27,6 +28,41 @@ declare module "fastify" {
   }
 }
 
+/**
+ * The page context for a signed-in session: the user's teams, and the session's current team (else the
+ * first shared team, else the private teamspace). The caller decides whether to store a changed choice.
+ */
+export async function dashContextFor(
+  teamsService: Services["teams"],
+  req: FastifyRequest,
+  session: Session,
+): Promise<DashContext> {
+  const me = await teamsService.me(session.user.id);
+  const teams: TeamChoice[] = me.teams.map((t) => ({
+    id: t.id,
+    slug: t.slug,
+    name: t.name,
+    role: t.role,
+    isPrivate: t.is_private_teamspace,
+  }));
+  const team =
+    teams.find((t) => t.id === session.currentTeamId) ?? teams.find((t) => !t.isPrivate) ?? teams[0];
+  if (!team) throw new PageError(403, "No team", "Your account is not a member of any team.");
+  return {
+    session,
+    auth: {
+      user: session.user,
+      team: { id: team.id, slug: team.slug, name: team.name },
+      role: team.role,
+      tokenId: session.id,
+    },
+    isAdmin: team.role === "admin",
+    teams,
+    csrf: session.csrfToken,
+    path: req.url,
+  };
+}
+
 export type Form = Record<string, string | undefined>;
 
 export const formOf = (req: FastifyRequest): Form =>
@@ -38,6 +74,12 @@ export const str = (v: unknown): string => (typeof v === "string" ? v.trim() : "
 export function requireAdmin(req: FastifyRequest) {
   if (!req.dash.isAdmin)
     throw new PageError(403, "Admins only", "Only team admins can change this. Ask an admin of the team.");
+}
+
+/** A destructive POST must echo the `confirm` value its confirmation page carried. */
+export function requireConfirmed(req: FastifyRequest, expected: string, what: string) {
+  if (formOf(req).confirm !== expected)
+    throw new PageError(400, "Not confirmed", `Confirm the ${what} on the confirmation page.`);
 }
 
 export function sendHtml(reply: FastifyReply, body: { value: string }, status = 200) {

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { AppError } from "../host/http/errors.ts";
 import type { Services } from "../host/services.ts";
-import { type DashContext, formOf, sendHtml } from "./context.ts";
+import { type DashContext, dashContextFor, formOf, sendHtml } from "./context.ts";
 import { PageError } from "./errors.ts";
 import { html } from "./html.ts";
 import { bare, page } from "./layout.ts";
@@ -16,20 +16,11 @@ import { mappingPages } from "./pages/mappings.ts";
 import { overviewPages } from "./pages/overview.ts";
 import { projectPages } from "./pages/projects.ts";
 import { tokenPages } from "./pages/tokens.ts";
+import { contentSecurityPolicy, fromThisSite, hideFromApiDocs, setPageHeaders } from "./security.ts";
 
 const ASSETS = join(dirname(fileURLToPath(import.meta.url)), "assets");
 
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-  "form-action 'self'",
-].join("; ");
+const CSP = contentSecurityPolicy();
 
 function errorPage(req: FastifyRequest, title: string, message: string) {
   const body = html`<section class="card error-card">
@@ -82,10 +73,7 @@ function renderError(err: unknown, req: FastifyRequest, reply: FastifyReply) {
 }
 
 const pages: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  // Pages are not part of the API description.
-  app.addHook("onRoute", (route) => {
-    route.schema = { ...route.schema, hide: true };
-  });
+  hideFromApiDocs(app);
   app.decorateRequest("dash", null as unknown as DashContext);
   app.addContentTypeParser(
     "application/x-www-form-urlencoded",
@@ -98,11 +86,10 @@ const pages: FastifyPluginAsync<{ services: Services }> = async (app, { services
   );
 
   app.addHook("onRequest", async (req, reply) => {
-    reply.header("content-security-policy", CSP);
-    reply.header("x-frame-options", "DENY");
-    reply.header("x-content-type-options", "nosniff");
-    reply.header("referrer-policy", "same-origin");
-    if (!req.url.startsWith("/dashboard/assets/")) reply.header("cache-control", "no-store");
+    setPageHeaders(reply, {
+      referrerPolicy: "same-origin",
+      noStore: !req.url.startsWith("/dashboard/assets/"),
+    });
   });
 
   app.setErrorHandler((err, req, reply) => renderError(err, req, reply));
@@ -132,19 +119,8 @@ const pages: FastifyPluginAsync<{ services: Services }> = async (app, { services
         throw new PageError(403, "Signed out", "Your session ended. Sign in again, then repeat the change.");
       }
       if (req.method !== "GET" && req.method !== "HEAD") {
-        const origin = req.headers.origin;
-        if (origin && origin !== "null") {
-          let host: string | null = null;
-          try {
-            host = new URL(origin).host;
-          } catch {}
-          if (host !== req.headers.host)
-            throw new PageError(
-              403,
-              "Request refused",
-              "This change did not come from the dashboard itself.",
-            );
-        }
+        if (!fromThisSite(req))
+          throw new PageError(403, "Request refused", "This change did not come from the dashboard itself.");
         const presented = formOf(req)._csrf ?? req.headers["x-csrf-token"];
         if (!services.sessions.verifyCsrf(session, presented))
           throw new PageError(
@@ -153,31 +129,9 @@ const pages: FastifyPluginAsync<{ services: Services }> = async (app, { services
             "The form expired or did not come from this site (missing CSRF token). Reload the page and try again.",
           );
       }
-      const me = await services.teams.me(session.user.id);
-      const teams = me.teams.map((t) => ({
-        id: t.id,
-        slug: t.slug,
-        name: t.name,
-        role: t.role,
-        isPrivate: t.is_private_teamspace,
-      }));
-      const team =
-        teams.find((t) => t.id === session.currentTeamId) ?? teams.find((t) => !t.isPrivate) ?? teams[0];
-      if (!team) throw new PageError(403, "No team", "Your account is not a member of any team.");
-      if (team.id !== session.currentTeamId) await services.sessions.setCurrentTeam(session.id, team.id);
-      const dash: DashContext = {
-        session,
-        auth: {
-          user: session.user,
-          team: { id: team.id, slug: team.slug, name: team.name },
-          role: team.role,
-          tokenId: session.id,
-        },
-        isAdmin: team.role === "admin",
-        teams,
-        csrf: session.csrfToken,
-        path: req.url,
-      };
+      const dash = await dashContextFor(services.teams, req, session);
+      if (dash.auth.team.id !== session.currentTeamId)
+        await services.sessions.setCurrentTeam(session.id, dash.auth.team.id);
       req.dash = dash;
     });
 

@@ -1,6 +1,7 @@
 import type { InstallationView } from "../host/installations/service.ts";
-import { html } from "./html.ts";
-import { badge, providerName } from "./layout.ts";
+import type { DashContext } from "./context.ts";
+import { type Html, html } from "./html.ts";
+import { badge, csrfField, providerName } from "./layout.ts";
 
 export function health(i: InstallationView) {
   const h = i.health;
@@ -56,4 +57,30 @@ export function resourceStateBadges(r: {
   return html`${r.binding_ref ? badge("info", "Bound") : r.missing_since ? null : badge("muted", "Unbound")}${
     r.missing_since ? badge("bad", "Missing") : null
   }${r.archived ? badge("warn", "Archived") : null}${r.issues_disabled ? badge("warn", "Issues off") : null}`;
+}
+
+/**
+ * The confirmation card in front of a destructive POST: the form echoes `confirm` (an id the handler
+ * checks with `requireConfirmed`), next to a way back.
+ */
+export function dangerConfirmCard(
+  ctx: DashContext,
+  o: {
+    heading: Html;
+    explanation: Html;
+    action: string;
+    confirm: string;
+    button: string;
+    buttonId?: string;
+    cancelHref: string;
+  },
+) {
+  return html`<section class="card card-danger">
+  <h2>${o.heading}</h2>
+  <p>${o.explanation}</p>
+  <form method="post" action="${o.action}" class="form">
+    ${csrfField(ctx)}<input type="hidden" name="confirm" value="${o.confirm}">
+    <div class="form-actions"><button type="submit" class="btn btn-danger"${o.buttonId ? html` id="${o.buttonId}"` : null}>${o.button}</button>
+    <a class="btn btn-ghost" href="${o.cancelHref}">Cancel</a></div>
+  </form></section>`;
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenConnectFor } from "../../src/demo/simulated.ts";
 import type { SimProvider } from "../../src/simulators/index.ts";
+import { chromiumAvailable, launchChromium } from "../support/browser.ts";
 import { ALL_PROVIDERS, createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 
 /**
@@ -11,12 +12,7 @@ import { ALL_PROVIDERS, createSimulatedApp, type SimulatedApp } from "../support
  * real port, wired to the provider simulators over HTTP. Under CI these tests must run: a missing
  * Chromium fails the suite instead of skipping it.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI)
-  throw new Error(`Chromium is required under CI for the dashboard browser tests (${CHROMIUM} is missing).`);
-if (!haveChromium)
-  console.warn(`dashboard browser tests skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+const haveChromium = chromiumAvailable("the dashboard browser tests");
 
 const SHOTS = "artifacts/screenshots";
 const PASSWORD = "correct horse battery staple";
@@ -90,18 +86,7 @@ describe.skipIf(!haveChromium)("dashboard in a browser", () => {
     await app.server.listen({ host: "127.0.0.1", port: 0 });
     const addr = app.server.server.address();
     base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
     admin = await browser.newContext({ viewport: { width: 1360, height: 900 } });
     page = await signIn(admin, app.admin.email);
   }, 120_000);

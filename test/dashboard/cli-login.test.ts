@@ -1,8 +1,8 @@
-import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Browser, type BrowserContext, chromium } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumAvailable, launchChromium } from "../support/browser.ts";
 import { type CliAuthApp, createCliAuthApp, pkce } from "../support/cli-auth.ts";
 
 /**
@@ -12,12 +12,7 @@ import { type CliAuthApp, createCliAuthApp, pkce } from "../support/cli-auth.ts"
  * over HTTP. Then the headless device flow through the verification page. Under CI a missing Chromium
  * fails the suite; it never skips silently.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI)
-  throw new Error(`Chromium is required under CI for the CLI sign-in browser test (${CHROMIUM} is missing).`);
-if (!haveChromium)
-  console.warn(`CLI sign-in browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+const haveChromium = chromiumAvailable("the CLI sign-in browser test");
 
 interface Callback {
   query: URLSearchParams;
@@ -56,18 +51,7 @@ describe.skipIf(!haveChromium)("CLI sign-in in a browser", () => {
   beforeAll(async () => {
     t = await createCliAuthApp({ deviceIntervalSeconds: 1 }, { listen: true });
     base = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext();
   });
   afterAll(async () => {

@@ -8,12 +8,11 @@ import {
   type Connection,
   createHttpClient,
   runDiscovery,
-  TrackerError,
   type Workspace,
 } from "../../src/tracker/index.ts";
+import { FAST_RETRY, trackerFailure as failure, fastHttp, simControl } from "../support/tracker.ts";
 
-const RETRY = { baseDelayMs: 1, maxDelayMs: 5, maxRetries: 2, maxRetryAfterMs: 2000, timeoutMs: 2000 };
-const http = createHttpClient({ retry: RETRY });
+const http = fastHttp();
 const GENERATED = 1050;
 
 let sim: ProviderSimulator;
@@ -27,26 +26,7 @@ const conn = (token = sim.demo.pat, organization: string | null = sim.demo.organ
   http,
 });
 
-async function control(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-async function failure(p: Promise<unknown>): Promise<TrackerError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(TrackerError);
-    return err as TrackerError;
-  }
-  throw new Error("expected a TrackerError");
-}
+const control = simControl(() => sim.url);
 
 const byName = (name: string) => {
   const r = all.find((x) => x.display.name === name);
@@ -251,7 +231,7 @@ describe("failures", () => {
 
     // A client that drops the Suppress header sees what a browser sees.
     const stripping = createHttpClient({
-      retry: RETRY,
+      retry: FAST_RETRY,
       fetch: (url, init) => {
         const headers = { ...(init?.headers as Record<string, string>) };
         delete headers["x-tfs-fedauthredirect"];

@@ -6,19 +6,17 @@ import {
   adapterFor,
   type BindableResource,
   type Connection,
-  createHttpClient,
   PROVIDERS,
   resourceKey,
   runDiscovery,
 } from "../../src/tracker/index.ts";
+import { fastHttp } from "../support/tracker.ts";
 
 /**
  * The descriptor contract, checked the same way for every registered provider: the host relies on
  * all four sections being filled, so a new adapter that leaves one empty fails here.
  */
-const http = createHttpClient({
-  retry: { baseDelayMs: 1, maxDelayMs: 5, maxRetries: 2, maxRetryAfterMs: 2000, timeoutMs: 5000 },
-});
+const http = fastHttp({ timeoutMs: 5000 });
 const sims = {} as Record<SimProvider, ProviderSimulator>;
 
 beforeAll(async () => {

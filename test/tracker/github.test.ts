@@ -6,10 +6,10 @@ import { startGithubSimulator } from "../../src/simulators/github/index.ts";
 import type { Connection } from "../../src/tracker/core/adapter.ts";
 import type { BindableResource, Workspace } from "../../src/tracker/core/descriptor.ts";
 import { runDiscovery } from "../../src/tracker/core/discovery.ts";
-import { TrackerError } from "../../src/tracker/core/errors.ts";
-import { createHttpClient } from "../../src/tracker/core/http.ts";
+import type { TrackerError } from "../../src/tracker/core/errors.ts";
 import { githubAdapter as gh } from "../../src/tracker/github/adapter.ts";
 import { appJwt, installationToken } from "../../src/tracker/github/auth.ts";
+import { fastHttp as http, simControl, trackerFailure } from "../support/tracker.ts";
 
 const GENERATED = 1_050;
 const NAMED = 8;
@@ -19,11 +19,6 @@ let conn: Connection;
 let ws: Workspace;
 let resources: BindableResource[];
 const messages: string[] = [];
-
-const http = () =>
-  createHttpClient({
-    retry: { baseDelayMs: 1, maxDelayMs: 5, maxRetries: 2, maxRetryAfterMs: 2000, timeoutMs: 2000 },
-  });
 
 function connFor(installationId: string, overrides: Partial<Connection["credential"]> = {}): Connection {
   return {
@@ -39,28 +34,13 @@ function connFor(installationId: string, overrides: Partial<Connection["credenti
   };
 }
 
-async function control(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const control = simControl(() => sim.url);
 
 /** The TrackerError a promise rejects with (its message is kept to check for leaked secrets). */
 async function failure(p: Promise<unknown>): Promise<TrackerError> {
-  const err = await p.then(
-    () => {
-      throw new Error("expected a TrackerError");
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TrackerError);
-  messages.push((err as Error).message, String((err as Error).stack));
-  return err as TrackerError;
+  const err = await trackerFailure(p);
+  messages.push(err.message, String(err.stack));
+  return err;
 }
 
 const byName = (name: string) => resources.find((r) => r.display.name === name)!;

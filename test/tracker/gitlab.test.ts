@@ -5,8 +5,6 @@ import { startGitlabSimulator } from "../../src/simulators/gitlab/index.ts";
 import type { Connection, Credential } from "../../src/tracker/core/adapter.ts";
 import { type BindableResource, hostOf, type Workspace } from "../../src/tracker/core/descriptor.ts";
 import { runDiscovery } from "../../src/tracker/core/discovery.ts";
-import { TrackerError } from "../../src/tracker/core/errors.ts";
-import { createHttpClient } from "../../src/tracker/core/http.ts";
 import {
   buildAuthorizeUrl,
   exchangeCode,
@@ -15,15 +13,14 @@ import {
   refreshTokens,
 } from "../../src/tracker/core/oauth.ts";
 import { gitlabAdapter as adapter } from "../../src/tracker/gitlab/adapter.ts";
+import { trackerFailure as failure, fastHttp, simControl } from "../support/tracker.ts";
 
 const GENERATED = 1050;
 const NAMED_ACME = 8;
 const NAMED_PARTNERS = 2;
 
 let gl: ProviderSimulator;
-const http = createHttpClient({
-  retry: { baseDelayMs: 1, maxDelayMs: 5, maxRetries: 2, maxRetryAfterMs: 2000, timeoutMs: 2000 },
-});
+const http = fastHttp();
 
 const pat = (token: string): Credential => ({ kind: "private_token", token });
 const conn = (over: Partial<Connection> = {}): Connection => ({
@@ -33,23 +30,7 @@ const conn = (over: Partial<Connection> = {}): Connection => ({
   ...over,
 });
 
-async function control(method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${gl.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return res.status === 204 ? null : res.json();
-}
-
-async function failure(p: Promise<unknown>): Promise<TrackerError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TrackerError);
-  return err as TrackerError;
-}
+const control = simControl(() => gl.url);
 
 async function collect(ws: Workspace, c = conn()) {
   const all: BindableResource[] = [];

@@ -6,23 +6,20 @@ import {
   type BindableResource,
   buildAuthorizeUrl,
   type Connection,
-  createHttpClient,
   exchangeCode,
   OAUTH_PROFILES,
   refreshTokens,
   runDiscovery,
-  TrackerError,
   type Workspace,
 } from "../../src/tracker/index.ts";
 import { jiraAdapter as jira } from "../../src/tracker/jira/adapter.ts";
+import { trackerFailure as failure, fastHttp, simControl } from "../support/tracker.ts";
 
 /**
  * The Jira adapter against the Jira simulator over real HTTP, in all three deployments: Cloud through the
  * OAuth gateway, Cloud on the site URL with an API token, and Data Center with a personal access token.
  */
-const http = createHttpClient({
-  retry: { baseDelayMs: 1, maxDelayMs: 5, maxRetries: 2, maxRetryAfterMs: 2000, timeoutMs: 2000 },
-});
+const http = fastHttp();
 const NAMED = 8;
 const GENERATED = 1050;
 const REDIRECT = "http://127.0.0.1:9/api/v1/installations/callback/jira/";
@@ -34,16 +31,7 @@ let siteWs: Workspace;
 let dcWs: Workspace;
 const discovered: BindableResource[] = [];
 
-async function control(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  expect(res.status, text).toBeLessThan(300);
-  return text ? JSON.parse(text) : null;
-}
+const control = simControl(() => sim.url);
 
 const fault = (f: Record<string, unknown>) => control("POST", "/_sim/faults", f);
 
@@ -51,15 +39,6 @@ const fault = (f: Record<string, unknown>) => control("POST", "/_sim/faults", f)
 async function providerCalls(): Promise<{ method: string; path: string; status: number }[]> {
   const { requests } = await control("GET", "/_sim/requests");
   return requests.filter((r: { path: string }) => !r.path.startsWith("/_sim/"));
-}
-
-async function failure(p: Promise<unknown>): Promise<TrackerError> {
-  const err = await p.then(
-    () => null,
-    (e) => e,
-  );
-  expect(err, "expected a TrackerError").toBeInstanceOf(TrackerError);
-  return err as TrackerError;
 }
 
 const app = () => ({ clientId: sim.demo.oauth_client_id, clientSecret: sim.demo.oauth_client_secret });

@@ -4,14 +4,11 @@ import { startLinearSimulator } from "../../src/simulators/linear/index.ts";
 import type { Connection } from "../../src/tracker/core/adapter.ts";
 import type { BindableResource, Workspace } from "../../src/tracker/core/descriptor.ts";
 import { runDiscovery } from "../../src/tracker/core/discovery.ts";
-import { TrackerError } from "../../src/tracker/core/errors.ts";
-import { createHttpClient } from "../../src/tracker/core/http.ts";
 import { exchangeCode, newPkcePair, OAUTH_PROFILES, refreshTokens } from "../../src/tracker/core/oauth.ts";
 import { linearAdapter as adapter } from "../../src/tracker/linear/adapter.ts";
+import { trackerFailure as failure, fastHttp, simControl } from "../support/tracker.ts";
 
-const http = createHttpClient({
-  retry: { baseDelayMs: 1, maxDelayMs: 5, maxRetries: 2, maxRetryAfterMs: 2000, timeoutMs: 2000 },
-});
+const http = fastHttp();
 const GENERATED = 1_050;
 const NAMED = 8;
 
@@ -32,24 +29,8 @@ const oauthConn = (token: string): Connection => ({
   http,
 });
 
-async function control(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${sim.url}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return res.status === 204 ? null : res.json();
-}
+const control = simControl(() => sim.url);
 const fault = (f: Record<string, unknown>) => control("POST", "/_sim/faults", f);
-
-async function failure(p: Promise<unknown>): Promise<TrackerError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TrackerError);
-  return err as TrackerError;
-}
 
 const byKey = (key: string) => {
   const r = all.find((x) => x.display.key === key);

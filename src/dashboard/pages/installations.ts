@@ -4,7 +4,16 @@ import type { ConnectInput } from "../../host/installations/service.ts";
 import { installationView } from "../../host/installations/service.ts";
 import type { Services } from "../../host/services.ts";
 import type { ProviderId } from "../../tracker/index.ts";
-import { type DashContext, type Form, formOf, requireAdmin, seeOther, sendHtml, str } from "../context.ts";
+import {
+  type DashContext,
+  type Form,
+  formOf,
+  requireAdmin,
+  requireConfirmed,
+  seeOther,
+  sendHtml,
+  str,
+} from "../context.ts";
 import { PageError } from "../errors.ts";
 import { type Html, html } from "../html.ts";
 import {
@@ -21,7 +30,7 @@ import {
   providerName,
   when,
 } from "../layout.ts";
-import { guidance, healthBadge, mappingStatusBadge } from "../views.ts";
+import { dangerConfirmCard, guidance, healthBadge, mappingStatusBadge } from "../views.ts";
 
 const PROVIDERS: ProviderId[] = ["github", "gitlab", "jira", "linear", "azure_devops"];
 
@@ -486,22 +495,21 @@ ${err}
     const ctx = req.dash;
     const row = await services.installations.get(ctx.auth.team.id, (req.params as { id: string }).id);
     const counts = await services.inventory.counts(ctx.auth.team.id, row.id);
-    const body = html`<section class="card card-danger">
-  <h2>Disconnect ${row.displayName}?</h2>
-  <p>The stored ${providerName(row.provider)} credential is discarded. ${counts.bound} mapping(s) of this installation will need attention; the CLI gets clear errors for them until they are reconnected or moved.</p>
-  <form method="post" action="/dashboard/installations/${row.id}/disconnect" class="form">
-    ${csrfField(ctx)}<input type="hidden" name="confirm" value="${row.id}">
-    <div class="form-actions"><button type="submit" class="btn btn-danger">Yes, disconnect</button>
-    <a class="btn btn-ghost" href="/dashboard/installations/${row.id}">Cancel</a></div>
-  </form></section>`;
+    const body = dangerConfirmCard(ctx, {
+      heading: html`Disconnect ${row.displayName}?`,
+      explanation: html`The stored ${providerName(row.provider)} credential is discarded. ${counts.bound} mapping(s) of this installation will need attention; the CLI gets clear errors for them until they are reconnected or moved.`,
+      action: `/dashboard/installations/${row.id}/disconnect`,
+      confirm: row.id,
+      button: "Yes, disconnect",
+      cancelHref: `/dashboard/installations/${row.id}`,
+    });
     return sendHtml(reply, page(ctx, { title: "Disconnect installation", active: "overview", body }));
   });
 
   app.post("/installations/:id/disconnect", async (req, reply) => {
     requireAdmin(req);
     const id = (req.params as { id: string }).id;
-    if (formOf(req).confirm !== id)
-      throw new PageError(400, "Not confirmed", "Confirm the disconnect on the confirmation page.");
+    requireConfirmed(req, id, "disconnect");
     await services.installations.disconnect(req.dash.auth, id, req.id);
     return seeOther(reply, "/dashboard/?done=disconnected");
   });

@@ -2,7 +2,16 @@ import type { FastifyInstance } from "fastify";
 import { AppError } from "../../host/http/errors.ts";
 import { resourceView } from "../../host/inventory/service.ts";
 import type { Services } from "../../host/services.ts";
-import { type DashContext, type Form, formOf, requireAdmin, seeOther, sendHtml, str } from "../context.ts";
+import {
+  type DashContext,
+  type Form,
+  formOf,
+  requireAdmin,
+  requireConfirmed,
+  seeOther,
+  sendHtml,
+  str,
+} from "../context.ts";
 import { PageError } from "../errors.ts";
 import { html } from "../html.ts";
 import {
@@ -19,7 +28,7 @@ import {
   providerName,
   when,
 } from "../layout.ts";
-import { mappingStatusBadge } from "../views.ts";
+import { dangerConfirmCard, mappingStatusBadge } from "../views.ts";
 import { searchResources, typeahead, unpickable } from "./inventory.ts";
 
 const PROJECT_SLUG = /^[a-z0-9][a-z0-9._-]{0,127}$/;
@@ -417,20 +426,22 @@ ${
     const ctx = req.dash;
     const m = await services.mappingAdmin.view(teamOf(ctx), (req.params as { ref: string }).ref);
     if (m.status === "deleted") return seeOther(reply, `/dashboard/mappings/${m.binding_ref}`);
-    const body = html`<section class="card card-danger"><h2>Delete the mapping of ${m.project_slug} to ${m.display_label}?</h2>
-  <p>CLIs using <code>${m.binding_ref}</code> are told it was deleted and asked to rebind. The ref is never reused. The discovered resource stays in the inventory.</p>
-  <form method="post" action="/dashboard/mappings/${m.binding_ref}/delete" class="form">${csrfField(ctx)}
-  <input type="hidden" name="confirm" value="${m.binding_ref}">
-  <div class="form-actions"><button type="submit" class="btn btn-danger" id="confirm-delete">Yes, delete mapping</button>
-  <a class="btn btn-ghost" href="/dashboard/mappings/${m.binding_ref}">Cancel</a></div></form></section>`;
+    const body = dangerConfirmCard(ctx, {
+      heading: html`Delete the mapping of ${m.project_slug} to ${m.display_label}?`,
+      explanation: html`CLIs using <code>${m.binding_ref}</code> are told it was deleted and asked to rebind. The ref is never reused. The discovered resource stays in the inventory.`,
+      action: `/dashboard/mappings/${m.binding_ref}/delete`,
+      confirm: m.binding_ref,
+      button: "Yes, delete mapping",
+      buttonId: "confirm-delete",
+      cancelHref: `/dashboard/mappings/${m.binding_ref}`,
+    });
     return sendHtml(reply, page(ctx, { title: "Delete mapping", active: "mappings", body }));
   });
 
   app.post("/mappings/:ref/delete", async (req, reply) => {
     requireAdmin(req);
     const ref = (req.params as { ref: string }).ref;
-    if (formOf(req).confirm !== ref)
-      throw new PageError(400, "Not confirmed", "Confirm the delete on the confirmation page.");
+    requireConfirmed(req, ref, "delete");
     await services.mappingAdmin.remove(req.dash.auth, ref, req.id);
     return seeOther(reply, `/dashboard/mappings/${ref}?done=mapping_deleted`);
   });

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { FastifyError, FastifyReply } from "fastify";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { authenticateUser } from "../http/auth.ts";
 import { asAppError } from "../http/error-handler.ts";
 import type { Services } from "../services.ts";
@@ -11,17 +11,35 @@ import {
   AdmitBody,
   AdmissionRefusal as RefusalSchema,
 } from "./schemas.ts";
-import type { AdmissionOutcome } from "./service.ts";
+import type { AdmissionOutcome, AdmissionRequest } from "./service.ts";
 
 const PATH = "/sync/projects/:project_uuid/sync-admission/";
 
-const responses = {
-  200: Admission,
-  400: RefusalSchema,
-  401: RefusalSchema,
-  403: RefusalSchema,
-  404: RefusalSchema,
-  409: RefusalSchema,
+/** What both methods' schemas share: bearer only, the project in the path, the idempotency headers. */
+const common = {
+  tags: ["sync admission"],
+  security: [{ bearer: [] }],
+  params: AdmissionParams,
+  headers: AdmissionHeaders,
+  response: {
+    200: Admission,
+    400: RefusalSchema,
+    401: RefusalSchema,
+    403: RefusalSchema,
+    404: RefusalSchema,
+    409: RefusalSchema,
+  },
+};
+
+/** The caller, project and idempotency headers of an admission request (the body is PUT's alone). */
+const admissionRequest = (req: FastifyRequest): AdmissionRequest => {
+  const headers = req.headers;
+  return {
+    userId: req.auth.user.id,
+    projectUuid: (req.params as { project_uuid: string }).project_uuid,
+    idempotencyKey: headers["idempotency-key"],
+    ifMatch: headers["if-match-admission-generation"],
+  };
 };
 
 function send(reply: FastifyReply, outcome: AdmissionOutcome) {
@@ -64,49 +82,23 @@ export const admissionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     PATH,
     {
       schema: {
-        tags: ["sync admission"],
+        ...common,
         summary: "Admit (or re-admit) a project for sync into your Private Teamspace",
-        security: [{ bearer: [] }],
-        params: AdmissionParams,
-        headers: AdmissionHeaders,
         body: AdmitBody,
-        response: responses,
       },
     },
     async (req, reply) =>
-      send(
-        reply,
-        await services.admission.admit({
-          userId: req.auth.user.id,
-          projectUuid: req.params.project_uuid,
-          idempotencyKey: req.headers["idempotency-key"],
-          ifMatch: req.headers["if-match-admission-generation"],
-          body: req.body ?? undefined,
-        }),
-      ),
+      send(reply, await services.admission.admit({ ...admissionRequest(req), body: req.body ?? undefined })),
   );
 
   app.delete(
     PATH,
     {
       schema: {
-        tags: ["sync admission"],
+        ...common,
         summary: "Revoke a project's sync admission (compare-and-set on the generation)",
-        security: [{ bearer: [] }],
-        params: AdmissionParams,
-        headers: AdmissionHeaders,
-        response: responses,
       },
     },
-    async (req, reply) =>
-      send(
-        reply,
-        await services.admission.revoke({
-          userId: req.auth.user.id,
-          projectUuid: req.params.project_uuid,
-          idempotencyKey: req.headers["idempotency-key"],
-          ifMatch: req.headers["if-match-admission-generation"],
-        }),
-      ),
+    async (req, reply) => send(reply, await services.admission.revoke(admissionRequest(req))),
   );
 };

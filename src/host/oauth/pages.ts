@@ -1,7 +1,14 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import type { DashContext } from "../../dashboard/context.ts";
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
+import { dashContextFor, sendHtml } from "../../dashboard/context.ts";
+import { PageError } from "../../dashboard/errors.ts";
 import { type Html, html } from "../../dashboard/html.ts";
 import { badge, bare, csrfField, page, when } from "../../dashboard/layout.ts";
+import {
+  contentSecurityPolicy,
+  fromThisSite,
+  hideFromApiDocs,
+  setPageHeaders,
+} from "../../dashboard/security.ts";
 import { AppError } from "../http/errors.ts";
 import type { Services } from "../services.ts";
 import type { Session } from "../sessions/service.ts";
@@ -17,35 +24,6 @@ import type { AuthorizeParams } from "./service.ts";
 
 type Fields = Record<string, string | undefined>;
 
-const BASE_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-];
-
-/** `form-action` also governs the redirect after the POST, so the consent page allows the loopback target. */
-const csp = (formTargets: string[] = []) =>
-  [...BASE_CSP, `form-action 'self' ${formTargets.join(" ")}`.trim()].join("; ");
-
-class PageFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly title: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function send(reply: FastifyReply, body: Html, status = 200) {
-  return reply.code(status).type("text/html; charset=utf-8").send(body.value);
-}
-
 const queryOf = (req: FastifyRequest) => {
   const i = req.url.indexOf("?");
   return i < 0 ? "" : req.url.slice(i + 1);
@@ -59,51 +37,38 @@ function card(title: string, body: Html | null, extra?: Html) {
 }
 
 export const cliAuthPages: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  app.addHook("onRoute", (route) => {
-    route.schema = { ...route.schema, hide: true };
-  });
+  hideFromApiDocs(app);
   acceptForms(app as unknown as FastifyInstance);
   app.addHook("onRequest", async (_req, reply) => {
-    reply.header("content-security-policy", csp());
-    reply.header("x-frame-options", "DENY");
-    reply.header("x-content-type-options", "nosniff");
-    reply.header("referrer-policy", "no-referrer");
-    reply.header("cache-control", "no-store");
+    setPageHeaders(reply, { referrerPolicy: "no-referrer", noStore: true });
   });
   app.setErrorHandler((err, req, reply) => {
-    if (err instanceof PageFailure)
-      return send(reply, card(err.title, html`<p>${err.message}</p>`), err.status);
+    if (err instanceof PageError)
+      return sendHtml(reply, card(err.title, html`<p>${err.message}</p>`), err.status);
     const status =
       err instanceof AppError ? err.status : ((err as { statusCode?: number }).statusCode ?? 500);
     if (status >= 500) {
       req.log.error({ err }, "CLI sign-in page failed");
-      return send(
+      return sendHtml(
         reply,
         card("Something went wrong", html`<p>Nothing was changed. Request id: <code>${req.id}</code></p>`),
         500,
       );
     }
     const message = err instanceof AppError ? err.message : "The request could not be processed.";
-    return send(reply, card("Request refused", html`<p>${message}</p>`), status);
+    return sendHtml(reply, card("Request refused", html`<p>${message}</p>`), status);
   });
 
   /** A state-changing form must come from this site and carry the session's CSRF token. */
   async function formSession(req: FastifyRequest): Promise<Session> {
     const session = await services.sessions.sessionFromRequest(req);
     if (!session)
-      throw new PageFailure(403, "Signed out", "Your session ended. Start the sign-in again from the CLI.");
-    const origin = req.headers.origin;
-    if (origin && origin !== "null") {
-      let host: string | null = null;
-      try {
-        host = new URL(origin).host;
-      } catch {}
-      if (host !== req.headers.host)
-        throw new PageFailure(403, "Request refused", "This form did not come from this site.");
-    }
+      throw new PageError(403, "Signed out", "Your session ended. Start the sign-in again from the CLI.");
+    if (!fromThisSite(req))
+      throw new PageError(403, "Request refused", "This form did not come from this site.");
     const form = (req.body ?? {}) as Fields;
     if (!services.sessions.verifyCsrf(session, form._csrf))
-      throw new PageFailure(
+      throw new PageError(
         403,
         "Request refused",
         "The form expired or did not come from this site. Reload and try again.",
@@ -136,12 +101,15 @@ export const cliAuthPages: FastifyPluginAsync<{ services: Services }> = async (a
   app.get("/oauth/authorize", async (req, reply) => {
     const check = services.oauth.checkAuthorize(req.query as Record<string, unknown>);
     if (check.kind === "fatal")
-      return send(reply, card("Sign-in request refused", html`<p>${check.message}</p>`), 400);
+      return sendHtml(reply, card("Sign-in request refused", html`<p>${check.message}</p>`), 400);
     if (check.kind === "redirect") return reply.redirect(check.location, 303);
     const session = await services.sessions.sessionFromRequest(req);
     if (!session) return reply.redirect(signInUrl(`/dashboard/cli/authorize?${queryOf(req)}`), 303);
-    reply.header("content-security-policy", csp([new URL(check.params.redirectUri).origin]));
-    return send(reply, consentPage(session, check.params));
+    reply.header(
+      "content-security-policy",
+      contentSecurityPolicy([new URL(check.params.redirectUri).origin]),
+    );
+    return sendHtml(reply, consentPage(session, check.params));
   });
 
   app.post("/oauth/authorize", async (req, reply) => {
@@ -149,7 +117,7 @@ export const cliAuthPages: FastifyPluginAsync<{ services: Services }> = async (a
     const form = req.body as Fields;
     const check = services.oauth.checkAuthorize({ ...form, _csrf: undefined, decision: undefined });
     if (check.kind === "fatal")
-      return send(reply, card("Sign-in request refused", html`<p>${check.message}</p>`), 400);
+      return sendHtml(reply, card("Sign-in request refused", html`<p>${check.message}</p>`), 400);
     if (check.kind === "redirect") return reply.redirect(check.location, 303);
     if (form.decision !== "approve") return reply.redirect(services.oauth.deny(check.params), 303);
     const location = await services.oauth.approve(check.params, session.user.id, req.headers["user-agent"]);
@@ -181,10 +149,10 @@ ${error ? html`<div class="notice notice-error" role="alert" id="device-error">$
     const session = await services.sessions.sessionFromRequest(req);
     if (!session) return reply.redirect(signInUrl(req.url), 303);
     const code = (req.query as Fields).user_code;
-    if (typeof code !== "string" || code.trim() === "") return send(reply, deviceEntry());
+    if (typeof code !== "string" || code.trim() === "") return sendHtml(reply, deviceEntry());
     const found = await services.oauth.findPendingDevice(session.user.id, code);
     if (!found.ok)
-      return send(
+      return sendHtml(
         reply,
         deviceEntry(
           found.reason === "too_many_attempts"
@@ -194,7 +162,7 @@ ${error ? html`<div class="notice notice-error" role="alert" id="device-error">$
         ),
         found.reason === "too_many_attempts" ? 429 : 400,
       );
-    return send(
+    return sendHtml(
       reply,
       card(
         "Sign in the Spec Kitty CLI?",
@@ -221,12 +189,12 @@ ${error ? html`<div class="notice notice-error" role="alert" id="device-error">$
       req.headers["user-agent"],
     );
     if (!done)
-      return send(
+      return sendHtml(
         reply,
         deviceEntry("That code expired or was already used. Start again from the CLI."),
         400,
       );
-    return send(
+    return sendHtml(
       reply,
       card(
         approve ? "Device signed in" : "Sign-in denied",
@@ -237,39 +205,12 @@ ${error ? html`<div class="notice notice-error" role="alert" id="device-error">$
 
   // ── the user's CLI sessions ──────────────────────────────────────────────────────
 
-  async function dashContext(req: FastifyRequest, session: Session): Promise<DashContext> {
-    const me = await services.teams.me(session.user.id);
-    const teams = me.teams.map((t) => ({
-      id: t.id,
-      slug: t.slug,
-      name: t.name,
-      role: t.role,
-      isPrivate: t.is_private_teamspace,
-    }));
-    const team =
-      teams.find((t) => t.id === session.currentTeamId) ?? teams.find((t) => !t.isPrivate) ?? teams[0];
-    if (!team) throw new PageFailure(403, "No team", "Your account is not a member of any team.");
-    return {
-      session,
-      auth: {
-        user: session.user,
-        team: { id: team.id, slug: team.slug, name: team.name },
-        role: team.role,
-        tokenId: session.id,
-      },
-      isAdmin: team.role === "admin",
-      teams,
-      csrf: session.csrfToken,
-      path: req.url,
-    };
-  }
-
   const METHOD = { authorization_code: "Browser sign-in", device_code: "Device code (headless)" } as const;
 
   app.get("/dashboard/cli/sessions", async (req, reply) => {
     const session = await services.sessions.sessionFromRequest(req);
     if (!session) return reply.redirect(signInUrl("/dashboard/cli/sessions"), 303);
-    const ctx = await dashContext(req, session);
+    const ctx = await dashContextFor(services.teams, req, session);
     const rows = await services.oauth.listSessions(session.user.id);
     const revoked = (req.query as Fields).done === "revoked";
     const body = html`${revoked ? html`<div class="notice notice-ok" role="status">CLI session revoked. That CLI must sign in again.</div>` : null}
@@ -288,7 +229,7 @@ ${rows.map(
 <td class="actions"><form method="post" action="/dashboard/cli/sessions/${s.id}/revoke" class="inline">${csrfField(ctx)}<button type="submit" class="btn btn-small btn-danger-ghost">Revoke</button></form></td></tr>`,
 )}</tbody></table>`
 }</section>`;
-    return send(reply, page(ctx, { title: "CLI sessions", body }));
+    return sendHtml(reply, page(ctx, { title: "CLI sessions", body }));
   });
 
   app.post("/dashboard/cli/sessions/:id/revoke", async (req, reply) => {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { CODE_TTL_MS, type PendingCode, redirectMatches, tokenEndpoint } from "../core/oauth.ts";
 import type { SimReply, SimRouter } from "../core/server.ts";
 import { bearerToken, type SimStore } from "../core/store.ts";
 
@@ -20,27 +21,15 @@ export interface JiraOAuthApp {
   redirect_uris: string[];
 }
 
-interface PendingCode {
-  client_id: string;
-  redirect_uri: string;
-  scope: string;
+/** Atlassian's 3LO has no PKCE, so a code's challenge is always null. */
+interface SiteCode extends PendingCode {
   sites: string[];
-  expires_at: number;
-  used: boolean;
-  issued: string[];
 }
 
 export const ACCESS_TOKEN_TTL_S = 3600;
-const CODE_TTL_MS = 10 * 60_000;
-
-const oauthError = (status: number, error: string, description: string): SimReply => ({
-  status,
-  json: { error, error_description: description },
-});
 
 const redirectAllowed = (app: JiraOAuthApp, uri: string) =>
-  /^https?:\/\//.test(uri) &&
-  app.redirect_uris.some((p) => (p.endsWith("*") ? uri.startsWith(p.slice(0, -1)) : uri === p));
+  /^https?:\/\//.test(uri) && redirectMatches(app.redirect_uris, uri);
 
 /** Atlassian access tokens are JWTs; the simulator's look the part (unsigned, never verified by clients). */
 function accessTokenFor(accountId: string, scope: string, ttl: number) {
@@ -65,7 +54,7 @@ export function mountOAuth(
   user: { account_id: string },
   siteUrl: (workspaceId: string) => string,
 ) {
-  const codes = new Map<string, PendingCode>();
+  const codes = new Map<string, SiteCode>();
   const appById = (id: unknown) => apps.find((a) => a.client_id === id);
   const cloudSites = () =>
     [...store.workspaces.values()].filter((w) => w.details.deployment === "cloud").map((w) => w.id);
@@ -101,6 +90,8 @@ export function mountOAuth(
       redirect_uri: redirect,
       scope: q.get("scope") ?? "",
       sites: cloudSites(),
+      challenge: null,
+      challenge_method: null,
       expires_at: Date.now() + CODE_TTL_MS,
       used: false,
       issued: [],
@@ -109,8 +100,7 @@ export function mountOAuth(
     return { status: 302, headers: { location: back.toString() } };
   });
 
-  const issue = (app: JiraOAuthApp, sites: string[], scope: string) => {
-    const ttl = store.accessTokenTtlSeconds ?? ACCESS_TOKEN_TTL_S;
+  const issue = (app: JiraOAuthApp, sites: string[], scope: string, ttl: number) => {
     const access = accessTokenFor(user.account_id, scope, ttl);
     store.addCredential({
       token: access,
@@ -141,41 +131,39 @@ export function mountOAuth(
     return { tokens, reply: { json: body } satisfies SimReply };
   };
 
-  router.on("POST", "/oauth/token", (req) => {
-    const b = (req.body ?? {}) as Record<string, string>;
-    const app = appById(b.client_id);
-    if (!app || app.client_secret !== b.client_secret)
-      return oauthError(401, "access_denied", "Unauthorized");
-    if (b.grant_type === "authorization_code") {
-      const pending = codes.get(b.code ?? "");
-      if (!pending || pending.client_id !== app.client_id || pending.expires_at < Date.now()) {
-        return oauthError(403, "invalid_grant", "Invalid authorization code");
-      }
-      if (pending.used) {
-        // A replayed code revokes what it minted (RFC 6749 §4.1.2).
-        for (const t of pending.issued) {
-          const c = store.credentials.get(t);
-          if (c) c.revoked = true;
-        }
-        return oauthError(403, "invalid_grant", "Invalid authorization code");
-      }
-      if (pending.redirect_uri !== b.redirect_uri)
-        return oauthError(403, "invalid_grant", "redirect_uri does not match");
-      pending.used = true;
-      const { tokens, reply } = issue(app, pending.sites, pending.scope);
-      pending.issued.push(...tokens);
-      return reply;
-    }
-    if (b.grant_type === "refresh_token") {
-      const cred = store.credentials.get(b.refresh_token ?? "");
-      if (cred?.kind !== "oauth_refresh" || cred.revoked || cred.meta?.client_id !== app.client_id) {
-        return oauthError(403, "invalid_grant", "Unknown or invalid refresh token.");
-      }
-      cred.revoked = true; // rotation: this refresh token is spent
-      return issue(app, cred.workspaces, cred.meta?.scope ?? "").reply;
-    }
-    return oauthError(400, "unsupported_grant_type", "Unsupported grant type");
-  });
+  const invalidCode = { status: 403, error: "invalid_grant", description: "Invalid authorization code" };
+  router.on(
+    "POST",
+    "/oauth/token",
+    tokenEndpoint({
+      store,
+      codes,
+      accessTtlSeconds: ACCESS_TOKEN_TTL_S,
+      client: (_req, b) => {
+        const app = appById(b.client_id);
+        return app && app.client_secret === b.client_secret ? app : null;
+      },
+      fromCode: (app, pending, ttl) => issue(app, pending.sites, pending.scope, ttl),
+      fromRefresh: (app, cred, ttl) => issue(app, cred.workspaces, cred.meta?.scope ?? "", ttl),
+      errors: {
+        invalidClient: { status: 401, error: "access_denied", description: "Unauthorized" },
+        invalidCode,
+        replayedCode: invalidCode,
+        redirectMismatch: { status: 403, error: "invalid_grant", description: "redirect_uri does not match" },
+        pkceFailed: invalidCode,
+        invalidRefresh: {
+          status: 403,
+          error: "invalid_grant",
+          description: "Unknown or invalid refresh token.",
+        },
+        unsupportedGrant: {
+          status: 400,
+          error: "unsupported_grant_type",
+          description: "Unsupported grant type",
+        },
+      },
+    }),
+  );
 
   router.on("GET", "/oauth/token/accessible-resources", (req) => {
     const cred = store.check(bearerToken(req.headers.authorization));

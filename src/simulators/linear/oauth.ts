@@ -1,4 +1,11 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import {
+  basicClientCredentials,
+  CODE_TTL_MS,
+  type PendingCode,
+  requestedPkce,
+  tokenEndpoint,
+} from "../core/oauth.ts";
 import type { SimReply, SimRequest, SimRouter } from "../core/server.ts";
 import type { SimStore } from "../core/store.ts";
 
@@ -17,21 +24,11 @@ export interface OAuthApp {
   redirect_uris?: string[];
 }
 
-interface PendingCode {
-  client_id: string;
-  redirect_uri: string;
-  scope: string;
+interface OrganizationCode extends PendingCode {
   organization_id: string;
-  challenge: string | null;
-  challenge_method: string | null;
-  expires_at: number;
-  used: boolean;
-  /** Tokens minted from this code, revoked if the code is replayed. */
-  issued: string[];
 }
 
 export const ACCESS_TOKEN_TTL_S = 86_399;
-const CODE_TTL_MS = 10 * 60_000;
 
 const oauthError = (status: number, error: string, description: string): SimReply => ({
   status,
@@ -45,7 +42,7 @@ export function mountOAuth(
   /** The organization the simulated user consents for. */
   consentOrganization: () => string,
 ) {
-  const codes = new Map<string, PendingCode>();
+  const codes = new Map<string, OrganizationCode>();
   const appById = (id: unknown) => apps.find((a) => a.client_id === id);
 
   router.on("GET", "/oauth/authorize", (req) => {
@@ -65,8 +62,8 @@ export function mountOAuth(
       back.searchParams.set("error", "unsupported_response_type");
       return { status: 302, headers: { location: back.toString() } };
     }
-    const method = q.get("code_challenge") ? (q.get("code_challenge_method") ?? "plain") : null;
-    if (method && method !== "S256" && method !== "plain") {
+    const pkce = requestedPkce(q);
+    if (!pkce) {
       back.searchParams.set("error", "invalid_request");
       return { status: 302, headers: { location: back.toString() } };
     }
@@ -76,8 +73,8 @@ export function mountOAuth(
       redirect_uri: redirect,
       scope: q.get("scope") ?? "read",
       organization_id: consentOrganization(),
-      challenge: q.get("code_challenge"),
-      challenge_method: method,
+      challenge: pkce.challenge,
+      challenge_method: pkce.method,
       expires_at: Date.now() + CODE_TTL_MS,
       used: false,
       issued: [],
@@ -86,10 +83,9 @@ export function mountOAuth(
     return { status: 302, headers: { location: back.toString() } };
   });
 
-  const issueTokens = (app: OAuthApp, organizationId: string, scope: string) => {
+  const issueTokens = (app: OAuthApp, organizationId: string, scope: string, ttl: number) => {
     const access = `lin_oauth_${randomBytes(24).toString("hex")}`;
     const refresh = `lin_refresh_${randomBytes(24).toString("hex")}`;
-    const ttl = store.accessTokenTtlSeconds ?? ACCESS_TOKEN_TTL_S;
     store.addCredential({
       token: access,
       workspaces: [organizationId],
@@ -119,50 +115,43 @@ export function mountOAuth(
     };
   };
 
-  router.on("POST", "/oauth/token", (req) => {
-    const body = (req.body ?? {}) as Record<string, string>;
-    const client = clientCredentials(req, body);
-    const app = appById(client.id);
-    if (!app || app.client_secret !== client.secret) {
-      return oauthError(401, "invalid_client", "Client authentication failed");
-    }
-    if (body.grant_type === "authorization_code") {
-      const pending = codes.get(body.code ?? "");
-      if (!pending || pending.client_id !== app.client_id || pending.expires_at < Date.now()) {
-        return oauthError(400, "invalid_grant", "Invalid or expired authorization code");
-      }
-      if (pending.used) {
-        for (const t of pending.issued) {
-          const c = store.credentials.get(t);
-          if (c) c.revoked = true;
-        }
-        return oauthError(400, "invalid_grant", "Authorization code already used");
-      }
-      if (pending.redirect_uri !== body.redirect_uri) {
-        return oauthError(400, "invalid_grant", "redirect_uri does not match the authorization request");
-      }
-      if (pending.challenge && !pkceMatches(pending, body.code_verifier)) {
-        return oauthError(400, "invalid_grant", "PKCE verification failed");
-      }
-      pending.used = true;
-      const minted = issueTokens(app, pending.organization_id, pending.scope);
-      pending.issued = minted.tokens;
-      return minted.reply;
-    }
-    if (body.grant_type === "refresh_token") {
-      const old = store.credentials.get(body.refresh_token ?? "");
-      if (old?.kind !== "oauth_refresh" || old.revoked || old.meta?.client_id !== app.client_id) {
-        return oauthError(400, "invalid_grant", "Invalid refresh token");
-      }
-      old.revoked = true; // refresh tokens rotate: each is good for one renewal
-      return issueTokens(app, old.workspaces[0], old.meta?.scope ?? "read").reply;
-    }
-    return oauthError(
-      400,
-      "unsupported_grant_type",
-      "grant_type must be authorization_code or refresh_token",
-    );
-  });
+  router.on(
+    "POST",
+    "/oauth/token",
+    tokenEndpoint({
+      store,
+      codes,
+      accessTtlSeconds: ACCESS_TOKEN_TTL_S,
+      client: (req, body) => {
+        const basic = basicClientCredentials(req);
+        const app = appById(basic ? basic.id : body.client_id);
+        return app && app.client_secret === (basic ? basic.secret : body.client_secret) ? app : null;
+      },
+      fromCode: (app, pending, ttl) => issueTokens(app, pending.organization_id, pending.scope, ttl),
+      fromRefresh: (app, old, ttl) => issueTokens(app, old.workspaces[0], old.meta?.scope ?? "read", ttl),
+      errors: {
+        invalidClient: { status: 401, error: "invalid_client", description: "Client authentication failed" },
+        invalidCode: {
+          status: 400,
+          error: "invalid_grant",
+          description: "Invalid or expired authorization code",
+        },
+        replayedCode: { status: 400, error: "invalid_grant", description: "Authorization code already used" },
+        redirectMismatch: {
+          status: 400,
+          error: "invalid_grant",
+          description: "redirect_uri does not match the authorization request",
+        },
+        pkceFailed: { status: 400, error: "invalid_grant", description: "PKCE verification failed" },
+        invalidRefresh: { status: 400, error: "invalid_grant", description: "Invalid refresh token" },
+        unsupportedGrant: {
+          status: 400,
+          error: "unsupported_grant_type",
+          description: "grant_type must be authorization_code or refresh_token",
+        },
+      },
+    }),
+  );
 
   router.on("POST", "/oauth/revoke", (req) => {
     const token = (req.body?.token as string | undefined) ?? bearer(req);
@@ -183,25 +172,7 @@ function redirectAllowed(app: OAuthApp, redirect: string): boolean {
   }
 }
 
-function pkceMatches(pending: PendingCode, verifier: string | undefined): boolean {
-  if (!verifier) return false;
-  const computed =
-    pending.challenge_method === "S256"
-      ? createHash("sha256").update(verifier).digest("base64url")
-      : verifier;
-  return computed === pending.challenge;
-}
-
 function bearer(req: SimRequest): string | null {
   const m = String(req.headers.authorization ?? "").match(/^Bearer\s+(.+)$/i);
   return m ? m[1] : null;
-}
-
-function clientCredentials(req: SimRequest, body: Record<string, string>) {
-  const basic = String(req.headers.authorization ?? "").match(/^Basic\s+(.+)$/i);
-  if (basic) {
-    const [id, secret] = Buffer.from(basic[1], "base64").toString("utf8").split(":");
-    return { id: decodeURIComponent(id ?? ""), secret: decodeURIComponent(secret ?? "") };
-  }
-  return { id: body.client_id, secret: body.client_secret };
 }
