@@ -1,15 +1,19 @@
 import type { FastifyPluginAsync } from "fastify";
+import { authenticate } from "../src/host/http/auth.ts";
 import { CliResources } from "../src/host/inventory/schemas.ts";
+import type { Services } from "../src/host/services.ts";
 import { fmt, load, median, startBenchApp } from "./support.ts";
 
 /**
  * Issue 4 benchmark. (1) `GET /api/v1/tracker/resources/?provider=github` over 10,000 discovered
- * resources against a route in the same server that serialises the same response from memory
+ * resources against a route in the same server, behind the same authentication, that serialises the
+ * same response from memory
  * (target ≤ 2×). (2) A refresh of 10,000 unchanged resources: rows written (target 0) and its time.
  */
 async function one(driver: "pglite" | "postgres", resources: number, rounds: number) {
   let precomputed: unknown = null;
-  const baseline: FastifyPluginAsync = async (app) => {
+  const baseline: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+    app.addHook("onRequest", authenticate(services));
     app.get(
       "/bench/resources-from-memory",
       { schema: { response: { 200: CliResources } } },

@@ -12,7 +12,7 @@ export async function startBenchApp(opts: {
   driver: "pglite" | "postgres";
   providers: SimProvider[];
   generatedResources: number;
-  plugins?: import("fastify").FastifyPluginAsync[];
+  plugins?: import("fastify").FastifyPluginAsync<{ services: import("../src/host/services.ts").Services }>[];
 }) {
   const sims = {} as Record<SimProvider, ProviderSimulator>;
   for (const p of opts.providers)

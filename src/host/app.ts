@@ -57,7 +57,7 @@ export interface AppOptions {
   /** CLI sign-in lifetimes (access token, device code, refresh reuse window). */
   oauth?: OAuthOptions;
   /** Extra plugins registered before the server is sealed (benchmarks add their baseline routes here). */
-  plugins?: FastifyPluginAsync[];
+  plugins?: FastifyPluginAsync<{ services: Services }>[];
 }
 
 export interface App {
@@ -151,7 +151,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     { prefix: "/api/v1" },
   );
 
-  for (const plugin of opts.plugins ?? []) await server.register(plugin);
+  for (const plugin of opts.plugins ?? []) await server.register(plugin, { services });
 
   if (opts.worker !== false) {
     services.jobs.start();

@@ -161,6 +161,15 @@ describe.each(ALL_PROVIDERS)("%s binding", (provider) => {
     expect(res.json().display_label).toBe(pick.display_label);
   });
 
+  it("ranks resources containing the whole project name above those sharing a word", async () => {
+    const res = await resolve(provider, identity("service-0001"));
+    expect(res.match_type).toBe("candidates");
+    const medium = res.candidates.filter((c: any) => c.confidence === "medium");
+    expect(medium.length).toBeGreaterThanOrEqual(5);
+    for (const c of medium) expect(c.display_label.toLowerCase()).toContain("service-0001");
+    expect(res.candidates[0].confidence).toBe("medium");
+  });
+
   it("never offers archived, issue-disabled, missing or bound-elsewhere resources", async () => {
     const inst = (await t.services.installations.listForTeam(t.team.id, provider))[0];
     const all = await t.call({
@@ -262,6 +271,32 @@ describe.each(ALL_PROVIDERS)("%s binding", (provider) => {
     expect(del.statusCode, del.body).toBe(200);
     expect((await validate(provider, ref, id)).reason).toBe("mapping_deleted");
     expect((await resolve(provider, id)).binding_ref ?? null).not.toBe(ref);
+  });
+
+  it("installation-wide status lists the team's bindings the way `tracker status --all` prints them", async () => {
+    const res = await t.call({
+      method: "GET",
+      url: `/api/v1/tracker/status/?provider=${provider}`,
+      as: t.member,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ provider, connected: true });
+    expect(body.resource_count).toBeGreaterThan(0);
+    expect(body.bindings.length).toBeGreaterThan(0);
+    for (const b of body.bindings) {
+      expect(b.project_slug.length).toBeGreaterThan(0);
+      expect(b.binding_ref).toMatch(/^srm_/);
+      expect(b.bound_at).toMatch(/^\d{4}-/);
+      expect(["active", "disabled"]).toContain(b.status);
+    }
+    const mine = await t.call({
+      method: "GET",
+      url: `/api/v1/tracker/mappings/?provider=${provider}`,
+      as: t.member,
+    });
+    expect(mine.statusCode, mine.body).toBe(200);
+    expect(Array.isArray(mine.json().mappings)).toBe(true);
   });
 
   it("an upstream rename keeps the binding_ref and updates the label after a refresh", async () => {

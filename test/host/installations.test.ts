@@ -171,6 +171,19 @@ describe("refresh diff", () => {
     expect(inst.health.consecutive_failures).toBe(1);
     expect(inst.health.last_error_code).toBe("upstream_unavailable");
 
+    // The CLI still gets the last good inventory, flagged as stale.
+    const cli = await call({
+      method: "GET",
+      url: "/api/v1/tracker/resources/?provider=github",
+      as: t.member,
+    });
+    expect(cli.statusCode).toBe(200);
+    expect(cli.json().resources.length).toBeGreaterThan(0);
+    expect(cli.json().installations[0]).toMatchObject({
+      inventory_stale: true,
+      last_error_code: "upstream_unavailable",
+    });
+
     await t.sim("github", "POST", "/_sim/resources", victim);
     expect((await t.refresh(installs.github)).status).toBe("completed");
   });

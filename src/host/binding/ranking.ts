@@ -34,6 +34,20 @@ export function normalize(s: string | null | undefined): string {
 
 const lastSegment = (path: string) => path.split("/").filter(Boolean).pop() ?? "";
 
+/**
+ * Every normalised value `rank` compares for a high-confidence match, stored on each resource so the
+ * database finds the exact candidates by index (`match_names && identityNames(...)`).
+ */
+export function matchNames(t: Pick<RankTarget, "key" | "name" | "fullPath">): string[] {
+  const path = normalize(t.fullPath);
+  return [...new Set([normalize(t.name), normalize(t.key), path, lastSegment(path)])].filter(Boolean);
+}
+
+/** The CLI identity's side of the same comparison. */
+export function identityNames(input: RankInput): string[] {
+  return [...new Set([normalize(input.slug), normalize(input.repoSlug)])].filter(Boolean);
+}
+
 export function rank(input: RankInput, t: RankTarget): Evidence | null {
   const slug = normalize(input.slug);
   const repo = normalize(input.repoSlug);

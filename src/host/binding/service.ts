@@ -15,11 +15,14 @@ import type { JoinedMapping } from "../mappings/repository.ts";
 import { type MappingsService, mappingState } from "../mappings/service.ts";
 import type { ProjectIdentity, ProjectsService } from "../projects/service.ts";
 import { type CandidateTokens, invalidCandidateToken } from "./candidate-token.ts";
-import { compareCandidates, type Evidence, normalize, rank } from "./ranking.ts";
+import { compareCandidates, type Evidence, identityNames, normalize, rank } from "./ranking.ts";
+
+type PoolRow = Awaited<ReturnType<InventoryService["repo"]["candidatePool"]>>[number];
 
 /** At most this many candidates per bind-resolve; beyond it the user browses with `tracker discover`. */
 export const MAX_CANDIDATES = 20;
-const POOL_LIMIT = 500;
+/** Rows one candidate query may fetch; ranking picks the best MAX_CANDIDATES of them. */
+const POOL_LIMIT = 200;
 
 export interface RoutingKeys {
   provider: ProviderId;
@@ -40,15 +43,18 @@ export function bindingService(
   const mintFor = (teamId: string, provider: string, r: { installationId: string; id: string }) =>
     deps.candidates.mint({ teamId, provider, installationId: r.installationId, resourceId: r.id });
 
-  function searchTerms(identity: ProjectIdentity): string[] {
-    const raw = [
-      identity.slug,
-      identity.repo_slug?.split("/").pop() ?? null,
-      ...normalize(identity.slug).split("-"),
-    ];
+  /** `like` patterns for names, with each separator a resource may use (`my repo`, `my-repo`, `my_repo`). */
+  function patterns(raw: (string | null | undefined)[]): string[] {
     const terms = raw.map((t) => normalize(t).replace(/-/g, " ").trim()).filter((t) => t.length >= 3);
     return [...new Set(terms.flatMap((t) => [t, t.replace(/ /g, "-"), t.replace(/ /g, "_")]))].slice(0, 12);
   }
+
+  /** The whole slug or repository name: selective, and what medium evidence needs. */
+  const wholeNameTerms = (identity: ProjectIdentity) =>
+    patterns([identity.slug, identity.repo_slug?.split("/").pop()]);
+
+  /** Single words of the slug: low evidence, searched only when the whole name found too little. */
+  const wordTerms = (identity: ProjectIdentity) => patterns(normalize(identity.slug).split("-"));
 
   return {
     /** bind-resolve: an existing mapping, ranked candidates, or nothing (contract §9.2). */
@@ -87,22 +93,49 @@ export function bindingService(
       }
 
       const ids = installs.map((i) => i.id);
-      let pool = await deps.inventory.repo.candidatePool(teamId, ids, searchTerms(identity), POOL_LIMIT);
-      let ranked = pool
-        .map(({ resource: r }) => ({
-          r,
-          evidence: rank(
-            { slug: identity.slug, repoSlug: identity.repo_slug ?? null },
-            { provider: r.provider, label: r.label, key: r.key, name: r.name, fullPath: r.fullPath },
-          ),
-        }))
-        .filter(
-          (x): x is { r: (typeof pool)[number]["resource"]; evidence: Evidence } => x.evidence !== null,
+      const rankInput = { slug: identity.slug, repoSlug: identity.repo_slug ?? null };
+      const rankPool = (pool: PoolRow[]) =>
+        pool
+          .map((r) => ({ r, evidence: rank(rankInput, r) }))
+          .filter((x): x is { r: PoolRow; evidence: Evidence } => x.evidence !== null);
+      const projectSlug = project?.slug ?? identity.slug;
+      const exactAnswer = (r: PoolRow) => ({
+        match_type: "exact" as const,
+        candidate_token: mintFor(teamId, provider, r),
+        binding_ref: null,
+        display_label: r.label,
+        project_slug: projectSlug,
+        candidates: [],
+      });
+
+      // The common case first: a project named like exactly one resource is one index lookup away.
+      const exact = rankPool(
+        await deps.inventory.repo.candidatePool(
+          teamId,
+          ids,
+          { names: identityNames(rankInput) },
+          MAX_CANDIDATES,
+        ),
+      ).filter((x) => x.evidence.confidence === "high");
+      if (exact.length === 1) return exactAnswer(exact[0].r);
+
+      let ranked = rankPool(
+        await deps.inventory.repo.candidatePool(teamId, ids, { terms: wholeNameTerms(identity) }, POOL_LIMIT),
+      );
+      if (ranked.length < MAX_CANDIDATES) {
+        const seen = new Set(ranked.map((x) => x.r.id));
+        const words = await deps.inventory.repo.candidatePool(
+          teamId,
+          ids,
+          { terms: wordTerms(identity) },
+          POOL_LIMIT,
         );
+        ranked = ranked.concat(rankPool(words.filter((r) => !seen.has(r.id))));
+      }
       if (ranked.length === 0 && (await deps.inventory.repo.countBindable(teamId, ids)) <= MAX_CANDIDATES) {
         // Small inventory and no name evidence: offer everything so the user can still pick.
-        pool = await deps.inventory.repo.candidatePool(teamId, ids, [], MAX_CANDIDATES);
-        ranked = pool.map(({ resource: r }) => ({
+        const everything = await deps.inventory.repo.candidatePool(teamId, ids, {}, MAX_CANDIDATES);
+        ranked = everything.map((r) => ({
           r,
           evidence: {
             confidence: "low" as const,
@@ -115,18 +148,7 @@ export function bindingService(
 
       const sorted = ranked.map((x) => ({ ...x, label: x.r.label, id: x.r.id })).sort(compareCandidates);
       const highs = sorted.filter((x) => x.evidence.confidence === "high");
-      const projectSlug = project?.slug ?? identity.slug;
-      if (highs.length === 1) {
-        const h = highs[0];
-        return {
-          match_type: "exact" as const,
-          candidate_token: mintFor(teamId, provider, { installationId: h.r.installationId, id: h.r.id }),
-          binding_ref: null,
-          display_label: h.r.label,
-          project_slug: projectSlug,
-          candidates: [],
-        };
-      }
+      if (highs.length === 1) return exactAnswer(highs[0].r);
       return {
         match_type: "candidates" as const,
         candidate_token: null,

@@ -15,6 +15,13 @@ export interface InventoryFilter {
   state?: "bound" | "unbound" | "missing" | "archived";
 }
 
+/** A text[] literal parameter that both drivers bind the same way. */
+const toTextArray = (values: string[]) =>
+  sql`array[${sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  )}]::text[]`;
+
 const rows = (r: unknown) => ((r as any).rows ?? r) as any[];
 
 export function inventoryRepository(db: Database) {
@@ -83,18 +90,21 @@ export function inventoryRepository(db: Database) {
         const applied = rows(
           await tx.execute(sql`
           insert into resources (id, team_id, installation_id, provider, resource_key, resource_type, native_id, label, key, name,
-            full_path, web_url, context, connector_params, routing_metadata, archived, issues_disabled, search_text, fingerprint,
-            first_seen_at, last_seen_at, missing_since, updated_at)
+            full_path, web_url, context, connector_params, routing_metadata, archived, issues_disabled, match_names, search_text,
+            fingerprint, first_seen_at, last_seen_at, missing_since, updated_at)
           select s.row->>'id', s.row->>'teamId', s.row->>'installationId', s.row->>'provider', s.resource_key, s.row->>'resourceType',
             s.row->>'nativeId', s.row->>'label', s.row->>'key', s.row->>'name', s.row->>'fullPath', s.row->>'webUrl',
             s.row->'context', s.row->'connectorParams', s.row->'routingMetadata', (s.row->>'archived')::boolean,
-            (s.row->>'issuesDisabled')::boolean, s.row->>'searchText', s.row->>'fingerprint', ${at.toISOString()}::timestamptz, ${at.toISOString()}::timestamptz, null, ${at.toISOString()}::timestamptz
+            (s.row->>'issuesDisabled')::boolean,
+            array(select jsonb_array_elements_text(coalesce(s.row->'matchNames', '[]'::jsonb))),
+            s.row->>'searchText', s.row->>'fingerprint', ${at.toISOString()}::timestamptz, ${at.toISOString()}::timestamptz, null, ${at.toISOString()}::timestamptz
           from inventory_staging s where s.pass_id = ${passId}
           on conflict (installation_id, resource_key) do update set
             resource_type = excluded.resource_type, native_id = excluded.native_id, label = excluded.label, key = excluded.key,
             name = excluded.name, full_path = excluded.full_path, web_url = excluded.web_url, context = excluded.context,
             connector_params = excluded.connector_params, routing_metadata = excluded.routing_metadata,
-            archived = excluded.archived, issues_disabled = excluded.issues_disabled, search_text = excluded.search_text,
+            archived = excluded.archived, issues_disabled = excluded.issues_disabled, match_names = excluded.match_names,
+            search_text = excluded.search_text,
             fingerprint = excluded.fingerprint, last_seen_at = excluded.last_seen_at, missing_since = null, updated_at = excluded.updated_at
           returning (xmax = 0) as inserted`),
         );
@@ -213,12 +223,31 @@ export function inventoryRepository(db: Database) {
      * A bounded pool of unbound, bindable resources whose text mentions one of the terms, for
      * bind-resolve to rank. `terms` empty → the first `limit` by label.
      */
-    async candidatePool(teamId: string, installationIds: string[], terms: string[], limit: number) {
-      const likes = terms.map(
+    /**
+     * Unbound, bindable resources for bind-resolve: those whose match names equal one of `names`
+     * (index lookup), or else whose search text contains one of `terms` (trigram index). Only the
+     * columns ranking and the answer need.
+     */
+    async candidatePool(
+      teamId: string,
+      installationIds: string[],
+      match: { names?: string[]; terms?: string[] },
+      limit: number,
+    ) {
+      const likes = (match.terms ?? []).map(
         (t) => sql`${resources.searchText} like ${`%${t.toLowerCase().replace(/[\\%_]/g, "\\$&")}%`}`,
       );
       return db
-        .select({ resource: resources })
+        .select({
+          id: resources.id,
+          installationId: resources.installationId,
+          provider: resources.provider,
+          label: resources.label,
+          key: resources.key,
+          name: resources.name,
+          fullPath: resources.fullPath,
+          context: resources.context,
+        })
         .from(resources)
         .leftJoin(mappings, liveMapping)
         .where(
@@ -229,6 +258,7 @@ export function inventoryRepository(db: Database) {
             eq(resources.archived, false),
             eq(resources.issuesDisabled, false),
             isNull(mappings.bindingRef),
+            match.names ? sql`${resources.matchNames} && ${toTextArray(match.names)}` : undefined,
             likes.length ? or(...likes) : undefined,
           ),
         )

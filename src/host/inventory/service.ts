@@ -9,6 +9,7 @@ import {
 } from "../../tracker/index.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
+import { matchNames } from "../binding/ranking.ts";
 import { ForbiddenError } from "../http/errors.ts";
 import { decodeCursor, toPage } from "../http/pagination.ts";
 import { providerError } from "../http/provider-errors.ts";
@@ -74,6 +75,7 @@ function toRow(r: BindableResource, teamId: string, installationId: string): Sta
     routingMetadata: r.routing_metadata,
     archived: r.flags.archived,
     issuesDisabled: r.flags.issues_disabled,
+    matchNames: matchNames({ key: d.key, name: d.name, fullPath: d.full_path }),
     searchText: [d.label, d.key, d.name, d.full_path].filter(Boolean).join(" ").toLowerCase(),
     fingerprint: fingerprint(r),
   };
