@@ -53,7 +53,7 @@ export function bindingService(
   const wholeNameTerms = (identity: ProjectIdentity) =>
     patterns([identity.slug, identity.repo_slug?.split("/").pop()]);
 
-  /** Single words of the slug: low evidence, searched only when the whole name found too little. */
+  /** Single words of the slug: low evidence, searched only when nothing contains the whole name. */
   const wordTerms = (identity: ProjectIdentity) => patterns(normalize(identity.slug).split("-"));
 
   return {
@@ -122,15 +122,12 @@ export function bindingService(
       let ranked = rankPool(
         await deps.inventory.repo.candidatePool(teamId, ids, { terms: wholeNameTerms(identity) }, POOL_LIMIT),
       );
-      if (ranked.length < MAX_CANDIDATES) {
-        const seen = new Set(ranked.map((x) => x.r.id));
-        const words = await deps.inventory.repo.candidatePool(
-          teamId,
-          ids,
-          { terms: wordTerms(identity) },
-          POOL_LIMIT,
+      // Resources sharing only a word are noise next to ones containing the whole name: look for them
+      // only when nothing contains it.
+      if (ranked.length === 0) {
+        ranked = rankPool(
+          await deps.inventory.repo.candidatePool(teamId, ids, { terms: wordTerms(identity) }, POOL_LIMIT),
         );
-        ranked = ranked.concat(rankPool(words.filter((r) => !seen.has(r.id))));
       }
       if (ranked.length === 0 && (await deps.inventory.repo.countBindable(teamId, ids)) <= MAX_CANDIDATES) {
         // Small inventory and no name evidence: offer everything so the user can still pick.
