@@ -42,10 +42,7 @@ async function one(driver: "pglite" | "postgres", perInstallation: number, total
     plugins: [baseline],
   });
   try {
-    const count = await b.app.services.inventory.repo.countBindable(
-      b.team.id,
-      Object.values(b.installations),
-    );
+    const count = (await b.app.services.inventory.snapshot(b.team.id, "github")).rows.length;
     const rows: string[] = [];
     for (const [kind, identity] of Object.entries(IDENTITIES)) {
       const payload = JSON.stringify({ provider: "github", project_identity: identity });

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   boolean,
   customType,
   index,
@@ -30,6 +31,12 @@ export const teams = pgTable("teams", {
   slug: text("slug").notNull().unique(),
   name: text("name").notNull(),
   isPrivateTeamspace: boolean("is_private_teamspace").notNull().default(false),
+  /**
+   * Bumped once per committed transaction that changes the team's installations, inventory, projects
+   * or mappings (database triggers, migration 0006). Authentication reads it with the team, so an
+   * in-process read model of the bindable inventory knows it is current without another query.
+   */
+  inventoryVersion: bigint("inventory_version", { mode: "number" }).notNull().default(0),
   createdAt: createdAt(),
 });
 
@@ -178,11 +185,6 @@ export const resources = pgTable(
     routingMetadata: jsonb("routing_metadata").notNull(),
     archived: boolean("archived").notNull().default(false),
     issuesDisabled: boolean("issues_disabled").notNull().default(false),
-    /**
-     * Normalised name, key, path and last path segment: what bind-resolve compares for equality, so a
-     * project named like its resource is found by one index lookup.
-     */
-    matchNames: text("match_names").array().notNull().default(sql`'{}'::text[]`),
     /** Lower-cased label, key, name and path: what search-as-you-type matches. */
     searchText: text("search_text").notNull(),
     /** Hash of everything a pass can change; equal hash → the pass writes nothing for this row. */
@@ -196,8 +198,6 @@ export const resources = pgTable(
     uniqueIndex("resources_installation_key_uq").on(t.installationId, t.resourceKey),
     index("resources_team_provider_label_idx").on(t.teamId, t.provider, t.label, t.id),
     index("resources_installation_label_idx").on(t.installationId, t.label, t.id),
-    // fastupdate off: reads never scan a pending list left by a bulk insert.
-    index("resources_match_names_idx").using("gin", t.matchNames).with({ fastupdate: false }),
     // Trigrams make `search_text like '%term%'` an index lookup instead of a scan (pg_trgm).
     index("resources_search_trgm_idx")
       .using("gin", sql`${t.searchText} gin_trgm_ops`)

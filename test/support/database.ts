@@ -35,6 +35,15 @@ export async function createPostgresDatabase(): Promise<{ url: string; drop(): P
     async drop() {
       const c = new pg.Client({ connectionString: PG_URL });
       await c.connect();
+      // A closed pool resolves before its sockets are gone: let them go rather than kill them (a killed
+      // connection reports 57P01 as an unhandled error in the process that just closed it).
+      for (let i = 0; i < 40; i++) {
+        const { rows } = await c.query("select count(*)::int as n from pg_stat_activity where datname = $1", [
+          name,
+        ]);
+        if (rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
     },

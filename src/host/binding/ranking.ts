@@ -1,6 +1,6 @@
 /**
- * Evidence ranking for bind-resolve. Pure functions over a bounded candidate set fetched by SQL:
- * the whole inventory is never loaded into memory.
+ * Evidence ranking for bind-resolve: pure functions over the few rows the team's bindable snapshot
+ * finds by name lookups and text scans (never over every row).
  */
 export type Confidence = "high" | "medium" | "low";
 
@@ -34,26 +34,45 @@ export function normalize(s: string | null | undefined): string {
 
 const lastSegment = (path: string) => path.split("/").filter(Boolean).pop() ?? "";
 
-/**
- * Every normalised value `rank` compares for a high-confidence match, stored on each resource so the
- * database finds the exact candidates by index (`match_names && identityNames(...)`).
- */
-export function matchNames(t: Pick<RankTarget, "key" | "name" | "fullPath">): string[] {
+/** A target's normalised name, key, full path and last path segment: what ranking compares. */
+export interface TargetNames {
+  name: string;
+  key: string;
+  path: string;
+  last: string;
+}
+
+export function targetNames(t: Pick<RankTarget, "key" | "name" | "fullPath">): TargetNames {
   const path = normalize(t.fullPath);
-  return [...new Set([normalize(t.name), normalize(t.key), path, lastSegment(path)])].filter(Boolean);
+  return { name: normalize(t.name), key: normalize(t.key), path, last: lastSegment(path) };
 }
 
-/** The CLI identity's side of the same comparison. */
-export function identityNames(input: RankInput): string[] {
-  return [...new Set([normalize(input.slug), normalize(input.repoSlug)])].filter(Boolean);
+/** The CLI identity, normalised once per request. */
+export interface Identity {
+  input: RankInput;
+  slug: string;
+  repo: string;
+  /** The repo_slug's repository name (last segment). */
+  repoName: string;
+  /** Words of the slug long enough to count as evidence. */
+  words: string[];
 }
 
-export function rank(input: RankInput, t: RankTarget): Evidence | null {
+export function identityOf(input: RankInput): Identity {
   const slug = normalize(input.slug);
   const repo = normalize(input.repoSlug);
-  const path = normalize(t.fullPath);
-  const name = normalize(t.name);
-  const key = normalize(t.key);
+  return {
+    input,
+    slug,
+    repo,
+    repoName: lastSegment(repo),
+    words: slug.split("-").filter((x) => x.length >= 3),
+  };
+}
+
+export function rank(id: Identity, t: RankTarget, n: TargetNames = targetNames(t)): Evidence | null {
+  const { slug, repo, input } = id;
+  const { path, name, key } = n;
   const repoCapable = t.provider === "github" || t.provider === "gitlab";
 
   if (repo && repoCapable && path && path === repo)
@@ -62,7 +81,7 @@ export function rank(input: RankInput, t: RankTarget): Evidence | null {
       reason: `repo_slug '${input.repoSlug}' is this repository's full path`,
       score: 100,
     };
-  if (slug && repoCapable && path && lastSegment(path) === slug)
+  if (slug && repoCapable && path && n.last === slug)
     return {
       confidence: "high",
       reason: `project slug '${input.slug}' is this repository's name`,
@@ -76,7 +95,7 @@ export function rank(input: RankInput, t: RankTarget): Evidence | null {
       reason: `project slug '${input.slug}' equals the name '${t.name}'`,
       score: 85,
     };
-  if (repo && repoCapable && path && lastSegment(path) === lastSegment(repo)) {
+  if (repo && repoCapable && path && n.last === id.repoName) {
     return {
       confidence: "medium",
       reason: `repo_slug '${input.repoSlug}' has the same repository name in another namespace`,
@@ -96,8 +115,7 @@ export function rank(input: RankInput, t: RankTarget): Evidence | null {
       reason: `project slug '${input.slug}' appears in the path '${t.fullPath}'`,
       score: 40,
     };
-  const tokens = slug.split("-").filter((x) => x.length >= 3);
-  if (tokens.some((tok) => name.includes(tok) || (key.length >= 2 && tok === key))) {
+  if (id.words.some((tok) => name.includes(tok) || (key.length >= 2 && tok === key))) {
     return {
       confidence: "low",
       reason: `a word of project slug '${input.slug}' appears in '${t.label}'`,

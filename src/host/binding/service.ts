@@ -3,6 +3,7 @@ import type { ProviderId } from "../../tracker/index.ts";
 import type { AuthContext } from "../http/auth.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import type { InventoryService } from "../inventory/service.ts";
+import type { BindableRow, BindableSnapshot } from "../inventory/snapshot.ts";
 import {
   bindingNotFound,
   mappingDisabled,
@@ -15,19 +16,86 @@ import type { JoinedMapping } from "../mappings/repository.ts";
 import { type MappingsService, mappingState } from "../mappings/service.ts";
 import type { ProjectIdentity, ProjectsService } from "../projects/service.ts";
 import { type CandidateTokens, invalidCandidateToken } from "./candidate-token.ts";
-import { compareCandidates, type Evidence, identityNames, normalize, rank } from "./ranking.ts";
-
-type PoolRow = Awaited<ReturnType<InventoryService["repo"]["candidatePool"]>>[number];
+import { compareCandidates, type Evidence, type Identity, identityOf, rank } from "./ranking.ts";
 
 /** At most this many candidates per bind-resolve; beyond it the user browses with `tracker discover`. */
 export const MAX_CANDIDATES = 20;
-/** Rows one candidate query may fetch; ranking picks the best MAX_CANDIDATES of them. */
-const POOL_LIMIT = 200;
+/** Slugs up to this length are searched for every resource name they contain. */
+const MAX_SLUG_SCAN = 64;
 
 export interface RoutingKeys {
   provider: ProviderId;
   binding_ref?: string;
   project_slug?: string;
+}
+
+type Ranked = { row: BindableRow; evidence: Evidence };
+
+/** Every substring of at least 3 characters (word-aligned ones only for a long slug). */
+function partsOf(slug: string): string[] {
+  if (slug.length > MAX_SLUG_SCAN) {
+    const words = slug.split("-");
+    return words.flatMap((_, i) => words.slice(i).map((__, j) => words.slice(i, i + j + 1).join("-")));
+  }
+  const parts: string[] = [];
+  for (let i = 0; i < slug.length; i++)
+    for (let j = i + 3; j <= slug.length; j++) parts.push(slug.slice(i, j));
+  return parts;
+}
+
+/**
+ * The rows `rank` can rate, found through the snapshot's name lookups and text scans rather than by
+ * ranking every row: equal names (high, or the repository name in another namespace), names containing
+ * the slug or contained in it (medium), paths containing it (low). Single words of the slug are looked
+ * for only when none of those exist: resources sharing a word are noise next to them. Scans stop after
+ * MAX_CANDIDATES accepted rows in label order, which never changes the top MAX_CANDIDATES.
+ */
+function findCandidates(snap: BindableSnapshot, id: Identity, eligible: (i: number) => boolean): Ranked[] {
+  const found = new Set<number>();
+  const add = (rows: number[]) => {
+    for (const i of rows) if (eligible(i)) found.add(i);
+  };
+  const rankFound = () =>
+    [...found]
+      .map((i) => ({ row: snap.rows[i], evidence: rank(id, snap.rows[i], snap.rows[i].names) }))
+      .filter((x): x is Ranked => x.evidence !== null);
+
+  for (const name of [id.slug, id.repo, id.repoName]) if (name) add(snap.withName(name));
+  if (id.slug.length >= 3) {
+    add(snap.nameContains(id.slug, eligible, MAX_CANDIDATES));
+    for (const part of partsOf(id.slug)) add(snap.withName(part));
+    add(snap.pathContains(id.slug, eligible, MAX_CANDIDATES));
+  }
+  const ranked = rankFound();
+  if (ranked.length > 0) return ranked;
+  for (const word of id.words) {
+    add(snap.nameContains(word, eligible, MAX_CANDIDATES));
+    add(snap.withName(word));
+  }
+  return rankFound();
+}
+
+/** Small inventory and no name evidence: everything, so the user can still pick. */
+function fewEnoughToOffer(snap: BindableSnapshot, eligible: (i: number) => boolean): Ranked[] {
+  const all: Ranked[] = [];
+  for (let i = 0; i < snap.rows.length; i++) {
+    if (!eligible(i)) continue;
+    if (all.length === MAX_CANDIDATES) return [];
+    all.push({
+      row: snap.rows[i],
+      evidence: {
+        confidence: "low",
+        reason: "no name evidence; one of the few bindable resources",
+        score: 0,
+      },
+    });
+  }
+  return all;
+}
+
+function findProject(snap: BindableSnapshot, identity: ProjectIdentity) {
+  const bySlug = snap.projectsBySlug.get(identity.slug);
+  return snap.projectsByUuid.get(identity.uuid) ?? (bySlug && bySlug.uuid === null ? bySlug : undefined);
 }
 
 export function bindingService(
@@ -43,21 +111,11 @@ export function bindingService(
   const mintFor = (teamId: string, provider: string, r: { installationId: string; id: string }) =>
     deps.candidates.mint({ teamId, provider, installationId: r.installationId, resourceId: r.id });
 
-  /** `like` patterns for names, with each separator a resource may use (`my repo`, `my-repo`, `my_repo`). */
-  function patterns(raw: (string | null | undefined)[]): string[] {
-    const terms = raw.map((t) => normalize(t).replace(/-/g, " ").trim()).filter((t) => t.length >= 3);
-    return [...new Set(terms.flatMap((t) => [t, t.replace(/ /g, "-"), t.replace(/ /g, "_")]))].slice(0, 12);
-  }
-
-  /** The whole slug or repository name: selective, and what medium evidence needs. */
-  const wholeNameTerms = (identity: ProjectIdentity) =>
-    patterns([identity.slug, identity.repo_slug?.split("/").pop()]);
-
-  /** Single words of the slug: low evidence, searched only when nothing contains the whole name. */
-  const wordTerms = (identity: ProjectIdentity) => patterns(normalize(identity.slug).split("-"));
-
   return {
-    /** bind-resolve: an existing mapping, ranked candidates, or nothing (contract §9.2). */
+    /**
+     * bind-resolve: an existing mapping, ranked candidates, or nothing (contract §9.2). Answered from
+     * the team's bindable snapshot: no query beyond authentication while the inventory is unchanged.
+     */
     async resolve(auth: AuthContext, provider: ProviderId, identity: ProjectIdentity) {
       const none = {
         match_type: "none" as const,
@@ -68,84 +126,46 @@ export function bindingService(
         candidates: [],
       };
       const teamId = auth.team.id;
-      const installs = (await deps.installations.listForTeam(teamId, provider)).filter(
-        (i) => i.status !== "revoked",
-      );
-      if (installs.length === 0) return none;
+      const snap = await deps.inventory.snapshot(teamId, provider, auth.team.inventoryVersion);
+      const usable = new Set(snap.installations.filter((i) => i.status !== "revoked").map((i) => i.id));
+      if (usable.size === 0) return none;
 
-      const project = await deps.projects.find(teamId, identity);
-      const existing = project
-        ? await deps.mappings.repo.liveForProject(teamId, project.id, provider)
-        : undefined;
-      if (existing && existing.mapping.status === "active") {
+      const project = findProject(snap, identity);
+      const existing = project ? snap.mappingsByProject.get(project.id) : undefined;
+      if (existing && existing.status === "active") {
         return {
           match_type: "exact" as const,
           candidate_token: mintFor(teamId, provider, {
-            installationId: existing.mapping.installationId,
-            id: existing.mapping.resourceId,
+            installationId: existing.installationId,
+            id: existing.resourceId,
           }),
-          binding_ref: existing.mapping.bindingRef,
-          display_label: existing.mapping.displayLabel,
+          binding_ref: existing.bindingRef,
+          display_label: existing.displayLabel,
           project_slug: existing.projectSlug,
-          provider_context: existing.mapping.providerContext as Record<string, string>,
+          provider_context: existing.providerContext,
           candidates: [],
         };
       }
 
-      const ids = installs.map((i) => i.id);
-      const rankInput = { slug: identity.slug, repoSlug: identity.repo_slug ?? null };
-      const rankPool = (pool: PoolRow[]) =>
-        pool
-          .map((r) => ({ r, evidence: rank(rankInput, r) }))
-          .filter((x): x is { r: PoolRow; evidence: Evidence } => x.evidence !== null);
-      const projectSlug = project?.slug ?? identity.slug;
-      const exactAnswer = (r: PoolRow) => ({
-        match_type: "exact" as const,
-        candidate_token: mintFor(teamId, provider, r),
-        binding_ref: null,
-        display_label: r.label,
-        project_slug: projectSlug,
-        candidates: [],
-      });
-
-      // The common case first: a project named like exactly one resource is one index lookup away.
-      const exact = rankPool(
-        await deps.inventory.repo.candidatePool(
-          teamId,
-          ids,
-          { names: identityNames(rankInput) },
-          MAX_CANDIDATES,
-        ),
-      ).filter((x) => x.evidence.confidence === "high");
-      if (exact.length === 1) return exactAnswer(exact[0].r);
-
-      let ranked = rankPool(
-        await deps.inventory.repo.candidatePool(teamId, ids, { terms: wholeNameTerms(identity) }, POOL_LIMIT),
-      );
-      // Resources sharing only a word are noise next to ones containing the whole name: look for them
-      // only when nothing contains it.
-      if (ranked.length === 0) {
-        ranked = rankPool(
-          await deps.inventory.repo.candidatePool(teamId, ids, { terms: wordTerms(identity) }, POOL_LIMIT),
-        );
-      }
-      if (ranked.length === 0 && (await deps.inventory.repo.countBindable(teamId, ids)) <= MAX_CANDIDATES) {
-        // Small inventory and no name evidence: offer everything so the user can still pick.
-        const everything = await deps.inventory.repo.candidatePool(teamId, ids, {}, MAX_CANDIDATES);
-        ranked = everything.map((r) => ({
-          r,
-          evidence: {
-            confidence: "low" as const,
-            reason: "no name evidence; one of the few bindable resources",
-            score: 0,
-          },
-        }));
-      }
+      const eligible = (i: number) =>
+        snap.rows[i].bindingRef === null && usable.has(snap.rows[i].installationId);
+      const id = identityOf({ slug: identity.slug, repoSlug: identity.repo_slug ?? null });
+      let ranked = findCandidates(snap, id, eligible);
+      if (ranked.length === 0) ranked = fewEnoughToOffer(snap, eligible);
       if (ranked.length === 0) return none;
 
-      const sorted = ranked.map((x) => ({ ...x, label: x.r.label, id: x.r.id })).sort(compareCandidates);
+      const sorted = ranked.map((x) => ({ ...x, label: x.row.label, id: x.row.id })).sort(compareCandidates);
       const highs = sorted.filter((x) => x.evidence.confidence === "high");
-      if (highs.length === 1) return exactAnswer(highs[0].r);
+      if (highs.length === 1) {
+        return {
+          match_type: "exact" as const,
+          candidate_token: mintFor(teamId, provider, highs[0].row),
+          binding_ref: null,
+          display_label: highs[0].row.label,
+          project_slug: project?.slug ?? identity.slug,
+          candidates: [],
+        };
+      }
       return {
         match_type: "candidates" as const,
         candidate_token: null,
@@ -153,12 +173,12 @@ export function bindingService(
         display_label: null,
         project_slug: null,
         candidates: sorted.slice(0, MAX_CANDIDATES).map((x, i) => ({
-          candidate_token: mintFor(teamId, provider, { installationId: x.r.installationId, id: x.r.id }),
-          display_label: x.r.label,
+          candidate_token: mintFor(teamId, provider, x.row),
+          display_label: x.row.label,
           confidence: x.evidence.confidence,
           match_reason: x.evidence.reason,
           sort_position: i,
-          provider_context: x.r.context as Record<string, string>,
+          provider_context: x.row.context,
         })),
       };
     },

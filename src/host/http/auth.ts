@@ -6,7 +6,8 @@ import { UnauthorizedError } from "./errors.ts";
 
 export interface AuthContext {
   user: { id: string; email: string; name: string };
-  team: { id: string; slug: string; name: string };
+  /** `inventoryVersion`: the team's version as read here, so bindable snapshots know they are current. */
+  team: { id: string; slug: string; name: string; inventoryVersion?: number };
   role: Role;
   tokenId: string;
 }
@@ -44,7 +45,7 @@ export function authenticate(services: Services) {
 
     request.auth = {
       user: token.user,
-      team: { id: team.id, slug: team.slug, name: team.name },
+      team: { id: team.id, slug: team.slug, name: team.name, inventoryVersion: team.inventoryVersion },
       role,
       tokenId: token.tokenId,
     };

@@ -1,8 +1,26 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, or, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
-import { inventoryStaging, mappings, projects, resources } from "../../storage/schema.ts";
+import { inventoryStaging, mappings, projects, resources, teams } from "../../storage/schema.ts";
+import { installationsRepository } from "../installations/repository.ts";
 
 export type ResourceRow = typeof resources.$inferSelect;
+export interface SnapshotProject {
+  id: string;
+  uuid: string | null;
+  slug: string;
+}
+
+export interface SnapshotMapping {
+  projectId: string;
+  projectSlug: string;
+  bindingRef: string;
+  status: "active" | "disabled";
+  displayLabel: string;
+  providerContext: Record<string, string>;
+  installationId: string;
+  resourceId: string;
+}
+
 export type StagedResource = Omit<typeof resources.$inferInsert, "firstSeenAt" | "updatedAt">;
 
 export interface InventoryFilter {
@@ -14,13 +32,6 @@ export interface InventoryFilter {
   q?: string;
   state?: "bound" | "unbound" | "missing" | "archived";
 }
-
-/** A text[] literal parameter that both drivers bind the same way. */
-const toTextArray = (values: string[]) =>
-  sql`array[${sql.join(
-    values.map((v) => sql`${v}`),
-    sql`, `,
-  )}]::text[]`;
 
 const rows = (r: unknown) => ((r as any).rows ?? r) as any[];
 
@@ -90,20 +101,19 @@ export function inventoryRepository(db: Database) {
         const applied = rows(
           await tx.execute(sql`
           insert into resources (id, team_id, installation_id, provider, resource_key, resource_type, native_id, label, key, name,
-            full_path, web_url, context, connector_params, routing_metadata, archived, issues_disabled, match_names, search_text,
+            full_path, web_url, context, connector_params, routing_metadata, archived, issues_disabled, search_text,
             fingerprint, first_seen_at, last_seen_at, missing_since, updated_at)
           select s.row->>'id', s.row->>'teamId', s.row->>'installationId', s.row->>'provider', s.resource_key, s.row->>'resourceType',
             s.row->>'nativeId', s.row->>'label', s.row->>'key', s.row->>'name', s.row->>'fullPath', s.row->>'webUrl',
             s.row->'context', s.row->'connectorParams', s.row->'routingMetadata', (s.row->>'archived')::boolean,
             (s.row->>'issuesDisabled')::boolean,
-            array(select jsonb_array_elements_text(coalesce(s.row->'matchNames', '[]'::jsonb))),
             s.row->>'searchText', s.row->>'fingerprint', ${at.toISOString()}::timestamptz, ${at.toISOString()}::timestamptz, null, ${at.toISOString()}::timestamptz
           from inventory_staging s where s.pass_id = ${passId}
           on conflict (installation_id, resource_key) do update set
             resource_type = excluded.resource_type, native_id = excluded.native_id, label = excluded.label, key = excluded.key,
             name = excluded.name, full_path = excluded.full_path, web_url = excluded.web_url, context = excluded.context,
             connector_params = excluded.connector_params, routing_metadata = excluded.routing_metadata,
-            archived = excluded.archived, issues_disabled = excluded.issues_disabled, match_names = excluded.match_names,
+            archived = excluded.archived, issues_disabled = excluded.issues_disabled,
             search_text = excluded.search_text,
             fingerprint = excluded.fingerprint, last_seen_at = excluded.last_seen_at, missing_since = null, updated_at = excluded.updated_at
           returning (xmax = 0) as inserted`),
@@ -175,16 +185,24 @@ export function inventoryRepository(db: Database) {
         .limit(limit + 1);
     },
 
+    /** The team's inventory version (see `teams.inventory_version`). */
+    async inventoryVersion(teamId: string) {
+      const [row] = await db
+        .select({ version: teams.inventoryVersion })
+        .from(teams)
+        .where(eq(teams.id, teamId));
+      return row?.version ?? 0;
+    },
+
+    /** Connected installations of a team for a provider, as `InstallationsRepository.listForTeam`. */
+    snapshotInstallations: (teamId: string, provider: string) =>
+      installationsRepository(db).listForTeam(teamId, provider),
+
     /**
-     * Bindable resources of the given installations for the CLI picker: live, not archived, issues enabled,
-     * with the owning project of a live mapping. Ordered by label for a stable numbering.
+     * Bindable resources of the given installations (live, not archived, issues enabled) with the
+     * binding_ref, bound_at and project slug of their live mapping, if any.
      */
-    async bindable(
-      teamId: string,
-      installationIds: string[],
-      after: { label: string; id: string } | null,
-      limit: number,
-    ) {
+    async snapshotRows(teamId: string, installationIds: string[]) {
       return db
         .select({
           id: resources.id,
@@ -192,6 +210,9 @@ export function inventoryRepository(db: Database) {
           provider: resources.provider,
           resourceKey: resources.resourceKey,
           label: resources.label,
+          key: resources.key,
+          name: resources.name,
+          fullPath: resources.fullPath,
           context: resources.context,
           bindingRef: mappings.bindingRef,
           boundAt: mappings.boundAt,
@@ -207,81 +228,34 @@ export function inventoryRepository(db: Database) {
             isNull(resources.missingSince),
             eq(resources.archived, false),
             eq(resources.issuesDisabled, false),
-            after
-              ? or(
-                  gt(resources.label, after.label),
-                  and(eq(resources.label, after.label), gt(resources.id, after.id)),
-                )
-              : undefined,
-          ),
-        )
-        .orderBy(asc(resources.label), asc(resources.id))
-        .limit(limit + 1);
-    },
-
-    /**
-     * A bounded pool of unbound, bindable resources whose text mentions one of the terms, for
-     * bind-resolve to rank. `terms` empty → the first `limit` by label.
-     */
-    /**
-     * Unbound, bindable resources for bind-resolve: those whose match names equal one of `names`
-     * (index lookup), or else whose search text contains one of `terms` (trigram index). Only the
-     * columns ranking and the answer need.
-     */
-    async candidatePool(
-      teamId: string,
-      installationIds: string[],
-      match: { names?: string[]; terms?: string[] },
-      limit: number,
-    ) {
-      const likes = (match.terms ?? []).map(
-        (t) => sql`${resources.searchText} like ${`%${t.toLowerCase().replace(/[\\%_]/g, "\\$&")}%`}`,
-      );
-      return db
-        .select({
-          id: resources.id,
-          installationId: resources.installationId,
-          provider: resources.provider,
-          label: resources.label,
-          key: resources.key,
-          name: resources.name,
-          fullPath: resources.fullPath,
-          context: resources.context,
-        })
-        .from(resources)
-        .leftJoin(mappings, liveMapping)
-        .where(
-          and(
-            eq(resources.teamId, teamId),
-            inArray(resources.installationId, installationIds),
-            isNull(resources.missingSince),
-            eq(resources.archived, false),
-            eq(resources.issuesDisabled, false),
-            isNull(mappings.bindingRef),
-            match.names ? sql`${resources.matchNames} && ${toTextArray(match.names)}` : undefined,
-            likes.length ? or(...likes) : undefined,
-          ),
-        )
-        .orderBy(asc(resources.label), asc(resources.id))
-        .limit(limit);
-    },
-
-    async countBindable(teamId: string, installationIds: string[]) {
-      const [r] = await db
-        .select({ n: sql<number>`count(*)::int` })
-        .from(resources)
-        .leftJoin(mappings, liveMapping)
-        .where(
-          and(
-            eq(resources.teamId, teamId),
-            inArray(resources.installationId, installationIds),
-            isNull(resources.missingSince),
-            eq(resources.archived, false),
-            eq(resources.issuesDisabled, false),
-            isNull(mappings.bindingRef),
           ),
         );
-      return Number(r.n);
+    },
+
+    async snapshotProjects(teamId: string): Promise<SnapshotProject[]> {
+      return db
+        .select({ id: projects.id, uuid: projects.uuid, slug: projects.slug })
+        .from(projects)
+        .where(eq(projects.teamId, teamId));
+    },
+
+    /** Live mappings of a team for a provider, with what bind-resolve answers for an existing binding. */
+    async snapshotMappings(teamId: string, provider: string): Promise<SnapshotMapping[]> {
+      const found = await db
+        .select({
+          projectId: mappings.projectId,
+          projectSlug: projects.slug,
+          bindingRef: mappings.bindingRef,
+          status: mappings.status,
+          displayLabel: mappings.displayLabel,
+          providerContext: mappings.providerContext,
+          installationId: mappings.installationId,
+          resourceId: mappings.resourceId,
+        })
+        .from(mappings)
+        .innerJoin(projects, eq(projects.id, mappings.projectId))
+        .where(and(eq(mappings.teamId, teamId), eq(mappings.provider, provider), isNull(mappings.deletedAt)));
+      return found.map((m) => ({ ...m, providerContext: m.providerContext as Record<string, string> }));
     },
 
     /** One resource written straight to inventory (admin repair path), keyed like a discovery pass. */

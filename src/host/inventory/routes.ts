@@ -40,11 +40,6 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       },
     },
     (req) =>
-      services.inventory.cliResources(
-        req.auth.team.id,
-        req.query.provider,
-        req.query.cursor,
-        req.query.limit,
-      ),
+      services.inventory.cliResources(req.auth.team, req.query.provider, req.query.cursor, req.query.limit),
   );
 };

@@ -9,8 +9,7 @@ import {
 } from "../../tracker/index.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
-import { matchNames } from "../binding/ranking.ts";
-import { ForbiddenError } from "../http/errors.ts";
+import { ForbiddenError, ValidationError } from "../http/errors.ts";
 import { decodeCursor, toPage } from "../http/pagination.ts";
 import { providerError } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
@@ -24,6 +23,7 @@ import {
   type ResourceRow,
   type StagedResource,
 } from "./repository.ts";
+import { bindableSnapshots } from "./snapshot.ts";
 
 export const REFRESH_JOB = "inventory.refresh";
 /** A pass inserting at least this many rows refreshes the planner's statistics. */
@@ -75,7 +75,6 @@ function toRow(r: BindableResource, teamId: string, installationId: string): Sta
     routingMetadata: r.routing_metadata,
     archived: r.flags.archived,
     issuesDisabled: r.flags.issues_disabled,
-    matchNames: matchNames({ key: d.key, name: d.name, fullPath: d.full_path }),
     searchText: [d.label, d.key, d.name, d.full_path].filter(Boolean).join(" ").toLowerCase(),
     fingerprint: fingerprint(r),
   };
@@ -139,6 +138,7 @@ export function inventoryService(
   },
 ) {
   const repo = inventoryRepository(db);
+  const snapshots = bindableSnapshots(db);
   const running = new Set<string>();
 
   /** One discovery pass. A failed or truncated pass records health and leaves inventory untouched. */
@@ -281,6 +281,8 @@ export function inventoryService(
   return {
     repo,
     refresh,
+    /** The team's bindable inventory for a provider (see snapshot.ts). */
+    snapshot: snapshots.get,
 
     /** Queues a pass; a second request while one is pending or running gets the same operation. */
     async requestRefresh(teamId: string, installationId: string, userId: string | null) {
@@ -317,29 +319,37 @@ export function inventoryService(
 
     upsertOne: (inst: InstallationRow, r: BindableResource) => repo.upsertOne(toRow(r, inst.teamId, inst.id)),
 
-    /** The CLI's `tracker discover` list: every bindable resource of the team's installations for a provider. */
-    async cliResources(teamId: string, provider: ProviderId, cursor: string | undefined, limit: number) {
-      const installs = await deps.installations.listForTeam(teamId, provider);
-      if (installs.length === 0) throw noInstallation(provider);
-      const rows = await repo.bindable(
-        teamId,
-        installs.map((i) => i.id),
-        decodeCursor(cursor),
-        limit,
-      );
+    /**
+     * The CLI's `tracker discover` list: every bindable resource of the team's installations for a
+     * provider, from the team's bindable snapshot (no query beyond authentication while it is current).
+     */
+    async cliResources(
+      team: { id: string; inventoryVersion?: number },
+      provider: ProviderId,
+      cursor: string | undefined,
+      limit: number,
+    ) {
+      const snap = await snapshots.get(team.id, provider, team.inventoryVersion);
+      if (snap.installations.length === 0) throw noInstallation(provider);
+      const after = decodeCursor<{ label: string; id: string }>(cursor);
+      if (after && (typeof after.label !== "string" || typeof after.id !== "string"))
+        throw new ValidationError("The cursor is not valid. Start again without `cursor`.", [
+          { field: "querystring.cursor", problem: "is not a cursor this server issued" },
+        ]);
+      const from = after ? snap.indexAfter(after) : 0;
       const page = toPage(
-        rows,
+        snap.rows.slice(from, from + limit + 1),
         limit,
         (r) => ({
           candidate_token: deps.candidates.mint({
-            teamId,
+            teamId: team.id,
             provider,
             installationId: r.installationId,
             resourceId: r.id,
           }),
           display_label: r.label,
           provider: r.provider,
-          provider_context: r.context as Record<string, string>,
+          provider_context: r.context,
           binding_ref: r.bindingRef,
           bound_project_slug: r.projectSlug,
           bound_at: r.boundAt?.toISOString() ?? null,
@@ -350,8 +360,8 @@ export function inventoryService(
       );
       return {
         provider,
-        installation_id: installs[0].id,
-        installations: installs.map(installationState),
+        installation_id: snap.installations[0].id,
+        installations: snap.installations.map(installationState),
         resources: page.items,
         has_more: page.next_cursor !== null,
         next_cursor: page.next_cursor,

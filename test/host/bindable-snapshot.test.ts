@@ -1,0 +1,136 @@
+import { randomUUID } from "node:crypto";
+import { eq, sql } from "drizzle-orm";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { providerSettingsFor } from "../../src/demo/simulated.ts";
+import { buildApp } from "../../src/host/app.ts";
+import { createLogger } from "../../src/host/logger.ts";
+import { randomVault } from "../../src/host/secrets/vault.ts";
+import { projects, teams } from "../../src/storage/schema.ts";
+import { createHttpClient } from "../../src/tracker/index.ts";
+import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
+
+/**
+ * tracker/resources/ and bind-resolve answer from an in-process snapshot of the team's bindable
+ * inventory. These tests run two app instances over one database, as two processes would, and check
+ * that a change made through one is what the other answers next (on PGlite and on PostgreSQL).
+ */
+let t: SimulatedApp;
+let other: FastifyInstance;
+let installationId: string;
+/** Processes of one deployment share the configured keys. */
+const vault = randomVault();
+
+beforeAll(async () => {
+  t = await createSimulatedApp({ providers: ["github"], vault });
+  ({ installationId } = await t.connect("github"));
+  ({ server: other } = await buildApp({
+    database: t.database,
+    logger: createLogger({ level: "silent" }),
+    vault,
+    settings: providerSettingsFor(t.sims),
+    http: createHttpClient(),
+    worker: false,
+  }));
+});
+afterAll(async () => {
+  await other?.close();
+  await t?.close();
+});
+
+const identity = (slug: string) => ({
+  uuid: randomUUID(),
+  slug,
+  node_id: "a1b2c3d4e5f6",
+  repo_slug: null,
+  build_id: null,
+});
+
+const resolveOn = async (server: FastifyInstance, id: ReturnType<typeof identity>) => {
+  const res = await server.inject({
+    method: "POST",
+    url: "/api/v1/tracker/bind-resolve/",
+    headers: t.admin.headers,
+    payload: { provider: "github", project_identity: id },
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json();
+};
+
+const resourcesOn = async (server: FastifyInstance) => {
+  const res = await server.inject({
+    method: "GET",
+    url: "/api/v1/tracker/resources/?provider=github",
+    headers: t.admin.headers,
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json().resources as any[];
+};
+
+const versionOf = async (teamId: string) =>
+  (await t.database.db.select({ v: teams.inventoryVersion }).from(teams).where(eq(teams.id, teamId)))[0].v;
+
+describe("bindable snapshot across app instances", () => {
+  it("a binding made through one instance is the exact answer of the other on its next request", async () => {
+    const row = (await resourcesOn(other)).find(
+      (r) => r.binding_ref === null && /^[a-z0-9-]+\/[a-z0-9-]+$/.test(r.display_label),
+    );
+    const id = identity(row.display_label.split("/").pop());
+    // Both instances have cached the unbound state.
+    expect((await resolveOn(other, id)).binding_ref).toBeNull();
+    expect((await resolveOn(t.server, id)).binding_ref).toBeNull();
+
+    const confirmed = await t.call({
+      method: "POST",
+      url: "/api/v1/tracker/bind-confirm/",
+      as: t.admin,
+      headers: { "idempotency-key": randomUUID() },
+      payload: { provider: "github", candidate_token: row.candidate_token, project_identity: id },
+    });
+    expect(confirmed.statusCode, confirmed.body).toBe(200);
+    const ref = confirmed.json().binding_ref;
+
+    const seen = await resolveOn(other, id);
+    expect(seen.match_type).toBe("exact");
+    expect(seen.binding_ref).toBe(ref);
+    const listed = (await resourcesOn(other)).find((r) => r.resource_key === row.resource_key);
+    expect(listed.binding_ref).toBe(ref);
+    expect(listed.bound_project_slug).toBe(id.slug);
+  });
+
+  it("an upstream rename refreshed by one instance shows in the other's tracker/resources", async () => {
+    const before = await resourcesOn(other);
+    const target = before.find((r) => r.binding_ref === null && r.resource_key.includes("repo"));
+    const repo = (await t.sim("github", "GET", "/_sim/resources")).resources.find(
+      (r: any) => target.display_label.endsWith(`/${r.name}`) && !r.archived,
+    );
+    await t.sim("github", "PATCH", `/_sim/resources/${repo.id}`, { name: "snapshot-renamed" });
+    expect((await t.refresh(installationId)).status).toBe("completed");
+
+    const after = (await resourcesOn(other)).find((r) => r.resource_key === target.resource_key);
+    expect(after.display_label).toMatch(/\/snapshot-renamed$/);
+    const renamed = await resolveOn(other, identity("snapshot-renamed"));
+    expect(renamed.match_type).toBe("exact");
+    expect(renamed.display_label).toBe(after.display_label);
+  });
+
+  it("the team's inventory version moves once per committed change, never on rollback or for another team", async () => {
+    const [mine, theirs] = [await versionOf(t.team.id), await versionOf(t.otherTeam.id)];
+    await t.database.db.transaction(async (tx) => {
+      for (const slug of ["v-one", "v-two", "v-three"])
+        await tx.insert(projects).values({ id: `prj_${randomUUID()}`, teamId: t.team.id, slug, name: slug });
+    });
+    expect(await versionOf(t.team.id)).toBe(mine + 1);
+
+    await expect(
+      t.database.db.transaction(async (tx) => {
+        await tx
+          .insert(projects)
+          .values({ id: `prj_${randomUUID()}`, teamId: t.team.id, slug: "v-no", name: "x" });
+        await tx.execute(sql`select 1/0`);
+      }),
+    ).rejects.toThrow();
+    expect(await versionOf(t.team.id)).toBe(mine + 1);
+    expect(await versionOf(t.otherTeam.id)).toBe(theirs);
+  });
+});
