@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { providerSettingsFor, tokenConnectFor } from "../src/demo/simulated.ts";
 import { buildApp } from "../src/host/app.ts";
 import { createLogger } from "../src/host/logger.ts";
@@ -12,6 +13,8 @@ export async function startBenchApp(opts: {
   driver: "pglite" | "postgres";
   providers: SimProvider[];
   generatedResources: number;
+  /** More installations of a provider, each its own simulator (a separate instance or organisation). */
+  more?: { provider: SimProvider; generatedPrefix: string }[];
   plugins?: import("fastify").FastifyPluginAsync<{ services: import("../src/host/services.ts").Services }>[];
 }) {
   const sims = {} as Record<SimProvider, ProviderSimulator>;
@@ -52,6 +55,17 @@ export async function startBenchApp(opts: {
     await s.inventory.refresh(installation.id);
     installations[p] = installation.id;
   }
+  const extraSims: ProviderSimulator[] = [];
+  for (const m of opts.more ?? []) {
+    const sim = await SIMULATORS[m.provider]({
+      generatedResources: opts.generatedResources,
+      generatedPrefix: m.generatedPrefix,
+    });
+    extraSims.push(sim);
+    const { installation } = await s.installations.connectWithCredential(auth, tokenConnectFor(sim) as never);
+    await s.inventory.refresh(installation.id);
+    installations[`${m.provider}:${m.generatedPrefix}`] = installation.id;
+  }
   return {
     app,
     database,
@@ -59,12 +73,23 @@ export async function startBenchApp(opts: {
     baseUrl,
     team,
     installations,
+    /** A real change to the team's binding state (a new project): the next read rebuilds its snapshot. */
+    async change() {
+      const uuid = randomUUID();
+      await s.projects.ensure(team.id, {
+        uuid,
+        slug: `bench-${uuid.slice(0, 8)}`,
+        node_id: "a1b2c3d4e5f6",
+        repo_slug: null,
+        build_id: null,
+      });
+    },
     headers: { authorization: `Bearer ${token}`, "x-team-slug": "acme", "content-type": "application/json" },
     async close() {
       await app.server.close();
       await database.close();
       await pg?.drop();
-      await Promise.all(Object.values(sims).map((x) => x.close()));
+      await Promise.all([...Object.values(sims), ...extraSims].map((x) => x.close()));
     },
   };
 }

@@ -133,4 +133,35 @@ describe("bindable snapshot across app instances", () => {
     expect(await versionOf(t.team.id)).toBe(mine + 1);
     expect(await versionOf(t.otherTeam.id)).toBe(theirs);
   });
+
+  it("tracker/resources pages through every resource once, in label order, and refuses a forged cursor", async () => {
+    const all = await resourcesOn(other);
+    const paged: any[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { statusCode: number; body: string; json(): any } = await other.inject({
+        method: "GET",
+        url: `/api/v1/tracker/resources/?provider=github&limit=7${cursor ? `&cursor=${cursor}` : ""}`,
+        headers: t.admin.headers,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json();
+      expect(body.resources.length).toBeLessThanOrEqual(7);
+      expect(body.has_more).toBe(body.next_cursor !== null);
+      paged.push(...body.resources);
+      cursor = body.next_cursor;
+    } while (cursor);
+    expect(paged.map((r) => r.resource_key)).toEqual(all.map((r) => r.resource_key));
+    const labels = all.map((r) => r.display_label);
+    expect(labels).toEqual([...labels].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+
+    const forged = Buffer.from(JSON.stringify({ label: 5 })).toString("base64url");
+    const res = await other.inject({
+      method: "GET",
+      url: `/api/v1/tracker/resources/?provider=github&cursor=${forged}`,
+      headers: t.admin.headers,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error_code).toBe("validation_error");
+  });
 });

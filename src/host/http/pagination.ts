@@ -6,15 +6,29 @@ export function encodeCursor(key: unknown): string {
   return Buffer.from(JSON.stringify(key)).toString("base64url");
 }
 
+const invalidCursor = () =>
+  new ValidationError("The cursor is not valid. Start again without `cursor`.", [
+    { field: "querystring.cursor", problem: "is not a cursor this server issued" },
+  ]);
+
 export function decodeCursor<T>(cursor: string | undefined | null): T | null {
   if (!cursor) return null;
   try {
     return JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as T;
   } catch {
-    throw new ValidationError("The cursor is not valid. Start again without `cursor`.", [
-      { field: "querystring.cursor", problem: "is not a cursor this server issued" },
-    ]);
+    throw invalidCursor();
   }
+}
+
+/** A cursor whose sort key must be these string fields (e.g. label and id). */
+export function decodeKeyCursor<K extends string>(
+  cursor: string | undefined | null,
+  keys: K[],
+): Record<K, string> | null {
+  const key = decodeCursor<Record<K, unknown>>(cursor);
+  if (key === null) return null;
+  if (typeof key !== "object" || !keys.every((k) => typeof key[k] === "string")) throw invalidCursor();
+  return key as Record<K, string>;
 }
 
 export const PageQuery = Type.Object(

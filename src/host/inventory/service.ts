@@ -9,8 +9,8 @@ import {
 } from "../../tracker/index.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
-import { ForbiddenError, ValidationError } from "../http/errors.ts";
-import { decodeCursor, toPage } from "../http/pagination.ts";
+import { ForbiddenError } from "../http/errors.ts";
+import { decodeKeyCursor, encodeCursor, toPage } from "../http/pagination.ts";
 import { providerError } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
 import type { InstallationRow } from "../installations/repository.ts";
@@ -23,9 +23,24 @@ import {
   type ResourceRow,
   type StagedResource,
 } from "./repository.ts";
-import { bindableSnapshots } from "./snapshot.ts";
+import { type BindableSnapshot, bindableSnapshots } from "./snapshot.ts";
 
 export const REFRESH_JOB = "inventory.refresh";
+/** How long one snapshot's minted `tracker discover` listing is served again. */
+const LISTING_REUSE_MS = 60_000;
+
+/** One `tracker discover` item (schema CliResource). */
+interface ListedResource {
+  candidate_token: string;
+  display_label: string;
+  provider: string;
+  provider_context: Record<string, string>;
+  binding_ref: string | null;
+  bound_project_slug: string | null;
+  bound_at: string | null;
+  installation_id: string;
+  resource_key: string;
+}
 /** A pass inserting at least this many rows refreshes the planner's statistics. */
 const BULK_INSERT_ROWS = 1_000;
 
@@ -139,6 +154,34 @@ export function inventoryService(
 ) {
   const repo = inventoryRepository(db);
   const snapshots = bindableSnapshots(db);
+
+  /**
+   * The `tracker discover` items of a snapshot, candidate tokens included, reused for up to
+   * LISTING_REUSE_MS: minting 10,000 tokens is most of the cost of a listing, and a reused token still
+   * has at least 14 of its 15 minutes left. A new snapshot (any change) mints afresh.
+   */
+  const listings = new WeakMap<BindableSnapshot, { mintedAt: number; items: ListedResource[] }>();
+  function listedResources(snap: BindableSnapshot, teamId: string, provider: ProviderId) {
+    const now = Date.now();
+    const memo = listings.get(snap);
+    if (memo && now - memo.mintedAt < LISTING_REUSE_MS) return memo.items;
+    const items = snap.rows.map((r) => ({
+      candidate_token: deps.candidates.mint(
+        { teamId, provider, installationId: r.installationId, resourceId: r.id },
+        now,
+      ),
+      display_label: r.label,
+      provider: r.provider,
+      provider_context: r.context,
+      binding_ref: r.bindingRef,
+      bound_project_slug: r.projectSlug,
+      bound_at: r.boundAt?.toISOString() ?? null,
+      installation_id: r.installationId,
+      resource_key: r.resourceKey,
+    }));
+    listings.set(snap, { mintedAt: now, items });
+    return items;
+  }
   const running = new Set<string>();
 
   /** One discovery pass. A failed or truncated pass records health and leaves inventory untouched. */
@@ -306,7 +349,7 @@ export function inventoryService(
     },
 
     async page(f: InventoryFilter, cursor: string | undefined, limit: number) {
-      const rows = await repo.page(f, decodeCursor(cursor), limit);
+      const rows = await repo.page(f, decodeKeyCursor(cursor, ["label", "id"]), limit);
       return toPage(
         rows,
         limit,
@@ -331,40 +374,18 @@ export function inventoryService(
     ) {
       const snap = await snapshots.get(team.id, provider, team.inventoryVersion);
       if (snap.installations.length === 0) throw noInstallation(provider);
-      const after = decodeCursor<{ label: string; id: string }>(cursor);
-      if (after && (typeof after.label !== "string" || typeof after.id !== "string"))
-        throw new ValidationError("The cursor is not valid. Start again without `cursor`.", [
-          { field: "querystring.cursor", problem: "is not a cursor this server issued" },
-        ]);
+      const after = decodeKeyCursor(cursor, ["label", "id"]);
       const from = after ? snap.indexAfter(after) : 0;
-      const page = toPage(
-        snap.rows.slice(from, from + limit + 1),
-        limit,
-        (r) => ({
-          candidate_token: deps.candidates.mint({
-            teamId: team.id,
-            provider,
-            installationId: r.installationId,
-            resourceId: r.id,
-          }),
-          display_label: r.label,
-          provider: r.provider,
-          provider_context: r.context,
-          binding_ref: r.bindingRef,
-          bound_project_slug: r.projectSlug,
-          bound_at: r.boundAt?.toISOString() ?? null,
-          installation_id: r.installationId,
-          resource_key: r.resourceKey,
-        }),
-        (r) => ({ label: r.label, id: r.id }),
-      );
+      const to = Math.min(from + limit, snap.rows.length);
+      const last = snap.rows[to - 1];
+      const nextCursor = to < snap.rows.length ? encodeCursor({ label: last.label, id: last.id }) : null;
       return {
         provider,
         installation_id: snap.installations[0].id,
         installations: snap.installations.map(installationState),
-        resources: page.items,
-        has_more: page.next_cursor !== null,
-        next_cursor: page.next_cursor,
+        resources: listedResources(snap, team.id, provider).slice(from, to),
+        has_more: nextCursor !== null,
+        next_cursor: nextCursor,
       };
     },
   };

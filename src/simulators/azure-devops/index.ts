@@ -52,6 +52,7 @@ interface Ctx {
 
 export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Promise<ProviderSimulator> {
   const store = new SimStore({
+    generatedPrefix: opts.generatedPrefix,
     newResourceId: (seq) => guidFrom(`ado-project:${seq}`),
     newIssueId: (seq) => String(seq),
     resourceType: "project",

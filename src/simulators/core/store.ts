@@ -91,6 +91,8 @@ export interface StoreOptions {
   defaultPath?(workspace: SimWorkspace, name: string): string | null;
   /** Builds `key` for a created resource that gave none (e.g. Jira `PAY`). */
   defaultKey?(name: string, seq: number): string | null;
+  /** Generated filler resources are named `<prefix>-00001`, ... (default `service`). */
+  generatedPrefix?: string;
 }
 
 const now = () => new Date().toISOString();
@@ -242,7 +244,10 @@ export class SimStore {
       }
       const n = generatedOverride ?? generated;
       for (let i = 1; i <= n; i++)
-        this.addResource({ name: `service-${String(i).padStart(5, "0")}`, workspace_id: workspace.id });
+        this.addResource({
+          name: `${this.opts.generatedPrefix ?? "service"}-${String(i).padStart(5, "0")}`,
+          workspace_id: workspace.id,
+        });
     }
     for (const c of seed.credentials ?? []) this.addCredential(c);
   }

@@ -22,6 +22,8 @@ export interface SimulatorOptions {
   port?: number;
   /** Generated filler resources in the default workspace, overriding the seed file's count. */
   generatedResources?: number;
+  /** Name prefix of the generated resources (`service` → `service-00001`, ...). */
+  generatedPrefix?: string;
   /** A seed file replacing the provider's bundled `seed.json`. */
   seedFile?: string;
 }

@@ -123,6 +123,7 @@ function linkHeader(
 
 export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise<ProviderSimulator> {
   const store = new SimStore({
+    generatedPrefix: opts.generatedPrefix,
     newResourceId: (seq) => String(700_100_000 + seq),
     newIssueId: (seq) => String(2_100_000_000 + seq),
     resourceType: "repository",

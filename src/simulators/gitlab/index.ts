@@ -28,6 +28,7 @@ export async function startGitlabSimulator(opts: SimulatorOptions = {}): Promise
     GitlabSeedExtras;
   // Project, group and issue ids are separate numeric sequences on GitLab.
   const store = new SimStore({
+    generatedPrefix: opts.generatedPrefix,
     newResourceId: (seq) => String(48_000 + seq),
     newIssueId: (seq) => String(910_000 + seq),
     resourceType: "project",

@@ -66,6 +66,7 @@ const DC_SERVER_INFO = { version: "10.3.4", versionNumbers: [10, 3, 4], buildNum
 export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<ProviderSimulator> {
   const seed = SimStore.readSeed(opts.seedFile ?? new URL("./seed.json", import.meta.url)) as JiraSeed;
   const store = new SimStore({
+    generatedPrefix: opts.generatedPrefix,
     newResourceId: (seq) => String(10000 + seq),
     newIssueId: (seq) => String(10000 + seq),
     resourceType: "project",

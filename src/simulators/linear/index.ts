@@ -172,6 +172,7 @@ function graphqlHandler(state: LinearSimState, limiter: RateLimiter) {
 export async function startLinearSimulator(opts: SimulatorOptions = {}): Promise<ProviderSimulator> {
   const seed = SimStore.readSeed(opts.seedFile ?? new URL("./seed.json", import.meta.url)) as LinearSeed;
   const store = new SimStore({
+    generatedPrefix: opts.generatedPrefix,
     newResourceId: (seq) => uuidFrom(`linear-team:${seq}`),
     newIssueId: (seq) => uuidFrom(`linear-issue:${seq}`),
     resourceType: "team",
