@@ -73,9 +73,17 @@ export async function startBenchApp(opts: {
     baseUrl,
     team,
     installations,
-    /** A real change to the team's binding state (a new project): the next read rebuilds its snapshot. */
-    async change() {
+    /**
+     * A real change: `binding` creates a project (the next read re-reads projects and mappings);
+     * `inventory` renames an installation (the next read re-reads the whole inventory).
+     */
+    async change(kind: "binding" | "inventory") {
       const uuid = randomUUID();
+      if (kind === "inventory") {
+        const id = Object.values(installations)[0];
+        await s.installations.update(auth, id, { display_name: `bench ${uuid.slice(0, 8)}` });
+        return;
+      }
       await s.projects.ensure(team.id, {
         uuid,
         slug: `bench-${uuid.slice(0, 8)}`,

@@ -32,11 +32,13 @@ export const teams = pgTable("teams", {
   name: text("name").notNull(),
   isPrivateTeamspace: boolean("is_private_teamspace").notNull().default(false),
   /**
-   * Bumped once per committed transaction that changes the team's installations, inventory, projects
-   * or mappings (database triggers, migration 0006). Authentication reads it with the team, so an
-   * in-process read model of the bindable inventory knows it is current without another query.
+   * Bumped once per committed transaction that changes the team's installations or resources
+   * (`inventory_version`) or its projects or mappings (`binding_version`), by database triggers
+   * (migration 0006). Authentication reads them with the team, so the in-process snapshot of the
+   * bindable inventory knows whether it is current without another query.
    */
   inventoryVersion: bigint("inventory_version", { mode: "number" }).notNull().default(0),
+  bindingVersion: bigint("binding_version", { mode: "number" }).notNull().default(0),
   createdAt: createdAt(),
 });
 

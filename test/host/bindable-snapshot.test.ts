@@ -67,8 +67,13 @@ const resourcesOn = async (server: FastifyInstance) => {
   return res.json().resources as any[];
 };
 
-const versionOf = async (teamId: string) =>
-  (await t.database.db.select({ v: teams.inventoryVersion }).from(teams).where(eq(teams.id, teamId)))[0].v;
+const versionsOf = async (teamId: string) =>
+  (
+    await t.database.db
+      .select({ inventory: teams.inventoryVersion, binding: teams.bindingVersion })
+      .from(teams)
+      .where(eq(teams.id, teamId))
+  )[0];
 
 describe("bindable snapshot across app instances", () => {
   it("a binding made through one instance is the exact answer of the other on its next request", async () => {
@@ -114,13 +119,13 @@ describe("bindable snapshot across app instances", () => {
     expect(renamed.display_label).toBe(after.display_label);
   });
 
-  it("the team's inventory version moves once per committed change, never on rollback or for another team", async () => {
-    const [mine, theirs] = [await versionOf(t.team.id), await versionOf(t.otherTeam.id)];
+  it("the team's binding version moves once per committed change, never on rollback or for another team", async () => {
+    const [mine, theirs] = [await versionsOf(t.team.id), await versionsOf(t.otherTeam.id)];
     await t.database.db.transaction(async (tx) => {
       for (const slug of ["v-one", "v-two", "v-three"])
         await tx.insert(projects).values({ id: `prj_${randomUUID()}`, teamId: t.team.id, slug, name: slug });
     });
-    expect(await versionOf(t.team.id)).toBe(mine + 1);
+    expect(await versionsOf(t.team.id)).toEqual({ inventory: mine.inventory, binding: mine.binding + 1 });
 
     await expect(
       t.database.db.transaction(async (tx) => {
@@ -130,8 +135,16 @@ describe("bindable snapshot across app instances", () => {
         await tx.execute(sql`select 1/0`);
       }),
     ).rejects.toThrow();
-    expect(await versionOf(t.team.id)).toBe(mine + 1);
-    expect(await versionOf(t.otherTeam.id)).toBe(theirs);
+    expect((await versionsOf(t.team.id)).binding).toBe(mine.binding + 1);
+    expect(await versionsOf(t.otherTeam.id)).toEqual(theirs);
+
+    // A refresh that changes a resource moves the inventory version.
+    const repo = (await t.sim("github", "GET", "/_sim/resources")).resources.find(
+      (r: any) => !r.archived && r.name.startsWith("service-"),
+    );
+    await t.sim("github", "PATCH", `/_sim/resources/${repo.id}`, { name: `${repo.name}-moved` });
+    expect((await t.refresh(installationId)).status).toBe("completed");
+    expect((await versionsOf(t.team.id)).inventory).toBeGreaterThan(mine.inventory);
   });
 
   it("tracker/resources pages through every resource once, in label order, and refuses a forged cursor", async () => {

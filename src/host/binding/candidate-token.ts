@@ -8,7 +8,8 @@ import { AppError } from "../http/errors.ts";
  * read back from the caller's team and the resource row when the token is used. That keeps a 10,000-row
  * inventory response small and cheap to mint (one short HMAC per row), and a token of another team or
  * provider, an altered one or an expired one fails the same check.
- * Lifetime: CANDIDATE_TOKEN_TTL_SECONDS (documented default 15 minutes).
+ * Lifetime: CANDIDATE_TOKEN_TTL_SECONDS (documented default 15 minutes). A `tracker/resources/` listing
+ * may serve tokens minted up to a minute earlier (see inventory/service.ts), so ≥ 14 minutes remain.
  */
 export const CANDIDATE_TOKEN_TTL_SECONDS = 15 * 60;
 

@@ -126,7 +126,7 @@ export function bindingService(
         candidates: [],
       };
       const teamId = auth.team.id;
-      const snap = await deps.inventory.snapshot(teamId, provider, auth.team.inventoryVersion);
+      const snap = await deps.inventory.snapshot(teamId, provider, auth.team.versions);
       const usable = new Set(snap.installations.filter((i) => i.status !== "revoked").map((i) => i.id));
       if (usable.size === 0) return none;
 
@@ -147,8 +147,7 @@ export function bindingService(
         };
       }
 
-      const eligible = (i: number) =>
-        snap.rows[i].bindingRef === null && usable.has(snap.rows[i].installationId);
+      const eligible = (i: number) => snap.boundBy[i] === null && usable.has(snap.rows[i].installationId);
       const id = identityOf({ slug: identity.slug, repoSlug: identity.repo_slug ?? null });
       let ranked = findCandidates(snap, id, eligible);
       if (ranked.length === 0) ranked = fewEnoughToOffer(snap, eligible);

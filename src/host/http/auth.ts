@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { TeamVersions } from "../inventory/repository.ts";
 import type { Services } from "../services.ts";
 import { adminRequired, missingTeamHeader, teamAccessDenied } from "../teams/errors.ts";
 import type { Role } from "../teams/repository.ts";
@@ -6,8 +7,8 @@ import { UnauthorizedError } from "./errors.ts";
 
 export interface AuthContext {
   user: { id: string; email: string; name: string };
-  /** `inventoryVersion`: the team's version as read here, so bindable snapshots know they are current. */
-  team: { id: string; slug: string; name: string; inventoryVersion?: number };
+  /** `versions`: the team's inventory and binding versions as read here, so snapshots know they are current. */
+  team: { id: string; slug: string; name: string; versions?: TeamVersions };
   role: Role;
   tokenId: string;
 }
@@ -45,7 +46,12 @@ export function authenticate(services: Services) {
 
     request.auth = {
       user: token.user,
-      team: { id: team.id, slug: team.slug, name: team.name, inventoryVersion: team.inventoryVersion },
+      team: {
+        id: team.id,
+        slug: team.slug,
+        name: team.name,
+        versions: { inventory: team.inventoryVersion, binding: team.bindingVersion },
+      },
       role,
       tokenId: token.tokenId,
     };

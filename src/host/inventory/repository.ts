@@ -10,6 +10,11 @@ export interface SnapshotProject {
   slug: string;
 }
 
+export interface TeamVersions {
+  inventory: number;
+  binding: number;
+}
+
 export interface SnapshotMapping {
   projectId: string;
   projectSlug: string;
@@ -19,6 +24,7 @@ export interface SnapshotMapping {
   providerContext: Record<string, string>;
   installationId: string;
   resourceId: string;
+  boundAt: Date;
 }
 
 export type StagedResource = Omit<typeof resources.$inferInsert, "firstSeenAt" | "updatedAt">;
@@ -185,23 +191,20 @@ export function inventoryRepository(db: Database) {
         .limit(limit + 1);
     },
 
-    /** The team's inventory version (see `teams.inventory_version`). */
-    async inventoryVersion(teamId: string) {
+    /** The team's inventory and binding versions (see `teams.inventory_version`). */
+    async teamVersions(teamId: string): Promise<TeamVersions> {
       const [row] = await db
-        .select({ version: teams.inventoryVersion })
+        .select({ inventory: teams.inventoryVersion, binding: teams.bindingVersion })
         .from(teams)
         .where(eq(teams.id, teamId));
-      return row?.version ?? 0;
+      return row ?? { inventory: 0, binding: 0 };
     },
 
     /** Connected installations of a team for a provider, as `InstallationsRepository.listForTeam`. */
     snapshotInstallations: (teamId: string, provider: string) =>
       installationsRepository(db).listForTeam(teamId, provider),
 
-    /**
-     * Bindable resources of the given installations (live, not archived, issues enabled) with the
-     * binding_ref, bound_at and project slug of their live mapping, if any.
-     */
+    /** Bindable resources of the given installations: live, not archived, issues enabled. */
     async snapshotRows(teamId: string, installationIds: string[]) {
       return db
         .select({
@@ -214,13 +217,8 @@ export function inventoryRepository(db: Database) {
           name: resources.name,
           fullPath: resources.fullPath,
           context: resources.context,
-          bindingRef: mappings.bindingRef,
-          boundAt: mappings.boundAt,
-          projectSlug: projects.slug,
         })
         .from(resources)
-        .leftJoin(mappings, liveMapping)
-        .leftJoin(projects, eq(projects.id, mappings.projectId))
         .where(
           and(
             eq(resources.teamId, teamId),
@@ -251,6 +249,7 @@ export function inventoryRepository(db: Database) {
           providerContext: mappings.providerContext,
           installationId: mappings.installationId,
           resourceId: mappings.resourceId,
+          boundAt: mappings.boundAt,
         })
         .from(mappings)
         .innerJoin(projects, eq(projects.id, mappings.projectId))

@@ -22,6 +22,7 @@ import {
   inventoryRepository,
   type ResourceRow,
   type StagedResource,
+  type TeamVersions,
 } from "./repository.ts";
 import { type BindableSnapshot, bindableSnapshots } from "./snapshot.ts";
 
@@ -165,7 +166,7 @@ export function inventoryService(
     const now = Date.now();
     const memo = listings.get(snap);
     if (memo && now - memo.mintedAt < LISTING_REUSE_MS) return memo.items;
-    const items = snap.rows.map((r) => ({
+    const items = snap.rows.map((r, i) => ({
       candidate_token: deps.candidates.mint(
         { teamId, provider, installationId: r.installationId, resourceId: r.id },
         now,
@@ -173,9 +174,9 @@ export function inventoryService(
       display_label: r.label,
       provider: r.provider,
       provider_context: r.context,
-      binding_ref: r.bindingRef,
-      bound_project_slug: r.projectSlug,
-      bound_at: r.boundAt?.toISOString() ?? null,
+      binding_ref: snap.boundBy[i]?.bindingRef ?? null,
+      bound_project_slug: snap.boundBy[i]?.projectSlug ?? null,
+      bound_at: snap.boundBy[i]?.boundAt.toISOString() ?? null,
       installation_id: r.installationId,
       resource_key: r.resourceKey,
     }));
@@ -367,12 +368,12 @@ export function inventoryService(
      * provider, from the team's bindable snapshot (no query beyond authentication while it is current).
      */
     async cliResources(
-      team: { id: string; inventoryVersion?: number },
+      team: { id: string; versions?: TeamVersions },
       provider: ProviderId,
       cursor: string | undefined,
       limit: number,
     ) {
-      const snap = await snapshots.get(team.id, provider, team.inventoryVersion);
+      const snap = await snapshots.get(team.id, provider, team.versions);
       if (snap.installations.length === 0) throw noInstallation(provider);
       const after = decodeKeyCursor(cursor, ["label", "id"]);
       const from = after ? snap.indexAfter(after) : 0;

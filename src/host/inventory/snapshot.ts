@@ -1,16 +1,22 @@
 import type { Database } from "../../storage/database.ts";
 import { type TargetNames, targetNames } from "../binding/ranking.ts";
 import type { InstallationRow } from "../installations/repository.ts";
-import { inventoryRepository, type SnapshotMapping, type SnapshotProject } from "./repository.ts";
+import {
+  inventoryRepository,
+  type SnapshotMapping,
+  type SnapshotProject,
+  type TeamVersions,
+} from "./repository.ts";
 
 /**
- * The team's bindable inventory for one provider, read once per inventory version and kept in memory,
- * so `tracker/resources/` and bind-resolve answer with no query beyond authentication.
+ * The team's bindable inventory for one provider, kept in memory so `tracker/resources/` and
+ * bind-resolve answer with no query beyond authentication.
  *
- * Staleness: triggers bump `teams.inventory_version` at the commit of every change to the team's
- * installations, resources, projects or mappings (migration 0006), and authentication reads that
- * version with the team. A request carrying a newer version than the cached one rebuilds, so every
- * process sees a committed change on its next request; there is no time-based expiry to tune.
+ * Staleness: triggers bump `teams.inventory_version` (installations, resources) and
+ * `teams.binding_version` (projects, mappings) at the commit of every change (migration 0006), and
+ * authentication reads both with the team. A newer inventory version rebuilds the snapshot; a newer
+ * binding version only re-reads the team's projects and live mappings (small) and keeps the rows and
+ * their indexes. Every process sees a committed change on its next request; no timer to tune.
  */
 export interface BindableRow {
   id: string;
@@ -22,10 +28,14 @@ export interface BindableRow {
   name: string;
   fullPath: string | null;
   context: Record<string, string>;
-  bindingRef: string | null;
-  boundAt: Date | null;
-  projectSlug: string | null;
   names: TargetNames;
+}
+
+/** The live mapping a row is bound by. */
+export interface RowBinding {
+  bindingRef: string;
+  boundAt: Date;
+  projectSlug: string;
 }
 
 /** Normalised values of every row joined by newlines, with each row's start offset: one native scan. */
@@ -34,23 +44,31 @@ interface Haystack {
   starts: Int32Array;
 }
 
-export interface BindableSnapshot {
-  version: number;
+/** What only installations and resources decide: rebuilt when the inventory version moves. */
+interface InventoryPart {
+  inventoryVersion: number;
   /** Connected (not disconnected) installations for the provider, revoked ones included. */
   installations: InstallationRow[];
   /** Live, not archived, issue-enabled resources, ordered by label then id. */
   rows: BindableRow[];
-  projectsByUuid: Map<string, SnapshotProject>;
-  projectsBySlug: Map<string, SnapshotProject>;
-  /** Live mappings for the provider, by project id. */
-  mappingsByProject: Map<string, SnapshotMapping>;
   /** Index of the first row after a (label, id) page cursor. */
   indexAfter(after: { label: string; id: string }): number;
   /** Rows whose normalised name, key, path or last path segment equals the given value. */
   withName(value: string): number[];
-  /** Rows whose normalised name (or path) contains `term`, in label order; `accept` decides what counts toward `limit`. */
+  /** Rows whose normalised name (or path) contains `term`, in label order, up to `limit` accepted ones. */
   nameContains(term: string, accept: (i: number) => boolean, limit: number): number[];
   pathContains(term: string, accept: (i: number) => boolean, limit: number): number[];
+  rowIndexById: Map<string, number>;
+}
+
+export interface BindableSnapshot extends InventoryPart {
+  bindingVersion: number;
+  /** The live mapping of each row (same index as `rows`), or null when the row is unbound. */
+  boundBy: (RowBinding | null)[];
+  projectsByUuid: Map<string, SnapshotProject>;
+  projectsBySlug: Map<string, SnapshotProject>;
+  /** Live mappings for the provider, by project id. */
+  mappingsByProject: Map<string, SnapshotMapping>;
 }
 
 /** Rows kept across all cached snapshots; the least recently used snapshot goes first. */
@@ -84,26 +102,24 @@ function rowAt(h: Haystack, offset: number): number {
 
 function contains(h: Haystack, term: string, accept: (i: number) => boolean, limit: number): number[] {
   const found: number[] = [];
+  // Normalised values never hold a newline, so a match cannot straddle two rows.
   if (!term || term.includes("\n")) return found;
   let from = 0;
   while (found.length < limit) {
     const at = h.text.indexOf(term, from);
     if (at < 0) break;
     const i = rowAt(h, at);
-    // A match may not straddle two rows: the separator is never part of a term.
     if (accept(i)) found.push(i);
     from = i + 1 < h.starts.length ? h.starts[i + 1] : h.text.length;
   }
   return found;
 }
 
-function assemble(
-  version: number,
+function inventoryPart(
+  inventoryVersion: number,
   installations: InstallationRow[],
   rows: BindableRow[],
-  projects: SnapshotProject[],
-  mappings: SnapshotMapping[],
-): BindableSnapshot {
+): InventoryPart {
   rows.sort(byLabel);
   const names = new Map<string, number[]>();
   rows.forEach((r, i) => {
@@ -117,12 +133,10 @@ function assemble(
   const nameText = haystack(rows.map((r) => r.names.name));
   const pathText = haystack(rows.map((r) => r.names.path));
   return {
-    version,
+    inventoryVersion,
     installations,
     rows,
-    projectsByUuid: new Map(projects.filter((p) => p.uuid).map((p) => [p.uuid as string, p])),
-    projectsBySlug: new Map(projects.map((p) => [p.slug, p])),
-    mappingsByProject: new Map(mappings.map((m) => [m.projectId, m])),
+    rowIndexById: new Map(rows.map((r, i) => [r.id, i])),
     indexAfter(after) {
       let lo = 0;
       let hi = rows.length;
@@ -139,8 +153,30 @@ function assemble(
   };
 }
 
+function withBindings(
+  part: InventoryPart,
+  bindingVersion: number,
+  projects: SnapshotProject[],
+  mappings: SnapshotMapping[],
+): BindableSnapshot {
+  const boundBy: (RowBinding | null)[] = new Array(part.rows.length).fill(null);
+  for (const m of mappings) {
+    const i = part.rowIndexById.get(m.resourceId);
+    if (i !== undefined)
+      boundBy[i] = { bindingRef: m.bindingRef, boundAt: m.boundAt, projectSlug: m.projectSlug };
+  }
+  return {
+    ...part,
+    bindingVersion,
+    boundBy,
+    projectsByUuid: new Map(projects.filter((p) => p.uuid).map((p) => [p.uuid as string, p])),
+    projectsBySlug: new Map(projects.map((p) => [p.slug, p])),
+    mappingsByProject: new Map(mappings.map((m) => [m.projectId, m])),
+  };
+}
+
 interface Entry {
-  version: number;
+  versions: TeamVersions;
   rows: number;
   snapshot: Promise<BindableSnapshot>;
 }
@@ -149,19 +185,26 @@ export function bindableSnapshots(db: Database, opts: { maxRows?: number } = {})
   const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
   const cache = new Map<string, Entry>();
 
-  async function build(teamId: string, provider: string): Promise<BindableSnapshot> {
-    // One snapshot of the database: the version read is the version of the rows read.
+  /** One read of the database: the versions read are the versions of the rows read. */
+  async function build(teamId: string, provider: string, previous?: BindableSnapshot) {
     return db.transaction(
       async (tx) => {
         const repo = inventoryRepository(tx as unknown as Database);
-        const version = await repo.inventoryVersion(teamId);
-        const installations = await repo.snapshotInstallations(teamId, provider);
-        const ids = installations.map((i) => i.id);
-        const rows = ids.length ? await repo.snapshotRows(teamId, ids) : [];
-        return assemble(
-          version,
-          installations,
-          rows.map((r) => ({ ...r, context: r.context as Record<string, string>, names: targetNames(r) })),
+        const versions = await repo.teamVersions(teamId);
+        let part: InventoryPart | undefined = previous;
+        if (!part || part.inventoryVersion !== versions.inventory) {
+          const installations = await repo.snapshotInstallations(teamId, provider);
+          const ids = installations.map((i) => i.id);
+          const rows = ids.length ? await repo.snapshotRows(teamId, ids) : [];
+          part = inventoryPart(
+            versions.inventory,
+            installations,
+            rows.map((r) => ({ ...r, context: r.context as Record<string, string>, names: targetNames(r) })),
+          );
+        }
+        return withBindings(
+          part,
+          versions.binding,
           await repo.snapshotProjects(teamId),
           await repo.snapshotMappings(teamId, provider),
         );
@@ -181,26 +224,35 @@ export function bindableSnapshots(db: Database, opts: { maxRows?: number } = {})
     }
   }
 
+  const covers = (have: TeamVersions, want: TeamVersions) =>
+    have.inventory >= want.inventory && have.binding >= want.binding;
+
   return {
     /**
-     * The snapshot for a team and provider at `version` or newer. `version` is what authentication read
-     * (`auth.team.inventoryVersion`); without one it is read here. Concurrent callers share one build.
+     * The snapshot for a team and provider at `versions` or newer: what authentication read
+     * (`auth.team.versions`); without them they are read here. Concurrent callers share one build.
      */
-    async get(teamId: string, provider: string, version?: number): Promise<BindableSnapshot> {
+    async get(teamId: string, provider: string, versions?: TeamVersions): Promise<BindableSnapshot> {
       const key = `${teamId}|${provider}`;
-      const want = version ?? (await inventoryRepository(db).inventoryVersion(teamId));
+      const want = versions ?? (await inventoryRepository(db).teamVersions(teamId));
       const hit = cache.get(key);
-      if (hit && hit.version >= want) {
-        cache.delete(key);
+      cache.delete(key);
+      if (hit && covers(hit.versions, want)) {
         cache.set(key, hit);
         return hit.snapshot;
       }
-      const entry: Entry = { version: want, rows: 0, snapshot: build(teamId, provider) };
-      cache.delete(key);
+      const previous = hit && hit.versions.inventory >= want.inventory ? hit.snapshot : undefined;
+      const entry: Entry = {
+        versions: want,
+        rows: 0,
+        snapshot: (previous ?? Promise.resolve(undefined))
+          .catch(() => undefined)
+          .then((prev) => build(teamId, provider, prev)),
+      };
       cache.set(key, entry);
       try {
         const snapshot = await entry.snapshot;
-        entry.version = snapshot.version;
+        entry.versions = { inventory: snapshot.inventoryVersion, binding: snapshot.bindingVersion };
         entry.rows = snapshot.rows.length;
         evict(key);
         return snapshot;
