@@ -27,8 +27,8 @@ import {
 import { type BindableSnapshot, bindableSnapshots } from "./snapshot.ts";
 
 export const REFRESH_JOB = "inventory.refresh";
-/** How long one snapshot's minted `tracker discover` listing is served again. */
-const LISTING_REUSE_MS = 60_000;
+/** How long candidate tokens minted for a `tracker discover` listing are served again. */
+const TOKEN_REUSE_MS = 60_000;
 
 /** One `tracker discover` item (schema CliResource). */
 interface ListedResource {
@@ -157,20 +157,30 @@ export function inventoryService(
   const snapshots = bindableSnapshots(db);
 
   /**
-   * The `tracker discover` items of a snapshot, candidate tokens included, reused for up to
-   * LISTING_REUSE_MS: minting 10,000 tokens is most of the cost of a listing, and a reused token still
-   * has at least 14 of its 15 minutes left. A new snapshot (any change) mints afresh.
+   * Candidate tokens for a snapshot's rows, reused for up to TOKEN_REUSE_MS: minting 10,000 of them is
+   * most of the cost of a listing, and a reused token still has at least 14 of its 15 minutes left.
+   * Keyed by the rows array, which a binding change keeps and an inventory change replaces.
    */
-  const listings = new WeakMap<BindableSnapshot, { mintedAt: number; items: ListedResource[] }>();
+  const minted = new WeakMap<BindableSnapshot["rows"], { at: number; tokens: string[] }>();
+  function tokensFor(snap: BindableSnapshot, teamId: string, provider: ProviderId, now: number) {
+    const memo = minted.get(snap.rows);
+    if (memo && now - memo.at < TOKEN_REUSE_MS) return memo;
+    const tokens = snap.rows.map((r) =>
+      deps.candidates.mint({ teamId, provider, installationId: r.installationId, resourceId: r.id }, now),
+    );
+    const fresh = { at: now, tokens };
+    minted.set(snap.rows, fresh);
+    return fresh;
+  }
+
+  /** The `tracker discover` items of a snapshot, built once per snapshot and token batch. */
+  const listings = new WeakMap<BindableSnapshot, { tokens: string[]; items: ListedResource[] }>();
   function listedResources(snap: BindableSnapshot, teamId: string, provider: ProviderId) {
-    const now = Date.now();
+    const { tokens } = tokensFor(snap, teamId, provider, Date.now());
     const memo = listings.get(snap);
-    if (memo && now - memo.mintedAt < LISTING_REUSE_MS) return memo.items;
+    if (memo && memo.tokens === tokens) return memo.items;
     const items = snap.rows.map((r, i) => ({
-      candidate_token: deps.candidates.mint(
-        { teamId, provider, installationId: r.installationId, resourceId: r.id },
-        now,
-      ),
+      candidate_token: tokens[i],
       display_label: r.label,
       provider: r.provider,
       provider_context: r.context,
@@ -180,7 +190,7 @@ export function inventoryService(
       installation_id: r.installationId,
       resource_key: r.resourceKey,
     }));
-    listings.set(snap, { mintedAt: now, items });
+    listings.set(snap, { tokens, items });
     return items;
   }
   const running = new Set<string>();
