@@ -424,6 +424,21 @@ export const workPackageLinks = pgTable(
 );
 
 /**
+ * Held by the push that is creating a work package's issue, so a concurrent push of the same work
+ * package (another process, a retried job) waits for that issue instead of creating a second one. The
+ * lease lets a claim left by a crashed process expire.
+ */
+export const workPackageCreateClaims = pgTable(
+  "work_package_create_claims",
+  {
+    bindingRef: text("binding_ref").notNull(),
+    wpId: text("wp_id").notNull(),
+    claimedUntil: timestamp("claimed_until", { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bindingRef, t.wpId] })],
+);
+
+/**
  * MissionOriginLink: the tracker issue a mission started from. One origin per mission (v1); the issue
  * was checked to belong to the mapped resource when the link was written.
  */

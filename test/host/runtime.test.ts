@@ -280,6 +280,28 @@ describe.each(ALL_PROVIDERS)("%s runtime", (provider) => {
     expect(body.item_errors.map((e: any) => e.index)).toEqual([0, 1]);
   });
 
+  it("two pushes creating the same new work package at once make one issue; the later one updates it", async () => {
+    const wp = `RACE-${randomUUID().slice(0, 8)}`;
+    const title = `Race ${provider} ${wp}`;
+    // Slow provider answers, so both pushes are in flight together.
+    await t.sim(provider, "POST", "/_sim/faults", { count: 8, latency_ms: 250 });
+    const send = (suffix: string) =>
+      post(
+        "/api/v1/tracker/push/",
+        { ...routed(), items: [{ wp_id: wp, action: "create", patch: { title: `${title} ${suffix}` } }] },
+        { key: key() },
+      );
+    const [a, b] = await Promise.all([send("A"), send("B")]);
+    await t.sim(provider, "DELETE", "/_sim/faults");
+    expect(a.statusCode, a.body).toBe(200);
+    expect(b.statusCode, b.body).toBe(200);
+    const items = [a.json().items[0], b.json().items[0]];
+    expect(items.map((i) => i.outcome).sort()).toEqual(["created", "updated"]);
+    expect(items[0].remote_ref.id).toBe(items[1].remote_ref.id);
+    const made = (await simIssues(provider, mapped.id)).filter((i) => i.title.startsWith(title));
+    expect(made).toHaveLength(1);
+  });
+
   it("a large push answers 202 and is polled to completion; another team cannot read the operation", async () => {
     const items = Array.from({ length: 12 }, (_, i) => ({
       wp_id: `BULK${i}`,

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
-import { mappings, projects, workPackageLinks } from "../../storage/schema.ts";
+import { mappings, projects, workPackageCreateClaims, workPackageLinks } from "../../storage/schema.ts";
 
 export type WorkPackageLinkRow = typeof workPackageLinks.$inferSelect;
 
@@ -32,6 +32,29 @@ export function linksRepository(db: Database) {
         })
         .returning();
       return saved;
+    },
+
+    /** Takes the create claim of a work package for `leaseMs`; false while another push holds it. */
+    async claimCreate(bindingRef: string, wpId: string, leaseMs: number): Promise<boolean> {
+      const until = sql`now() + ${leaseMs} * interval '1 millisecond'`;
+      const taken = await db
+        .insert(workPackageCreateClaims)
+        .values({ bindingRef, wpId, claimedUntil: until })
+        .onConflictDoUpdate({
+          target: [workPackageCreateClaims.bindingRef, workPackageCreateClaims.wpId],
+          set: { claimedUntil: until },
+          setWhere: sql`${workPackageCreateClaims.claimedUntil} < now()`,
+        })
+        .returning({ wpId: workPackageCreateClaims.wpId });
+      return taken.length > 0;
+    },
+
+    async releaseCreate(bindingRef: string, wpId: string) {
+      await db
+        .delete(workPackageCreateClaims)
+        .where(
+          and(eq(workPackageCreateClaims.bindingRef, bindingRef), eq(workPackageCreateClaims.wpId, wpId)),
+        );
     },
 
     async forMapping(teamId: string, bindingRef: string): Promise<WorkPackageLinkRow[]> {

@@ -19,6 +19,20 @@ export function linkRow(l: WorkPackageLinkRow) {
   };
 }
 
+/** How long a create claim holds: longer than any provider create call with its retries. */
+const CREATE_LEASE_MS = 5 * 60_000;
+/** How long a push waits for a concurrent push creating the same work package's issue. */
+const CREATE_WAIT_MS = 15_000;
+
+/** Another push is still creating this work package's issue; retrying later finds its link. */
+export class CreateInProgress extends Error {
+  constructor(readonly wpId: string) {
+    super(`Another push is creating the issue of work package ${wpId}; push again in a few seconds.`);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** Work-package ↔ issue links: written by push, read by the mappings listing. Always per mapping. */
 export function linksService(db: Database, deps: { mappings: MappingsService }) {
   const repo = linksRepository(db);
@@ -40,6 +54,44 @@ export function linksService(db: Database, deps: { mappings: MappingsService }) 
         externalKey: issue.ref.key,
         externalUrl: issue.ref.url,
       });
+    },
+
+    /**
+     * Creates a work package's issue once, however many pushes of it run at once (in any process): the
+     * push holding the create claim calls `create` and records the link; the others wait for that link
+     * and get it back instead (then they update that issue rather than create another). A link to
+     * `deletedIssueId` (an issue found deleted upstream) counts as no link.
+     */
+    async createOnce(
+      m: JoinedMapping,
+      wpId: string,
+      create: () => Promise<NormalizedIssue>,
+      deletedIssueId?: string,
+    ): Promise<{ created: NormalizedIssue } | { linked: WorkPackageLinkRow }> {
+      const ref = m.mapping.bindingRef;
+      const current = async () => {
+        const link = await repo.get(ref, wpId);
+        return link && link.externalId !== deletedIssueId ? link : undefined;
+      };
+      const deadline = Date.now() + CREATE_WAIT_MS;
+      for (;;) {
+        if (await repo.claimCreate(ref, wpId, CREATE_LEASE_MS)) {
+          try {
+            // A push that held the claim a moment ago may have linked it since this one looked.
+            const linked = await current();
+            if (linked) return { linked };
+            const created = await create();
+            await this.record(m, wpId, created);
+            return { created };
+          } finally {
+            await repo.releaseCreate(ref, wpId);
+          }
+        }
+        const linked = await current();
+        if (linked) return { linked };
+        if (Date.now() > deadline) throw new CreateInProgress(wpId);
+        await sleep(100);
+      }
     },
 
     /** The bound form: links of the routed mapping. */

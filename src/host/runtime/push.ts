@@ -6,7 +6,8 @@ import {
   TrackerError,
 } from "../../tracker/index.ts";
 import { providerError, resourceMissing } from "../http/provider-errors.ts";
-import type { LinksService } from "../links/service.ts";
+import type { WorkPackageLinkRow } from "../links/repository.ts";
+import { CreateInProgress, type LinksService } from "../links/service.ts";
 import { type ItemError, itemErrorOf, type PhaseStatus, type Summary } from "./pull.ts";
 import type { RuntimeTarget } from "./target.ts";
 
@@ -187,9 +188,21 @@ export async function applyPush(
     const { adapter, conn, params } = t;
     switch (item.action) {
       case "create": {
-        const linked = item.wpId ? await links.get(m, item.wpId) : undefined;
-        if (linked) {
-          // Already created (an earlier push, or a retried job): update it instead of duplicating it.
+        const draft: IssueDraft = { ...item.patch, title: item.patch.title! };
+        const create = async () => {
+          try {
+            return await adapter.createIssue(conn, params, draft);
+          } catch (err) {
+            // Nothing to find but the resource itself: it is gone upstream.
+            if (err instanceof TrackerError && err.kind === "not_found")
+              throw resourceMissing(t.provider, m.mapping.displayLabel);
+            throw err;
+          }
+        };
+        if (!item.wpId) return { outcome: "created", issue: await create(), message: null };
+        const wpId = item.wpId;
+        /** Already created (an earlier or concurrent push, a retried job): update it, don't duplicate it. */
+        const updateLinked = async (linked: WorkPackageLinkRow) => {
           try {
             const issue = await adapter.updateIssue(
               conn,
@@ -197,29 +210,29 @@ export async function applyPush(
               linked.externalKey ?? linked.externalId,
               item.patch,
             );
-            await links.record(m, item.wpId!, issue);
+            await links.record(m, wpId, issue);
             return {
-              outcome: "updated",
+              outcome: "updated" as const,
               issue,
               message: `already linked to ${issue.ref.key ?? issue.ref.id}; updated`,
             };
           } catch (err) {
             // The linked issue was deleted upstream: create a new one and link it instead.
             if (!(err instanceof TrackerError && err.kind === "not_found")) throw err;
+            return null;
           }
-        }
-        const draft: IssueDraft = { ...item.patch, title: item.patch.title! };
-        let issue: NormalizedIssue;
-        try {
-          issue = await adapter.createIssue(conn, params, draft);
-        } catch (err) {
-          // Nothing to find but the resource itself: it is gone upstream.
-          if (err instanceof TrackerError && err.kind === "not_found")
-            throw resourceMissing(t.provider, m.mapping.displayLabel);
-          throw err;
-        }
-        if (item.wpId) await links.record(m, item.wpId, issue);
-        return { outcome: "created", issue, message: null };
+        };
+        const linked = await links.get(m, wpId);
+        const updated = linked ? await updateLinked(linked) : null;
+        if (updated) return updated;
+        const once = await links.createOnce(m, wpId, create, linked?.externalId);
+        if ("created" in once) return { outcome: "created", issue: once.created, message: null };
+        const again = await updateLinked(once.linked);
+        if (again) return again;
+        throw new ItemRefused(
+          "issue_not_found",
+          `The issue linked to work package ${wpId} was deleted upstream while this push ran; push again.`,
+        );
       }
       case "update":
       case "transition": {
@@ -292,7 +305,17 @@ export async function applyPush(
       )
         err = resourceMissing(t.provider, m.mapping.displayLabel);
       let e: ItemError;
-      if (err instanceof ItemRefused) {
+      if (err instanceof CreateInProgress) {
+        e = {
+          index,
+          wp_id: base.wp_id,
+          error_code: "create_in_progress",
+          message: err.message,
+          retryable: true,
+          retry_after_seconds: 5,
+          source: "saas",
+        };
+      } else if (err instanceof ItemRefused) {
         e = {
           index,
           wp_id: base.wp_id,
