@@ -74,14 +74,19 @@ export async function startBenchApp(opts: {
     team,
     installations,
     /**
-     * A real change: `binding` creates a project (the next read re-reads projects and mappings);
-     * `inventory` renames an installation (the next read re-reads the whole inventory).
+     * A real change: `binding` creates a project (the next read re-reads installations, projects and
+     * mappings); `inventory` archives or restores a repository upstream and refreshes (the next read
+     * re-reads the whole inventory).
      */
     async change(kind: "binding" | "inventory") {
       const uuid = randomUUID();
       if (kind === "inventory") {
-        const id = Object.values(installations)[0];
-        await s.installations.update(auth, id, { display_name: `bench ${uuid.slice(0, 8)}` });
+        const first = opts.providers[0];
+        const sim = sims[first];
+        const r = [...sim.store.resources.values()].find((x) => x.name.endsWith("-00005"));
+        if (!r) throw new Error("no generated resource to change");
+        sim.store.updateResource(r.id, { archived: !r.archived });
+        await s.inventory.refresh(installations[first]);
         return;
       }
       await s.projects.ensure(team.id, {

@@ -138,6 +138,13 @@ describe("bindable snapshot across app instances", () => {
     expect((await versionsOf(t.team.id)).binding).toBe(mine.binding + 1);
     expect(await versionsOf(t.otherTeam.id)).toEqual(theirs);
 
+    // A refresh that finds nothing new updates only the installation's health: the rows stay current.
+    const beforeRefresh = await versionsOf(t.team.id);
+    expect((await t.refresh(installationId)).status).toBe("completed");
+    const afterRefresh = await versionsOf(t.team.id);
+    expect(afterRefresh.inventory).toBe(beforeRefresh.inventory);
+    expect(afterRefresh.binding).toBeGreaterThan(beforeRefresh.binding);
+
     // A refresh that changes a resource moves the inventory version.
     const repo = (await t.sim("github", "GET", "/_sim/resources")).resources.find(
       (r: any) => !r.archived && r.name.startsWith("service-"),

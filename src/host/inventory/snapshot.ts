@@ -12,11 +12,13 @@ import {
  * The team's bindable inventory for one provider, kept in memory so `tracker/resources/` and
  * bind-resolve answer with no query beyond authentication.
  *
- * Staleness: triggers bump `teams.inventory_version` (installations, resources) and
- * `teams.binding_version` (projects, mappings) at the commit of every change (migration 0006), and
- * authentication reads both with the team. A newer inventory version rebuilds the snapshot; a newer
- * binding version only re-reads the team's projects and live mappings (small) and keeps the rows and
- * their indexes. Every process sees a committed change on its next request; no timer to tune.
+ * Staleness: triggers bump `teams.inventory_version` when a column the rows hold changes (or an
+ * installation is disconnected or reconnected) and `teams.binding_version` on any change to
+ * installations, projects or mappings, at commit (migration 0006); authentication reads both with the
+ * team. A newer inventory version rebuilds the snapshot; a newer binding version only re-reads the
+ * installations, projects and live mappings (small) and keeps the rows and their indexes — so neither
+ * a bind nor an installation's health update after a refresh re-reads the inventory. Every process
+ * sees a committed change on its next request; no timer to tune.
  */
 export interface BindableRow {
   id: string;
@@ -44,12 +46,10 @@ interface Haystack {
   starts: Int32Array;
 }
 
-/** What only installations and resources decide: rebuilt when the inventory version moves. */
+/** What the resources decide: rebuilt when the inventory version moves. */
 interface InventoryPart {
   inventoryVersion: number;
-  /** Connected (not disconnected) installations for the provider, revoked ones included. */
-  installations: InstallationRow[];
-  /** Live, not archived, issue-enabled resources, ordered by label then id. */
+  /** Live, not archived, issue-enabled resources of connected installations, by label then id. */
   rows: BindableRow[];
   /** Index of the first row after a (label, id) page cursor. */
   indexAfter(after: { label: string; id: string }): number;
@@ -63,6 +63,8 @@ interface InventoryPart {
 
 export interface BindableSnapshot extends InventoryPart {
   bindingVersion: number;
+  /** Connected (not disconnected) installations for the provider, revoked ones included. */
+  installations: InstallationRow[];
   /** The live mapping of each row (same index as `rows`), or null when the row is unbound. */
   boundBy: (RowBinding | null)[];
   projectsByUuid: Map<string, SnapshotProject>;
@@ -115,11 +117,7 @@ function contains(h: Haystack, term: string, accept: (i: number) => boolean, lim
   return found;
 }
 
-function inventoryPart(
-  inventoryVersion: number,
-  installations: InstallationRow[],
-  rows: BindableRow[],
-): InventoryPart {
+function inventoryPart(inventoryVersion: number, rows: BindableRow[]): InventoryPart {
   rows.sort(byLabel);
   const names = new Map<string, number[]>();
   rows.forEach((r, i) => {
@@ -134,7 +132,6 @@ function inventoryPart(
   const pathText = haystack(rows.map((r) => r.names.path));
   return {
     inventoryVersion,
-    installations,
     rows,
     rowIndexById: new Map(rows.map((r, i) => [r.id, i])),
     indexAfter(after) {
@@ -156,6 +153,7 @@ function inventoryPart(
 function withBindings(
   part: InventoryPart,
   bindingVersion: number,
+  installations: InstallationRow[],
   projects: SnapshotProject[],
   mappings: SnapshotMapping[],
 ): BindableSnapshot {
@@ -168,6 +166,7 @@ function withBindings(
   return {
     ...part,
     bindingVersion,
+    installations,
     boundBy,
     projectsByUuid: new Map(projects.filter((p) => p.uuid).map((p) => [p.uuid as string, p])),
     projectsBySlug: new Map(projects.map((p) => [p.slug, p])),
@@ -191,20 +190,20 @@ export function bindableSnapshots(db: Database, opts: { maxRows?: number } = {})
       async (tx) => {
         const repo = inventoryRepository(tx as unknown as Database);
         const versions = await repo.teamVersions(teamId);
+        const installations = await repo.snapshotInstallations(teamId, provider);
         let part: InventoryPart | undefined = previous;
         if (!part || part.inventoryVersion !== versions.inventory) {
-          const installations = await repo.snapshotInstallations(teamId, provider);
           const ids = installations.map((i) => i.id);
           const rows = ids.length ? await repo.snapshotRows(teamId, ids) : [];
           part = inventoryPart(
             versions.inventory,
-            installations,
             rows.map((r) => ({ ...r, context: r.context as Record<string, string>, names: targetNames(r) })),
           );
         }
         return withBindings(
           part,
           versions.binding,
+          installations,
           await repo.snapshotProjects(teamId),
           await repo.snapshotMappings(teamId, provider),
         );
