@@ -462,6 +462,37 @@ describe("refresh rotation", () => {
   });
 });
 
+describe("guessing and flooding from one address", () => {
+  const from = (remoteAddress: string, url: string, fields: Record<string, string>) =>
+    t.server.inject({ method: "POST", url, remoteAddress, headers: FORM_HEADERS, payload: form(fields) });
+  const guess = (remoteAddress: string) =>
+    from(remoteAddress, "/oauth/token", {
+      grant_type: "refresh_token",
+      refresh_token: `skr_guess_${Math.random()}`,
+      client_id: "cli_native",
+    });
+
+  it("refused token requests are limited per address with 429 and Retry-After; other addresses go on", async () => {
+    for (let i = 0; i < 30; i++) expect((await guess("203.0.113.7")).statusCode).toBe(400);
+    const limited = await guess("203.0.113.7");
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error).toBe("too_many_requests");
+    expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
+    expect(limited.headers["cache-control"]).toBe("no-store");
+    const elsewhere = await guess("203.0.113.8");
+    expect(elsewhere.statusCode).toBe(400);
+    expect(elsewhere.json().error).toBe("invalid_grant");
+  });
+
+  it("device sign-ins started from one address are limited", async () => {
+    const start = () => from("198.51.100.9", "/oauth/device", { client_id: "cli_native" });
+    for (let i = 0; i < 20; i++) expect((await start()).statusCode).toBe(200);
+    const limited = await start();
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error).toBe("too_many_requests");
+  });
+});
+
 describe("revoke (auth logout)", () => {
   it("answers {revoked: true} without authentication and ends the session", async () => {
     const login = await browserLogin();

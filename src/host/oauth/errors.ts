@@ -16,23 +16,27 @@ export type OAuthErrorCode =
   | "expired_token"
   | "session_invalid"
   | "refresh_replay_benign_retry"
-  | "unsupported_token_type";
+  | "unsupported_token_type"
+  | "too_many_requests";
 
 export class OAuthError extends Error {
   readonly status: number;
   readonly error: OAuthErrorCode;
   readonly extra: Record<string, unknown>;
+  /** Response headers (e.g. Retry-After on 429). */
+  readonly headers: Record<string, string>;
 
   constructor(
     error: OAuthErrorCode,
     description: string,
-    opts: { status?: number; extra?: Record<string, unknown> } = {},
+    opts: { status?: number; extra?: Record<string, unknown>; headers?: Record<string, string> } = {},
   ) {
     super(description);
     this.name = "OAuthError";
     this.error = error;
     this.status = opts.status ?? 400;
     this.extra = opts.extra ?? {};
+    this.headers = opts.headers ?? {};
   }
 
   body() {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyError, FastifyInstance } from "fastify";
+import { type AttemptLimit, attemptLimit } from "../http/attempt-limit.ts";
 import { authenticateUser } from "../http/auth.ts";
 import { asAppError } from "../http/error-handler.ts";
 import { errorResponses } from "../http/schemas.ts";
@@ -25,7 +26,7 @@ function oauthErrors(app: FastifyInstance) {
     reply.header("cache-control", "no-store").header("pragma", "no-cache");
     if (err instanceof OAuthError) {
       request.log.info({ oauth_error: err.error, status: err.status }, "oauth request refused");
-      return reply.code(err.status).send(err.body());
+      return reply.code(err.status).headers(err.headers).send(err.body());
     }
     const appErr = asAppError(err);
     if (appErr.status >= 500) {
@@ -41,7 +42,22 @@ function oauthErrors(app: FastifyInstance) {
   });
 }
 
-const oauthResponses = { 400: OAuthErrorBody, 409: OAuthErrorBody, 500: OAuthErrorBody };
+const oauthResponses = { 400: OAuthErrorBody, 409: OAuthErrorBody, 429: OAuthErrorBody, 500: OAuthErrorBody };
+
+/** Refusals that mean a wrong guess, not the normal course of a device sign-in or a rotation race. */
+const GUESSES = new Set(["invalid_grant", "invalid_client", "invalid_request", "unsupported_grant_type"]);
+
+function tooMany(limit: AttemptLimit, ip: string, what: string) {
+  const seconds = limit.retryAfterSeconds(ip);
+  return new OAuthError(
+    "too_many_requests",
+    `Too many ${what} from this address; try again in ${seconds} s.`,
+    {
+      status: 429,
+      headers: { "retry-after": String(seconds) },
+    },
+  );
+}
 
 /** `POST /oauth/token`, `/oauth/device`, `/oauth/revoke` at the origin root, as the CLI calls them. */
 export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -51,6 +67,10 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     ip: req.ip,
     userAgent: req.headers["user-agent"],
   });
+  // Per client address: refused token requests (guessing codes or tokens), and device sign-ins started
+  // (each one is a stored pending request).
+  const refusedTokens = attemptLimit({ max: 30, windowMs: 10 * 60_000 });
+  const deviceStarts = attemptLimit({ max: 20, windowMs: 10 * 60_000 });
 
   app.post(
     "/oauth/token",
@@ -66,7 +86,11 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       },
     },
     async (req, reply) => {
-      const tokens = await services.oauth.token(req.body as Fields, meta(req));
+      if (refusedTokens.exhausted(req.ip)) throw tooMany(refusedTokens, req.ip, "refused token requests");
+      const tokens = await services.oauth.token(req.body as Fields, meta(req)).catch((err) => {
+        if (err instanceof OAuthError && GUESSES.has(err.error)) refusedTokens.note(req.ip);
+        throw err;
+      });
       return reply.header("cache-control", "no-store").header("pragma", "no-cache").send(tokens);
     },
   );
@@ -83,6 +107,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       },
     },
     async (req, reply) => {
+      if (deviceStarts.exhausted(req.ip)) throw tooMany(deviceStarts, req.ip, "device sign-ins");
+      deviceStarts.note(req.ip);
       const started = await services.oauth.deviceAuthorization(req.body as Fields);
       return reply.header("cache-control", "no-store").send(started);
     },

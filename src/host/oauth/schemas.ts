@@ -41,7 +41,7 @@ export const OAuthErrorBody = Type.Object(
   {
     error: Type.String({
       description:
-        "`invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type`, `authorization_pending`, `slow_down`, `access_denied`, `expired_token`, `session_invalid`, `refresh_replay_benign_retry`.",
+        "`invalid_request`, `invalid_client`, `invalid_grant`, `unsupported_grant_type`, `authorization_pending`, `slow_down`, `access_denied`, `expired_token`, `session_invalid`, `refresh_replay_benign_retry`, `too_many_requests` (429 with Retry-After: too many refused token requests or device sign-ins from one address).",
     }),
     error_description: Type.Optional(Type.String()),
     retry_after: Type.Optional(Type.Integer()),

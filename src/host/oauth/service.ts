@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomInt, timingSafeEqual } from "node:crypto
 import type { Logger } from "pino";
 import { ulid } from "ulid";
 import type { Database } from "../../storage/database.ts";
+import { attemptLimit } from "../http/attempt-limit.ts";
 import { NotFoundError, UnauthorizedError } from "../http/errors.ts";
 import { invalidClient, invalidGrant, invalidRequest, OAuthError } from "./errors.ts";
 import {
@@ -38,8 +39,6 @@ const USER_CODE_LENGTH = 8;
 const CLI_MAX_POLL_INTERVAL = 10; // the CLI never polls slower than this (contract §4.2)
 const TOUCH_INTERVAL_MS = 60_000;
 const DAY_MS = 86_400_000;
-const LOOKUP_FAILURES_MAX = 20;
-const LOOKUP_WINDOW_MS = 15 * 60_000;
 
 export interface OAuthOptions {
   /** Access token lifetime (default 3600 s). */
@@ -150,7 +149,8 @@ export function oauthService(
   const deviceTtl = o.deviceCodeTtlSeconds ?? 900;
   const deviceInterval = o.deviceIntervalSeconds ?? 5;
   const graceMs = o.refreshReuseGraceMs ?? 10_000;
-  const lookupFailures = new Map<string, { count: number; since: number }>();
+  // Wrong user codes per signed-in user: 20 per 15 minutes.
+  const lookupFailures = attemptLimit({ max: 20, windowMs: 15 * 60_000 });
 
   /** Mints an access + refresh token pair for a session inside a transaction. */
   async function mint(
@@ -360,17 +360,6 @@ export function oauthService(
     return issued;
   }
 
-  function noteLookupFailure(userId: string, now: number) {
-    const f = lookupFailures.get(userId);
-    if (!f || now - f.since > LOOKUP_WINDOW_MS) lookupFailures.set(userId, { count: 1, since: now });
-    else f.count++;
-    if (lookupFailures.size > 10_000) lookupFailures.clear();
-  }
-  function lookupThrottled(userId: string, now: number) {
-    const f = lookupFailures.get(userId);
-    return Boolean(f && now - f.since <= LOOKUP_WINDOW_MS && f.count >= LOOKUP_FAILURES_MAX);
-  }
-
   const verificationUri = () => `${deps.publicUrl().replace(/\/+$/, "")}/dashboard/cli/device`;
 
   const service = {
@@ -508,12 +497,12 @@ export function oauthService(
       userCodeInput: string,
       now = new Date(),
     ): Promise<{ ok: true; userCode: string } | { ok: false; reason: "not_found" | "too_many_attempts" }> {
-      if (lookupThrottled(userId, now.getTime())) return { ok: false, reason: "too_many_attempts" };
+      if (lookupFailures.exhausted(userId, now.getTime())) return { ok: false, reason: "too_many_attempts" };
       const code = normalizeUserCode(userCodeInput);
       const found =
         code.length === USER_CODE_LENGTH ? await repo.findDeviceByUserCode(sha256(code)) : undefined;
       if (found?.status !== "pending" || found.expiresAt <= now) {
-        noteLookupFailure(userId, now.getTime());
+        lookupFailures.note(userId, now.getTime());
         return { ok: false, reason: "not_found" };
       }
       return { ok: true, userCode: displayUserCode(code) };

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
 import { ulid } from "ulid";
 import type { Database } from "../../storage/database.ts";
+import { attemptLimit } from "../http/attempt-limit.ts";
 import { teamsRepository } from "../teams/repository.ts";
 import { sessionsRepository } from "./repository.ts";
 
@@ -15,8 +16,6 @@ export const SESSION_COOKIE = "sk_session";
 const IDLE_MS = 12 * 60 * 60_000;
 const ABSOLUTE_MS = 7 * 24 * 60 * 60_000;
 const TOUCH_INTERVAL_MS = 60_000;
-const MAX_FAILURES = 10;
-const FAILURE_WINDOW_MS = 15 * 60_000;
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
@@ -62,20 +61,9 @@ export function sessionsService(db: Database, opts: { idleMs?: number; absoluteM
   const users = teamsRepository(db);
   const idleMs = opts.idleMs ?? IDLE_MS;
   const absoluteMs = opts.absoluteMs ?? ABSOLUTE_MS;
-  const failures = new Map<string, { count: number; since: number }>();
+  // Wrong passwords per email: 10 per 15 minutes.
+  const failures = attemptLimit({ max: 10, windowMs: 15 * 60_000 });
   let dummyHash: Promise<string> | null = null;
-
-  function throttled(email: string, now: number) {
-    const f = failures.get(email);
-    if (!f || now - f.since > FAILURE_WINDOW_MS) return false;
-    return f.count >= MAX_FAILURES;
-  }
-  function noteFailure(email: string, now: number) {
-    const f = failures.get(email);
-    if (!f || now - f.since > FAILURE_WINDOW_MS) failures.set(email, { count: 1, since: now });
-    else f.count++;
-    if (failures.size > 10_000) failures.clear();
-  }
 
   async function checkPassword(email: string, password: string) {
     const user = await users.findUserByEmail(email);
@@ -103,13 +91,13 @@ export function sessionsService(db: Database, opts: { idleMs?: number; absoluteM
       now = new Date(),
     ): Promise<SignInResult> {
       const email = input.email.trim().toLowerCase();
-      if (throttled(email, now.getTime())) return { ok: false, reason: "too_many_attempts" };
+      if (failures.exhausted(email, now.getTime())) return { ok: false, reason: "too_many_attempts" };
       const user = await checkPassword(email, input.password);
       if (!user) {
-        noteFailure(email, now.getTime());
+        failures.note(email, now.getTime());
         return { ok: false, reason: "invalid_credentials" };
       }
-      failures.delete(email);
+      failures.forget(email);
       const token = randomBytes(32).toString("base64url");
       const row = {
         id: `ses_${ulid()}`,
