@@ -93,6 +93,7 @@ function fewEnoughToOffer(snap: BindableSnapshot, eligible: (i: number) => boole
   return all;
 }
 
+/** The project this CLI identity names: by uuid, else a not-yet-adopted project with its slug (as `ensure` adopts). */
 function findProject(snap: BindableSnapshot, identity: ProjectIdentity) {
   const bySlug = snap.projectsBySlug.get(identity.slug);
   return snap.projectsByUuid.get(identity.uuid) ?? (bySlug && bySlug.uuid === null ? bySlug : undefined);

@@ -33,14 +33,6 @@ export function projectsService(db: Database) {
   return {
     repo,
 
-    /** The project this CLI identity names: by uuid, else a not-yet-adopted project with its slug. */
-    async find(teamId: string, identity: ProjectIdentity): Promise<ProjectRow | undefined> {
-      const byUuid = await repo.byUuid(teamId, identity.uuid);
-      if (byUuid) return byUuid;
-      const bySlug = await repo.bySlug(teamId, identity.slug);
-      return bySlug && bySlug.uuid === null ? bySlug : undefined;
-    },
-
     /** Finds, adopts or creates the project for a CLI identity, remembering node and build ids. */
     async ensure(teamId: string, identity: ProjectIdentity, tx?: Database): Promise<ProjectRow> {
       const r = tx ? projectsRepository(tx) : repo;
