@@ -103,6 +103,47 @@ describe("bindable snapshot across app instances", () => {
     expect(listed.bound_project_slug).toBe(id.slug);
   });
 
+  it("binds committed through one instance while the other reads concurrently all show once both settle", async () => {
+    const free = (await resourcesOn(other))
+      .filter((r) => r.binding_ref === null && r.display_label.includes("service-"))
+      .slice(0, 12);
+    expect(free).toHaveLength(12);
+    const ids = free.map((r) => identity(`concurrent-${r.display_label.split("/").pop()}`));
+    let reading = true;
+    const reads = (async () => {
+      let n = 0;
+      while (reading) {
+        await Promise.all([resourcesOn(other), resolveOn(other, ids[n % ids.length])]);
+        n++;
+      }
+      return n;
+    })();
+    const confirmed = await Promise.all(
+      free.map((r, i) =>
+        t.call({
+          method: "POST",
+          url: "/api/v1/tracker/bind-confirm/",
+          as: t.admin,
+          headers: { "idempotency-key": randomUUID() },
+          payload: { provider: "github", candidate_token: r.candidate_token, project_identity: ids[i] },
+        }),
+      ),
+    );
+    reading = false;
+    expect(await reads).toBeGreaterThan(0);
+    for (const c of confirmed) expect(c.statusCode, c.body).toBe(200);
+
+    const listed = new Map((await resourcesOn(other)).map((r) => [r.resource_key, r]));
+    for (const [i, r] of free.entries()) {
+      const ref = confirmed[i].json().binding_ref;
+      expect(listed.get(r.resource_key)?.binding_ref).toBe(ref);
+      expect(listed.get(r.resource_key)?.bound_project_slug).toBe(ids[i].slug);
+      const resolved = await resolveOn(other, ids[i]);
+      expect(resolved.match_type).toBe("exact");
+      expect(resolved.binding_ref).toBe(ref);
+    }
+  });
+
   it("an upstream rename refreshed by one instance shows in the other's tracker/resources", async () => {
     const before = await resourcesOn(other);
     const target = before.find((r) => r.binding_ref === null && r.resource_key.includes("repo"));
