@@ -25,8 +25,32 @@ END $$;--> statement-breakpoint
 CREATE CONSTRAINT TRIGGER "installations_binding_version" AFTER INSERT OR UPDATE OR DELETE ON "installations" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "bump_team_version"('binding');--> statement-breakpoint
 -- Which installations' rows are in the snapshot changes only with a disconnect or reconnect.
 CREATE CONSTRAINT TRIGGER "installations_inventory_version" AFTER UPDATE ON "installations" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (OLD."disconnected_at" IS DISTINCT FROM NEW."disconnected_at") EXECUTE FUNCTION "bump_team_version"('inventory');--> statement-breakpoint
-CREATE CONSTRAINT TRIGGER "resources_inventory_version" AFTER INSERT OR DELETE ON "resources" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "bump_team_version"('inventory');--> statement-breakpoint
--- Only the columns the snapshot holds: the hourly last_seen_at touch and fingerprints change nothing it shows.
-CREATE CONSTRAINT TRIGGER "resources_inventory_version_update" AFTER UPDATE ON "resources" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN ((OLD."installation_id", OLD."provider", OLD."resource_key", OLD."label", OLD."key", OLD."name", OLD."full_path", OLD."context", OLD."archived", OLD."issues_disabled", OLD."missing_since") IS DISTINCT FROM (NEW."installation_id", NEW."provider", NEW."resource_key", NEW."label", NEW."key", NEW."name", NEW."full_path", NEW."context", NEW."archived", NEW."issues_disabled", NEW."missing_since")) EXECUTE FUNCTION "bump_team_version"('inventory');--> statement-breakpoint
+-- Resources change in bulk (a first discovery pass inserts thousands of rows): one statement-level
+-- trigger per statement, over its transition tables, instead of a trigger call per row. It takes the
+-- team row lock at the statement rather than at commit; the only row locks a writer of resources can
+-- meet are the key-share locks of mapping inserts, which its non-key updates do not wait for.
+CREATE FUNCTION "bump_inventory_version_for_resources"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    UPDATE "teams" SET "inventory_version" = "inventory_version" + 1
+      WHERE "id" IN (SELECT DISTINCT "team_id" FROM new_rows);
+  ELSIF TG_OP = 'DELETE' THEN
+    UPDATE "teams" SET "inventory_version" = "inventory_version" + 1
+      WHERE "id" IN (SELECT DISTINCT "team_id" FROM old_rows);
+  ELSE
+    -- Only the columns the snapshot holds: the hourly last_seen_at touch and fingerprints change nothing it shows.
+    UPDATE "teams" SET "inventory_version" = "inventory_version" + 1
+      WHERE "id" IN (
+        SELECT DISTINCT n."team_id" FROM new_rows n JOIN old_rows o ON o."id" = n."id"
+        WHERE (o."installation_id", o."provider", o."resource_key", o."label", o."key", o."name", o."full_path",
+               o."context", o."archived", o."issues_disabled", o."missing_since")
+          IS DISTINCT FROM (n."installation_id", n."provider", n."resource_key", n."label", n."key", n."name",
+               n."full_path", n."context", n."archived", n."issues_disabled", n."missing_since"));
+  END IF;
+  RETURN NULL;
+END $$;--> statement-breakpoint
+CREATE TRIGGER "resources_inserted_inventory_version" AFTER INSERT ON "resources" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "bump_inventory_version_for_resources"();--> statement-breakpoint
+CREATE TRIGGER "resources_updated_inventory_version" AFTER UPDATE ON "resources" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "bump_inventory_version_for_resources"();--> statement-breakpoint
+CREATE TRIGGER "resources_deleted_inventory_version" AFTER DELETE ON "resources" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "bump_inventory_version_for_resources"();--> statement-breakpoint
 CREATE CONSTRAINT TRIGGER "projects_binding_version" AFTER INSERT OR UPDATE OR DELETE ON "projects" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "bump_team_version"('binding');--> statement-breakpoint
 CREATE CONSTRAINT TRIGGER "mappings_binding_version" AFTER INSERT OR UPDATE OR DELETE ON "mappings" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "bump_team_version"('binding');
