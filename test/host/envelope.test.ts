@@ -171,6 +171,28 @@ describe("bad input leaves nothing written", () => {
     expect(res.statusCode).toBe(400);
     expectEnvelope(res, "validation_error");
   });
+
+  it("400, not a server error, for a decodable cursor of the wrong shape on every list", async () => {
+    const lists = [
+      "/api/v1/tokens/",
+      "/api/v1/team/members/",
+      "/api/v1/audit-events/",
+      "/api/v1/projects/",
+      "/api/v1/installations/",
+      "/api/v1/inventory/",
+      "/api/v1/mappings/",
+    ];
+    const forged = [{ label: { $gt: "" } }, 5, [1, 2], null, true].map((v) =>
+      Buffer.from(JSON.stringify(v)).toString("base64url"),
+    );
+    for (const url of lists) {
+      for (const cursor of forged) {
+        const res = await t.call({ method: "GET", url: `${url}?cursor=${cursor}`, as: t.admin });
+        expect(res.statusCode, `${url} ${res.body}`).toBe(400);
+        expectEnvelope(res, "validation_error");
+      }
+    }
+  });
 });
 
 describe("paths and transport", () => {

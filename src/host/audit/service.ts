@@ -1,5 +1,5 @@
 import type { Database } from "../../storage/database.ts";
-import { decodeCursor, toPage } from "../http/pagination.ts";
+import { decodeTextCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { auditRepository } from "./repository.ts";
 
@@ -33,7 +33,7 @@ export function auditService(db: Database) {
       });
     },
     async page(teamId: string, cursor: string | undefined, limit: number, action?: string) {
-      const rows = await repo.page(teamId, decodeCursor<string>(cursor), limit, action);
+      const rows = await repo.page(teamId, decodeTextCursor(cursor), limit, action);
       return toPage(
         rows,
         limit,

@@ -11,24 +11,35 @@ const invalidCursor = () =>
     { field: "querystring.cursor", problem: "is not a cursor this server issued" },
   ]);
 
-export function decodeCursor<T>(cursor: string | undefined | null): T | null {
-  if (!cursor) return null;
+function decodeCursor(cursor: string): unknown {
   try {
-    return JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as T;
+    return JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
   } catch {
     throw invalidCursor();
   }
 }
 
-/** A cursor whose sort key must be these string fields (e.g. label and id). */
+/**
+ * A cursor whose sort key is these string fields (e.g. label and id). Anything else — a forged or
+ * foreign cursor that still decodes — is a validation error, never a value handed to a query.
+ */
 export function decodeKeyCursor<K extends string>(
   cursor: string | undefined | null,
   keys: K[],
 ): Record<K, string> | null {
-  const key = decodeCursor<Record<K, unknown>>(cursor);
-  if (key === null) return null;
-  if (typeof key !== "object" || !keys.every((k) => typeof key[k] === "string")) throw invalidCursor();
+  if (!cursor) return null;
+  const key = decodeCursor(cursor) as Record<K, unknown> | null;
+  if (typeof key !== "object" || key === null || Array.isArray(key)) throw invalidCursor();
+  if (!keys.every((k) => typeof key[k] === "string")) throw invalidCursor();
   return key as Record<K, string>;
+}
+
+/** A cursor whose sort key is one string (e.g. an id). */
+export function decodeTextCursor(cursor: string | undefined | null): string | null {
+  if (!cursor) return null;
+  const key = decodeCursor(cursor);
+  if (typeof key !== "string") throw invalidCursor();
+  return key;
 }
 
 export const PageQuery = Type.Object(

@@ -13,7 +13,7 @@ import {
 import type { AuditService } from "../audit/service.ts";
 import type { AuthContext } from "../http/auth.ts";
 import { ValidationError } from "../http/errors.ts";
-import { decodeCursor, toPage } from "../http/pagination.ts";
+import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
 import type { Vault } from "../secrets/vault.ts";
@@ -199,7 +199,7 @@ export function installationsService(db: Database, deps: Deps) {
     },
 
     async page(teamId: string, cursor: string | undefined, limit: number, provider?: string) {
-      const rows = await repo.page(teamId, decodeCursor(cursor), limit, provider);
+      const rows = await repo.page(teamId, decodeKeyCursor(cursor, ["name", "id"]), limit, provider);
       return toPage(rows, limit, installationView, (r) => ({ name: r.displayName, id: r.id }));
     },
 

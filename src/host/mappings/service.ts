@@ -1,6 +1,6 @@
 import type { Database } from "../../storage/database.ts";
 import type { AuditService } from "../audit/service.ts";
-import { decodeCursor, toPage } from "../http/pagination.ts";
+import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import type { ResourceRow } from "../inventory/repository.ts";
 import { type ProjectRow, projectsRepository } from "../projects/repository.ts";
@@ -179,7 +179,7 @@ export function mappingsService(db: Database, deps: { audit: AuditService }) {
     },
 
     async page(f: MappingFilter, cursor: string | undefined, limit: number) {
-      const rows = await repo.page(f, decodeCursor(cursor), limit);
+      const rows = await repo.page(f, decodeKeyCursor(cursor, ["label", "ref"]), limit);
       return toPage(rows, limit, mappingView, (r) => ({
         label: r.mapping.displayLabel,
         ref: r.mapping.bindingRef,

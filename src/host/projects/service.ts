@@ -1,6 +1,6 @@
 import type { Database } from "../../storage/database.ts";
 import { ConflictError, ValidationError } from "../http/errors.ts";
-import { decodeCursor, toPage } from "../http/pagination.ts";
+import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { type ProjectRow, projectsRepository } from "./repository.ts";
 
@@ -93,7 +93,7 @@ export function projectsService(db: Database) {
     },
 
     async page(teamId: string, cursor: string | undefined, limit: number) {
-      const rows = await repo.page(teamId, decodeCursor(cursor), limit);
+      const rows = await repo.page(teamId, decodeKeyCursor(cursor, ["slug"]), limit);
       return toPage(rows, limit, projectView, (p) => ({ slug: p.slug }));
     },
   };

@@ -1,7 +1,7 @@
 import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
 import type { Database } from "../../storage/database.ts";
 import { NotFoundError, ValidationError } from "../http/errors.ts";
-import { decodeCursor, toPage } from "../http/pagination.ts";
+import { decodeTextCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { emailTaken, slugTaken } from "./errors.ts";
 import { type Role, teamsRepository } from "./repository.ts";
@@ -101,7 +101,7 @@ export function teamsService(db: Database) {
     },
 
     async membersPage(teamId: string, cursor: string | null, limit: number) {
-      const rows = await repo.membersPage(teamId, decodeCursor<string>(cursor), limit);
+      const rows = await repo.membersPage(teamId, decodeTextCursor(cursor), limit);
       return toPage(
         rows,
         limit,

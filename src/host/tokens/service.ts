@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Database } from "../../storage/database.ts";
 import type { AuditService } from "../audit/service.ts";
 import { NotFoundError, UnauthorizedError } from "../http/errors.ts";
-import { decodeCursor, toPage } from "../http/pagination.ts";
+import { decodeTextCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { type ApiTokenRow, tokensRepository } from "./repository.ts";
 
@@ -88,7 +88,7 @@ export function tokensService(db: Database, audit: AuditService) {
     },
 
     async page(userId: string, cursor: string | undefined, limit: number) {
-      const rows = await repo.pageForUser(userId, decodeCursor<string>(cursor), limit);
+      const rows = await repo.pageForUser(userId, decodeTextCursor(cursor), limit);
       return toPage(rows, limit, view, (t) => t.id);
     },
 
