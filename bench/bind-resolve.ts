@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import { authenticate } from "../src/host/http/auth.ts";
 import type { Services } from "../src/host/services.ts";
-import { fmt, load, median, startBenchApp } from "./support.ts";
+import { fmt, load, startBenchApp } from "./support.ts";
 
 /**
  * Issue 5 benchmark: bind-resolve for a team with 4 installations and 20,000 resources at concurrency
@@ -62,16 +62,8 @@ async function one(driver: "pglite" | "postgres", perInstallation: number, total
       await load(base, { concurrency: 16, total: 64 });
       const realRun = await load(real, { concurrency: 16, total });
       const baseRun = await load(base, { concurrency: 16, total });
-      const firstAfter = async (kind: "binding" | "inventory") => {
-        const ms: number[] = [];
-        for (let i = 0; i < 3; i++) {
-          await b.change(kind);
-          ms.push((await load(real, { concurrency: 1, total: 1 })).p50_ms);
-        }
-        return median(ms);
-      };
-      const afterBinding = await firstAfter("binding");
-      const afterInventory = await firstAfter("inventory");
+      const afterBinding = await b.firstRequestAfter("binding", real);
+      const afterInventory = await b.firstRequestAfter("inventory", real);
       rows.push(
         `| ${driver} | ${count} | ${kind}: ${sample.match_type} (${sample.candidates.length} candidates) | ${fmt(baseRun.rps, 0)} | ${fmt(realRun.rps, 0)} | ${fmt((100 * realRun.rps) / baseRun.rps, 0)}% | ${fmt(baseRun.p99_ms)} | ${fmt(realRun.p99_ms)} | ${fmt(afterBinding)} | ${fmt(afterInventory)} |`,
       );

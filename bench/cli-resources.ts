@@ -39,17 +39,8 @@ async function one(driver: "pglite" | "postgres", resources: number, rounds: num
       realMs.push((await load(real, { concurrency: 1, total: 5 })).p50_ms);
       memMs.push((await load(mem, { concurrency: 1, total: 5 })).p50_ms);
     }
-    // After any change the first listing reads the inventory again (the snapshot is rebuilt).
-    const firstAfter = async (kind: "binding" | "inventory") => {
-      const ms: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        await b.change(kind);
-        ms.push((await load(real, { concurrency: 1, total: 1 })).p50_ms);
-      }
-      return median(ms);
-    };
-    const afterBinding = await firstAfter("binding");
-    const afterInventory = await firstAfter("inventory");
+    const afterBinding = await b.firstRequestAfter("binding", real);
+    const afterInventory = await b.firstRequestAfter("inventory", real);
     const t0 = performance.now();
     const again = await b.app.services.inventory.refresh(b.installations.github);
     const refreshMs = performance.now() - t0;

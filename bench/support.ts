@@ -97,6 +97,15 @@ export async function startBenchApp(opts: {
         build_id: null,
       });
     },
+    /** Median time of the first request after a change of that kind (the snapshot is rebuilt). */
+    async firstRequestAfter(kind: "binding" | "inventory", req: Parameters<typeof load>[0]) {
+      const ms: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        await this.change(kind);
+        ms.push((await load(req, { concurrency: 1, total: 1 })).p50_ms);
+      }
+      return median(ms);
+    },
     headers: { authorization: `Bearer ${token}`, "x-team-slug": "acme", "content-type": "application/json" },
     async close() {
       await app.server.close();
