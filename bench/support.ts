@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { providerSettingsFor, tokenConnectFor } from "../src/demo/simulated.ts";
+import { connectSimulated, providerSettingsFor } from "../src/demo/simulated.ts";
 import { buildApp } from "../src/host/app.ts";
 import { createLogger } from "../src/host/logger.ts";
 import { randomVault } from "../src/host/secrets/vault.ts";
@@ -48,9 +48,11 @@ export async function startBenchApp(opts: {
   };
   const installations: Record<string, string> = {};
   for (const p of opts.providers) {
-    const { installation } = await s.installations.connectWithCredential(
+    const { installation } = await connectSimulated(
+      s,
       auth,
-      tokenConnectFor(sims[p]) as never,
+      sims[p],
+      `${baseUrl}/api/v1/installations/callback/github/`,
     );
     await s.inventory.refresh(installation.id);
     installations[p] = installation.id;
@@ -62,7 +64,12 @@ export async function startBenchApp(opts: {
       generatedPrefix: m.generatedPrefix,
     });
     extraSims.push(sim);
-    const { installation } = await s.installations.connectWithCredential(auth, tokenConnectFor(sim) as never);
+    const { installation } = await connectSimulated(
+      s,
+      auth,
+      sim,
+      `${baseUrl}/api/v1/installations/callback/github/`,
+    );
     await s.inventory.refresh(installation.id);
     installations[`${m.provider}:${m.generatedPrefix}`] = installation.id;
   }

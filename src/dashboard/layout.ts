@@ -56,6 +56,7 @@ function shell(title: string, body: Html, extraHead: Renderable = null): Html {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
+<link rel="icon" href="data:,">
 <title>${title} · Spec Kitty</title>
 <link rel="stylesheet" href="/dashboard/assets/app.css?v=${ASSET_VERSION}">
 <script src="/dashboard/assets/app.js?v=${ASSET_VERSION}" defer></script>

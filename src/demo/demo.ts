@@ -38,13 +38,13 @@ const seed = await seedDemo(service.services, {
   password: randomBytes(9).toString("base64url"),
 });
 
-// The simulated GitHub App sends its install redirect back to this service, as a registered App would.
-await fetch(`${sims.simulators.github.url}/_sim/app`, {
-  method: "PUT",
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify({ setup_url: `${service.baseUrl}/api/v1/installations/callback/github/` }),
-});
-const installations = await connectDemoInstallations(service.services, seed, sims.simulators);
+// The simulated GitHub App sends installs back to this service's callback, as a registered App would.
+const installations = await connectDemoInstallations(
+  service.services,
+  seed,
+  sims.simulators,
+  `${service.baseUrl}/api/v1/installations/callback/github/`,
+);
 const simulators = Object.fromEntries(Object.entries(sims.simulators).map(([p, s]) => [p, s.url]));
 const demo = {
   base_url: service.baseUrl,

@@ -1,6 +1,6 @@
 import type { Services } from "../host/services.ts";
 import type { ProviderSimulator, SimProvider } from "../simulators/index.ts";
-import { tokenConnectFor } from "./simulated.ts";
+import { connectSimulated } from "./simulated.ts";
 
 export interface DemoSeed {
   team_slug: string;
@@ -69,6 +69,8 @@ export async function connectDemoInstallations(
   services: Services,
   seed: DemoSeed,
   sims: Record<SimProvider, ProviderSimulator>,
+  /** The service's GitHub connect callback, registered with the simulated App. */
+  callbackUrl: string,
 ): Promise<Record<string, { installation_id: string; resources: number }>> {
   const admin = (await services.teams.repo.findUserByEmail(seed.admin.email))!;
   const auth = {
@@ -81,8 +83,7 @@ export async function connectDemoInstallations(
   for (const sim of Object.values(sims)) {
     const existing = await services.installations.listForTeam(seed.team_id, sim.provider);
     const installation =
-      existing[0] ??
-      (await services.installations.connectWithCredential(auth, tokenConnectFor(sim) as never)).installation;
+      existing[0] ?? (await connectSimulated(services, auth, sim, callbackUrl)).installation;
     const { job } = await services.inventory.requestRefresh(seed.team_id, installation.id, admin.id);
     await services.jobs.waitFor(job.id);
     const fresh = await services.installations.repo.byId(installation.id);

@@ -1,4 +1,7 @@
+import type { AuthContext } from "../host/http/auth.ts";
 import type { ProviderSettings } from "../host/installations/settings.ts";
+import type { Services } from "../host/services.ts";
+import { clickThroughConsent } from "../simulators/core/consent.ts";
 import type { ProviderSimulator, SimProvider } from "../simulators/index.ts";
 
 /**
@@ -18,7 +21,14 @@ export function providerSettingsFor(sims: Partial<Record<SimProvider, ProviderSi
     github: {
       apiUrl: gh?.api_url ?? "https://api.github.com",
       webUrl: gh?.web_url ?? "https://github.com",
-      app: gh ? { id: gh.app_id, slug: gh.app_slug, privateKeyPem: gh.private_key_pem } : undefined,
+      app: gh
+        ? {
+            id: gh.app_id,
+            slug: gh.app_slug,
+            privateKeyPem: gh.private_key_pem,
+            oauth: { clientId: gh.client_id, clientSecret: gh.client_secret },
+          }
+        : undefined,
     },
     gitlab: { url: gl?.url ?? "https://gitlab.com", oauth: oauth(gl) },
     jira: {
@@ -43,12 +53,15 @@ export interface TokenConnectRequest {
   display_name?: string;
 }
 
-/** The body of `POST /api/v1/installations/` for a simulator's default workspace. */
-export function tokenConnectFor(sim: ProviderSimulator): TokenConnectRequest {
+/**
+ * The body of `POST /api/v1/installations/` for a simulator's default workspace; null for GitHub, which
+ * connects only through the App install flow (`connectSimulated`).
+ */
+export function tokenConnectFor(sim: ProviderSimulator): TokenConnectRequest | null {
   const d = sim.demo;
   switch (sim.provider) {
     case "github":
-      return { provider: "github", credential: { kind: "github_app", installation_id: d.installation_id } };
+      return null;
     case "gitlab":
       return {
         provider: "gitlab",
@@ -72,4 +85,29 @@ export function tokenConnectFor(sim: ProviderSimulator): TokenConnectRequest {
         options: { organization: d.organization },
       };
   }
+}
+
+/**
+ * Connects a simulator's default workspace the way its admin would: a token connect, or for GitHub the
+ * App install through the simulator's consent page (signed in as the installation's owner), handing
+ * GitHub's redirect to the connect callback. `callbackUrl` is where the simulated App sends installs.
+ */
+export async function connectSimulated(
+  services: Pick<Services, "installations" | "connect">,
+  auth: AuthContext,
+  sim: ProviderSimulator,
+  callbackUrl: string,
+) {
+  const token = tokenConnectFor(sim);
+  if (token) return services.installations.connectWithCredential(auth, token as never);
+  await fetch(`${sim.url}/_sim/app`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ callback_url: callbackUrl }),
+  });
+  const started = await services.connect.start(auth, { provider: "github" });
+  const back = await clickThroughConsent(started.authorize_url, { choice: sim.demo.installation_id });
+  return services.connect.callback("github", Object.fromEntries(back.searchParams), {
+    binding: started.binding,
+  });
 }

@@ -161,6 +161,10 @@ export const installations = pgTable(
       .on(t.teamId, t.provider, t.host, t.workspaceId)
       .where(sql`${t.disconnectedAt} is null`),
     index("installations_team_provider_idx").on(t.teamId, t.provider),
+    // One GitHub App installation belongs to one team (docs/decisions.md): a second team is refused.
+    uniqueIndex("installations_github_owner_uq")
+      .on(t.host, t.workspaceId)
+      .where(sql`${t.provider} = 'github' and ${t.disconnectedAt} is null`),
   ],
 );
 
@@ -266,6 +270,8 @@ export const connectStates = pgTable("connect_states", {
   /** Where to reconnect into, when the flow repairs an existing installation. */
   installationId: text("installation_id"),
   returnTo: text("return_to"),
+  /** SHA-256 of the nonce in the starting browser's connect cookie: a callback elsewhere stores nothing. */
+  browserBindingHash: text("browser_binding_hash"),
   expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   usedAt: timestamp("used_at", { withTimezone: true }),
   createdAt: createdAt(),

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { tokenConnectFor } from "../../src/demo/simulated.ts";
 import type { SimProvider } from "../../src/simulators/index.ts";
-import { chromiumAvailable, launchChromium } from "../support/browser.ts";
+import { chromiumAvailable, consoleProblems, launchChromium } from "../support/browser.ts";
 import { ALL_PROVIDERS, createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 
 /**
@@ -17,6 +17,8 @@ const haveChromium = chromiumAvailable("the dashboard browser tests");
 const SHOTS = "artifacts/screenshots";
 const PASSWORD = "correct horse battery staple";
 const XSS = "<img src=x onerror=alert(1)>";
+const TOKEN_PROVIDERS: SimProvider[] = ["gitlab", "jira", "linear", "azure_devops"];
+const PROVIDER_NAMES = { gitlab: "GitLab", jira: "Jira", linear: "Linear" } as const;
 
 describe.skipIf(!haveChromium)("dashboard in a browser", () => {
   let app: SimulatedApp;
@@ -25,6 +27,15 @@ describe.skipIf(!haveChromium)("dashboard in a browser", () => {
   let admin: BrowserContext;
   let page: Page;
   const dialogs: string[] = [];
+  /** Console errors, CSP violations and uncaught exceptions in any context: each test must leave none. */
+  const problems: string[] = [];
+  const newContext = async () => {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    const seen = consoleProblems(context);
+    contextsProblems.push(seen);
+    return context;
+  };
+  const contextsProblems: string[][] = [];
   const installations: Partial<Record<SimProvider, string>> = {};
   const mappings: Partial<Record<SimProvider, string>> = {};
 
@@ -87,9 +98,14 @@ describe.skipIf(!haveChromium)("dashboard in a browser", () => {
     const addr = app.server.server.address();
     base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
     browser = await launchChromium();
-    admin = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    admin = await newContext();
     page = await signIn(admin, app.admin.email);
   }, 120_000);
+
+  afterEach(() => {
+    for (const seen of contextsProblems) problems.push(...seen.splice(0));
+    expect(problems.splice(0)).toEqual([]);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -104,16 +120,15 @@ describe.skipIf(!haveChromium)("dashboard in a browser", () => {
     await shot("overview-empty");
   });
 
-  it("connects every provider through the token form and shows the first sync finishing", async () => {
-    for (const provider of ALL_PROVIDERS) {
-      const req = tokenConnectFor(app.sims[provider]);
+  it("connects GitLab, Jira, Linear and Azure DevOps through the token form and shows the first sync finishing", async () => {
+    for (const provider of TOKEN_PROVIDERS) {
+      const req = tokenConnectFor(app.sims[provider])!;
       await page.goto(`${base}/dashboard/connect?provider=${provider}`);
       const form = page.locator("#connect-form");
       const fill = async (name: string, value: unknown) => {
         if (value !== undefined && value !== null) await form.locator(`[name="${name}"]`).fill(String(value));
       };
       const c = req.credential as Record<string, unknown>;
-      if (provider === "github") await fill("installation_id", c.installation_id);
       if (provider === "gitlab") {
         await fill("base_url", req.base_url);
         await fill("token", c.token);
@@ -142,7 +157,70 @@ describe.skipIf(!haveChromium)("dashboard in a browser", () => {
     await shot("installation-detail");
   });
 
+  it("installs the GitHub App through GitHub's install page and comes back to a synced installation", async () => {
+    await app.sim("github", "PUT", "/_sim/app", {
+      callback_url: `${base}/api/v1/installations/callback/github/`,
+      signed_in_user: "acme-admin",
+    });
+    await page.goto(`${base}/dashboard/connect?provider=github`);
+    expect(await page.locator('[name="installation_id"]').count()).toBe(0);
+    await page.getByRole("button", { name: "Continue to GitHub" }).click();
+    await page.getByRole("heading", { name: /^Authorize Spec Kitty/ }).waitFor();
+    expect(new URL(page.url()).origin).toBe(new URL(app.sims.github.url).origin);
+    await page.getByLabel("Install on").selectOption(app.sims.github.demo.installation_id);
+    await shot("github-install-consent");
+    await page.getByRole("button", { name: /^Authorize/ }).click();
+    await page.locator("#sync-status").filter({ hasText: "Sync completed" }).waitFor({ timeout: 30_000 });
+    installations.github = new URL(page.url()).pathname.split("/").pop()!;
+    const row = await app.services.installations.get(app.team.id, installations.github);
+    expect(row.workspaceId).toBe(app.sims.github.demo.installation_id);
+  });
+
+  it("connects GitLab, Jira and Linear through their consent pages", async () => {
+    for (const provider of ["gitlab", "jira", "linear"] as const) {
+      await page.goto(`${base}/dashboard/connect?provider=${provider}`);
+      await page.getByRole("button", { name: `Continue to ${PROVIDER_NAMES[provider]}` }).click();
+      await page.getByRole("heading", { name: /^Authorize / }).waitFor();
+      expect(new URL(page.url()).origin).not.toBe(base);
+      if (provider === "jira") await page.getByLabel("Use app on").selectOption({ label: "Acme Jira" });
+      await page.getByRole("button", { name: /^Authorize/ }).click();
+      await page.locator("#sync-status").filter({ hasText: "Sync completed" }).waitFor({ timeout: 30_000 });
+      const id = new URL(page.url()).pathname.split("/").pop()!;
+      const row = await app.services.installations.get(app.team.id, id);
+      expect(row.authKind).toBe("oauth");
+    }
+  });
+
+  it("a consent callback replayed in a second browser stores nothing and explains why", async () => {
+    await page.goto(`${base}/dashboard/connect?provider=linear`);
+    let captured: string | null = null;
+    // Authorize, but keep this browser from following the provider's redirect: we take the URL instead.
+    await page.route("**/_consent/**", async (route) => {
+      const answer = await route.fetch({ maxRedirects: 0 });
+      captured = answer.headers().location ?? null;
+      await route.fulfill({ status: 204 });
+    });
+    await page.getByRole("button", { name: "Continue to Linear" }).click();
+    await page.getByRole("button", { name: /^Authorize/ }).click();
+    await expect.poll(() => captured).not.toBeNull();
+    await page.unrouteAll();
+    const before = (await app.services.installations.listForTeam(app.team.id)).length;
+
+    const stranger = await newContext();
+    const other = await stranger.newPage();
+    const res = await other.goto(captured!);
+    expect(res?.status()).toBe(403);
+    await other.getByRole("heading", { name: "Nothing was connected" }).waitFor();
+    await expect(other.locator("#connect-problem").textContent()).resolves.toContain(
+      "started in another browser",
+    );
+    await shot("connect-other-browser", other);
+    await stranger.close();
+    expect((await app.services.installations.listForTeam(app.team.id)).length).toBe(before);
+  });
+
   it("shows inline errors for an invalid connect form and saves nothing", async () => {
+    const before = (await app.services.installations.listForTeam(app.team.id)).length;
     await page.goto(`${base}/dashboard/connect?provider=gitlab`);
     await page.locator('#connect-form [name="base_url"]').fill("not a url");
     await page.locator('#connect-form [name="token"]').fill("x");
@@ -153,7 +231,7 @@ describe.skipIf(!haveChromium)("dashboard in a browser", () => {
     await page.locator("#connect-form").getByRole("button", { name: "Connect" }).click();
     await expect(page.locator("#base_url-error").textContent()).resolves.toContain("http(s) URL");
     expect(await page.locator('#connect-form [name="token"]').inputValue()).toBe("");
-    expect((await app.services.installations.listForTeam(app.team.id)).length).toBe(ALL_PROVIDERS.length);
+    expect((await app.services.installations.listForTeam(app.team.id)).length).toBe(before);
   });
 
   it("Sync now shows progress and then the result", async () => {
@@ -359,7 +437,7 @@ describe.skipIf(!haveChromium)("dashboard in a browser", () => {
   });
 
   it("lets a member look but not change anything", async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    const ctx = await newContext();
     const member = await signIn(ctx, app.member.email);
     expect(await member.getByRole("link", { name: "Connect a tracker" }).count()).toBe(0);
     await member.goto(`${base}/dashboard/mappings/${mappings.github}`);

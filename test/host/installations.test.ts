@@ -80,9 +80,9 @@ describe.each(ALL_PROVIDERS)("%s installation", (provider) => {
 
   it("refuses a wrong credential with a provider error and saves nothing", async () => {
     const body = tokenConnectFor(t.sims[provider]);
+    if (!body) return; // GitHub has no token connect (test/host/github-ownership.test.ts)
     const cred = { ...body.credential };
     for (const k of ["token", "api_key", "password"]) if (k in cred) cred[k] = "not-a-valid-secret-123";
-    if (cred.kind === "github_app") cred.installation_id = "999999999";
     const before = (await t.services.installations.listForTeam(t.team.id, provider)).length;
     const res = await call({
       method: "POST",
@@ -278,7 +278,7 @@ describe("tenancy, roles and secrets", () => {
       method: "POST",
       url: "/api/v1/installations/",
       as: t.member,
-      payload: tokenConnectFor(t.sims.linear),
+      payload: tokenConnectFor(t.sims.linear)!,
     });
     expect(connect.statusCode).toBe(403);
   });

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium } from "playwright-core";
 
 /** Debian's Chromium, driven by playwright-core (no bundled browser download). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -30,4 +30,23 @@ export function launchChromium(): Promise<Browser> {
       "--no-first-run",
     ],
   });
+}
+
+/**
+ * Collects what a user would see go wrong in the console: errors (CSP violations included, which
+ * Chromium reports as console errors) and uncaught page exceptions. Tests assert the list stays empty.
+ */
+export function consoleProblems(context: BrowserContext): string[] {
+  const problems: string[] = [];
+  context.on("console", (msg) => {
+    if (msg.type() !== "error") return;
+    // A page answered with 4xx (a form shown again with its errors) is what the user reads, not a
+    // failure behind their back; failed subresources and everything else count.
+    const own =
+      msg.location().url === msg.page()?.url() &&
+      /^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text());
+    if (!own) problems.push(`${msg.location().url}: ${msg.text()}`);
+  });
+  context.on("weberror", (err) => problems.push(`uncaught: ${err.error().message}`));
+  return problems;
 }

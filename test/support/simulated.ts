@@ -1,5 +1,6 @@
 import { expect } from "vitest";
 import { providerSettingsFor, tokenConnectFor } from "../../src/demo/simulated.ts";
+import { clickThroughConsent } from "../../src/simulators/core/consent.ts";
 import { type ProviderSimulator, SIMULATORS, type SimProvider } from "../../src/simulators/index.ts";
 import { type Actor, createTestApp, type TestApp, type TestAppOptions } from "./app.ts";
 
@@ -13,6 +14,42 @@ export interface SimulatedApp extends TestApp {
   sim(provider: SimProvider, method: string, path: string, body?: unknown): Promise<any>;
   /** Requests a refresh through the API and waits for the operation to end. */
   refresh(installationId: string): Promise<any>;
+}
+
+/** Where the simulated GitHub App sends installs (tests hand the redirect to `app.call`). */
+export const GITHUB_CALLBACK = "http://127.0.0.1/api/v1/installations/callback/github/";
+
+/**
+ * The GitHub App install as the admin's browser runs it: start through the API (which sets the connect
+ * cookie), install and authorize on the simulator's consent page signed in as `login`, then the callback.
+ */
+export async function installGithubApp(
+  app: TestApp,
+  as: Actor,
+  sim: ProviderSimulator,
+  opts: { login?: string; choice?: string; cookie?: string | null } = {},
+) {
+  await fetch(`${sim.url}/_sim/app`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ callback_url: GITHUB_CALLBACK, signed_in_user: opts.login ?? "acme-admin" }),
+  });
+  const start = await app.call({
+    method: "POST",
+    url: "/api/v1/installations/connect/",
+    as,
+    payload: { provider: "github" },
+  });
+  expect(start.statusCode, start.body).toBe(200);
+  const cookie = String(start.headers["set-cookie"]).split(";")[0];
+  const back = await clickThroughConsent(start.json().authorize_url, {
+    choice: opts.choice ?? sim.demo.installation_id,
+  });
+  return app.call({
+    method: "GET",
+    url: back.pathname + back.search,
+    headers: opts.cookie === null ? {} : { cookie: opts.cookie ?? cookie },
+  });
 }
 
 /** The real app wired to real provider simulators over loopback HTTP. */
@@ -38,12 +75,10 @@ export async function createSimulatedApp(
     ...app,
     sims,
     async connect(provider, as = app.admin) {
-      const res = await app.call({
-        method: "POST",
-        url: "/api/v1/installations/",
-        as,
-        payload: tokenConnectFor(sims[provider]),
-      });
+      const token = tokenConnectFor(sims[provider]);
+      const res = token
+        ? await app.call({ method: "POST", url: "/api/v1/installations/", as, payload: token })
+        : await installGithubApp(app, as, sims.github);
       expect(res.statusCode, res.body).toBeLessThan(300);
       const body = res.json();
       const refresh = await waitOperation(body.refresh.operation_id ?? body.refresh.id);

@@ -26,19 +26,25 @@ afterAll(() => Promise.all(Object.values(sims).map((s) => s.close())));
 
 /** The connection the host would build from a token connect against the simulator. */
 function connectionFor(p: SimProvider): Connection {
-  const req = tokenConnectFor(sims[p]);
   const settings = providerSettingsFor(sims);
-  const credential =
-    req.credential.kind === "github_app"
-      ? {
-          ...req.credential,
-          app_id: settings.github.app!.id,
-          private_key_pem: settings.github.app!.privateKeyPem,
-        }
-      : req.credential;
+  const req = tokenConnectFor(sims[p]);
+  if (!req) {
+    // GitHub: what the host builds once the install flow has confirmed the installation.
+    const app = settings.github.app!;
+    return {
+      base_url: settings.github.apiUrl,
+      credential: {
+        kind: "github_app",
+        app_id: app.id,
+        private_key_pem: app.privateKeyPem,
+        installation_id: sims.github.demo.installation_id,
+      },
+      http,
+    };
+  }
   return {
-    base_url: req.base_url ?? settings.github.apiUrl,
-    credential: credential as Connection["credential"],
+    base_url: req.base_url!,
+    credential: req.credential as Connection["credential"],
     options: req.options,
     http,
   };

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, sign } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { clickThroughConsent } from "../../src/simulators/core/consent.ts";
 import type { ProviderSimulator } from "../../src/simulators/core/types.ts";
 import { startGithubSimulator } from "../../src/simulators/github/index.ts";
 // Core modules directly: the registry imports every provider, which are written in parallel.
@@ -508,24 +509,87 @@ describe("issues", () => {
   });
 });
 
-describe("install redirect", () => {
-  it("redirects to the app's setup URL with installation_id, setup_action and state", async () => {
-    const url = `${sim.demo.web_url}/apps/${sim.demo.app_slug}/installations/new?state=s-123`;
-    expect((await fetch(url, { redirect: "manual" })).status).toBe(400);
-    await control("PUT", "/_sim/app", {
-      setup_url: "http://service.test/api/v1/installations/callback/github/",
+describe("install and user authorization (github.com)", () => {
+  const CALLBACK = "http://service.test/api/v1/installations/callback/github/";
+  const web = () => sim.demo.web_url;
+  const userToken = async (code: string) => {
+    const res = await fetch(`${web()}/login/oauth/access_token`, {
+      method: "POST",
+      headers: { accept: "application/json", "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        client_id: sim.demo.client_id,
+        client_secret: sim.demo.client_secret,
+        code,
+      }).toString(),
     });
-    const res = await fetch(url, { redirect: "manual" });
-    expect(res.status).toBe(302);
-    const location = new URL(res.headers.get("location")!);
-    expect(location.pathname).toBe("/api/v1/installations/callback/github/");
-    expect(Object.fromEntries(location.searchParams)).toEqual({
-      installation_id: sim.demo.installation_id,
-      setup_action: "install",
-      state: "s-123",
+    return { status: res.status, body: await res.json() };
+  };
+  const userInstallations = async (token: string) => {
+    const res = await fetch(`${sim.url}/user/installations`, {
+      headers: { authorization: `Bearer ${token}` },
     });
+    return { status: res.status, body: await res.json() };
+  };
+
+  it("installs from the install page, then sends the user to the callback with a code and the installation", async () => {
+    const url = `${web()}/apps/${sim.demo.app_slug}/installations/new?state=s-123`;
+    expect((await fetch(url, { redirect: "manual" })).status).toBe(400); // no callback URL registered yet
+    await control("PUT", "/_sim/app", { callback_url: CALLBACK, signed_in_user: "acme-admin" });
+    const page = await (await fetch(url)).text();
+    expect(page).toContain("Signed in to GitHub as <strong>acme-admin</strong>");
+    const back = await clickThroughConsent(url, { choice: sim.demo.installation_id });
+    expect(`${back.origin}${back.pathname}`).toBe(CALLBACK);
+    expect(back.searchParams.get("installation_id")).toBe(sim.demo.installation_id);
+    expect(back.searchParams.get("setup_action")).toBe("install");
+    expect(back.searchParams.get("state")).toBe("s-123");
+
+    // The code is the installing user's: their token lists only the installations they can access.
+    const token = await userToken(back.searchParams.get("code")!);
+    expect(token.status).toBe(200);
+    expect(token.body).toMatchObject({ token_type: "bearer", expires_in: 28_800, scope: "" });
+    expect(token.body.access_token).toMatch(/^ghu_/);
+    expect(token.body.refresh_token).toMatch(/^ghr_/);
+    const mine = await userInstallations(token.body.access_token);
+    expect(mine.status).toBe(200);
+    expect(mine.body.total_count).toBe(1);
+    expect(mine.body.installations.map((i: { id: number }) => String(i.id))).toEqual([
+      sim.demo.installation_id,
+    ]);
+
+    // A user token is not an installation token.
+    const repos = await fetch(`${sim.url}/installation/repositories`, {
+      headers: { authorization: `Bearer ${token.body.access_token}` },
+    });
+    expect(repos.status).toBe(401);
+    // Codes are single use; token errors answer 200 with an `error` field, as GitHub does.
+    const again = await userToken(back.searchParams.get("code")!);
+    expect(again).toMatchObject({ status: 200, body: { error: "bad_verification_code" } });
     expect((await fetch(`${sim.url}/apps/other-app/installations/new`, { redirect: "manual" })).status).toBe(
       404,
     );
+  });
+
+  it("another user's token lists only that user's installations", async () => {
+    await control("PUT", "/_sim/app", { callback_url: CALLBACK, signed_in_user: "globex-owner" });
+    const url = `${web()}/login/oauth/authorize?client_id=${sim.demo.client_id}&state=x`;
+    const back = await clickThroughConsent(url);
+    const token = await userToken(back.searchParams.get("code")!);
+    const theirs = await userInstallations(token.body.access_token);
+    expect(theirs.body.installations.map((i: { account: { login: string } }) => i.account.login)).toEqual([
+      "globex",
+    ]);
+    expect((await userInstallations("ghu_not-a-token")).status).toBe(401);
+  });
+
+  it("refuses a redirect_uri outside the callback URL and wrong client credentials", async () => {
+    await control("PUT", "/_sim/app", { callback_url: CALLBACK, signed_in_user: "acme-admin" });
+    const foreign = `${web()}/login/oauth/authorize?client_id=${sim.demo.client_id}&redirect_uri=${encodeURIComponent("http://evil.test/cb")}`;
+    expect(await (await fetch(foreign)).text()).toContain("redirect_uri is not associated");
+    const res = await fetch(`${web()}/login/oauth/access_token`, {
+      method: "POST",
+      headers: { accept: "application/json", "content-type": "application/json" },
+      body: JSON.stringify({ client_id: sim.demo.client_id, client_secret: "wrong", code: "x" }),
+    });
+    expect(await res.json()).toMatchObject({ error: "incorrect_client_credentials" });
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { validateRoutingMetadata } from "../../src/host/mappings/routing-metadata.ts";
+import { clickThroughConsent } from "../../src/simulators/core/consent.ts";
 import type { ProviderSimulator } from "../../src/simulators/core/types.ts";
 import { startGitlabSimulator } from "../../src/simulators/gitlab/index.ts";
 import type { Connection, Credential } from "../../src/tracker/core/adapter.ts";
@@ -415,9 +416,7 @@ describe("gitlab oauth", () => {
 
   async function authorize(codeChallenge: string) {
     const url = buildAuthorizeUrl(profile, gl.url, app(), { state: "st-1", redirectUri, codeChallenge });
-    const res = await fetch(url, { redirect: "manual" });
-    expect(res.status).toBe(302);
-    const back = new URL(res.headers.get("location")!);
+    const back = await clickThroughConsent(url);
     expect(`${back.origin}${back.pathname}`).toBe(redirectUri);
     expect(back.searchParams.get("state")).toBe("st-1");
     return back.searchParams.get("code")!;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateRoutingMetadata } from "../../src/host/mappings/routing-metadata.ts";
+import { clickThroughConsent } from "../../src/simulators/core/consent.ts";
 import type { ProviderSimulator } from "../../src/simulators/index.ts";
 import { startJiraSimulator } from "../../src/simulators/jira/index.ts";
 import {
@@ -43,17 +44,20 @@ async function providerCalls(): Promise<{ method: string; path: string; status: 
 
 const app = () => ({ clientId: sim.demo.oauth_client_id, clientSecret: sim.demo.oauth_client_secret });
 
-/** The admin's browser at Atlassian: the simulator consents and redirects with a code. */
+/**
+ * The admin's browser at Atlassian: the consent screen, once per cloud site (each consent adds the site it
+ * picks to the app's grant), Authorize, and the redirect back with a code that reaches both sites.
+ */
 async function consent(): Promise<string> {
   const url = buildAuthorizeUrl(OAUTH_PROFILES.jira, sim.demo.auth_url, app(), {
     state: "s-123",
     redirectUri: REDIRECT,
   });
-  const res = await fetch(url, { redirect: "manual" });
-  expect(res.status).toBe(302);
-  const back = new URL(res.headers.get("location")!);
-  expect(back.searchParams.get("state")).toBe("s-123");
-  return back.searchParams.get("code")!;
+  let back: URL | null = null;
+  for (const site of ["a5b6c7d8-1e2f-4a3b-9c8d-7e6f5a4b3c2d", sim.demo.cloud_id])
+    back = await clickThroughConsent(url, { choice: site });
+  expect(back!.searchParams.get("state")).toBe("s-123");
+  return back!.searchParams.get("code")!;
 }
 
 async function oauthConnection(): Promise<{ conn: Connection; refresh: string }> {

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { clickThroughConsent } from "../../src/simulators/core/consent.ts";
 import type { ProviderSimulator } from "../../src/simulators/core/types.ts";
 import { startLinearSimulator } from "../../src/simulators/linear/index.ts";
 import type { Connection } from "../../src/tracker/core/adapter.ts";
@@ -360,9 +361,7 @@ describe("oauth", () => {
       scope: profile.scopes.join(profile.scopeSeparator),
       ...(challenge ? { code_challenge: challenge, code_challenge_method: "S256" } : {}),
     }).toString();
-    const res = await fetch(url, { redirect: "manual" });
-    expect(res.status).toBe(302);
-    const back = new URL(res.headers.get("location") ?? "");
+    const back = await clickThroughConsent(url.toString());
     expect(back.searchParams.get("state")).toBe("st-1");
     return back.searchParams.get("code") ?? "";
   }

@@ -1,7 +1,9 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { AppError, ValidationError } from "../../host/http/errors.ts";
+import { connectCookie } from "../../host/installations/connect.ts";
 import type { ConnectInput } from "../../host/installations/service.ts";
 import { installationView } from "../../host/installations/service.ts";
+import { authorizeOrigin } from "../../host/installations/settings.ts";
 import type { Services } from "../../host/services.ts";
 import type { ProviderId } from "../../tracker/index.ts";
 import {
@@ -30,6 +32,7 @@ import {
   providerName,
   when,
 } from "../layout.ts";
+import { contentSecurityPolicy } from "../security.ts";
 import { dangerConfirmCard, guidance, healthBadge, mappingStatusBadge } from "../views.ts";
 
 const PROVIDERS: ProviderId[] = ["github", "gitlab", "jira", "linear", "azure_devops"];
@@ -43,19 +46,8 @@ interface FieldDef {
   type?: "text" | "url";
 }
 
-const FORMS: Record<ProviderId, { intro: string; fields: FieldDef[] }> = {
-  github: {
-    intro:
-      "Connect an installation of this server's GitHub App. Install the app on your organization first, then enter the installation id GitHub shows in the app's settings URL.",
-    fields: [
-      {
-        name: "installation_id",
-        label: "App installation id",
-        hint: "Digits only, e.g. 41234567.",
-        required: true,
-      },
-    ],
-  },
+/** Token forms; GitHub has none: its App install flow is the only way to prove access to an installation. */
+const FORMS: Partial<Record<ProviderId, { intro: string; fields: FieldDef[] }>> = {
   gitlab: {
     intro: "Connect a GitLab group or instance with an access token that can read projects (scope read_api).",
     fields: [
@@ -143,15 +135,16 @@ function validUrl(s: string) {
 }
 
 /** Form → connect request, or field errors. Nothing is sent to the provider until the form is valid. */
-function connectInput(provider: ProviderId, form: Form): { input?: ConnectInput; errors: FieldErrors } {
+function connectInput(
+  provider: Exclude<ProviderId, "github">,
+  form: Form,
+): { input?: ConnectInput; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const v = (n: string) => str(form[n]);
-  for (const f of FORMS[provider].fields) {
+  for (const f of FORMS[provider]?.fields ?? []) {
     if (f.required && !v(f.name)) errors[f.name] = `Enter the ${f.label.toLowerCase()}.`;
     if (f.type === "url" && v(f.name) && !validUrl(v(f.name))) errors[f.name] = "Enter a full http(s) URL.";
   }
-  if (provider === "github" && v("installation_id") && !/^[0-9]{1,20}$/.test(v("installation_id")))
-    errors.installation_id = "An installation id is digits only.";
   if (v("display_name").length > 200) errors.display_name = "At most 200 characters.";
   if (Object.keys(errors).length) return { errors };
 
@@ -159,9 +152,6 @@ function connectInput(provider: ProviderId, form: Form): { input?: ConnectInput;
   let credential: ConnectInput["credential"];
   let options: Record<string, string> | undefined;
   switch (provider) {
-    case "github":
-      credential = { kind: "github_app", installation_id: v("installation_id") };
-      break;
     case "gitlab":
       credential = { kind: "private_token", token: v("token") };
       options = v("group_id") ? { group_id: v("group_id") } : undefined;
@@ -194,7 +184,7 @@ function connectInput(provider: ProviderId, form: Form): { input?: ConnectInput;
 
 function oauthAvailable(services: Services, p: ProviderId) {
   const s = services.settings;
-  if (p === "github") return Boolean(s.github.app);
+  if (p === "github") return Boolean(s.github.app?.oauth);
   if (p === "azure_devops") return false;
   return Boolean(s[p].oauth);
 }
@@ -212,7 +202,6 @@ function connectPage(
   },
 ): Html {
   const p = opts.provider;
-  const values = opts.values ?? {};
   const tabs = html`<nav class="tabs" aria-label="Provider">${PROVIDERS.map(
     (x) =>
       html`<a href="/dashboard/connect?provider=${x}" class="tab ${x === p ? "active" : ""}" ${x === p ? html`aria-current="page"` : null}>${providerName(x)}</a>`,
@@ -224,7 +213,59 @@ function connectPage(
       crumbs: [{ label: "Overview", href: "/dashboard/" }, { label: "Connect" }],
       body: html`${tabs}<section class="card"><p>Pick the tracker to connect. Spec Kitty then discovers every project, team or repository the credential can see, and keeps that inventory current.</p></section>`,
     });
-  const def = FORMS[p];
+  const redirect = redirectCard(ctx, services, p, opts.reconnect ?? null);
+  const token = FORMS[p] ? tokenCard(ctx, p, FORMS[p], opts) : null;
+  const body = html`${opts.reconnect ? null : tabs}
+${opts.reconnect ? html`<p class="muted">Reconnecting the same workspace keeps the installation id, its inventory and every mapping.</p>` : null}
+${token ? null : errorSummary(opts.summary)}
+${redirect}${token}
+${redirect || token ? null : html`<section class="card"><p>${providerName(p)} is not set up on this server yet: an operator must register the ${p === "github" ? "GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_CLIENT_ID, GITHUB_APP_CLIENT_SECRET)" : "OAuth app"} first.</p></section>`}`;
+  return page(ctx, {
+    title: opts.reconnect ? `Reconnect ${opts.reconnect.name}` : "Connect a tracker",
+    active: "overview",
+    crumbs: [{ label: "Overview", href: "/dashboard/" }, { label: opts.reconnect ? "Reconnect" : "Connect" }],
+    body,
+  });
+}
+
+/** The consent-flow card: GitHub's App install, or "Sign in with" for the OAuth providers. */
+function redirectCard(
+  ctx: DashContext,
+  services: Services,
+  p: ProviderId,
+  reconnect: { id: string; name: string } | null,
+): Html | null {
+  if (!oauthAvailable(services, p)) return null;
+  const github = p === "github";
+  const heading = github
+    ? reconnect
+      ? "Authorize on GitHub"
+      : "Install the GitHub App"
+    : `Sign in with ${providerName(p)}`;
+  const text = github
+    ? reconnect
+      ? "GitHub confirms that your GitHub user can still access this installation; nothing else changes."
+      : "Install this server's GitHub App on an organization or account you administer. GitHub asks you to authorize the App, confirms you can access the installation, and sends you back here."
+    : `Authorize Spec Kitty in ${providerName(p)}; you come back here when done.`;
+  return html`<section class="card" id="redirect-connect"><h2>${heading}</h2><p>${text}</p>
+  <form method="post" action="/dashboard/connect/start">${csrfField(ctx)}<input type="hidden" name="provider" value="${p}">
+  ${reconnect ? html`<input type="hidden" name="reconnect" value="${reconnect.id}">` : null}
+  <button type="submit" class="btn ${github ? "btn-primary" : ""}">Continue to ${providerName(p)}</button></form></section>`;
+}
+
+function tokenCard(
+  ctx: DashContext,
+  p: ProviderId,
+  def: { intro: string; fields: FieldDef[] },
+  opts: {
+    values?: Form;
+    errors?: FieldErrors;
+    summary?: string | null;
+    workspaces?: { id: string; name: string; url: string | null }[];
+    reconnect?: { id: string; name: string } | null;
+  },
+): Html {
+  const values = opts.values ?? {};
   const field = (f: FieldDef) => html`<div class="field">
     <label for="f-${f.name}">${f.label}${f.required ? null : html` <span class="muted">(optional)</span>`}</label>
     <input id="f-${f.name}" name="${f.name}" type="${f.secret ? "password" : f.type === "url" ? "url" : "text"}" ${f.secret ? html`autocomplete="off"` : null}
@@ -232,11 +273,9 @@ function connectPage(
     ${f.hint ? html`<p class="hint">${f.hint}</p>` : null}
     ${fieldError(opts.errors, f.name)}
   </div>`;
-  const body = html`${opts.reconnect ? null : tabs}
-<section class="card">
-  <h2>${opts.reconnect ? html`Reconnect ${opts.reconnect.name}` : html`Connect ${providerName(p)} with a token`}</h2>
+  return html`<section class="card">
+  <h2>${opts.reconnect ? html`Reconnect ${opts.reconnect.name} with a token` : html`Connect ${providerName(p)} with a token`}</h2>
   <p>${def.intro}</p>
-  ${opts.reconnect ? html`<p class="muted">Reconnecting the same workspace keeps the installation id, its inventory and every mapping.</p>` : null}
   ${errorSummary(opts.summary)}
   <form method="post" action="/dashboard/connect" class="form" id="connect-form">
     ${csrfField(ctx)}
@@ -270,20 +309,14 @@ function connectPage(
     </div>
   </form>
   <p class="hint">The credential is checked with a live call to ${providerName(p)} before anything is saved, then stored encrypted. It is never shown again.</p>
-</section>
-${
-  oauthAvailable(services, p) && !opts.reconnect
-    ? html`<section class="card"><h2>${p === "github" ? "Install the GitHub App" : `Sign in with ${providerName(p)}`}</h2>
-  <p>${p === "github" ? "Install this server's GitHub App on an organization; GitHub sends you back here when done." : `Authorize Spec Kitty in ${providerName(p)}; you come back here when done.`}</p>
-  <form method="post" action="/dashboard/connect/start">${csrfField(ctx)}<input type="hidden" name="provider" value="${p}"><button type="submit" class="btn">Continue to ${providerName(p)}</button></form></section>`
-    : null
-}`;
-  return page(ctx, {
-    title: opts.reconnect ? "Reconnect installation" : "Connect a tracker",
-    active: "overview",
-    crumbs: [{ label: "Overview", href: "/dashboard/" }, { label: opts.reconnect ? "Reconnect" : "Connect" }],
-    body,
-  });
+</section>`;
+}
+
+/** The connect page's form may be redirected to the provider's consent page: allow exactly that origin. */
+function allowConsentRedirect(reply: FastifyReply, services: Services, provider: ProviderId | undefined) {
+  const origin =
+    provider && oauthAvailable(services, provider) ? authorizeOrigin(services.settings, provider) : null;
+  if (origin) reply.header("content-security-policy", contentSecurityPolicy([origin]));
 }
 
 const FIELD_OF: Record<string, string> = {
@@ -304,12 +337,13 @@ export function installationPages(app: FastifyInstance, services: Services) {
       reconnect = { id: row.id, name: row.displayName };
       const opts = row.connectionOptions as Record<string, string>;
       Object.assign(values, { base_url: row.baseUrl, workspace_id: row.workspaceId, ...opts });
-      if (row.provider === "github") values.installation_id = row.workspaceId;
+      allowConsentRedirect(reply, services, row.provider as ProviderId);
       return sendHtml(
         reply,
         connectPage(req.dash, services, { provider: row.provider as ProviderId, values, reconnect }),
       );
     }
+    allowConsentRedirect(reply, services, provider);
     return sendHtml(reply, connectPage(req.dash, services, { provider, values }));
   });
 
@@ -328,9 +362,20 @@ export function installationPages(app: FastifyInstance, services: Services) {
       errors?: FieldErrors;
       summary?: string;
       workspaces?: { id: string; name: string; url: string | null }[];
-    }) => sendHtml(reply, connectPage(req.dash, services, { provider, values: form, reconnect, ...o }), 400);
+    }) => {
+      allowConsentRedirect(reply, services, provider);
+      return sendHtml(
+        reply,
+        connectPage(req.dash, services, { provider, values: form, reconnect, ...o }),
+        400,
+      );
+    };
 
-    const { input, errors } = connectInput(provider, form);
+    if (!FORMS[provider])
+      return again({
+        summary: `${providerName(provider)} connects through the App install, which lets ${providerName(provider)} confirm you can access the installation: use Continue to ${providerName(provider)}.`,
+      });
+    const { input, errors } = connectInput(provider as Exclude<ProviderId, "github">, form);
     if (!input) return again({ errors, summary: "Fix the fields marked below." });
     try {
       const { installation, reconnected } = await services.installations.connectWithCredential(
@@ -370,19 +415,26 @@ export function installationPages(app: FastifyInstance, services: Services) {
 
   app.post("/connect/start", async (req, reply) => {
     requireAdmin(req);
-    const provider = formOf(req).provider;
-    if (!isProvider(provider)) throw new PageError(400, "Unknown provider", "Pick a provider to connect.");
+    const form = formOf(req);
+    if (!isProvider(form.provider))
+      throw new PageError(400, "Unknown provider", "Pick a provider to connect.");
+    const reconnect = form.reconnect
+      ? await services.installations.get(req.dash.auth.team.id, form.reconnect)
+      : null;
     const started = await services.connect.start(req.dash.auth, {
-      provider,
+      provider: form.provider,
+      workspace_id: reconnect?.workspaceId,
       return_to: "/dashboard/installations/connected",
     });
+    reply.header("set-cookie", connectCookie(started.binding));
     return reply.redirect(started.authorize_url, 303);
   });
 
   app.get("/installations/connected", async (req, reply) => {
-    const id = str((req.query as Form).installation_id);
-    const row = await services.installations.get(req.dash.auth.team.id, id);
-    return seeOther(reply, `/dashboard/installations/${row.id}?done=connected`);
+    const q = req.query as Form;
+    const row = await services.installations.get(req.dash.auth.team.id, str(q.installation_id));
+    const op = /^[A-Za-z0-9_]{1,64}$/.test(str(q.op)) ? `&op=${str(q.op)}` : "";
+    return seeOther(reply, `/dashboard/installations/${row.id}?done=connected${op}`);
   });
 
   app.get("/installations/:id", async (req, reply) => {

@@ -1,4 +1,4 @@
-import { AppError, ConflictError, NotFoundError, ValidationError } from "../http/errors.ts";
+import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../http/errors.ts";
 
 export const installationNotFound = (id: string) =>
   new NotFoundError(
@@ -45,4 +45,40 @@ export const connectStateInvalid = () =>
     {
       userActionRequired: true,
     },
+  );
+
+export const connectThroughRedirect = (provider: string) =>
+  new ValidationError(
+    `${provider} connects through its install flow, so ${provider} itself confirms that you may access the installation: POST /api/v1/installations/connect/ {"provider":"${provider}"} and open the authorize_url it returns (or use Connect in the dashboard).`,
+    [{ field: "body.provider", problem: "connects through the install flow, not with a pasted credential" }],
+  );
+
+/** GitHub did not list the installation among those the signing-in user can access. */
+export const installationNotAccessible = (id: string, login: string | null) =>
+  new ForbiddenError(
+    "installation_not_accessible",
+    `GitHub says ${login ? `the GitHub user ${login}` : "the signed-in GitHub user"} cannot access installation ${id}. Sign in to GitHub as someone who administers that account, or install the App on an account you administer, then connect again.`,
+  );
+
+/** One installation, one team: a GitHub App installation active in another team is refused. */
+export const installationInUse = () =>
+  new ConflictError(
+    "installation_in_use",
+    "This GitHub App installation is already connected to another Spec Kitty team. An admin of that team must disconnect it there first, or install the App on another account.",
+    { userActionRequired: true },
+  );
+
+export const installationPendingApproval = () =>
+  new AppError(
+    409,
+    "installation_pending_approval",
+    "GitHub is waiting for an organization owner to approve the App installation. Connect again once an owner has approved it.",
+    { userActionRequired: true },
+  );
+
+/** The callback came back in a browser other than the one that started the flow. */
+export const connectBrowserMismatch = () =>
+  new ForbiddenError(
+    "connect_browser_mismatch",
+    "This connect link was started in another browser or by another user, so nothing was connected. Start the connection again from the dashboard in this browser, signed in as yourself.",
   );

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, ne, or, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
 import { connectStates, installations } from "../../storage/schema.ts";
 
@@ -44,6 +44,23 @@ export function installationsRepository(db: Database) {
         )
         .limit(1);
       return row;
+    },
+    /** Whether another team has this workspace connected (ids only: nothing of that team is read). */
+    async activeInOtherTeam(teamId: string, provider: string, host: string, workspaceId: string) {
+      const [row] = await db
+        .select({ id: installations.id })
+        .from(installations)
+        .where(
+          and(
+            ne(installations.teamId, teamId),
+            eq(installations.provider, provider),
+            eq(installations.host, host),
+            eq(installations.workspaceId, workspaceId),
+            isNull(installations.disconnectedAt),
+          ),
+        )
+        .limit(1);
+      return Boolean(row);
     },
     async listForTeam(teamId: string, provider?: string) {
       return db

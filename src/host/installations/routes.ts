@@ -1,9 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { requireAdmin } from "../http/auth.ts";
-import { ValidationError } from "../http/errors.ts";
+import { AppError, ValidationError } from "../http/errors.ts";
 import { errorResponses } from "../http/schemas.ts";
 import { operationView } from "../jobs/views.ts";
 import type { Services } from "../services.ts";
+import { readCookie } from "../sessions/service.ts";
+import { callbackProblemPage, wantsPage } from "./callback-page.ts";
+import { CONNECT_COOKIE, clearConnectCookie, connectCookie } from "./connect.ts";
 import {
   CallbackParams,
   CallbackQuery,
@@ -23,7 +26,10 @@ import { installationView } from "./service.ts";
 
 const tags = ["installations"];
 
-/** The provider redirects the admin's browser here; `state` (not a bearer token) says whose flow it is. */
+/**
+ * The provider redirects the admin's browser here; `state` (not a bearer token) says whose flow it is,
+ * and the connect cookie (or the same user's dashboard session) that this is the browser that started it.
+ */
 export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
   app,
   { services },
@@ -41,21 +47,39 @@ export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Servic
       },
     },
     async (req, reply) => {
-      const done = await services.connect.callback(
-        req.params.provider,
-        req.query as Record<string, string | undefined>,
-      );
-      const { job } = await services.inventory.requestRefresh(done.teamId, done.installation.id, done.userId);
-      if (done.returnTo)
-        return reply.redirect(
-          `${done.returnTo}${done.returnTo.includes("?") ? "&" : "?"}installation_id=${done.installation.id}`,
-          303,
+      const browser = {
+        binding: readCookie(req.headers.cookie, CONNECT_COOKIE),
+        sessionUserId: (await services.sessions.sessionFromRequest(req))?.user.id ?? null,
+      };
+      // The nonce is single-use like the state it binds.
+      reply.header("set-cookie", clearConnectCookie());
+      try {
+        const done = await services.connect.callback(
+          req.params.provider,
+          req.query as Record<string, string | undefined>,
+          browser,
         );
-      return reply.code(done.reconnected ? 200 : 201).send({
-        installation: installationView(done.installation),
-        reconnected: done.reconnected,
-        refresh: operationView(job),
-      });
+        const { job } = await services.inventory.requestRefresh(
+          done.teamId,
+          done.installation.id,
+          done.userId,
+        );
+        const back = done.returnTo ?? (wantsPage(req) ? "/dashboard/installations/connected" : null);
+        if (back)
+          return reply.redirect(
+            `${back}${back.includes("?") ? "&" : "?"}installation_id=${done.installation.id}&op=${job.id}`,
+            303,
+          );
+        return reply.code(done.reconnected ? 200 : 201).send({
+          installation: installationView(done.installation),
+          reconnected: done.reconnected,
+          refresh: operationView(job),
+        });
+      } catch (err) {
+        if (wantsPage(req) && err instanceof AppError && (err.status < 500 || err.opts.source === "provider"))
+          return callbackProblemPage(req, reply, err);
+        throw err;
+      }
     },
   );
 };
@@ -76,7 +100,13 @@ export const installationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
         response: { 200: StartConnectResult, ...errorResponses },
       },
     },
-    (req) => services.connect.start(req.auth, req.body),
+    async (req, reply) => {
+      const { binding, ...started } = await services.connect.start(req.auth, req.body);
+      // Binds the flow to this user agent; a browser that later opens authorize_url without it must be
+      // signed in to the dashboard as the same user.
+      reply.header("set-cookie", connectCookie(binding));
+      return started;
+    },
   );
 
   app.get(

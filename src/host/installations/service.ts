@@ -1,4 +1,5 @@
 import type { Database } from "../../storage/database.ts";
+import { isUniqueViolation } from "../../storage/errors.ts";
 import {
   adapterFor,
   type Connection,
@@ -18,7 +19,9 @@ import { callProvider } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
 import type { Vault } from "../secrets/vault.ts";
 import {
+  connectThroughRedirect,
   credentialKindNotAllowed,
+  installationInUse,
   installationNotFound,
   providerNotConfigured,
   unknownWorkspace,
@@ -57,6 +60,13 @@ export interface Deps {
 }
 
 const RENEW_BEFORE_MS = 5 * 60_000;
+
+/**
+ * Providers whose workspace is one grant that belongs to one team: a GitHub App installation is a
+ * single object on GitHub, so two teams sharing it would share its repositories (docs/decisions.md).
+ * Token-based connects bring each team's own credential, so several teams may connect one site.
+ */
+const ONE_TEAM_PROVIDERS = new Set<ProviderId>(["github"]);
 
 function needsRenewal(stored: StoredCredential): boolean {
   return (
@@ -103,21 +113,11 @@ export type InstallationView = ReturnType<typeof installationView>;
 export function installationsService(db: Database, deps: Deps) {
   const repo = installationsRepository(db);
 
-  /** GitHub App credentials come from the server's app registration, never from the admin. */
+  /** Pasted credentials only: GitHub connects through its install flow, which proves access. */
   function completeCredential(provider: ProviderId, input: ConnectInput["credential"]): Credential {
     const allowed = TOKEN_CONNECT_KINDS[provider];
+    if (allowed.length === 0) throw connectThroughRedirect(provider);
     if (!allowed.includes(input.kind)) throw credentialKindNotAllowed(provider, input.kind, allowed);
-    if (input.kind === "github_app") {
-      const app = deps.settings.github.app;
-      if (!app)
-        throw providerNotConfigured("github", "App registration (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)");
-      return {
-        kind: "github_app",
-        app_id: app.id,
-        private_key_pem: app.privateKeyPem,
-        installation_id: String(input.installation_id),
-      };
-    }
     return input as unknown as Credential;
   }
 
@@ -247,6 +247,11 @@ export function installationsService(db: Database, deps: Deps) {
     ) {
       const { provider, conn, workspace, stored } = input;
       const host = workspace.host || hostOf(conn.base_url);
+      if (
+        ONE_TEAM_PROVIDERS.has(provider) &&
+        (await repo.activeInOtherTeam(auth.team.id, provider, host, workspace.id))
+      )
+        throw installationInUse();
       const existing = await repo.findActiveWorkspace(auth.team.id, provider, host, workspace.id);
       const id = existing?.id ?? newId("inst");
       const fields = {
@@ -273,15 +278,21 @@ export function installationsService(db: Database, deps: Deps) {
             lastErrorCode: null,
             lastErrorMessage: null,
           })
-        : await repo.insert({
-            id,
-            teamId: auth.team.id,
-            provider,
-            workspaceId: workspace.id,
-            displayName: input.displayName ?? workspace.name,
-            connectedBy: auth.user.id,
-            ...fields,
-          });
+        : await repo
+            .insert({
+              id,
+              teamId: auth.team.id,
+              provider,
+              workspaceId: workspace.id,
+              displayName: input.displayName ?? workspace.name,
+              connectedBy: auth.user.id,
+              ...fields,
+            })
+            .catch((err) => {
+              // Another team connected the same installation between our check and this insert.
+              if (isUniqueViolation(err, "installations_github_owner_uq")) throw installationInUse();
+              throw err;
+            });
       await deps.audit.record({
         teamId: auth.team.id,
         actorUserId: auth.user.id,

@@ -7,8 +7,19 @@ export interface OAuthApp {
   clientSecret: string;
 }
 
+/**
+ * The service's GitHub App registration. The OAuth client of the App (its client id and secret) lets the
+ * installing user authorize the App, which is how an installation's ownership is checked.
+ */
+export interface GithubApp {
+  id: string;
+  slug: string;
+  privateKeyPem: string;
+  oauth?: OAuthApp;
+}
+
 export interface ProviderSettings {
-  github: { apiUrl: string; webUrl: string; app?: { id: string; slug: string; privateKeyPem: string } };
+  github: { apiUrl: string; webUrl: string; app?: GithubApp };
   gitlab: { url: string; oauth?: OAuthApp };
   jira: { apiUrl: string; authUrl: string; oauth?: OAuthApp };
   linear: { apiUrl: string; webUrl: string; oauth?: OAuthApp };
@@ -31,6 +42,10 @@ export function providerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): P
               id: env.GITHUB_APP_ID,
               slug: env.GITHUB_APP_SLUG ?? "spec-kitty",
               privateKeyPem: env.GITHUB_APP_PRIVATE_KEY.replace(/\\n/g, "\n"),
+              oauth:
+                env.GITHUB_APP_CLIENT_ID && env.GITHUB_APP_CLIENT_SECRET
+                  ? { clientId: env.GITHUB_APP_CLIENT_ID, clientSecret: env.GITHUB_APP_CLIENT_SECRET }
+                  : undefined,
             }
           : undefined,
     },
@@ -67,7 +82,7 @@ export function defaultBaseUrl(settings: ProviderSettings, provider: ProviderId)
 
 /** Credential kinds an admin may paste for a token-based connect, per provider. */
 export const TOKEN_CONNECT_KINDS: Record<ProviderId, string[]> = {
-  github: ["github_app"],
+  github: [], // only through the App install flow, which proves the user can access the installation
   gitlab: ["private_token", "oauth"],
   jira: ["basic", "bearer_pat"],
   linear: ["api_key"],
@@ -111,4 +126,16 @@ export function oauthEndpoints(settings: ProviderSettings, provider: OAuthProvid
         apiBase: settings.linear.apiUrl,
       };
   }
+}
+
+/** The origin of a provider's consent page: the dashboard's connect form is redirected there. */
+export function authorizeOrigin(settings: ProviderSettings, provider: ProviderId): string | null {
+  const web: Record<ProviderId, string | null> = {
+    github: settings.github.webUrl,
+    gitlab: settings.gitlab.url,
+    jira: settings.jira.authUrl,
+    linear: settings.linear.webUrl,
+    azure_devops: null,
+  };
+  return web[provider] ? new URL(web[provider]!).origin : null;
 }

@@ -1,4 +1,5 @@
 import type { Database } from "../../storage/database.ts";
+import { isUniqueViolation } from "../../storage/errors.ts";
 import type { AuditService } from "../audit/service.ts";
 import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
@@ -36,11 +37,6 @@ export function mappingView(j: JoinedMapping) {
     deleted_at: m.deletedAt?.toISOString() ?? null,
   };
 }
-
-const isUniqueViolation = (err: unknown) => {
-  const e = err as { code?: string; cause?: { code?: string } };
-  return e?.code === "23505" || e?.cause?.code === "23505";
-};
 
 function auditShape(m: MappingRow | null | undefined) {
   return m

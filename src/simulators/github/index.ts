@@ -1,5 +1,6 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { STATUS_CODES } from "node:http";
+import { consentDesk } from "../core/consent.ts";
 import {
   type SimHandler,
   type SimReply,
@@ -45,8 +46,17 @@ import {
  * app install redirect. See docs/simulators/github.md.
  */
 
+/** A person who signs in to (simulated) github.com: which installations they can reach as a user. */
+interface SimUser {
+  login: string;
+  id: number;
+  /** Installation ids this user can access (`GET /user/installations`) and install on. */
+  installations: string[];
+}
+
 interface GithubSeed extends SeedFile {
   app?: Partial<SimApp>;
+  users?: SimUser[];
 }
 
 interface SeedExtras {
@@ -70,6 +80,10 @@ const ISSUES_DOCS = "https://docs.github.com/rest/issues/issues";
 const SEARCH_DOCS = "https://docs.github.com/rest/search/search#search-issues-and-pull-requests";
 const RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api";
 const MINT_DOCS = "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app";
+const TOKEN_ERRORS_DOCS =
+  "https://docs.github.com/apps/oauth-apps/maintaining-oauth-apps/troubleshooting-oauth-app-access-token-request-errors";
+const USER_TOKEN_TTL_S = 28_800;
+const USER_REFRESH_TTL_S = 15_897_600;
 
 const ghError = (status: number, message: string, documentation_url = DOCS, extra = {}): SimReply => ({
   status,
@@ -82,9 +96,10 @@ function secondsIso(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-function newInstallationToken(): string {
+/** GitHub token formats: `ghs_` installation, `ghu_` user access, `ghr_` refresh tokens. */
+function newToken(prefix: "ghs" | "ghu" | "ghr", length = 36): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  return `ghs_${[...randomBytes(36)].map((b) => alphabet[b % alphabet.length]).join("")}`;
+  return `${prefix}_${[...randomBytes(length)].map((b) => alphabet[b % alphabet.length]).join("")}`;
 }
 
 function paging(req: SimRequest, defaultPer = 30): { page: number; perPage: number } {
@@ -139,12 +154,28 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
   });
 
   const app: SimApp = { id: "900001", slug: "spec-kitty-sim", name: "Spec Kitty (simulated)", ...seed.app };
+  const router = new SimRouter();
   const keys: AppKeys = generateAppKeys();
   const limiter = new RateLimiter();
-  const web: { setupUrl: string | null; installTarget: string | null } = {
-    setupUrl: null,
+  const users: SimUser[] = seed.users ?? [];
+  const oauthClient = { id: `Iv1.${app.id}sim`, secret: randomBytes(20).toString("hex") };
+  const web: { callbackUrl: string | null; installTarget: string | null; signedIn: string | null } = {
+    callbackUrl: null,
     installTarget: null,
+    signedIn: users[0]?.login ?? null,
   };
+  const desk = consentDesk(router);
+  /** User-authorization codes waiting to be exchanged at `/login/oauth/access_token`. */
+  const userCodes = new Map<
+    string,
+    {
+      login: string;
+      redirect_uri: string | null;
+      challenge: string | null;
+      expires_at: number;
+      used: boolean;
+    }
+  >();
   const visibility = new Map<string, string>();
   const pulls = new Map<string, SimPull[]>();
   const issueExtras = new Map<string, IssueExtras>();
@@ -190,7 +221,6 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
   };
   indexNames();
 
-  const router = new SimRouter();
   const urlsOf = (req: SimRequest): Urls => {
     const origin = `http://${req.headers.host ?? "127.0.0.1"}`;
     return { api: origin, web: origin };
@@ -223,7 +253,7 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
       const token = bearerToken(req.headers.authorization);
       if (!token) return ghError(401, "Requires authentication");
       const cred = store.check(token);
-      if (typeof cred === "string") return ghError(401, "Bad credentials");
+      if (typeof cred === "string" || cred.kind === "user_token") return ghError(401, "Bad credentials");
       const ws = store.workspaces.get(cred.workspaces[0]);
       if (!ws || ws.details.uninstalled) return ghError(401, "Bad credentials");
       if (ws.details.suspended_at) return ghError(403, "This installation has been suspended");
@@ -303,7 +333,7 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
       if (!ws) return notFound(MINT_DOCS);
       if (ws.details.suspended_at) return ghError(403, "This installation has been suspended", MINT_DOCS);
       const expiresAt = Math.floor((Date.now() + TOKEN_TTL_MS) / 1000) * 1000;
-      const token = newInstallationToken();
+      const token = newToken("ghs");
       store.addCredential({
         token,
         workspaces: [ws.id],
@@ -597,38 +627,249 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
     }, "search"),
   );
 
-  // ---- the install redirect (web) ------------------------------------------------------------
+  // ---- github.com: install and user authorization (web) --------------------------------------
 
+  const userNamed = (login: string | null) => users.find((u) => u.login === login) ?? null;
+  const signInRequired = (): SimReply => ({
+    status: 200,
+    headers: { "content-type": "text/html; charset=utf-8" },
+    raw: "<!DOCTYPE html><html><body><h1>Sign in to GitHub</h1><p>No simulated user is signed in: PUT /_sim/app {signed_in_user}.</p></body></html>",
+  });
+
+  /** A user-authorization code for the signed-in user, as a redirect to the app's callback URL. */
+  const backWithCode = (
+    login: string,
+    target: string,
+    extra: Record<string, string>,
+    o: { state: string | null; redirectUri: string | null; challenge: string | null },
+  ): SimReply => {
+    const code = randomBytes(10).toString("hex");
+    userCodes.set(code, {
+      login,
+      redirect_uri: o.redirectUri,
+      challenge: o.challenge,
+      expires_at: Date.now() + 10 * 60_000,
+      used: false,
+    });
+    const url = new URL(target);
+    url.searchParams.set("code", code);
+    for (const [k, v] of Object.entries(extra)) url.searchParams.set(k, v);
+    if (o.state !== null) url.searchParams.set("state", o.state);
+    return { status: 302, headers: { location: url.toString() } };
+  };
+
+  /**
+   * The install page with "Request user authorization (OAuth) during installation" on: the signed-in
+   * user picks an account they administer, and GitHub sends them to the callback URL with `code`,
+   * `installation_id` and `setup_action=install` (the setup URL is unused in that mode).
+   */
   router.on("GET", "/apps/:slug/installations/new", (req) => {
     if (req.params.slug !== app.slug) return { status: 404, raw: "Not Found" };
-    if (!web.setupUrl) {
-      return ghError(400, "The simulated GitHub App has no setup URL: PUT /_sim/app {setup_url} first.");
-    }
-    const byAccount = req.query.get("target_id");
-    const target =
-      (byAccount &&
-        [...store.workspaces.values()].find((w) => String(w.details.account_id) === byAccount)?.id) ||
-      web.installTarget ||
-      defaultWorkspace();
-    const ws = store.workspaces.get(target);
-    if (!ws) return { status: 404, raw: "Not Found" };
-    ws.details.uninstalled = false; // installing again restores an uninstalled installation
-    const q = new URLSearchParams({ installation_id: ws.id, setup_action: "install" });
+    const callback = web.callbackUrl;
+    if (!callback)
+      return ghError(
+        400,
+        "The simulated GitHub App has no callback URL: PUT /_sim/app {callback_url} first.",
+      );
+    const user = userNamed(web.signedIn);
+    if (!user) return signInRequired();
+    const preferred =
+      [...store.workspaces.values()].find((w) => String(w.details.account_id) === req.query.get("target_id"))
+        ?.id ?? web.installTarget;
+    const targets = user.installations
+      .map((id) => store.workspaces.get(id))
+      .filter((w): w is SimWorkspace => Boolean(w))
+      .sort((a, b) => Number(b.id === preferred) - Number(a.id === preferred));
     const state = req.query.get("state");
-    if (state !== null) q.set("state", state);
-    const sep = web.setupUrl.includes("?") ? "&" : "?";
-    return { status: 302, headers: { location: `${web.setupUrl}${sep}${q}` }, raw: "" };
+    return desk.ask({
+      provider: "GitHub",
+      app: app.name,
+      signedInAs: user.login,
+      scopes: ["issues: write", "metadata: read"],
+      choice: {
+        label: "Install on",
+        options: targets.map((w) => ({ value: w.id, label: `${w.slug} (${w.details.account_type})` })),
+      },
+      allow: (chosen) => {
+        const ws = store.workspaces.get(chosen!)!;
+        ws.details.uninstalled = false; // installing again restores an uninstalled installation (same id)
+        return backWithCode(
+          user.login,
+          callback,
+          { installation_id: ws.id, setup_action: "install" },
+          { state, redirectUri: null, challenge: null },
+        );
+      },
+      deny: () => {
+        const url = new URL(callback);
+        url.searchParams.set("error", "access_denied");
+        if (state !== null) url.searchParams.set("state", state);
+        return { status: 302, headers: { location: url.toString() } };
+      },
+    });
   });
+
+  /** Web application flow for a GitHub App: the user authorizes the app and comes back with a code. */
+  router.on("GET", "/login/oauth/authorize", (req) => {
+    const q = req.query;
+    if (q.get("client_id") !== oauthClient.id) return { status: 404, raw: "Not Found" };
+    const callback = web.callbackUrl;
+    if (!callback) return ghError(400, "The simulated GitHub App has no callback URL.");
+    const redirectUri = q.get("redirect_uri");
+    // GitHub: host and port must match the registered callback URL; the path may be a subdirectory.
+    if (redirectUri && !redirectWithin(callback, redirectUri)) {
+      return {
+        status: 200,
+        headers: { "content-type": "text/html; charset=utf-8" },
+        raw: "<!DOCTYPE html><html><body><h1>The redirect_uri is not associated with this application.</h1></body></html>",
+      };
+    }
+    const user = userNamed(web.signedIn);
+    if (!user) return signInRequired();
+    const state = q.get("state");
+    const target = redirectUri ?? callback;
+    return desk.ask({
+      provider: "GitHub",
+      app: app.name,
+      signedInAs: user.login,
+      scopes: ["Verify your GitHub identity", "Know which resources you can access"],
+      allow: () =>
+        backWithCode(user.login, target, {}, { state, redirectUri, challenge: q.get("code_challenge") }),
+      deny: () => {
+        const url = new URL(target);
+        url.searchParams.set("error", "access_denied");
+        url.searchParams.set("error_description", "The user has denied your application access.");
+        if (state !== null) url.searchParams.set("state", state);
+        return { status: 302, headers: { location: url.toString() } };
+      },
+    });
+  });
+
+  /** Token errors answer 200 with an `error` field, as GitHub's token endpoint does. */
+  const tokenError = (error: string, description: string): SimReply => ({
+    status: 200,
+    json: { error, error_description: description, error_uri: TOKEN_ERRORS_DOCS },
+  });
+
+  const issueUserTokens = (login: string): SimReply => {
+    const access = newToken("ghu");
+    const refresh = newToken("ghr", 76);
+    store.addCredential({
+      token: access,
+      workspaces: [],
+      kind: "user_token",
+      expires_at: Date.now() + USER_TOKEN_TTL_S * 1000,
+      meta: { login, refresh_token: refresh },
+    });
+    store.addCredential({
+      token: refresh,
+      workspaces: [],
+      kind: "user_refresh",
+      expires_at: null,
+      meta: { login },
+    });
+    return {
+      json: {
+        access_token: access,
+        expires_in: USER_TOKEN_TTL_S,
+        refresh_token: refresh,
+        refresh_token_expires_in: USER_REFRESH_TTL_S,
+        scope: "",
+        token_type: "bearer",
+      },
+    };
+  };
+
+  router.on("POST", "/login/oauth/access_token", (req) => {
+    const b = (req.body ?? {}) as Record<string, string>;
+    if (b.client_id !== oauthClient.id || b.client_secret !== oauthClient.secret)
+      return tokenError(
+        "incorrect_client_credentials",
+        "The client_id and/or client_secret passed are incorrect.",
+      );
+    if (b.grant_type === "refresh_token") {
+      const old = store.credentials.get(b.refresh_token ?? "");
+      if (old?.kind !== "user_refresh" || old.revoked)
+        return tokenError("bad_refresh_token", "The refresh token passed is incorrect or expired.");
+      old.revoked = true;
+      return issueUserTokens(old.meta!.login);
+    }
+    const pending = userCodes.get(b.code ?? "");
+    if (!pending || pending.used || pending.expires_at <= Date.now())
+      return tokenError("bad_verification_code", "The code passed is incorrect or expired.");
+    if (pending.redirect_uri && b.redirect_uri !== pending.redirect_uri)
+      return tokenError(
+        "redirect_uri_mismatch",
+        "The redirect_uri MUST match the registered callback URL for this application.",
+      );
+    if (pending.challenge) {
+      const computed = b.code_verifier
+        ? createHash("sha256").update(b.code_verifier).digest("base64url")
+        : null;
+      if (computed !== pending.challenge)
+        return tokenError("invalid_grant", "The code_verifier does not match the code_challenge.");
+    }
+    pending.used = true;
+    return issueUserTokens(pending.login);
+  });
+
+  /** Endpoints that take a user access token (`ghu_`). */
+  const asUser =
+    (handler: (req: SimRequest, user: SimUser, urls: Urls) => SimReply): SimHandler =>
+    (req) => {
+      const token = bearerToken(req.headers.authorization);
+      if (!token) return ghError(401, "Requires authentication");
+      const cred = store.check(token);
+      const user =
+        typeof cred === "string" || cred.kind !== "user_token" ? null : userNamed(cred.meta!.login);
+      if (!user) return ghError(401, "Bad credentials");
+      return handler(req, user, urlsOf(req));
+    };
+
+  router.on(
+    "GET",
+    "/user",
+    asUser((_req, user, urls) => ({
+      json: { login: user.login, id: user.id, type: "User", html_url: `${urls.web}/${user.login}` },
+    })),
+  );
+
+  router.on(
+    "GET",
+    "/user/installations",
+    asUser((req, user, urls) => {
+      const all = user.installations
+        .map((id) => installedWorkspace(id))
+        .filter((w): w is SimWorkspace => Boolean(w));
+      const { page, perPage } = paging(req);
+      const { items } = pageOf(all, page, perPage);
+      return {
+        headers: linkHeader(urls, "/user/installations", req, page, Math.ceil(all.length / perPage)),
+        json: { total_count: all.length, installations: items.map((w) => installation(w, app, urls)) },
+      };
+    }),
+  );
 
   // ---- GitHub-specific control routes --------------------------------------------------------
 
   router.on("PUT", "/_sim/app", (req) => {
     const b = req.body ?? {};
-    if (b.setup_url !== undefined) web.setupUrl = b.setup_url;
+    if (b.callback_url !== undefined) web.callbackUrl = b.callback_url;
     if (b.install_target !== undefined)
       web.installTarget = b.install_target === null ? null : String(b.install_target);
+    if (b.signed_in_user !== undefined) {
+      if (b.signed_in_user !== null && !userNamed(b.signed_in_user))
+        return { status: 400, json: { error: `no simulated user ${b.signed_in_user}` } };
+      web.signedIn = b.signed_in_user;
+    }
     return {
-      json: { app_id: app.id, slug: app.slug, setup_url: web.setupUrl, install_target: web.installTarget },
+      json: {
+        app_id: app.id,
+        slug: app.slug,
+        callback_url: web.callbackUrl,
+        install_target: web.installTarget,
+        signed_in_user: web.signedIn,
+      },
     };
   });
   router.on("PATCH", "/_sim/installations/:id", (req) => {
@@ -681,11 +922,24 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
       app_id: app.id,
       app_slug: app.slug,
       private_key_pem: keys.privateKeyPem,
+      client_id: oauthClient.id,
+      client_secret: oauthClient.secret,
       installation_id: def.id,
       account: def.slug,
     },
     close: () => sim.close(),
   };
+}
+
+/** GitHub's redirect_uri rule: same scheme, host and port as the callback URL; the path may go deeper. */
+function redirectWithin(callback: string, candidate: string): boolean {
+  try {
+    const a = new URL(callback);
+    const b = new URL(candidate);
+    return a.origin === b.origin && b.pathname.startsWith(a.pathname.replace(/\/?$/, ""));
+  } catch {
+    return false;
+  }
 }
 
 /** The subset of GitHub search syntax the simulator understands: qualifiers, quoted phrases, words. */

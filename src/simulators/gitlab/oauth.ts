@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { consentDesk } from "../core/consent.ts";
 import {
   basicClientCredentials,
   CODE_TTL_MS,
@@ -14,7 +15,8 @@ import type { GitlabWorld } from "./world.ts";
 
 /**
  * GitLab's OAuth 2 provider (Doorkeeper) as the host uses it:
- *   GET  /oauth/authorize  auto-consents for the seeded `oauth_user`: 302 to `redirect_uri?code=&state=`
+ *   GET  /oauth/authorize  the consent page for the seeded `oauth_user`; Authorize answers 302 to
+ *                          `redirect_uri?code=&state=`, Cancel to `redirect_uri?error=access_denied&state=`
  *   POST /oauth/token      authorization_code (PKCE S256 or plain) and refresh_token grants, form or JSON body,
  *                          client credentials in the body or HTTP Basic. Access tokens live 2 hours; refresh
  *                          tokens rotate (the spent one answers invalid_grant). A reused code is refused and
@@ -43,6 +45,7 @@ const errorPage = (status: number, text: string): SimReply => ({
 export function mountOAuth(router: SimRouter, store: SimStore, world: GitlabWorld) {
   const apps = new Map((world.extras.oauth_apps ?? []).map((a) => [a.client_id, a]));
   const grants = new Map<string, Grant>();
+  const desk = consentDesk(router);
 
   router.on("POST", "/_sim/gitlab/oauth-apps", (req) => {
     const b = req.body ?? {};
@@ -89,19 +92,33 @@ export function mountOAuth(router: SimRouter, store: SimStore, world: GitlabWorl
     if (!pkce) {
       return back({ error: "invalid_request", error_description: "Code challenge method is not supported." });
     }
-    const code = randomBytes(32).toString("hex");
-    grants.set(code, {
-      client_id: app.client_id,
-      redirect_uri: redirectUri,
-      scope,
-      username: world.extras.oauth_user ?? world.users[0].username,
-      challenge: pkce.challenge,
-      challenge_method: pkce.method,
-      expires_at: Date.now() + CODE_TTL_MS,
-      used: false,
-      issued: [],
+    const username = world.extras.oauth_user ?? world.users[0].username;
+    return desk.ask({
+      provider: "GitLab",
+      app: app.name,
+      signedInAs: username,
+      scopes: scope.split(/\s+/),
+      allow: () => {
+        const code = randomBytes(32).toString("hex");
+        grants.set(code, {
+          client_id: app.client_id,
+          redirect_uri: redirectUri,
+          scope,
+          username,
+          challenge: pkce.challenge,
+          challenge_method: pkce.method,
+          expires_at: Date.now() + CODE_TTL_MS,
+          used: false,
+          issued: [],
+        });
+        return back({ code });
+      },
+      deny: () =>
+        back({
+          error: "access_denied",
+          error_description: "The resource owner or authorization server denied the request.",
+        }),
     });
-    return back({ code });
   });
 
   function issueTokens(

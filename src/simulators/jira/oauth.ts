@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { consentDesk } from "../core/consent.ts";
 import { CODE_TTL_MS, type PendingCode, redirectMatches, tokenEndpoint } from "../core/oauth.ts";
 import type { SimReply, SimRouter } from "../core/server.ts";
 import { bearerToken, type SimStore } from "../core/store.ts";
@@ -6,7 +7,7 @@ import { bearerToken, type SimStore } from "../core/store.ts";
 /**
  * Atlassian's OAuth 2.0 (3LO) endpoints, served on the simulator root (the host points both its auth URL
  * and its API URL here):
- *   GET  /authorize                          auto-consents, 302 to `redirect_uri?code=...&state=...`
+ *   GET  /authorize                          the consent page; Authorize answers 302 to `redirect_uri?code=...&state=...`
  *   POST /oauth/token                        JSON body (a form is tolerated); authorization_code and refresh_token
  *   GET  /oauth/token/accessible-resources   the sites the grant reaches
  * Access tokens live one hour; refresh tokens are only issued with `offline_access` and rotate: each use
@@ -19,6 +20,7 @@ export interface JiraOAuthApp {
   client_secret: string;
   /** Patterns; a trailing `*` matches any suffix (the host's public URL is not known in advance). */
   redirect_uris: string[];
+  name?: string;
 }
 
 /** Atlassian's 3LO has no PKCE, so a code's challenge is always null. */
@@ -55,9 +57,11 @@ export function mountOAuth(
   siteUrl: (workspaceId: string) => string,
 ) {
   const codes = new Map<string, SiteCode>();
+  const desk = consentDesk(router);
   const appById = (id: unknown) => apps.find((a) => a.client_id === id);
-  const cloudSites = () =>
-    [...store.workspaces.values()].filter((w) => w.details.deployment === "cloud").map((w) => w.id);
+  const cloudSites = () => [...store.workspaces.values()].filter((w) => w.details.deployment === "cloud");
+  /** Sites the user has granted each app so far: a consent adds the site picked on its screen. */
+  const granted = new Map<string, Set<string>>();
 
   router.on("GET", "/authorize", (req) => {
     const q = req.query;
@@ -84,20 +88,35 @@ export function mountOAuth(
     };
     if (q.get("response_type") !== "code") return fail("unsupported_response_type");
     if (q.get("audience") !== "api.atlassian.com") return fail("invalid_request");
-    const code = randomBytes(24).toString("base64url");
-    codes.set(code, {
-      client_id: app.client_id,
-      redirect_uri: redirect,
-      scope: q.get("scope") ?? "",
-      sites: cloudSites(),
-      challenge: null,
-      challenge_method: null,
-      expires_at: Date.now() + CODE_TTL_MS,
-      used: false,
-      issued: [],
+    return desk.ask({
+      provider: "Atlassian",
+      app: app.name ?? app.client_id,
+      signedInAs: user.account_id,
+      scopes: (q.get("scope") ?? "").split(/\s+/).filter(Boolean),
+      // Atlassian's consent screen asks which site the app may use; accessible-resources then lists
+      // every site the user has granted the app, this one and earlier ones.
+      choice: { label: "Use app on", options: cloudSites().map((w) => ({ value: w.id, label: w.name })) },
+      allow: (site) => {
+        const sites = granted.get(app.client_id) ?? new Set<string>();
+        sites.add(site!);
+        granted.set(app.client_id, sites);
+        const code = randomBytes(24).toString("base64url");
+        codes.set(code, {
+          client_id: app.client_id,
+          redirect_uri: redirect,
+          scope: q.get("scope") ?? "",
+          sites: [...sites],
+          challenge: null,
+          challenge_method: null,
+          expires_at: Date.now() + CODE_TTL_MS,
+          used: false,
+          issued: [],
+        });
+        back.searchParams.set("code", code);
+        return { status: 302, headers: { location: back.toString() } };
+      },
+      deny: () => fail("access_denied"),
     });
-    back.searchParams.set("code", code);
-    return { status: 302, headers: { location: back.toString() } };
   });
 
   const issue = (app: JiraOAuthApp, sites: string[], scope: string, ttl: number) => {

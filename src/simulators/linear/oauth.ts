@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { consentDesk } from "../core/consent.ts";
 import {
   basicClientCredentials,
   CODE_TTL_MS,
@@ -10,7 +11,7 @@ import type { SimReply, SimRequest, SimRouter } from "../core/server.ts";
 import type { SimStore } from "../core/store.ts";
 
 /**
- * Linear's OAuth 2.0 endpoints: `GET /oauth/authorize` on the web origin (auto-consents with a 302
+ * Linear's OAuth 2.0 endpoints: `GET /oauth/authorize` on the web origin (shows a consent page whose Authorize answers a 302
  * back to the redirect URI), `POST /oauth/token` on the API origin (form body, client credentials in
  * the body or HTTP Basic; authorization_code with PKCE S256 or plain, refresh_token with rotation) and
  * `POST /oauth/revoke`. Access tokens expire after 24 hours; refresh tokens are single-use.
@@ -43,6 +44,7 @@ export function mountOAuth(
   consentOrganization: () => string,
 ) {
   const codes = new Map<string, OrganizationCode>();
+  const desk = consentDesk(router);
   const appById = (id: unknown) => apps.find((a) => a.client_id === id);
 
   router.on("GET", "/oauth/authorize", (req) => {
@@ -67,20 +69,32 @@ export function mountOAuth(
       back.searchParams.set("error", "invalid_request");
       return { status: 302, headers: { location: back.toString() } };
     }
-    const code = randomBytes(20).toString("hex");
-    codes.set(code, {
-      client_id: app.client_id,
-      redirect_uri: redirect,
-      scope: q.get("scope") ?? "read",
-      organization_id: consentOrganization(),
-      challenge: pkce.challenge,
-      challenge_method: pkce.method,
-      expires_at: Date.now() + CODE_TTL_MS,
-      used: false,
-      issued: [],
+    return desk.ask({
+      provider: "Linear",
+      app: app.name ?? app.client_id,
+      signedInAs: store.workspaces.get(consentOrganization())?.name ?? consentOrganization(),
+      scopes: (q.get("scope") ?? "read").split(",").filter(Boolean),
+      allow: () => {
+        const code = randomBytes(20).toString("hex");
+        codes.set(code, {
+          client_id: app.client_id,
+          redirect_uri: redirect,
+          scope: q.get("scope") ?? "read",
+          organization_id: consentOrganization(),
+          challenge: pkce.challenge,
+          challenge_method: pkce.method,
+          expires_at: Date.now() + CODE_TTL_MS,
+          used: false,
+          issued: [],
+        });
+        back.searchParams.set("code", code);
+        return { status: 302, headers: { location: back.toString() } };
+      },
+      deny: () => {
+        back.searchParams.set("error", "access_denied");
+        return { status: 302, headers: { location: back.toString() } };
+      },
     });
-    back.searchParams.set("code", code);
-    return { status: 302, headers: { location: back.toString() } };
   });
 
   const issueTokens = (app: OAuthApp, organizationId: string, scope: string, ttl: number) => {

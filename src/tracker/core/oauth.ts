@@ -81,7 +81,7 @@ export function buildAuthorizeUrl(
     redirect_uri: p.redirectUri,
     response_type: "code",
     state: p.state,
-    scope: profile.scopes.join(profile.scopeSeparator),
+    ...(profile.scopes.length ? { scope: profile.scopes.join(profile.scopeSeparator) } : {}),
     ...profile.extraAuthorizeParams,
   };
   if (profile.pkce && p.codeChallenge) {
@@ -91,6 +91,15 @@ export function buildAuthorizeUrl(
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   return url.toString();
 }
+
+/** Token-endpoint errors that mean the grant is spent or refused: the user has to consent again. */
+const SPENT_GRANT = new Set([
+  "invalid_grant",
+  "invalid_client",
+  "bad_verification_code",
+  "bad_refresh_token",
+  "incorrect_client_credentials",
+]);
 
 async function tokenRequest(
   http: HttpClient,
@@ -102,10 +111,12 @@ async function tokenRequest(
     {
       provider: profile.provider,
       // An OAuth error at the token endpoint (invalid_grant: code reused or refresh token revoked) means re-consent.
+      // GitHub answers token errors with 200 and an `error` field, so the field decides, not the status.
       classify: (r, b) => {
-        if (r.status >= 200 && r.status < 300) return null;
-        const err = (b as { error?: string } | null)?.error;
-        if (err === "invalid_grant" || err === "invalid_client" || r.status === 401) return "auth_revoked";
+        const err = (b as { error?: unknown } | null)?.error;
+        if (r.status >= 200 && r.status < 300 && typeof err !== "string") return null;
+        if (typeof err === "string" && SPENT_GRANT.has(err)) return "auth_revoked";
+        if (r.status === 401) return "auth_revoked";
         return r.status === 429
           ? "rate_limited"
           : r.status >= 500

@@ -1,0 +1,2 @@
+ALTER TABLE "connect_states" ADD COLUMN "browser_binding_hash" text;--> statement-breakpoint
+CREATE UNIQUE INDEX "installations_github_owner_uq" ON "installations" USING btree ("host","workspace_id") WHERE "installations"."provider" = 'github' and "installations"."disconnected_at" is null;
