@@ -179,13 +179,21 @@ describe("attempt counters on the shared table", () => {
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(15 * 60);
     expect(await a.signInPair.note("key-1")).toBeGreaterThan(0);
-    expect(a.signInPair.knownRetryAfter("key-1")).toBeGreaterThan(0);
-    expect(b.signInPair.knownRetryAfter("key-1")).toBe(0); // b never saw it go over
     // The same key of another limit, and another key of the same limit, start at nothing.
     expect(await a.signInAddress.count("key-1")).toBe(0);
     expect(await a.signInPair.retryAfter("key-2")).toBe(0);
     await b.signInPair.forget("key-1");
     expect(await a.signInPair.count("key-1")).toBe(0);
+  });
+
+  it("the API token limit remembers, in the process that saw it, an address that went over", async () => {
+    const a = rateLimits(t.database.db);
+    const b = rateLimits(t.database.db);
+    for (let i = 0; i < 30; i++) await b.apiTokenFailures.note("198.51.100.250");
+    expect(a.apiTokenFailures.knownRetryAfter("198.51.100.250")).toBe(0);
+    expect(await a.apiTokenFailures.note("198.51.100.250")).toBeGreaterThan(0);
+    expect(a.apiTokenFailures.knownRetryAfter("198.51.100.250")).toBeGreaterThan(0);
+    expect(b.apiTokenFailures.knownRetryAfter("198.51.100.250")).toBe(0); // b never saw it go over
   });
 
   it("purging keeps counters whose window is still open", async () => {

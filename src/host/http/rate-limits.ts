@@ -33,15 +33,23 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
  */
 const subject = (key: string) => createHash("sha256").update(key).digest("base64url").slice(0, 32);
 
-function counter(db: Database, name: string, points: number, minutes: number): AttemptCounter {
+/** `remember`: keep keys that went over the limit in memory, for `knownRetryAfter`. */
+function counter(
+  db: Database,
+  name: string,
+  points: number,
+  minutes: number,
+  opts: { remember?: boolean } = {},
+): AttemptCounter {
   const limiter = new RateLimiterDrizzle({
     storeClient: db,
     schema: table,
     keyPrefix: name,
     points,
     duration: minutes * 60,
-    // A key over the limit is refused from memory until its window ends: no store read per request.
-    inMemoryBlockOnConsumed: points + 1,
+    // A key over the limit is then refused from memory until its window ends: no store read per
+    // request. Only for keys nobody forgets (a forget reaches this process's memory alone).
+    inMemoryBlockOnConsumed: opts.remember ? points + 1 : 0,
     // The app's housekeeping timer purges old rows (one statement for every limit).
     clearExpiredByTimeout: false,
   });
@@ -77,7 +85,7 @@ function counter(db: Database, name: string, points: number, minutes: number): A
 export function rateLimits(db: Database) {
   return {
     /** Failed bearer authentications (unknown, revoked, expired tokens) per client address. */
-    apiTokenFailures: counter(db, "api_token_failures", 30, 10),
+    apiTokenFailures: counter(db, "api_token_failures", 30, 10, { remember: true }),
     /** Refused `/oauth/token` requests that mean a wrong guess, per client address. */
     oauthTokenRefusals: counter(db, "oauth_token_refusals", 30, 10),
     /** Device sign-ins started per client address (each one is a stored pending request). */
