@@ -15,7 +15,7 @@ import { createHttpClient, type HttpClient } from "../tracker/index.ts";
 import { admissionRoutes } from "./admission/routes.ts";
 import { auditRoutes } from "./audit/routes.ts";
 import { bindingRoutes } from "./binding/routes.ts";
-import { DEFAULT_BODY_LIMIT } from "./config.ts";
+import { DEFAULT_BODY_LIMIT, type TrustProxy } from "./config.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { authenticate } from "./http/auth.ts";
 import { registerErrorHandling } from "./http/error-handler.ts";
@@ -56,6 +56,8 @@ export interface AppOptions {
   publicUrl?: string;
   /** CLI sign-in lifetimes (access token, device code, refresh reuse window). */
   oauth?: OAuthOptions;
+  /** Which proxies' `X-Forwarded-For` is believed for the client address (default: none). */
+  trustProxy?: TrustProxy;
   /** Extra plugins registered before the server is sealed (benchmarks add their baseline routes here). */
   plugins?: FastifyPluginAsync<{ services: Services }>[];
 }
@@ -93,6 +95,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: "request_id" }),
     bodyLimit: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+    trustProxy: opts.trustProxy ?? false,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -163,6 +166,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
           .catch((err) => logger.error({ err }, "scheduled refresh failed"));
       services.idempotency.purgeExpired().catch((err) => logger.error({ err }, "idempotency purge failed"));
       services.oauth.purgeExpired().catch((err) => logger.error({ err }, "CLI sign-in purge failed"));
+      services.limits.purgeExpired().catch((err) => logger.error({ err }, "rate limit purge failed"));
     }, 60_000);
     housekeeping.unref();
     server.addHook("onClose", async () => {

@@ -5,6 +5,7 @@ import { admissionService } from "./admission/service.ts";
 import { auditService } from "./audit/service.ts";
 import { candidateTokens } from "./binding/candidate-token.ts";
 import { bindingService } from "./binding/service.ts";
+import { rateLimits } from "./http/rate-limits.ts";
 import { idempotencyService } from "./idempotency/service.ts";
 import { connectFlows } from "./installations/connect.ts";
 import { installationsService } from "./installations/service.ts";
@@ -42,6 +43,7 @@ export interface ServiceDeps {
 /** The domain services, built once per process over one database handle. Routes and pages use only these. */
 export function createServices(db: Database, deps: ServiceDeps) {
   const audit = auditService(db);
+  const limits = rateLimits(db);
   const jobs = jobsService(db, deps.logger, { pollMs: deps.jobPollMs });
   const candidates = candidateTokens(deps.vault.deriveKey("candidate-token"));
   const installations = installationsService(db, {
@@ -68,8 +70,9 @@ export function createServices(db: Database, deps: ServiceDeps) {
     jobs,
     teams: teamsService(db),
     tokens: tokensService(db, audit),
-    sessions: sessionsService(db),
-    oauth: oauthService(db, { publicUrl: deps.publicUrl, logger: deps.logger, options: deps.oauth }),
+    limits,
+    sessions: sessionsService(db, { limits }),
+    oauth: oauthService(db, { publicUrl: deps.publicUrl, logger: deps.logger, options: deps.oauth, limits }),
     admission: admissionService(db),
     installations,
     inventory,

@@ -619,3 +619,19 @@ export const syncAdmissionOperations = pgTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.idempotencyKey] })],
 );
+
+/**
+ * Attempt counters of `rate-limiter-flexible` (its Drizzle store), shared by every app process: failed
+ * sign-ins and token guesses per address, per (email, address) and per account. `key` is
+ * `<limit>:<subject>`; `expire` ends the row's fixed window. Rows past their window are purged by the
+ * housekeeping timer.
+ */
+export const rateLimits = pgTable(
+  "rate_limits",
+  {
+    key: text("key").primaryKey(),
+    points: integer("points").notNull(),
+    expire: timestamp("expire", { withTimezone: true }),
+  },
+  (t) => [index("rate_limits_expire_idx").on(t.expire)],
+);

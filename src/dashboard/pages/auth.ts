@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
+import { tooManyAttempts } from "../../host/http/rate-limits.ts";
 import type { Services } from "../../host/services.ts";
 import { readCookie, sameSecret } from "../../host/sessions/service.ts";
 import { formOf, seeOther, sendHtml, str } from "../context.ts";
@@ -78,12 +79,14 @@ export function authPages(app: FastifyInstance, services: Services) {
     if (!email || !form.password) return again("Enter your email and password.", 400);
     const result = await services.sessions.signIn(
       { email, password: form.password },
-      { userAgent: req.headers["user-agent"] },
+      { userAgent: req.headers["user-agent"], ip: req.ip },
     );
-    if (!result.ok)
-      return result.reason === "too_many_attempts"
-        ? again("Too many failed attempts. Wait 15 minutes, then try again.", 429)
-        : again("That email and password do not match an account.", 401);
+    if (!result.ok && result.reason === "too_many_attempts") {
+      const refusal = tooManyAttempts("failed sign-ins", result.retryAfterSeconds);
+      reply.headers(refusal.headers);
+      return again(refusal.message, 429);
+    }
+    if (!result.ok) return again("That email and password do not match an account.", 401);
     reply.header("set-cookie", [
       services.sessions.cookie(result.token),
       `${SIGNIN_COOKIE}=; Path=/dashboard; Max-Age=0; HttpOnly; SameSite=Lax; Secure`,

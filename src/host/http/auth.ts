@@ -1,9 +1,11 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { TeamVersions } from "../inventory/repository.ts";
+import { AccessTokenExpiredError } from "../oauth/service.ts";
 import type { Services } from "../services.ts";
 import { adminRequired, missingTeamHeader, teamAccessDenied } from "../teams/errors.ts";
 import type { Role } from "../teams/repository.ts";
-import { UnauthorizedError } from "./errors.ts";
+import { TooManyRequestsError, UnauthorizedError } from "./errors.ts";
+import { tooManyAttempts } from "./rate-limits.ts";
 
 export interface AuthContext {
   user: { id: string; email: string; name: string };
@@ -21,11 +23,30 @@ declare module "fastify" {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-/** Personal API tokens and CLI access tokens (from `POST /oauth/token`) authenticate alike. */
-const bearer = (services: Services, secret: string) =>
-  services.oauth.isAccessToken(secret)
-    ? services.oauth.authenticateAccessToken(secret)
-    : services.tokens.authenticate(secret);
+const tokenGuessing = (seconds: number) =>
+  new TooManyRequestsError(tooManyAttempts("failed API token attempts", seconds));
+
+/**
+ * Personal API tokens and CLI access tokens (from `POST /oauth/token`) authenticate alike. Failures
+ * (unknown, revoked or expired tokens, but not a CLI access token's routine expiry) count per client
+ * address on the shared store; an address over the limit is refused whatever it
+ * presents, valid tokens included (otherwise a 200 among the 429s would still confirm a guess). The
+ * check before the lookup costs no query: it uses what this process learnt when the address went over.
+ */
+async function bearer(services: Services, request: FastifyRequest, secret: string) {
+  const failures = services.limits.apiTokenFailures;
+  const known = failures.knownRetryAfter(request.ip);
+  if (known) throw tokenGuessing(known);
+  try {
+    return await (services.oauth.isAccessToken(secret)
+      ? services.oauth.authenticateAccessToken(secret)
+      : services.tokens.authenticate(secret));
+  } catch (err) {
+    if (!(err instanceof UnauthorizedError) || err instanceof AccessTokenExpiredError) throw err;
+    const wait = await failures.note(request.ip);
+    throw wait ? tokenGuessing(wait) : err;
+  }
+}
 
 /**
  * Bearer token first (401), then the team header (400), then membership (403). A team that does not
@@ -36,7 +57,7 @@ export function authenticate(services: Services) {
     const header = request.headers.authorization;
     const match = typeof header === "string" ? BEARER.exec(header) : null;
     if (!match) throw new UnauthorizedError();
-    const token = await bearer(services, match[1]);
+    const token = await bearer(services, request, match[1]);
 
     const teamRef = request.headers["x-team-slug"];
     if (typeof teamRef !== "string" || teamRef.trim() === "") throw missingTeamHeader();
@@ -64,7 +85,7 @@ export function authenticateUser(services: Services) {
     const header = request.headers.authorization;
     const match = typeof header === "string" ? BEARER.exec(header) : null;
     if (!match) throw new UnauthorizedError();
-    const token = await bearer(services, match[1]);
+    const token = await bearer(services, request, match[1]);
     request.auth = { user: token.user, tokenId: token.tokenId } as AuthContext;
   };
 }

@@ -69,6 +69,17 @@ export class ConflictError extends AppError {
   }
 }
 
+/** 429 with `Retry-After`: see `tooManyAttempts` in rate-limits.ts for the wording. */
+export class TooManyRequestsError extends AppError {
+  constructor(refusal: { message: string; retryAfterSeconds: number; headers: Record<string, string> }) {
+    super(429, "too_many_requests", refusal.message, {
+      retryable: true,
+      retryAfterSeconds: refusal.retryAfterSeconds,
+      headers: refusal.headers,
+    });
+  }
+}
+
 export interface ErrorEnvelope {
   error_code: string;
   error_category?: string;

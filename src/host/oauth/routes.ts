@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyError, FastifyInstance } from "fastify";
-import { type AttemptLimit, attemptLimit } from "../http/attempt-limit.ts";
 import { authenticateUser } from "../http/auth.ts";
 import { asAppError } from "../http/error-handler.ts";
+import { tooManyAttempts } from "../http/rate-limits.ts";
 import { errorResponses } from "../http/schemas.ts";
 import type { Services } from "../services.ts";
 import { OAuthError } from "./errors.ts";
@@ -47,16 +47,9 @@ const oauthResponses = { 400: OAuthErrorBody, 409: OAuthErrorBody, 429: OAuthErr
 /** Refusals that mean a wrong guess, not the normal course of a device sign-in or a rotation race. */
 const GUESSES = new Set(["invalid_grant", "invalid_client", "invalid_request", "unsupported_grant_type"]);
 
-function tooMany(limit: AttemptLimit, ip: string, what: string) {
-  const seconds = limit.retryAfterSeconds(ip);
-  return new OAuthError(
-    "too_many_requests",
-    `Too many ${what} from this address; try again in ${seconds} s.`,
-    {
-      status: 429,
-      headers: { "retry-after": String(seconds) },
-    },
-  );
+function tooMany(what: string, seconds: number) {
+  const refusal = tooManyAttempts(what, seconds);
+  return new OAuthError("too_many_requests", refusal.message, { status: 429, headers: refusal.headers });
 }
 
 /** `POST /oauth/token`, `/oauth/device`, `/oauth/revoke` at the origin root, as the CLI calls them. */
@@ -67,10 +60,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
     ip: req.ip,
     userAgent: req.headers["user-agent"],
   });
-  // Per client address: refused token requests (guessing codes or tokens), and device sign-ins started
-  // (each one is a stored pending request).
-  const refusedTokens = attemptLimit({ max: 30, windowMs: 10 * 60_000 });
-  const deviceStarts = attemptLimit({ max: 20, windowMs: 10 * 60_000 });
+  // Per client address, on the store all processes share (src/host/http/rate-limits.ts).
+  const { oauthTokenRefusals: refusedTokens, deviceStarts } = services.limits;
 
   app.post(
     "/oauth/token",
@@ -86,9 +77,10 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       },
     },
     async (req, reply) => {
-      if (refusedTokens.exhausted(req.ip)) throw tooMany(refusedTokens, req.ip, "refused token requests");
-      const tokens = await services.oauth.token(req.body as Fields, meta(req)).catch((err) => {
-        if (err instanceof OAuthError && GUESSES.has(err.error)) refusedTokens.note(req.ip);
+      const wait = await refusedTokens.retryAfter(req.ip);
+      if (wait) throw tooMany("refused token requests", wait);
+      const tokens = await services.oauth.token(req.body as Fields, meta(req)).catch(async (err) => {
+        if (err instanceof OAuthError && GUESSES.has(err.error)) await refusedTokens.note(req.ip);
         throw err;
       });
       return reply.header("cache-control", "no-store").header("pragma", "no-cache").send(tokens);
@@ -107,8 +99,8 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
       },
     },
     async (req, reply) => {
-      if (deviceStarts.exhausted(req.ip)) throw tooMany(deviceStarts, req.ip, "device sign-ins");
-      deviceStarts.note(req.ip);
+      const wait = await deviceStarts.note(req.ip);
+      if (wait) throw tooMany("device sign-ins", wait);
       const started = await services.oauth.deviceAuthorization(req.body as Fields);
       return reply.header("cache-control", "no-store").send(started);
     },

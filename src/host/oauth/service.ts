@@ -2,8 +2,8 @@ import { createHash, randomBytes, randomInt, timingSafeEqual } from "node:crypto
 import type { Logger } from "pino";
 import { ulid } from "ulid";
 import type { Database } from "../../storage/database.ts";
-import { attemptLimit } from "../http/attempt-limit.ts";
 import { NotFoundError, UnauthorizedError } from "../http/errors.ts";
+import { type RateLimits, rateLimits } from "../http/rate-limits.ts";
 import { invalidClient, invalidGrant, invalidRequest, OAuthError } from "./errors.ts";
 import {
   type OAuthRepository,
@@ -137,9 +137,16 @@ function withQuery(base: string, params: Record<string, string | undefined>) {
   return u.toString();
 }
 
+/** The routine end of an access token (the CLI refreshes): not a failure the guessing limit counts. */
+export class AccessTokenExpiredError extends UnauthorizedError {
+  constructor() {
+    super("The access token expired. Refresh it with `POST /oauth/token`.");
+  }
+}
+
 export function oauthService(
   db: Database,
-  deps: { publicUrl: () => string; logger?: Logger; options?: OAuthOptions },
+  deps: { publicUrl: () => string; logger?: Logger; options?: OAuthOptions; limits?: RateLimits },
 ) {
   const repo = oauthRepository(db);
   const o = deps.options ?? {};
@@ -149,8 +156,7 @@ export function oauthService(
   const deviceTtl = o.deviceCodeTtlSeconds ?? 900;
   const deviceInterval = o.deviceIntervalSeconds ?? 5;
   const graceMs = o.refreshReuseGraceMs ?? 10_000;
-  // Wrong user codes per signed-in user: 20 per 15 minutes.
-  const lookupFailures = attemptLimit({ max: 20, windowMs: 15 * 60_000 });
+  const lookupFailures = (deps.limits ?? rateLimits(db)).deviceCodeLookups;
 
   /** Mints an access + refresh token pair for a session inside a transaction. */
   async function mint(
@@ -497,12 +503,12 @@ export function oauthService(
       userCodeInput: string,
       now = new Date(),
     ): Promise<{ ok: true; userCode: string } | { ok: false; reason: "not_found" | "too_many_attempts" }> {
-      if (lookupFailures.exhausted(userId, now.getTime())) return { ok: false, reason: "too_many_attempts" };
+      if (await lookupFailures.retryAfter(userId)) return { ok: false, reason: "too_many_attempts" };
       const code = normalizeUserCode(userCodeInput);
       const found =
         code.length === USER_CODE_LENGTH ? await repo.findDeviceByUserCode(sha256(code)) : undefined;
       if (found?.status !== "pending" || found.expiresAt <= now) {
-        lookupFailures.note(userId, now.getTime());
+        await lookupFailures.note(userId);
         return { ok: false, reason: "not_found" };
       }
       return { ok: true, userCode: displayUserCode(code) };
@@ -547,8 +553,7 @@ export function oauthService(
         throw new UnauthorizedError(
           "This CLI session was signed out or revoked. Run `spec-kitty auth login`.",
         );
-      if (found.token.expiresAt <= now)
-        throw new UnauthorizedError("The access token expired. Refresh it with `POST /oauth/token`.");
+      if (found.token.expiresAt <= now) throw new AccessTokenExpiredError();
       await repo.touchSession(found.session.id, now, new Date(now.getTime() - TOUCH_INTERVAL_MS));
       return { tokenId: found.session.id, user: found.user, session: found.session };
     },

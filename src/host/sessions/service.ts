@@ -1,8 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
 import { ulid } from "ulid";
 import type { Database } from "../../storage/database.ts";
-import { attemptLimit } from "../http/attempt-limit.ts";
+import { type RateLimits, rateLimits, signInDelayMs } from "../http/rate-limits.ts";
 import { teamsRepository } from "../teams/repository.ts";
 import { sessionsRepository } from "./repository.ts";
 
@@ -29,9 +30,11 @@ export interface Session {
   expiresAt: Date;
 }
 
+/** `slowedMs`: how long this attempt waited because of wrong passwords for the account. */
 export type SignInResult =
-  | { ok: true; token: string; session: Session }
-  | { ok: false; reason: "invalid_credentials" | "too_many_attempts" };
+  | { ok: true; token: string; session: Session; slowedMs: number }
+  | { ok: false; reason: "invalid_credentials"; slowedMs: number }
+  | { ok: false; reason: "too_many_attempts"; retryAfterSeconds: number };
 
 /** Cookie header parsing (RFC 6265 pairs), without a framework plugin so any caller can reuse it. */
 export function readCookie(header: string | undefined, name: string): string | undefined {
@@ -56,13 +59,15 @@ export function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function sessionsService(db: Database, opts: { idleMs?: number; absoluteMs?: number } = {}) {
+export function sessionsService(
+  db: Database,
+  opts: { idleMs?: number; absoluteMs?: number; limits?: RateLimits } = {},
+) {
   const repo = sessionsRepository(db);
   const users = teamsRepository(db);
   const idleMs = opts.idleMs ?? IDLE_MS;
   const absoluteMs = opts.absoluteMs ?? ABSOLUTE_MS;
-  // Wrong passwords per email: 10 per 15 minutes.
-  const failures = attemptLimit({ max: 10, windowMs: 15 * 60_000 });
+  const limits = opts.limits ?? rateLimits(db);
   let dummyHash: Promise<string> | null = null;
 
   async function checkPassword(email: string, password: string) {
@@ -76,6 +81,33 @@ export function sessionsService(db: Database, opts: { idleMs?: number; absoluteM
     return (await argon2Verify(user.passwordHash, password)) ? user : null;
   }
 
+  /**
+   * Wrong passwords are refused per client address and per (email, address), and only slow the
+   * account down from anywhere else: a stranger cannot lock the owner out, and guessing one account
+   * from many addresses gets slower with every failure.
+   */
+  async function guarded(email: string, password: string, address: string) {
+    const pair = `${email}\n${address}`;
+    const wait = Math.max(
+      await limits.signInAddress.retryAfter(address),
+      await limits.signInPair.retryAfter(pair),
+    );
+    if (wait) return { refused: wait, user: null, slowedMs: 0 };
+    const slowedMs = signInDelayMs(await limits.signInAccount.count(email));
+    if (slowedMs) await sleep(slowedMs);
+    const user = await checkPassword(email, password);
+    if (user) {
+      await Promise.all([limits.signInPair.forget(pair), limits.signInAccount.forget(email)]);
+    } else {
+      await Promise.all([
+        limits.signInAddress.note(address),
+        limits.signInPair.note(pair),
+        limits.signInAccount.note(email),
+      ]);
+    }
+    return { refused: 0, user, slowedMs };
+  }
+
   /** The team a new session shows first: a shared team when the user has one, else the private teamspace. */
   async function defaultTeam(userId: string) {
     const teams = await users.teamsOfUser(userId);
@@ -85,19 +117,18 @@ export function sessionsService(db: Database, opts: { idleMs?: number; absoluteM
   const service = {
     repo,
 
+    /** `meta.ip`: the client address the limits count per (callers without one share a counter). */
     async signIn(
       input: { email: string; password: string },
-      meta: { userAgent?: string } = {},
+      meta: { userAgent?: string; ip?: string } = {},
       now = new Date(),
     ): Promise<SignInResult> {
       const email = input.email.trim().toLowerCase();
-      if (failures.exhausted(email, now.getTime())) return { ok: false, reason: "too_many_attempts" };
-      const user = await checkPassword(email, input.password);
-      if (!user) {
-        failures.note(email, now.getTime());
-        return { ok: false, reason: "invalid_credentials" };
-      }
-      failures.forget(email);
+      const attempt = await guarded(email, input.password, meta.ip ?? "unknown");
+      if (attempt.refused)
+        return { ok: false, reason: "too_many_attempts", retryAfterSeconds: attempt.refused };
+      const { user, slowedMs } = attempt;
+      if (!user) return { ok: false, reason: "invalid_credentials", slowedMs };
       const token = randomBytes(32).toString("base64url");
       const row = {
         id: `ses_${ulid()}`,
@@ -114,6 +145,7 @@ export function sessionsService(db: Database, opts: { idleMs?: number; absoluteM
       return {
         ok: true,
         token,
+        slowedMs,
         session: {
           id: row.id,
           user: { id: user.id, email: user.email, name: user.name },

@@ -1,0 +1,81 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** A real app process: `src/host/server.ts` run with tsx, as `npm start` runs it. */
+export interface AppProcess {
+  baseUrl: string;
+  /** SIGTERM, then waits for the process to close its database and exit. */
+  stop(): Promise<void>;
+}
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * Starts the service on a free port against `databaseUrl` (several processes may share one database)
+ * and resolves once it logs that it listens. `env` adds or overrides configuration.
+ */
+export async function startAppProcess(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<AppProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), "skt-app-"));
+  const child = spawn(process.execPath, ["--import", "tsx", "src/host/server.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "info",
+      REFRESH_INTERVAL_MINUTES: "0",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    const baseUrl = await listening(child);
+    return {
+      baseUrl,
+      async stop() {
+        child.kill("SIGTERM");
+        await exited;
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    child.kill("SIGKILL");
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The `base_url` of the process's "service listening" log line (pino JSON on stdout). */
+function listening(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    let found = false;
+    child.stderr?.on("data", (d) => {
+      if (!found) err += d;
+    });
+    // Keeps reading after the line is found: a full pipe would stall the process.
+    child.stdout?.on("data", (d) => {
+      if (found) return;
+      out += d;
+      const complete = out.split("\n").slice(0, -1);
+      const line = complete.find((l) => l.includes('"service listening"'));
+      if (!line) return;
+      found = true;
+      resolve(JSON.parse(line).base_url);
+    });
+    child.once("exit", (code) =>
+      reject(new Error(`app process exited (${code}) before listening:\n${err}${out}`)),
+    );
+  });
+}
