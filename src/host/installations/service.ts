@@ -17,14 +17,16 @@ import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
 import type { Vault } from "../secrets/vault.ts";
+import { teamsRepository } from "../teams/repository.ts";
 import {
   credentialKindNotAllowed,
+  installationDisconnected,
   installationNotFound,
   providerNotConfigured,
   unknownWorkspace,
   workspaceChoiceRequired,
 } from "./errors.ts";
-import { type InstallationRow, installationsRepository } from "./repository.ts";
+import { type InstallationListFilter, type InstallationRow, installationsRepository } from "./repository.ts";
 import {
   defaultBaseUrl,
   type OAuthProvider,
@@ -58,6 +60,11 @@ export interface Deps {
 
 const RENEW_BEFORE_MS = 5 * 60_000;
 
+const isUniqueViolation = (err: unknown) => {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code === "23505" || e?.cause?.code === "23505";
+};
+
 function needsRenewal(stored: StoredCredential): boolean {
   return (
     stored.credential?.kind === "oauth" &&
@@ -82,7 +89,9 @@ export function installationView(row: InstallationRow) {
     },
     connection_options: row.connectionOptions as Record<string, string>,
     auth_kind: row.authKind,
-    status: row.status,
+    // Rows disconnected before `disconnected` was a status still say `revoked`; disconnected_at decides.
+    status: row.disconnectedAt ? ("disconnected" as const) : row.status,
+    disconnected_at: row.disconnectedAt?.toISOString() ?? null,
     repository_selection: row.repositorySelection,
     health: {
       last_success_at: row.lastSuccessAt?.toISOString() ?? null,
@@ -102,6 +111,7 @@ export type InstallationView = ReturnType<typeof installationView>;
 
 export function installationsService(db: Database, deps: Deps) {
   const repo = installationsRepository(db);
+  const users = teamsRepository(db);
 
   /** GitHub App credentials come from the server's app registration, never from the admin. */
   function completeCredential(provider: ProviderId, input: ConnectInput["credential"]): Credential {
@@ -192,18 +202,33 @@ export function installationsService(db: Database, deps: Deps) {
   return {
     repo,
 
+    /** Any installation of the team, disconnected ones included (their page and API answer stay). */
     async get(teamId: string, id: string) {
-      const row = await repo.get(teamId, id);
+      const row = await repo.getAny(teamId, id);
       if (!row) throw installationNotFound(id);
       return row;
     },
 
-    async page(teamId: string, cursor: string | undefined, limit: number, provider?: string) {
-      const rows = await repo.page(teamId, decodeKeyCursor(cursor, ["name", "id"]), limit, provider);
+    /** For work that needs the provider (sync, lookups): a disconnected installation answers 409. */
+    async getConnected(teamId: string, id: string) {
+      const row = await this.get(teamId, id);
+      if (row.disconnectedAt) throw installationDisconnected(row.id, row.displayName);
+      return row;
+    },
+
+    async page(
+      teamId: string,
+      cursor: string | undefined,
+      limit: number,
+      filter: InstallationListFilter = { state: "all" },
+    ) {
+      const rows = await repo.page(teamId, decodeKeyCursor(cursor, ["name", "id"]), limit, filter);
       return toPage(rows, limit, installationView, (r) => ({ name: r.displayName, id: r.id }));
     },
 
-    listForTeam: (teamId: string, provider?: string) => repo.listForTeam(teamId, provider),
+    /** Connected installations unless the filter says otherwise. */
+    listForTeam: (teamId: string, provider?: string, state: InstallationListFilter["state"] = "connected") =>
+      repo.listForTeam(teamId, { provider, state }),
 
     /** Token-based connect: the credential is checked with a live provider call before anything is saved. */
     async connectWithCredential(auth: AuthContext, input: ConnectInput, requestId?: string) {
@@ -231,8 +256,9 @@ export function installationsService(db: Database, deps: Deps) {
     },
 
     /**
-     * Creates the installation, or reconnects the existing one for the same workspace (same id, so
-     * mappings keep working). Shared by token connect and the OAuth / GitHub App callbacks.
+     * Creates the installation, or reconnects the team's existing one for the same workspace (provider +
+     * host + workspace id), connected or disconnected: same id, so its inventory and mappings come back.
+     * Shared by token connect and the OAuth / GitHub App callbacks.
      */
     async saveConnection(
       auth: Pick<AuthContext, "team" | "user">,
@@ -245,9 +271,30 @@ export function installationsService(db: Database, deps: Deps) {
       },
       requestId?: string,
     ) {
+      try {
+        return await this.saveConnectionOnce(auth, input, requestId);
+      } catch (err) {
+        // Two connects of one new workspace at once: the partial unique index lets one insert win;
+        // the other finds that row on its second try and reconnects it.
+        if (!isUniqueViolation(err)) throw err;
+        return this.saveConnectionOnce(auth, input, requestId);
+      }
+    },
+
+    async saveConnectionOnce(
+      auth: Pick<AuthContext, "team" | "user">,
+      input: {
+        provider: ProviderId;
+        conn: Connection;
+        workspace: Workspace;
+        stored: StoredCredential;
+        displayName?: string;
+      },
+      requestId?: string,
+    ) {
       const { provider, conn, workspace, stored } = input;
       const host = workspace.host || hostOf(conn.base_url);
-      const existing = await repo.findActiveWorkspace(auth.team.id, provider, host, workspace.id);
+      const existing = await repo.findWorkspace(auth.team.id, provider, host, workspace.id);
       const id = existing?.id ?? newId("inst");
       const fields = {
         baseUrl: conn.base_url,
@@ -272,6 +319,7 @@ export function installationsService(db: Database, deps: Deps) {
             consecutiveFailures: 0,
             lastErrorCode: null,
             lastErrorMessage: null,
+            disconnectedAt: null,
           })
         : await repo.insert({
             id,
@@ -311,11 +359,17 @@ export function installationsService(db: Database, deps: Deps) {
       return row;
     },
 
+    /**
+     * Discards the credential and stops sync; the row, its inventory and its mappings stay, so the
+     * installation stays visible and a reconnect of the same workspace brings it back. Repeating it
+     * changes nothing.
+     */
     async disconnect(auth: AuthContext, id: string, requestId?: string) {
       const before = await this.get(auth.team.id, id);
+      if (before.disconnectedAt) return before;
       const row = await repo.update(id, {
         disconnectedAt: new Date(),
-        status: "revoked",
+        status: "disconnected",
         credentialsCiphertext: deps.vault.encrypt({ credential: null }, id),
       });
       await deps.audit.record({
@@ -329,6 +383,15 @@ export function installationsService(db: Database, deps: Deps) {
         requestId,
       });
       return row;
+    },
+
+    /** Who disconnected the installation (from the audit log), or null while it is connected. */
+    async disconnectedBy(row: InstallationRow) {
+      if (!row.disconnectedAt) return null;
+      const event = await deps.audit.latest(row.teamId, "installation", row.id, "installation.disconnected");
+      if (!event?.actorUserId) return null;
+      const user = await users.findUserById(event.actorUserId);
+      return { user_id: event.actorUserId, email: user?.email ?? null };
     },
 
     /** The adapter connection for an installation, with credentials decrypted (and re-encrypted under the current key). */
