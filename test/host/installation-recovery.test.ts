@@ -71,6 +71,26 @@ const installation = async (id: string) => (await get(`/api/v1/installations/${i
 const mappingsOf = async (id: string) =>
   (await get(`/api/v1/mappings/?installation_id=${id}&limit=200`)).json().items as any[];
 
+describe("connecting one workspace twice at once", () => {
+  it("makes one installation: the second connect reconnects what the first created", async () => {
+    const connect = () =>
+      t.call({
+        method: "POST",
+        url: "/api/v1/installations/",
+        as: t.admin,
+        payload: tokenConnectFor(t.sims.linear),
+      });
+    const results = await Promise.all([connect(), connect()]);
+    for (const r of results) expect(r.statusCode, r.body).toBeLessThan(300);
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 201]);
+    const ids = new Set(results.map((r) => r.json().installation.id));
+    expect(ids.size).toBe(1);
+    const listed = (await get("/api/v1/installations/?provider=linear")).json().items;
+    expect(listed.map((i: any) => i.id)).toEqual([...ids]);
+    for (const r of results) await t.services.jobs.waitFor(r.json().refresh.operation_id, 60_000);
+  });
+});
+
 describe.each(ALL_PROVIDERS)("%s: disconnect and reconnect", (provider) => {
   beforeAll(async () => {
     const { installationId, refresh } = await t.connect(provider);
@@ -183,6 +203,37 @@ describe.each(ALL_PROVIDERS)("%s: disconnect and reconnect", (provider) => {
       })
     ).json();
     expect(audit.items.some((e: any) => e.target_id === id)).toBe(true);
+  });
+});
+
+describe("reconnect through the OAuth callback", () => {
+  it("a GitLab OAuth consent for the disconnected group reuses its installation and mappings", async () => {
+    const { installationId: id, kept } = state.gitlab!;
+    const del = await t.call({
+      method: "DELETE",
+      url: `/api/v1/installations/${id}/?confirm=${id}`,
+      as: t.admin,
+    });
+    expect(del.statusCode, del.body).toBe(200);
+    const started = await t.call({
+      method: "POST",
+      url: "/api/v1/installations/connect/",
+      as: t.admin,
+      payload: { provider: "gitlab", workspace_id: t.sims.gitlab.demo.group_id },
+    });
+    expect(started.statusCode, started.body).toBe(200);
+    const consent = await fetch(started.json().authorize_url, { redirect: "manual" });
+    const back = new URL(consent.headers.get("location")!);
+    const done = await t.call({ method: "GET", url: back.pathname + back.search });
+    expect(done.statusCode, done.body).toBe(200);
+    expect(done.json()).toMatchObject({
+      reconnected: true,
+      installation: { id, status: "active", auth_kind: "oauth" },
+    });
+    expect((await t.services.jobs.waitFor(done.json().refresh.operation_id, 60_000)).status).toBe(
+      "completed",
+    );
+    expect((await pull("gitlab", kept.ref)).statusCode).toBe(200);
   });
 });
 
