@@ -51,6 +51,14 @@ export interface ConnectInput {
   display_name?: string;
 }
 
+export interface SaveConnectionInput {
+  provider: ProviderId;
+  conn: Connection;
+  workspace: Workspace;
+  stored: StoredCredential;
+  displayName?: string;
+}
+
 export interface Deps {
   vault: Vault;
   settings: ProviderSettings;
@@ -199,6 +207,62 @@ export function installationsService(db: Database, deps: Deps) {
     }
   }
 
+  async function saveOnce(
+    auth: Pick<AuthContext, "team" | "user">,
+    input: SaveConnectionInput,
+    requestId?: string,
+  ) {
+    const { provider, conn, workspace, stored } = input;
+    const host = workspace.host || hostOf(conn.base_url);
+    const existing = await repo.findWorkspace(auth.team.id, provider, host, workspace.id);
+    const id = existing?.id ?? newId("inst");
+    const fields = {
+      baseUrl: conn.base_url,
+      host,
+      workspaceName: workspace.name,
+      workspaceUrl: workspace.url,
+      workspaceDetails: workspace.details,
+      connectionOptions: conn.options ?? {},
+      authKind: stored.credential.kind,
+      credentialsCiphertext: deps.vault.encrypt(storable(stored), id),
+      credentialsExpiresAt: stored.expires_at ? new Date(stored.expires_at) : null,
+      status: "active" as const,
+      repositorySelection:
+        typeof workspace.details.repository_selection === "string"
+          ? workspace.details.repository_selection
+          : null,
+    };
+    const row = existing
+      ? await repo.update(id, {
+          ...fields,
+          displayName: input.displayName ?? existing.displayName,
+          consecutiveFailures: 0,
+          lastErrorCode: null,
+          lastErrorMessage: null,
+          disconnectedAt: null,
+        })
+      : await repo.insert({
+          id,
+          teamId: auth.team.id,
+          provider,
+          workspaceId: workspace.id,
+          displayName: input.displayName ?? workspace.name,
+          connectedBy: auth.user.id,
+          ...fields,
+        });
+    await deps.audit.record({
+      teamId: auth.team.id,
+      actorUserId: auth.user.id,
+      action: existing ? "installation.reconnected" : "installation.connected",
+      targetType: "installation",
+      targetId: id,
+      before: existing ? installationView(existing) : null,
+      after: installationView(row),
+      requestId,
+    });
+    return { installation: row, reconnected: Boolean(existing) };
+  }
+
   return {
     repo,
 
@@ -262,85 +326,17 @@ export function installationsService(db: Database, deps: Deps) {
      */
     async saveConnection(
       auth: Pick<AuthContext, "team" | "user">,
-      input: {
-        provider: ProviderId;
-        conn: Connection;
-        workspace: Workspace;
-        stored: StoredCredential;
-        displayName?: string;
-      },
+      input: SaveConnectionInput,
       requestId?: string,
     ) {
       try {
-        return await this.saveConnectionOnce(auth, input, requestId);
+        return await saveOnce(auth, input, requestId);
       } catch (err) {
         // Two connects of one new workspace at once: the partial unique index lets one insert win;
         // the other finds that row on its second try and reconnects it.
         if (!isUniqueViolation(err)) throw err;
-        return this.saveConnectionOnce(auth, input, requestId);
+        return saveOnce(auth, input, requestId);
       }
-    },
-
-    async saveConnectionOnce(
-      auth: Pick<AuthContext, "team" | "user">,
-      input: {
-        provider: ProviderId;
-        conn: Connection;
-        workspace: Workspace;
-        stored: StoredCredential;
-        displayName?: string;
-      },
-      requestId?: string,
-    ) {
-      const { provider, conn, workspace, stored } = input;
-      const host = workspace.host || hostOf(conn.base_url);
-      const existing = await repo.findWorkspace(auth.team.id, provider, host, workspace.id);
-      const id = existing?.id ?? newId("inst");
-      const fields = {
-        baseUrl: conn.base_url,
-        host,
-        workspaceName: workspace.name,
-        workspaceUrl: workspace.url,
-        workspaceDetails: workspace.details,
-        connectionOptions: conn.options ?? {},
-        authKind: stored.credential.kind,
-        credentialsCiphertext: deps.vault.encrypt(storable(stored), id),
-        credentialsExpiresAt: stored.expires_at ? new Date(stored.expires_at) : null,
-        status: "active" as const,
-        repositorySelection:
-          typeof workspace.details.repository_selection === "string"
-            ? workspace.details.repository_selection
-            : null,
-      };
-      const row = existing
-        ? await repo.update(id, {
-            ...fields,
-            displayName: input.displayName ?? existing.displayName,
-            consecutiveFailures: 0,
-            lastErrorCode: null,
-            lastErrorMessage: null,
-            disconnectedAt: null,
-          })
-        : await repo.insert({
-            id,
-            teamId: auth.team.id,
-            provider,
-            workspaceId: workspace.id,
-            displayName: input.displayName ?? workspace.name,
-            connectedBy: auth.user.id,
-            ...fields,
-          });
-      await deps.audit.record({
-        teamId: auth.team.id,
-        actorUserId: auth.user.id,
-        action: existing ? "installation.reconnected" : "installation.connected",
-        targetType: "installation",
-        targetId: id,
-        before: existing ? installationView(existing) : null,
-        after: installationView(row),
-        requestId,
-      });
-      return { installation: row, reconnected: Boolean(existing) };
     },
 
     async update(auth: AuthContext, id: string, patch: { display_name?: string }, requestId?: string) {
