@@ -151,6 +151,14 @@ describe.each(ALL_PROVIDERS)("%s: disconnect and reconnect", (provider) => {
     expect(resolved.json().error_code).toBe("installation_disconnected");
     expect(resolved.json().message).toMatch(/reconnect/i);
 
+    // The bindable snapshot drops it at once (its version moves with disconnected_at).
+    const discover = await get(`/api/v1/tracker/resources/?provider=${provider}`);
+    expect(discover.statusCode, discover.body).toBe(403);
+    expect(discover.json()).toMatchObject({
+      error_code: "no_installation",
+      message: expect.stringMatching(/disconnected/),
+    });
+
     const sync = await t.call({ method: "POST", url: `/api/v1/installations/${id}/refresh/`, as: t.admin });
     expect(sync.statusCode, sync.body).toBe(409);
     expect(sync.json().error_code).toBe("installation_disconnected");
@@ -194,6 +202,24 @@ describe.each(ALL_PROVIDERS)("%s: disconnect and reconnect", (provider) => {
     });
     expect(resolved.statusCode, resolved.body).toBe(200);
     expect(resolved.json()).toMatchObject({ match_type: "exact", binding_ref: kept.ref });
+
+    const discovered = async () => {
+      const items: any[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: any = (
+          await get(
+            `/api/v1/tracker/resources/?provider=${provider}&limit=200${cursor ? `&cursor=${cursor}` : ""}`,
+          )
+        ).json();
+        items.push(...page.resources);
+        cursor = page.next_cursor;
+      } while (cursor);
+      return items;
+    };
+    const listed = await discovered();
+    expect(listed.every((r) => r.installation_id === id)).toBe(true);
+    expect(listed.filter((r) => r.binding_ref === kept.ref).length).toBe(1);
 
     const audit = (
       await t.call({

@@ -123,10 +123,12 @@ export function resourceView(
   };
 }
 
-export const noInstallation = (provider: string) =>
+export const noInstallation = (provider: string, disconnected = false) =>
   new ForbiddenError(
     "no_installation",
-    `This team has no ${provider} installation. An admin can connect ${provider} in the Spec Kitty dashboard.`,
+    disconnected
+      ? `This team's ${provider} installation is disconnected. An admin can reconnect it in the Spec Kitty dashboard; its mappings come back.`
+      : `This team has no ${provider} installation. An admin can connect ${provider} in the Spec Kitty dashboard.`,
   );
 
 export function installationState(i: InstallationRow) {
@@ -401,7 +403,10 @@ export function inventoryService(
       limit: number,
     ) {
       const snap = await snapshots.get(team.id, provider, team.versions);
-      if (snap.installations.length === 0) throw noInstallation(provider);
+      if (snap.installations.length === 0) {
+        const disconnected = await deps.installations.listForTeam(team.id, provider, "disconnected");
+        throw noInstallation(provider, disconnected.length > 0);
+      }
       const after = decodeKeyCursor(cursor, ["label", "id"]);
       const from = after ? snap.indexAfter(after) : 0;
       const to = Math.min(from + limit, snap.rows.length);
