@@ -7,6 +7,7 @@ export function health(i: InstallationView) {
   const h = i.health;
   const failedLast =
     h.last_failure_at !== null && (h.last_success_at === null || h.last_failure_at > h.last_success_at);
+  if (i.status === "disconnected") return { kind: "muted" as const, label: "Disconnected" };
   if (i.status === "revoked") return { kind: "bad" as const, label: "Access revoked" };
   if (i.status === "suspended") return { kind: "warn" as const, label: "Suspended" };
   if (i.status === "error") return { kind: "bad" as const, label: "Failing" };

@@ -110,7 +110,11 @@ export const auditEvents = pgTable(
     requestId: text("request_id"),
     createdAt: createdAt(),
   },
-  (t) => [index("audit_events_team_created_idx").on(t.teamId, t.createdAt, t.id)],
+  (t) => [
+    index("audit_events_team_created_idx").on(t.teamId, t.createdAt, t.id),
+    // "Who disconnected this installation, and when": the newest event of one action on one target.
+    index("audit_events_target_idx").on(t.teamId, t.targetType, t.targetId, t.action, t.id),
+  ],
 );
 
 /**
@@ -139,7 +143,7 @@ export const installations = pgTable(
     authKind: text("auth_kind").notNull(),
     credentialsCiphertext: text("credentials_ciphertext").notNull(),
     credentialsExpiresAt: timestamp("credentials_expires_at", { withTimezone: true }),
-    status: text("status", { enum: ["active", "suspended", "revoked", "error"] })
+    status: text("status", { enum: ["active", "suspended", "revoked", "error", "disconnected"] })
       .notNull()
       .default("active"),
     repositorySelection: text("repository_selection"),

@@ -516,6 +516,27 @@ describe.skipIf(!haveChromium)("dashboard in a browser", () => {
     await shot("overview");
   });
 
+  it("keeps the disconnected installation on the overview and reconnects it in place", async () => {
+    const id = installations.azure_devops!;
+    const group = page.locator("#disconnected-installations");
+    await group.getByRole("link", { name: "Reconnect" }).click();
+    await page.getByRole("heading", { name: "Reconnect installation" }).waitFor();
+    const form = page.locator("#connect-form");
+    expect(await form.locator('[name="organization"]').inputValue()).toBe(
+      tokenConnectFor(app.sims.azure_devops)!.options?.organization,
+    );
+    await form.locator('[name="token"]').fill(app.sims.azure_devops.demo.pat);
+    await form.getByRole("button", { name: "Reconnect" }).click();
+    await page.getByText("Installation reconnected.").waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/dashboard/installations/${id}`);
+    await page.locator("#sync-status").filter({ hasText: "Sync completed" }).waitFor({ timeout: 30_000 });
+    await page.goto(`${base}/dashboard/`);
+    expect(await page.locator("#disconnected-installations").count()).toBe(0);
+    expect(await page.locator("#installations").textContent()).toContain(
+      (await app.services.installations.get(app.team.id, id)).displayName,
+    );
+  });
+
   it("signs out and the session is gone", async () => {
     const session = (await admin.cookies()).find((c) => c.name === "sk_session")!.value;
     await page.getByRole("button", { name: "Sign out" }).click();

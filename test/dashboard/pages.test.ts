@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { escapeHtml, html, raw, safeUrl } from "../../src/dashboard/html.ts";
 import { readCookie, sessionsService } from "../../src/host/sessions/service.ts";
 import { createTestApp, type TestApp } from "../support/app.ts";
+import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 
 /** Server-side rendering, sessions and CSRF without a browser (the browser suite covers the flows). */
 const PASSWORD = "correct horse battery staple";
@@ -191,5 +192,61 @@ describe("dashboard pages and sessions", () => {
     expect(found?.user.email).toBe(app.member.email);
     expect(await sessions.authenticate(r.token, new Date(t0.getTime() + 120_000))).toBeNull();
     expect(await sessions.sessionFromRequest({ headers: {} })).toBeNull();
+  });
+});
+
+describe("a disconnected installation in the dashboard", () => {
+  let app: SimulatedApp;
+  let admin: string;
+  let member: string;
+  let id: string;
+  const get = (url: string, token: string) =>
+    app.server.inject({ method: "GET", url, headers: { cookie: `sk_session=${token}` } });
+  const sessionOf = async (email: string) => {
+    const r = await app.services.sessions.signIn({ email, password: PASSWORD }, {});
+    if (!r.ok) throw new Error(`sign-in of ${email} failed`);
+    return r.token;
+  };
+
+  beforeAll(async () => {
+    app = await createSimulatedApp({ providers: ["linear"] });
+    ({ installationId: id } = await app.connect("linear"));
+    const res = await app.call({
+      method: "DELETE",
+      url: `/api/v1/installations/${id}/?confirm=${id}`,
+      as: app.admin,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    admin = await sessionOf(app.admin.email);
+    member = await sessionOf(app.member.email);
+  });
+  afterAll(() => app?.close());
+
+  it("its page answers 200 with the status, who disconnected it and a Reconnect link for admins", async () => {
+    const res = await get(`/dashboard/installations/${id}`, admin);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.body).toContain("Disconnected");
+    expect(res.body).toContain(`by ${app.admin.email}`);
+    expect(res.body).toContain(`href="/dashboard/connect?reconnect=${id}"`);
+    expect(res.body).not.toContain("Sync now");
+    const reconnect = await get(`/dashboard/connect?reconnect=${id}`, admin);
+    expect(reconnect.statusCode).toBe(200);
+    expect(reconnect.body).toContain(`name="reconnect" value="${id}"`);
+
+    const asMember = await get(`/dashboard/installations/${id}`, member);
+    expect(asMember.statusCode).toBe(200);
+    expect(asMember.body).not.toContain("reconnect=");
+    expect(asMember.body).toContain("Ask a team admin to reconnect it");
+  });
+
+  it("the overview lists it apart from the connected ones, and sync or repair on it is refused", async () => {
+    const overview = await get("/dashboard/", admin);
+    expect(overview.statusCode).toBe(200);
+    const group = overview.body.slice(overview.body.indexOf('id="disconnected-installations"'));
+    expect(group).toContain(`/dashboard/installations/${id}"`);
+    expect(overview.body).not.toContain('id="installations"');
+    const repair = await get(`/dashboard/installations/${id}/repair`, admin);
+    expect(repair.statusCode).toBe(409);
+    expect(repair.body).toContain("is disconnected");
   });
 });

@@ -221,7 +221,7 @@ ${token ? null : errorSummary(opts.summary)}
 ${redirect}${token}
 ${redirect || token ? null : html`<section class="card"><p>${providerName(p)} is not set up on this server yet: an operator must register the ${p === "github" ? "GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_CLIENT_ID, GITHUB_APP_CLIENT_SECRET)" : "OAuth app"} first.</p></section>`}`;
   return page(ctx, {
-    title: opts.reconnect ? `Reconnect ${opts.reconnect.name}` : "Connect a tracker",
+    title: opts.reconnect ? "Reconnect installation" : "Connect a tracker",
     active: "overview",
     crumbs: [{ label: "Overview", href: "/dashboard/" }, { label: opts.reconnect ? "Reconnect" : "Connect" }],
     body,
@@ -445,6 +445,10 @@ export function installationPages(app: FastifyInstance, services: Services) {
     const i = installationView(row);
     const counts = await services.inventory.counts(teamId, i.id);
     const mappings = await services.mappings.page({ teamId, installationId: i.id }, undefined, 50);
+    if (row.disconnectedAt) {
+      const by = await services.installations.disconnectedBy(row);
+      return sendHtml(reply, disconnectedPage(ctx, i, by?.email ?? null, mappings.items, q.done));
+    }
     const op = q.op ? await services.jobs.get(q.op, teamId) : undefined;
     const opPanel = op
       ? op.status === "completed"
@@ -523,7 +527,10 @@ ${err}
 
   app.post("/installations/:id/sync", async (req, reply) => {
     requireAdmin(req);
-    const row = await services.installations.get(req.dash.auth.team.id, (req.params as { id: string }).id);
+    const row = await services.installations.getConnected(
+      req.dash.auth.team.id,
+      (req.params as { id: string }).id,
+    );
     const { job } = await services.inventory.requestRefresh(
       req.dash.auth.team.id,
       row.id,
@@ -545,7 +552,10 @@ ${err}
   app.get("/installations/:id/disconnect", async (req, reply) => {
     requireAdmin(req);
     const ctx = req.dash;
-    const row = await services.installations.get(ctx.auth.team.id, (req.params as { id: string }).id);
+    const row = await services.installations.getConnected(
+      ctx.auth.team.id,
+      (req.params as { id: string }).id,
+    );
     const counts = await services.inventory.counts(ctx.auth.team.id, row.id);
     const body = dangerConfirmCard(ctx, {
       heading: html`Disconnect ${row.displayName}?`,
@@ -593,14 +603,20 @@ ${err}
 
   app.get("/installations/:id/repair", async (req, reply) => {
     requireAdmin(req);
-    const row = await services.installations.get(req.dash.auth.team.id, (req.params as { id: string }).id);
+    const row = await services.installations.getConnected(
+      req.dash.auth.team.id,
+      (req.params as { id: string }).id,
+    );
     return sendHtml(reply, repairPage(req.dash, row, {}));
   });
 
   app.post("/installations/:id/repair", async (req, reply) => {
     requireAdmin(req);
     const ctx = req.dash;
-    const row = await services.installations.get(ctx.auth.team.id, (req.params as { id: string }).id);
+    const row = await services.installations.getConnected(
+      ctx.auth.team.id,
+      (req.params as { id: string }).id,
+    );
     const value = str(formOf(req).native_id);
     if (!value || value.length > 256)
       return sendHtml(
@@ -627,6 +643,52 @@ ${err}
         return sendHtml(reply, repairPage(ctx, row, { value, error: err.message }), 502);
       throw err;
     }
+  });
+}
+
+/** A disconnected installation: what it was, who disconnected it, what depended on it, and the way back. */
+function disconnectedPage(
+  ctx: DashContext,
+  i: ReturnType<typeof installationView>,
+  byEmail: string | null,
+  mappings: { display_label: string; project_id: string; project_slug: string; binding_ref: string }[],
+  done?: string,
+) {
+  const reconnect = html`<a class="btn btn-primary" id="reconnect" href="/dashboard/connect?reconnect=${i.id}">Reconnect</a>`;
+  const body = html`<section class="card" id="disconnected">
+  <h2>Disconnected</h2>
+  <dl class="facts">
+    <dt>Status</dt><dd>${healthBadge(i)}</dd>
+    <dt>Disconnected</dt><dd>${when(i.disconnected_at)}${byEmail ? html` by ${byEmail}` : null}</dd>
+    <dt>Provider</dt><dd>${providerBadge(i.provider)}</dd>
+    <dt>Workspace</dt><dd>${extLink(i.workspace.url, i.workspace.name)} <span class="muted">(${i.workspace.id})</span></dd>
+    <dt>Host</dt><dd><code>${i.host}</code></dd>
+    <dt>Last success</dt><dd>${when(i.health.last_success_at)}</dd>
+  </dl>
+  <p>Its credential was discarded and it is not synced. The CLI gets <code>installation_disconnected</code> for the mappings below until it is reconnected.</p>
+  ${ctx.isAdmin ? html`<p>Reconnect the same workspace (button above) to keep this installation's id; once the first sync finds their resources, its mappings work again.</p>` : html`<p class="muted">Ask a team admin to reconnect it.</p>`}
+</section>
+<section class="card">
+  <h2>Mappings that depend on it</h2>
+  ${
+    mappings.length === 0
+      ? empty("No project was mapped to a resource of this installation.")
+      : html`<table class="table" id="dependent-mappings"><thead><tr><th scope="col">Resource</th><th scope="col">Project</th><th scope="col">Status</th><th scope="col">binding_ref</th></tr></thead><tbody>
+    ${mappings.map(
+      (
+        m,
+      ) => html`<tr><td>${m.display_label}</td><td><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></td>
+      <td>${badge("warn", "Needs attention")}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td></tr>`,
+    )}</tbody></table>`
+  }
+</section>`;
+  return page(ctx, {
+    title: i.display_name,
+    active: "overview",
+    crumbs: [{ label: "Overview", href: "/dashboard/" }, { label: i.display_name }],
+    actions: ctx.isAdmin ? reconnect : null,
+    body,
+    notice: done,
   });
 }
 

@@ -6,19 +6,38 @@ import { html } from "../html.ts";
 import { badge, empty, page, providerBadge, when } from "../layout.ts";
 import { healthBadge } from "../views.ts";
 
+type ListedMapping = Awaited<ReturnType<Services["mappings"]["page"]>>["items"][number];
+
+/** What an admin should do about a mapping the CLI cannot use as it is, or null when it is fine. */
+function attentionReason(m: ListedMapping): string | null {
+  switch (m.sync_state) {
+    case "installation_disconnected":
+      return "Its installation was disconnected. Reconnect it, or map the project to another resource.";
+    case "resource_missing":
+      return "The resource no longer exists upstream. Map the project to another resource, or delete the mapping.";
+    case "installation_revoked":
+    case "installation_suspended":
+    case "installation_error":
+      return `Its installation is ${m.sync_state.slice("installation_".length)}. Reconnect the installation.`;
+  }
+  return m.status === "disabled" ? "Disabled by an admin: the CLI cannot use it until it is enabled." : null;
+}
+
 export function overviewPages(app: FastifyInstance, services: Services) {
   app.get("/", async (req, reply) => {
     const ctx = req.dash;
     const teamId = ctx.auth.team.id;
     const q = req.query as Record<string, string | undefined>;
-    const rows = await services.installations.listForTeam(teamId);
+    const rows = await services.installations.listForTeam(teamId, undefined, "all");
     const installs = await Promise.all(
-      rows.map(async (r) => ({
-        view: installationView(r),
-        counts: await services.inventory.counts(teamId, r.id),
-      })),
+      rows
+        .filter((r) => !r.disconnectedAt)
+        .map(async (r) => ({
+          view: installationView(r),
+          counts: await services.inventory.counts(teamId, r.id),
+        })),
     );
-    const byId = new Map(installs.map((i) => [i.view.id, i.view]));
+    const disconnected = rows.filter((r) => r.disconnectedAt).map(installationView);
 
     const attention: {
       m: Awaited<ReturnType<typeof services.mappings.page>>["items"][number];
@@ -30,16 +49,7 @@ export function overviewPages(app: FastifyInstance, services: Services) {
       const p = await services.mappings.page({ teamId }, cursor, 200);
       mappingCount += p.items.length;
       for (const m of p.items) {
-        const inst = byId.get(m.installation_id);
-        const why = !inst
-          ? "Its installation was disconnected. Reconnect it, or map the project to another resource."
-          : inst.status !== "active"
-            ? `Its installation is ${inst.status}. Reconnect the installation.`
-            : m.resource_missing_since
-              ? "The resource no longer exists upstream. Map the project to another resource, or delete the mapping."
-              : m.status === "disabled"
-                ? "Disabled by an admin: the CLI cannot use it until it is enabled."
-                : null;
+        const why = attentionReason(m);
         if (why) attention.push({ m, why });
       }
       if (!p.next_cursor) break;
@@ -93,6 +103,25 @@ export function overviewPages(app: FastifyInstance, services: Services) {
   </table>`
   }
 </section>
+
+${
+  disconnected.length
+    ? html`<section class="card card-muted" id="disconnected-installations">
+  <div class="card-head"><h2>Disconnected</h2>${badge("muted", String(disconnected.length))}</div>
+  <p class="muted">Not synced and not usable by the CLI. Reconnecting the same workspace keeps the installation id and brings its mappings back.</p>
+  <table class="table">
+    <thead><tr><th scope="col">Installation</th><th scope="col">Provider</th><th scope="col">Disconnected</th>${ctx.isAdmin ? html`<th scope="col"><span class="visually-hidden">Action</span></th>` : null}</tr></thead>
+    <tbody>${disconnected.map(
+      (i) => html`<tr class="muted">
+      <td><a href="/dashboard/installations/${i.id}">${i.display_name}</a><div class="sub">${i.workspace.name} · ${i.host}</div></td>
+      <td>${providerBadge(i.provider)}</td>
+      <td>${when(i.disconnected_at)}</td>
+      ${ctx.isAdmin ? html`<td><a class="btn btn-small" href="/dashboard/connect?reconnect=${i.id}">Reconnect</a></td>` : null}</tr>`,
+    )}</tbody>
+  </table>
+</section>`
+    : null
+}
 
 <section class="card">
   <div class="card-head"><h2>Mappings that need attention</h2>${attention.length ? badge("warn", String(attention.length)) : null}</div>

@@ -32,6 +32,7 @@ export function auditService(db: Database) {
         requestId: entry.requestId ?? null,
       });
     },
+    latest: repo.latest,
     async page(teamId: string, cursor: string | undefined, limit: number, action?: string) {
       const rows = await repo.page(teamId, decodeTextCursor(cursor), limit, action);
       return toPage(

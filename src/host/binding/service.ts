@@ -15,6 +15,7 @@ import {
 import type { JoinedMapping } from "../mappings/repository.ts";
 import { type MappingsService, mappingState } from "../mappings/service.ts";
 import type { ProjectIdentity, ProjectsService } from "../projects/service.ts";
+import { installationDisconnected, installationRevoked } from "../runtime/errors.ts";
 import { type CandidateTokens, invalidCandidateToken } from "./candidate-token.ts";
 import { compareCandidates, type Evidence, type Identity, identityOf, rank } from "./ranking.ts";
 
@@ -129,10 +130,15 @@ export function bindingService(
       const teamId = auth.team.id;
       const snap = await deps.inventory.snapshot(teamId, provider, auth.team.versions);
       const usable = new Set(snap.installations.filter((i) => i.status !== "revoked").map((i) => i.id));
-      if (usable.size === 0) return none;
-
       const project = findProject(snap, identity);
       const existing = project ? snap.mappingsByProject.get(project.id) : undefined;
+      // The project is bound, but not through a usable installation: say so instead of offering others.
+      if (existing && existing.status === "active" && !usable.has(existing.installationId))
+        throw snap.installations.some((i) => i.id === existing.installationId)
+          ? installationRevoked(provider, existing.displayLabel)
+          : installationDisconnected(provider, existing.displayLabel);
+      if (usable.size === 0) return none;
+
       if (existing && existing.status === "active") {
         return {
           match_type: "exact" as const,

@@ -6,6 +6,13 @@ export const installationNotFound = (id: string) =>
     `No installation '${id}' in this team. List them with GET /api/v1/installations/.`,
   );
 
+export const installationDisconnected = (id: string, name: string) =>
+  new ConflictError(
+    "installation_disconnected",
+    `Installation '${name}' (${id}) is disconnected. Reconnect the same workspace first (dashboard: Reconnect, or POST /api/v1/installations/ with a new credential).`,
+    { userActionRequired: true },
+  );
+
 export const workspaceChoiceRequired = (workspaces: { id: string; name: string; url: string | null }[]) =>
   new ConflictError(
     "workspace_choice_required",

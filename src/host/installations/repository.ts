@@ -1,8 +1,18 @@
-import { and, asc, eq, gt, isNull, ne, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNull, ne, or, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
 import { connectStates, installations } from "../../storage/schema.ts";
 
 export type InstallationRow = typeof installations.$inferSelect;
+
+/** Connected (`active`, `error`, `revoked`, `suspended`) or `disconnected`; lists filter on it. */
+export type InstallationListFilter = { provider?: string; state?: "connected" | "disconnected" | "all" };
+
+const stateCondition = (state: InstallationListFilter["state"] = "connected") =>
+  state === "all"
+    ? undefined
+    : state === "connected"
+      ? isNull(installations.disconnectedAt)
+      : sql`${installations.disconnectedAt} is not null`;
 
 export function installationsRepository(db: Database) {
   return {
@@ -10,7 +20,7 @@ export function installationsRepository(db: Database) {
       const [saved] = await db.insert(installations).values(row).returning();
       return saved;
     },
-    /** Team-scoped: another team's installation id finds nothing. */
+    /** A connected installation of the team: another team's id, or a disconnected one, finds nothing. */
     async get(teamId: string, id: string) {
       const [row] = await db
         .select()
@@ -25,11 +35,24 @@ export function installationsRepository(db: Database) {
         .limit(1);
       return row;
     },
+    /** Team-scoped, disconnected ones included: their page and API answer stay. */
+    async getAny(teamId: string, id: string) {
+      const [row] = await db
+        .select()
+        .from(installations)
+        .where(and(eq(installations.id, id), eq(installations.teamId, teamId)))
+        .limit(1);
+      return row;
+    },
     async byId(id: string) {
       const [row] = await db.select().from(installations).where(eq(installations.id, id)).limit(1);
       return row;
     },
-    async findActiveWorkspace(teamId: string, provider: string, host: string, workspaceId: string) {
+    /**
+     * The team's installation of a workspace: the connected one, else the most recently disconnected
+     * (a reconnect brings that one back, with its id and mappings).
+     */
+    async findWorkspace(teamId: string, provider: string, host: string, workspaceId: string) {
       const [row] = await db
         .select()
         .from(installations)
@@ -39,9 +62,9 @@ export function installationsRepository(db: Database) {
             eq(installations.provider, provider),
             eq(installations.host, host),
             eq(installations.workspaceId, workspaceId),
-            isNull(installations.disconnectedAt),
           ),
         )
+        .orderBy(sql`${installations.disconnectedAt} desc nulls first`, desc(installations.updatedAt))
         .limit(1);
       return row;
     },
@@ -62,28 +85,33 @@ export function installationsRepository(db: Database) {
         .limit(1);
       return Boolean(row);
     },
-    async listForTeam(teamId: string, provider?: string) {
+    async listForTeam(teamId: string, filter: InstallationListFilter = {}) {
       return db
         .select()
         .from(installations)
         .where(
           and(
             eq(installations.teamId, teamId),
-            isNull(installations.disconnectedAt),
-            provider ? eq(installations.provider, provider) : undefined,
+            stateCondition(filter.state),
+            filter.provider ? eq(installations.provider, filter.provider) : undefined,
           ),
         )
         .orderBy(asc(installations.provider), asc(installations.displayName), asc(installations.id));
     },
-    async page(teamId: string, after: { name: string; id: string } | null, limit: number, provider?: string) {
+    async page(
+      teamId: string,
+      after: { name: string; id: string } | null,
+      limit: number,
+      filter: InstallationListFilter = {},
+    ) {
       return db
         .select()
         .from(installations)
         .where(
           and(
             eq(installations.teamId, teamId),
-            isNull(installations.disconnectedAt),
-            provider ? eq(installations.provider, provider) : undefined,
+            stateCondition(filter.state),
+            filter.provider ? eq(installations.provider, filter.provider) : undefined,
             after
               ? or(
                   gt(installations.displayName, after.name),
@@ -103,6 +131,10 @@ export function installationsRepository(db: Database) {
         .returning();
       return row;
     },
+    /**
+     * A complete pass is the provider accepting the credential again: `error` and `revoked` become
+     * `active`. `suspended` and `disconnected` are left alone (a pass does not lift those).
+     */
     async recordSuccess(id: string, at: Date, resourceCount: number | null) {
       await db
         .update(installations)
@@ -110,11 +142,11 @@ export function installationsRepository(db: Database) {
           lastSuccessAt: at,
           lastSyncAt: at,
           consecutiveFailures: 0,
-          status: sql`case when ${installations.status} = 'error' then 'active' else ${installations.status} end`,
+          status: sql`case when ${installations.status} in ('error', 'revoked') then 'active' else ${installations.status} end`,
           ...(resourceCount === null ? {} : { resourceCount }),
           updatedAt: at,
         })
-        .where(eq(installations.id, id));
+        .where(and(eq(installations.id, id), isNull(installations.disconnectedAt)));
     },
     async recordFailure(
       id: string,
@@ -133,7 +165,8 @@ export function installationsRepository(db: Database) {
           ...(status ? { status } : {}),
           updatedAt: at,
         })
-        .where(eq(installations.id, id));
+        // A pass that ends after a disconnect records nothing: the installation keeps `disconnected`.
+        .where(and(eq(installations.id, id), isNull(installations.disconnectedAt)));
     },
     async insertState(row: typeof connectStates.$inferInsert) {
       await db.insert(connectStates).values(row);
@@ -161,7 +194,8 @@ export function installationsRepository(db: Database) {
         .where(
           and(
             isNull(installations.disconnectedAt),
-            sql`${installations.status} in ('active', 'error')`,
+            // Revoked ones too: a later accepted pass is how a provider's change of mind shows.
+            sql`${installations.status} in ('active', 'error', 'revoked')`,
             or(
               isNull(installations.lastSyncAt),
               sql`${installations.lastSyncAt} < ${olderThan.toISOString()}`,

@@ -114,13 +114,16 @@ export const installationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
     {
       schema: {
         tags,
-        summary: "The team's connected installations",
+        summary: "The team's installations, disconnected ones included unless `status` says otherwise",
         querystring: InstallationListQuery,
         response: { 200: InstallationPage, ...errorResponses },
       },
     },
     (req) =>
-      services.installations.page(req.auth.team.id, req.query.cursor, req.query.limit, req.query.provider),
+      services.installations.page(req.auth.team.id, req.query.cursor, req.query.limit, {
+        provider: req.query.provider,
+        state: req.query.status ?? "all",
+      }),
   );
 
   app.get(
@@ -128,13 +131,15 @@ export const installationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
     {
       schema: {
         tags,
-        summary: "One installation with its health",
+        summary: "One installation with its health; a disconnected one says when and by whom",
         params: InstallationParams,
         response: { 200: Installation, ...errorResponses },
       },
     },
-    async (req) =>
-      installationView(await services.installations.get(req.auth.team.id, req.params.installation_id)),
+    async (req) => {
+      const row = await services.installations.get(req.auth.team.id, req.params.installation_id);
+      return { ...installationView(row), disconnected_by: await services.installations.disconnectedBy(row) };
+    },
   );
 
   app.post(
@@ -191,7 +196,7 @@ export const installationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       schema: {
         tags,
         summary:
-          "Disconnect (requires ?confirm=<installation id>); its credentials are discarded and its mappings go stale",
+          "Disconnect (requires ?confirm=<installation id>): credentials discarded, sync stopped; it stays listed, and reconnecting the same workspace brings it and its mappings back",
         params: InstallationParams,
         querystring: DisconnectQuery,
         response: { 200: Installation, ...errorResponses },
@@ -221,7 +226,7 @@ export const installationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       },
     },
     async (req, reply) => {
-      await services.installations.get(req.auth.team.id, req.params.installation_id);
+      await services.installations.getConnected(req.auth.team.id, req.params.installation_id);
       const { job } = await services.inventory.requestRefresh(
         req.auth.team.id,
         req.params.installation_id,

@@ -103,7 +103,19 @@ export const Installation = Type.Object({
     Type.Literal("suspended"),
     Type.Literal("revoked"),
     Type.Literal("error"),
+    Type.Literal("disconnected"),
   ]),
+  disconnected_at: Type.Union([Type.String(), Type.Null()], {
+    description: "When an admin disconnected it; reconnecting the same workspace clears it.",
+  }),
+  disconnected_by: Type.Optional(
+    Type.Union(
+      [Type.Object({ user_id: Type.String(), email: Type.Union([Type.String(), Type.Null()]) }), Type.Null()],
+      {
+        description: "Who disconnected it (from the audit log); on the single-installation read only.",
+      },
+    ),
+  ),
   repository_selection: Type.Union([Type.String(), Type.Null()]),
   health: Type.Object({
     last_success_at: Type.Union([Type.String(), Type.Null()]),
@@ -142,7 +154,14 @@ export const ConnectResult = Type.Object({
 
 export const InstallationListQuery = Type.Interface(
   [PageQuery],
-  { provider: Type.Optional(ProviderName) },
+  {
+    provider: Type.Optional(ProviderName),
+    status: Type.Optional(
+      Type.Union([Type.Literal("connected"), Type.Literal("disconnected"), Type.Literal("all")], {
+        description: "`connected` (any status but disconnected), `disconnected`, or `all` (default).",
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export const InstallationPage = pageOf(Installation);

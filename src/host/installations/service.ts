@@ -18,16 +18,18 @@ import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
 import type { Vault } from "../secrets/vault.ts";
+import { teamsRepository } from "../teams/repository.ts";
 import {
   connectThroughRedirect,
   credentialKindNotAllowed,
+  installationDisconnected,
   installationInUse,
   installationNotFound,
   providerNotConfigured,
   unknownWorkspace,
   workspaceChoiceRequired,
 } from "./errors.ts";
-import { type InstallationRow, installationsRepository } from "./repository.ts";
+import { type InstallationListFilter, type InstallationRow, installationsRepository } from "./repository.ts";
 import {
   defaultBaseUrl,
   type OAuthProvider,
@@ -50,6 +52,14 @@ export interface ConnectInput {
   options?: Record<string, string>;
   workspace_id?: string;
   display_name?: string;
+}
+
+export interface SaveConnectionInput {
+  provider: ProviderId;
+  conn: Connection;
+  workspace: Workspace;
+  stored: StoredCredential;
+  displayName?: string;
 }
 
 export interface Deps {
@@ -92,7 +102,9 @@ export function installationView(row: InstallationRow) {
     },
     connection_options: row.connectionOptions as Record<string, string>,
     auth_kind: row.authKind,
-    status: row.status,
+    // Rows disconnected before `disconnected` was a status still say `revoked`; disconnected_at decides.
+    status: row.disconnectedAt ? ("disconnected" as const) : row.status,
+    disconnected_at: row.disconnectedAt?.toISOString() ?? null,
     repository_selection: row.repositorySelection,
     health: {
       last_success_at: row.lastSuccessAt?.toISOString() ?? null,
@@ -112,6 +124,7 @@ export type InstallationView = ReturnType<typeof installationView>;
 
 export function installationsService(db: Database, deps: Deps) {
   const repo = installationsRepository(db);
+  const users = teamsRepository(db);
 
   /** Pasted credentials only: GitHub connects through its install flow, which proves access. */
   function completeCredential(provider: ProviderId, input: ConnectInput["credential"]): Credential {
@@ -189,21 +202,97 @@ export function installationsService(db: Database, deps: Deps) {
     }
   }
 
+  async function saveOnce(
+    auth: Pick<AuthContext, "team" | "user">,
+    input: SaveConnectionInput,
+    requestId?: string,
+  ) {
+    const { provider, conn, workspace, stored } = input;
+    const host = workspace.host || hostOf(conn.base_url);
+    if (
+      ONE_TEAM_PROVIDERS.has(provider) &&
+      (await repo.activeInOtherTeam(auth.team.id, provider, host, workspace.id))
+    )
+      throw installationInUse();
+    const existing = await repo.findWorkspace(auth.team.id, provider, host, workspace.id);
+    const id = existing?.id ?? newId("inst");
+    const fields = {
+      baseUrl: conn.base_url,
+      host,
+      workspaceName: workspace.name,
+      workspaceUrl: workspace.url,
+      workspaceDetails: workspace.details,
+      connectionOptions: conn.options ?? {},
+      authKind: stored.credential.kind,
+      credentialsCiphertext: deps.vault.encrypt(storable(stored), id),
+      credentialsExpiresAt: stored.expires_at ? new Date(stored.expires_at) : null,
+      status: "active" as const,
+      repositorySelection:
+        typeof workspace.details.repository_selection === "string"
+          ? workspace.details.repository_selection
+          : null,
+    };
+    const row = existing
+      ? await repo.update(id, {
+          ...fields,
+          displayName: input.displayName ?? existing.displayName,
+          consecutiveFailures: 0,
+          lastErrorCode: null,
+          lastErrorMessage: null,
+          disconnectedAt: null,
+        })
+      : await repo.insert({
+          id,
+          teamId: auth.team.id,
+          provider,
+          workspaceId: workspace.id,
+          displayName: input.displayName ?? workspace.name,
+          connectedBy: auth.user.id,
+          ...fields,
+        });
+    await deps.audit.record({
+      teamId: auth.team.id,
+      actorUserId: auth.user.id,
+      action: existing ? "installation.reconnected" : "installation.connected",
+      targetType: "installation",
+      targetId: id,
+      before: existing ? installationView(existing) : null,
+      after: installationView(row),
+      requestId,
+    });
+    return { installation: row, reconnected: Boolean(existing) };
+  }
+
   return {
     repo,
 
+    /** Any installation of the team, disconnected ones included (their page and API answer stay). */
     async get(teamId: string, id: string) {
-      const row = await repo.get(teamId, id);
+      const row = await repo.getAny(teamId, id);
       if (!row) throw installationNotFound(id);
       return row;
     },
 
-    async page(teamId: string, cursor: string | undefined, limit: number, provider?: string) {
-      const rows = await repo.page(teamId, decodeKeyCursor(cursor, ["name", "id"]), limit, provider);
+    /** For work that needs the provider (sync, lookups): a disconnected installation answers 409. */
+    async getConnected(teamId: string, id: string) {
+      const row = await this.get(teamId, id);
+      if (row.disconnectedAt) throw installationDisconnected(row.id, row.displayName);
+      return row;
+    },
+
+    async page(
+      teamId: string,
+      cursor: string | undefined,
+      limit: number,
+      filter: InstallationListFilter = { state: "all" },
+    ) {
+      const rows = await repo.page(teamId, decodeKeyCursor(cursor, ["name", "id"]), limit, filter);
       return toPage(rows, limit, installationView, (r) => ({ name: r.displayName, id: r.id }));
     },
 
-    listForTeam: (teamId: string, provider?: string) => repo.listForTeam(teamId, provider),
+    /** Connected installations unless the filter says otherwise. */
+    listForTeam: (teamId: string, provider?: string, state: InstallationListFilter["state"] = "connected") =>
+      repo.listForTeam(teamId, { provider, state }),
 
     /** Token-based connect: the credential is checked with a live provider call before anything is saved. */
     async connectWithCredential(auth: AuthContext, input: ConnectInput, requestId?: string) {
@@ -231,79 +320,25 @@ export function installationsService(db: Database, deps: Deps) {
     },
 
     /**
-     * Creates the installation, or reconnects the existing one for the same workspace (same id, so
-     * mappings keep working). Shared by token connect and the OAuth / GitHub App callbacks.
+     * Creates the installation, or reconnects the team's existing one for the same workspace (provider +
+     * host + workspace id), connected or disconnected: same id, so its inventory and mappings come back.
+     * Shared by token connect and the OAuth / GitHub App callbacks.
      */
     async saveConnection(
       auth: Pick<AuthContext, "team" | "user">,
-      input: {
-        provider: ProviderId;
-        conn: Connection;
-        workspace: Workspace;
-        stored: StoredCredential;
-        displayName?: string;
-      },
+      input: SaveConnectionInput,
       requestId?: string,
     ) {
-      const { provider, conn, workspace, stored } = input;
-      const host = workspace.host || hostOf(conn.base_url);
-      if (
-        ONE_TEAM_PROVIDERS.has(provider) &&
-        (await repo.activeInOtherTeam(auth.team.id, provider, host, workspace.id))
-      )
-        throw installationInUse();
-      const existing = await repo.findActiveWorkspace(auth.team.id, provider, host, workspace.id);
-      const id = existing?.id ?? newId("inst");
-      const fields = {
-        baseUrl: conn.base_url,
-        host,
-        workspaceName: workspace.name,
-        workspaceUrl: workspace.url,
-        workspaceDetails: workspace.details,
-        connectionOptions: conn.options ?? {},
-        authKind: stored.credential.kind,
-        credentialsCiphertext: deps.vault.encrypt(storable(stored), id),
-        credentialsExpiresAt: stored.expires_at ? new Date(stored.expires_at) : null,
-        status: "active" as const,
-        repositorySelection:
-          typeof workspace.details.repository_selection === "string"
-            ? workspace.details.repository_selection
-            : null,
-      };
-      const row = existing
-        ? await repo.update(id, {
-            ...fields,
-            displayName: input.displayName ?? existing.displayName,
-            consecutiveFailures: 0,
-            lastErrorCode: null,
-            lastErrorMessage: null,
-          })
-        : await repo
-            .insert({
-              id,
-              teamId: auth.team.id,
-              provider,
-              workspaceId: workspace.id,
-              displayName: input.displayName ?? workspace.name,
-              connectedBy: auth.user.id,
-              ...fields,
-            })
-            .catch((err) => {
-              // Another team connected the same installation between our check and this insert.
-              if (isUniqueViolation(err, "installations_github_owner_uq")) throw installationInUse();
-              throw err;
-            });
-      await deps.audit.record({
-        teamId: auth.team.id,
-        actorUserId: auth.user.id,
-        action: existing ? "installation.reconnected" : "installation.connected",
-        targetType: "installation",
-        targetId: id,
-        before: existing ? installationView(existing) : null,
-        after: installationView(row),
-        requestId,
-      });
-      return { installation: row, reconnected: Boolean(existing) };
+      try {
+        return await saveOnce(auth, input, requestId);
+      } catch (err) {
+        // Another team took this GitHub installation between our check and the write.
+        if (isUniqueViolation(err, "installations_github_owner_uq")) throw installationInUse();
+        // Two connects of one new workspace at once: the partial unique index lets one insert win;
+        // the other finds that row on its second try and reconnects it.
+        if (!isUniqueViolation(err)) throw err;
+        return saveOnce(auth, input, requestId);
+      }
     },
 
     async update(auth: AuthContext, id: string, patch: { display_name?: string }, requestId?: string) {
@@ -322,11 +357,17 @@ export function installationsService(db: Database, deps: Deps) {
       return row;
     },
 
+    /**
+     * Discards the credential and stops sync; the row, its inventory and its mappings stay, so the
+     * installation stays visible and a reconnect of the same workspace brings it back. Repeating it
+     * changes nothing.
+     */
     async disconnect(auth: AuthContext, id: string, requestId?: string) {
       const before = await this.get(auth.team.id, id);
+      if (before.disconnectedAt) return before;
       const row = await repo.update(id, {
         disconnectedAt: new Date(),
-        status: "revoked",
+        status: "disconnected",
         credentialsCiphertext: deps.vault.encrypt({ credential: null }, id),
       });
       await deps.audit.record({
@@ -340,6 +381,15 @@ export function installationsService(db: Database, deps: Deps) {
         requestId,
       });
       return row;
+    },
+
+    /** Who disconnected the installation (from the audit log), or null while it is connected. */
+    async disconnectedBy(row: InstallationRow) {
+      if (!row.disconnectedAt) return null;
+      const event = await deps.audit.latest(row.teamId, "installation", row.id, "installation.disconnected");
+      if (!event?.actorUserId) return null;
+      const user = await users.findUserById(event.actorUserId);
+      return { user_id: event.actorUserId, email: user?.email ?? null };
     },
 
     /** The adapter connection for an installation, with credentials decrypted (and re-encrypted under the current key). */

@@ -202,7 +202,7 @@ export function inventoryRepository(db: Database) {
 
     /** Connected installations of a team for a provider, as `InstallationsRepository.listForTeam`. */
     snapshotInstallations: (teamId: string, provider: string) =>
-      installationsRepository(db).listForTeam(teamId, provider),
+      installationsRepository(db).listForTeam(teamId, { provider }),
 
     /** Bindable resources of the given installations: live, not archived, issues enabled. */
     async snapshotRows(teamId: string, installationIds: string[]) {

@@ -123,10 +123,12 @@ export function resourceView(
   };
 }
 
-export const noInstallation = (provider: string) =>
+export const noInstallation = (provider: string, disconnected = false) =>
   new ForbiddenError(
     "no_installation",
-    `This team has no ${provider} installation. An admin can connect ${provider} in the Spec Kitty dashboard.`,
+    disconnected
+      ? `This team's ${provider} installation is disconnected. An admin can reconnect it in the Spec Kitty dashboard; its mappings come back.`
+      : `This team has no ${provider} installation. An admin can connect ${provider} in the Spec Kitty dashboard.`,
   );
 
 export function installationState(i: InstallationRow) {
@@ -195,25 +197,16 @@ export function inventoryService(
   }
   const running = new Set<string>();
 
-  /** One discovery pass. A failed or truncated pass records health and leaves inventory untouched. */
-  async function refresh(
-    installationId: string,
-    progress?: (p: unknown) => Promise<void>,
-  ): Promise<RefreshResult> {
-    const inst = await deps.installations.repo.byId(installationId);
-    if (!inst || inst.disconnectedAt)
-      throw new JobError({
-        error_code: "installation_not_found",
-        message: "The installation was disconnected.",
-        retryable: false,
-        user_action_required: false,
-        source: "saas",
-      });
+  type Outcome = Awaited<ReturnType<typeof runDiscovery>>;
+  const isAuthRefusal = (o: Outcome) =>
+    !o.complete && (o.truncated?.reason === "auth_revoked" || o.truncated?.reason === "auth_expired");
+
+  /** One attempt at a full pass, staged under its own pass id; provider failures come back as the outcome. */
+  async function attemptPass(inst: InstallationRow, progress?: (p: unknown) => Promise<void>) {
     const passId = newId("pass");
     const seen = new Set<string>();
     const stats = { pages: 0, unchanged: 0 };
-    const startedAt = new Date();
-    let outcome: Awaited<ReturnType<typeof runDiscovery>>;
+    let outcome: Outcome;
     try {
       const conn = await deps.installations.connectionFor(inst);
       outcome = await runDiscovery(
@@ -222,18 +215,18 @@ export function inventoryService(
         deps.installations.workspaceOf(inst),
         async (page) => {
           const known = await repo.fingerprints(
-            installationId,
+            inst.id,
             page.map((r) => r.identity.resource_key),
           );
           const changed: StagedResource[] = [];
           for (const r of page) {
             seen.add(r.identity.resource_key);
-            const row = toRow(r, inst.teamId, installationId);
+            const row = toRow(r, inst.teamId, inst.id);
             const before = known.get(row.resourceKey);
             if (before && before.fingerprint === row.fingerprint && !before.missing) stats.unchanged++;
             else changed.push(row);
           }
-          await repo.stage(passId, installationId, changed);
+          await repo.stage(passId, inst.id, changed);
           stats.pages++;
           await progress?.({ pages_fetched: stats.pages, resources_seen: seen.size });
         },
@@ -248,9 +241,34 @@ export function inventoryService(
         truncated: { reason: err.kind, message: err.message },
       };
     }
+    if (!outcome.complete) await repo.dropStage(passId);
+    return { passId, seen, stats, outcome };
+  }
+
+  /**
+   * One discovery pass. A failed or truncated pass records health and leaves inventory untouched.
+   * A refused credential is tried once more straight away: only a second refusal is the provider's
+   * definitive answer (`revoked` for auth_revoked), so one stray 401 never takes an installation down.
+   */
+  async function refresh(
+    installationId: string,
+    progress?: (p: unknown) => Promise<void>,
+  ): Promise<RefreshResult> {
+    const inst = await deps.installations.repo.byId(installationId);
+    if (!inst || inst.disconnectedAt)
+      throw new JobError({
+        error_code: "installation_disconnected",
+        message: "The installation is disconnected. Reconnect the same workspace to sync it again.",
+        retryable: false,
+        user_action_required: true,
+        source: "saas",
+      });
+    const startedAt = new Date();
+    let attempt = await attemptPass(inst, progress);
+    if (isAuthRefusal(attempt.outcome)) attempt = await attemptPass(inst, progress);
+    const { passId, seen, stats, outcome } = attempt;
 
     if (!outcome.complete) {
-      await repo.dropStage(passId);
       const reason = outcome.truncated?.reason ?? "upstream_unavailable";
       const envelope = providerError(
         new TrackerError(
@@ -268,6 +286,7 @@ export function inventoryService(
         new Date(),
         envelope.code,
         message,
+        // Refused twice in a row (see above): the provider means it.
         reason === "auth_revoked" ? "revoked" : "error",
       );
       await deps.audit.record({
@@ -384,7 +403,10 @@ export function inventoryService(
       limit: number,
     ) {
       const snap = await snapshots.get(team.id, provider, team.versions);
-      if (snap.installations.length === 0) throw noInstallation(provider);
+      if (snap.installations.length === 0) {
+        const disconnected = await deps.installations.listForTeam(team.id, provider, "disconnected");
+        throw noInstallation(provider, disconnected.length > 0);
+      }
       const after = decodeKeyCursor(cursor, ["label", "id"]);
       const from = after ? snap.indexAfter(after) : 0;
       const to = Math.min(from + limit, snap.rows.length);

@@ -141,7 +141,7 @@ export function mappingAdminService(
 
     /** Repair path: the provider says what a typed id is; the result joins the inventory so it can be picked. */
     async repairLookup(auth: AuthContext, input: { installation_id: string; native_id: string }) {
-      const inst = await deps.installations.get(auth.team.id, input.installation_id);
+      const inst = await deps.installations.getConnected(auth.team.id, input.installation_id);
       const conn = await deps.installations.connectionFor(inst);
       const adapter = adapterFor(inst.provider as ProviderId);
       const found = await callProvider(() =>

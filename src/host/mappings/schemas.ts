@@ -16,6 +16,17 @@ export const Mapping = Type.Object({
   resource_key: Type.String(),
   routing_metadata: Type.Record(Type.String(), Type.Unknown()),
   resource_missing_since: Type.Union([Type.String(), Type.Null()]),
+  sync_state: Type.Union(
+    [
+      Type.Literal("idle"),
+      Type.Literal("installation_disconnected"),
+      Type.Literal("resource_missing"),
+      Type.Literal("installation_revoked"),
+      Type.Literal("installation_suspended"),
+      Type.Literal("installation_error"),
+    ],
+    { description: "`idle` when the CLI can use it; otherwise what needs attention." },
+  ),
   created_via: Type.String(),
   created_by: Type.Union([Type.String(), Type.Null()]),
   bound_at: Type.String(),

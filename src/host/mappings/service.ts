@@ -15,6 +15,16 @@ export function mappingState(m: MappingRow): "active" | "disabled" | "deleted" {
   return m.deletedAt ? "deleted" : m.status;
 }
 
+/** Whether the CLI can use the mapping now, and if not, what is in the way (contract `sync_state`). */
+export function mappingSyncState(m: JoinedMapping) {
+  if (m.installationDisconnectedAt) return "installation_disconnected" as const;
+  if (m.resourceMissingSince) return "resource_missing" as const;
+  if (m.installationStatus === "revoked") return "installation_revoked" as const;
+  if (m.installationStatus === "suspended") return "installation_suspended" as const;
+  if (m.installationStatus === "error") return "installation_error" as const;
+  return "idle" as const;
+}
+
 export function mappingView(j: JoinedMapping) {
   const m = j.mapping;
   return {
@@ -30,6 +40,7 @@ export function mappingView(j: JoinedMapping) {
     resource_key: m.resourceKey,
     routing_metadata: m.routingMetadata as Record<string, unknown>,
     resource_missing_since: j.resourceMissingSince?.toISOString() ?? null,
+    sync_state: mappingSyncState(j),
     created_via: m.createdVia,
     created_by: m.createdBy,
     bound_at: m.boundAt.toISOString(),

@@ -8,6 +8,12 @@ export const installationDisconnected = (provider: string, label: string) =>
     `The ${provider} installation behind ${label} is disconnected. Ask a team admin to reconnect it in the dashboard.`,
   );
 
+export const installationRevoked = (provider: string, label: string) =>
+  new ForbiddenError(
+    "installation_revoked",
+    `${provider} refused the credential of the installation behind ${label} (twice in a row). Ask a team admin to reconnect it in the dashboard; a later successful sync also restores it.`,
+  );
+
 /** A provider-only call (no routing key) in a team with no usable mapping for the provider. */
 export const noMappedResource = (provider: string) =>
   new NotFoundError(

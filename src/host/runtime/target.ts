@@ -17,6 +17,7 @@ import type { MappingsService } from "../mappings/service.ts";
 import {
   allMappingsDisabled,
   installationDisconnected,
+  installationRevoked,
   mappingNeedsRepair,
   noMappedResource,
 } from "./errors.ts";
@@ -103,8 +104,9 @@ export function runtimeTargets(deps: {
     const label = { provider, label: m.mapping.displayLabel };
     if (m.resourceMissingSince) throw resourceMissing(provider, m.mapping.displayLabel, "saas");
     const installation = await deps.installations.repo.byId(m.mapping.installationId);
-    if (!installation || installation.disconnectedAt || installation.status === "revoked")
+    if (!installation || installation.disconnectedAt)
       throw installationDisconnected(provider, m.mapping.displayLabel);
+    if (installation.status === "revoked") throw installationRevoked(provider, m.mapping.displayLabel);
     const conn = await callProvider(() => deps.installations.connectionFor(installation));
     const adapter = adapterFor(provider);
     let gone: Promise<boolean> | null = null;

@@ -5,15 +5,9 @@ import type { InstallationRow } from "../installations/repository.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import { installationState } from "../inventory/service.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
-import { type MappingsService, mappingState } from "../mappings/service.ts";
+import { type MappingsService, mappingState, mappingSyncState } from "../mappings/service.ts";
 
-function syncState(m: JoinedMapping): string {
-  if (m.installationDisconnectedAt) return "installation_disconnected";
-  if (m.resourceMissingSince) return "resource_missing";
-  if (m.installationStatus === "revoked") return "installation_revoked";
-  if (m.installationStatus === "error") return "installation_error";
-  return "idle";
-}
+const syncState = mappingSyncState;
 
 /** `binding_ref`, `display_label`, `provider_context`: added to every routed response (contract §11.4). */
 export function enrichment(m: JoinedMapping) {
