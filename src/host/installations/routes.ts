@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { requireAdmin } from "../http/auth.ts";
 import { ValidationError } from "../http/errors.ts";
+import { safeRedirectPath } from "../http/redirect-target.ts";
 import { errorResponses } from "../http/schemas.ts";
 import { operationView } from "../jobs/views.ts";
 import type { Services } from "../services.ts";
@@ -46,11 +47,13 @@ export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Servic
         req.query as Record<string, string | undefined>,
       );
       const { job } = await services.inventory.requestRefresh(done.teamId, done.installation.id, done.userId);
-      if (done.returnTo)
+      if (done.returnTo) {
+        const back = safeRedirectPath(done.returnTo, "return_to");
         return reply.redirect(
-          `${done.returnTo}${done.returnTo.includes("?") ? "&" : "?"}installation_id=${done.installation.id}`,
+          `${back}${back.includes("?") ? "&" : "?"}installation_id=${done.installation.id}`,
           303,
         );
+      }
       return reply.code(done.reconnected ? 200 : 201).send({
         installation: installationView(done.installation),
         reconnected: done.reconnected,
