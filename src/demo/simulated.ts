@@ -73,3 +73,8 @@ export function tokenConnectFor(sim: ProviderSimulator): TokenConnectRequest {
       };
   }
 }
+
+/** `host:port` of each simulator, for the outbound URL policy's allow-list (they listen on loopback). */
+export function simulatorOrigins(sims: Iterable<ProviderSimulator>): string[] {
+  return [...sims].map((s) => new URL(s.url).host);
+}

@@ -1,3 +1,5 @@
+import type { OutboundConfig } from "./http/outbound.ts";
+
 /** Service configuration from the environment, with the embedded defaults. */
 export interface Config {
   host: string;
@@ -14,6 +16,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** Minutes between scheduled inventory refreshes per installation (0 = off). */
   refreshIntervalMinutes: number;
+  /** Where admin-supplied provider URLs may point (default: public addresses only). */
+  outbound: OutboundConfig;
 }
 
 export const DEFAULT_BODY_LIMIT = 1_048_576;
@@ -29,5 +33,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     credentialsKeys: env.CREDENTIALS_KEYS || undefined,
     publicUrl: env.PUBLIC_URL || undefined,
     refreshIntervalMinutes: Number(env.REFRESH_INTERVAL_MINUTES ?? 60),
+    outbound: {
+      allowPrivateNetworks: env.OUTBOUND_ALLOW_PRIVATE_NETWORKS === "true",
+      allow: (env.OUTBOUND_ALLOW ?? "").split(",").filter((e) => e.trim()),
+    },
   };
 }

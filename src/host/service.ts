@@ -27,6 +27,7 @@ export async function startService(
     settings,
     publicUrl: config.publicUrl,
     refreshIntervalMinutes: config.refreshIntervalMinutes,
+    outbound: config.outbound,
   });
   await app.server.listen({ host: config.host, port: config.port });
   const address = app.server.server.address();
