@@ -175,7 +175,14 @@ export function connectError(err: TrackerError, baseUrl: string): AppError {
     return new AppError(
       422,
       "not_a_provider_server",
-      `${baseUrl} is not a ${who} server (${err.message}). Use ${URL_HINT[err.provider]}.`,
+      `${baseUrl} is not ${/^[AEIOU]/.test(who) ? "an" : "a"} ${who} server (${err.message}). Use ${URL_HINT[err.provider]}.`,
+      common,
+    );
+  if (err.kind === "not_found")
+    return new AppError(
+      422,
+      "provider_workspace_not_found",
+      `${who} has no such workspace, or the token cannot see it (${err.message}). Check the group, site or organization you gave.`,
       common,
     );
   return providerError(err);

@@ -64,3 +64,18 @@ export class TrackerError extends Error {
     return this.kind === "rate_limited" || this.kind === "upstream_unavailable";
   }
 }
+
+/**
+ * Runs a call that every server of `provider` answers (the connect probe): a 404 there means another
+ * kind of server at the URL, not a missing resource. (An unreadable answer stays malformed_response:
+ * the caller decides whether that, too, means another server.)
+ */
+export async function probing<T>(provider: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof TrackerError && err.kind === "not_found")
+      throw new TrackerError("not_provider", provider, err.message, { status: err.status, cause: err });
+    throw err;
+  }
+}
