@@ -35,7 +35,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshIntervalMinutes: Number(env.REFRESH_INTERVAL_MINUTES ?? 60),
     outbound: {
       allowPrivateNetworks: env.OUTBOUND_ALLOW_PRIVATE_NETWORKS === "true",
-      allow: (env.OUTBOUND_ALLOW ?? "").split(",").filter((e) => e.trim()),
+      allow: (env.OUTBOUND_ALLOW ?? "")
+        .split(",")
+        .map((e) => e.trim())
+        .filter(Boolean),
     },
   };
 }
