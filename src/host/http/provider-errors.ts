@@ -27,7 +27,9 @@ export function providerError(err: TrackerError, effect: "no_effect" | "unknown"
       return new AppError(
         424,
         "provider_forbidden",
-        `${who} refused the request: the installation lacks permission. Grant access in ${who}, then retry.`,
+        err.requiredScopes?.length
+          ? `${who} refused the request: the token lacks the scope it needs (${err.requiredScopes.join(" or ")}). Reconnect with a token that has it.`
+          : `${who} refused the request: the installation lacks permission. Grant access in ${who}, then retry.`,
         { ...common, userActionRequired: true },
       );
     case "not_found":
@@ -77,6 +79,13 @@ export function providerError(err: TrackerError, effect: "no_effect" | "unknown"
         common,
       );
     default:
+      if (err.network?.cause === "tls")
+        return new AppError(
+          502,
+          "upstream_tls_failed",
+          `TLS failed for ${err.network.host}: ${err.network.detail}. Retrying will not help until the certificate is fixed.`,
+          { ...common, userActionRequired: true },
+        );
       return new AppError(502, "upstream_unavailable", `${who} is unavailable right now. Retry later.`, {
         ...common,
         retryable: true,

@@ -71,9 +71,13 @@ export function guardedFetch(guard: DestinationGuard): typeof fetch {
     const signal = init.signal ?? undefined;
     signal?.throwIfAborted();
     return new Promise<Response>((resolve, reject) => {
+      const body = typeof init.body === "string" ? init.body : undefined;
+      const headers = { ...(init.headers as Record<string, string>) };
+      // As fetch does: a sized body, not chunked transfer encoding.
+      if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
       const req = (secure ? https : http).request(url, {
         method: init.method ?? "GET",
-        headers: init.headers as Record<string, string>,
+        headers,
         agent: secure ? agents.https : agents.http,
         lookup: guardedLookup(guard, port),
       });
@@ -103,7 +107,7 @@ export function guardedFetch(guard: DestinationGuard): typeof fetch {
           );
         });
       });
-      req.end(typeof init.body === "string" ? init.body : undefined);
+      req.end(body);
     });
   }) as typeof fetch;
 }
