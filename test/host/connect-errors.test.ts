@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenConnectFor } from "../../src/demo/simulated.ts";
+import { outboundPolicy } from "../../src/host/http/outbound.ts";
+import { connectError } from "../../src/host/http/provider-errors.ts";
 import { readCookie } from "../../src/host/sessions/service.ts";
 import type { SimProvider } from "../../src/simulators/index.ts";
-import { closedPort, htmlSite, type LocalServer, selfSignedSite } from "../support/servers.ts";
+import { createHttpClient, TrackerError } from "../../src/tracker/index.ts";
+import { closedPort, htmlSite, type LocalServer, selfSignedSite, silentSite } from "../support/servers.ts";
 import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 
 /**
@@ -119,6 +122,30 @@ describe("the URL", () => {
     const json = await connect(gitlab({ base_url: "https://gitlab.no-such-host.invalid" }));
     expect(json.error_code).toBe("provider_unreachable");
     expect(json.message).toContain("Could not reach gitlab.no-such-host.invalid: the name does not resolve.");
+  });
+
+  it("a server that never answers: could not reach, no answer in time", async () => {
+    const silent = await silentSite();
+    try {
+      // The app's client waits 15 s; the same client with a short timeout shows the same mapping.
+      const client = createHttpClient({
+        guard: outboundPolicy({ allow: [silent.host] }).guard,
+        retry: { timeoutMs: 200, maxRetries: 0 },
+      });
+      const err = await client
+        .request({ provider: "gitlab" }, { url: `${silent.url}/api/v4/groups` })
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(TrackerError);
+      expect(err.network.cause).toBe("timeout");
+      const answer = connectError(err, silent.url);
+      expect(answer.status).toBe(422);
+      expect(answer.message).toBe(
+        `Could not reach ${silent.host}: no answer in time. Check the URL and that this server can reach it.`,
+      );
+      expect(silent.hits).toBe(1);
+    } finally {
+      await silent.close();
+    }
   });
 
   it("a self-signed certificate: TLS failed, with the reason", async () => {

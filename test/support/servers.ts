@@ -23,7 +23,11 @@ async function listen(server: http.Server, scheme: "http" | "https"): Promise<Lo
     url: `${scheme}://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     hits: 0,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
   server.on("request", () => out.hits++);
   return out;
@@ -62,6 +66,14 @@ export function selfSignedSite(): Promise<LocalServer> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Accepts connections and requests but never answers (a server stuck behind a firewall or overloaded). */
+export function silentSite(): Promise<LocalServer> {
+  return listen(
+    http.createServer(() => {}),
+    "http",
+  );
 }
 
 /** A loopback port nothing listens on (bound once, then released). */
