@@ -29,6 +29,7 @@ export async function startBenchApp(opts: {
     vault: randomVault(),
     settings: providerSettingsFor(sims),
     http: createHttpClient(),
+    outbound: { allow: ["127.0.0.1"] }, // the simulators listen on loopback
     worker: false,
     plugins: opts.plugins,
   });

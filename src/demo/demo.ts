@@ -5,7 +5,7 @@ import { loadConfig } from "../host/config.ts";
 import { startService } from "../host/service.ts";
 import { startAllSimulators } from "../simulators/index.ts";
 import { connectDemoInstallations, type DemoSeed, seedDemo } from "./seed.ts";
-import { providerSettingsFor } from "./simulated.ts";
+import { providerSettingsFor, simulatorOrigins } from "./simulated.ts";
 
 /**
  * `npm run demo`: the whole product on the embedded default. Service on PGlite in DATA_DIR, the
@@ -31,7 +31,12 @@ const sims = await startAllSimulators({
     azure_devops: simBase + 5,
   },
 });
-const service = await startService(config, undefined, providerSettingsFor(sims.simulators));
+// The simulators are on loopback, which the outbound URL policy refuses unless allowed.
+const outbound = {
+  ...config.outbound,
+  allow: [...(config.outbound.allow ?? []), ...simulatorOrigins(Object.values(sims.simulators))],
+};
+const service = await startService({ ...config, outbound }, undefined, providerSettingsFor(sims.simulators));
 const seed = await seedDemo(service.services, {
   apiToken: env.DEMO_API_TOKEN || undefined,
   previous,

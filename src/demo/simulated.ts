@@ -111,3 +111,8 @@ export async function connectSimulated(
     binding: started.binding,
   });
 }
+
+/** `host:port` of each simulator, for the outbound URL policy's allow-list (they listen on loopback). */
+export function simulatorOrigins(sims: Iterable<ProviderSimulator>): string[] {
+  return [...sims].map((s) => new URL(s.url).host);
+}

@@ -11,7 +11,7 @@ import type { Logger } from "pino";
 import { ulid } from "ulid";
 import { dashboardRoutes } from "../dashboard/index.ts";
 import type { DatabaseHandle } from "../storage/database.ts";
-import { createHttpClient, type HttpClient } from "../tracker/index.ts";
+import { createHttpClient, type HttpClient, type RetryPolicy } from "../tracker/index.ts";
 import { admissionRoutes } from "./admission/routes.ts";
 import { auditRoutes } from "./audit/routes.ts";
 import { bindingRoutes } from "./binding/routes.ts";
@@ -19,10 +19,11 @@ import { DEFAULT_BODY_LIMIT, type TrustProxy } from "./config.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { authenticate } from "./http/auth.ts";
 import { registerErrorHandling } from "./http/error-handler.ts";
+import { type OutboundConfig, outboundPolicy } from "./http/outbound.ts";
 import { ErrorEnvelope } from "./http/schemas.ts";
 import { validatorCompiler } from "./http/validation.ts";
 import { connectCallbackRoutes, installationRoutes } from "./installations/routes.ts";
-import type { ProviderSettings } from "./installations/settings.ts";
+import { configuredProviderUrls, type ProviderSettings } from "./installations/settings.ts";
 import { inventoryRoutes } from "./inventory/routes.ts";
 import { operationRoutes } from "./jobs/routes.ts";
 import { createLogger } from "./logger.ts";
@@ -46,6 +47,11 @@ export interface AppOptions {
   bodyLimitBytes?: number;
   vault: Vault;
   settings: ProviderSettings;
+  /** Where admin-supplied provider URLs may point; default: public addresses only. */
+  outbound?: OutboundConfig;
+  /** Retry policy of the provider HTTP client (tests shorten it). */
+  retry?: Partial<RetryPolicy>;
+  /** Replaces the provider HTTP client (and its connection-time outbound check). */
   http?: HttpClient;
   /** Run the job worker in this process (default true). */
   worker?: boolean;
@@ -80,10 +86,12 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     return a && typeof a === "object" ? `http://127.0.0.1:${a.port}` : "http://127.0.0.1";
   };
   const logger = opts.logger ?? createLogger();
+  const outbound = outboundPolicy(opts.outbound, configuredProviderUrls(opts.settings));
   const services = createServices(opts.database.db, {
     vault: opts.vault,
     settings: opts.settings,
-    http: opts.http ?? createHttpClient(),
+    outbound,
+    http: opts.http ?? createHttpClient({ retry: opts.retry, guard: outbound.guard }),
     logger,
     jobPollMs: opts.jobPollMs,
     publicUrl: () => opts.publicUrl ?? listeningOrigin(),

@@ -1,3 +1,5 @@
+import type { OutboundConfig } from "./http/outbound.ts";
+
 /** Service configuration from the environment, with the embedded defaults. */
 export interface Config {
   host: string;
@@ -16,6 +18,8 @@ export interface Config {
   refreshIntervalMinutes: number;
   /** Fastify's `trustProxy`: which proxies' `X-Forwarded-For` names the client address (rate limits). */
   trustProxy: TrustProxy;
+  /** Where admin-supplied provider URLs may point (default: public addresses only). */
+  outbound: OutboundConfig;
 }
 
 /** false (default: the socket's peer is the client), true (every peer is a proxy), or proxy addresses/CIDRs. */
@@ -54,5 +58,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: env.PUBLIC_URL || undefined,
     refreshIntervalMinutes: Number(env.REFRESH_INTERVAL_MINUTES ?? 60),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    outbound: {
+      allowPrivateNetworks: env.OUTBOUND_ALLOW_PRIVATE_NETWORKS === "true",
+      allow: (env.OUTBOUND_ALLOW ?? "")
+        .split(",")
+        .map((e) => e.trim())
+        .filter(Boolean),
+    },
   };
 }

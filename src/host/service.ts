@@ -28,6 +28,7 @@ export async function startService(
     publicUrl: config.publicUrl,
     refreshIntervalMinutes: config.refreshIntervalMinutes,
     trustProxy: config.trustProxy,
+    outbound: config.outbound,
   });
   await app.server.listen({ host: config.host, port: config.port });
   const address = app.server.server.address();

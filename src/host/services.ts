@@ -5,11 +5,12 @@ import { admissionService } from "./admission/service.ts";
 import { auditService } from "./audit/service.ts";
 import { candidateTokens } from "./binding/candidate-token.ts";
 import { bindingService } from "./binding/service.ts";
+import { type OutboundPolicy, outboundPolicy } from "./http/outbound.ts";
 import { rateLimits } from "./http/rate-limits.ts";
 import { idempotencyService } from "./idempotency/service.ts";
 import { connectFlows } from "./installations/connect.ts";
 import { installationsService } from "./installations/service.ts";
-import type { ProviderSettings } from "./installations/settings.ts";
+import { configuredProviderUrls, type ProviderSettings } from "./installations/settings.ts";
 import { inventoryService } from "./inventory/service.ts";
 import { jobsService } from "./jobs/service.ts";
 import { linksService } from "./links/service.ts";
@@ -31,6 +32,8 @@ import { tokensService } from "./tokens/service.ts";
 export interface ServiceDeps {
   vault: Vault;
   settings: ProviderSettings;
+  /** Outbound URL policy for admin-supplied provider URLs (default: public addresses only). */
+  outbound?: OutboundPolicy;
   http: HttpClient;
   logger: Logger;
   jobPollMs?: number;
@@ -49,6 +52,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
   const installations = installationsService(db, {
     vault: deps.vault,
     settings: deps.settings,
+    outbound: deps.outbound ?? outboundPolicy({}, configuredProviderUrls(deps.settings)),
     http: deps.http,
     audit,
   });

@@ -1,12 +1,13 @@
 import { Writable } from "node:stream";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { buildApp } from "../../src/host/app.ts";
+import type { OutboundConfig } from "../../src/host/http/outbound.ts";
 import { type ProviderSettings, providerSettingsFromEnv } from "../../src/host/installations/settings.ts";
 import { createLogger } from "../../src/host/logger.ts";
 import { randomVault, type Vault } from "../../src/host/secrets/vault.ts";
 import type { Services } from "../../src/host/services.ts";
 import type { DatabaseHandle } from "../../src/storage/database.ts";
-import { createHttpClient, type HttpClient } from "../../src/tracker/index.ts";
+import type { HttpClient } from "../../src/tracker/index.ts";
 import { openTestDatabase } from "./database.ts";
 
 export interface Actor {
@@ -57,6 +58,8 @@ export interface TestAppOptions {
   /** Provider settings (e.g. simulator URLs and app registrations); defaults to the public providers. */
   settings?: ProviderSettings;
   http?: HttpClient;
+  /** Outbound URL policy; default: public addresses only (as `npm start`). */
+  outbound?: OutboundConfig;
   vault?: Vault;
 }
 
@@ -75,9 +78,10 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     bodyLimitBytes: opts.bodyLimitBytes,
     vault: opts.vault ?? randomVault(),
     settings: opts.settings ?? providerSettingsFromEnv({}),
-    http:
-      opts.http ??
-      createHttpClient({ retry: { baseDelayMs: 1, maxDelayMs: 10, maxRetries: 2, maxRetryAfterMs: 2_000 } }),
+    http: opts.http,
+    // The app's own guarded client, with short backoffs so tests of retries do not sleep for long.
+    retry: { baseDelayMs: 1, maxDelayMs: 10, maxRetries: 2, maxRetryAfterMs: 2_000 },
+    outbound: opts.outbound,
     jobPollMs: 50,
   });
   const team = await services.teams.createTeam({ slug: "acme", name: "Acme" });

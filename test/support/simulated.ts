@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { providerSettingsFor, tokenConnectFor } from "../../src/demo/simulated.ts";
+import { providerSettingsFor, simulatorOrigins, tokenConnectFor } from "../../src/demo/simulated.ts";
 import { clickThroughConsent } from "../../src/simulators/core/consent.ts";
 import { type ProviderSimulator, SIMULATORS, type SimProvider } from "../../src/simulators/index.ts";
 import { type Actor, createTestApp, type TestApp, type TestAppOptions } from "./app.ts";
@@ -64,7 +64,15 @@ export async function createSimulatedApp(
     SimProvider,
     ProviderSimulator
   >;
-  const app = await createTestApp({ ...opts, settings: opts.settings ?? providerSettingsFor(sims) });
+  // The simulators listen on loopback: allowed by name and port, as an operator would allow them.
+  const app = await createTestApp({
+    ...opts,
+    settings: opts.settings ?? providerSettingsFor(sims),
+    outbound: {
+      ...opts.outbound,
+      allow: [...simulatorOrigins(started), ...(opts.outbound?.allow ?? [])],
+    },
+  });
 
   async function waitOperation(id: string) {
     const job = await app.services.jobs.waitFor(id, 60_000);

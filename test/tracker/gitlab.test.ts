@@ -350,6 +350,20 @@ describe("gitlab issues", () => {
     expect(await adapter.getIssue(conn(), params, "#9999")).toBeNull();
   });
 
+  it("a read_api token reads but cannot create: forbidden, naming the scope GitLab asks for", async () => {
+    const token = "glpat-sim-read-api-only-x1";
+    await control("POST", "/_sim/credentials", {
+      token,
+      workspaces: [gl.demo.group_id],
+      scopes: ["read_api"],
+    });
+    const reader = conn({ credential: pat(token) });
+    expect((await adapter.getIssue(reader, params, "acme/platform/api#1"))?.title).toBeTruthy();
+    const err = await failure(adapter.createIssue(reader, params, { title: "Not allowed" }));
+    expect(err.kind).toBe("forbidden");
+    expect(err.requiredScopes).toEqual(["api"]);
+  });
+
   it("creates an issue and moves it through statuses, visible in the simulator", async () => {
     const created = await adapter.createIssue(conn(), params, {
       title: "Audit log export",

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { tooManyAttempts } from "../../host/http/rate-limits.ts";
+import { redirectTargetProblem, safeRedirectPath } from "../../host/http/redirect-target.ts";
 import type { Services } from "../../host/services.ts";
 import { readCookie, sameSecret } from "../../host/sessions/service.ts";
 import { formOf, seeOther, sendHtml, str } from "../context.ts";
@@ -11,11 +12,17 @@ import { bare } from "../layout.ts";
 /** Sign-in forms carry a pre-session CSRF token (double submit: cookie + hidden field) against login CSRF. */
 const SIGNIN_COOKIE = "sk_signin";
 
-/** Only dashboard paths are followed after sign-in (no open redirect). */
+/** Only dashboard paths are followed after sign-in (no open redirect); any other `next` is a 400 page. */
 export function safeNext(next: unknown): string {
-  return typeof next === "string" && /^\/dashboard(\/|\?|$)/.test(next) && !next.startsWith("//")
-    ? next
-    : "/dashboard/";
+  if (next === undefined || next === "") return "/dashboard/";
+  const problem = redirectTargetProblem(next, "/dashboard");
+  if (problem)
+    throw new PageError(
+      400,
+      "Invalid return address",
+      `The address to return to after sign-in (next) ${problem}. Open the dashboard and sign in from there.`,
+    );
+  return safeRedirectPath(next, "next", "/dashboard");
 }
 
 function signInPage(opts: {

@@ -27,7 +27,9 @@ export function providerError(err: TrackerError, effect: "no_effect" | "unknown"
       return new AppError(
         424,
         "provider_forbidden",
-        `${who} refused the request: the installation lacks permission. Grant access in ${who}, then retry.`,
+        err.requiredScopes?.length
+          ? `${who} refused the request: the token lacks the scope it needs (${err.requiredScopes.join(" or ")}). Reconnect with a token that has it.`
+          : `${who} refused the request: the installation lacks permission. Grant access in ${who}, then retry.`,
         { ...common, userActionRequired: true },
       );
     case "not_found":
@@ -55,6 +57,20 @@ export function providerError(err: TrackerError, effect: "no_effect" | "unknown"
         `${who} answered with a response we could not read. Retry later.`,
         { ...common, retryable: true },
       );
+    case "destination_refused":
+      return new AppError(
+        400,
+        "outbound_url_refused",
+        `This server does not connect there: ${err.message.replace(/^\S+ \S+ \S+: /, "")}. An operator can allow it with OUTBOUND_ALLOW.`,
+        { ...common, userActionRequired: true },
+      );
+    case "not_provider":
+      return new AppError(
+        502,
+        "upstream_malformed",
+        `The URL of this ${who} installation no longer answers like ${who}'s API. Check the installation's URL.`,
+        { ...common, userActionRequired: true },
+      );
     case "invalid_request":
       return new AppError(
         502,
@@ -63,6 +79,13 @@ export function providerError(err: TrackerError, effect: "no_effect" | "unknown"
         common,
       );
     default:
+      if (err.network?.cause === "tls")
+        return new AppError(
+          502,
+          "upstream_tls_failed",
+          `TLS failed for ${err.network.host}: ${err.network.detail}. Retrying will not help until the certificate is fixed.`,
+          { ...common, userActionRequired: true },
+        );
       return new AppError(502, "upstream_unavailable", `${who} is unavailable right now. Retry later.`, {
         ...common,
         retryable: true,
@@ -91,4 +114,85 @@ export function resourceMissing(provider: string, label: string, source: "saas" 
     `The bound resource ${label} no longer exists upstream, or the installation can no longer see it. Run \`spec-kitty tracker bind --provider ${provider}\` to rebind.`,
     { source, userActionRequired: true },
   );
+}
+
+const NAMES: Record<string, string> = {
+  github: "GitHub",
+  gitlab: "GitLab",
+  jira: "Jira",
+  linear: "Linear",
+  azure_devops: "Azure DevOps",
+};
+
+const NEW_TOKEN: Record<string, string> = {
+  github: "Install the App on the account again",
+  gitlab: "Create a new personal, group or project access token with the `api` scope",
+  jira: "Create a new API token at id.atlassian.com (Jira Cloud, used with your account email) or a personal access token (Data Center)",
+  linear: "Create a new personal API key in Linear (Settings → Security & access)",
+  azure_devops:
+    "Create a new personal access token with the Work Items (Read & write) and Project and Team (Read) scopes",
+};
+
+const URL_HINT: Record<string, string> = {
+  github: "the GitHub API URL, e.g. https://api.github.com",
+  gitlab: "the instance URL, e.g. https://gitlab.com or https://gitlab.example.com",
+  jira: "the site URL, e.g. https://your-site.atlassian.net, or the Data Center base URL",
+  linear: "https://api.linear.app",
+  azure_devops: "https://dev.azure.com, or the collection URL of Azure DevOps Server",
+};
+
+/**
+ * A failed token connect, named by its cause so the admin knows what to fix: the token (wrong, expired,
+ * missing a scope), the URL (unreachable, TLS, not the provider's API) or the server's outbound policy.
+ * These are 4xx with user action required, not a retryable 502: retrying the same input cannot succeed.
+ */
+export function connectError(err: TrackerError, baseUrl: string): AppError {
+  const who = NAMES[err.provider] ?? err.provider;
+  const common = { source: "provider" as const, userActionRequired: true };
+  if (err.kind === "auth_expired" || err.kind === "auth_revoked")
+    return new AppError(
+      422,
+      "provider_credential_refused",
+      `The token was refused by ${who}: it is wrong or expired. ${NEW_TOKEN[err.provider]}, then connect again.`,
+      common,
+    );
+  if (err.kind === "forbidden" && err.requiredScopes?.length) {
+    const scopes = err.requiredScopes.map((s) => `\`${s}\``).join(" or ");
+    return new AppError(
+      422,
+      "provider_scope_missing",
+      `${who} accepted the token, but it lacks the scope this connection needs: ${scopes}. ${NEW_TOKEN[err.provider]}, then connect again.`,
+      { ...common, details: { required_scopes: err.requiredScopes } },
+    );
+  }
+  const net = err.network;
+  if (net?.cause === "tls")
+    return new AppError(
+      422,
+      "provider_tls_failed",
+      `TLS failed for ${net.host}: ${net.detail}. The server needs a certificate from a trusted authority (an operator can add a private CA with NODE_EXTRA_CA_CERTS).`,
+      { ...common, details: { network_error: net.code } },
+    );
+  if (net)
+    return new AppError(
+      422,
+      "provider_unreachable",
+      `Could not reach ${net.host}: ${net.detail}. Check the URL and that this server can reach it.`,
+      { ...common, details: { network_error: net.code } },
+    );
+  if (err.kind === "not_provider" || err.kind === "malformed_response")
+    return new AppError(
+      422,
+      "not_a_provider_server",
+      `${baseUrl} is not ${/^[AEIOU]/.test(who) ? "an" : "a"} ${who} server (${err.message}). Use ${URL_HINT[err.provider]}.`,
+      common,
+    );
+  if (err.kind === "not_found")
+    return new AppError(
+      422,
+      "provider_workspace_not_found",
+      `${who} has no such workspace, or the token cannot see it (${err.message}). Check the group, site or organization you gave.`,
+      common,
+    );
+  return providerError(err);
 }

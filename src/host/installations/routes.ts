@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { requireAdmin } from "../http/auth.ts";
 import { AppError, ValidationError } from "../http/errors.ts";
+import { safeRedirectPath } from "../http/redirect-target.ts";
 import { errorResponses } from "../http/schemas.ts";
 import { operationView } from "../jobs/views.ts";
 import type { Services } from "../services.ts";
@@ -64,7 +65,11 @@ export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Servic
           done.installation.id,
           done.userId,
         );
-        const back = done.returnTo ?? (wantsPage(req) ? "/dashboard/installations/connected" : null);
+        const back = done.returnTo
+          ? safeRedirectPath(done.returnTo, "return_to")
+          : wantsPage(req)
+            ? "/dashboard/installations/connected"
+            : null;
         if (back)
           return reply.redirect(
             `${back}${back.includes("?") ? "&" : "?"}installation_id=${done.installation.id}&op=${job.id}`,

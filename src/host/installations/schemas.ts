@@ -1,5 +1,6 @@
 import { Type } from "typebox";
 import { PageQuery, pageOf } from "../http/pagination.ts";
+import { REDIRECT_PATH_PATTERN } from "../http/redirect-target.ts";
 
 export const ProviderName = Type.Union(
   [
@@ -182,9 +183,10 @@ export const StartConnectBody = Type.Object(
     ),
     return_to: Type.Optional(
       Type.String({
-        pattern: "^/[^/]",
+        pattern: REDIRECT_PATH_PATTERN,
         maxLength: 512,
-        description: "Dashboard path to return to after the callback.",
+        description:
+          "Path on this site to return to after the callback (one leading `/`, no backslash or control characters).",
       }),
     ),
   },

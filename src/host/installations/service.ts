@@ -9,13 +9,15 @@ import {
   OAUTH_PROFILES,
   type ProviderId,
   refreshTokens,
+  TrackerError,
   type Workspace,
 } from "../../tracker/index.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { AuthContext } from "../http/auth.ts";
 import { ValidationError } from "../http/errors.ts";
+import { assertOutboundUrl, type OutboundPolicy } from "../http/outbound.ts";
 import { decodeKeyCursor, toPage } from "../http/pagination.ts";
-import { callProvider } from "../http/provider-errors.ts";
+import { connectError } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
 import type { Vault } from "../secrets/vault.ts";
 import { teamsRepository } from "../teams/repository.ts";
@@ -65,6 +67,7 @@ export interface SaveConnectionInput {
 export interface Deps {
   vault: Vault;
   settings: ProviderSettings;
+  outbound: OutboundPolicy;
   http: HttpClient;
   audit: AuditService;
 }
@@ -302,9 +305,15 @@ export function installationsService(db: Database, deps: Deps) {
           { field: "body.base_url", problem: "is required for this provider" },
         ]);
       }
+      // Only the admin's URL is policed here; the operator's configured URLs are trusted as given.
+      if (input.base_url) await assertOutboundUrl(deps.outbound, input.base_url, "body.base_url");
       const credential = completeCredential(input.provider, input.credential);
       const conn: Connection = { base_url: baseUrl, credential, options: input.options, http: deps.http };
-      const workspaces = await callProvider(() => adapterFor(input.provider).listWorkspaces(conn));
+      const workspaces = await adapterFor(input.provider)
+        .listWorkspaces(conn)
+        .catch((err) => {
+          throw err instanceof TrackerError ? connectError(err, baseUrl) : err;
+        });
       const workspace = pickWorkspace(workspaces, input.workspace_id);
       return this.saveConnection(
         auth,

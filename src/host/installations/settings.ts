@@ -64,6 +64,20 @@ export function providerSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): P
   };
 }
 
+/** Every provider URL the operator configured: trusted by the outbound URL policy as given. */
+export function configuredProviderUrls(settings: ProviderSettings): string[] {
+  return [
+    settings.github.apiUrl,
+    settings.github.webUrl,
+    settings.gitlab.url,
+    settings.jira.apiUrl,
+    settings.jira.authUrl,
+    settings.linear.apiUrl,
+    settings.linear.webUrl,
+    settings.azure_devops.url,
+  ];
+}
+
 /** Where a token-based connect sends its first call when the admin gives no base URL. */
 export function defaultBaseUrl(settings: ProviderSettings, provider: ProviderId): string | null {
   switch (provider) {

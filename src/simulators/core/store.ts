@@ -67,6 +67,8 @@ export interface SimCredential {
   kind: string;
   /** For refresh tokens: the access token family it renews. */
   meta?: Record<string, string>;
+  /** Scopes the token was created with, where the provider has them (GitLab); absent = every scope. */
+  scopes?: string[];
 }
 
 export interface SeedFile {
@@ -280,7 +282,7 @@ function resourceView(r: SimResource) {
  *   GET    /_sim/resources/:id/issues
  *   POST   /_sim/resources/:id/issues           {title, body?, status?, labels?, ...}
  *   PATCH  /_sim/issues/:id, DELETE /_sim/issues/:id
- *   POST   /_sim/credentials                    {token, workspaces, kind?, expires_at?}
+ *   POST   /_sim/credentials                    {token, workspaces, kind?, expires_at?, scopes?}
  *   POST   /_sim/credentials/revoke             {token} (or {all: true})
  *   POST   /_sim/credentials/expire             {token} (or {all: true})
  *   PUT    /_sim/oauth                          {access_token_ttl_seconds} (null restores the provider's)
@@ -360,6 +362,7 @@ export function mountControlApi(router: SimRouter, store: SimStore) {
         workspaces: b.workspaces ?? [firstWorkspace()],
         kind: b.kind ?? "pat",
         expires_at: b.expires_at ?? null,
+        ...(Array.isArray(b.scopes) ? { scopes: b.scopes.map(String) } : {}),
       });
       return { status: 201, json: { token: c.token, workspaces: c.workspaces } };
     }),

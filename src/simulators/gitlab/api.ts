@@ -61,6 +61,27 @@ function authenticate(store: SimStore, req: SimRequest): Auth | SimReply {
   return { cred: checked, token: token! };
 }
 
+/**
+ * Scopes that grant a call (GitLab docs, "Personal access token scopes"): `api` everything, `read_api`
+ * every read, `read_user` only `GET /user`.
+ */
+function scopesFor(method: string, path: string): string[] {
+  if (method !== "GET") return ["api"];
+  return path === "/user" ? ["api", "read_api", "read_user"] : ["api", "read_api"];
+}
+
+/** A token without the scope: 403 with the accepted scopes, and no WWW-Authenticate header (lib/api/api_guard.rb). */
+function insufficientScope(accepted: string[]): SimReply {
+  return {
+    status: 403,
+    json: {
+      error: "insufficient_scope",
+      error_description: "The request requires higher privileges than provided by the access token.",
+      scope: accepted.join(" "),
+    },
+  };
+}
+
 /** GitLab's authenticated-API throttle (Rack::Attack), per token over fixed windows. */
 export class Throttle {
   private windows = new Map<string, { start: number; count: number }>();
@@ -120,9 +141,12 @@ export function mountApi(router: SimRouter, store: SimStore, world: GitlabWorld,
   const reaches = (a: Auth, workspaceId: string) => a.cred.workspaces.includes(workspaceId);
 
   const api = (method: string, path: string, handler: (req: SimRequest, a: Auth) => SimReply) => {
+    const accepted = scopesFor(method, path);
     router.on(method, `/api/v4${path}`, (req) => {
       const a = authenticate(store, req);
       if (!("cred" in a)) return a;
+      const scopes = a.cred.scopes;
+      if (scopes && !accepted.some((s) => scopes.includes(s))) return insufficientScope(accepted);
       const rl = throttle.hit(a.token);
       if (rl.throttled) {
         return {

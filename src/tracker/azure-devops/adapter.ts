@@ -1,7 +1,17 @@
 import type { Connection, ResourcePage, TrackerAdapter } from "../core/adapter.ts";
 import { type BindableResource, hostOf, type Workspace } from "../core/descriptor.ts";
+import { probing, TrackerError } from "../core/errors.ts";
 import type { HttpResponse } from "../core/http.ts";
-import { API_VERSION_PREVIEW, adoRequest, adoUrl, malformed, organizationOf, serviceBase } from "./http.ts";
+import {
+  API_VERSION_PREVIEW,
+  adoRequest,
+  adoUrl,
+  isAdoErrorBody,
+  malformed,
+  organizationOf,
+  PROVIDER,
+  serviceBase,
+} from "./http.ts";
 import { createIssue, getIssue, listIssues, searchIssues, updateIssue } from "./issues.ts";
 import { boardsDisabledFor, isProject, projectsOf, projectsPageUrl, toResource } from "./projects.ts";
 
@@ -20,11 +30,23 @@ import { boardsDisabledFor, isProject, projectsOf, projectsPageUrl, toResource }
 async function listWorkspaces(conn: Connection): Promise<Workspace[]> {
   const org = organizationOf(conn);
   const base = serviceBase(conn);
-  const data = await adoRequest<unknown>(conn, {
-    url: adoUrl(conn, org, "/_apis/connectionData", {}, API_VERSION_PREVIEW),
-  });
+  // Every organization answers connectionData with its instance id; an unknown one answers ADO's
+  // own 404 (VS800075). Anything else is another kind of server at this URL.
+  const data = await probing(PROVIDER, () =>
+    adoRequest<unknown>(conn, {
+      url: adoUrl(conn, org, "/_apis/connectionData", {}, API_VERSION_PREVIEW),
+      okStatuses: [404],
+    }),
+  );
+  if (data.status === 404 && isAdoErrorBody(data.body))
+    throw new TrackerError("not_found", PROVIDER, `azure_devops has no organization ${org}`, { status: 404 });
   const instanceId = (data.body as { instanceId?: unknown } | null)?.instanceId;
-  if (typeof instanceId !== "string") throw malformed("connectionData (expected instanceId)");
+  if (typeof instanceId !== "string")
+    throw new TrackerError(
+      "not_provider",
+      PROVIDER,
+      `azure_devops GET /_apis/connectionData answered ${data.status} without an instance id`,
+    );
   const probe = await adoRequest<unknown>(conn, { url: adoUrl(conn, org, "/_apis/projects", { $top: 1 }) });
   projectsOf(probe.body, "project list");
   return [

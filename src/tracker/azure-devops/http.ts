@@ -13,6 +13,16 @@ export const API_VERSION = "7.1";
 /** Resources ADO still ships as preview (connectionData, feature management) need the suffix. */
 export const API_VERSION_PREVIEW = "7.1-preview.1";
 
+/** ADO's error body: `{"$id","message":"VS800075: ...","typeName","typeKey","errorCode","eventId"}`. */
+export function isAdoErrorBody(body: unknown): boolean {
+  const b = body as { message?: unknown; typeKey?: unknown } | null;
+  return (
+    typeof b === "object" &&
+    b !== null &&
+    (typeof b.typeKey === "string" || /^(TF|VS)\d+:/.test(String(b.message ?? "")))
+  );
+}
+
 export function malformed(what: string): TrackerError {
   return new TrackerError("malformed_response", PROVIDER, `azure_devops answered with an unexpected ${what}`);
 }

@@ -1,4 +1,5 @@
-import { TrackerError, type TrackerErrorKind } from "./errors.ts";
+import { type NetworkFailure, TrackerError, type TrackerErrorKind } from "./errors.ts";
+import { type DestinationGuard, guardedFetch } from "./guarded-fetch.ts";
 
 /**
  * Provider HTTP with timeouts, bounded retries (exponential backoff with full jitter) on 429, 5xx and
@@ -37,6 +38,8 @@ export interface ProviderHttpRules {
    * Called with the parsed JSON body when there was one.
    */
   classify?(res: Response, body: unknown): TrackerErrorKind | null;
+  /** Scopes a refused call needs, from the provider's own answer (e.g. GitLab's `insufficient_scope`). */
+  requiredScopes?(res: Response, body: unknown): string[] | null;
 }
 
 export interface HttpRequest {
@@ -66,6 +69,11 @@ export interface HttpClientOptions {
   /** Replaceable for tests that must not sleep for real. */
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
+  /**
+   * Checks every new connection's resolved addresses (the host's outbound URL policy). Without it,
+   * the platform `fetch` connects anywhere.
+   */
+  guard?: DestinationGuard;
   /** Observes each attempt (benchmarks, metrics). */
   onAttempt?: (info: {
     provider: string;
@@ -95,6 +103,67 @@ function defaultClassify(status: number): TrackerErrorKind {
   return "invalid_request";
 }
 
+/** Node's connection error codes (on the error or its `cause`, as `fetch` wraps them), in people's words. */
+const NETWORK_CODES: Record<string, [NetworkFailure["cause"], string]> = {
+  ENOTFOUND: ["dns", "the name does not resolve"],
+  EAI_AGAIN: ["dns", "the name could not be resolved right now"],
+  EAI_NONAME: ["dns", "the name does not resolve"],
+  EAI_FAIL: ["dns", "the name could not be resolved"],
+  ECONNREFUSED: ["refused", "the connection was refused"],
+  ETIMEDOUT: ["timeout", "the connection timed out"],
+  UND_ERR_CONNECT_TIMEOUT: ["timeout", "the connection timed out"],
+  ECONNRESET: ["reset", "the connection was closed before an answer"],
+  EPIPE: ["reset", "the connection was closed before an answer"],
+  UND_ERR_SOCKET: ["reset", "the connection was closed before an answer"],
+  EHOSTUNREACH: ["unreachable", "there is no route to the host"],
+  ENETUNREACH: ["unreachable", "the network is unreachable"],
+  DEPTH_ZERO_SELF_SIGNED_CERT: ["tls", "the certificate is self-signed"],
+  SELF_SIGNED_CERT_IN_CHAIN: ["tls", "the certificate chain ends in a self-signed certificate"],
+  CERT_HAS_EXPIRED: ["tls", "the certificate has expired"],
+  CERT_NOT_YET_VALID: ["tls", "the certificate is not valid yet"],
+  ERR_TLS_CERT_ALTNAME_INVALID: ["tls", "the certificate is for another host name"],
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: ["tls", "the certificate is not signed by a trusted authority"],
+  UNABLE_TO_GET_ISSUER_CERT: ["tls", "the certificate is not signed by a trusted authority"],
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: ["tls", "the certificate is not signed by a trusted authority"],
+  CERT_REVOKED: ["tls", "the certificate was revoked"],
+  ERR_SSL_WRONG_VERSION_NUMBER: ["tls", "the server does not speak TLS on this port"],
+};
+
+function errorChain(err: unknown): { code?: string; name?: string }[] {
+  const out: { code?: string; name?: string }[] = [];
+  for (let e = err as { code?: string; name?: string; cause?: unknown } | undefined; e && out.length < 5; ) {
+    out.push(e);
+    e = e.cause as typeof e;
+  }
+  return out;
+}
+
+export function networkFailure(err: unknown, url: string): NetworkFailure {
+  const host = (() => {
+    try {
+      return new URL(url).host;
+    } catch {
+      return "(invalid url)";
+    }
+  })();
+  const chain = errorChain(err);
+  if (chain.some((e) => e.name === "TimeoutError"))
+    return { cause: "timeout", code: null, detail: "no answer in time", host };
+  for (const e of chain) {
+    const code = typeof e.code === "string" ? e.code : null;
+    if (!code) continue;
+    const known = NETWORK_CODES[code];
+    if (known) return { cause: known[0], code, detail: known[1], host };
+    if (/^(CERT_|ERR_TLS_|ERR_SSL_)/.test(code))
+      return { cause: "tls", code, detail: "the TLS handshake failed", host };
+  }
+  const code = chain.find((e) => typeof e.code === "string")?.code ?? null;
+  return { cause: "other", code, detail: "the connection failed", host };
+}
+
+const refusal = (err: unknown) =>
+  errorChain(err).find((e) => e.code === "ERR_DESTINATION_REFUSED") as { reason?: string } | undefined;
+
 function safePath(url: string): string {
   try {
     return new URL(url).pathname;
@@ -106,7 +175,7 @@ function safePath(url: string): string {
 export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const sleep = opts.sleep ?? defaultSleep;
-  const doFetch = opts.fetch ?? fetch;
+  const doFetch = opts.fetch ?? (opts.guard ? guardedFetch(opts.guard) : fetch);
 
   const backoff = (attempt: number) =>
     Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
@@ -137,16 +206,18 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
         });
       } catch (err) {
         opts.onAttempt?.({ provider: rules.provider, method, path, status: null, attempt });
-        const timedOut = (err as Error)?.name === "TimeoutError";
-        if (attempt < policy.maxRetries) {
+        const refused = refusal(err);
+        if (refused)
+          throw new TrackerError("destination_refused", rules.provider, `${label}: ${refused.reason}`);
+        const network = networkFailure(err, req.url);
+        // A certificate or a name that does not exist is not fixed by waiting.
+        const hopeless = network.cause === "tls" || network.code === "ENOTFOUND";
+        if (!hopeless && attempt < policy.maxRetries) {
           await sleep(backoff(attempt));
           continue;
         }
-        throw new TrackerError(
-          "upstream_unavailable",
-          rules.provider,
-          `${label}: ${timedOut ? `no answer within ${policy.timeoutMs} ms` : "connection failed"}`,
-        );
+        const what = network.cause === "timeout" ? `no answer within ${policy.timeoutMs} ms` : network.detail;
+        throw new TrackerError("upstream_unavailable", rules.provider, `${label}: ${what}`, { network });
       }
       opts.onAttempt?.({ provider: rules.provider, method, path, status: res.status, attempt });
 
@@ -200,6 +271,7 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
       throw new TrackerError(kind, rules.provider, `${label} answered ${res.status}`, {
         status: res.status,
         retryAfterSeconds: kind === "rate_limited" ? (retryAfter ?? null) : null,
+        requiredScopes: rules.requiredScopes?.(res, parsed) ?? null,
       });
     }
   }

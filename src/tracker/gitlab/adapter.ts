@@ -8,8 +8,8 @@ import type {
   TrackerAdapter,
 } from "../core/adapter.ts";
 import type { BindableResource, ConnectorParams, Workspace } from "../core/descriptor.ts";
-import { TrackerError } from "../core/errors.ts";
-import { apiUrl, glPages, glRequest, instanceUrl, malformed, nextPageUrl } from "./http.ts";
+import { probing, TrackerError } from "../core/errors.ts";
+import { apiUrl, glPages, glRequest, instanceUrl, isGitlabNotFound, malformed, nextPageUrl } from "./http.ts";
 import {
   checkGroup,
   checkIssue,
@@ -43,14 +43,22 @@ const scopedGroup = (conn: Connection) =>
 async function fetchGroup(conn: Connection, idOrPath: string): Promise<GlGroup | null> {
   const url = apiUrl(conn, `/groups/${encodeURIComponent(idOrPath)}`, { with_projects: "false" });
   const res = await glRequest<unknown>(conn, { url, okStatuses: [404] });
+  if (res.status === 404 && !isGitlabNotFound(res.body))
+    throw notGitlab("GET /api/v4/groups/:id answered 404");
   return res.status === 404 ? null : checkGroup(res.body);
 }
+
+const notGitlab = (evidence: string) =>
+  new TrackerError("not_provider", "gitlab", `gitlab ${evidence} without GitLab's error body`);
+
+/** Every GitLab has `/api/v4/groups` and answers it in JSON. */
+const asGitlab = <T>(fn: () => Promise<T>) => probing("gitlab", fn);
 
 async function listWorkspaces(conn: Connection): Promise<Workspace[]> {
   const base = instanceUrl(conn);
   const wanted = scopedGroup(conn);
   if (wanted) {
-    const group = await fetchGroup(conn, wanted);
+    const group = await asGitlab(() => fetchGroup(conn, wanted));
     if (!group)
       throw new TrackerError("not_found", "gitlab", `gitlab has no group ${wanted} visible to this token`);
     return [groupWorkspace(base, group)];
@@ -61,9 +69,11 @@ async function listWorkspaces(conn: Connection): Promise<Workspace[]> {
     min_access_level: 10,
     per_page: PER_PAGE,
   });
-  for await (const page of glPages<unknown>(conn, groupsUrl)) {
-    for (const g of page) workspaces.push(groupWorkspace(base, checkGroup(g)));
-  }
+  await asGitlab(async () => {
+    for await (const page of glPages<unknown>(conn, groupsUrl)) {
+      for (const g of page) workspaces.push(groupWorkspace(base, checkGroup(g)));
+    }
+  });
   const user = (await glRequest<GlUser>(conn, { url: apiUrl(conn, "/user") })).body;
   if (!user || typeof user.username !== "string") throw malformed("user");
   workspaces.push(membershipWorkspace(base, user));

@@ -68,7 +68,30 @@ function retryAfterSeconds(res: Response): number | null {
   return parseRetryAfterHeader(res.headers.get("ratelimit-resettime"));
 }
 
-export const GITLAB_RULES: ProviderHttpRules = { provider: "gitlab", classify, retryAfterSeconds };
+/**
+ * A token without the scope a call needs answers 403
+ * `{"error":"insufficient_scope","error_description":"...","scope":"api read_api"}`: `scope` lists the
+ * scopes that would do (GitLab docs, REST API authentication).
+ */
+function requiredScopes(res: Response, body: unknown): string[] | null {
+  const b = body as { error?: unknown; scope?: unknown } | null;
+  if (res.status !== 403 || b?.error !== "insufficient_scope" || typeof b.scope !== "string") return null;
+  const scopes = b.scope.split(/\s+/).filter(Boolean);
+  return scopes.length > 0 ? scopes : null;
+}
+
+/** GitLab's 404 for a group or project it does not show: Grape's `{"message": "404 Group Not Found"}`. */
+export function isGitlabNotFound(body: unknown): boolean {
+  const m = (body as { message?: unknown } | null)?.message;
+  return typeof m === "string" && /^404\b/.test(m);
+}
+
+export const GITLAB_RULES: ProviderHttpRules = {
+  provider: "gitlab",
+  classify,
+  retryAfterSeconds,
+  requiredScopes,
+};
 
 export function glRequest<T>(
   conn: Connection,

@@ -1,6 +1,6 @@
 import type { Connection, ResourcePage, TrackerAdapter } from "../core/adapter.ts";
 import type { BindableResource, Workspace } from "../core/descriptor.ts";
-import { TrackerError } from "../core/errors.ts";
+import { probing, TrackerError } from "../core/errors.ts";
 import { apiRoot, deploymentOf, jiraRequest, malformed, modeOf, PROVIDER, restUrl, trimUrl } from "./http.ts";
 import { createIssue, getIssue, listIssues, searchIssues, updateIssue } from "./issues.ts";
 import {
@@ -47,23 +47,29 @@ async function oauthSites(conn: Connection): Promise<Workspace[]> {
 /** One site: its cloud id from `/_edge/tenant_info` (public), its title from serverInfo (checks the token). */
 async function apiTokenSite(conn: Connection): Promise<Workspace> {
   const site = trimUrl(conn.base_url);
-  const tenant = await jiraRequest<{ cloudId?: unknown }>(conn, {
-    url: `${site}/_edge/tenant_info`,
-    anonymous: true,
+  // Every Jira Cloud site answers both; a 404 or another shape means no Jira Cloud site at this URL.
+  const { tenant, info } = await probing(PROVIDER, async () => {
+    const tenant = await jiraRequest<{ cloudId?: unknown }>(conn, {
+      url: `${site}/_edge/tenant_info`,
+      anonymous: true,
+    });
+    if (typeof tenant.body?.cloudId !== "string") throw malformed("tenant_info body");
+    const info = await jiraRequest<{ serverTitle?: unknown; baseUrl?: unknown }>(conn, {
+      url: restUrl(conn, null, "/serverInfo"),
+    });
+    if (!info.body || typeof info.body !== "object") throw malformed("serverInfo body");
+    return { tenant: tenant as { body: { cloudId: string } }, info };
   });
-  if (typeof tenant.body?.cloudId !== "string") throw malformed("tenant_info body");
-  const info = await jiraRequest<{ serverTitle?: unknown; baseUrl?: unknown }>(conn, {
-    url: restUrl(conn, null, "/serverInfo"),
-  });
-  if (!info.body || typeof info.body !== "object") throw malformed("serverInfo body");
   const title = typeof info.body.serverTitle === "string" ? info.body.serverTitle : new URL(site).host;
   return cloudWorkspace(tenant.body.cloudId, title, site);
 }
 
 async function dataCenterServer(conn: Connection): Promise<Workspace> {
-  const res = await jiraRequest<Record<string, unknown>>(conn, { url: restUrl(conn, null, "/serverInfo") });
-  const b = res.body;
-  if (!b || typeof b !== "object") throw malformed("serverInfo body");
+  const b = await probing(PROVIDER, async () => {
+    const res = await jiraRequest<Record<string, unknown>>(conn, { url: restUrl(conn, null, "/serverInfo") });
+    if (!res.body || typeof res.body !== "object") throw malformed("serverInfo body");
+    return res.body;
+  });
   const text = (k: string) => (typeof b[k] === "string" ? (b[k] as string) : undefined);
   return dcWorkspace(
     {
