@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redirectTargetProblem, safeRedirectPath } from "../../src/host/http/redirect-target.ts";
 import { readCookie } from "../../src/host/sessions/service.ts";
+import { clickThroughConsent } from "../../src/simulators/core/consent.ts";
 import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 
 /**
@@ -70,9 +71,12 @@ describe("through the app", () => {
   it("return_to with a dashboard path starts the connect, and the callback returns there", async () => {
     const res = await start("/dashboard/installations/connected");
     expect(res.statusCode, res.body).toBe(200);
-    const consent = await fetch(res.json().authorize_url, { redirect: "manual" });
-    const back = new URL(consent.headers.get("location")!);
-    const done = await t.call({ method: "GET", url: back.pathname + back.search });
+    const back = await clickThroughConsent(res.json().authorize_url);
+    const done = await t.call({
+      method: "GET",
+      url: back.pathname + back.search,
+      headers: { cookie: String(res.headers["set-cookie"]).split(";")[0] },
+    });
     expect(done.statusCode).toBe(303);
     expect(done.headers.location).toMatch(/^\/dashboard\/installations\/connected\?installation_id=inst_/);
   });
