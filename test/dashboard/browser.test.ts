@@ -537,6 +537,23 @@ describe.skipIf(!haveChromium)("dashboard in a browser", () => {
     );
   });
 
+  it("reconnects a disconnected GitHub installation by authorizing on GitHub, keeping its id", async () => {
+    const id = installations.github!;
+    await page.goto(`${base}/dashboard/installations/${id}`);
+    await page.getByRole("link", { name: "Disconnect" }).click();
+    await page.getByRole("button", { name: "Yes, disconnect" }).click();
+    await page.getByText("Installation disconnected.").waitFor();
+    await page.locator("#disconnected-installations").getByRole("link", { name: "Reconnect" }).click();
+    await page.getByRole("heading", { name: "Authorize on GitHub" }).waitFor();
+    expect(await page.locator('[name="installation_id"]').count()).toBe(0);
+    await page.getByRole("button", { name: "Continue to GitHub" }).click();
+    await page.getByRole("heading", { name: /^Authorize Spec Kitty/ }).waitFor();
+    await page.getByRole("button", { name: /^Authorize/ }).click();
+    await page.locator("#sync-status").filter({ hasText: "Sync completed" }).waitFor({ timeout: 30_000 });
+    expect(new URL(page.url()).pathname).toBe(`/dashboard/installations/${id}`);
+    expect((await app.services.installations.get(app.team.id, id)).status).toBe("active");
+  });
+
   it("signs out and the session is gone", async () => {
     const session = (await admin.cookies()).find((c) => c.name === "sk_session")!.value;
     await page.getByRole("button", { name: "Sign out" }).click();

@@ -60,6 +60,7 @@ describe("GitHub App ownership", () => {
       user_action_required: true,
     });
     expect(res.json().message).toContain(ACME);
+    expect(res.json().message).toContain("the GitHub user globex-owner");
     expect(await everything()).toBe(before);
   });
 

@@ -11,6 +11,7 @@ import {
   OAUTH_PROFILES,
   type ProviderId,
   userInstallations,
+  userLogin,
   type Workspace,
 } from "../../tracker/index.ts";
 import type { AuthContext } from "../http/auth.ts";
@@ -139,7 +140,12 @@ export function connectFlows(deps: {
       userInstallations(deps.http, deps.settings.github.apiUrl, tokens.access_token),
     );
     const wanted = query.installation_id ?? st.installationId ?? pickOnly(reachable);
-    if (!reachable.some((w) => w.id === wanted)) throw installationNotAccessible(wanted, null);
+    if (!reachable.some((w) => w.id === wanted)) {
+      const login = await userLogin(deps.http, deps.settings.github.apiUrl, tokens.access_token).catch(
+        () => null,
+      );
+      throw installationNotAccessible(wanted, login);
+    }
     const conn: Connection = {
       base_url: deps.settings.github.apiUrl,
       http: deps.http,

@@ -52,3 +52,12 @@ export async function userInstallations(
   }
   return out;
 }
+
+/** The login of the user a token belongs to, or null when GitHub does not say. */
+export async function userLogin(http: HttpClient, apiUrl: string, userToken: string): Promise<string | null> {
+  const res: HttpResponse<{ login?: unknown }> = await http.request(GITHUB_RULES, {
+    url: `${apiUrl.replace(/\/+$/, "")}/user`,
+    headers: { ...GITHUB_HEADERS, authorization: `Bearer ${userToken}` },
+  });
+  return typeof res.body?.login === "string" ? res.body.login : null;
+}
