@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clickThroughConsent } from "../../src/simulators/core/consent.ts";
-import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
+import { connectCookieOf, createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 
 /**
  * OAuth connect flows as the providers run them: authorization code (+ PKCE) for GitLab, Jira and Linear
@@ -21,10 +21,6 @@ const start = (provider: string, extra: Record<string, string> = {}) =>
     payload: { provider, ...extra },
   });
 
-/** The connect cookie the start set in the admin's user agent. */
-const cookieOf = (res: { headers: Record<string, unknown> }) =>
-  String(res.headers["set-cookie"]).split(";")[0];
-
 /** The admin's browser at the provider: the consent page, Authorize, and the redirect back to our callback. */
 async function consent(authorizeUrl: string, choice?: string): Promise<string> {
   const back = await clickThroughConsent(authorizeUrl, { choice });
@@ -35,7 +31,7 @@ async function consent(authorizeUrl: string, choice?: string): Promise<string> {
 /** Consent, then the callback in the browser that started the flow (its connect cookie). */
 async function finish(started: Awaited<ReturnType<typeof start>>, choice?: string) {
   const url = await consent(started.json().authorize_url, choice);
-  return t.call({ method: "GET", url, headers: { cookie: cookieOf(started) } });
+  return t.call({ method: "GET", url, headers: { cookie: connectCookieOf(started) } });
 }
 
 describe("OAuth authorization code", () => {
@@ -52,7 +48,7 @@ describe("OAuth authorization code", () => {
         /^sk_connect=[^;]+; Path=\/api\/v1\/installations\/callback\/; Max-Age=600; HttpOnly; SameSite=Lax; Secure$/,
       );
       const callback = await consent(res.json().authorize_url);
-      const done = await t.call({ method: "GET", url: callback, headers: { cookie: cookieOf(res) } });
+      const done = await t.call({ method: "GET", url: callback, headers: { cookie: connectCookieOf(res) } });
       expect(done.statusCode, done.body).toBe(201);
       const job = await t.services.jobs.waitFor(done.json().refresh.operation_id);
       expect(job.status).toBe("completed");
@@ -60,7 +56,11 @@ describe("OAuth authorization code", () => {
 
       // A callback is single-use: replaying it (or forging a state) is refused and creates nothing.
       const before = (await t.services.installations.listForTeam(t.team.id, provider)).length;
-      const replay = await t.call({ method: "GET", url: callback, headers: { cookie: cookieOf(res) } });
+      const replay = await t.call({
+        method: "GET",
+        url: callback,
+        headers: { cookie: connectCookieOf(res) },
+      });
       expect(replay.statusCode).toBe(400);
       expect(replay.json().error_code).toBe("invalid_connect_state");
       const forged = await t.call({
@@ -134,7 +134,7 @@ describe("a connect flow completes only in the browser that started it", () => {
     expect(elsewhere.headers["content-security-policy"]).toContain("default-src 'self'");
     expect(await countGitlab()).toBe(before);
     // The state is spent: the starting browser cannot complete it afterwards either.
-    const late = await t.call({ method: "GET", url, headers: { cookie: cookieOf(started) } });
+    const late = await t.call({ method: "GET", url, headers: { cookie: connectCookieOf(started) } });
     expect(late.json().error_code).toBe("invalid_connect_state");
   });
 
@@ -182,7 +182,7 @@ describe("a connect flow completes only in the browser that started it", () => {
     const res = await t.call({
       method: "GET",
       url: back.pathname + back.search,
-      headers: { cookie: cookieOf(started) },
+      headers: { cookie: connectCookieOf(started) },
     });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toContain("access_denied");

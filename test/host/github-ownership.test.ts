@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clickThroughConsent } from "../../src/simulators/core/consent.ts";
 import {
+  connectCookieOf,
   createSimulatedApp,
   GITHUB_CALLBACK,
   installGithubApp,
+  openCallback,
   type SimulatedApp,
 } from "../support/simulated.ts";
 
@@ -49,11 +51,7 @@ describe("GitHub App ownership", () => {
     expect(back.searchParams.get("code")).toBeTruthy();
     back.searchParams.set("installation_id", ACME);
     const before = await everything();
-    const res = await t.call({
-      method: "GET",
-      url: back.pathname + back.search,
-      headers: { cookie: String(start.headers["set-cookie"]).split(";")[0] },
-    });
+    const res = await openCallback(t, back, connectCookieOf(start));
     expect(res.statusCode, res.body).toBe(403);
     expect(res.json()).toMatchObject({
       error_code: "installation_not_accessible",
@@ -154,9 +152,9 @@ describe("GitHub App ownership", () => {
     const url = new URL(start.json().authorize_url);
     expect(url.pathname).toBe("/login/oauth/authorize");
     expect(url.searchParams.get("code_challenge_method")).toBe("S256");
-    const cookie = String(start.headers["set-cookie"]).split(";")[0];
+    const cookie = connectCookieOf(start);
     const back = await clickThroughConsent(url.toString());
-    const res = await t.call({ method: "GET", url: back.pathname + back.search, headers: { cookie } });
+    const res = await openCallback(t, back, cookie);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ reconnected: true, installation: { id: row.id } });
 
@@ -169,11 +167,7 @@ describe("GitHub App ownership", () => {
       payload: { provider: "github", workspace_id: ACME },
     });
     const back2 = await clickThroughConsent(other.json().authorize_url);
-    const refused = await t.call({
-      method: "GET",
-      url: back2.pathname + back2.search,
-      headers: { cookie: String(other.headers["set-cookie"]).split(";")[0] },
-    });
+    const refused = await openCallback(t, back2, connectCookieOf(other));
     expect(refused.statusCode).toBe(403);
     expect(refused.json().error_code).toBe("installation_not_accessible");
   });
@@ -189,7 +183,7 @@ describe("GitHub App ownership", () => {
     const res = await t.call({
       method: "GET",
       url: `/api/v1/installations/callback/github/?setup_action=request&state=${state}`,
-      headers: { cookie: String(start.headers["set-cookie"]).split(";")[0] },
+      headers: { cookie: connectCookieOf(start) },
     });
     expect(res.statusCode).toBe(409);
     expect(res.json().error_code).toBe("installation_pending_approval");
@@ -215,7 +209,7 @@ describe("GitHub App installation races", () => {
           const back = await clickThroughConsent(start.json().authorize_url, { choice: GLOBEX });
           return {
             url: back.pathname + back.search,
-            cookie: String(start.headers["set-cookie"]).split(";")[0],
+            cookie: connectCookieOf(start),
           };
         }),
       );

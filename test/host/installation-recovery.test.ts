@@ -5,8 +5,10 @@ import { clickThroughConsent } from "../../src/simulators/core/consent.ts";
 import type { SimProvider } from "../../src/simulators/index.ts";
 import {
   ALL_PROVIDERS,
+  connectCookieOf,
   createSimulatedApp,
   installGithubApp,
+  openCallback,
   type SimulatedApp,
 } from "../support/simulated.ts";
 
@@ -253,11 +255,7 @@ describe("reconnect through the OAuth callback", () => {
     });
     expect(started.statusCode, started.body).toBe(200);
     const back = await clickThroughConsent(started.json().authorize_url);
-    const done = await t.call({
-      method: "GET",
-      url: back.pathname + back.search,
-      headers: { cookie: String(started.headers["set-cookie"]).split(";")[0] },
-    });
+    const done = await openCallback(t, back, connectCookieOf(started));
     expect(done.statusCode, done.body).toBe(200);
     expect(done.json()).toMatchObject({
       reconnected: true,

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redirectTargetProblem, safeRedirectPath } from "../../src/host/http/redirect-target.ts";
 import { readCookie } from "../../src/host/sessions/service.ts";
 import { clickThroughConsent } from "../../src/simulators/core/consent.ts";
-import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
+import {
+  connectCookieOf,
+  createSimulatedApp,
+  openCallback,
+  type SimulatedApp,
+} from "../support/simulated.ts";
 
 /**
  * One redirect-target check (issue 12 §7) for `return_to`, `next` and every redirect that takes a
@@ -72,11 +77,7 @@ describe("through the app", () => {
     const res = await start("/dashboard/installations/connected");
     expect(res.statusCode, res.body).toBe(200);
     const back = await clickThroughConsent(res.json().authorize_url);
-    const done = await t.call({
-      method: "GET",
-      url: back.pathname + back.search,
-      headers: { cookie: String(res.headers["set-cookie"]).split(";")[0] },
-    });
+    const done = await openCallback(t, back, connectCookieOf(res));
     expect(done.statusCode).toBe(303);
     expect(done.headers.location).toMatch(/^\/dashboard\/installations\/connected\?installation_id=inst_/);
   });

@@ -19,6 +19,14 @@ export interface SimulatedApp extends TestApp {
 /** Where the simulated GitHub App sends installs (tests hand the redirect to `app.call`). */
 export const GITHUB_CALLBACK = "http://127.0.0.1/api/v1/installations/callback/github/";
 
+/** The connect cookie a start response set in the caller's user agent, as a `Cookie` header value. */
+export const connectCookieOf = (res: { headers: Record<string, unknown> }) =>
+  String(res.headers["set-cookie"]).split(";")[0];
+
+/** The provider's redirect back to our callback, opened in the browser holding `cookie`. */
+export const openCallback = (app: TestApp, back: URL, cookie: string, headers: Record<string, string> = {}) =>
+  app.call({ method: "GET", url: back.pathname + back.search, headers: { cookie, ...headers } });
+
 /**
  * The GitHub App install as the admin's browser runs it: start through the API (which sets the connect
  * cookie), install and authorize on the simulator's consent page signed in as `login`, then the callback.
@@ -41,7 +49,7 @@ export async function installGithubApp(
     payload: { provider: "github" },
   });
   expect(start.statusCode, start.body).toBe(200);
-  const cookie = String(start.headers["set-cookie"]).split(";")[0];
+  const cookie = connectCookieOf(start);
   const back = await clickThroughConsent(start.json().authorize_url, {
     choice: opts.choice ?? sim.demo.installation_id,
   });

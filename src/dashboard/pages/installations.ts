@@ -189,17 +189,19 @@ function oauthAvailable(services: Services, p: ProviderId) {
   return Boolean(s[p].oauth);
 }
 
+/** What the connect page shows again after a refused submit: the values, errors and a workspace choice. */
+interface ConnectPageState {
+  values?: Form;
+  errors?: FieldErrors;
+  summary?: string | null;
+  workspaces?: { id: string; name: string; url: string | null }[];
+  reconnect?: { id: string; name: string } | null;
+}
+
 function connectPage(
   ctx: DashContext,
   services: Services,
-  opts: {
-    provider?: ProviderId;
-    values?: Form;
-    errors?: FieldErrors;
-    summary?: string | null;
-    workspaces?: { id: string; name: string; url: string | null }[];
-    reconnect?: { id: string; name: string } | null;
-  },
+  opts: ConnectPageState & { provider?: ProviderId },
 ): Html {
   const p = opts.provider;
   const tabs = html`<nav class="tabs" aria-label="Provider">${PROVIDERS.map(
@@ -257,13 +259,7 @@ function tokenCard(
   ctx: DashContext,
   p: ProviderId,
   def: { intro: string; fields: FieldDef[] },
-  opts: {
-    values?: Form;
-    errors?: FieldErrors;
-    summary?: string | null;
-    workspaces?: { id: string; name: string; url: string | null }[];
-    reconnect?: { id: string; name: string } | null;
-  },
+  opts: ConnectPageState,
 ): Html {
   const values = opts.values ?? {};
   const field = (f: FieldDef) => html`<div class="field">

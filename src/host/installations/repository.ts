@@ -14,6 +14,14 @@ const stateCondition = (state: InstallationListFilter["state"] = "connected") =>
       ? isNull(installations.disconnectedAt)
       : sql`${installations.disconnectedAt} is not null`;
 
+/** A workspace is the same one when provider, host and the provider's workspace id agree. */
+const sameWorkspace = (provider: string, host: string, workspaceId: string) =>
+  and(
+    eq(installations.provider, provider),
+    eq(installations.host, host),
+    eq(installations.workspaceId, workspaceId),
+  );
+
 export function installationsRepository(db: Database) {
   return {
     async insert(row: typeof installations.$inferInsert) {
@@ -56,14 +64,7 @@ export function installationsRepository(db: Database) {
       const [row] = await db
         .select()
         .from(installations)
-        .where(
-          and(
-            eq(installations.teamId, teamId),
-            eq(installations.provider, provider),
-            eq(installations.host, host),
-            eq(installations.workspaceId, workspaceId),
-          ),
-        )
+        .where(and(eq(installations.teamId, teamId), sameWorkspace(provider, host, workspaceId)))
         .orderBy(sql`${installations.disconnectedAt} desc nulls first`, desc(installations.updatedAt))
         .limit(1);
       return row;
@@ -76,9 +77,7 @@ export function installationsRepository(db: Database) {
         .where(
           and(
             ne(installations.teamId, teamId),
-            eq(installations.provider, provider),
-            eq(installations.host, host),
-            eq(installations.workspaceId, workspaceId),
+            sameWorkspace(provider, host, workspaceId),
             isNull(installations.disconnectedAt),
           ),
         )
