@@ -127,7 +127,14 @@ export const ADO_RULES: ProviderHttpRules = { provider: PROVIDER, classify, retr
 
 export function adoRequest<T>(
   conn: Connection,
-  req: { method?: string; url: string; json?: unknown; okStatuses?: number[]; jsonPatch?: boolean },
+  req: {
+    method?: string;
+    url: string;
+    json?: unknown;
+    okStatuses?: number[];
+    jsonPatch?: boolean;
+    idempotent?: boolean;
+  },
 ): Promise<HttpResponse<T>> {
   const headers = authHeaders(conn);
   // Work item create/update take RFC 6902 JSON Patch; the core client keeps a content-type set here.

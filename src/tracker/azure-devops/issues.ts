@@ -64,6 +64,7 @@ async function wiqlIds(conn: Connection, t: Target, where: string[], orderBy: st
   const res = await adoRequest<unknown>(conn, {
     method: "POST",
     url: adoUrl(conn, t.org, `/${encodeURIComponent(t.projectId)}/_apis/wit/wiql`, { $top: top }),
+    idempotent: true,
     json: { query },
   });
   const items = (res.body as { workItems?: unknown } | null)?.workItems;

@@ -62,6 +62,7 @@ export function projectsPageUrl(conn: Connection, org: string, continuationToken
 async function boardsDisabled(conn: Connection, org: string, projectId: string): Promise<boolean> {
   const res = await adoRequest<unknown>(conn, {
     method: "POST",
+    idempotent: true,
     url: adoUrl(
       conn,
       org,

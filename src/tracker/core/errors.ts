@@ -36,6 +36,8 @@ export class TrackerError extends Error {
   readonly network: NetworkFailure | null;
   /** Scopes the provider said the call needs (any one of them), when it said so. */
   readonly requiredScopes: string[] | null;
+  /** A state-changing request failed in a way that may still have been applied upstream (a timeout, a 502). */
+  readonly effectUnknown: boolean;
 
   constructor(
     kind: TrackerErrorKind,
@@ -47,6 +49,7 @@ export class TrackerError extends Error {
       cause?: unknown;
       network?: NetworkFailure | null;
       requiredScopes?: string[] | null;
+      effectUnknown?: boolean;
     } = {},
   ) {
     super(message, { cause: opts.cause });
@@ -57,6 +60,7 @@ export class TrackerError extends Error {
     this.retryAfterSeconds = opts.retryAfterSeconds ?? null;
     this.network = opts.network ?? null;
     this.requiredScopes = opts.requiredScopes ?? null;
+    this.effectUnknown = opts.effectUnknown ?? false;
   }
 
   get retryable(): boolean {

@@ -5,6 +5,11 @@ import { type DestinationGuard, guardedFetch } from "./guarded-fetch.ts";
  * Provider HTTP with timeouts, bounded retries (exponential backoff with full jitter) on 429, 5xx and
  * network errors, and each provider's rate-limit signals. Error messages name method, path and status
  * only: never headers, query strings or bodies, so credentials cannot leak through them.
+ *
+ * A request that may change something upstream (POST, PATCH, DELETE) is repeated only when the provider
+ * provably did not act on it: the connection was never made, or it answered "slow down" (a rate limit,
+ * or 503 with Retry-After). A timed-out or 502'd create may have happened; repeating it blindly makes
+ * duplicates, and repeating a refresh-token exchange burns a rotating refresh token.
  */
 
 export interface RetryPolicy {
@@ -52,7 +57,21 @@ export interface HttpRequest {
   form?: Record<string, string>;
   /** Statuses that are not errors for this call (e.g. 404 on a lookup returns null upstream). */
   okStatuses?: number[];
+  /**
+   * Whether repeating the request is harmless. Defaults to the method's semantics (GET, HEAD, OPTIONS,
+   * PUT); reads sent as POST (GraphQL queries, JQL and WIQL searches) say so here.
+   */
+  idempotent?: boolean;
 }
+
+const REPEATABLE_METHODS = new Set(["GET", "HEAD", "OPTIONS", "PUT"]);
+
+/** Failures that happen before a request reaches the provider: nothing can have been done upstream. */
+const neverSent = (n: NetworkFailure) =>
+  n.cause === "dns" ||
+  n.cause === "refused" ||
+  n.cause === "unreachable" ||
+  n.code === "UND_ERR_CONNECT_TIMEOUT";
 
 export interface HttpResponse<T = unknown> {
   status: number;
@@ -182,6 +201,7 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
 
   async function request<T>(rules: ProviderHttpRules, req: HttpRequest): Promise<HttpResponse<T>> {
     const method = req.method ?? "GET";
+    const repeatable = req.idempotent ?? REPEATABLE_METHODS.has(method);
     const path = safePath(req.url);
     const label = `${rules.provider} ${method} ${path}`;
     const headers: Record<string, string> = { accept: "application/json", ...req.headers };
@@ -212,12 +232,15 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
         const network = networkFailure(err, req.url);
         // A certificate or a name that does not exist is not fixed by waiting.
         const hopeless = network.cause === "tls" || network.code === "ENOTFOUND";
-        if (!hopeless && attempt < policy.maxRetries) {
+        if (!hopeless && (repeatable || neverSent(network)) && attempt < policy.maxRetries) {
           await sleep(backoff(attempt));
           continue;
         }
         const what = network.cause === "timeout" ? `no answer within ${policy.timeoutMs} ms` : network.detail;
-        throw new TrackerError("upstream_unavailable", rules.provider, `${label}: ${what}`, { network });
+        throw new TrackerError("upstream_unavailable", rules.provider, `${label}: ${what}`, {
+          network,
+          effectUnknown: !repeatable && !neverSent(network),
+        });
       }
       opts.onAttempt?.({ provider: rules.provider, method, path, status: res.status, attempt });
 
@@ -260,7 +283,11 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
 
       const retryAfter =
         rules.retryAfterSeconds?.(res, parsed) ?? parseRetryAfterHeader(res.headers.get("retry-after"));
-      const retryable = kind === "rate_limited" || kind === "upstream_unavailable";
+      // A rate limit means "not done"; for other failures only a repeatable request, or a 503 that says
+      // when to come back, is tried again.
+      const retryable =
+        kind === "rate_limited" ||
+        (kind === "upstream_unavailable" && (repeatable || (res.status === 503 && retryAfter !== null)));
       if (retryable && attempt < policy.maxRetries) {
         const waitMs = retryAfter !== null ? retryAfter * 1000 : backoff(attempt);
         if (waitMs <= policy.maxRetryAfterMs) {
@@ -270,6 +297,7 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
       }
       throw new TrackerError(kind, rules.provider, `${label} answered ${res.status}`, {
         status: res.status,
+        effectUnknown: kind === "upstream_unavailable" && !repeatable,
         retryAfterSeconds: kind === "rate_limited" ? (retryAfter ?? null) : null,
         requiredScopes: rules.requiredScopes?.(res, parsed) ?? null,
       });

@@ -65,6 +65,7 @@ async function mint(conn: Connection, cred: AppCredential): Promise<CachedToken>
     method: "POST",
     url: `${baseOf(conn)}/app/installations/${encodeURIComponent(cred.installation_id)}/access_tokens`,
     headers: { ...GITHUB_HEADERS, authorization: `Bearer ${appJwt(cred)}` },
+    idempotent: true, // a second mint only yields another short-lived token
   });
   const { token, expires_at } = res.body ?? {};
   const expiresAt = typeof expires_at === "string" ? Date.parse(expires_at) : Number.NaN;

@@ -86,6 +86,7 @@ async function search(
     const res = await jiraRequest<{ issues?: unknown; nextPageToken?: unknown; isLast?: unknown }>(conn, {
       method: "POST",
       url: url(conn, s, "/search/jql"),
+      idempotent: true,
       json: {
         jql,
         maxResults: clampLimit(limit),
@@ -106,6 +107,7 @@ async function search(
   const res = await jiraRequest<{ issues?: unknown; total?: unknown; startAt?: unknown }>(conn, {
     method: "POST",
     url: url(conn, s, "/search"),
+    idempotent: true,
     json: { jql, startAt, maxResults: clampLimit(limit), fields: FIELDS },
     okStatuses,
   });

@@ -138,6 +138,8 @@ export async function gql<T>(
     url: graphqlUrl(conn),
     headers: { authorization: authorization(conn.credential) },
     json: { query, variables },
+    // A GraphQL query reads; only mutations change anything.
+    idempotent: !/^\s*mutation\b/.test(query),
   });
   if (errorsOf(res.body).length > 0) return null;
   return (res.body?.data ?? null) as T | null;
