@@ -546,3 +546,47 @@ describe("gitlab over 10,000 projects", () => {
     expect(outcome).toMatchObject({ complete: true, count: 10_050 + NAMED_ACME });
   });
 });
+
+describe("gitlab offset cap on project lists", () => {
+  // GitLab stops offset paging of project lists at an instance limit (50,000 by default) with 405.
+  let big: ProviderSimulator;
+  const bigConn = (): Connection => ({ base_url: big.url, credential: pat(big.demo.token), http });
+  const bigControl = simControl(() => big.url);
+
+  beforeAll(async () => {
+    // 895 generated + 2 named projects directly in acme, 6 more in its subgroups: 903 in all.
+    big = await startGitlabSimulator({ generatedResources: 895 });
+  });
+  afterAll(() => big?.close());
+
+  it("answers 405 past the limit, naming keyset pagination", async () => {
+    await bigControl("PUT", "/_sim/gitlab/limits", { max_offset: 950 });
+    const res = await fetch(`${big.url}/api/v4/groups/${big.demo.group_id}/projects?per_page=100&page=10`, {
+      headers: { "private-token": big.demo.token },
+    });
+    expect(res.status).toBe(405);
+    expect((await res.json()).error).toMatch(/maximum allowed offset of 950 .*keyset pagination/);
+  });
+
+  it("reads the rest group by group past the cap: every project once, pass complete", async () => {
+    await bigControl("PUT", "/_sim/gitlab/limits", { max_offset: 950 });
+    const ws = (await adapter.listWorkspaces(bigConn())).find((w) => w.id === big.demo.group_id)!;
+    const { all, outcome } = await collect(ws, bigConn());
+    const upstream = (await bigControl("GET", `/_sim/resources?workspace_id=${big.demo.group_id}`)).resources;
+    expect(upstream.length).toBeGreaterThan(900); // offset paging under a 950 cap serves 9 pages of 100
+    expect(outcome.complete).toBe(true);
+    const ids = all.map((r) => r.identity.native_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.sort()).toEqual(upstream.map((r: { id: string }) => r.id).sort());
+  });
+
+  it("says the pass is incomplete when one group alone has more projects than the cap", async () => {
+    await bigControl("PUT", "/_sim/gitlab/limits", { max_offset: 500 });
+    const ws = (await adapter.listWorkspaces(bigConn())).find((w) => w.id === big.demo.group_id)!;
+    const { outcome } = await collect(ws, bigConn());
+    expect(outcome.complete).toBe(false);
+    expect(outcome.truncated?.message).toMatch(
+      /more projects of its own than GitLab's offset paging reaches/,
+    );
+  });
+});

@@ -6,7 +6,7 @@ import {
   type SimResource,
   type SimStore,
 } from "../core/store.ts";
-import { keysetPage, offsetPage } from "./paging.ts";
+import { keysetPage, offsetCapped, offsetPage } from "./paging.ts";
 import { type GitlabWorld, isClosed, normalizeLabels, type SimGroup, statusFrom } from "./world.ts";
 
 /**
@@ -228,9 +228,22 @@ export function mountApi(router: SimRouter, store: SimStore, world: GitlabWorld,
     };
   });
 
+  api("GET", "/groups/:id/descendant_groups", (req, a) => {
+    const g = visibleGroup(a, req.params.id);
+    if (!g) return notFound("Group");
+    const prefix = `${g.full_path.toLowerCase()}/`;
+    const below = world
+      .allGroups()
+      .filter((x) => x.full_path.toLowerCase().startsWith(prefix))
+      .sort((x, y) => x.full_path.localeCompare(y.full_path));
+    return offsetPage(base(), req, below, (x) => world.groupJson(x));
+  });
+
   api("GET", "/groups/:id/projects", (req, a) => {
     const g = visibleGroup(a, req.params.id);
     if (!g) return notFound("Group");
+    const capped = offsetCapped(req, world.maxProjectOffset);
+    if (capped) return capped;
     const projects = filterProjects(
       req,
       world.projectsOf(g, bool(req.query.get("include_subgroups")) === true),
@@ -293,7 +306,10 @@ export function mountApi(router: SimRouter, store: SimStore, world: GitlabWorld,
         (r) => world.projectJson(r),
       );
     }
-    return offsetPage(base(), req, sortProjects(req, projects), (r) => world.projectJson(r));
+    return (
+      offsetCapped(req, world.maxProjectOffset) ??
+      offsetPage(base(), req, sortProjects(req, projects), (r) => world.projectJson(r))
+    );
   });
 
   api("GET", "/projects/:id", (req, a) => {

@@ -48,6 +48,12 @@ export async function startGitlabSimulator(opts: SimulatorOptions = {}): Promise
     throttle.reset(limit, windowSeconds);
     return { json: { limit, window_seconds: windowSeconds } };
   });
+  router.on("PUT", "/_sim/gitlab/limits", (req) => {
+    const max = Number(req.body?.max_offset);
+    if (!(max > 0)) return { status: 400, json: { error: "max_offset > 0" } };
+    world.maxProjectOffset = max;
+    return { json: { max_offset: max } };
+  });
   mountOAuth(router, store, world);
   mountApi(router, store, world, throttle);
 

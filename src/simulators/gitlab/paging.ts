@@ -11,6 +11,21 @@ import type { SimReply, SimRequest } from "../core/server.ts";
 
 const COUNT_LIMIT = 10_000;
 
+/**
+ * GitLab's "max offset allowed by the REST API for offset-based pagination" (an instance limit, 50,000 by
+ * default): offset paging of project lists stops there with 405, pointing at keyset pagination.
+ */
+export function offsetCapped(req: SimRequest, maxOffset: number): SimReply | null {
+  const page = Math.max(1, Number.parseInt(req.query.get("page") ?? "1", 10) || 1);
+  if (page * perPageOf(req) <= maxOffset) return null;
+  return {
+    status: 405,
+    json: {
+      error: `Offset pagination has a maximum allowed offset of ${maxOffset} for requests that return objects of type Project. Remaining records can be retrieved using keyset pagination.`,
+    },
+  };
+}
+
 export const perPageOf = (req: SimRequest) => {
   const n = Number(req.query.get("per_page"));
   return Number.isInteger(n) && n > 0 ? Math.min(n, 100) : 20;

@@ -85,6 +85,8 @@ const titleCase = (s: string) => s.replace(/[-_]+/g, " ").replace(/\b\w/g, (c) =
 
 export class GitlabWorld {
   baseUrl = "http://127.0.0.1";
+  /** The instance limit "max offset allowed by the REST API for offset-based pagination" (default 50,000). */
+  maxProjectOffset = 50_000;
   readonly users: SeedUser[];
   private readonly subgroups = new Map<string, SimGroup>();
   private nextGroupId = 8100;

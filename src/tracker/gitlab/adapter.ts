@@ -9,6 +9,7 @@ import type {
 } from "../core/adapter.ts";
 import type { BindableResource, ConnectorParams, Workspace } from "../core/descriptor.ts";
 import { probing, TrackerError } from "../core/errors.ts";
+import type { HttpResponse } from "../core/http.ts";
 import { apiUrl, glPages, glRequest, instanceUrl, isGitlabNotFound, malformed, nextPageUrl } from "./http.ts";
 import {
   checkGroup,
@@ -82,29 +83,92 @@ async function listWorkspaces(conn: Connection): Promise<Workspace[]> {
 
 const isMembership = (ws: Workspace) => ws.id === MEMBERSHIP || ws.details.kind === MEMBERSHIP;
 
-/** Group projects use offset paging; `/projects` inventory uses keyset paging (the documented way past 50,000). */
-function firstProjectsUrl(conn: Connection, ws: Workspace): string {
-  if (isMembership(ws)) {
-    return apiUrl(conn, "/projects", {
-      membership: "true",
-      pagination: "keyset",
-      order_by: "id",
-      sort: "asc",
-      per_page: PER_PAGE,
-    });
-  }
-  return apiUrl(conn, `/groups/${encodeURIComponent(ws.id)}/projects`, {
-    include_subgroups: "true",
+/** The membership workspace reads `/projects` with keyset paging (no offset cap). */
+const membershipProjectsUrl = (conn: Connection) =>
+  apiUrl(conn, "/projects", {
+    membership: "true",
+    pagination: "keyset",
+    order_by: "id",
+    sort: "asc",
+    per_page: PER_PAGE,
+  });
+
+/** A group's projects, oldest id first; GitLab offers only offset paging here. */
+const groupProjectsUrl = (conn: Connection, groupId: string, withSubgroups: boolean) =>
+  apiUrl(conn, `/groups/${encodeURIComponent(groupId)}/projects`, {
+    include_subgroups: String(withSubgroups),
     with_shared: "false",
     per_page: PER_PAGE,
     order_by: "id",
     sort: "asc",
   });
+
+/** GitLab's answer past the instance's maximum offset for offset-paged project lists (405). */
+class OffsetCapReached extends Error {}
+
+/** Pages of a project list; the offset cap ends it with OffsetCapReached instead of a generic error. */
+async function* projectPages(conn: Connection, firstUrl: string): AsyncGenerator<GlProject[]> {
+  let url: string | null = firstUrl;
+  while (url) {
+    const res: HttpResponse<unknown> = await glRequest<unknown>(conn, { url, okStatuses: [405] });
+    if (res.status === 405) {
+      if (/maximum allowed offset/i.test(String((res.body as { error?: unknown })?.error ?? "")))
+        throw new OffsetCapReached();
+      throw new TrackerError("invalid_request", "gitlab", "gitlab GET project list answered 405");
+    }
+    if (!Array.isArray(res.body)) throw malformed("project list (expected a list)");
+    yield res.body.map(checkProject);
+    const next = nextPageUrl(conn, url, res.headers);
+    url = next === url ? null : next;
+  }
+}
+
+/**
+ * A group's inventory. One listing with subgroups covers most groups; past GitLab's offset cap
+ * (50,000 by default) the rest is read group by group (the group itself, then each descendant group),
+ * keeping only ids beyond those already seen, since every listing is in id order. A single group with
+ * more projects of its own than the cap cannot be listed completely: that pass ends truncated, saying so.
+ */
+async function* groupProjects(conn: Connection, ws: Workspace): AsyncGenerator<GlProject[]> {
+  let lastId = 0;
+  try {
+    for await (const page of projectPages(conn, groupProjectsUrl(conn, ws.id, true))) {
+      yield page;
+      for (const p of page) lastId = Math.max(lastId, p.id);
+    }
+    return;
+  } catch (err) {
+    if (!(err instanceof OffsetCapReached)) throw err;
+  }
+  const groups: string[] = [ws.id];
+  for await (const page of glPages<{ id?: unknown }>(
+    conn,
+    apiUrl(conn, `/groups/${encodeURIComponent(ws.id)}/descendant_groups`, { per_page: PER_PAGE }),
+  ))
+    for (const g of page) if (typeof g.id === "number") groups.push(String(g.id));
+  for (const groupId of groups) {
+    try {
+      for await (const page of projectPages(conn, groupProjectsUrl(conn, groupId, false))) {
+        const rest = page.filter((p) => p.id > lastId);
+        if (rest.length) yield rest;
+      }
+    } catch (err) {
+      if (!(err instanceof OffsetCapReached)) throw err;
+      throw new TrackerError(
+        "invalid_request",
+        "gitlab",
+        `gitlab group ${groupId} has more projects of its own than GitLab's offset paging reaches (its instance limit); the inventory is incomplete. An administrator can raise the instance limit, or connect the membership workspace, which pages by keyset`,
+      );
+    }
+  }
 }
 
 async function* discover(conn: Connection, ws: Workspace) {
   const base = instanceUrl(conn);
-  for await (const page of glPages<unknown>(conn, firstProjectsUrl(conn, ws))) {
+  const pages = isMembership(ws)
+    ? glPages<unknown>(conn, membershipProjectsUrl(conn))
+    : groupProjects(conn, ws);
+  for await (const page of pages) {
     yield { resources: page.map((p) => toResource(base, ws, checkProject(p))) };
   }
 }
