@@ -195,6 +195,34 @@ describe("discovery", () => {
     }
   });
 
+  it("a selected installation reaches only its granted repositories, though it reads public ones", async () => {
+    const octo = connFor("41000002");
+    const [user] = await gh.listWorkspaces(octo);
+    const upstream = (await control("GET", "/_sim/resources?workspace_id=41000002")).resources;
+    const archive = upstream.find((r: { name: string }) => r.name === "gists-archive");
+    // GitHub answers for the public repository that was not selected...
+    const { token } = await installationToken(octo);
+    const read = await fetch(`${sim.url}/repositories/${archive.id}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(read.status).toBe(200);
+    // ...but it is not the installation's: discovery leaves it out, a lookup answers null, a write is refused.
+    const seen: BindableResource[] = [];
+    await runDiscovery(gh, octo, user, (p) => {
+      seen.push(...p);
+    });
+    expect(seen.map((r) => r.display.name)).not.toContain("gists-archive");
+    expect(await gh.getResource(octo, user, archive.id)).toBeNull();
+    const blog = seen.find((r) => r.display.name === "blog")!;
+    expect((await gh.getResource(octo, user, blog.identity.native_id))?.display.label).toBe("octo-user/blog");
+    const write = await fetch(`${sim.url}/repositories/${archive.id}/issues`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ title: "not allowed" }),
+    });
+    expect(write.status).toBe(403);
+  });
+
   it("gets a resource by native id, null when missing or outside the installation", async () => {
     const api = byName("api");
     expect((await gh.getResource(conn, ws, api.identity.native_id))?.display.label).toBe("acme/api");
@@ -441,6 +469,19 @@ describe("issues", () => {
     expect(await gh.searchIssues(conn, api(), { text: "request tracing", limit: 5 })).toEqual([]);
     const searched = sim.sim.log.filter((l) => l.path === "/search/issues");
     expect(searched.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("keeps the user's words words: operators and qualifiers in the text do not change the search", async () => {
+    // Unquoted, GitHub's advanced search would read `OR` (matching "Login fails on Safari") and a second
+    // `repo:` qualifier (widening the search to acme/web).
+    expect(await gh.searchIssues(conn, api(), { text: "safari OR nothing-matches-this", limit: 5 })).toEqual(
+      [],
+    );
+    const web = await gh.searchIssues(conn, api(), { text: "repo:acme/web", limit: 5 });
+    expect(web.map((h) => h.ref.key)).toEqual([]);
+    expect(
+      (await gh.searchIssues(conn, api(), { text: 'Safari "17"', limit: 5 })).map((h) => h.ref.key),
+    ).toEqual(["acme/api#1"]);
   });
 
   it("gets an issue by number or key; null for a pull request or a missing number", async () => {

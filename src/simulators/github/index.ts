@@ -61,6 +61,8 @@ interface GithubSeed extends SeedFile {
 
 interface SeedExtras {
   visibility?: string;
+  /** `false`: a repository of the account that a `selected` installation was not given. */
+  selected?: boolean;
   pulls?: { title: string; body?: string | null }[];
 }
 
@@ -177,6 +179,8 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
     }
   >();
   const visibility = new Map<string, string>();
+  /** Repositories left out of their `selected` installation (readable only when public). */
+  const unselected = new Set<string>();
   const pulls = new Map<string, SimPull[]>();
   const issueExtras = new Map<string, IssueExtras>();
   /** Lower-cased `owner/name` → repo id; names a repo had before a rename stay, so they can redirect. */
@@ -213,6 +217,7 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
       const r = store.resourcesOf(w.id).find((x) => x.name === res.name);
       if (!r) continue;
       if (res.visibility) visibility.set(r.id, res.visibility);
+      if (res.selected === false) unselected.add(r.id);
       for (const p of res.pulls ?? []) addPull(r, p.title, p.body ?? null);
     }
   }
@@ -365,7 +370,7 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
     "GET",
     "/installation/repositories",
     asInstallation((req, { ws, urls }) => {
-      const all = store.resourcesOf(ws.id);
+      const all = store.resourcesOf(ws.id).filter((r) => !unselected.has(r.id));
       const { page, perPage } = paging(req);
       const { items } = pageOf(all, page, perPage);
       return {
@@ -379,9 +384,20 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
     }),
   );
 
-  const repoById = (ctx: Ctx, id: string): Found | SimReply => {
+  /** Whether the installation was given the repository (all of its account's, or the selected ones). */
+  const granted = (ctx: Ctx, r: SimResource) =>
+    ctx.cred.workspaces.includes(r.workspace_id) && !unselected.has(r.id);
+
+  /**
+   * An installation token reads any public repository, granted or not, as GitHub's do; writing needs
+   * the repository to be granted ("Resource not accessible by integration").
+   */
+  const repoById = (ctx: Ctx, id: string, method = "GET"): Found | SimReply => {
     const r = store.resources.get(id);
-    if (!r || !ctx.cred.workspaces.includes(r.workspace_id)) return notFound();
+    if (!r) return notFound();
+    if (granted(ctx, r)) return { ws: workspaceOf(r), r };
+    if (visibilityOf(r) !== "public") return notFound();
+    if (method !== "GET") return ghError(403, "Resource not accessible by integration", ISSUES_DOCS);
     return { ws: workspaceOf(r), r };
   };
 
@@ -389,7 +405,7 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
   const repoByName = (req: SimRequest, ctx: Ctx): Found | SimReply => {
     const key = `${req.params.owner}/${req.params.repo}`.toLowerCase();
     if (!nameIndex.has(key)) indexNames();
-    const found = repoById(ctx, nameIndex.get(key) ?? "");
+    const found = repoById(ctx, nameIndex.get(key) ?? "", req.method);
     if (isReply(found)) return found;
     if (fullName(found.ws, found.r).toLowerCase() === key) return found;
     const rest = req.path.split("/").slice(4).filter(Boolean).join("/");
@@ -417,7 +433,7 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
     router.on(
       method,
       `/repositories/:repo_id${suffix}`,
-      run((req, ctx) => repoById(ctx, req.params.repo_id)),
+      run((req, ctx) => repoById(ctx, req.params.repo_id, req.method)),
     );
   };
 
@@ -561,13 +577,13 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
         });
       }
       const parsed = parseSearch(q);
-      let repos = ctx.cred.workspaces.flatMap((w) => store.resourcesOf(w));
+      let repos = ctx.cred.workspaces.flatMap((w) => store.resourcesOf(w)).filter((r) => granted(ctx, r));
       if (parsed.repos.length > 0) {
         const wanted = parsed.repos.map((name) => {
           const id = nameIndex.get(name.toLowerCase());
           const r = id ? store.resources.get(id) : undefined;
           return r &&
-            ctx.cred.workspaces.includes(r.workspace_id) &&
+            (granted(ctx, r) || visibilityOf(r) === "public") &&
             fullName(workspaceOf(r), r).toLowerCase() === name.toLowerCase()
             ? r
             : null;
@@ -589,7 +605,8 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
       }
       const matches = (title: string, body: string | null) => {
         const text = `${title}\n${body ?? ""}`.toLowerCase();
-        return parsed.terms.every((t) => text.includes(t.toLowerCase()));
+        const has = (t: string) => text.includes(t.toLowerCase());
+        return !parsed.not.some(has) && parsed.anyOf.some((group) => group.every(has));
       };
       const rows: { created: string; render: () => unknown }[] = [];
       for (const r of repos) {
@@ -942,19 +959,26 @@ function redirectWithin(callback: string, candidate: string): boolean {
   }
 }
 
-/** The subset of GitHub search syntax the simulator understands: qualifiers, quoted phrases, words. */
+/**
+ * The subset of GitHub's issue search syntax the simulator understands: qualifiers, quoted phrases and
+ * words, and the advanced search operators: unquoted `OR` between terms, `NOT` (or a leading `-`) before a
+ * term, `AND` and parentheses as plain grouping. A quoted `"OR"` or `"repo:x"` is a word.
+ */
 function parseSearch(q: string) {
   const out = {
     repos: [] as string[],
     is: new Set<string>(),
     state: null as string | null,
     labels: [] as string[],
-    terms: [] as string[],
+    /** Alternatives, each a set of terms that must all match. */
+    anyOf: [[]] as string[][],
+    not: [] as string[],
   };
   const unquote = (s: string) => s.replace(/^"(.*)"$/, "$1");
-  for (const m of q.matchAll(/(\w+):("[^"]*"|\S+)|"([^"]*)"|(\S+)/g)) {
-    const [, qualifier, value, phrase, word] = m;
-    if (qualifier) {
+  let negate = false;
+  for (const m of q.matchAll(/(-?)(\w+):("[^"]*"|\S+)|"([^"]*)"|(\S+)/g)) {
+    const [, minus, qualifier, value, phrase, bare] = m;
+    if (qualifier && !minus) {
       const v = unquote(value);
       const k = qualifier.toLowerCase();
       if (k === "repo") out.repos.push(v);
@@ -963,9 +987,26 @@ function parseSearch(q: string) {
       else if (k === "state") out.state = v.toLowerCase();
       else if (k === "label") out.labels.push(v);
       // other qualifiers (in:, author:, sort: ...) are accepted and ignored
-    } else if (phrase !== undefined) {
-      if (phrase) out.terms.push(phrase);
-    } else if (word) out.terms.push(word);
+      continue;
+    }
+    let term = phrase ?? bare?.replace(/[()]/g, "") ?? "";
+    if (bare === "OR") {
+      out.anyOf.push([]);
+      continue;
+    }
+    if (bare === "AND" || (bare && !term)) continue;
+    if (bare === "NOT") {
+      negate = true;
+      continue;
+    }
+    if (bare?.startsWith("-") && term.length > 1) {
+      negate = true;
+      term = term.slice(1);
+    }
+    if (!term) continue;
+    if (negate) out.not.push(term);
+    else out.anyOf[out.anyOf.length - 1].push(term);
+    negate = false;
   }
   return out;
 }

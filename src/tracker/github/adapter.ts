@@ -186,6 +186,34 @@ async function patchIssue(conn: Connection, params: Params, n: number, body: Rec
   return toIssue(res.body, owner, repo);
 }
 
+/**
+ * The user's text as GitHub search terms. The default (advanced) issue search reads unquoted AND / OR /
+ * NOT, parentheses and `qualifier:value` (a `repo:` would widen the search beyond the bound repository),
+ * so each word is quoted and stays a word. GitHub caps a query at 256 characters.
+ */
+function searchWords(text: string): string {
+  return text
+    .replace(/["\\]/g, " ")
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((w) => `"${w}"`)
+    .join(" ")
+    .slice(0, 200)
+    .replace(/ "[^"]*$/, "");
+}
+
+/** Whether the installation was given the repository: `selected` installations list few, so a scan is cheap. */
+async function granted(conn: Connection, nativeId: string): Promise<boolean> {
+  let url: string | null = `${baseOf(conn)}/installation/repositories?per_page=100`;
+  while (url) {
+    const res: HttpResponse<{ repositories?: { id?: unknown }[] }> = await call(conn, { url });
+    if (res.body?.repositories?.some((r) => String(r.id) === nativeId)) return true;
+    const next = parseLinkHeader(res.headers.get("link")).next;
+    url = next ? sameOriginTarget(conn, next) : null;
+  }
+  return false;
+}
+
 export const githubAdapter: TrackerAdapter = {
   provider: "github",
 
@@ -239,7 +267,11 @@ export const githubAdapter: TrackerAdapter = {
       accountId !== null && accountId !== undefined
         ? String(owner?.id) === String(accountId)
         : owner?.login?.toLowerCase() === String(accountLogin).toLowerCase();
-    return ours ? toResource(res.body, workspace, base, null) : null;
+    if (!ours) return null;
+    // A `selected` installation reaches only the repositories it was given, though it reads any public one.
+    if (workspace.details.repository_selection === "selected" && !(await granted(conn, nativeId)))
+      return null;
+    return toResource(res.body, workspace, base, null);
   },
 
   async listIssues(conn, params, opts): Promise<IssuePage> {
@@ -265,9 +297,9 @@ export const githubAdapter: TrackerAdapter = {
       if (hit) return [toIssue(hit, owner, repo)];
       if (!query.text) return [];
     }
-    const text = (query.text ?? "").replace(/\s+/g, " ").trim().slice(0, 200);
-    if (!text) return [];
-    const q = `${text} repo:${owner}/${repo} is:issue`;
+    const words = searchWords(query.text ?? "");
+    if (!words) return [];
+    const q = `${words} repo:${owner}/${repo} is:issue`;
     const res = await call<{ items?: unknown }>(conn, {
       url: `${baseOf(conn)}/search/issues?q=${encodeURIComponent(q)}&per_page=${perPage(query.limit)}`,
     });
