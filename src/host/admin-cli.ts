@@ -1,5 +1,4 @@
 import { hostname } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   DataDirInUseError,
@@ -7,22 +6,10 @@ import {
   describeHolder,
   lockDataDir,
 } from "../storage/data-dir-lock.ts";
-import { type DatabaseHandle, openDatabase } from "../storage/database.ts";
-import { createHttpClient } from "../tracker/index.ts";
 import { type Config, loadConfig } from "./config.ts";
 import { AppError } from "./http/errors.ts";
-import { providerSettingsFromEnv } from "./installations/settings.ts";
-import { createLogger } from "./logger.ts";
 import { sendOperatorCommand } from "./operator/channel.ts";
-import {
-  type CommandArgs,
-  isCommand,
-  missingOption,
-  OPTIONS,
-  runOperatorCommand,
-} from "./operator/commands.ts";
-import { vaultFromConfig } from "./secrets/vault.ts";
-import { createServices } from "./services.ts";
+import { type CommandArgs, isCommand, missingOption, OPTIONS } from "./operator/commands.ts";
 
 /**
  * Operator commands against the configured database (PGlite under DATA_DIR, or DATABASE_URL):
@@ -64,9 +51,7 @@ if (missing) {
 
 const config = loadConfig();
 try {
-  const outcome = config.databaseUrl
-    ? await runHere(config, await openDatabase({ databaseUrl: config.databaseUrl }))
-    : await runOnDataDir(config);
+  const outcome = config.databaseUrl ? await runHere(config) : await runOnDataDir(config);
   console.log(JSON.stringify(outcome));
 } catch (err) {
   if (err instanceof AppError) console.error(`${err.code}: ${err.message}`);
@@ -78,51 +63,40 @@ try {
 /** Sends the command to the service holding DATA_DIR, or takes the directory when nobody holds it. */
 async function runOnDataDir(config: Config): Promise<unknown> {
   const deadline = Date.now() + WAIT_MS;
-  let told = false;
-  for (;;) {
-    let lock: DataDirLock;
-    try {
-      lock = lockDataDir(config.dataDir, {
-        program: "npm run admin",
-        onStaleTakeover: (stale) =>
-          console.error(
-            `took over the data directory lock of ${describeHolder(stale)}: that process is gone`,
-          ),
-      });
-    } catch (err) {
-      if (!(err instanceof DataDirInUseError)) throw err;
-      const { holder } = err;
-      if (holder.operator && holder.host === hostname()) {
-        const answer = await sendOperatorCommand(holder.operator, command as string, args);
-        if (answer !== "unreachable") {
-          if (answer.ok) return answer.result;
-          throw answer.error;
-        }
-      }
-      if (holder.host !== hostname() || Date.now() > deadline) throw err;
-      if (!told) console.error(`waiting for ${describeHolder(holder)} to take commands or finish`);
-      told = true;
-      await new Promise((r) => setTimeout(r, 200));
-      continue;
+  for (let waited = false; ; waited = true) {
+    const taken = takeDataDir(config.dataDir);
+    if (!(taken instanceof DataDirInUseError)) return runHere(config, taken);
+    const { holder } = taken;
+    if (holder.host !== hostname()) throw taken;
+    const answer = holder.operator
+      ? await sendOperatorCommand(holder.operator, command as string, args)
+      : "unreachable";
+    if (answer !== "unreachable") {
+      if (answer.ok) return answer.result;
+      throw answer.error;
     }
-    return runHere(config, await openDatabase({ dataDir: config.dataDir, lock }));
+    // Another admin command, a service still starting or stopping: none of them takes commands yet.
+    if (Date.now() > deadline) throw taken;
+    if (!waited) console.error(`waiting for ${describeHolder(holder)} to take commands or finish`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
-async function runHere(config: Config, database: DatabaseHandle): Promise<unknown> {
-  const services = createServices(database.db, {
-    vault: vaultFromConfig({
-      keys: config.credentialsKeys,
-      keyFile: join(config.dataDir, "credentials.key"),
-    }),
-    settings: providerSettingsFromEnv(),
-    http: createHttpClient(),
-    logger: createLogger({ level: "warn" }),
-    publicUrl: () => config.publicUrl ?? `http://${config.host}:${config.port}`,
-  });
+function takeDataDir(dataDir: string): DataDirLock | DataDirInUseError {
   try {
-    return await runOperatorCommand(services, command as string, args);
-  } finally {
-    await database.close();
+    return lockDataDir(dataDir, {
+      program: "npm run admin",
+      onStaleTakeover: (stale) =>
+        console.error(`took over the data directory lock of ${describeHolder(stale)}: that process is gone`),
+    });
+  } catch (err) {
+    if (err instanceof DataDirInUseError) return err;
+    throw err;
   }
+}
+
+/** Loaded only when this process opens the database: a command sent to the service needs none of it. */
+async function runHere(config: Config, lock?: DataDirLock): Promise<unknown> {
+  const { runDirect } = await import("./operator/direct.ts");
+  return runDirect(config, lock, command as string, args);
 }

@@ -111,12 +111,6 @@ export function lockDataDir(dataDir: string, opts: LockOptions): DataDirLock {
   throw new Error(`Could not take the lock ${path}: other processes keep changing it. Try again.`);
 }
 
-/** The live holder of a directory's lock, or null when nobody (alive) holds it. */
-export function lockHolder(dataDir: string): LockHolder | null {
-  const current = readLockFile(join(resolve(dataDir), LOCK_FILE));
-  return typeof current === "object" && isAlive(current) ? current : null;
-}
-
 function heldLock(dataDir: string, path: string, mine: LockHolder): DataDirLock {
   heldHere.add(mine.nonce);
   let holder = mine;
