@@ -2,8 +2,10 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadConfig } from "../host/config.ts";
-import { startService } from "../host/service.ts";
+import { createLogger } from "../host/logger.ts";
+import { shutdownOnSignals, startService, takeDataDir } from "../host/service.ts";
 import { startAllSimulators } from "../simulators/index.ts";
+import { DataDirInUseError } from "../storage/data-dir-lock.ts";
 import { connectDemoInstallations, type DemoSeed, seedDemo } from "./seed.ts";
 import { providerSettingsFor, simulatorOrigins } from "./simulated.ts";
 
@@ -15,6 +17,10 @@ const env = process.env;
 const config = loadConfig({ ...env, DATA_DIR: env.DATA_DIR ?? ".data/demo" });
 const dataDir = resolve(config.dataDir);
 mkdirSync(dataDir, { recursive: true });
+const logger = createLogger({ level: config.logLevel });
+const shutdown = shutdownOnSignals(logger);
+// DATA_DIR is taken before anything starts: a second demo on it is refused before its simulators' ports clash.
+const lock = config.databaseUrl ? undefined : takeDemoDir();
 const demoFile = join(dataDir, "demo.json");
 const previous: (Partial<DemoSeed> & { simulators?: Record<string, string> }) | null = existsSync(demoFile)
   ? JSON.parse(readFileSync(demoFile, "utf8"))
@@ -36,7 +42,10 @@ const outbound = {
   ...config.outbound,
   allow: [...(config.outbound.allow ?? []), ...simulatorOrigins(Object.values(sims.simulators))],
 };
-const service = await startService({ ...config, outbound }, undefined, providerSettingsFor(sims.simulators));
+const service = await startService({ ...config, outbound }, logger, providerSettingsFor(sims.simulators), {
+  lock,
+  program: "npm run demo",
+});
 const seed = await seedDemo(service.services, {
   apiToken: env.DEMO_API_TOKEN || undefined,
   previous,
@@ -78,10 +87,18 @@ ${Object.entries(installations)
   .join("\n")}
 Press Ctrl+C to stop. Data is kept in ${dataDir}.`);
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, async () => {
-    await service.close();
-    await sims.close();
-    process.exit(0);
-  });
+// Registered once setup is done: a Ctrl+C during seeding waits for it instead of closing PGlite under it.
+shutdown.stopWith(async () => {
+  await service.close();
+  await sims.close();
+});
+
+function takeDemoDir() {
+  try {
+    return takeDataDir(dataDir, "npm run demo", logger);
+  } catch (err) {
+    if (!(err instanceof DataDirInUseError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
 }

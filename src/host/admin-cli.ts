@@ -1,13 +1,15 @@
-import { join } from "node:path";
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import { openDatabase } from "../storage/database.ts";
-import { createHttpClient } from "../tracker/index.ts";
-import { loadConfig } from "./config.ts";
+import {
+  DataDirInUseError,
+  type DataDirLock,
+  describeHolder,
+  lockDataDir,
+} from "../storage/data-dir-lock.ts";
+import { type Config, loadConfig } from "./config.ts";
 import { AppError } from "./http/errors.ts";
-import { providerSettingsFromEnv } from "./installations/settings.ts";
-import { createLogger } from "./logger.ts";
-import { vaultFromConfig } from "./secrets/vault.ts";
-import { createServices } from "./services.ts";
+import { sendOperatorCommand } from "./operator/channel.ts";
+import { type CommandArgs, isCommand, missingOption, OPTIONS } from "./operator/commands.ts";
 
 /**
  * Operator commands against the configured database (PGlite under DATA_DIR, or DATABASE_URL):
@@ -16,6 +18,9 @@ import { createServices } from "./services.ts";
  *   npm run admin -- add-member --team acme --email admin@acme.test --role admin
  *   npm run admin -- create-token --team acme --email admin@acme.test [--name N] [--expires-in-days D]
  *   npm run admin -- set-password --email admin@acme.test --password P
+ *
+ * On the embedded default only one process may open DATA_DIR: when a service holds it, the command is
+ * sent to that service over its operator channel; otherwise this process takes the lock and opens it.
  */
 const USAGE = `usage: npm run admin -- <create-team|create-user|add-member|create-token|set-password> [options]
   create-team   --slug S --name N
@@ -24,99 +29,74 @@ const USAGE = `usage: npm run admin -- <create-team|create-user|add-member|creat
   create-token  --team SLUG --email E [--name N] [--expires-in-days D]
   set-password  --email E --password P`;
 
+/** How long to wait for a holder that cannot take commands (another admin command, a service starting). */
+const WAIT_MS = 30_000;
+
 const [command, ...rest] = process.argv.slice(2);
 const { values } = parseArgs({
   args: rest,
-  options: {
-    slug: { type: "string" },
-    name: { type: "string" },
-    email: { type: "string" },
-    password: { type: "string" },
-    team: { type: "string" },
-    role: { type: "string" },
-    "expires-in-days": { type: "string" },
-  },
+  options: Object.fromEntries(OPTIONS.map((o) => [o, { type: "string" as const }])),
 });
+const args = values as CommandArgs;
 
-function need(key: keyof typeof values): string {
-  const v = values[key];
-  if (typeof v !== "string" || v === "") {
-    console.error(`missing --${key}\n${USAGE}`);
-    process.exit(2);
-  }
-  return v;
+if (!isCommand(command)) {
+  console.error(USAGE);
+  process.exit(2);
+}
+const missing = missingOption(command, args);
+if (missing) {
+  console.error(`missing --${missing}\n${USAGE}`);
+  process.exit(2);
 }
 
 const config = loadConfig();
-const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-const services = createServices(database.db, {
-  vault: vaultFromConfig({ keys: config.credentialsKeys, keyFile: join(config.dataDir, "credentials.key") }),
-  settings: providerSettingsFromEnv(),
-  http: createHttpClient(),
-  logger: createLogger({ level: "warn" }),
-  publicUrl: () => config.publicUrl ?? `http://${config.host}:${config.port}`,
-});
-
 try {
-  switch (command) {
-    case "create-team":
-      console.log(
-        JSON.stringify(await services.teams.createTeam({ slug: need("slug"), name: need("name") })),
-      );
-      break;
-    case "create-user":
-      console.log(
-        JSON.stringify(
-          await services.teams.createUser({
-            email: need("email"),
-            name: values.name,
-            password: values.password,
-          }),
-        ),
-      );
-      break;
-    case "add-member": {
-      const role = need("role");
-      if (role !== "admin" && role !== "member")
-        throw new AppError(400, "validation_error", "--role must be admin or member");
-      const m = await services.teams.addMember(need("team"), need("email"), role);
-      console.log(JSON.stringify({ team: m.team.slug, email: m.user.email, role: m.role }));
-      break;
-    }
-    case "create-token": {
-      const team = await services.teams.repo.findTeamBySlugOrId(need("team"));
-      const user = await services.teams.repo.findUserByEmail(need("email"));
-      if (!team || !user || !(await services.teams.repo.roleOf(team.id, user.id))) {
-        throw new AppError(404, "not_found", "No such team, user, or the user is not a member of the team.");
-      }
-      const days = values["expires-in-days"] ? Number(values["expires-in-days"]) : null;
-      const created = await services.tokens.create({
-        userId: user.id,
-        name: values.name ?? "admin-cli",
-        expiresAt: days ? new Date(Date.now() + days * 86_400_000) : null,
-        teamId: team.id,
-      });
-      console.log(
-        JSON.stringify({
-          id: created.id,
-          token: created.token,
-          team: team.slug,
-          expires_at: created.expires_at,
-        }),
-      );
-      break;
-    }
-    case "set-password":
-      await services.teams.setPassword(need("email"), need("password"));
-      console.log(JSON.stringify({ ok: true }));
-      break;
-    default:
-      console.error(USAGE);
-      process.exitCode = 2;
-  }
+  const outcome = config.databaseUrl ? await runHere(config) : await runOnDataDir(config);
+  console.log(JSON.stringify(outcome));
 } catch (err) {
-  console.error(err instanceof AppError ? `${err.code}: ${err.message}` : err);
+  if (err instanceof AppError) console.error(`${err.code}: ${err.message}`);
+  else if (err instanceof DataDirInUseError) console.error(err.message);
+  else console.error(err);
   process.exitCode = 1;
-} finally {
-  await database.close();
+}
+
+/** Sends the command to the service holding DATA_DIR, or takes the directory when nobody holds it. */
+async function runOnDataDir(config: Config): Promise<unknown> {
+  const deadline = Date.now() + WAIT_MS;
+  for (let waited = false; ; waited = true) {
+    const taken = takeDataDir(config.dataDir);
+    if (!(taken instanceof DataDirInUseError)) return runHere(config, taken);
+    const { holder } = taken;
+    if (holder.host !== hostname()) throw taken;
+    const answer = holder.operator
+      ? await sendOperatorCommand(holder.operator, command as string, args)
+      : "unreachable";
+    if (answer !== "unreachable") {
+      if (answer.ok) return answer.result;
+      throw answer.error;
+    }
+    // Another admin command, a service still starting or stopping: none of them takes commands yet.
+    if (Date.now() > deadline) throw taken;
+    if (!waited) console.error(`waiting for ${describeHolder(holder)} to take commands or finish`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function takeDataDir(dataDir: string): DataDirLock | DataDirInUseError {
+  try {
+    return lockDataDir(dataDir, {
+      program: "npm run admin",
+      onStaleTakeover: (stale) =>
+        console.error(`took over the data directory lock of ${describeHolder(stale)}: that process is gone`),
+    });
+  } catch (err) {
+    if (err instanceof DataDirInUseError) return err;
+    throw err;
+  }
+}
+
+/** Loaded only when this process opens the database: a command sent to the service needs none of it. */
+async function runHere(config: Config, lock?: DataDirLock): Promise<unknown> {
+  const { runDirect } = await import("./operator/direct.ts");
+  return runDirect(config, lock, command as string, args);
 }

@@ -1,10 +1,16 @@
+import { DataDirInUseError } from "../storage/data-dir-lock.ts";
 import { loadConfig } from "./config.ts";
-import { startService } from "./service.ts";
+import { createLogger } from "./logger.ts";
+import { shutdownOnSignals, startService } from "./service.ts";
 
-const service = await startService(loadConfig());
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, async () => {
-    await service.close();
-    process.exit(0);
-  });
+const config = loadConfig();
+const logger = createLogger({ level: config.logLevel });
+const shutdown = shutdownOnSignals(logger);
+try {
+  const service = await startService(config, logger);
+  shutdown.stopWith(() => service.close());
+} catch (err) {
+  if (!(err instanceof DataDirInUseError)) throw err;
+  console.error(err.message);
+  process.exit(1);
 }

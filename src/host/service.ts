@@ -1,47 +1,117 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { type DataDirLock, describeHolder, lockDataDir } from "../storage/data-dir-lock.ts";
 import { openDatabase } from "../storage/database.ts";
 import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { type ProviderSettings, providerSettingsFromEnv } from "./installations/settings.ts";
 import { createLogger } from "./logger.ts";
+import { type OperatorChannel, startOperatorChannel } from "./operator/channel.ts";
 import { vaultFromConfig } from "./secrets/vault.ts";
 
-/** Opens the database (migrating it), builds the app and listens. Used by `npm start` and the demo. */
+export interface ServiceOwner {
+  /** The data directory's lock, when the caller took it first (the demo, before its simulators). */
+  lock?: DataDirLock;
+  /** Names this process in the lock file (default `npm start`). */
+  program?: string;
+}
+
+/**
+ * Opens the database (migrating it), builds the app and listens. Used by `npm start` and the demo.
+ * On the embedded default it owns DATA_DIR: it takes the directory's lock before PGlite opens it and
+ * serves `npm run admin` on the operator channel named in the lock file.
+ */
 export async function startService(
   config: Config,
   logger: Logger = createLogger({ level: config.logLevel }),
   /** Provider locations and app registrations; the environment's when absent (the demo passes its simulators'). */
   settings: ProviderSettings = providerSettingsFromEnv(),
+  owner: ServiceOwner = {},
 ) {
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const vault = vaultFromConfig({
-    keys: config.credentialsKeys,
-    keyFile: join(config.dataDir, "credentials.key"),
-  });
-  const app = await buildApp({
-    database,
-    logger,
-    bodyLimitBytes: config.bodyLimitBytes,
-    vault,
-    settings,
-    publicUrl: config.publicUrl,
-    refreshIntervalMinutes: config.refreshIntervalMinutes,
-    trustProxy: config.trustProxy,
-    outbound: config.outbound,
-  });
-  await app.server.listen({ host: config.host, port: config.port });
+  const lock = config.databaseUrl
+    ? undefined
+    : (owner.lock ?? takeDataDir(config.dataDir, owner.program ?? "npm start", logger));
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, lock });
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let channel: OperatorChannel | undefined;
+  try {
+    const vault = vaultFromConfig({
+      keys: config.credentialsKeys,
+      keyFile: join(config.dataDir, "credentials.key"),
+    });
+    app = await buildApp({
+      database,
+      logger,
+      bodyLimitBytes: config.bodyLimitBytes,
+      vault,
+      settings,
+      publicUrl: config.publicUrl,
+      refreshIntervalMinutes: config.refreshIntervalMinutes,
+      trustProxy: config.trustProxy,
+      outbound: config.outbound,
+    });
+    await app.server.listen({ host: config.host, port: config.port });
+    if (lock) channel = await startOperatorChannel(app.services, logger);
+  } catch (err) {
+    await app?.server.close();
+    await database.close();
+    throw err;
+  }
   const address = app.server.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const baseUrl = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
+  if (channel) lock?.publish({ base_url: baseUrl, operator: channel.address });
   logger.info({ base_url: baseUrl, driver: database.driver }, "service listening");
+  const server = app.server;
   return {
     ...app,
     database,
     baseUrl,
+    /** Stops taking requests and commands, stops the workers, closes the database and releases DATA_DIR. */
     async close() {
-      await app.server.close();
+      await Promise.all([server.close(), channel?.close()]);
       await database.close();
+    },
+  };
+}
+
+/** Takes DATA_DIR's lock; a lock left by a process that is gone is taken over, with a log line. */
+export function takeDataDir(dataDir: string, program: string, logger: Logger): DataDirLock {
+  return lockDataDir(dataDir, {
+    program,
+    onStaleTakeover: (stale) =>
+      logger.warn(`took over the data directory lock of ${describeHolder(stale)}: that process is gone`),
+  });
+}
+
+/**
+ * SIGINT/SIGTERM stop the process cleanly: the stop function runs once (a repeated signal waits for
+ * it rather than killing PGlite mid-close), then the process exits 0. Installed before startup, so a
+ * signal during startup stops the service as soon as `stopWith` names how.
+ */
+export function shutdownOnSignals(logger: Logger) {
+  let stop: (() => Promise<void>) | null = null;
+  let signalled = false;
+  const run = () =>
+    stop?.().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, "stopping failed");
+        process.exit(1);
+      },
+    );
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (signalled) return logger.warn({ signal }, "already stopping: waiting for the database to close");
+      signalled = true;
+      logger.info({ signal }, stop ? "stopping" : "stopping once startup has finished");
+      run();
+    });
+  }
+  return {
+    stopWith(fn: () => Promise<void>) {
+      stop = fn;
+      if (signalled) run();
     },
   };
 }

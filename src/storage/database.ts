@@ -8,6 +8,7 @@ import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.ts";
 import * as schema from "./schema.ts";
 
 export type Schema = typeof schema;
@@ -19,7 +20,10 @@ export interface DatabaseHandle {
   driver: "pglite" | "postgres";
   /** True when migrations are applied and the database answers. */
   ready(): Promise<boolean>;
+  /** Closes the database, then releases the data directory's lock (embedded, on disk). */
   close(): Promise<void>;
+  /** The data directory's lock: held while this handle is open (embedded, on disk). */
+  lock?: DataDirLock;
 }
 
 export interface OpenOptions {
@@ -29,6 +33,13 @@ export interface OpenOptions {
   dataDir?: string;
   /** Connections in the node-postgres pool. */
   poolSize?: number;
+  /**
+   * The lock on dataDir, already taken by the caller (who needed it before opening, e.g. the demo);
+   * the handle releases it on close. Absent → taken here before PGlite opens the directory.
+   */
+  lock?: DataDirLock;
+  /** Names the holder in the lock file when it is taken here (default `this process`). */
+  program?: string;
 }
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "migrations");
@@ -37,22 +48,40 @@ const MIGRATION_LOCK = 727_274_001; // advisory lock id: several app processes m
 
 export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10);
-  return openPglite(opts.dataDir);
+  if (!opts.dataDir) return openPglite(new PGlite({ extensions: { pg_trgm } }));
+  const lock = opts.lock ?? lockDataDir(opts.dataDir, { program: opts.program ?? "this process" });
+  try {
+    const dir = resolve(opts.dataDir, "pglite");
+    mkdirSync(dir, { recursive: true });
+    return await openPglite(new PGlite(dir, { extensions: { pg_trgm } }), lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }
 
-async function openPglite(dataDir?: string): Promise<DatabaseHandle> {
-  let client: PGlite;
-  if (dataDir) {
-    const dir = resolve(dataDir, "pglite");
-    mkdirSync(dir, { recursive: true });
-    client = new PGlite(dir, { extensions: { pg_trgm } });
-  } else {
-    client = new PGlite({ extensions: { pg_trgm } });
-  }
+async function openPglite(client: PGlite, lock?: DataDirLock): Promise<DatabaseHandle> {
   const db = drizzlePglite(client, { schema }) as unknown as Database;
   const { migrate } = await import("drizzle-orm/pglite/migrator");
-  await migrate(db as never, { migrationsFolder: MIGRATIONS_DIR });
-  return { db, driver: "pglite", ready: () => ping(db), close: () => client.close() };
+  try {
+    await migrate(db as never, { migrationsFolder: MIGRATIONS_DIR });
+  } catch (err) {
+    await client.close().catch(() => {});
+    throw err;
+  }
+  return {
+    db,
+    driver: "pglite",
+    ready: () => ping(db),
+    lock,
+    async close() {
+      try {
+        if (!client.closed) await client.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
 }
 
 async function openPostgres(url: string, max: number): Promise<DatabaseHandle> {
