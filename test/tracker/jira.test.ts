@@ -21,7 +21,7 @@ import { trackerFailure as failure, fastHttp, simControl } from "../support/trac
  * OAuth gateway, Cloud on the site URL with an API token, and Data Center with a personal access token.
  */
 const http = fastHttp();
-const NAMED = 8;
+const NAMED = 11;
 const GENERATED = 1050;
 const REDIRECT = "http://127.0.0.1:9/api/v1/installations/callback/jira/";
 

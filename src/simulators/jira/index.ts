@@ -17,14 +17,24 @@ import {
   type ApiVersion,
   adfToText,
   fieldSelection,
-  ISSUE_TYPES,
+  type IssueView,
   isAdfDoc,
   issueJson,
   issueKey,
+  issueTypeJson,
   projectJson,
-  statusForTransition,
   transitionsJson,
 } from "./render.ts";
+import {
+  CATEGORIES,
+  issueTypeIn,
+  type ProjectProfile,
+  profileNamed,
+  RESOLUTIONS,
+  statusById,
+  statusIn,
+  transitionsFrom,
+} from "./workflows.ts";
 
 /**
  * Jira simulator: two Cloud sites and one Data Center server behind one HTTP server.
@@ -40,6 +50,9 @@ interface JiraSeed extends SeedFile {
   oauth_apps: JiraOAuthApp[];
   oauth_user: { account_id: string; email: string; name: string };
 }
+
+/** Seeded projects name their profile (`software` by default, `strict`, `service_desk`, `business`). */
+type SeededProject = NonNullable<SeedFile["workspaces"][number]["resources"]>[number] & { profile?: string };
 
 type Mode = "gateway" | "site" | "dc";
 
@@ -80,12 +93,36 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
       }${seq}`,
   });
   // The override applies to the default (first) workspace only; the others keep their seeded counts.
+  // Profiles are the simulator's own, not the store's: taken out of the seed, kept by `workspace:key`.
+  const seededProfiles = new Map<string, string>();
   store.seed({
     ...seed,
-    workspaces: seed.workspaces.map((w, i) =>
-      i === 0 && opts.generatedResources !== undefined ? { ...w, generated: opts.generatedResources } : w,
-    ),
+    workspaces: seed.workspaces.map((w, i) => ({
+      ...w,
+      ...(i === 0 && opts.generatedResources !== undefined ? { generated: opts.generatedResources } : {}),
+      resources: (w.resources ?? []).map(({ profile, ...r }: SeededProject) => {
+        if (profile) seededProfiles.set(`${w.id}:${r.key}`, profile);
+        return r;
+      }),
+    })),
   });
+  const profileOf = (r: SimResource): ProjectProfile =>
+    profileNamed(seededProfiles.get(`${r.workspace_id}:${r.key}`));
+  /** The Jira issue type and resolution each issue got upstream (the store keeps neutral values only). */
+  const jiraTypes = new Map<string, string>();
+  const resolutions = new Map<string, string>();
+  function viewOf(i: SimIssue, r: SimResource = store.resource(i.resource_id)): IssueView {
+    const p = profileOf(r);
+    const status = statusIn(p.workflow, i.status);
+    const resolution =
+      status.category === "done" ? (resolutions.get(i.id) ?? status.autoResolution ?? "Done") : null;
+    return {
+      typeKey: p.typeKey,
+      status,
+      type: issueTypeIn(p, i.issue_type, jiraTypes.get(i.id)),
+      resolution,
+    };
+  }
   const limiter = new RateLimiter();
   const router = new SimRouter();
   let simUrl = "";
@@ -305,7 +342,9 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
           startAt,
           total: all.length,
           isLast,
-          values: values.map((r) => projectJson(r, c.apiBase, c.siteUrl, isCloud(c.ws))),
+          values: values.map((r) =>
+            projectJson(r, c.apiBase, c.siteUrl, isCloud(c.ws), profileOf(r).typeKey),
+          ),
         },
       };
     },
@@ -316,7 +355,9 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
   api("GET", "/project", (c) => {
     const withArchived = c.req.query.get("includeArchived") === "true";
     const list = projectsOf(c.ws).filter((r) => withArchived || !r.archived);
-    return { json: list.map((r) => projectJson(r, c.apiBase, c.siteUrl, isCloud(c.ws))) };
+    return {
+      json: list.map((r) => projectJson(r, c.apiBase, c.siteUrl, isCloud(c.ws), profileOf(r).typeKey)),
+    };
   });
 
   api("GET", "/project/:idOrKey", (c) => {
@@ -324,7 +365,7 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
     const r = findProject(c.ws, ref);
     if (!r)
       return jiraError(404, [`No project could be found with ${/^\d+$/.test(ref) ? "id" : "key"} '${ref}'.`]);
-    return { json: projectJson(r, c.apiBase, c.siteUrl, isCloud(c.ws)) };
+    return { json: projectJson(r, c.apiBase, c.siteUrl, isCloud(c.ws), profileOf(r).typeKey) };
   });
 
   /* ---- search ---- */
@@ -333,6 +374,11 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
     projects: projectsOf(ws),
     keyOf: (i: SimIssue) => issueKey(store.resource(i.resource_id), i),
     issueByKey: (key: string) => findIssue(ws, key)?.issue ?? null,
+    statusOf: (i: SimIssue) => {
+      const s = viewOf(i).status;
+      return { name: s.name, category: CATEGORIES[s.category] };
+    },
+    typeNameOf: (i: SimIssue) => viewOf(i).type.name,
   });
   const siteIssues = (ws: SimWorkspace) => projectsOf(ws).flatMap((r) => r.issues);
 
@@ -353,7 +399,7 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
   }
 
   const render = (c: Ctx, fields: ReturnType<typeof fieldSelection>) => (i: SimIssue) =>
-    issueJson(i, store.resource(i.resource_id), c.apiBase, c.siteUrl, c.v, fields);
+    issueJson(i, store.resource(i.resource_id), c.apiBase, c.siteUrl, c.v, fields, viewOf(i));
 
   const pageToken = (offset: number, jql: string) =>
     Buffer.from(JSON.stringify({ o: offset, q: jql })).toString("base64url");
@@ -424,6 +470,8 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
     const errors: Record<string, string> = {};
     if ((creating || "summary" in f) && (typeof f.summary !== "string" || f.summary.trim() === "")) {
       errors.summary = "You must specify a summary of the issue.";
+    } else if (typeof f.summary === "string" && f.summary.length > 255) {
+      errors.summary = "Summary must be less than 255 characters.";
     }
     if ("description" in f && f.description !== null) {
       const ok = c.v === "3" ? isAdfDoc(f.description) : typeof f.description === "string";
@@ -454,29 +502,82 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
     const f = (c.req.body?.fields ?? {}) as Record<string, any>;
     const ref = f.project?.id ?? f.project?.key;
     const project = typeof ref === "string" ? findProject(c.ws, ref) : undefined;
-    const typeRef = f.issuetype?.id ?? f.issuetype?.name;
-    const type = (Object.keys(ISSUE_TYPES) as SimIssue["issue_type"][]).find(
-      (t) =>
-        ISSUE_TYPES[t].id === typeRef ||
-        ISSUE_TYPES[t].name.toLowerCase() === String(typeRef ?? "").toLowerCase(),
-    );
+    const typeRef = String(f.issuetype?.id ?? f.issuetype?.name ?? "");
     const errors = fieldErrors(c, f, true);
     if (!project) errors.project = "valid project is required";
-    if (!type) errors.issuetype = "Specify an issue type";
+    // Only the types of the project's issue type scheme are valid (a service desk has no "Task").
+    const type =
+      project &&
+      profileOf(project).issueTypes.find(
+        (t) => t.id === typeRef || t.name.toLowerCase() === typeRef.toLowerCase(),
+      );
+    if (!typeRef) errors.issuetype = "Specify an issue type";
+    else if (project && !type) errors.issuetype = "Specify a valid issue type";
     if (Object.keys(errors).length > 0) return jiraError(400, [], errors);
     if (project!.archived) return jiraError(400, ["You can't create issues in an archived project."]);
     const issue = store.addIssue(project!.id, {
       title: f.summary,
       body: descriptionOf(c, f.description),
       labels: f.labels ?? [],
-      issue_type: type,
+      issue_type: type!.neutral,
       priority: f.priority?.id ? Math.min(4, Math.max(0, Number(f.priority.id) - 1)) : 2,
     });
+    jiraTypes.set(issue.id, type!.id);
     return {
       status: 201,
       json: { id: issue.id, key: issueKey(project!, issue), self: `${c.apiBase}/issue/${issue.id}` },
     };
   });
+
+  /* ---- create metadata ---- */
+
+  const projectMissing = (ref: string) =>
+    jiraError(404, [`No project could be found with ${/^\d+$/.test(ref) ? "id" : "key"} '${ref}'.`]);
+
+  /**
+   * Issue types of one project's scheme, paged. Cloud answers `{issueTypes, startAt, maxResults, total}`,
+   * Data Center (8.4+) `{values, startAt, maxResults, total, isLast}`.
+   */
+  api("GET", "/issue/createmeta/:idOrKey/issuetypes", (c) => {
+    const ref = c.req.params.idOrKey;
+    const project = findProject(c.ws, ref);
+    if (!project) return projectMissing(ref);
+    const startAt = Math.max(0, Number(c.req.query.get("startAt") ?? 0) || 0);
+    const maxResults = Math.min(200, Math.max(1, Number(c.req.query.get("maxResults") ?? 50) || 50));
+    const all = profileOf(project).issueTypes.map((t) => issueTypeJson(c.apiBase, t, isCloud(c.ws)));
+    const page = all.slice(startAt, startAt + maxResults);
+    const paging = { maxResults, startAt, total: all.length };
+    return isCloud(c.ws)
+      ? { json: { ...paging, issueTypes: page } }
+      : { json: { ...paging, isLast: startAt + page.length >= all.length, values: page } };
+  });
+
+  /** The older all-projects form: deprecated on Cloud but served; removed from Data Center in 9.0. */
+  api(
+    "GET",
+    "/issue/createmeta",
+    (c) => {
+      const wanted = ["projectIds", "projectKeys"].flatMap((k) =>
+        c.req.query.getAll(k).flatMap((v) => v.split(",").map((x) => x.trim())),
+      );
+      const projects = projectsOf(c.ws).filter(
+        (r) => !r.archived && (wanted.length === 0 || wanted.some((w) => w === r.id || w === r.key)),
+      );
+      return {
+        json: {
+          expand: "projects",
+          projects: projects.map((r) => ({
+            self: `${c.apiBase}/project/${r.id}`,
+            id: r.id,
+            key: r.key,
+            name: r.name,
+            issuetypes: profileOf(r).issueTypes.map((t) => issueTypeJson(c.apiBase, t, true)),
+          })),
+        },
+      };
+    },
+    { modes: ["gateway", "site"] },
+  );
 
   api("GET", "/issue/:idOrKey", (c) => {
     const found = findIssue(c.ws, c.req.params.idOrKey);
@@ -508,17 +609,48 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
   api("GET", "/issue/:idOrKey/transitions", (c) => {
     const found = findIssue(c.ws, c.req.params.idOrKey);
     if (!found) return issueNotFound();
-    return { json: { expand: "transitions", transitions: transitionsJson(c.apiBase, found.issue.status) } };
+    const withFields = (c.req.query.get("expand") ?? "").split(",").includes("transitions.fields");
+    const wf = profileOf(found.project).workflow;
+    const current = viewOf(found.issue, found.project).status;
+    return {
+      json: { expand: "transitions", transitions: transitionsJson(c.apiBase, wf, current, withFields) },
+    };
   });
+
+  /** Fields sent with a transition must be on its screen; required ones must be there and valid. */
+  function transitionFieldErrors(requires: string[], fields: Record<string, any>): Record<string, string> {
+    const errors: Record<string, string> = {};
+    for (const k of Object.keys(fields))
+      if (!requires.includes(k))
+        errors[k] = `Field '${k}' cannot be set. It is not on the appropriate screen, or unknown.`;
+    if (requires.includes("resolution")) {
+      const r = fields.resolution;
+      if (!r) errors.resolution = "Resolution is required.";
+      else if (!RESOLUTIONS.some((x) => x.id === String(r.id) || x.name === r.name))
+        errors.resolution = "Could not find valid 'id' or 'name' in resolution object.";
+    }
+    return errors;
+  }
 
   api("POST", "/issue/:idOrKey/transitions", (c) => {
     const found = findIssue(c.ws, c.req.params.idOrKey);
     if (!found) return issueNotFound();
     const id = String(c.req.body?.transition?.id ?? "");
-    const to = statusForTransition(id);
-    if (!to || to === found.issue.status)
-      return jiraError(400, [`Transition id '${id}' is not valid for this issue.`]);
-    store.updateIssue(found.issue.id, { status: to });
+    const wf = profileOf(found.project).workflow;
+    const current = viewOf(found.issue, found.project).status;
+    const t = transitionsFrom(wf, current.id).find((x) => x.id === id);
+    if (!t) return jiraError(400, [`Transition id '${id}' is not valid for this issue.`]);
+    const fields = (c.req.body?.fields ?? {}) as Record<string, any>;
+    const errors = transitionFieldErrors(t.requires ?? [], fields);
+    if (Object.keys(errors).length > 0) return jiraError(400, [], errors);
+    const to = statusById(wf, t.to)!;
+    const resolution = RESOLUTIONS.find(
+      (x) => x.id === String(fields.resolution?.id) || x.name === fields.resolution?.name,
+    );
+    if (to.category === "done" && (resolution || to.autoResolution))
+      resolutions.set(found.issue.id, resolution?.name ?? to.autoResolution!);
+    else resolutions.delete(found.issue.id);
+    store.updateIssue(found.issue.id, { status: to.neutral });
     return { status: 204 };
   });
 

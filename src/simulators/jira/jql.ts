@@ -1,5 +1,4 @@
 import type { SimIssue, SimResource } from "../core/store.ts";
-import { ISSUE_TYPES, STATUSES } from "./render.ts";
 
 /**
  * The slice of JQL the simulator understands: clauses joined by AND, `field = value`, `field != value`,
@@ -132,6 +131,10 @@ export interface JqlContext {
   keyOf(issue: SimIssue): string;
   /** Resolves `PAY-12` within the site. */
   issueByKey(key: string): SimIssue | null;
+  /** The issue's status in its project's workflow. */
+  statusOf(issue: SimIssue): { name: string; category: { key: string; name: string } };
+  /** The issue's type name in its project's scheme. */
+  typeNameOf(issue: SimIssue): string;
 }
 
 const BOUNDING = new Set(["project", "key", "issuekey", "id"]);
@@ -188,20 +191,23 @@ function matcher(c: Clause, ctx: JqlContext): (i: SimIssue) => boolean {
     case "description":
       return wrap((i) => contains(i.body ?? ""));
     case "status":
-      return wrap((i) => eq(STATUSES[i.status].name));
+      return wrap((i) => eq(ctx.statusOf(i).name));
     case "statuscategory":
-      return wrap((i) => eq([STATUSES[i.status].category.name, STATUSES[i.status].category.key]));
+      return wrap((i) => {
+        const { category } = ctx.statusOf(i);
+        return eq([category.name, category.key]);
+      });
     case "labels":
       return wrap((i) => eq(i.labels));
     case "issuetype":
     case "type":
-      return wrap((i) => eq(ISSUE_TYPES[i.issue_type].name));
+      return wrap((i) => eq(ctx.typeNameOf(i)));
     default:
       throw new JqlError(`Field '${c.field}' does not exist or you do not have permission to view it.`);
   }
 }
 
-const SORT_KEYS: Record<string, (i: SimIssue) => string | number> = {
+const SORT_KEYS: Record<string, (i: SimIssue, ctx: JqlContext) => string | number> = {
   created: (i) => Date.parse(i.created_at),
   updated: (i) => Date.parse(i.updated_at),
   key: (i) => i.number,
@@ -209,7 +215,7 @@ const SORT_KEYS: Record<string, (i: SimIssue) => string | number> = {
   id: (i) => Number(i.id),
   priority: (i) => -i.priority,
   summary: (i) => i.title.toLowerCase(),
-  status: (i) => STATUSES[i.status].name,
+  status: (i, ctx) => ctx.statusOf(i).name,
 };
 
 /** Matching issues in order; ties fall back to the issue id in the last sort direction. */
@@ -223,8 +229,8 @@ export function runJql(q: Query, issues: SimIssue[], ctx: JqlContext): SimIssue[
   const lastDesc = order[order.length - 1].desc;
   return matched.sort((a, b) => {
     for (const o of order) {
-      const x = SORT_KEYS[o.field](a);
-      const y = SORT_KEYS[o.field](b);
+      const x = SORT_KEYS[o.field](a, ctx);
+      const y = SORT_KEYS[o.field](b, ctx);
       if (x !== y) return (x < y ? -1 : 1) * (o.desc ? -1 : 1);
     }
     return (Number(a.id) - Number(b.id)) * (lastDesc ? -1 : 1);

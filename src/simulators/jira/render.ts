@@ -1,43 +1,31 @@
 import { createHash } from "node:crypto";
-import type { SimIssue, SimIssueStatus, SimResource } from "../core/store.ts";
+import type { SimIssue, SimResource } from "../core/store.ts";
+import {
+  CATEGORIES,
+  type IssueTypeDef,
+  type ProjectTypeKey,
+  RESOLUTIONS,
+  statusById,
+  transitionsFrom,
+  type Workflow,
+  type WorkflowStatus,
+  type WorkflowTransition,
+} from "./workflows.ts";
 
 /**
- * Jira's JSON shapes for projects, issues, statuses and transitions, rendered from the neutral store.
- * Every simulated project shares one workflow whose statuses cover the neutral ones, with a global
- * transition into each status ("any status may move here", as team-managed projects allow).
+ * Jira's JSON shapes for projects, issues, statuses and transitions, rendered from the neutral store and
+ * each project's profile (type, issue types, workflow; see workflows.ts).
  */
 
 export type ApiVersion = "2" | "3";
 
-interface StatusDef {
-  id: string;
-  name: string;
-  category: { id: number; key: "new" | "indeterminate" | "done"; colorName: string; name: string };
-  transitionId: string;
-  resolution?: string;
+/** How one issue looks in its project: its workflow status, its Jira type and its resolution. */
+export interface IssueView {
+  typeKey: ProjectTypeKey;
+  status: WorkflowStatus;
+  type: IssueTypeDef;
+  resolution: string | null;
 }
-
-const NEW = { id: 2, key: "new", colorName: "blue-gray", name: "To Do" } as const;
-const INDETERMINATE = { id: 4, key: "indeterminate", colorName: "yellow", name: "In Progress" } as const;
-const DONE = { id: 3, key: "done", colorName: "green", name: "Done" } as const;
-
-export const STATUSES: Record<SimIssueStatus, StatusDef> = {
-  todo: { id: "10000", name: "To Do", category: NEW, transitionId: "11" },
-  in_progress: { id: "10001", name: "In Progress", category: INDETERMINATE, transitionId: "21" },
-  in_review: { id: "10002", name: "In Review", category: INDETERMINATE, transitionId: "31" },
-  blocked: { id: "10003", name: "Blocked", category: INDETERMINATE, transitionId: "41" },
-  done: { id: "10004", name: "Done", category: DONE, transitionId: "51", resolution: "Done" },
-  canceled: { id: "10005", name: "Canceled", category: DONE, transitionId: "61", resolution: "Won't Do" },
-};
-
-export const ISSUE_TYPES: Record<SimIssue["issue_type"], { id: string; name: string; subtask: boolean }> = {
-  epic: { id: "10000", name: "Epic", subtask: false },
-  story: { id: "10001", name: "Story", subtask: false },
-  task: { id: "10002", name: "Task", subtask: false },
-  bug: { id: "10003", name: "Bug", subtask: false },
-  subtask: { id: "10004", name: "Subtask", subtask: true },
-  chore: { id: "10005", name: "Chore", subtask: false },
-};
 
 const PRIORITIES = ["Highest", "High", "Medium", "Low", "Lowest"];
 
@@ -47,43 +35,77 @@ export const jiraTime = (iso: string) => new Date(iso).toISOString().replace("Z"
 /** Atlassian account ids are opaque 24-hex strings; derive a stable one from the display name. */
 export const accountId = (name: string) => createHash("sha1").update(name).digest("hex").slice(0, 24);
 
-export function statusJson(apiBase: string, s: SimIssueStatus) {
-  const d = STATUSES[s];
+export function statusJson(apiBase: string, s: WorkflowStatus) {
+  const category = CATEGORIES[s.category];
   return {
-    self: `${apiBase}/status/${d.id}`,
+    self: `${apiBase}/status/${s.id}`,
     description: "",
     iconUrl: `${apiBase}/images/icons/statuses/generic.png`,
-    name: d.name,
-    id: d.id,
-    statusCategory: { self: `${apiBase}/statuscategory/${d.category.id}`, ...d.category },
+    name: s.name,
+    id: s.id,
+    statusCategory: { self: `${apiBase}/statuscategory/${category.id}`, ...category },
   };
 }
 
-export function transitionsJson(apiBase: string, current: SimIssueStatus) {
-  return (Object.keys(STATUSES) as SimIssueStatus[])
-    .filter((s) => s !== current)
-    .map((s) => ({
-      id: STATUSES[s].transitionId,
-      name: STATUSES[s].name,
-      to: statusJson(apiBase, s),
-      hasScreen: false,
-      isGlobal: true,
-      isInitial: false,
-      isAvailable: true,
-      isConditional: false,
-      isLooped: false,
-    }));
+/** The transition screen's resolution field, as `expand=transitions.fields` shows it. */
+function resolutionField(apiBase: string) {
+  return {
+    required: true,
+    schema: { type: "resolution", system: "resolution" },
+    name: "Resolution",
+    key: "resolution",
+    hasDefaultValue: false,
+    operations: ["set"],
+    allowedValues: RESOLUTIONS.map((r) => ({ self: `${apiBase}/resolution/${r.id}`, ...r })),
+  };
 }
 
-export const statusForTransition = (id: string): SimIssueStatus | null =>
-  (Object.keys(STATUSES) as SimIssueStatus[]).find((s) => STATUSES[s].transitionId === id) ?? null;
+function transitionJson(apiBase: string, wf: Workflow, t: WorkflowTransition, withFields: boolean) {
+  const screen = (t.requires ?? []).length > 0;
+  return {
+    id: t.id,
+    name: t.name,
+    to: statusJson(apiBase, statusById(wf, t.to)!),
+    hasScreen: screen,
+    isGlobal: t.from === null,
+    isInitial: false,
+    isAvailable: true,
+    isConditional: false,
+    isLooped: false,
+    ...(withFields ? { fields: screen ? { resolution: resolutionField(apiBase) } : {} } : {}),
+  };
+}
+
+/** The transitions out of `current`; `fields` only with `expand=transitions.fields`, as Jira does. */
+export const transitionsJson = (
+  apiBase: string,
+  wf: Workflow,
+  current: WorkflowStatus,
+  withFields: boolean,
+) => transitionsFrom(wf, current.id).map((t) => transitionJson(apiBase, wf, t, withFields));
+
+export const issueTypeJson = (apiBase: string, t: IssueTypeDef, cloud: boolean) => ({
+  self: `${apiBase}/issuetype/${t.id}`,
+  id: t.id,
+  description: "",
+  iconUrl: `${apiBase}/images/icons/issuetypes/${t.id}.png`,
+  name: t.name,
+  subtask: t.subtask,
+  ...(cloud ? { hierarchyLevel: t.hierarchyLevel } : {}),
+});
 
 function avatarUrls(siteUrl: string, id: string) {
   const u = `${siteUrl}/rest/api/3/universal_avatar/view/type/project/avatar/${id}`;
   return { "48x48": u, "24x24": `${u}?size=small`, "16x16": `${u}?size=xsmall`, "32x32": `${u}?size=medium` };
 }
 
-export function projectJson(r: SimResource, apiBase: string, siteUrl: string, cloud: boolean) {
+export function projectJson(
+  r: SimResource,
+  apiBase: string,
+  siteUrl: string,
+  cloud: boolean,
+  typeKey: ProjectTypeKey,
+) {
   const base = {
     expand: "description,lead,issueTypes,url,projectKeys,permissions,insight",
     self: `${apiBase}/project/${r.id}`,
@@ -91,7 +113,7 @@ export function projectJson(r: SimResource, apiBase: string, siteUrl: string, cl
     key: r.key,
     name: r.name,
     avatarUrls: avatarUrls(siteUrl, r.id),
-    projectTypeKey: "software",
+    projectTypeKey: typeKey,
     simplified: false,
     style: "classic",
     isPrivate: false,
@@ -144,14 +166,15 @@ export function issueJson(
   siteUrl: string,
   v: ApiVersion,
   fields: Set<string> | "all" | "id",
+  view: IssueView,
 ) {
   if (fields === "id") return { id: i.id };
-  const status = STATUSES[i.status];
+  const resolution = RESOLUTIONS.find((x) => x.name === view.resolution);
   const all: Record<string, unknown> = {
     summary: i.title,
     description: v === "3" ? textToAdf(i.body) : i.body,
-    status: statusJson(apiBase, i.status),
-    issuetype: { self: `${apiBase}/issuetype/${ISSUE_TYPES[i.issue_type].id}`, ...ISSUE_TYPES[i.issue_type] },
+    status: statusJson(apiBase, view.status),
+    issuetype: issueTypeJson(apiBase, view.type, v === "3"),
     priority: {
       self: `${apiBase}/priority/${i.priority + 1}`,
       id: String(i.priority + 1),
@@ -162,16 +185,14 @@ export function issueJson(
     labels: i.labels,
     created: jiraTime(i.created_at),
     updated: jiraTime(i.updated_at),
-    resolution: status.resolution
-      ? { self: `${apiBase}/resolution/1`, id: "1", name: status.resolution }
-      : null,
-    resolutiondate: status.resolution ? jiraTime(i.updated_at) : null,
+    resolution: resolution ? { self: `${apiBase}/resolution/${resolution.id}`, ...resolution } : null,
+    resolutiondate: resolution ? jiraTime(i.updated_at) : null,
     project: {
       self: `${apiBase}/project/${r.id}`,
       id: r.id,
       key: r.key,
       name: r.name,
-      projectTypeKey: "software",
+      projectTypeKey: view.typeKey,
       simplified: false,
       avatarUrls: avatarUrls(siteUrl, r.id),
     },

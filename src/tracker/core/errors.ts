@@ -38,6 +38,8 @@ export class TrackerError extends Error {
   readonly requiredScopes: string[] | null;
   /** A state-changing request failed in a way that may still have been applied upstream (a timeout, a 502). */
   readonly effectUnknown: boolean;
+  /** The provider's own words for a refusal (secrets stripped by the adapter), shown to the user. */
+  readonly reason: string | null;
 
   constructor(
     kind: TrackerErrorKind,
@@ -50,6 +52,7 @@ export class TrackerError extends Error {
       network?: NetworkFailure | null;
       requiredScopes?: string[] | null;
       effectUnknown?: boolean;
+      reason?: string | null;
     } = {},
   ) {
     super(message, { cause: opts.cause });
@@ -61,6 +64,7 @@ export class TrackerError extends Error {
     this.network = opts.network ?? null;
     this.requiredScopes = opts.requiredScopes ?? null;
     this.effectUnknown = opts.effectUnknown ?? false;
+    this.reason = opts.reason ?? null;
   }
 
   get retryable(): boolean {

@@ -206,7 +206,7 @@ export async function createIssue(
   const fields: Record<string, unknown> = {
     project: { id: s.projectId },
     summary: draft.title,
-    issuetype: { name: "Task" },
+    issuetype: { id: await creatableType(conn, s) },
   };
   const desc = description(s, draft.body);
   if (desc !== null) fields.description = desc;
@@ -218,7 +218,7 @@ export async function createIssue(
   });
   const id = res.body?.id;
   if (typeof id !== "string") throw malformed("create-issue response");
-  if (draft.status && draft.status !== "todo") await transition(conn, s, id, draft.status);
+  if (draft.status && draft.status !== "todo") await transition(conn, s, id, draft.status, null);
   const created = await fetchIssue(conn, s, id);
   if (!created) throw malformed("issue after create");
   return created;
@@ -245,20 +245,114 @@ export async function updateIssue(
       json: { fields },
     });
   }
-  if (patch.status && patch.status !== current.status) await transition(conn, s, id, patch.status);
+  if (patch.status && patch.status !== current.status) {
+    const m = current.provider_metadata;
+    const from =
+      typeof m.status_id === "string"
+        ? { id: m.status_id, category: categoryOf({ statusCategory: { key: String(m.status_category) } }) }
+        : null;
+    await transition(conn, s, id, patch.status, from);
+  }
   const updated = await fetchIssue(conn, s, id);
   if (!updated) throw malformed("issue after update");
   return updated;
+}
+
+/* ---- issue types ---- */
+
+interface CreateMetaType {
+  id?: unknown;
+  name?: unknown;
+  subtask?: unknown;
+  hierarchyLevel?: unknown;
+}
+
+/**
+ * Which issue type a work package becomes, from the project's own scheme (a service desk has no "Task").
+ * Sub-tasks need a parent and are never chosen. Preference: Task, Story, Service Request, Request; then
+ * the first other standard type in the scheme's order; bugs and incidents after that; an epic (hierarchy
+ * level 1) only when nothing else exists.
+ */
+const PREFERRED = ["task", "story", "service request", "request"];
+const LATE = /^(bug|defect|incident|problem)$/;
+
+export function pickIssueType(types: CreateMetaType[]): string | null {
+  const usable = types.filter(
+    (t): t is { id: string; name: string; subtask?: unknown; hierarchyLevel?: unknown } =>
+      typeof t.id === "string" && typeof t.name === "string" && t.subtask !== true,
+  );
+  const isEpic = (t: { name: string; hierarchyLevel?: unknown }) =>
+    typeof t.hierarchyLevel === "number" ? t.hierarchyLevel > 0 : /^epic$/i.test(t.name);
+  const rank = (t: { name: string; hierarchyLevel?: unknown }) => {
+    const name = t.name.toLowerCase();
+    const preferred = PREFERRED.indexOf(name);
+    if (preferred >= 0) return preferred;
+    if (isEpic(t)) return PREFERRED.length + 2;
+    return LATE.test(name) ? PREFERRED.length + 1 : PREFERRED.length;
+  };
+  // A stable sort keeps the scheme's order within one rank.
+  const best = [...usable].sort((a, b) => rank(a) - rank(b))[0];
+  return best?.id ?? null;
+}
+
+const CREATEMETA_PAGE = 50;
+const CREATEMETA_MAX_PAGES = 10;
+
+/**
+ * The project's creatable types from `GET /issue/createmeta/{project}/issuetypes` (Cloud: `issueTypes`;
+ * Data Center 8.4+: `values` and `isLast`). The older `createmeta?projectIds=&expand=` is deprecated on
+ * Cloud and gone from Data Center 9, so it is not used.
+ */
+async function creatableType(conn: Connection, s: Scope): Promise<string> {
+  const types: CreateMetaType[] = [];
+  for (let page = 0, startAt = 0; page < CREATEMETA_MAX_PAGES; page++) {
+    const res = await jiraRequest<{
+      issueTypes?: unknown;
+      values?: unknown;
+      total?: unknown;
+      isLast?: unknown;
+    }>(conn, {
+      url: url(conn, s, `/issue/createmeta/${s.projectId}/issuetypes`, {
+        startAt: String(startAt),
+        maxResults: String(CREATEMETA_PAGE),
+      }),
+    });
+    const list = res.body?.issueTypes ?? res.body?.values;
+    if (!Array.isArray(list)) throw malformed("create metadata");
+    types.push(...(list as CreateMetaType[]));
+    startAt += list.length;
+    const total = typeof res.body?.total === "number" ? res.body.total : null;
+    if (list.length === 0 || res.body?.isLast === true || (total !== null && startAt >= total)) break;
+  }
+  const id = pickIssueType(types);
+  if (!id) {
+    const reason = "the project offers no issue type that can be created without a parent";
+    throw new TrackerError("invalid_request", PROVIDER, `jira: ${reason}`, { reason });
+  }
+  return id;
+}
+
+/* ---- transitions ---- */
+
+interface TransitionField {
+  required?: boolean;
+  hasDefaultValue?: boolean;
+  name?: string;
+  allowedValues?: { id?: string; name?: string }[];
 }
 
 interface Transition {
   id: string;
   name?: string;
   to?: JiraStatus;
+  fields?: Record<string, TransitionField>;
 }
 
-/** When the workflow has no status that maps exactly, the closest category still moves the issue. */
-const FALLBACK_CATEGORY: Record<IssueStatus, string> = {
+type Category = "new" | "indeterminate" | "done";
+const CATEGORY_ORDER: Category[] = ["new", "indeterminate", "done"];
+
+/** The category a neutral status lives in. */
+const CATEGORY_OF: Record<IssueStatus, Category> = {
   todo: "new",
   in_progress: "indeterminate",
   in_review: "indeterminate",
@@ -267,29 +361,115 @@ const FALLBACK_CATEGORY: Record<IssueStatus, string> = {
   canceled: "done",
 };
 
-function pickTransition(transitions: Transition[], wanted: IssueStatus): Transition | undefined {
-  return (
-    transitions.find((t) => statusOf(t.to) === wanted) ??
-    transitions.find((t) => t.to?.statusCategory?.key === FALLBACK_CATEGORY[wanted])
-  );
+const categoryOf = (s: JiraStatus | undefined): Category => {
+  const key = s?.statusCategory?.key;
+  return key === "done" || key === "indeterminate" ? key : "new";
+};
+
+/** Each hop is one request pair; real workflows reach any category within a few hops. */
+const MAX_HOPS = 6;
+
+/**
+ * Moves the issue along the workflow. Jira only shows the transitions out of the current status (reading
+ * the whole workflow needs admin rights), so each hop takes, in order: a transition to a status that maps
+ * exactly to `wanted`; else one into the wanted category (`in_review` on a workflow without a review
+ * status lands in In Progress); else a step to an unvisited status of the nearest category, never through
+ * a done status unless done is where the issue is going. Required fields on the way are filled
+ * (`fillFields`); a workflow that offers no way on is a clear refusal naming where the issue stands.
+ */
+async function transition(
+  conn: Connection,
+  s: Scope,
+  issueId: string,
+  wanted: IssueStatus,
+  from: { id: string; category: Category } | null,
+): Promise<void> {
+  const path = `/issue/${encodeURIComponent(issueId)}/transitions`;
+  const target = CATEGORY_OF[wanted];
+  const visited = new Set<string>(from ? [from.id] : []);
+  let hereCategory = from?.category ?? null;
+  let here = "its current status";
+  for (let n = 0; n < MAX_HOPS; n++) {
+    const res = await jiraRequest<{ transitions?: unknown }>(conn, {
+      url: url(conn, s, path, { expand: "transitions.fields" }),
+    });
+    const list = res.body?.transitions;
+    if (!Array.isArray(list)) throw malformed("transitions response");
+    const hop = nextHop(list as Transition[], wanted, visited, hereCategory);
+    if (!hop.next) {
+      if (hop.arrived) return;
+      break;
+    }
+    const { next } = hop;
+    await jiraRequest(conn, {
+      method: "POST",
+      url: url(conn, s, path),
+      json: { transition: { id: next.id }, ...fillFields(next, wanted) },
+    });
+    if (hop.final) return;
+    if (next.to?.id) visited.add(next.to.id);
+    hereCategory = categoryOf(next.to);
+    here = next.to?.name ?? here;
+  }
+  const reason = `the workflow offers no way from ${here} to a ${target === "new" ? "to do" : target} status for ${wanted}`;
+  throw new TrackerError("invalid_request", PROVIDER, `jira: ${reason}`, { reason });
 }
 
-async function transition(conn: Connection, s: Scope, issueId: string, wanted: IssueStatus): Promise<void> {
-  const path = `/issue/${encodeURIComponent(issueId)}/transitions`;
-  const res = await jiraRequest<{ transitions?: unknown }>(conn, { url: url(conn, s, path) });
-  const list = res.body?.transitions;
-  if (!Array.isArray(list)) throw malformed("transitions response");
-  const chosen = pickTransition(list as Transition[], wanted);
-  if (!chosen || typeof chosen.id !== "string") {
-    throw new TrackerError(
-      "invalid_request",
-      PROVIDER,
-      `jira workflow offers no transition to ${wanted} for this issue`,
-    );
+type Hop = { next: Transition; final: boolean } | { next: null; arrived: boolean };
+
+function nextHop(list: Transition[], wanted: IssueStatus, visited: Set<string>, here: Category | null): Hop {
+  const valid = list.filter((t) => typeof t?.id === "string");
+  const exact = valid.find((t) => statusOf(t.to) === wanted);
+  if (exact) return { next: exact, final: true };
+  const target = CATEGORY_OF[wanted];
+  // Already in the wanted category with no exact status one hop away: moving to a sibling gains nothing.
+  // (Done and canceled differ by outcome, so a done issue going to canceled walks on through a reopen.)
+  if (here === target && target !== "done") return { next: null, arrived: true };
+  // Into the wanted category, but never into "canceled" for done (or "done" for canceled) by accident.
+  const sameCategory = valid.find(
+    (t) => categoryOf(t.to) === target && (target !== "done" || !isOtherEnd(t, wanted)),
+  );
+  if (sameCategory) return { next: sameCategory, final: true };
+  const distance = (t: Transition) =>
+    Math.abs(CATEGORY_ORDER.indexOf(categoryOf(t.to)) - CATEGORY_ORDER.indexOf(target));
+  const steps = valid
+    .filter((t) => !(t.to?.id && visited.has(t.to.id)) && categoryOf(t.to) !== "done")
+    .sort((a, b) => distance(a) - distance(b));
+  return steps[0] ? { next: steps[0], final: false } : { next: null, arrived: false };
+}
+
+/**
+ * A done status that means the other outcome: Canceled when done is wanted. (A plain Done status can
+ * still mean canceled through its resolution, Won't Do, so the reverse does not count.)
+ */
+const isOtherEnd = (t: Transition, wanted: IssueStatus) => wanted === "done" && statusOf(t.to) === "canceled";
+
+const CANCEL_RESOLUTION = /won'?t|cancel|declin|reject|duplicate|obsolete/i;
+
+/**
+ * Values for the transition screen's required fields. Resolution: "Done" (or, going to canceled, a
+ * won't-do kind) when the field offers it, else its first allowed value. Any other required field without
+ * a default is something the service cannot know: a refusal that names it.
+ */
+function fillFields(t: Transition, wanted: IssueStatus): { fields?: Record<string, unknown> } {
+  const fields: Record<string, unknown> = {};
+  for (const [key, f] of Object.entries(t.fields ?? {})) {
+    if (!f?.required || f.hasDefaultValue) continue;
+    if (key === "resolution") {
+      const values = (f.allowedValues ?? []).filter(
+        (v) => typeof v?.id === "string" || typeof v?.name === "string",
+      );
+      const choice =
+        (wanted === "canceled" ? values.find((v) => CANCEL_RESOLUTION.test(v.name ?? "")) : undefined) ??
+        values.find((v) => (v.name ?? "").toLowerCase() === "done") ??
+        values[0];
+      if (choice) {
+        fields.resolution = choice.id ? { id: choice.id } : { name: choice.name };
+        continue;
+      }
+    }
+    const reason = `the workflow transition "${t.name ?? t.id}" requires the field "${f.name ?? key}", which the service cannot fill`;
+    throw new TrackerError("invalid_request", PROVIDER, `jira: ${reason}`, { reason });
   }
-  await jiraRequest(conn, {
-    method: "POST",
-    url: url(conn, s, path),
-    json: { transition: { id: chosen.id } },
-  });
+  return Object.keys(fields).length > 0 ? { fields } : {};
 }

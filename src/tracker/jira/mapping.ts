@@ -159,7 +159,8 @@ export function toResource(project: JiraProject, workspace: Workspace, site: Sit
  * Jira status → neutral status. Jira workflows are per project, but every status belongs to one of three
  * categories: `new` (To Do), `indeterminate` (In Progress), `done`. The category decides, and the status
  * name (or the resolution, for done) refines it:
- *   new                                   → todo
+ *   new, name ~ block/hold                → blocked ("Waiting for support", a service desk's first status, is todo)
+ *   new otherwise                         → todo
  *   indeterminate, name ~ review/QA/verify → in_review
  *   indeterminate, name ~ block/hold/wait  → blocked
  *   indeterminate otherwise                → in_progress
@@ -169,6 +170,8 @@ export function toResource(project: JiraProject, workspace: Workspace, site: Sit
 const CANCELED = /cancel|won'?t|declin|reject|abandon|duplicate|obsolete/i;
 const REVIEW = /review|\bqa\b|verif|testing/i;
 const BLOCKED = /block|on hold|hold|waiting|imped/i;
+/** In the To Do category, waiting means waiting for someone to start (a service desk's queue). */
+const BLOCKED_BEFORE_START = /block|hold|imped/i;
 
 export function statusOf(status: JiraStatus | undefined, resolution?: string | null): IssueStatus {
   const category = status?.statusCategory?.key ?? "new";
@@ -180,7 +183,7 @@ export function statusOf(status: JiraStatus | undefined, resolution?: string | n
     if (BLOCKED.test(name)) return "blocked";
     return "in_progress";
   }
-  return BLOCKED.test(name) ? "blocked" : "todo";
+  return BLOCKED_BEFORE_START.test(name) ? "blocked" : "todo";
 }
 
 function issueTypeOf(t: { name?: string; subtask?: boolean } | undefined): NormalizedIssue["issue_type"] {
