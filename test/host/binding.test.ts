@@ -89,6 +89,16 @@ const slugOf = (name: string) =>
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-|-$/g, "");
 
+/**
+ * The CLI prints "Tracker binding '<ref>' is stale: <message>. Run `spec-kitty tracker bind --provider
+ * <p>` to rebind." for stale-binding codes: the message must not bring its own hint or closing period.
+ */
+function expectCliWrappable(message: string) {
+  expect(message).not.toContain("spec-kitty tracker bind");
+  expect(message).not.toMatch(/\.$/);
+  expect(message.length).toBeGreaterThan(20);
+}
+
 describe.each(ALL_PROVIDERS)("%s binding", (provider) => {
   let named: any[];
   beforeAll(async () => {
@@ -215,6 +225,7 @@ describe.each(ALL_PROVIDERS)("%s binding", (provider) => {
     const st = await status(provider, first.binding_ref);
     expect(st.statusCode).toBe(404);
     expect(st.json()).toMatchObject({ error_code: "binding_not_found", effect_certainty: "no_effect" });
+    expectCliWrappable(st.json().message);
     expect((await resolve(provider, id)).binding_ref).toBe(second.json().binding_ref);
   });
 
@@ -250,6 +261,7 @@ describe.each(ALL_PROVIDERS)("%s binding", (provider) => {
     const st = await status(provider, ref);
     expect(st.statusCode).toBe(403);
     expect(st.json().error_code).toBe("mapping_disabled");
+    expectCliWrappable(st.json().message);
     expect((await validate(provider, ref, id)).reason).toBe("mapping_disabled");
     expect((await patch({ status: "active" })).statusCode).toBe(200);
     expect((await status(provider, ref)).statusCode).toBe(200);

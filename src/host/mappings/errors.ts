@@ -2,24 +2,27 @@ import { AppError, ConflictError, ForbiddenError, NotFoundError } from "../http/
 
 const bindHint = (provider: string) => `Run \`spec-kitty tracker bind --provider ${provider}\` to rebind.`;
 
-export const bindingNotFound = (ref: string, provider: string) =>
+/*
+ * The CLI wraps these three codes itself: "Tracker binding '<ref>' is stale: <message>. Run
+ * `spec-kitty tracker bind --provider <p>` to rebind." So their messages carry the fact only: no rebind
+ * hint (it would be printed twice) and no closing period (docs/runtime.md lists what the CLI adds).
+ */
+export const bindingNotFound = (ref: string, _provider: string) =>
   new NotFoundError(
     "binding_not_found",
-    `The binding reference ${ref} is no longer valid. ${bindHint(provider)}`,
+    "this binding_ref no longer names a mapping of this team: it was deleted, or replaced when the project was bound again",
     { userActionRequired: true, withCategory: true },
   );
 
-export const mappingDisabled = (ref: string, provider: string) =>
+export const mappingDisabled = (ref: string, _provider: string) =>
   new ForbiddenError(
     "mapping_disabled",
-    `The tracker mapping ${ref} is disabled by a team admin. Ask an admin to enable it, or ${bindHint(provider).toLowerCase()}`,
+    `a team admin disabled the mapping ${ref}; an admin can enable it again in the dashboard`,
     { withCategory: true },
   );
 
-export const projectMismatch = (ref: string, provider: string, why: string) =>
-  new ForbiddenError("project_mismatch", `The binding ${ref} ${why}. ${bindHint(provider)}`, {
-    withCategory: true,
-  });
+export const projectMismatch = (ref: string, _provider: string, why: string) =>
+  new ForbiddenError("project_mismatch", `the binding ${ref} ${why}`, { withCategory: true });
 
 export const noMapping = (slug: string, provider: string) =>
   new NotFoundError("no_mapping", `Project '${slug}' has no ${provider} mapping. ${bindHint(provider)}`, {
