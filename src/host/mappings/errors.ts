@@ -11,7 +11,7 @@ export const bindingNotFound = (ref: string, _provider: string) =>
   new NotFoundError(
     "binding_not_found",
     "this binding_ref no longer names a mapping of this team: it was deleted, or replaced when the project was bound again",
-    { userActionRequired: true, withCategory: true },
+    { userActionRequired: true, withCategory: true, details: { binding_ref: ref } },
   );
 
 export const mappingDisabled = (ref: string, _provider: string) =>
