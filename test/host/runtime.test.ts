@@ -470,6 +470,49 @@ describe.each(ALL_PROVIDERS)("%s runtime", (provider) => {
     expect(mine.title).toBe("Zebracorn inside");
   });
 
+  it("mission create --from-ticket finds a ticket by the identifier list-tickets shows, and by its URL", async () => {
+    const tickets = (await post("/api/v1/tracker/list-tickets/", { ...routed(), limit: 100 })).json().tickets;
+    const ticket = tickets[tickets.length - 1];
+    // What the CLI sends for `--from-ticket <provider>:<KEY>`: query_text always, query_key only for ABC-123 keys.
+    const fromTicket = (q: string, routing: Record<string, string> = routed()) =>
+      post("/api/v1/tracker/issue-search/", {
+        provider,
+        ...routing,
+        limit: 5,
+        query_text: q,
+        ...(/^[A-Za-z][A-Za-z0-9_]*-\d+$/.test(q) ? { query_key: q } : {}),
+      });
+    for (const q of [ticket.identifier, ticket.url]) {
+      for (const routing of [routed(), {}]) {
+        const res = await fromTicket(q, routing);
+        expect(res.statusCode, res.body).toBe(200);
+        const [first] = res.json().candidates;
+        expect(first, `${q} (${JSON.stringify(routing)})`).toMatchObject({
+          identifier: ticket.identifier,
+          external_issue_id: ticket.external_issue_id,
+          match_type: "exact",
+        });
+      }
+    }
+    // ...and the mission-origin bind that follows it.
+    const [found] = (await fromTicket(ticket.identifier)).json().candidates;
+    const bound = await post(
+      "/api/v1/tracker/mission-origin/bind/",
+      {
+        ...routed(),
+        mission_id: `01J${provider.toUpperCase().replace("_", "")}TICKET`.padEnd(26, "0"),
+        mission_slug: "003-from-ticket",
+        external_issue_id: found.external_issue_id,
+        external_issue_key: found.identifier,
+        external_issue_url: found.url,
+        external_title: found.title,
+        external_status: found.status,
+      },
+      { key: key() },
+    );
+    expect(bound.statusCode, bound.body).toBe(200);
+  });
+
   it("mission origin: same origin again answers the existing link; another origin is 409 origin_conflict", async () => {
     const search = await post("/api/v1/tracker/list-tickets/", { ...routed(), limit: 100 });
     const [a, b] = search.json().tickets;

@@ -10,6 +10,7 @@ import {
 import { enrichment } from "../status/service.ts";
 import { type Candidate, candidateOf } from "./candidates.ts";
 import { invalidQuery } from "./errors.ts";
+import { identifierIn } from "./identifiers.ts";
 
 /** Provider-only calls search this many mapped resources at a time. */
 const FAN_OUT = 4;
@@ -48,9 +49,11 @@ export function searchService(deps: { targets: RuntimeTargets }) {
     const where = whereOf(t);
     const search = (query: { key?: string; text?: string; limit: number }) =>
       t.call(() => t.adapter.searchIssues(t.conn, t.params, query));
-    // `query_key` wins: a key that names an issue answers with that issue; text is the fallback.
-    if (q.key) {
-      const hits = await search({ key: q.key, limit });
+    // `query_key` wins: a key that names an issue answers with that issue; text is the fallback. Text
+    // that is itself one of our identifiers (`acme/api#5`, an issue URL) is looked up the same way.
+    const key = q.key ?? identifierIn(q.text) ?? undefined;
+    if (key) {
+      const hits = await search({ key, limit });
       if (hits.length > 0) return hits.slice(0, limit).map((i) => candidateOf(i, where, "exact"));
     }
     if (!q.text) return [];
