@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { AppError } from "../host/http/errors.ts";
+import { formFields } from "../host/http/storable-text.ts";
 import type { Services } from "../host/services.ts";
 import { type DashContext, dashContextFor, formOf, sendHtml } from "./context.ts";
 import { PageError } from "./errors.ts";
@@ -80,7 +81,11 @@ const pages: FastifyPluginAsync<{ services: Services }> = async (app, { services
     { parseAs: "string", bodyLimit: 64 * 1024 },
     (_req, body, done) => {
       const out: Record<string, string> = Object.create(null);
-      for (const [k, v] of new URLSearchParams(body as string)) out[k] = v;
+      try {
+        for (const [k, v] of formFields(body as string)) out[k] = v;
+      } catch (err) {
+        return done(err as Error, undefined);
+      }
       done(null, out);
     },
   );

@@ -18,9 +18,10 @@ import { bindingRoutes } from "./binding/routes.ts";
 import { DEFAULT_BODY_LIMIT, type TrustProxy } from "./config.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { authenticate } from "./http/auth.ts";
-import { registerErrorHandling } from "./http/error-handler.ts";
+import { frameworkErrors, registerErrorHandling } from "./http/error-handler.ts";
 import { type OutboundConfig, outboundPolicy } from "./http/outbound.ts";
 import { ErrorEnvelope } from "./http/schemas.ts";
+import { rejectUnstorableText } from "./http/storable-text.ts";
 import { validatorCompiler } from "./http/validation.ts";
 import { connectCallbackRoutes, installationRoutes } from "./installations/routes.ts";
 import { configuredProviderUrls, type ProviderSettings } from "./installations/settings.ts";
@@ -105,6 +106,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     bodyLimit: opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     trustProxy: opts.trustProxy ?? false,
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   server.setValidatorCompiler(validatorCompiler);
@@ -112,6 +114,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   server.removeContentTypeParser("text/plain");
   server.addSchema(ErrorEnvelope);
   registerErrorHandling(server);
+  rejectUnstorableText(server);
   server.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });

@@ -120,7 +120,8 @@ describe("through the app", () => {
         const res = await signIn(next);
         expect(res.statusCode).toBe(400);
         expect(res.headers["content-type"]).toContain("text/html");
-        expect(res.body).toContain("Invalid return address");
+        // A NUL is refused at the edge, before the redirect check, with its own sentence.
+        expect(res.body).toMatch(/Invalid return address|body\.next contains a NUL character/);
         expect(String(res.headers["set-cookie"] ?? "")).not.toContain("sk_session=");
         expect(res.headers.location).toBeUndefined();
       },

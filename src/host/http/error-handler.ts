@@ -74,6 +74,27 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: App
     );
 }
 
+/**
+ * Errors the router raises before any route or hook runs (Fastify's `frameworkErrors`): a path whose
+ * percent-encoding is not UTF-8 (how a lone surrogate arrives, `%ED%A0%80`) or an over-long parameter.
+ * Without this they answer Fastify's own JSON, not the envelope.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const appErr =
+    err.code === "FST_ERR_BAD_URL"
+      ? new ValidationError(
+          "Invalid request: the path is not valid percent-encoded UTF-8 (a lone surrogate or a broken escape); encode each path segment as UTF-8.",
+          [{ field: "path", problem: "is not valid percent-encoded UTF-8" }],
+        )
+      : err.code === "FST_ERR_MAX_PARAM_LENGTH"
+        ? new AppError(414, "uri_too_long", "A path segment is longer than the service accepts.", {
+            userActionRequired: true,
+          })
+        : asAppError(err);
+  request.log.info({ error_code: appErr.code, status: appErr.status }, "request refused");
+  return sendError(request, reply, appErr);
+}
+
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((err, request, reply) => {
     const appErr = asAppError(err);

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Database } from "../../storage/database.ts";
 import { AppError, ConflictError, ValidationError } from "../http/errors.ts";
+import { storableJson } from "../http/storable-text.ts";
 import { idempotencyRepository } from "./repository.ts";
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -28,7 +29,8 @@ export interface IdempotentResult {
 /**
  * `Idempotency-Key` for the contract's writes: same key + same body → the original status and body
  * with `Idempotency-Replayed: true`; same key + different body → 422; still running → 409. Keys are
- * scoped per team and credential and kept 24 hours. A request that fails releases its key.
+ * scoped per team and credential and kept 24 hours. A request that fails — with any error, also when its
+ * result cannot be stored — releases its key, so a retry with the same key runs again (docs/decisions.md).
  */
 export function idempotencyService(db: Database) {
   const repo = idempotencyRepository(db);
@@ -89,16 +91,21 @@ export function idempotencyService(db: Database) {
         return reply.code(existing.responseStatus ?? 200).send(existing.responseBody);
       }
 
-      let result: IdempotentResult;
       try {
-        result = await handler();
+        const result = await handler();
+        // Provider text may hold what jsonb refuses (NUL, lone surrogates): the replay keeps U+FFFD instead.
+        await repo.complete(team.id, tokenId, key, result.status, storableJson(result.body));
+        return reply.code(result.status).send(result.body);
       } catch (err) {
-        // Writes run in one transaction, so a failure left nothing behind: free the key for a retry.
-        await repo.release(team.id, tokenId, key);
+        // Never leave the key in flight: the CLI's keys are deterministic, so its retry carries this key, and
+        // every write finds what an earlier attempt did (links, mappings, origin links) instead of redoing it.
+        await repo
+          .release(team.id, tokenId, key)
+          .catch((releaseErr) =>
+            request.log.error({ err: releaseErr }, "idempotency key release failed; its lock lapses"),
+          );
         throw err;
       }
-      await repo.complete(team.id, tokenId, key, result.status, result.body);
-      return reply.code(result.status).send(result.body);
     },
 
     purgeExpired: () => repo.purgeExpired(),

@@ -1,5 +1,6 @@
 import type { Database } from "../../storage/database.ts";
 import { isUniqueViolation } from "../../storage/errors.ts";
+import { inTransaction } from "../../storage/transaction.ts";
 import {
   adapterFor,
   type Connection,
@@ -185,16 +186,21 @@ export function installationsService(db: Database, deps: Deps) {
         refresh_token: tokens.refresh_token ?? stored.refresh_token,
         expires_at: tokens.expires_at ?? undefined,
       };
-      await repo.update(row.id, {
-        credentialsCiphertext: deps.vault.encrypt(next, row.id),
-        credentialsExpiresAt: next.expires_at ? new Date(next.expires_at) : null,
-      });
-      await deps.audit.record({
-        teamId: row.teamId,
-        action: "installation.credentials_renewed",
-        targetType: "installation",
-        targetId: row.id,
-        after: { expires_at: next.expires_at ?? null },
+      await inTransaction(db, async (tx) => {
+        await installationsRepository(tx).update(row.id, {
+          credentialsCiphertext: deps.vault.encrypt(next, row.id),
+          credentialsExpiresAt: next.expires_at ? new Date(next.expires_at) : null,
+        });
+        await deps.audit.record(
+          {
+            teamId: row.teamId,
+            action: "installation.credentials_renewed",
+            targetType: "installation",
+            targetId: row.id,
+            after: { expires_at: next.expires_at ?? null },
+          },
+          tx,
+        );
       });
       return next;
     } catch (err) {
@@ -235,33 +241,40 @@ export function installationsService(db: Database, deps: Deps) {
           ? workspace.details.repository_selection
           : null,
     };
-    const row = existing
-      ? await repo.update(id, {
-          ...fields,
-          displayName: input.displayName ?? existing.displayName,
-          consecutiveFailures: 0,
-          lastErrorCode: null,
-          lastErrorMessage: null,
-          disconnectedAt: null,
-        })
-      : await repo.insert({
-          id,
+    const row = await inTransaction(db, async (tx) => {
+      const txRepo = installationsRepository(tx);
+      const saved = existing
+        ? await txRepo.update(id, {
+            ...fields,
+            displayName: input.displayName ?? existing.displayName,
+            consecutiveFailures: 0,
+            lastErrorCode: null,
+            lastErrorMessage: null,
+            disconnectedAt: null,
+          })
+        : await txRepo.insert({
+            id,
+            teamId: auth.team.id,
+            provider,
+            workspaceId: workspace.id,
+            displayName: input.displayName ?? workspace.name,
+            connectedBy: auth.user.id,
+            ...fields,
+          });
+      await deps.audit.record(
+        {
           teamId: auth.team.id,
-          provider,
-          workspaceId: workspace.id,
-          displayName: input.displayName ?? workspace.name,
-          connectedBy: auth.user.id,
-          ...fields,
-        });
-    await deps.audit.record({
-      teamId: auth.team.id,
-      actorUserId: auth.user.id,
-      action: existing ? "installation.reconnected" : "installation.connected",
-      targetType: "installation",
-      targetId: id,
-      before: existing ? installationView(existing) : null,
-      after: installationView(row),
-      requestId,
+          actorUserId: auth.user.id,
+          action: existing ? "installation.reconnected" : "installation.connected",
+          targetType: "installation",
+          targetId: id,
+          before: existing ? installationView(existing) : null,
+          after: installationView(saved),
+          requestId,
+        },
+        tx,
+      );
+      return saved;
     });
     return { installation: row, reconnected: Boolean(existing) };
   }
@@ -352,18 +365,25 @@ export function installationsService(db: Database, deps: Deps) {
 
     async update(auth: AuthContext, id: string, patch: { display_name?: string }, requestId?: string) {
       const before = await this.get(auth.team.id, id);
-      const row = await repo.update(id, { displayName: patch.display_name ?? before.displayName });
-      await deps.audit.record({
-        teamId: auth.team.id,
-        actorUserId: auth.user.id,
-        action: "installation.updated",
-        targetType: "installation",
-        targetId: id,
-        before: installationView(before),
-        after: installationView(row),
-        requestId,
+      return inTransaction(db, async (tx) => {
+        const row = await installationsRepository(tx).update(id, {
+          displayName: patch.display_name ?? before.displayName,
+        });
+        await deps.audit.record(
+          {
+            teamId: auth.team.id,
+            actorUserId: auth.user.id,
+            action: "installation.updated",
+            targetType: "installation",
+            targetId: id,
+            before: installationView(before),
+            after: installationView(row),
+            requestId,
+          },
+          tx,
+        );
+        return row;
       });
-      return row;
     },
 
     /**
@@ -374,22 +394,27 @@ export function installationsService(db: Database, deps: Deps) {
     async disconnect(auth: AuthContext, id: string, requestId?: string) {
       const before = await this.get(auth.team.id, id);
       if (before.disconnectedAt) return before;
-      const row = await repo.update(id, {
-        disconnectedAt: new Date(),
-        status: "disconnected",
-        credentialsCiphertext: deps.vault.encrypt({ credential: null }, id),
+      return inTransaction(db, async (tx) => {
+        const row = await installationsRepository(tx).update(id, {
+          disconnectedAt: new Date(),
+          status: "disconnected",
+          credentialsCiphertext: deps.vault.encrypt({ credential: null }, id),
+        });
+        await deps.audit.record(
+          {
+            teamId: auth.team.id,
+            actorUserId: auth.user.id,
+            action: "installation.disconnected",
+            targetType: "installation",
+            targetId: id,
+            before: installationView(before),
+            after: installationView(row),
+            requestId,
+          },
+          tx,
+        );
+        return row;
       });
-      await deps.audit.record({
-        teamId: auth.team.id,
-        actorUserId: auth.user.id,
-        action: "installation.disconnected",
-        targetType: "installation",
-        targetId: id,
-        before: installationView(before),
-        after: installationView(row),
-        requestId,
-      });
-      return row;
     },
 
     /** Who disconnected the installation (from the audit log), or null while it is connected. */

@@ -1,5 +1,6 @@
 import type { Database } from "../../storage/database.ts";
 import type { NormalizedIssue } from "../../tracker/index.ts";
+import { storableText } from "../http/storable-text.ts";
 import { newId } from "../ids.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
 import type { MappingsService } from "../mappings/service.ts";
@@ -41,7 +42,9 @@ export function linksService(db: Database, deps: { mappings: MappingsService }) 
 
     get: (m: JoinedMapping, wpId: string) => repo.get(m.mapping.bindingRef, wpId),
 
+    /** Provider text is made storable: a NUL in an issue URL must not lose the link to a created issue. */
     record(m: JoinedMapping, wpId: string, issue: NormalizedIssue) {
+      const text = (s: string | null | undefined) => (s == null ? null : storableText(s));
       return repo.upsert({
         id: newId("wpl"),
         teamId: m.mapping.teamId,
@@ -49,10 +52,10 @@ export function linksService(db: Database, deps: { mappings: MappingsService }) 
         projectId: m.mapping.projectId,
         provider: m.mapping.provider,
         wpId,
-        workspace: issue.ref.workspace ?? null,
-        externalId: issue.ref.id,
-        externalKey: issue.ref.key,
-        externalUrl: issue.ref.url,
+        workspace: text(issue.ref.workspace),
+        externalId: storableText(issue.ref.id),
+        externalKey: text(issue.ref.key),
+        externalUrl: text(issue.ref.url),
       });
     },
 
@@ -76,15 +79,21 @@ export function linksService(db: Database, deps: { mappings: MappingsService }) 
       const deadline = Date.now() + CREATE_WAIT_MS;
       for (;;) {
         if (await repo.claimCreate(ref, wpId, CREATE_LEASE_MS)) {
+          let unlinked = false;
           try {
             // A push that held the claim a moment ago may have linked it since this one looked.
             const linked = await current();
             if (linked) return { linked };
             const created = await create();
-            await this.record(m, wpId, created);
+            // The issue exists upstream: its link is the very next write, in its own commit (tried twice).
+            unlinked = true;
+            await this.record(m, wpId, created).catch(() => this.record(m, wpId, created));
+            unlinked = false;
             return { created };
           } finally {
-            await repo.releaseCreate(ref, wpId);
+            // A created issue whose link could not be written keeps the claim until its lease ends, so a
+            // retry answers create_in_progress instead of creating a second issue.
+            if (!unlinked) await repo.releaseCreate(ref, wpId);
           }
         }
         const linked = await current();

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { formFields } from "../http/storable-text.ts";
 
 const FORM = "application/x-www-form-urlencoded";
 
@@ -10,7 +11,13 @@ export function acceptForms(app: FastifyInstance) {
   if (app.hasContentTypeParser(FORM)) return;
   app.addContentTypeParser(FORM, { parseAs: "string", bodyLimit: 64 * 1024 }, (_req, body, done) => {
     const out: Record<string, string | string[]> = Object.create(null);
-    for (const [k, v] of new URLSearchParams(body as string)) {
+    let fields: [string, string][];
+    try {
+      fields = formFields(body as string);
+    } catch (err) {
+      return done(err as Error, undefined);
+    }
+    for (const [k, v] of fields) {
       const prev = out[k];
       out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
     }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Database } from "../../storage/database.ts";
+import { inTransaction } from "../../storage/transaction.ts";
 import type { AuditService } from "../audit/service.ts";
 import { NotFoundError, UnauthorizedError } from "../http/errors.ts";
 import { decodeTextCursor, toPage } from "../http/pagination.ts";
@@ -53,18 +54,22 @@ export function tokensService(db: Database, audit: AuditService) {
         prefix: secret.slice(0, 10),
         expiresAt: input.expiresAt ?? null,
       };
-      await repo.insert(row);
-      if (input.teamId) {
-        await audit.record({
-          teamId: input.teamId,
-          actorUserId: input.userId,
-          action: "api_token.created",
-          targetType: "api_token",
-          targetId: row.id,
-          after: { name: row.name, prefix: row.prefix, expires_at: row.expiresAt?.toISOString() ?? null },
-          requestId: input.requestId,
-        });
-      }
+      await inTransaction(db, async (tx) => {
+        await tokensRepository(tx).insert(row);
+        if (!input.teamId) return;
+        await audit.record(
+          {
+            teamId: input.teamId,
+            actorUserId: input.userId,
+            action: "api_token.created",
+            targetType: "api_token",
+            targetId: row.id,
+            after: { name: row.name, prefix: row.prefix, expires_at: row.expiresAt?.toISOString() ?? null },
+            requestId: input.requestId,
+          },
+          tx,
+        );
+      });
       const saved = await repo.findForUser(row.id, input.userId);
       return { token: secret, ...view(saved!) };
     },
@@ -96,16 +101,21 @@ export function tokensService(db: Database, audit: AuditService) {
       const row = await repo.findForUser(input.tokenId, input.userId);
       if (!row) throw new NotFoundError("token_not_found", `No API token '${input.tokenId}' of yours.`);
       const now = new Date();
-      await repo.revoke(row.id, now);
-      await audit.record({
-        teamId: input.teamId,
-        actorUserId: input.userId,
-        action: "api_token.revoked",
-        targetType: "api_token",
-        targetId: row.id,
-        before: { revoked_at: row.revokedAt?.toISOString() ?? null },
-        after: { revoked_at: (row.revokedAt ?? now).toISOString() },
-        requestId: input.requestId,
+      await inTransaction(db, async (tx) => {
+        await tokensRepository(tx).revoke(row.id, now);
+        await audit.record(
+          {
+            teamId: input.teamId,
+            actorUserId: input.userId,
+            action: "api_token.revoked",
+            targetType: "api_token",
+            targetId: row.id,
+            before: { revoked_at: row.revokedAt?.toISOString() ?? null },
+            after: { revoked_at: (row.revokedAt ?? now).toISOString() },
+            requestId: input.requestId,
+          },
+          tx,
+        );
       });
       return view({ ...row, revokedAt: row.revokedAt ?? now });
     },
