@@ -258,7 +258,9 @@ export function inventoryService(
    */
   async function refresh(
     installationId: string,
-    job?: Pick<JobContext, "progress" | "attemptId" | "assertLease">,
+    job?: Pick<JobContext, "progress" | "attemptId" | "assertLease"> & {
+      attempt?: { number: number; of: number };
+    },
   ): Promise<RefreshResult> {
     const inst = await deps.installations.repo.byId(installationId);
     if (!inst || inst.disconnectedAt)
@@ -283,10 +285,13 @@ export function inventoryService(
           outcome.truncated?.message ?? "",
         ),
       );
-      const message =
+      const cause =
         reason === "page_limit"
           ? `Discovery stopped early (${outcome.truncated?.message}); nothing was changed.`
           : envelope.message;
+      // The last attempt of a retryable failure ends the job dead: the installation says it gave up.
+      const gaveUp = envelope.opts.retryable && job?.attempt && job.attempt.number >= job.attempt.of;
+      const message = gaveUp ? `Sync gave up after ${job!.attempt!.number} attempts: ${cause}` : cause;
       await deps.installations.repo.recordFailure(
         installationId,
         new Date(),
@@ -355,7 +360,10 @@ export function inventoryService(
         });
       running.add(installation_id);
       try {
-        return await refresh(installation_id, ctx);
+        return await refresh(installation_id, {
+          ...ctx,
+          attempt: { number: job.attempts, of: job.maxAttempts },
+        });
       } finally {
         running.delete(installation_id);
       }
@@ -363,10 +371,14 @@ export function inventoryService(
     { onDead: recordDeadRefresh },
   );
 
-  /** A refresh that gave up shows on its installation, with the error it kept. */
+  /**
+   * A refresh that gave up shows on its installation, with the error it kept. Provider failures were
+   * recorded by the pass itself (saying it gave up); a crash or a lost worker is recorded here.
+   */
   async function recordDeadRefresh(job: JobRow) {
     const { installation_id } = job.payload as { installation_id: string };
     const error = job.error as JobFailure;
+    if (error.source === "provider") return;
     await deps.installations.repo.recordFailure(
       installation_id,
       new Date(),

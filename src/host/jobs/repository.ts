@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
 import { jobs } from "../../storage/schema.ts";
@@ -20,6 +21,9 @@ const listOf = (values: string[]) =>
     values.map((v) => sql`${v}`),
     sql`, `,
   );
+
+/** Which process holds a lease, for operators reading the table. */
+const WORKER = `${hostname()}:${process.pid}`;
 
 const held = (l: Lease) => and(eq(jobs.id, l.id), eq(jobs.lease, l.lease), eq(jobs.status, "running"));
 
@@ -50,7 +54,7 @@ export function jobsRepository(db: Database) {
       if (kinds.length === 0) return [];
       const rows = rowsOf(
         await db.execute(sql`
-        update ${jobs} set status = 'dead', locked_until = null, finished_at = now(), updated_at = now(),
+        update ${jobs} set status = 'dead', locked_until = null, locked_by = null, finished_at = now(), updated_at = now(),
           error = jsonb_build_object(
             'error_code', 'worker_lost',
             'message', 'The operation was given up: its worker stopped before finishing, ' || attempts || ' time(s).',
@@ -75,7 +79,8 @@ export function jobsRepository(db: Database) {
       const rows = rowsOf(
         await db.execute(sql`
         update ${jobs} set status = 'running', attempts = ${jobs.attempts} + 1, lease = ${jobs.lease} + 1,
-          locked_until = now() + make_interval(secs => ${leaseSeconds}), heartbeat_at = now(), updated_at = now()
+          locked_until = now() + make_interval(secs => ${leaseSeconds}), heartbeat_at = now(), updated_at = now(),
+          locked_by = ${WORKER}
         where ${jobs.id} = (
           select id from ${jobs}
           where ((status = 'pending' and run_after <= now())
@@ -120,6 +125,7 @@ export function jobsRepository(db: Database) {
           finishedAt: new Date(),
           updatedAt: new Date(),
           lockedUntil: null,
+          lockedBy: null,
         })
         .where(held(lease))
         .returning({ id: jobs.id });
@@ -135,6 +141,7 @@ export function jobsRepository(db: Database) {
           lastError: error,
           runAfter: sql`now() + make_interval(secs => ${delaySeconds})`,
           lockedUntil: null,
+          lockedBy: null,
           updatedAt: new Date(),
         })
         .where(held(lease))
