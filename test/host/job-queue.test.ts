@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jobSettings, loadConfig } from "../../src/host/config.ts";
 import {
   type JobContext,
   JobError,
@@ -364,5 +365,24 @@ describe("retention and queue summary", () => {
     expect(kinds[0].oldest_due_age_seconds).toBeGreaterThanOrEqual(90);
     expect((await w.summary()).some((k) => k.kind === "k.a")).toBe(true);
     expect(await w.summary("team_nobody")).toEqual([]);
+  });
+});
+
+describe("JOB_* settings", () => {
+  it("take positive numbers, leave unset ones to the queue's defaults, and refuse anything else naming the variable", () => {
+    expect(
+      jobSettings({ JOB_CONCURRENCY: "4", JOB_LEASE_SECONDS: "10", JOB_HEARTBEAT_SECONDS: "2" }),
+    ).toEqual({
+      concurrency: 4,
+      leaseSeconds: 10,
+      heartbeatMs: 2000,
+    });
+    expect(jobSettings({})).toEqual({});
+    expect(loadConfig({}).jobRetentionDays).toBe(7);
+    expect(() => jobSettings({ JOB_CONCURRENCY: "1.5" })).toThrow(
+      /JOB_CONCURRENCY=1.5: expected a positive whole number/,
+    );
+    expect(() => jobSettings({ JOB_MAX_ATTEMPTS: "0" })).toThrow(/JOB_MAX_ATTEMPTS/);
+    expect(() => loadConfig({ JOB_RETENTION_DAYS: "soon" })).toThrow(/JOB_RETENTION_DAYS=soon/);
   });
 });
