@@ -191,7 +191,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       services.jobs
         .summary()
         .then((kinds) => {
-          if (kinds.length > 0) logger.info({ kinds }, "job queue");
+          if (kinds.some((k) => k.pending + k.running > 0)) logger.info({ kinds }, "job queue");
         })
         .catch((err) => logger.error({ err }, "job queue summary failed"));
     }, 60_000);
