@@ -118,7 +118,7 @@ export function jobsService(db: Database, logger: Logger, opts: JobQueueOptions 
     for (const job of await repo.buryAbandoned([...kinds.keys()])) await died(job);
   }
 
-  /** Keeps the lease alive until `done`; aborts the handler's signal when it is lost. */
+  /** Heartbeats until the returned function is called; aborts the handler's signal when the lease is lost. */
   function keepAlive(lease: { id: string; lease: number }, abort: AbortController) {
     const beat = setInterval(() => {
       repo
