@@ -27,6 +27,7 @@ import { connectCallbackRoutes, installationRoutes } from "./installations/route
 import { configuredProviderUrls, type ProviderSettings } from "./installations/settings.ts";
 import { inventoryRoutes } from "./inventory/routes.ts";
 import { operationRoutes } from "./jobs/routes.ts";
+import type { JobQueueOptions } from "./jobs/service.ts";
 import { createLogger } from "./logger.ts";
 import { mappingAdminRoutes, mappingRoutes } from "./mappings/routes.ts";
 import { cliAuthPages } from "./oauth/pages.ts";
@@ -57,6 +58,10 @@ export interface AppOptions {
   /** Run the job worker in this process (default true). */
   worker?: boolean;
   jobPollMs?: number;
+  /** Job worker settings (lease, heartbeat, concurrency, retries); see config.ts `jobSettings`. */
+  jobs?: JobQueueOptions;
+  /** Days finished operations are kept before the purge (at least 1). */
+  jobRetentionDays?: number;
   /** Minutes between scheduled inventory refreshes per installation (0 = off). */
   refreshIntervalMinutes?: number;
   /** Public origin for OAuth redirect URIs; defaults to the address the server listens on. */
@@ -95,6 +100,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     http: opts.http ?? createHttpClient({ retry: opts.retry, guard: outbound.guard }),
     logger,
     jobPollMs: opts.jobPollMs,
+    jobs: opts.jobs,
     publicUrl: () => opts.publicUrl ?? listeningOrigin(),
     oauth: opts.oauth,
   });
@@ -178,6 +184,19 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       services.idempotency.purgeExpired().catch((err) => logger.error({ err }, "idempotency purge failed"));
       services.oauth.purgeExpired().catch((err) => logger.error({ err }, "CLI sign-in purge failed"));
       services.limits.purgeExpired().catch((err) => logger.error({ err }, "rate limit purge failed"));
+      services.jobs
+        .purge(opts.jobRetentionDays ?? 7)
+        .then((n) => {
+          if (n.jobs + n.staging_rows + n.connect_states > 0) logger.info({ purged: n }, "retention purge");
+        })
+        .catch((err) => logger.error({ err }, "retention purge failed"));
+      // Operators: the whole queue's depth and age, once a minute while anything is queued.
+      services.jobs
+        .summary()
+        .then((kinds) => {
+          if (kinds.some((k) => k.pending + k.running > 0)) logger.info({ kinds }, "job queue");
+        })
+        .catch((err) => logger.error({ err }, "job queue summary failed"));
     }, 60_000);
     housekeeping.unref();
     server.addHook("onClose", async () => {

@@ -1,4 +1,5 @@
 import type { OutboundConfig } from "./http/outbound.ts";
+import type { JobQueueOptions } from "./jobs/service.ts";
 
 /** Service configuration from the environment, with the embedded defaults. */
 export interface Config {
@@ -20,6 +21,35 @@ export interface Config {
   trustProxy: TrustProxy;
   /** Where admin-supplied provider URLs may point (default: public addresses only). */
   outbound: OutboundConfig;
+  /** The job worker of this process (JOB_* variables; unset ones take the queue's defaults). */
+  jobs: JobQueueOptions;
+  /** Days finished operations are kept (JOB_RETENTION_DAYS, default 7, at least 1). */
+  jobRetentionDays: number;
+}
+
+/** A positive number from the environment, or undefined when unset; anything else is refused. */
+function positive(env: NodeJS.ProcessEnv, name: string, integer = false): number | undefined {
+  const v = env[name]?.trim();
+  if (!v) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+    throw new Error(`${name}=${v}: expected a positive ${integer ? "whole " : ""}number.`);
+  return n;
+}
+
+/** JOB_CONCURRENCY, JOB_LEASE_SECONDS, JOB_HEARTBEAT_SECONDS, JOB_MAX_ATTEMPTS, JOB_RETRY_BASE_SECONDS, JOB_RETRY_MAX_SECONDS, JOB_POLL_MS. */
+export function jobSettings(env: NodeJS.ProcessEnv): JobQueueOptions {
+  const heartbeat = positive(env, "JOB_HEARTBEAT_SECONDS");
+  const settings: JobQueueOptions = {
+    concurrency: positive(env, "JOB_CONCURRENCY", true),
+    leaseSeconds: positive(env, "JOB_LEASE_SECONDS"),
+    heartbeatMs: heartbeat && heartbeat * 1000,
+    maxAttempts: positive(env, "JOB_MAX_ATTEMPTS", true),
+    retryBaseSeconds: positive(env, "JOB_RETRY_BASE_SECONDS"),
+    retryMaxSeconds: positive(env, "JOB_RETRY_MAX_SECONDS"),
+    pollMs: positive(env, "JOB_POLL_MS", true),
+  };
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
 }
 
 /** false (default: the socket's peer is the client), true (every peer is a proxy), or proxy addresses/CIDRs. */
@@ -58,6 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: env.PUBLIC_URL || undefined,
     refreshIntervalMinutes: Number(env.REFRESH_INTERVAL_MINUTES ?? 60),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    jobs: jobSettings(env),
+    jobRetentionDays: positive(env, "JOB_RETENTION_DAYS") ?? 7,
     outbound: {
       allowPrivateNetworks: env.OUTBOUND_ALLOW_PRIVATE_NETWORKS === "true",
       allow: (env.OUTBOUND_ALLOW ?? "")

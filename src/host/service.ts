@@ -49,6 +49,8 @@ export async function startService(
       refreshIntervalMinutes: config.refreshIntervalMinutes,
       trustProxy: config.trustProxy,
       outbound: config.outbound,
+      jobs: config.jobs,
+      jobRetentionDays: config.jobRetentionDays,
     });
     await app.server.listen({ host: config.host, port: config.port });
     if (lock) channel = await startOperatorChannel(app.services, logger);

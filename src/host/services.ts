@@ -12,7 +12,7 @@ import { connectFlows } from "./installations/connect.ts";
 import { installationsService } from "./installations/service.ts";
 import { configuredProviderUrls, type ProviderSettings } from "./installations/settings.ts";
 import { inventoryService } from "./inventory/service.ts";
-import { jobsService } from "./jobs/service.ts";
+import { type JobQueueOptions, jobsService } from "./jobs/service.ts";
 import { linksService } from "./links/service.ts";
 import { mappingAdminService } from "./mappings/admin-service.ts";
 import { mappingsRepository } from "./mappings/repository.ts";
@@ -37,6 +37,8 @@ export interface ServiceDeps {
   http: HttpClient;
   logger: Logger;
   jobPollMs?: number;
+  /** The job worker's lease, heartbeat, concurrency and retry settings. */
+  jobs?: JobQueueOptions;
   /** Public origin of the service, for OAuth redirect URIs. */
   publicUrl: () => string;
   /** CLI sign-in lifetimes (tests shorten them). */
@@ -47,7 +49,10 @@ export interface ServiceDeps {
 export function createServices(db: Database, deps: ServiceDeps) {
   const audit = auditService(db);
   const limits = rateLimits(db);
-  const jobs = jobsService(db, deps.logger, { pollMs: deps.jobPollMs });
+  const jobs = jobsService(db, deps.logger, {
+    ...(deps.jobPollMs ? { pollMs: deps.jobPollMs } : {}),
+    ...deps.jobs,
+  });
   const candidates = candidateTokens(deps.vault.deriveKey("candidate-token"));
   const installations = installationsService(db, {
     vault: deps.vault,

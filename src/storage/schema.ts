@@ -228,13 +228,19 @@ export const inventoryStaging = pgTable(
     row: jsonb("row").notNull(),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("inventory_staging_pass_key_uq").on(t.passId, t.resourceKey)],
+  // A job's pass id is `<job id>:<lease>` (see inventory/service.ts): the purge keeps only live leases' rows.
+  (t) => [
+    uniqueIndex("inventory_staging_pass_key_uq").on(t.passId, t.resourceKey),
+    index("inventory_staging_created_idx").on(t.createdAt),
+  ],
 );
 
 /**
  * Background jobs and the operations clients poll. Claimed with `for update skip locked`, which both
  * PGlite and PostgreSQL support, so several app processes never run one job twice. A partial unique
  * index on `dedupe_key` makes a second refresh request for a busy installation join the first.
+ * Each claim takes a new `lease` number (fencing): only the holder of the current lease may heartbeat,
+ * record progress or finish, so a worker whose lease expired cannot overwrite its successor's result.
  */
 export const jobs = pgTable(
   "jobs",
@@ -243,16 +249,25 @@ export const jobs = pgTable(
     teamId: text("team_id").notNull(),
     kind: text("kind").notNull(),
     payload: jsonb("payload").notNull().default({}),
-    status: text("status", { enum: ["pending", "running", "completed", "failed"] })
+    /** `dead`: retryable failures (or lost workers) used up `max_attempts`; `error` keeps the last one. */
+    status: text("status", { enum: ["pending", "running", "completed", "failed", "dead"] })
       .notNull()
       .default("pending"),
     dedupeKey: text("dedupe_key"),
     result: jsonb("result"),
     error: jsonb("error"),
+    /** The failure of the latest attempt, kept while the job waits for its retry. */
+    lastError: jsonb("last_error"),
     progress: jsonb("progress"),
     attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull().default(5),
+    /** Fencing number: incremented by every claim; writes by a worker name the lease they hold. */
+    lease: integer("lease").notNull().default(0),
     runAfter: timestamp("run_after", { withTimezone: true }).notNull().defaultNow(),
     lockedUntil: timestamp("locked_until", { withTimezone: true }),
+    heartbeatAt: timestamp("heartbeat_at", { withTimezone: true }),
+    /** `host:pid` of the worker process holding the lease (operators; cleared when the job ends). */
+    lockedBy: text("locked_by"),
     createdBy: text("created_by"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -260,26 +275,34 @@ export const jobs = pgTable(
   },
   (t) => [
     uniqueIndex("jobs_dedupe_active_uq").on(t.dedupeKey).where(sql`${t.status} in ('pending', 'running')`),
-    index("jobs_claim_idx").on(t.status, t.runAfter),
+    // Claim order: due pending jobs by run_after; running jobs whose lease expired.
+    index("jobs_pending_due_idx").on(t.runAfter, t.id).where(sql`${t.status} = 'pending'`),
+    index("jobs_running_lease_idx").on(t.lockedUntil).where(sql`${t.status} = 'running'`),
+    // Retention purge of finished jobs.
+    index("jobs_finished_idx").on(t.finishedAt).where(sql`${t.status} in ('completed', 'failed', 'dead')`),
   ],
 );
 
 /** One-time `state` values of connect flows (OAuth, GitHub App install), with the PKCE verifier. */
-export const connectStates = pgTable("connect_states", {
-  state: text("state").primaryKey(),
-  teamId: text("team_id").notNull(),
-  userId: text("user_id").notNull(),
-  provider: text("provider").notNull(),
-  codeVerifier: text("code_verifier"),
-  /** Where to reconnect into, when the flow repairs an existing installation. */
-  installationId: text("installation_id"),
-  returnTo: text("return_to"),
-  /** SHA-256 of the nonce in the starting browser's connect cookie: a callback elsewhere stores nothing. */
-  browserBindingHash: text("browser_binding_hash"),
-  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
-  usedAt: timestamp("used_at", { withTimezone: true }),
-  createdAt: createdAt(),
-});
+export const connectStates = pgTable(
+  "connect_states",
+  {
+    state: text("state").primaryKey(),
+    teamId: text("team_id").notNull(),
+    userId: text("user_id").notNull(),
+    provider: text("provider").notNull(),
+    codeVerifier: text("code_verifier"),
+    /** Where to reconnect into, when the flow repairs an existing installation. */
+    installationId: text("installation_id"),
+    returnTo: text("return_to"),
+    /** SHA-256 of the nonce in the starting browser's connect cookie: a callback elsewhere stores nothing. */
+    browserBindingHash: text("browser_binding_hash"),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index("connect_states_expires_idx").on(t.expiresAt)],
+);
 
 /** Spec Kitty projects of a team, known by the CLI identity `uuid` once a CLI has bound them. */
 export const projects = pgTable(

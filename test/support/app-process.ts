@@ -7,8 +7,11 @@ import { fileURLToPath } from "node:url";
 /** A real app process: `src/host/server.ts` run with tsx, as `npm start` runs it. */
 export interface AppProcess {
   baseUrl: string;
+  pid: number;
   /** SIGTERM, then waits for the process to close its database and exit. */
   stop(): Promise<void>;
+  /** SIGKILL (`kill -9`): the process dies mid-whatever, closing nothing. */
+  kill(): Promise<void>;
 }
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -41,8 +44,14 @@ export async function startAppProcess(
     const baseUrl = await listening(child);
     return {
       baseUrl,
+      pid: child.pid!,
       async stop() {
         child.kill("SIGTERM");
+        await exited;
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+      async kill() {
+        child.kill("SIGKILL");
         await exited;
         rmSync(dataDir, { recursive: true, force: true });
       },

@@ -3,6 +3,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fas
 import { buildApp } from "../../src/host/app.ts";
 import type { OutboundConfig } from "../../src/host/http/outbound.ts";
 import { type ProviderSettings, providerSettingsFromEnv } from "../../src/host/installations/settings.ts";
+import type { JobQueueOptions } from "../../src/host/jobs/service.ts";
 import { createLogger } from "../../src/host/logger.ts";
 import { randomVault, type Vault } from "../../src/host/secrets/vault.ts";
 import type { Services } from "../../src/host/services.ts";
@@ -61,6 +62,8 @@ export interface TestAppOptions {
   /** Outbound URL policy; default: public addresses only (as `npm start`). */
   outbound?: OutboundConfig;
   vault?: Vault;
+  /** Job worker settings; by default one attempt per job, so a failure is final at once. */
+  jobs?: JobQueueOptions;
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -83,6 +86,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     retry: { baseDelayMs: 1, maxDelayMs: 10, maxRetries: 2, maxRetryAfterMs: 2_000 },
     outbound: opts.outbound,
     jobPollMs: 50,
+    jobs: { maxAttempts: 1, ...opts.jobs },
   });
   const team = await services.teams.createTeam({ slug: "acme", name: "Acme" });
   const otherTeam = await services.teams.createTeam({ slug: "globex", name: "Globex" });

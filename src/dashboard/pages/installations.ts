@@ -449,8 +449,8 @@ export function installationPages(app: FastifyInstance, services: Services) {
     const opPanel = op
       ? op.status === "completed"
         ? html`<div class="notice notice-ok" role="status" id="sync-status">Sync completed: ${syncSummary(op.result)}.</div>`
-        : op.status === "failed"
-          ? html`<div class="notice notice-error" role="alert" id="sync-status">Sync failed: ${(op.error as { message?: string })?.message ?? "unknown error"}</div>`
+        : op.status === "failed" || op.status === "dead"
+          ? html`<div class="notice notice-error" role="alert" id="sync-status">Sync failed${op.status === "dead" ? ` after ${op.attempts} attempts` : ""}: ${(op.error as { message?: string })?.message ?? "unknown error"}</div>`
           : html`<div class="notice notice-info progress" role="status" aria-live="polite" id="sync-status" data-poll="/dashboard/operations/${op.id}">
             <span class="spinner" aria-hidden="true"></span> <span data-progress-text>Sync ${op.status}…${progressText(op.progress)}</span>
             <a class="js-remove" href="/dashboard/installations/${i.id}?op=${op.id}">Refresh</a></div>`
@@ -541,7 +541,7 @@ ${err}
     return reply.type("application/json; charset=utf-8").send({
       status: job.status,
       progress_text: progressText(job.progress),
-      done: job.status === "completed" || job.status === "failed",
+      done: job.status === "completed" || job.status === "failed" || job.status === "dead",
     });
   });
 

@@ -143,6 +143,8 @@ export const Operation = Type.Object({
   progress: Type.Unknown(),
   result: Type.Unknown(),
   error: Type.Unknown(),
+  /** Attempts used so far (retryable failures are retried with backoff up to JOB_MAX_ATTEMPTS). */
+  attempts: Type.Integer(),
   created_at: Type.String(),
   updated_at: Type.String(),
 });

@@ -15,7 +15,8 @@ import { providerError } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
 import type { InstallationRow } from "../installations/repository.ts";
 import type { InstallationsService } from "../installations/service.ts";
-import { JobError, type JobsService } from "../jobs/service.ts";
+import type { JobRow } from "../jobs/repository.ts";
+import { type JobContext, JobError, type JobFailure, type JobsService } from "../jobs/service.ts";
 import type { MappingsRepository } from "../mappings/repository.ts";
 import {
   type InventoryFilter,
@@ -201,9 +202,14 @@ export function inventoryService(
   const isAuthRefusal = (o: Outcome) =>
     !o.complete && (o.truncated?.reason === "auth_revoked" || o.truncated?.reason === "auth_expired");
 
-  /** One attempt at a full pass, staged under its own pass id; provider failures come back as the outcome. */
-  async function attemptPass(inst: InstallationRow, progress?: (p: unknown) => Promise<void>) {
-    const passId = newId("pass");
+  /**
+   * One attempt at a full pass, staged under its own pass id (the job attempt's `<job id>:<lease>`, so
+   * the retention purge drops the rows of a pass whose worker died); provider failures come back as
+   * the outcome.
+   */
+  async function attemptPass(inst: InstallationRow, job?: Pick<JobContext, "progress" | "attemptId">) {
+    const progress = job?.progress;
+    const passId = job?.attemptId ?? newId("pass");
     const seen = new Set<string>();
     const stats = { pages: 0, unchanged: 0 };
     let outcome: Outcome;
@@ -252,7 +258,9 @@ export function inventoryService(
    */
   async function refresh(
     installationId: string,
-    progress?: (p: unknown) => Promise<void>,
+    job?: Pick<JobContext, "progress" | "attemptId" | "assertLease"> & {
+      attempt?: { number: number; of: number };
+    },
   ): Promise<RefreshResult> {
     const inst = await deps.installations.repo.byId(installationId);
     if (!inst || inst.disconnectedAt)
@@ -264,8 +272,8 @@ export function inventoryService(
         source: "saas",
       });
     const startedAt = new Date();
-    let attempt = await attemptPass(inst, progress);
-    if (isAuthRefusal(attempt.outcome)) attempt = await attemptPass(inst, progress);
+    let attempt = await attemptPass(inst, job);
+    if (isAuthRefusal(attempt.outcome)) attempt = await attemptPass(inst, job);
     const { passId, seen, stats, outcome } = attempt;
 
     if (!outcome.complete) {
@@ -277,10 +285,13 @@ export function inventoryService(
           outcome.truncated?.message ?? "",
         ),
       );
-      const message =
+      const cause =
         reason === "page_limit"
           ? `Discovery stopped early (${outcome.truncated?.message}); nothing was changed.`
           : envelope.message;
+      // The last attempt of a retryable failure ends the job dead: the installation says it gave up.
+      const gaveUp = envelope.opts.retryable && job?.attempt && job.attempt.number >= job.attempt.of;
+      const message = gaveUp ? `Sync gave up after ${job!.attempt!.number} attempts: ${cause}` : cause;
       await deps.installations.repo.recordFailure(
         installationId,
         new Date(),
@@ -305,6 +316,8 @@ export function inventoryService(
       });
     }
 
+    // A worker that lost its lease (another took the job over) must not apply a stale pass.
+    await job?.assertLease();
     const applied = await repo.applyPass(passId, installationId, seen, startedAt);
     if (applied.inserted >= BULK_INSERT_ROWS) await repo.analyze();
     await deps.mappings.refreshLabels(installationId);
@@ -332,24 +345,48 @@ export function inventoryService(
     return result;
   }
 
-  deps.jobs.register(REFRESH_JOB, async (job, ctx) => {
+  deps.jobs.register(
+    REFRESH_JOB,
+    async (job, ctx) => {
+      const { installation_id } = job.payload as { installation_id: string };
+      // Belt and braces on top of the queue's dedupe: one pass per installation in this process.
+      if (running.has(installation_id))
+        throw new JobError({
+          error_code: "refresh_in_progress",
+          message: "A refresh of this installation is already running.",
+          retryable: true,
+          user_action_required: false,
+          source: "saas",
+        });
+      running.add(installation_id);
+      try {
+        return await refresh(installation_id, {
+          ...ctx,
+          attempt: { number: job.attempts, of: job.maxAttempts },
+        });
+      } finally {
+        running.delete(installation_id);
+      }
+    },
+    { onDead: recordDeadRefresh },
+  );
+
+  /**
+   * A refresh that gave up shows on its installation, with the error it kept. Provider failures were
+   * recorded by the pass itself (saying it gave up); a crash or a lost worker is recorded here.
+   */
+  async function recordDeadRefresh(job: JobRow) {
     const { installation_id } = job.payload as { installation_id: string };
-    // Belt and braces on top of the queue's dedupe: one pass per installation in this process.
-    if (running.has(installation_id))
-      throw new JobError({
-        error_code: "refresh_in_progress",
-        message: "A refresh of this installation is already running.",
-        retryable: true,
-        user_action_required: false,
-        source: "saas",
-      });
-    running.add(installation_id);
-    try {
-      return await refresh(installation_id, ctx.progress);
-    } finally {
-      running.delete(installation_id);
-    }
-  });
+    const error = job.error as JobFailure;
+    if (error.source === "provider") return;
+    await deps.installations.repo.recordFailure(
+      installation_id,
+      new Date(),
+      error.error_code,
+      `Sync gave up after ${job.attempts} attempt(s): ${error.message}`,
+      "error",
+    );
+  }
 
   return {
     repo,

@@ -1,8 +1,31 @@
+import { hostname } from "node:os";
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
 import { jobs } from "../../storage/schema.ts";
 
 export type JobRow = typeof jobs.$inferSelect;
+export type JobStatus = JobRow["status"];
+export const TERMINAL: readonly JobStatus[] = ["completed", "failed", "dead"];
+
+const rowsOf = (r: unknown) =>
+  ((r as { rows?: unknown[] }).rows ?? (r as unknown[])) as Record<string, any>[];
+
+/** A claimed job and the lease its worker holds; every write of that worker names it. */
+export interface Lease {
+  id: string;
+  lease: number;
+}
+
+const listOf = (values: string[]) =>
+  sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  );
+
+/** Which process holds a lease, for operators reading the table. */
+const WORKER = `${hostname()}:${process.pid}`;
+
+const held = (l: Lease) => and(eq(jobs.id, l.id), eq(jobs.lease, l.lease), eq(jobs.status, "running"));
 
 export function jobsRepository(db: Database) {
   return {
@@ -23,20 +46,53 @@ export function jobsRepository(db: Database) {
       return this.enqueue(row); // the holder finished between the two statements
     },
 
-    /** Claims one due job (or one whose worker died holding it). Safe across processes. */
-    async claim(lockSeconds: number): Promise<JobRow | undefined> {
-      const rows = await db.execute(sql`
-        update ${jobs} set status = 'running', attempts = ${jobs.attempts} + 1,
-          locked_until = now() + make_interval(secs => ${lockSeconds}), updated_at = now()
+    /**
+     * Marks dead the running jobs of `kinds` whose lease expired with no attempt left: their worker
+     * died on the last one. Returns them so their kind can record it (e.g. on the installation).
+     */
+    async buryAbandoned(kinds: string[]): Promise<JobRow[]> {
+      if (kinds.length === 0) return [];
+      const rows = rowsOf(
+        await db.execute(sql`
+        update ${jobs} set status = 'dead', locked_until = null, locked_by = null, finished_at = now(), updated_at = now(),
+          error = jsonb_build_object(
+            'error_code', 'worker_lost',
+            'message', 'The operation was given up: its worker stopped before finishing, ' || attempts || ' time(s).',
+            'retryable', false, 'user_action_required', false, 'source', 'saas',
+            'retry_after_seconds', null, 'effect_certainty', 'unknown', 'attempts', attempts,
+            'previous_error', last_error)
+        where status = 'running' and locked_until < now() and attempts >= max_attempts
+          and kind in (${listOf(kinds)})
+        returning id`),
+      );
+      return Promise.all(rows.map((r) => this.get(r.id as string))).then((r) => r.filter((j) => !!j));
+    },
+
+    /**
+     * Claims one due job of `kinds` (the ones this process can run: a process of an older release
+     * leaves a newer kind alone), or one whose worker's lease expired, under a new lease number. Safe
+     * across processes: `skip locked` hands each row to one claimer.
+     */
+    async claim(leaseSeconds: number, kinds: string[]): Promise<JobRow | undefined> {
+      if (kinds.length === 0) return undefined;
+
+      const rows = rowsOf(
+        await db.execute(sql`
+        update ${jobs} set status = 'running', attempts = ${jobs.attempts} + 1, lease = ${jobs.lease} + 1,
+          locked_until = now() + make_interval(secs => ${leaseSeconds}), heartbeat_at = now(), updated_at = now(),
+          locked_by = ${WORKER}
         where ${jobs.id} = (
           select id from ${jobs}
-          where (status = 'pending' and run_after <= now()) or (status = 'running' and locked_until < now())
+          where ((status = 'pending' and run_after <= now())
+             or (status = 'running' and locked_until < now() and attempts < max_attempts))
+            and kind in (${listOf(kinds)})
           order by run_after, id
           for update skip locked
           limit 1
         )
-        returning id`);
-      const id = ((rows as any).rows ?? rows)[0]?.id as string | undefined;
+        returning id`),
+      );
+      const id = rows[0]?.id as string | undefined;
       return id ? this.get(id) : undefined;
     },
 
@@ -54,30 +110,83 @@ export function jobsRepository(db: Database) {
       return row;
     },
 
-    async finish(id: string, outcome: { status: "completed" | "failed"; result?: unknown; error?: unknown }) {
-      await db
+    /** Ends the job if `lease` is still the current one; false when another worker took it over. */
+    async finish(
+      lease: Lease,
+      outcome: { status: "completed" | "failed" | "dead"; result?: unknown; error?: unknown },
+    ): Promise<boolean> {
+      const done = await db
         .update(jobs)
         .set({
           status: outcome.status,
           result: outcome.result ?? null,
           error: outcome.error ?? null,
+          lastError: outcome.error ?? sql`${jobs.lastError}`,
           finishedAt: new Date(),
           updatedAt: new Date(),
           lockedUntil: null,
+          lockedBy: null,
         })
-        .where(eq(jobs.id, id));
+        .where(held(lease))
+        .returning({ id: jobs.id });
+      return done.length > 0;
     },
 
-    /** Records progress; a job that reports progress is alive, so its lock is extended too. */
-    async progress(id: string, progress: unknown, lockSeconds?: number) {
-      await db
+    /** Puts the job back in the queue to run again after `delaySeconds`, keeping the failure. */
+    async retryLater(lease: Lease, error: unknown, delaySeconds: number): Promise<boolean> {
+      const done = await db
+        .update(jobs)
+        .set({
+          status: "pending",
+          lastError: error,
+          runAfter: sql`now() + make_interval(secs => ${delaySeconds})`,
+          lockedUntil: null,
+          lockedBy: null,
+          updatedAt: new Date(),
+        })
+        .where(held(lease))
+        .returning({ id: jobs.id });
+      return done.length > 0;
+    },
+
+    /** Extends the lease; false when it was lost (expired and claimed by another worker, or ended). */
+    async heartbeat(lease: Lease, leaseSeconds: number): Promise<boolean> {
+      const done = await db
+        .update(jobs)
+        .set({
+          lockedUntil: sql`now() + make_interval(secs => ${leaseSeconds})`,
+          heartbeatAt: sql`now()`,
+        })
+        .where(held(lease))
+        .returning({ id: jobs.id });
+      return done.length > 0;
+    },
+
+    /** Records progress under the lease (it extends it too: a job reporting progress is alive). */
+    async progress(lease: Lease, progress: unknown, leaseSeconds: number): Promise<boolean> {
+      const done = await db
         .update(jobs)
         .set({
           progress,
           updatedAt: new Date(),
-          ...(lockSeconds ? { lockedUntil: sql`now() + make_interval(secs => ${lockSeconds})` } : {}),
+          lockedUntil: sql`now() + make_interval(secs => ${leaseSeconds})`,
+          heartbeatAt: sql`now()`,
         })
-        .where(eq(jobs.id, id));
+        .where(held(lease))
+        .returning({ id: jobs.id });
+      return done.length > 0;
+    },
+
+    /** Whether `lease` is still current and unexpired (checked before a pass applies its changes). */
+    async holds(lease: Lease): Promise<boolean> {
+      const rows = await db
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(and(held(lease), sql`${jobs.lockedUntil} > now()`))
+        .limit(1);
+      return rows.length > 0;
     },
   };
 }
+
+export type JobsRepository = ReturnType<typeof jobsRepository>;

@@ -1,9 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import { requireAdmin } from "../http/auth.ts";
 import { NotFoundError } from "../http/errors.ts";
 import { errorResponses } from "../http/schemas.ts";
 import type { Services } from "../services.ts";
 import { operationView } from "./views.ts";
+
+const KindSummary = Type.Object({
+  kind: Type.String(),
+  pending: Type.Integer({ description: "Waiting jobs, including those waiting for a retry's backoff" }),
+  due: Type.Integer({ description: "Pending jobs whose time has come" }),
+  running: Type.Integer(),
+  lease_expired: Type.Integer({ description: "Running jobs whose worker stopped; taken over shortly" }),
+  dead_last_24h: Type.Integer({ description: "Jobs that used up their attempts in the last 24 hours" }),
+  oldest_due_age_seconds: Type.Integer({ description: "How long the oldest due job has waited" }),
+});
 
 const Params = Type.Object({ operation_id: Type.String({ maxLength: 64 }) });
 
@@ -31,5 +42,18 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         );
       return operationView(job);
     },
+  );
+
+  app.get(
+    "/team/jobs-summary/",
+    {
+      preHandler: requireAdmin,
+      schema: {
+        tags: ["operations"],
+        summary: "This team's background job queue per kind: depth, oldest due job's age, dead jobs (admins)",
+        response: { 200: Type.Object({ kinds: Type.Array(KindSummary) }), ...errorResponses },
+      },
+    },
+    async (req) => ({ kinds: await services.jobs.summary(req.auth.team.id) }),
   );
 };

@@ -1,9 +1,26 @@
 import type { Logger } from "pino";
 import type { Database } from "../../storage/database.ts";
 import { newId } from "../ids.ts";
-import { type JobRow, jobsRepository } from "./repository.ts";
+import { purgeRetained, queueSummary } from "./housekeeping.ts";
+import { type JobRow, jobsRepository, TERMINAL } from "./repository.ts";
 
-export type JobHandler = (job: JobRow, ctx: { progress(p: unknown): Promise<void> }) => Promise<unknown>;
+export interface JobContext {
+  /** Records progress; throws LeaseLostError when another worker took the job over. */
+  progress(p: unknown): Promise<void>;
+  /** Throws LeaseLostError unless this worker still holds the job (call before applying results). */
+  assertLease(): Promise<void>;
+  /** `<job id>:<lease>`: names what this attempt writes, so a purge can tell live work from dead. */
+  attemptId: string;
+  /** Aborted when a heartbeat finds the lease lost. */
+  signal: AbortSignal;
+}
+
+export type JobHandler = (job: JobRow, ctx: JobContext) => Promise<unknown>;
+
+export interface JobKindOptions {
+  /** Called once when a job of this kind ends `dead` (in whichever process saw it die). */
+  onDead?(job: JobRow): Promise<void>;
+}
 
 export interface JobFailure {
   error_code: string;
@@ -24,67 +41,176 @@ export class JobError extends Error {
   }
 }
 
+/** This worker no longer holds the job: another took it over after the lease expired. */
+export class LeaseLostError extends Error {
+  constructor(jobId: string) {
+    super(`lease of job ${jobId} lost to another worker`);
+  }
+}
+
+export interface JobQueueOptions {
+  pollMs?: number;
+  /** Seconds a claim (and each heartbeat) holds a job; a dead worker's job is claimable after it. */
+  leaseSeconds?: number;
+  /** Heartbeat interval; default a third of the lease. */
+  heartbeatMs?: number;
+  /** Jobs this process runs at once. */
+  concurrency?: number;
+  /** Attempts before a job that keeps failing retryably (or killing its worker) is `dead`. */
+  maxAttempts?: number;
+  /** Backoff after the n-th failed attempt: uniform in [0, min(max, base·2^(n-1))] ("full jitter"). */
+  retryBaseSeconds?: number;
+  retryMaxSeconds?: number;
+}
+
+export const JOB_DEFAULTS = {
+  pollMs: 500,
+  leaseSeconds: 30,
+  concurrency: 2,
+  maxAttempts: 5,
+  retryBaseSeconds: 5,
+  retryMaxSeconds: 600,
+} as const;
+
+const unexpected: JobFailure = {
+  error_code: "internal_error",
+  message: "The operation failed unexpectedly.",
+  retryable: true,
+  user_action_required: false,
+  source: "saas",
+  retry_after_seconds: null,
+  effect_certainty: "unknown",
+};
+
+/** Full-jitter exponential backoff, never sooner than the provider's Retry-After. */
+export function retryDelaySeconds(
+  attempts: number,
+  failure: JobFailure,
+  o: { retryBaseSeconds: number; retryMaxSeconds: number },
+  random = Math.random,
+): number {
+  const ceiling = Math.min(o.retryMaxSeconds, o.retryBaseSeconds * 2 ** Math.max(0, attempts - 1));
+  return Math.max(failure.retry_after_seconds ?? 0, random() * ceiling);
+}
+
 /**
- * The PostgreSQL-backed job queue. Every app process runs a worker that claims jobs with
- * `for update skip locked`; on the embedded default that is the one in-process worker.
+ * The job queue on the application's own table. Every app process runs a worker that claims up to
+ * `concurrency` jobs with `for update skip locked`, keeps each lease alive by heartbeats, and retries
+ * retryable failures with backoff; on the embedded default that is the one in-process worker.
  */
-export function jobsService(
-  db: Database,
-  logger: Logger,
-  opts: { pollMs?: number; lockSeconds?: number } = {},
-) {
+export function jobsService(db: Database, logger: Logger, opts: JobQueueOptions = {}) {
+  const o = { ...JOB_DEFAULTS, ...opts };
+  const heartbeatMs = opts.heartbeatMs ?? Math.max(50, (o.leaseSeconds * 1000) / 3);
   const repo = jobsRepository(db);
-  const handlers = new Map<string, JobHandler>();
-  const pollMs = opts.pollMs ?? 500;
-  const lockSeconds = opts.lockSeconds ?? 300;
+  const kinds = new Map<string, { handler: JobHandler; options: JobKindOptions }>();
+  const active = new Set<Promise<void>>();
   let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
+  let filling: Promise<void> | null = null;
+  let again = false;
   let stopped = true;
 
-  async function runOne(): Promise<boolean> {
-    const job = await repo.claim(lockSeconds);
-    if (!job) return false;
-    const handler = handlers.get(job.kind);
-    const log = logger.child({ job_id: job.id, job_kind: job.kind });
-    try {
-      if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-      const result = await handler(job, { progress: (p) => repo.progress(job.id, p, lockSeconds) });
-      await repo.finish(job.id, { status: "completed", result: result ?? {} });
-    } catch (err) {
-      const failure: JobFailure =
-        err instanceof JobError
-          ? err.failure
-          : {
-              error_code: "internal_error",
-              message: "The operation failed unexpectedly.",
-              retryable: true,
-              user_action_required: false,
-              source: "saas",
-              retry_after_seconds: null,
-              effect_certainty: "unknown",
-            };
-      if (!(err instanceof JobError)) log.error({ err }, "job failed");
-      await repo.finish(job.id, { status: "failed", error: failure });
-    }
-    return true;
+  async function died(job: JobRow) {
+    logger.warn({ job_id: job.id, job_kind: job.kind, error: job.error }, "job dead");
+    await kinds.get(job.kind)?.options.onDead?.(job);
   }
 
-  async function drain() {
-    while (!stopped && (await runOne())) {}
+  async function buryAbandoned() {
+    for (const job of await repo.buryAbandoned([...kinds.keys()])) await died(job);
+  }
+
+  /** Heartbeats until the returned function is called; aborts the handler's signal when the lease is lost. */
+  function keepAlive(lease: { id: string; lease: number }, abort: AbortController) {
+    const beat = setInterval(() => {
+      repo
+        .heartbeat(lease, o.leaseSeconds)
+        .then((ok) => {
+          if (!ok) abort.abort(new LeaseLostError(lease.id));
+        })
+        .catch((err) => logger.warn({ err, job_id: lease.id }, "job heartbeat failed"));
+    }, heartbeatMs);
+    beat.unref();
+    return () => clearInterval(beat);
+  }
+
+  async function execute(job: JobRow) {
+    const lease = { id: job.id, lease: job.lease };
+    const log = logger.child({ job_id: job.id, job_kind: job.kind, attempt: job.attempts });
+    const abort = new AbortController();
+    const stopBeating = keepAlive(lease, abort);
+    const lost = () => new LeaseLostError(job.id);
+    const ctx: JobContext = {
+      attemptId: `${job.id}:${job.lease}`,
+      signal: abort.signal,
+      async progress(p) {
+        if (!(await repo.progress(lease, p, o.leaseSeconds))) throw lost();
+      },
+      async assertLease() {
+        if (abort.signal.aborted || !(await repo.holds(lease))) throw lost();
+      },
+    };
+    try {
+      const result = await kinds.get(job.kind)!.handler(job, ctx);
+      if (!(await repo.finish(lease, { status: "completed", result: result ?? {} })))
+        log.warn("job finished after its lease was lost; the result was discarded");
+    } catch (err) {
+      if (err instanceof LeaseLostError) log.warn("job lease lost; another worker owns it now");
+      else await failed(job, lease, err, log);
+    } finally {
+      stopBeating();
+    }
+  }
+
+  /** Retryable failures wait for their backoff while attempts remain, then the job is `dead`. */
+  async function failed(job: JobRow, lease: { id: string; lease: number }, err: unknown, log: Logger) {
+    const failure = err instanceof JobError ? err.failure : unexpected;
+    if (!(err instanceof JobError)) log.error({ err }, "job failed");
+    const retry = failure.retryable;
+    if (retry && job.attempts < job.maxAttempts) {
+      const delay = retryDelaySeconds(job.attempts, failure, o);
+      if (await repo.retryLater(lease, { ...failure, attempts: job.attempts }, delay))
+        log.info({ error_code: failure.error_code, retry_in_seconds: delay }, "job will retry");
+      return;
+    }
+    const error = retry ? { ...failure, attempts: job.attempts } : failure;
+    if (!(await repo.finish(lease, { status: retry ? "dead" : "failed", error }))) return;
+    if (retry) await died((await repo.get(job.id))!);
+  }
+
+  async function fill() {
+    await buryAbandoned();
+    while (!stopped && active.size < o.concurrency) {
+      const job = await repo.claim(o.leaseSeconds, [...kinds.keys()]);
+      if (!job) return;
+      const run: Promise<void> = execute(job)
+        .catch((err) => logger.error({ err, job_id: job.id }, "job worker error"))
+        .finally(() => {
+          active.delete(run);
+          kick();
+        });
+      active.add(run);
+    }
   }
 
   function kick() {
-    if (stopped || running) return;
-    running = drain()
+    if (stopped) return;
+    if (filling) {
+      again = true;
+      return;
+    }
+    filling = fill()
       .catch((err) => logger.error({ err }, "job worker error"))
       .finally(() => {
-        running = null;
+        filling = null;
+        if (again) {
+          again = false;
+          kick();
+        }
       });
   }
 
   return {
-    register(kind: string, handler: JobHandler) {
-      handlers.set(kind, handler);
+    register(kind: string, handler: JobHandler, options: JobKindOptions = {}) {
+      kinds.set(kind, { handler, options });
     },
 
     async enqueue(input: {
@@ -94,6 +220,8 @@ export function jobsService(
       dedupeKey?: string;
       createdBy?: string | null;
     }) {
+      // A job whose worker died on its last attempt must not absorb this request: end it first.
+      if (input.dedupeKey) await buryAbandoned();
       const out = await repo.enqueue({
         id: newId("op"),
         teamId: input.teamId,
@@ -101,6 +229,7 @@ export function jobsService(
         payload: input.payload ?? {},
         dedupeKey: input.dedupeKey ?? null,
         createdBy: input.createdBy ?? null,
+        maxAttempts: o.maxAttempts,
       });
       kick();
       return out;
@@ -113,7 +242,7 @@ export function jobsService(
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const job = await repo.get(id);
-        if (job && (job.status === "completed" || job.status === "failed")) return job;
+        if (job && TERMINAL.includes(job.status)) return job;
         if (Date.now() > deadline) throw new Error(`job ${id} still ${job?.status} after ${timeoutMs} ms`);
         kick();
         await new Promise((r) => setTimeout(r, 25));
@@ -122,19 +251,36 @@ export function jobsService(
 
     start() {
       stopped = false;
-      timer = setInterval(kick, pollMs);
+      timer = setInterval(kick, o.pollMs);
       timer.unref();
       kick();
     },
 
+    /** Stops claiming and waits for the jobs this process runs. */
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);
-      await running;
+      await filling;
+      await Promise.all(active);
     },
 
-    /** Runs due jobs now, in this process (tests). */
-    runDue: drain,
+    /** Claims and runs due jobs one at a time in this process until none is due (tests). */
+    async runDue() {
+      await buryAbandoned();
+      for (;;) {
+        const job = await repo.claim(o.leaseSeconds, [...kinds.keys()]);
+        if (!job) return;
+        await execute(job);
+      }
+    },
+
+    /** Depth and oldest due job's age per kind, of one team or all (see housekeeping.ts). */
+    summary: (teamId?: string) => queueSummary(db, teamId),
+    /** Retention purge of finished jobs, dead passes' staging rows and expired connect states. */
+    purge: (jobRetentionDays: number) => purgeRetained(db, { jobRetentionDays }),
+
+    repo,
+    options: o,
   };
 }
 

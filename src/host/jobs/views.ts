@@ -1,14 +1,24 @@
 import type { JobRow } from "./repository.ts";
 
-/** The operation shape clients poll (CLI contract §7). */
+/**
+ * The operation shape clients poll (CLI contract §7). The wire keeps `pending|running|completed|failed`:
+ * a `dead` job is `failed` with its last error, `dead: true` and the attempts it used.
+ */
 export function operationView(job: JobRow) {
+  const dead = job.status === "dead";
+  const status: "pending" | "running" | "completed" | "failed" =
+    job.status === "dead" ? "failed" : job.status;
   return {
     operation_id: job.id,
-    status: job.status,
+    status,
     kind: job.kind,
     progress: job.progress ?? null,
     result: job.status === "completed" ? (job.result ?? {}) : null,
-    error: job.status === "failed" ? job.error : null,
+    error:
+      job.status === "failed" || dead
+        ? { ...(job.error as object), ...(dead ? { dead: true, attempts: job.attempts } : {}) }
+        : null,
+    attempts: job.attempts,
     created_at: job.createdAt.toISOString(),
     updated_at: job.updatedAt.toISOString(),
   };
