@@ -75,7 +75,7 @@ export function providerError(err: TrackerError, effect: "no_effect" | "unknown"
       return new AppError(
         502,
         "upstream_rejected",
-        `${who} rejected the request (status ${err.status ?? "unknown"}).`,
+        `${who} rejected the request (status ${err.status ?? "unknown"})${err.reason ? `: ${err.reason}` : "."}`,
         common,
       );
     default:

@@ -8,12 +8,20 @@ import {
   adoUrl,
   isAdoErrorBody,
   malformed,
+  organizationNameById,
   organizationOf,
   PROVIDER,
   serviceBase,
 } from "./http.ts";
 import { createIssue, getIssue, listIssues, searchIssues, updateIssue } from "./issues.ts";
-import { boardsDisabledFor, isProject, projectsOf, projectsPageUrl, toResource } from "./projects.ts";
+import {
+  boardsDisabledFor,
+  instanceIdOf,
+  isProject,
+  projectsOf,
+  projectsPageUrl,
+  toResource,
+} from "./projects.ts";
 
 /**
  * Azure DevOps Services (REST 7.1). The workspace is the organization named in
@@ -49,11 +57,12 @@ async function listWorkspaces(conn: Connection): Promise<Workspace[]> {
     );
   const probe = await adoRequest<unknown>(conn, { url: adoUrl(conn, org, "/_apis/projects", { $top: 1 }) });
   projectsOf(probe.body, "project list");
+  // The instance id, not the name: an organization can be renamed, and its resources must keep their keys.
   return [
     {
       provider: "azure_devops",
       host: hostOf(base),
-      id: org.toLowerCase(),
+      id: instanceId.toLowerCase(),
       name: org,
       url: `${base}/${encodeURIComponent(org)}`,
       details: { organization: org, instance_id: instanceId },
@@ -61,9 +70,31 @@ async function listWorkspaces(conn: Connection): Promise<Workspace[]> {
   ];
 }
 
+/**
+ * The organization's current name. The workspace remembers the name it had; ADO answers connectionData
+ * under a name with the instance id of the organization holding it. When the name is gone (VS800075) or
+ * now belongs to another organization, the current name is found by the instance id.
+ */
+async function currentOrganization(conn: Connection, workspace: Workspace): Promise<string> {
+  const known = organizationOf(conn, workspace);
+  const id = instanceIdOf(workspace);
+  const data = await adoRequest<unknown>(conn, {
+    url: adoUrl(conn, known, "/_apis/connectionData", {}, API_VERSION_PREVIEW),
+    okStatuses: [404],
+  });
+  const instanceId = (data.body as { instanceId?: unknown } | null)?.instanceId;
+  if (data.status === 200 && String(instanceId).toLowerCase() === id) return known;
+  const current = await organizationNameById(conn, id);
+  if (current) return current;
+  throw new TrackerError("not_found", PROVIDER, `azure_devops has no organization ${known} (id ${id})`, {
+    status: 404,
+  });
+}
+
 /** Pages of 100 projects, following `x-ms-continuationtoken` until ADO sends none. */
 async function* discover(conn: Connection, workspace: Workspace): AsyncIterable<ResourcePage> {
-  const org = organizationOf(conn, workspace);
+  const org = await currentOrganization(conn, workspace);
+  const named = { ...workspace, details: { ...workspace.details, organization: org }, name: org };
   let token: string | null = null;
   const seen = new Set<string>();
   do {
@@ -76,7 +107,7 @@ async function* discover(conn: Connection, workspace: Workspace): AsyncIterable<
       org,
       projects.map((p) => p.id),
     );
-    yield { resources: projects.map((p, i) => toResource(conn, workspace, org, p, disabled[i])) };
+    yield { resources: projects.map((p, i) => toResource(conn, named, org, p, disabled[i])) };
     token = res.headers.get("x-ms-continuationtoken") || null;
     // A token that comes back twice would loop forever; ADO never does that, so stop rather than spin.
     if (token !== null && seen.has(token)) throw malformed("continuation token (repeated)");
@@ -89,23 +120,34 @@ async function getResource(
   workspace: Workspace,
   nativeId: string,
 ): Promise<BindableResource | null> {
-  const org = organizationOf(conn, workspace);
-  const res = await adoRequest<unknown>(conn, {
-    url: adoUrl(conn, org, `/_apis/projects/${encodeURIComponent(nativeId)}`),
-    okStatuses: [404],
-  });
+  let org = organizationOf(conn, workspace);
+  const lookup = () =>
+    adoRequest<unknown>(conn, {
+      url: adoUrl(conn, org, `/_apis/projects/${encodeURIComponent(nativeId)}`),
+      okStatuses: [404],
+    });
+  let res = await lookup();
+  // A 404 for the organization itself (renamed): ask again under its current name.
+  if (res.status === 404 && /^VS800075\b/.test(String((res.body as { message?: unknown } | null)?.message))) {
+    const current = await organizationNameById(conn, instanceIdOf(workspace));
+    if (!current) return null;
+    org = current;
+    res = await lookup();
+  }
   if (res.status === 404) return null;
   if (!isProject(res.body)) throw malformed("project");
   // ADO resolves a project *name* here too; only the GUID is an identity.
   if (res.body.id.toLowerCase() !== nativeId.toLowerCase()) return null;
   const [disabled] = await boardsDisabledFor(conn, org, [res.body.id]);
-  return toResource(conn, workspace, org, res.body, disabled);
+  const named = { ...workspace, details: { ...workspace.details, organization: org }, name: org };
+  return toResource(conn, named, org, res.body, disabled);
 }
 
 export const azureDevOpsAdapter: TrackerAdapter = {
   provider: "azure_devops",
   connectorParams: (r) => ({
     organization: String(r.organization),
+    organization_id: typeof r.organization_id === "string" ? r.organization_id : null,
     project_id: String(r.project_id),
     project_name: String(r.project_name),
   }),

@@ -85,6 +85,12 @@ export function boardsDisabledFor(conn: Connection, org: string, ids: string[]):
   return mapLimit(ids, FEATURE_QUERY_CONCURRENCY, (id) => boardsDisabled(conn, org, id));
 }
 
+/** The organization's immutable instance id (from connectionData), which the workspace id is. */
+export function instanceIdOf(workspace: Workspace): string {
+  const id = workspace.details.instance_id;
+  return typeof id === "string" && id ? id.toLowerCase() : workspace.id;
+}
+
 /** The descriptor of one project. Identity is the project GUID; names and URLs are display only. */
 export function toResource(
   conn: Connection,
@@ -95,6 +101,7 @@ export function toResource(
 ): BindableResource {
   const base = serviceBase(conn);
   const webUrl = `${base}/${encodeURIComponent(org)}/${encodeURIComponent(p.name)}`;
+  const orgId = instanceIdOf(workspace);
   return {
     identity: identity({
       provider: PROVIDER,
@@ -114,6 +121,7 @@ export function toResource(
     flags: { archived: (p.state ?? "wellFormed") !== "wellFormed", issues_disabled: issuesDisabled },
     connector_params: {
       organization: org,
+      organization_id: orgId,
       project_id: p.id,
       project_name: p.name,
       api_base_url: base,
@@ -122,6 +130,7 @@ export function toResource(
       provider: PROVIDER,
       version: 1,
       organization: org,
+      organization_id: orgId,
       project_id: p.id,
       project_name: p.name,
       url: webUrl,

@@ -36,6 +36,8 @@ export class TrackerError extends Error {
   readonly network: NetworkFailure | null;
   /** Scopes the provider said the call needs (any one of them), when it said so. */
   readonly requiredScopes: string[] | null;
+  /** The provider's own words for a refusal (secrets stripped by the adapter), shown to the user. */
+  readonly reason: string | null;
 
   constructor(
     kind: TrackerErrorKind,
@@ -47,6 +49,7 @@ export class TrackerError extends Error {
       cause?: unknown;
       network?: NetworkFailure | null;
       requiredScopes?: string[] | null;
+      reason?: string | null;
     } = {},
   ) {
     super(message, { cause: opts.cause });
@@ -57,6 +60,7 @@ export class TrackerError extends Error {
     this.retryAfterSeconds = opts.retryAfterSeconds ?? null;
     this.network = opts.network ?? null;
     this.requiredScopes = opts.requiredScopes ?? null;
+    this.reason = opts.reason ?? null;
   }
 
   get retryable(): boolean {
