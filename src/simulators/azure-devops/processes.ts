@@ -57,9 +57,10 @@ const SCRUM_BACKLOG: StateList = [
   ["Done", "Completed"],
   ["Removed", "Removed"],
 ];
+/** The state-category table lists Committed for Scrum's Epic and Feature too. */
 const SCRUM_PORTFOLIO: StateList = [
   ["New", "Proposed"],
-  ["In Progress", "InProgress"],
+  ["Committed", "InProgress"],
   ["Done", "Completed"],
   ["Removed", "Removed"],
 ];
