@@ -25,7 +25,9 @@ import {
 
 /**
  * Azure DevOps Services (REST 7.1). The workspace is the organization named in
- * `conn.options.organization`; its projects are the bindable resources, identified by project GUID.
+ * `conn.options.organization`, identified by its instance id (names can change); its projects are the
+ * bindable resources, identified by project GUID. Work item types and states come from each project's
+ * process (process.ts).
  * The credential is a personal access token (`bearer_pat`), sent as Basic auth.
  * Wire details beyond the project list (connectionData, Feature Management, WIQL, JSON Patch, error
  * signals) follow the REST 7.1 reference as remembered; docs/simulators/azure-devops.md marks them.
@@ -78,6 +80,7 @@ async function listWorkspaces(conn: Connection): Promise<Workspace[]> {
 async function currentOrganization(conn: Connection, workspace: Workspace): Promise<string> {
   const known = organizationOf(conn, workspace);
   const id = instanceIdOf(workspace);
+  if (!id) return known;
   const data = await adoRequest<unknown>(conn, {
     url: adoUrl(conn, known, "/_apis/connectionData", {}, API_VERSION_PREVIEW),
     okStatuses: [404],
@@ -94,7 +97,6 @@ async function currentOrganization(conn: Connection, workspace: Workspace): Prom
 /** Pages of 100 projects, following `x-ms-continuationtoken` until ADO sends none. */
 async function* discover(conn: Connection, workspace: Workspace): AsyncIterable<ResourcePage> {
   const org = await currentOrganization(conn, workspace);
-  const named = { ...workspace, details: { ...workspace.details, organization: org }, name: org };
   let token: string | null = null;
   const seen = new Set<string>();
   do {
@@ -107,7 +109,7 @@ async function* discover(conn: Connection, workspace: Workspace): AsyncIterable<
       org,
       projects.map((p) => p.id),
     );
-    yield { resources: projects.map((p, i) => toResource(conn, named, org, p, disabled[i])) };
+    yield { resources: projects.map((p, i) => toResource(conn, workspace, org, p, disabled[i])) };
     token = res.headers.get("x-ms-continuationtoken") || null;
     // A token that comes back twice would loop forever; ADO never does that, so stop rather than spin.
     if (token !== null && seen.has(token)) throw malformed("continuation token (repeated)");
@@ -128,8 +130,13 @@ async function getResource(
     });
   let res = await lookup();
   // A 404 for the organization itself (renamed): ask again under its current name.
-  if (res.status === 404 && /^VS800075\b/.test(String((res.body as { message?: unknown } | null)?.message))) {
-    const current = await organizationNameById(conn, instanceIdOf(workspace));
+  const id = instanceIdOf(workspace);
+  if (
+    id &&
+    res.status === 404 &&
+    /^VS800075\b/.test(String((res.body as { message?: unknown } | null)?.message))
+  ) {
+    const current = await organizationNameById(conn, id);
     if (!current) return null;
     org = current;
     res = await lookup();
@@ -139,8 +146,7 @@ async function getResource(
   // ADO resolves a project *name* here too; only the GUID is an identity.
   if (res.body.id.toLowerCase() !== nativeId.toLowerCase()) return null;
   const [disabled] = await boardsDisabledFor(conn, org, [res.body.id]);
-  const named = { ...workspace, details: { ...workspace.details, organization: org }, name: org };
-  return toResource(conn, named, org, res.body, disabled);
+  return toResource(conn, workspace, org, res.body, disabled);
 }
 
 export const azureDevOpsAdapter: TrackerAdapter = {

@@ -85,10 +85,10 @@ export function boardsDisabledFor(conn: Connection, org: string, ids: string[]):
   return mapLimit(ids, FEATURE_QUERY_CONCURRENCY, (id) => boardsDisabled(conn, org, id));
 }
 
-/** The organization's immutable instance id (from connectionData), which the workspace id is. */
-export function instanceIdOf(workspace: Workspace): string {
+/** The organization's immutable instance id (connectionData), recorded on the workspace at connect. */
+export function instanceIdOf(workspace: Workspace): string | null {
   const id = workspace.details.instance_id;
-  return typeof id === "string" && id ? id.toLowerCase() : workspace.id;
+  return typeof id === "string" && id ? id.toLowerCase() : null;
 }
 
 /** The descriptor of one project. Identity is the project GUID; names and URLs are display only. */
