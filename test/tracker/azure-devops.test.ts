@@ -14,6 +14,7 @@ import { FAST_RETRY, trackerFailure as failure, fastHttp, simControl } from "../
 
 const http = fastHttp();
 const GENERATED = 1050;
+const ACME_ID = "5d1c2f0e-7a3b-4c8d-9e21-6f4a0b3c9d10";
 
 let sim: ProviderSimulator;
 let ws: Workspace;
@@ -46,17 +47,17 @@ afterAll(() => sim?.close());
 afterEach(() => control("DELETE", "/_sim/faults"));
 
 describe("workspace and discovery", () => {
-  it("checks the PAT against the organization and returns it as the one workspace", async () => {
+  it("checks the PAT against the organization and returns it as the one workspace, keyed by its instance id", async () => {
     expect(ws).toMatchObject({
       provider: "azure_devops",
-      id: "acme",
+      id: ACME_ID,
       name: "acme",
       host: new URL(sim.url).host,
       url: `${sim.url}/acme`,
       details: { organization: "acme", instance_id: "5d1c2f0e-7a3b-4c8d-9e21-6f4a0b3c9d10" },
     });
     const [upper] = await ado.listWorkspaces(conn(sim.demo.pat, "ACME"));
-    expect(upper.id).toBe("acme");
+    expect(upper.id).toBe(ACME_ID);
     const missing = await failure(ado.listWorkspaces(conn(sim.demo.pat, null)));
     expect(missing.kind).toBe("invalid_request");
     expect(missing.message).toContain("organization");
@@ -64,7 +65,7 @@ describe("workspace and discovery", () => {
 
   it("follows x-ms-continuationtoken across every page with unique resource keys", async () => {
     const upstream = (await control("GET", "/_sim/resources?workspace_id=acme")).resources;
-    expect(upstream.length).toBe(GENERATED + 8);
+    expect(upstream.length).toBe(GENERATED + 11);
     expect(all.length).toBe(upstream.length);
     expect(new Set(all.map((r) => r.identity.resource_key)).size).toBe(all.length);
     expect(new Set(all.map((r) => r.identity.native_id))).toEqual(new Set(upstream.map((r: any) => r.id)));
@@ -78,7 +79,7 @@ describe("workspace and discovery", () => {
     const p = byName("Payments");
     expect(p.identity).toMatchObject({
       provider: "azure_devops",
-      workspace_id: "acme",
+      workspace_id: ACME_ID,
       resource_type: "project",
     });
     expect(p.identity.native_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -91,6 +92,7 @@ describe("workspace and discovery", () => {
     });
     expect(p.connector_params).toEqual({
       organization: "acme",
+      organization_id: ACME_ID,
       project_id: p.identity.native_id,
       project_name: "Payments",
       api_base_url: sim.url,
@@ -175,7 +177,7 @@ describe("failures", () => {
     expect((await failure(ado.listWorkspaces(conn()))).kind).toBe("malformed_response");
 
     await control("POST", "/_sim/faults", { drop: true, count: 1 });
-    expect((await ado.listWorkspaces(conn()))[0].id).toBe("acme");
+    expect((await ado.listWorkspaces(conn()))[0].id).toBe(ACME_ID);
   });
 
   it("stops a pass that fails on page 3 as incomplete with the reason", async () => {
@@ -323,7 +325,7 @@ describe("work items", () => {
     expect((await ado.getIssue(conn(), stale, created.ref.id))?.title).toBe("SSO for partners");
   });
 
-  it("creates a Task with JSON Patch and changes its status, visible through /_sim/", async () => {
+  it("creates the Agile backlog type (User Story) with JSON Patch and changes its status, visible through /_sim/", async () => {
     const created = await ado.createIssue(conn(), params("Data Pipeline"), {
       title: "Backfill <events> & metrics",
       body: "line 1\nline <2>",
@@ -333,9 +335,10 @@ describe("work items", () => {
       title: "Backfill <events> & metrics",
       body: "line 1\nline <2>",
       status: "todo",
-      issue_type: "task",
+      issue_type: "story",
       labels: ["etl", "q3"],
     });
+    expect(created.provider_metadata).toMatchObject({ work_item_type: "User Story", state: "New" });
     let upstream = (await simIssues("Data Pipeline")).find((i: any) => i.id === created.ref.id);
     expect(upstream).toMatchObject({
       title: "Backfill <events> & metrics",
@@ -373,5 +376,225 @@ describe("work items", () => {
     const err = await failure(ado.updateIssue(conn(), params("Payments"), other.id, { status: "done" }));
     expect(err.kind).toBe("not_found");
     expect((await simIssues("Mobile App"))[0].status).toBe(other.status);
+  });
+});
+
+describe("processes", () => {
+  const params = (name: string) => byName(name).connector_params;
+  const basic = (path: string, init: RequestInit = {}) =>
+    fetch(`${sim.url}/acme/${path}`, {
+      ...init,
+      headers: {
+        authorization: `Basic ${Buffer.from(`:${sim.demo.pat}`).toString("base64")}`,
+        ...(init.headers as Record<string, string>),
+      },
+    });
+  const simIssue = async (name: string, id: string) =>
+    (await control("GET", `/_sim/resources/${byName(name).identity.native_id}/issues`)).issues.find(
+      (i: any) => i.id === id,
+    );
+
+  it("serves each project's work item types with their states and state categories", async () => {
+    const project = byName("Team Board").identity.native_id;
+    const types = await (await basic(`${project}/_apis/wit/workitemtypes?api-version=7.1`)).json();
+    expect(types.value.map((t: any) => t.name)).toEqual(["Epic", "Issue", "Task"]);
+    const states = await (
+      await basic(`${project}/_apis/wit/workitemtypes/Issue/states?api-version=7.1`)
+    ).json();
+    expect(states.value.map((s: any) => [s.name, s.category])).toEqual([
+      ["To Do", "Proposed"],
+      ["Doing", "InProgress"],
+      ["Done", "Completed"],
+    ]);
+    const scrum = byName("Sprint Board").identity.native_id;
+    const task = await (await basic(`${scrum}/_apis/wit/workitemtypes/Task/states?api-version=7.1`)).json();
+    expect(task.value.map((s: any) => s.name)).toEqual(["To Do", "In Progress", "Done", "Removed"]);
+    const missing = await basic(`${project}/_apis/wit/workitemtypes/Bug/states?api-version=7.1`);
+    expect(missing.status).toBe(404);
+    const full = await (
+      await basic(`_apis/projects/${project}?includeCapabilities=true&api-version=7.1`)
+    ).json();
+    expect(full.capabilities.processTemplate.templateName).toBe("Basic");
+  });
+
+  it("refuses a state the work item type does not have with TF401320, and a type the process lacks", async () => {
+    const project = byName("Team Board").identity.native_id;
+    const patch = (value: string) => ({
+      method: "POST",
+      headers: { "content-type": "application/json-patch+json" },
+      body: JSON.stringify([
+        { op: "add", path: "/fields/System.Title", value: "Strict" },
+        { op: "add", path: "/fields/System.State", value },
+      ]),
+    });
+    const wrong = await basic(`${project}/_apis/wit/workitems/$Issue?api-version=7.1`, patch("Active"));
+    expect(wrong.status).toBe(400);
+    const body = await wrong.json();
+    expect(body.message).toMatch(/^TF401320: Rule Error for field State\./);
+    expect(body.typeKey).toBe("RuleValidationException");
+    expect(body.customProperties.FieldReferenceName).toBe("System.State");
+    expect(body.customProperties.RuleValidationErrors[0].errorMessage).toContain("'Active'");
+    const right = await basic(`${project}/_apis/wit/workitems/$Issue?api-version=7.1`, patch("Doing"));
+    expect(right.status).toBe(200);
+    expect((await right.json()).fields["System.State"]).toBe("Doing");
+    const story = await basic(`${project}/_apis/wit/workitems/$User%20Story?api-version=7.1`, patch("To Do"));
+    expect(story.status).toBe(404);
+    expect((await story.json()).message).toMatch(/^VS402323:/);
+  });
+
+  const lifecycles: [string, string, string, [string, string][]][] = [
+    [
+      "Team Board",
+      "Issue",
+      "To Do",
+      [
+        ["in_progress", "Doing"],
+        ["in_review", "Doing"],
+        ["done", "Done"],
+      ],
+    ],
+    [
+      "Payments",
+      "User Story",
+      "New",
+      [
+        ["in_progress", "Active"],
+        ["in_review", "Resolved"],
+        ["done", "Closed"],
+        ["canceled", "Removed"],
+      ],
+    ],
+    [
+      "Sprint Board",
+      "Product Backlog Item",
+      "New",
+      [
+        ["in_progress", "Committed"],
+        ["done", "Done"],
+        ["todo", "New"],
+        ["canceled", "Removed"],
+      ],
+    ],
+    [
+      "Compliance",
+      "Requirement",
+      "Proposed",
+      [
+        ["in_progress", "Active"],
+        ["in_review", "Resolved"],
+        ["done", "Closed"],
+      ],
+    ],
+  ];
+  it.each(lifecycles)(
+    "walks a %s work item (%s) through its own states",
+    async (name, type, first, steps) => {
+      const c = conn();
+      const created = await ado.createIssue(c, params(name), { title: `Lifecycle in ${name}` });
+      expect(created).toMatchObject({ status: "todo", issue_type: "story" });
+      expect(created.provider_metadata).toMatchObject({ work_item_type: type, state: first });
+      for (const [status, state] of steps) {
+        const moved = await ado.updateIssue(c, params(name), created.ref.id, { status: status as any });
+        expect(moved.provider_metadata.state, status).toBe(state);
+        // A Basic Issue has one in-progress state, so in review reads back as in progress there.
+        const reads = state === "Doing" ? "in_progress" : status;
+        expect(moved.status).toBe(reads);
+        expect((await simIssue(name, created.ref.id)).status).toBe(reads);
+      }
+    },
+  );
+
+  it("creates straight into a status and reads a Basic project's seeded items by category", async () => {
+    const done = await ado.createIssue(conn(), params("Team Board"), { title: "Born done", status: "done" });
+    expect(done.provider_metadata.state).toBe("Done");
+    const { issues } = await ado.listIssues(conn(), params("Team Board"), { limit: 10 });
+    expect(issues.find((i) => i.title === "Draft the support rota")).toMatchObject({
+      status: "in_progress",
+      provider_metadata: { state: "Doing", work_item_type: "Task" },
+    });
+  });
+
+  it("reads the work item types once per connection and project", async () => {
+    const c = conn();
+    const before = (await control("GET", "/_sim/requests")).requests.length;
+    const item = await ado.createIssue(c, params("Team Board"), { title: "Counted" });
+    await ado.updateIssue(c, params("Team Board"), item.ref.id, { status: "in_progress" });
+    await ado.getIssue(c, params("Team Board"), item.ref.id);
+    const calls = (await control("GET", "/_sim/requests")).requests
+      .slice(before)
+      .filter((r: any) => r.path.endsWith("/_apis/wit/workitemtypes"));
+    expect(calls.length).toBe(1);
+  });
+
+  it("carries Azure DevOps's own rule error as the reason, without the PAT", async () => {
+    const c = conn();
+    const item = await ado.createIssue(c, params("Data Pipeline"), { title: "Stale process" });
+    // The process changes under a connection that already read it: the cached Agile states are wrong now.
+    const task = await control(
+      "POST",
+      `/_sim/resources/${byName("Data Pipeline").identity.native_id}/issues`,
+      {
+        title: "A task",
+        issue_type: "task",
+      },
+    );
+    await ado.getIssue(c, params("Data Pipeline"), task.id);
+    await control(
+      "PUT",
+      `/_sim/azure-devops/projects/${byName("Data Pipeline").identity.native_id}/process`,
+      {
+        process: "Scrum",
+      },
+    );
+    try {
+      const err = await failure(ado.updateIssue(c, params("Data Pipeline"), task.id, { status: "done" }));
+      expect(err).toMatchObject({ kind: "invalid_request", status: 400 });
+      expect(err.reason).toContain("TF401320: Rule Error for field State");
+      expect(err.reason).toContain("'Closed'");
+      expect(err.reason).not.toContain(sim.demo.pat);
+      expect((await simIssue("Data Pipeline", task.id)).status).toBe("todo");
+      const long = await failure(
+        ado.updateIssue(conn(), params("Data Pipeline"), item.ref.id, { title: "x".repeat(300) }),
+      );
+      expect(long.reason).toMatch(/^TF401320: Rule Error for field Title/);
+    } finally {
+      await control(
+        "PUT",
+        `/_sim/azure-devops/projects/${byName("Data Pipeline").identity.native_id}/process`,
+        {
+          process: "Agile",
+        },
+      );
+    }
+  });
+});
+
+describe("organization rename", () => {
+  it("finds a renamed organization by its instance id: same keys, new name in params and URLs", async () => {
+    const before = byName("Payments");
+    await control("PATCH", "/_sim/azure-devops/organizations/acme", { name: "acme-corp" });
+    try {
+      // The workspace still knows the old name; ADO now answers VS800075 for it.
+      const found: BindableResource[] = [];
+      const outcome = await runDiscovery(ado, conn(), ws, (page) => {
+        found.push(...page);
+      });
+      expect(outcome.complete).toBe(true);
+      const after = found.find((r) => r.identity.native_id === before.identity.native_id)!;
+      expect(after.identity.resource_key).toBe(before.identity.resource_key);
+      expect(new Set(found.map((r) => r.identity.resource_key))).toEqual(
+        new Set(all.map((r) => r.identity.resource_key)),
+      );
+      expect(after.connector_params).toMatchObject({ organization: "acme-corp", organization_id: ACME_ID });
+      expect(after.display.web_url).toBe(`${sim.url}/acme-corp/Payments`);
+      expect((await ado.getResource(conn(), ws, before.identity.native_id))?.identity.resource_key).toBe(
+        before.identity.resource_key,
+      );
+      // Issue calls with the old params find the organization under its new name too.
+      const created = await ado.createIssue(conn(), before.connector_params, { title: "After the rename" });
+      expect(created.ref.url).toContain("/acme-corp/");
+    } finally {
+      await control("PATCH", "/_sim/azure-devops/organizations/acme", { name: "acme" });
+    }
   });
 });

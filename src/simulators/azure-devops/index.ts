@@ -15,20 +15,29 @@ import {
   type SimWorkspace,
 } from "../core/store.ts";
 import type { ProviderSimulator, SimulatorOptions } from "../core/types.ts";
+import {
+  findType,
+  isProcessName,
+  issueTypeOf,
+  PROCESSES,
+  type ProcessDef,
+  type ProcessName,
+  stateForStatus,
+  statusForState,
+  typeForIssue,
+  type WorkItemTypeDef,
+} from "./processes.ts";
 import { parseWiql, runWiql, WIQL_FIELDS, WiqlError } from "./wiql.ts";
 import {
   adoError,
-  fromState,
   guidFrom,
-  ISSUE_TYPE_OF,
   PROJECT_STATE,
   parseTagString,
   renderProject,
   renderWorkItem,
-  STATES,
   signInPage,
-  stateOf,
   tagString,
+  type WorkItemView,
   workItemFields,
 } from "./wire.ts";
 
@@ -39,6 +48,10 @@ import {
  */
 
 const BATCH_MAX = 200;
+/** The core resource area, which holds an organization's base URL (Resource Areas API). */
+const CORE_AREA = "79134c72-4a58-4b42-976c-04e7115f32bf";
+/** A project created without a process gets the organization's default: Basic for a new organization. */
+const DEFAULT_PROCESS: ProcessName = "Basic";
 const WIQL_MAX = 20_000;
 /** Rate-limit window ADO documents: 200 TSTUs per sliding 5 minutes. Requests here cost 0.01 TSTU. */
 const RATE_WINDOW_S = 300;
@@ -59,6 +72,25 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
   });
   const seed = SimStore.readSeed(opts.seedFile ?? new URL("./seed.json", import.meta.url));
   store.seed(withGenerated(seed, opts.generatedResources));
+
+  /** Each project's process (seed `process`, else the default) and each work item's own type and state. */
+  const processes = new Map<string, ProcessName>();
+  for (const ws of seed.workspaces)
+    for (const res of ws.resources ?? []) {
+      const named = (res as { process?: unknown }).process;
+      const r = store.resourcesOf(ws.id).find((x) => x.name === res.name);
+      if (r && isProcessName(named)) processes.set(r.id, named);
+    }
+  const processOf = (r: SimResource): ProcessDef => PROCESSES[processes.get(r.id) ?? DEFAULT_PROCESS];
+  const written = new Map<string, { type: string; state: string; status: SimIssue["status"] }>();
+  /** The type and state an item shows: what a client wrote, unless `/_sim/` changed its status since. */
+  function viewOf(issue: SimIssue, project: SimResource): WorkItemView & { def: WorkItemTypeDef } {
+    const process = processOf(project);
+    const w = written.get(issue.id);
+    const def = (w && findType(process, w.type)) || typeForIssue(process, issue.issue_type);
+    const state = w && w.status === issue.status ? w.state : stateForStatus(def, issue.status);
+    return { type: def.name, state, initial: state === def.states[0].name, def };
+  }
 
   const router = new SimRouter();
   mountControlApi(router, store);
@@ -238,7 +270,15 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
     "/:org/_apis/projects/:id",
     ado(({ req, org }) => {
       const r = findProject(org, req.params.id);
-      return r ? { json: renderProject(base, org, r, true) } : projectMissing(req.params.id);
+      if (!r) return projectMissing(req.params.id);
+      const project = renderProject(base, org, r, true);
+      if (req.query.get("includeCapabilities") !== "true") return { json: project };
+      const p = processOf(r);
+      const capabilities = {
+        versioncontrol: { sourceControlType: "Git" },
+        processTemplate: { templateName: p.name, templateTypeId: p.typeId },
+      };
+      return { json: { ...project, capabilities } };
     }),
   );
 
@@ -286,7 +326,7 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
         query = parseWiql(text);
         rows = runWiql(
           query,
-          itemsOf(org).map((x) => workItemFields(base, x.issue, x.project)),
+          itemsOf(org).map((x) => workItemFields(base, x.issue, x.project, viewOf(x.issue, x.project))),
           { project: project.name },
         );
       } catch (err) {
@@ -355,7 +395,7 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
         if (!hit && !omit) return workItemMissing(id);
         value.push(
           hit
-            ? renderWorkItem(base, org, hit.issue, hit.project, rev(id), {
+            ? renderWorkItem(base, org, hit.issue, hit.project, rev(id), viewOf(hit.issue, hit.project), {
                 links: expand === "links" || expand === "all",
                 fields,
               })
@@ -369,7 +409,10 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
   const getOne = ado(({ req, org }) => {
     const hit = findItem(org, req.params.id);
     if (!hit) return workItemMissing(req.params.id);
-    return { json: renderWorkItem(base, org, hit.issue, hit.project, rev(hit.issue.id), { links: true }) };
+    const view = viewOf(hit.issue, hit.project);
+    return {
+      json: renderWorkItem(base, org, hit.issue, hit.project, rev(hit.issue.id), view, { links: true }),
+    };
   });
   router.on("GET", "/:org/_apis/wit/workitems/:id", getOne);
   router.on("GET", "/:org/:project/_apis/wit/workitems/:id", getOne);
@@ -379,11 +422,16 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
     if (bad) return bad;
     const hit = findItem(org, req.params.id);
     if (!hit) return workItemMissing(req.params.id);
-    const applied = applyPatch(hit.issue, req.body);
+    const view = viewOf(hit.issue, hit.project);
+    const applied = applyPatch(hit.issue, req.body, view);
     if ("error" in applied) return applied.error;
     store.updateIssue(hit.issue.id, applied.change);
+    written.set(hit.issue.id, { type: view.type, state: applied.state, status: hit.issue.status });
     revs.set(hit.issue.id, rev(hit.issue.id) + 1);
-    return { json: renderWorkItem(base, org, hit.issue, hit.project, rev(hit.issue.id), { links: true }) };
+    const after = viewOf(hit.issue, hit.project);
+    return {
+      json: renderWorkItem(base, org, hit.issue, hit.project, rev(hit.issue.id), after, { links: true }),
+    };
   });
   router.on("PATCH", "/:org/_apis/wit/workitems/:id", update);
   router.on("PATCH", "/:org/:project/_apis/wit/workitems/:id", update);
@@ -397,11 +445,12 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
       const project = findProject(org, req.params.project);
       if (!project) return projectMissing(req.params.project);
       const typeName = req.params.type.replace(/^\$/, "");
-      const issueType = ISSUE_TYPE_OF[typeName.toLowerCase()];
-      if (!req.params.type.startsWith("$") || !issueType) {
+      const process = processOf(project);
+      const def = req.params.type.startsWith("$") ? findType(process, typeName) : null;
+      if (!def) {
         return adoError(
           404,
-          `VS402323: Work item type ${typeName} does not exist in project ${project.name}.`,
+          `VS402323: Work item type ${typeName} does not exist in project ${project.name} or you do not have permission to access it.`,
           "WorkItemTypeNotFoundException",
         );
       }
@@ -414,20 +463,104 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
         status: "todo",
         labels: [],
         assignees: [],
-        issue_type: issueType,
+        issue_type: issueTypeOf(process, def),
         priority: 2,
         created_at: "",
         updated_at: "",
       };
-      const applied = applyPatch(draft, req.body);
+      const initial: WorkItemView & { def: WorkItemTypeDef } = {
+        type: def.name,
+        state: def.states[0].name,
+        initial: true,
+        def,
+      };
+      const applied = applyPatch(draft, req.body, initial);
       if ("error" in applied) return applied.error;
       const fields = { ...draft, ...applied.change };
       if (!fields.title.trim()) return ruleError("Title", "InvalidEmpty");
       const { id: _id, number: _n, resource_id: _r, created_at: _c, updated_at: _u, ...input } = fields;
       const issue = store.addIssue(project.id, input);
-      return { json: renderWorkItem(base, org, issue, project, 1, { links: true }) };
+      written.set(issue.id, { type: def.name, state: applied.state, status: issue.status });
+      const view = viewOf(issue, project);
+      return { json: renderWorkItem(base, org, issue, project, 1, view, { links: true }) };
     }),
   );
+
+  const STATE_COLORS: Record<string, string> = {
+    Proposed: "b2b2b2",
+    InProgress: "007acc",
+    Resolved: "ff9d00",
+    Completed: "339933",
+    Removed: "ffffff",
+  };
+  const statesOf = (t: WorkItemTypeDef) =>
+    t.states.map((st) => ({ name: st.name, color: STATE_COLORS[st.category], category: st.category }));
+
+  router.on(
+    "GET",
+    "/:org/:project/_apis/wit/workitemtypes",
+    ado(({ req, org }) => {
+      const project = findProject(org, req.params.project);
+      if (!project) return projectMissing(req.params.project);
+      const value = processOf(project).types.map((t) => ({
+        name: t.name,
+        referenceName: t.referenceName,
+        description: "",
+        color: "009ccc",
+        icon: { id: "icon_clipboard", url: `${base}/_apis/wit/workItemIcons/icon_clipboard` },
+        isDisabled: false,
+        states: statesOf(t),
+        url: `${base}/${org.slug}/${project.id}/_apis/wit/workItemTypes/${encodeURIComponent(t.name)}`,
+      }));
+      return { json: { count: value.length, value } };
+    }),
+  );
+
+  router.on(
+    "GET",
+    "/:org/:project/_apis/wit/workitemtypes/:type/states",
+    ado(({ req, org }) => {
+      const project = findProject(org, req.params.project);
+      if (!project) return projectMissing(req.params.project);
+      const t = findType(processOf(project), req.params.type);
+      if (!t) {
+        return adoError(
+          404,
+          `VS402323: Work item type ${req.params.type} does not exist in project ${project.name} or you do not have permission to access it.`,
+          "WorkItemTypeNotFoundException",
+        );
+      }
+      const value = statesOf(t);
+      return { json: { count: value.length, value } };
+    }),
+  );
+
+  /** Resource Areas (global, no credential): an organization's base URL by its name or its id. */
+  router.on("GET", "/_apis/resourceAreas/:area", (req) => {
+    const hostId = req.query.get("hostId")?.toLowerCase();
+    const name = req.query.get("accountName")?.toLowerCase();
+    const org = [...store.workspaces.values()].find((w) =>
+      hostId ? String(w.details.instance_id).toLowerCase() === hostId : w.slug.toLowerCase() === name,
+    );
+    if (req.params.area.toLowerCase() !== CORE_AREA || !org) return { status: 404, json: null };
+    return { json: { id: CORE_AREA.toUpperCase(), name: "Core", locationUrl: `${base}/${org.slug}/` } };
+  });
+
+  /** Control: rename an organization (its instance id stays), or move a project to another process. */
+  router.on("PATCH", "/_sim/azure-devops/organizations/:id", (req) => {
+    const org = store.workspaces.get(req.params.id);
+    const name = req.body?.name;
+    if (!org || typeof name !== "string" || !name) return { status: 404, json: { error: "organization" } };
+    Object.assign(org, { name, slug: name, details: { ...org.details, organization: name } });
+    return { json: org };
+  });
+  router.on("PUT", "/_sim/azure-devops/projects/:id/process", (req) => {
+    const r = store.resources.get(req.params.id);
+    const name = req.body?.process;
+    if (!r || !isProcessName(name)) return { status: 400, json: { error: "project id and a process name" } };
+    processes.set(r.id, name);
+    return { json: { project: r.id, process: name } };
+  });
 
   const sim = await startSimServer({
     name: "azure_devops",
@@ -493,23 +626,43 @@ function requirePatch(req: SimRequest): SimReply | null {
   return null;
 }
 
-function ruleError(field: string, code: string): SimReply {
-  return adoError(
+/**
+ * ADO's rule error: `TF401320` naming the field, with the flags and a readable reason in
+ * `customProperties` (`RuleValidationErrors` holds one entry per failing field).
+ */
+function ruleError(field: string, code: string, detail?: string): SimReply {
+  const ref = field === "State" ? "System.State" : field === "Title" ? "System.Title" : field;
+  const reply = adoError(
     400,
     `TF401320: Rule Error for field ${field}. Error code: ${code}.`,
     "RuleValidationException",
-    { errorCode: 600171 },
+    { errorCode: 600171, eventId: 3200 },
   );
+  const body = reply.json as Record<string, unknown>;
+  const flags = code.toLowerCase();
+  const rule = { fieldReferenceName: ref, fieldStatusFlags: flags, errorMessage: detail ?? body.message };
+  reply.json = {
+    $id: "1",
+    customProperties: {
+      FieldReferenceName: ref,
+      FieldStatusFlags: flags,
+      ErrorMessage: rule.errorMessage,
+      RuleValidationErrors: [rule],
+    },
+    ...body,
+  };
+  return reply;
 }
 
 /**
- * Applies JSON Patch operations on `/fields/...` to a work item. Returns the store changes, or an
- * error reply (unknown field, state not in the process, bad op).
+ * Applies JSON Patch operations on `/fields/...` to a work item of the type in `view`. Returns the store
+ * changes and the state written, or an error reply (unknown field, a state the type lacks, bad op).
  */
 function applyPatch(
   issue: SimIssue,
   ops: { op?: string; path?: string; value?: unknown }[],
-): { change: Partial<SimIssue> } | { error: SimReply } {
+  view: WorkItemView & { def: WorkItemTypeDef },
+): { change: Partial<SimIssue>; state: string } | { error: SimReply } {
   const change: Partial<SimIssue> = {};
   let state: string | null = null;
   let tags: string[] | null = null;
@@ -534,10 +687,20 @@ function applyPatch(
       case "System.Description":
         change.body = typeof value === "string" && value ? value : null;
         break;
-      case "System.State":
-        if (!STATES.includes(String(value))) return { error: ruleError("State", "LimitedToValues") };
-        state = String(value);
+      case "System.State": {
+        const known = view.def.states.find((s) => s.name.toLowerCase() === String(value).toLowerCase());
+        if (!known) {
+          return {
+            error: ruleError(
+              "State",
+              "Required, HasValues, LimitedToValues, AllowsOldValue, InvalidListValue",
+              `The field 'State' contains the value '${String(value)}' that is not in the list of supported values`,
+            ),
+          };
+        }
+        state = known.name;
         break;
+      }
       case "System.Tags":
         tags = parseTagString(String(value ?? ""));
         break;
@@ -554,11 +717,13 @@ function applyPatch(
         };
     }
   }
-  // State and tags together carry status and labels (blocked = Active + the Blocked tag).
+  const nextState = state ?? view.state;
+  // State and tags together carry the store's status and labels (blocked = in progress + the Blocked tag).
   if (state !== null || tags !== null) {
-    const nextState = state ?? stateOf(issue.status);
     const nextTags = tags ?? parseTagString(tagString(issue));
-    Object.assign(change, fromState(nextState, nextTags));
+    const blocked = nextTags.some((t) => t.toLowerCase() === "blocked");
+    change.labels = nextTags.filter((t) => t.toLowerCase() !== "blocked");
+    change.status = statusForState(view.def, nextState, blocked);
   }
-  return { change };
+  return { change, state: nextState };
 }

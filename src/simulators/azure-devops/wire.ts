@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { SimReply } from "../core/server.ts";
-import type { SimIssue, SimIssueStatus, SimResource, SimWorkspace } from "../core/store.ts";
+import type { SimIssue, SimResource, SimWorkspace } from "../core/store.ts";
 
 /**
  * Azure DevOps wire shapes: error bodies, projects, work items and identity refs, rendered from the
@@ -91,41 +91,12 @@ export function identityRef(base: string, who: string) {
   };
 }
 
-/** Neutral status ↔ the Agile process states; blocked is Active plus the `Blocked` tag. */
-const STATE_OF: Record<SimIssueStatus, string> = {
-  todo: "New",
-  in_progress: "Active",
-  in_review: "Resolved",
-  blocked: "Active",
-  done: "Closed",
-  canceled: "Removed",
-};
-const REASON_OF: Record<string, string> = {
-  New: "New",
-  Active: "Implementation started",
-  Resolved: "Code complete and unit tests pass",
-  Closed: "Acceptance tests pass",
-  Removed: "Removed from the backlog",
-};
-export const STATES = Object.keys(REASON_OF);
-export const stateOf = (status: SimIssueStatus) => STATE_OF[status];
-
-const TYPE_OF: Record<SimIssue["issue_type"], string> = {
-  epic: "Epic",
-  story: "User Story",
-  task: "Task",
-  bug: "Bug",
-  chore: "Task",
-  subtask: "Task",
-};
-export const ISSUE_TYPE_OF: Record<string, SimIssue["issue_type"]> = {
-  epic: "epic",
-  feature: "epic",
-  "user story": "story",
-  issue: "story",
-  task: "task",
-  bug: "bug",
-};
+/** What a work item shows of its process: its type and state, and whether that is the type's first state. */
+export interface WorkItemView {
+  type: string;
+  state: string;
+  initial: boolean;
+}
 
 export const BLOCKED = "Blocked";
 
@@ -142,36 +113,17 @@ export function tagString(issue: SimIssue): string {
   return tags.join("; ");
 }
 
-/** State + tags written by a client → neutral status and labels. */
-export function fromState(state: string, tags: string[]): { status: SimIssueStatus; labels: string[] } {
-  const blocked = tags.some((t) => t.toLowerCase() === "blocked");
-  const labels = tags.filter((t) => t.toLowerCase() !== "blocked");
-  const status: SimIssueStatus =
-    state === "New"
-      ? "todo"
-      : state === "Resolved"
-        ? "in_review"
-        : state === "Closed"
-          ? "done"
-          : state === "Removed"
-            ? "canceled"
-            : blocked
-              ? "blocked"
-              : "in_progress";
-  return { status, labels };
-}
-
 /** The `fields` bag of a work item, also what WIQL filters on. */
-export function workItemFields(base: string, issue: SimIssue, project: SimResource) {
-  const state = STATE_OF[issue.status];
+export function workItemFields(base: string, issue: SimIssue, project: SimResource, view: WorkItemView) {
+  const { state } = view;
   const fields: Record<string, unknown> = {
     "System.Id": Number(issue.id),
     "System.AreaPath": project.name,
     "System.TeamProject": project.name,
     "System.IterationPath": project.name,
-    "System.WorkItemType": TYPE_OF[issue.issue_type],
+    "System.WorkItemType": view.type,
     "System.State": state,
-    "System.Reason": REASON_OF[state],
+    "System.Reason": view.initial ? "New" : `Moved to state ${state}`,
     "System.CreatedDate": issue.created_at,
     "System.CreatedBy": identityRef(base, "sim-admin@example.test"),
     "System.ChangedDate": issue.updated_at,
@@ -193,9 +145,10 @@ export function renderWorkItem(
   issue: SimIssue,
   project: SimResource,
   rev: number,
+  view: WorkItemView,
   opts: { links: boolean; fields?: string[] },
 ) {
-  const all = workItemFields(base, issue, project);
+  const all = workItemFields(base, issue, project, view);
   const { "System.Id": _id, ...rest } = all;
   const fields = opts.fields
     ? Object.fromEntries(Object.entries(all).filter(([k]) => opts.fields!.includes(k)))
@@ -210,7 +163,7 @@ export function renderWorkItem(
       workItemComments: { href: `${api}/comments` },
       html: { href: `${base}/${org.slug}/${encodeURIComponent(project.name)}/_workitems/edit/${issue.id}` },
       workItemType: {
-        href: `${base}/${org.slug}/${project.id}/_apis/wit/workItemTypes/${encodeURIComponent(TYPE_OF[issue.issue_type])}`,
+        href: `${base}/${org.slug}/${project.id}/_apis/wit/workItemTypes/${encodeURIComponent(view.type)}`,
       },
       fields: { href: `${base}/${org.slug}/${project.id}/_apis/wit/fields` },
     };

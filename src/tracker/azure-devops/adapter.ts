@@ -8,16 +8,26 @@ import {
   adoUrl,
   isAdoErrorBody,
   malformed,
+  organizationNameById,
   organizationOf,
   PROVIDER,
   serviceBase,
 } from "./http.ts";
 import { createIssue, getIssue, listIssues, searchIssues, updateIssue } from "./issues.ts";
-import { boardsDisabledFor, isProject, projectsOf, projectsPageUrl, toResource } from "./projects.ts";
+import {
+  boardsDisabledFor,
+  instanceIdOf,
+  isProject,
+  projectsOf,
+  projectsPageUrl,
+  toResource,
+} from "./projects.ts";
 
 /**
  * Azure DevOps Services (REST 7.1). The workspace is the organization named in
- * `conn.options.organization`; its projects are the bindable resources, identified by project GUID.
+ * `conn.options.organization`, identified by its instance id (names can change); its projects are the
+ * bindable resources, identified by project GUID. Work item types and states come from each project's
+ * process (process.ts).
  * The credential is a personal access token (`bearer_pat`), sent as Basic auth.
  * Wire details beyond the project list (connectionData, Feature Management, WIQL, JSON Patch, error
  * signals) follow the REST 7.1 reference as remembered; docs/simulators/azure-devops.md marks them.
@@ -49,11 +59,12 @@ async function listWorkspaces(conn: Connection): Promise<Workspace[]> {
     );
   const probe = await adoRequest<unknown>(conn, { url: adoUrl(conn, org, "/_apis/projects", { $top: 1 }) });
   projectsOf(probe.body, "project list");
+  // The instance id, not the name: an organization can be renamed, and its resources must keep their keys.
   return [
     {
       provider: "azure_devops",
       host: hostOf(base),
-      id: org.toLowerCase(),
+      id: instanceId.toLowerCase(),
       name: org,
       url: `${base}/${encodeURIComponent(org)}`,
       details: { organization: org, instance_id: instanceId },
@@ -61,9 +72,31 @@ async function listWorkspaces(conn: Connection): Promise<Workspace[]> {
   ];
 }
 
+/**
+ * The organization's current name. The workspace remembers the name it had; ADO answers connectionData
+ * under a name with the instance id of the organization holding it. When the name is gone (VS800075) or
+ * now belongs to another organization, the current name is found by the instance id.
+ */
+async function currentOrganization(conn: Connection, workspace: Workspace): Promise<string> {
+  const known = organizationOf(conn, workspace);
+  const id = instanceIdOf(workspace);
+  if (!id) return known;
+  const data = await adoRequest<unknown>(conn, {
+    url: adoUrl(conn, known, "/_apis/connectionData", {}, API_VERSION_PREVIEW),
+    okStatuses: [404],
+  });
+  const instanceId = (data.body as { instanceId?: unknown } | null)?.instanceId;
+  if (data.status === 200 && String(instanceId).toLowerCase() === id) return known;
+  const current = await organizationNameById(conn, id);
+  if (current) return current;
+  throw new TrackerError("not_found", PROVIDER, `azure_devops has no organization ${known} (id ${id})`, {
+    status: 404,
+  });
+}
+
 /** Pages of 100 projects, following `x-ms-continuationtoken` until ADO sends none. */
 async function* discover(conn: Connection, workspace: Workspace): AsyncIterable<ResourcePage> {
-  const org = organizationOf(conn, workspace);
+  const org = await currentOrganization(conn, workspace);
   let token: string | null = null;
   const seen = new Set<string>();
   do {
@@ -89,11 +122,25 @@ async function getResource(
   workspace: Workspace,
   nativeId: string,
 ): Promise<BindableResource | null> {
-  const org = organizationOf(conn, workspace);
-  const res = await adoRequest<unknown>(conn, {
-    url: adoUrl(conn, org, `/_apis/projects/${encodeURIComponent(nativeId)}`),
-    okStatuses: [404],
-  });
+  let org = organizationOf(conn, workspace);
+  const lookup = () =>
+    adoRequest<unknown>(conn, {
+      url: adoUrl(conn, org, `/_apis/projects/${encodeURIComponent(nativeId)}`),
+      okStatuses: [404],
+    });
+  let res = await lookup();
+  // A 404 for the organization itself (renamed): ask again under its current name.
+  const id = instanceIdOf(workspace);
+  if (
+    id &&
+    res.status === 404 &&
+    /^VS800075\b/.test(String((res.body as { message?: unknown } | null)?.message))
+  ) {
+    const current = await organizationNameById(conn, id);
+    if (!current) return null;
+    org = current;
+    res = await lookup();
+  }
   if (res.status === 404) return null;
   if (!isProject(res.body)) throw malformed("project");
   // ADO resolves a project *name* here too; only the GUID is an identity.
@@ -106,6 +153,7 @@ export const azureDevOpsAdapter: TrackerAdapter = {
   provider: "azure_devops",
   connectorParams: (r) => ({
     organization: String(r.organization),
+    organization_id: typeof r.organization_id === "string" ? r.organization_id : null,
     project_id: String(r.project_id),
     project_name: String(r.project_name),
   }),

@@ -125,7 +125,10 @@ function retryAfterSeconds(res: Response): number | null {
 
 export const ADO_RULES: ProviderHttpRules = { provider: PROVIDER, classify, retryAfterSeconds };
 
-export function adoRequest<T>(
+/** 4xx answers whose body says why (TF/VS messages): read here so the reason reaches the user. */
+const EXPLAINED = [400, 404, 409];
+
+export async function adoRequest<T>(
   conn: Connection,
   req: {
     method?: string;
@@ -140,7 +143,78 @@ export function adoRequest<T>(
   // Work item create/update take RFC 6902 JSON Patch; the core client keeps a content-type set here.
   if (req.jsonPatch) headers["content-type"] = "application/json-patch+json";
   const { jsonPatch: _, ...rest } = req;
-  return httpFor(conn).request<T>(ADO_RULES, { ...rest, headers });
+  const expected = req.okStatuses ?? [];
+  const res = await httpFor(conn).request<T>(ADO_RULES, {
+    ...rest,
+    headers,
+    okStatuses: [...expected, ...EXPLAINED.filter((s) => !expected.includes(s))],
+  });
+  if (!EXPLAINED.includes(res.status) || expected.includes(res.status)) return res;
+  const path = new URL(req.url).pathname;
+  throw new TrackerError(
+    res.status === 404 ? "not_found" : "invalid_request",
+    PROVIDER,
+    `azure_devops ${req.method ?? "GET"} ${path} answered ${res.status}`,
+    { status: res.status, reason: reasonOf(conn, res.body) },
+  );
+}
+
+/** ADO's own message (`TF401320: Rule Error for field State. ...`), with the reason it gives per field. */
+function reasonOf(conn: Connection, body: unknown): string | null {
+  const b = body as { message?: unknown; customProperties?: { ErrorMessage?: unknown } } | null;
+  if (typeof b?.message !== "string" || !b.message.trim()) return null;
+  const detail = b.customProperties?.ErrorMessage;
+  const text =
+    typeof detail === "string" && detail && !b.message.includes(detail)
+      ? `${b.message} ${detail}`
+      : b.message;
+  return stripSecrets(conn, text).replace(/\s+/g, " ").trim().slice(0, 500);
+}
+
+/** ADO never echoes a PAT, but a reason shown to people must not carry one even if it did. */
+function stripSecrets(conn: Connection, text: string): string {
+  const c = conn.credential;
+  if (c.kind !== "bearer_pat" || !c.token) return text;
+  const basic = Buffer.from(`:${c.token}`).toString("base64");
+  return text.split(c.token).join("[redacted]").split(basic).join("[redacted]");
+}
+
+/** The organization under this name is gone (renamed or deleted): ADO's `VS800075`. */
+export function isOrganizationMissing(err: unknown): boolean {
+  return err instanceof TrackerError && err.kind === "not_found" && /^VS800075\b/.test(err.reason ?? "");
+}
+
+/** The core resource area: its location for an organization is the organization's base URL. */
+const CORE_AREA = "79134C72-4A58-4B42-976C-04E7115F32BF";
+
+/**
+ * The current name of the organization with this id (Resource Areas by `hostId`, which needs no
+ * credential), or null where the server has no such lookup (Azure DevOps Server) or no such organization.
+ */
+export async function organizationNameById(conn: Connection, instanceId: string): Promise<string | null> {
+  const url = new URL(`${serviceBase(conn)}/_apis/resourceAreas/${CORE_AREA}`);
+  url.searchParams.set("hostId", instanceId);
+  url.searchParams.set("api-version", API_VERSION_PREVIEW);
+  const res = await adoRequest<unknown>(conn, { url: url.toString(), okStatuses: [404, 400] });
+  const location = (res.body as { locationUrl?: unknown } | null)?.locationUrl;
+  if (res.status !== 200 || typeof location !== "string") return null;
+  return organizationInUrl(conn, location);
+}
+
+/** `https://dev.azure.com/{org}/` or the legacy `https://{org}.visualstudio.com/` → the org name. */
+function organizationInUrl(conn: Connection, location: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(location);
+  } catch {
+    return null;
+  }
+  const legacy = /^([^.]+)\.visualstudio\.com$/i.exec(url.hostname);
+  if (legacy) return legacy[1];
+  const base = new URL(serviceBase(conn));
+  if (url.host.toLowerCase() !== base.host.toLowerCase()) return null;
+  const rest = url.pathname.slice(base.pathname.replace(/\/+$/, "").length).split("/").filter(Boolean);
+  return rest[0] ? decodeURIComponent(rest[0]) : null;
 }
 
 /** Runs `fn` over `items` with at most `limit` calls in flight, keeping the input order. */

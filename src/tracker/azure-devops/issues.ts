@@ -8,14 +8,23 @@ import type {
 } from "../core/adapter.ts";
 import type { ConnectorParams } from "../core/descriptor.ts";
 import { TrackerError } from "../core/errors.ts";
-import { adoRequest, adoUrl, invalid, malformed, PROVIDER, serviceBase } from "./http.ts";
+import {
+  adoRequest,
+  adoUrl,
+  invalid,
+  isOrganizationMissing,
+  malformed,
+  organizationNameById,
+  PROVIDER,
+  serviceBase,
+} from "./http.ts";
+import { type ProjectProcess, projectProcess, stateFor, typeNamed, type WorkItemType } from "./process.ts";
 import { isProject } from "./projects.ts";
 import {
   asWorkItem,
   isWorkItem,
   parseTags,
   parseWorkItemId,
-  STATUS_TO_STATE,
   statusOf,
   tagsFor,
   textToHtml,
@@ -37,21 +46,41 @@ const MAX_PAGE = 1000;
 
 interface Target {
   org: string;
+  /** The organization's instance id (mappings made before it was recorded have none). */
+  orgId: string | null;
   projectId: string;
   projectName: string;
 }
 
 function targetOf(params: ConnectorParams): Target {
-  const { organization, project_id, project_name } = params;
+  const { organization, organization_id, project_id, project_name } = params;
   if (typeof organization !== "string" || !organization || typeof project_id !== "string" || !project_id) {
     throw invalid("azure_devops issue calls need connector params organization and project_id");
   }
-  return { org: organization, projectId: project_id, projectName: String(project_name ?? "") };
+  const orgId = typeof organization_id === "string" && organization_id ? organization_id : null;
+  return { org: organization, orgId, projectId: project_id, projectName: String(project_name ?? "") };
 }
 
-function issueOf(conn: Connection, t: Target, wi: WorkItem): NormalizedIssue {
+/**
+ * Runs `fn` against the organization; when ADO says no organization has that name any more (it was
+ * renamed), finds its current name by its immutable id and runs `fn` once more.
+ */
+async function inOrganization<T>(conn: Connection, t: Target, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!t.orgId || !isOrganizationMissing(err)) throw err;
+    const current = await organizationNameById(conn, t.orgId);
+    if (!current || current.toLowerCase() === t.org.toLowerCase()) throw err;
+    t.org = current;
+    return fn();
+  }
+}
+
+function issueOf(conn: Connection, t: Target, wi: WorkItem, process: ProjectProcess): NormalizedIssue {
   const base = serviceBase(conn);
   return toIssue(wi, {
+    process,
     workspace: t.org.toLowerCase(),
     webUrl: (id) =>
       `${base}/${encodeURIComponent(t.org)}/${encodeURIComponent(t.projectName || t.projectId)}/_workitems/edit/${id}`,
@@ -148,20 +177,23 @@ export async function listIssues(
   const t = targetOf(params);
   const after = decodeCursor(opts.cursor);
   const size = clamp(opts.limit, 1, MAX_PAGE);
-  // Keyset paging (`[System.Id] > after`) instead of an offset: WIQL caps a result at 20,000 ids.
-  const ids = await wiqlIds(
-    conn,
-    t,
-    ["[System.TeamProject] = @project", `[System.Id] > ${after}`],
-    "[System.Id]",
-    size + 1,
-  );
-  const pageIds = ids.slice(0, size);
-  const items = await readWorkItems(conn, t, pageIds);
-  return {
-    issues: items.map((wi) => issueOf(conn, t, wi)),
-    next_cursor: ids.length > size ? encodeCursor(pageIds[pageIds.length - 1]) : null,
-  };
+  return inOrganization(conn, t, async () => {
+    // Keyset paging (`[System.Id] > after`) instead of an offset: WIQL caps a result at 20,000 ids.
+    const ids = await wiqlIds(
+      conn,
+      t,
+      ["[System.TeamProject] = @project", `[System.Id] > ${after}`],
+      "[System.Id]",
+      size + 1,
+    );
+    const pageIds = ids.slice(0, size);
+    const items = await readWorkItems(conn, t, pageIds);
+    const process = await projectProcess(conn, t.org, t.projectId);
+    return {
+      issues: items.map((wi) => issueOf(conn, t, wi, process)),
+      next_cursor: ids.length > size ? encodeCursor(pageIds[pageIds.length - 1]) : null,
+    };
+  });
 }
 
 /**
@@ -175,25 +207,29 @@ export async function searchIssues(
 ): Promise<NormalizedIssue[]> {
   const t = targetOf(params);
   const limit = clamp(query.limit, 1, BATCH);
-  const found: WorkItem[] = [];
-  const id = parseWorkItemId(query.key) ?? parseWorkItemId(query.text);
-  if (id !== null) {
-    const wi = await readInProject(conn, t, id);
-    if (wi) found.push(wi);
-  }
-  const text = query.text?.trim();
-  if (text && found.length < limit) {
-    const ids = await wiqlIds(
-      conn,
-      t,
-      ["[System.TeamProject] = @project", `[System.Title] CONTAINS ${wiqlString(text)}`],
-      "[System.ChangedDate] DESC",
-      limit,
-    );
-    const fresh = ids.filter((i) => !found.some((w) => w.id === i));
-    found.push(...(await readWorkItems(conn, t, fresh)));
-  }
-  return found.slice(0, limit).map((wi) => issueOf(conn, t, wi));
+  return inOrganization(conn, t, async () => {
+    const found: WorkItem[] = [];
+    const id = parseWorkItemId(query.key) ?? parseWorkItemId(query.text);
+    if (id !== null) {
+      const wi = await readInProject(conn, t, id);
+      if (wi) found.push(wi);
+    }
+    const text = query.text?.trim();
+    if (text && found.length < limit) {
+      const ids = await wiqlIds(
+        conn,
+        t,
+        ["[System.TeamProject] = @project", `[System.Title] CONTAINS ${wiqlString(text)}`],
+        "[System.ChangedDate] DESC",
+        limit,
+      );
+      const fresh = ids.filter((i) => !found.some((w) => w.id === i));
+      found.push(...(await readWorkItems(conn, t, fresh)));
+    }
+    if (found.length === 0) return [];
+    const process = await projectProcess(conn, t.org, t.projectId);
+    return found.slice(0, limit).map((wi) => issueOf(conn, t, wi, process));
+  });
 }
 
 export async function getIssue(
@@ -204,13 +240,25 @@ export async function getIssue(
   const t = targetOf(params);
   const id = parseWorkItemId(idOrKey);
   if (id === null) return null;
-  const wi = await readInProject(conn, t, id);
-  return wi ? issueOf(conn, t, wi) : null;
+  return inOrganization(conn, t, async () => {
+    const wi = await readInProject(conn, t, id);
+    return wi ? issueOf(conn, t, wi, await projectProcess(conn, t.org, t.projectId)) : null;
+  });
 }
 
 type PatchOp = { op: "add"; path: string; value: unknown };
 const setField = (field: string, value: unknown): PatchOp => ({ op: "add", path: `/fields/${field}`, value });
 
+/** The state for a status on a type, or a refusal that names the type and its states. */
+function requireState(type: WorkItemType, status: IssueStatus): string {
+  const state = stateFor(type, status);
+  if (state) return state;
+  throw invalid(
+    `azure_devops work item type ${type.name} has no state for ${status} (its states: ${type.states.map((s) => s.name).join(", ")})`,
+  );
+}
+
+/** Creates the process's backlog item (Issue on Basic, User Story on Agile, PBI on Scrum, Requirement on CMMI). */
 export async function createIssue(
   conn: Connection,
   params: ConnectorParams,
@@ -219,18 +267,28 @@ export async function createIssue(
   const t = targetOf(params);
   if (!draft.title?.trim()) throw invalid("azure_devops work items need a title");
   const status = draft.status ?? "todo";
-  const ops: PatchOp[] = [setField("System.Title", draft.title)];
-  if (draft.body) ops.push(setField("System.Description", textToHtml(draft.body)));
-  const tags = tagsFor(draft.labels ?? [], status);
-  if (tags) ops.push(setField("System.Tags", tags));
-  if (status !== "todo") ops.push(setField("System.State", STATUS_TO_STATE[status]));
-  const res = await adoRequest<unknown>(conn, {
-    method: "POST",
-    url: adoUrl(conn, t.org, `/${encodeURIComponent(t.projectId)}/_apis/wit/workitems/$Task`),
-    json: ops,
-    jsonPatch: true,
+  return inOrganization(conn, t, async () => {
+    const process = await projectProcess(conn, t.org, t.projectId);
+    const type = process.backlogType;
+    const ops: PatchOp[] = [setField("System.Title", draft.title)];
+    if (draft.body) ops.push(setField("System.Description", textToHtml(draft.body)));
+    const tags = tagsFor(draft.labels ?? [], status);
+    if (tags) ops.push(setField("System.Tags", tags));
+    // A new item starts in its type's first state; only another status writes one.
+    const state = requireState(type, status);
+    if (state !== type.states[0]?.name) ops.push(setField("System.State", state));
+    const res = await adoRequest<unknown>(conn, {
+      method: "POST",
+      url: adoUrl(
+        conn,
+        t.org,
+        `/${encodeURIComponent(t.projectId)}/_apis/wit/workitems/$${encodeURIComponent(type.name)}`,
+      ),
+      json: ops,
+      jsonPatch: true,
+    });
+    return issueOf(conn, t, asWorkItem(res.body, "created work item"), process);
   });
-  return issueOf(conn, t, asWorkItem(res.body, "created work item"));
 }
 
 export async function updateIssue(
@@ -241,28 +299,32 @@ export async function updateIssue(
 ): Promise<NormalizedIssue> {
   const t = targetOf(params);
   const id = parseWorkItemId(idOrKey);
-  const current = id === null ? null : await readInProject(conn, t, id);
-  if (!current) {
-    throw new TrackerError(
-      "not_found",
-      PROVIDER,
-      `azure_devops work item ${idOrKey} is not in the mapped project`,
-    );
-  }
-  const ops = patchOps(current, patch);
-  if (ops.length === 0) return issueOf(conn, t, current);
-  const res = await adoRequest<unknown>(conn, {
-    method: "PATCH",
-    url: adoUrl(conn, t.org, `/_apis/wit/workitems/${current.id}`, { $expand: "links" }),
-    json: ops,
-    jsonPatch: true,
+  return inOrganization(conn, t, async () => {
+    const current = id === null ? null : await readInProject(conn, t, id);
+    if (!current) {
+      throw new TrackerError(
+        "not_found",
+        PROVIDER,
+        `azure_devops work item ${idOrKey} is not in the mapped project`,
+      );
+    }
+    const process = await projectProcess(conn, t.org, t.projectId);
+    const type = typeNamed(process, current.fields["System.WorkItemType"]);
+    const ops = patchOps(current, type, patch);
+    if (ops.length === 0) return issueOf(conn, t, current, process);
+    const res = await adoRequest<unknown>(conn, {
+      method: "PATCH",
+      url: adoUrl(conn, t.org, `/_apis/wit/workitems/${current.id}`, { $expand: "links" }),
+      json: ops,
+      jsonPatch: true,
+    });
+    if (!isWorkItem(res.body)) throw malformed("updated work item");
+    return issueOf(conn, t, res.body, process);
   });
-  if (!isWorkItem(res.body)) throw malformed("updated work item");
-  return issueOf(conn, t, res.body);
 }
 
 /** JSON Patch for a change; labels and the Blocked marker share System.Tags, so both are rewritten together. */
-function patchOps(current: WorkItem, patch: IssuePatch): PatchOp[] {
+function patchOps(current: WorkItem, type: WorkItemType | null, patch: IssuePatch): PatchOp[] {
   const ops: PatchOp[] = [];
   if (patch.title !== undefined) {
     if (!patch.title.trim()) throw invalid("azure_devops work items need a title");
@@ -271,11 +333,17 @@ function patchOps(current: WorkItem, patch: IssuePatch): PatchOp[] {
   if (patch.body !== undefined)
     ops.push(setField("System.Description", patch.body ? textToHtml(patch.body) : ""));
   const currentTags = parseTags(current.fields["System.Tags"]);
-  const currentStatus: IssueStatus = statusOf(current.fields["System.State"], currentTags);
+  const currentStatus: IssueStatus = statusOf(type, current.fields["System.State"], currentTags);
   const status = patch.status ?? currentStatus;
-  // Only a real status change writes a state, so a custom state (Scrum's Committed) is left alone.
-  if (status !== currentStatus && STATUS_TO_STATE[status] !== current.fields["System.State"]) {
-    ops.push(setField("System.State", STATUS_TO_STATE[status]));
+  // Only a real status change writes a state, so a custom state of the same category is left alone.
+  if (status !== currentStatus) {
+    if (!type) {
+      throw invalid(
+        `azure_devops work item type ${String(current.fields["System.WorkItemType"])} is not in the project's process`,
+      );
+    }
+    const state = requireState(type, status);
+    if (state !== current.fields["System.State"]) ops.push(setField("System.State", state));
   }
   if (patch.labels !== undefined || status !== currentStatus) {
     const tags = tagsFor(patch.labels ?? currentTags, status);

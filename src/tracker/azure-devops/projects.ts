@@ -86,6 +86,12 @@ export function boardsDisabledFor(conn: Connection, org: string, ids: string[]):
   return mapLimit(ids, FEATURE_QUERY_CONCURRENCY, (id) => boardsDisabled(conn, org, id));
 }
 
+/** The organization's immutable instance id (connectionData), recorded on the workspace at connect. */
+export function instanceIdOf(workspace: Workspace): string | null {
+  const id = workspace.details.instance_id;
+  return typeof id === "string" && id ? id.toLowerCase() : null;
+}
+
 /** The descriptor of one project. Identity is the project GUID; names and URLs are display only. */
 export function toResource(
   conn: Connection,
@@ -96,6 +102,7 @@ export function toResource(
 ): BindableResource {
   const base = serviceBase(conn);
   const webUrl = `${base}/${encodeURIComponent(org)}/${encodeURIComponent(p.name)}`;
+  const orgId = instanceIdOf(workspace);
   return {
     identity: identity({
       provider: PROVIDER,
@@ -115,6 +122,7 @@ export function toResource(
     flags: { archived: (p.state ?? "wellFormed") !== "wellFormed", issues_disabled: issuesDisabled },
     connector_params: {
       organization: org,
+      organization_id: orgId,
       project_id: p.id,
       project_name: p.name,
       api_base_url: base,
@@ -123,6 +131,7 @@ export function toResource(
       provider: PROVIDER,
       version: 1,
       organization: org,
+      organization_id: orgId,
       project_id: p.id,
       project_name: p.name,
       url: webUrl,

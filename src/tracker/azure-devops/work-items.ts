@@ -1,19 +1,10 @@
 import type { IssueStatus, NormalizedIssue } from "../core/adapter.ts";
 import { malformed } from "./http.ts";
+import { type ProjectProcess, statusFor, typeNamed, type WorkItemType } from "./process.ts";
 
 /**
- * Work item ↔ normalised issue. ADO states depend on the process template; the common ones map as
- *
- *   ADO System.State                          neutral status
- *   New, To Do, Proposed, Approved        ↔   todo         (writes New)
- *   Active, Committed, In Progress, Doing ↔   in_progress  (writes Active)
- *   Resolved                              ↔   in_review    (writes Resolved; Agile Bug / User Story only)
- *   Active + tag "Blocked"                ↔   blocked      (ADO has no blocked state; the tag marks it)
- *   Closed, Done, Completed               ↔   done         (writes Closed)
- *   Removed, Cut                          ↔   canceled     (writes Removed)
- *
- * Unknown custom states read as in_progress. Writing a state the item's type lacks (Resolved on an Agile
- * Task) is refused by ADO with a 400 rule error, surfaced as invalid_request.
+ * Work item ↔ normalised issue. States come from the work item type's own states and their categories
+ * (process.ts); ADO has no blocked state, so blocked is an in-progress state plus the tag "Blocked".
  */
 
 export interface WorkItem {
@@ -31,32 +22,6 @@ export interface IdentityRef {
 }
 
 export const BLOCKED_TAG = "Blocked";
-
-const STATE_TO_STATUS: Record<string, IssueStatus> = {
-  new: "todo",
-  "to do": "todo",
-  proposed: "todo",
-  approved: "todo",
-  active: "in_progress",
-  committed: "in_progress",
-  "in progress": "in_progress",
-  doing: "in_progress",
-  resolved: "in_review",
-  closed: "done",
-  done: "done",
-  completed: "done",
-  removed: "canceled",
-  cut: "canceled",
-};
-
-export const STATUS_TO_STATE: Record<IssueStatus, string> = {
-  todo: "New",
-  in_progress: "Active",
-  in_review: "Resolved",
-  blocked: "Active",
-  done: "Closed",
-  canceled: "Removed",
-};
 
 const TYPE_TO_ISSUE_TYPE: Record<string, NormalizedIssue["issue_type"]> = {
   epic: "epic",
@@ -97,8 +62,8 @@ export function tagsFor(labels: string[], status: IssueStatus): string {
   return tags.join("; ");
 }
 
-export function statusOf(state: unknown, tags: string[]): IssueStatus {
-  const status = STATE_TO_STATUS[String(state ?? "").toLowerCase()] ?? "in_progress";
+export function statusOf(type: WorkItemType | null, state: unknown, tags: string[]): IssueStatus {
+  const status = statusFor(type, state);
   return status === "in_progress" && tags.some(isBlockedTag) ? "blocked" : status;
 }
 
@@ -137,10 +102,11 @@ const str = (v: unknown): string | null => (typeof v === "string" && v ? v : nul
 
 export function toIssue(
   wi: WorkItem,
-  ctx: { workspace: string; webUrl: (id: number) => string },
+  ctx: { workspace: string; webUrl: (id: number) => string; process: ProjectProcess },
 ): NormalizedIssue {
   const f = wi.fields;
   const tags = parseTags(f["System.Tags"]);
+  const type = typeNamed(ctx.process, f["System.WorkItemType"]);
   const priority = Number(f["Microsoft.VSTS.Common.Priority"]);
   const assignee = identityName(f["System.AssignedTo"]);
   return {
@@ -153,7 +119,7 @@ export function toIssue(
     },
     title: String(f["System.Title"] ?? ""),
     body: htmlToText(f["System.Description"]),
-    status: statusOf(f["System.State"], tags),
+    status: statusOf(type, f["System.State"], tags),
     issue_type: TYPE_TO_ISSUE_TYPE[String(f["System.WorkItemType"] ?? "").toLowerCase()] ?? "task",
     priority: Number.isInteger(priority) && priority >= 1 && priority <= 4 ? priority : 0,
     assignees: assignee ? [assignee] : [],
