@@ -45,6 +45,11 @@ export interface ProviderHttpRules {
   classify?(res: Response, body: unknown): TrackerErrorKind | null;
   /** Scopes a refused call needs, from the provider's own answer (e.g. GitLab's `insufficient_scope`). */
   requiredScopes?(res: Response, body: unknown): string[] | null;
+  /**
+   * The provider's own words for a refused request (a validation message), shown to the user. The client
+   * removes the request's own credentials from it and shortens it.
+   */
+  reason?(res: Response, body: unknown): string | null;
 }
 
 export interface HttpRequest {
@@ -191,6 +196,19 @@ function safePath(url: string): string {
   }
 }
 
+/** A provider's reason as people may read it: the request's credential values removed, one line, bounded. */
+function reasonWithoutSecrets(reason: string | null, headers: Record<string, string>): string | null {
+  if (!reason) return null;
+  let text = reason;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!/^(authorization|private-token|x-api-key)$/i.test(name)) continue;
+    for (const part of [value, ...value.split(/\s+/).slice(1)])
+      if (part.length >= 8) text = text.split(part).join("[redacted]");
+  }
+  text = text.replace(/\s+/g, " ").trim();
+  return text ? text.slice(0, 300) : null;
+}
+
 export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const sleep = opts.sleep ?? defaultSleep;
@@ -300,6 +318,7 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
         effectUnknown: kind === "upstream_unavailable" && !repeatable,
         retryAfterSeconds: kind === "rate_limited" ? (retryAfter ?? null) : null,
         requiredScopes: rules.requiredScopes?.(res, parsed) ?? null,
+        reason: reasonWithoutSecrets(rules.reason?.(res, parsed) ?? null, headers),
       });
     }
   }

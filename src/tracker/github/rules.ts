@@ -52,10 +52,31 @@ export function githubRetryAfter(res: Response, body: unknown): number | null {
 }
 
 /** Rules for every call made as the installation or as the app. */
+/**
+ * GitHub's refusal in its own words: `message`, and for 422 "Validation Failed" each `errors[]` entry's
+ * `message`, or its `field` and `code` (https://docs.github.com/rest/using-the-rest-api/troubleshooting-the-rest-api).
+ */
+export function githubReason(res: Response, body: unknown): string | null {
+  if (res.status < 400 || res.status >= 500) return null;
+  const b = body as { message?: unknown; errors?: unknown } | null;
+  if (typeof b?.message !== "string") return null;
+  const details = Array.isArray(b.errors)
+    ? b.errors
+        .map((e: { message?: unknown; field?: unknown; code?: unknown }) =>
+          typeof e?.message === "string"
+            ? e.message
+            : [e?.field, e?.code].filter((x) => typeof x === "string").join(" "),
+        )
+        .filter(Boolean)
+    : [];
+  return details.length ? `${b.message}: ${details.join("; ")}` : b.message;
+}
+
 export const GITHUB_RULES: ProviderHttpRules = {
   provider: "github",
   classify: classifyGithub,
   retryAfterSeconds: githubRetryAfter,
+  reason: githubReason,
 };
 
 /**

@@ -86,11 +86,29 @@ export function isGitlabNotFound(body: unknown): boolean {
   return typeof m === "string" && /^404\b/.test(m);
 }
 
+/**
+ * GitLab's refusal in its own words: `message` (a string, or an object of field → messages for a 400),
+ * or `error` with `error_description` (https://docs.gitlab.com/api/rest/troubleshooting/#status-codes).
+ */
+function reason(res: Response, body: unknown): string | null {
+  if (res.status < 400 || res.status >= 500) return null;
+  const b = body as { message?: unknown; error?: unknown; error_description?: unknown } | null;
+  if (typeof b?.message === "string") return b.message;
+  if (b?.message && typeof b.message === "object")
+    return Object.entries(b.message as Record<string, unknown>)
+      .map(([field, v]) => `${field} ${Array.isArray(v) ? v.join(", ") : String(v)}`)
+      .join("; ");
+  if (typeof b?.error === "string")
+    return typeof b.error_description === "string" ? `${b.error}: ${b.error_description}` : b.error;
+  return null;
+}
+
 export const GITLAB_RULES: ProviderHttpRules = {
   provider: "gitlab",
   classify,
   retryAfterSeconds,
   requiredScopes,
+  reason,
 };
 
 export function glRequest<T>(
