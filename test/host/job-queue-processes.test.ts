@@ -121,7 +121,8 @@ describe("two app processes sharing one PostgreSQL job queue", () => {
     expect(requested.status).toBe(202);
     const id = requested.body.operation_id;
     // One process is inside the pass: its request hangs at the provider, heartbeats keep its lease.
-    await until(async () => (await sim("GET", "/_sim/requests")).requests.length > 0);
+    // (The simulator logs a request once it is answered, so the job row says when a worker holds it.)
+    await until(async () => (await job(id)).status === "running");
     const held = await job(id);
     expect(held, JSON.stringify(held)).toMatchObject({ status: "running", attempts: 1 });
     const holder = apps.find((a) => held.lockedBy?.endsWith(`:${a.pid}`))!;
