@@ -211,6 +211,33 @@ export function installationsService(db: Database, deps: Deps) {
     }
   }
 
+  /** An admin's change to one installation and its audit event, committed together. */
+  function changeAudited(
+    auth: AuthContext,
+    before: InstallationRow,
+    action: string,
+    requestId: string | undefined,
+    patch: Partial<InstallationRow>,
+  ) {
+    return inTransaction(db, async (tx) => {
+      const row = await installationsRepository(tx).update(before.id, patch);
+      await deps.audit.record(
+        {
+          teamId: auth.team.id,
+          actorUserId: auth.user.id,
+          action,
+          targetType: "installation",
+          targetId: before.id,
+          before: installationView(before),
+          after: installationView(row),
+          requestId,
+        },
+        tx,
+      );
+      return row;
+    });
+  }
+
   async function saveOnce(
     auth: Pick<AuthContext, "team" | "user">,
     input: SaveConnectionInput,
@@ -365,24 +392,8 @@ export function installationsService(db: Database, deps: Deps) {
 
     async update(auth: AuthContext, id: string, patch: { display_name?: string }, requestId?: string) {
       const before = await this.get(auth.team.id, id);
-      return inTransaction(db, async (tx) => {
-        const row = await installationsRepository(tx).update(id, {
-          displayName: patch.display_name ?? before.displayName,
-        });
-        await deps.audit.record(
-          {
-            teamId: auth.team.id,
-            actorUserId: auth.user.id,
-            action: "installation.updated",
-            targetType: "installation",
-            targetId: id,
-            before: installationView(before),
-            after: installationView(row),
-            requestId,
-          },
-          tx,
-        );
-        return row;
+      return changeAudited(auth, before, "installation.updated", requestId, {
+        displayName: patch.display_name ?? before.displayName,
       });
     },
 
@@ -394,26 +405,10 @@ export function installationsService(db: Database, deps: Deps) {
     async disconnect(auth: AuthContext, id: string, requestId?: string) {
       const before = await this.get(auth.team.id, id);
       if (before.disconnectedAt) return before;
-      return inTransaction(db, async (tx) => {
-        const row = await installationsRepository(tx).update(id, {
-          disconnectedAt: new Date(),
-          status: "disconnected",
-          credentialsCiphertext: deps.vault.encrypt({ credential: null }, id),
-        });
-        await deps.audit.record(
-          {
-            teamId: auth.team.id,
-            actorUserId: auth.user.id,
-            action: "installation.disconnected",
-            targetType: "installation",
-            targetId: id,
-            before: installationView(before),
-            after: installationView(row),
-            requestId,
-          },
-          tx,
-        );
-        return row;
+      return changeAudited(auth, before, "installation.disconnected", requestId, {
+        disconnectedAt: new Date(),
+        status: "disconnected",
+        credentialsCiphertext: deps.vault.encrypt({ credential: null }, id),
       });
     },
 

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { and, eq, sql } from "drizzle-orm";
+import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Database } from "../../storage/database.ts";
 import { jobs } from "../../storage/schema.ts";
 
@@ -28,6 +29,10 @@ const WORKER = `${hostname()}:${process.pid}`;
 const held = (l: Lease) => and(eq(jobs.id, l.id), eq(jobs.lease, l.lease), eq(jobs.status, "running"));
 
 export function jobsRepository(db: Database) {
+  /** Writes `set` only while `lease` is the job's current one: fencing; false when the lease was lost. */
+  const fenced = async (lease: Lease, set: PgUpdateSetSource<typeof jobs>) =>
+    (await db.update(jobs).set(set).where(held(lease)).returning({ id: jobs.id })).length > 0;
+
   return {
     /** Inserts unless an active job holds the same dedupe key; then returns that one. */
     async enqueue(row: typeof jobs.$inferInsert): Promise<{ job: JobRow; created: boolean }> {
@@ -115,66 +120,46 @@ export function jobsRepository(db: Database) {
       lease: Lease,
       outcome: { status: "completed" | "failed" | "dead"; result?: unknown; error?: unknown },
     ): Promise<boolean> {
-      const done = await db
-        .update(jobs)
-        .set({
-          status: outcome.status,
-          result: outcome.result ?? null,
-          error: outcome.error ?? null,
-          lastError: outcome.error ?? sql`${jobs.lastError}`,
-          finishedAt: new Date(),
-          updatedAt: new Date(),
-          lockedUntil: null,
-          lockedBy: null,
-        })
-        .where(held(lease))
-        .returning({ id: jobs.id });
-      return done.length > 0;
+      return fenced(lease, {
+        status: outcome.status,
+        result: outcome.result ?? null,
+        error: outcome.error ?? null,
+        lastError: outcome.error ?? sql`${jobs.lastError}`,
+        finishedAt: new Date(),
+        updatedAt: new Date(),
+        lockedUntil: null,
+        lockedBy: null,
+      });
     },
 
     /** Puts the job back in the queue to run again after `delaySeconds`, keeping the failure. */
     async retryLater(lease: Lease, error: unknown, delaySeconds: number): Promise<boolean> {
-      const done = await db
-        .update(jobs)
-        .set({
-          status: "pending",
-          lastError: error,
-          runAfter: sql`now() + make_interval(secs => ${delaySeconds})`,
-          lockedUntil: null,
-          lockedBy: null,
-          updatedAt: new Date(),
-        })
-        .where(held(lease))
-        .returning({ id: jobs.id });
-      return done.length > 0;
+      return fenced(lease, {
+        status: "pending",
+        lastError: error,
+        runAfter: sql`now() + make_interval(secs => ${delaySeconds})`,
+        lockedUntil: null,
+        lockedBy: null,
+        updatedAt: new Date(),
+      });
     },
 
     /** Extends the lease; false when it was lost (expired and claimed by another worker, or ended). */
     async heartbeat(lease: Lease, leaseSeconds: number): Promise<boolean> {
-      const done = await db
-        .update(jobs)
-        .set({
-          lockedUntil: sql`now() + make_interval(secs => ${leaseSeconds})`,
-          heartbeatAt: sql`now()`,
-        })
-        .where(held(lease))
-        .returning({ id: jobs.id });
-      return done.length > 0;
+      return fenced(lease, {
+        lockedUntil: sql`now() + make_interval(secs => ${leaseSeconds})`,
+        heartbeatAt: sql`now()`,
+      });
     },
 
     /** Records progress under the lease (it extends it too: a job reporting progress is alive). */
     async progress(lease: Lease, progress: unknown, leaseSeconds: number): Promise<boolean> {
-      const done = await db
-        .update(jobs)
-        .set({
-          progress,
-          updatedAt: new Date(),
-          lockedUntil: sql`now() + make_interval(secs => ${leaseSeconds})`,
-          heartbeatAt: sql`now()`,
-        })
-        .where(held(lease))
-        .returning({ id: jobs.id });
-      return done.length > 0;
+      return fenced(lease, {
+        progress,
+        updatedAt: new Date(),
+        lockedUntil: sql`now() + make_interval(secs => ${leaseSeconds})`,
+        heartbeatAt: sql`now()`,
+      });
     },
 
     /** Whether `lease` is still current and unexpired (checked before a pass applies its changes). */
