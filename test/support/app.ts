@@ -6,7 +6,7 @@ import { type ProviderSettings, providerSettingsFromEnv } from "../../src/host/i
 import { createLogger } from "../../src/host/logger.ts";
 import { randomVault, type Vault } from "../../src/host/secrets/vault.ts";
 import type { Services } from "../../src/host/services.ts";
-import type { DatabaseHandle } from "../../src/storage/database.ts";
+import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
 import type { HttpClient } from "../../src/tracker/index.ts";
 import { openTestDatabase } from "./database.ts";
 
@@ -61,6 +61,8 @@ export interface TestAppOptions {
   /** Outbound URL policy; default: public addresses only (as `npm start`). */
   outbound?: OutboundConfig;
   vault?: Vault;
+  /** An existing PostgreSQL database (shared with other app processes); not dropped on close. */
+  databaseUrl?: string;
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -71,7 +73,9 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
       cb();
     },
   });
-  const database = await openTestDatabase({ driver: opts.driver });
+  const database = opts.databaseUrl
+    ? await openDatabase({ databaseUrl: opts.databaseUrl })
+    : await openTestDatabase({ driver: opts.driver });
   const { server, services } = await buildApp({
     database,
     logger: createLogger({ level: "debug", stream }),
