@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   "discover-github": () => import("./discover-github.ts"),
   "cli-resources": () => import("./cli-resources.ts"),
   "bind-resolve": () => import("./bind-resolve.ts"),
+  "refresh-memory": () => import("./refresh-memory.ts"),
 };
 
 const only = process.argv.slice(2);

@@ -7,7 +7,7 @@ import type { JobQueueOptions } from "../../src/host/jobs/service.ts";
 import { createLogger } from "../../src/host/logger.ts";
 import { randomVault, type Vault } from "../../src/host/secrets/vault.ts";
 import type { Services } from "../../src/host/services.ts";
-import type { DatabaseHandle } from "../../src/storage/database.ts";
+import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
 import type { HttpClient } from "../../src/tracker/index.ts";
 import { openTestDatabase } from "./database.ts";
 
@@ -64,6 +64,8 @@ export interface TestAppOptions {
   vault?: Vault;
   /** Job worker settings; by default one attempt per job, so a failure is final at once. */
   jobs?: JobQueueOptions;
+  /** An existing PostgreSQL database (shared with other app processes); not dropped on close. */
+  databaseUrl?: string;
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -74,7 +76,9 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
       cb();
     },
   });
-  const database = await openTestDatabase({ driver: opts.driver });
+  const database = opts.databaseUrl
+    ? await openDatabase({ databaseUrl: opts.databaseUrl })
+    : await openTestDatabase({ driver: opts.driver });
   const { server, services } = await buildApp({
     database,
     logger: createLogger({ level: "debug", stream }),

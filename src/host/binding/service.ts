@@ -14,7 +14,7 @@ import {
 } from "../mappings/errors.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
 import { type MappingsService, mappingState } from "../mappings/service.ts";
-import type { ProjectIdentity, ProjectsService } from "../projects/service.ts";
+import { freeProjectSlug, type ProjectIdentity, type ProjectsService } from "../projects/service.ts";
 import { installationDisconnected, installationRevoked } from "../runtime/errors.ts";
 import { type CandidateTokens, invalidCandidateToken } from "./candidate-token.ts";
 import { compareCandidates, type Evidence, type Identity, identityOf, rank } from "./ranking.ts";
@@ -168,7 +168,10 @@ export function bindingService(
           candidate_token: mintFor(teamId, provider, highs[0].row),
           binding_ref: null,
           display_label: highs[0].row.label,
-          project_slug: project?.slug ?? identity.slug,
+          // What bind-confirm will assign: a taken slug gets the alias confirm would give it.
+          project_slug:
+            project?.slug ??
+            freeProjectSlug(identity, highs[0].row.fullPath, (slug) => snap.projectsBySlug.has(slug)),
           candidates: [],
         };
       }
@@ -215,7 +218,7 @@ export function bindingService(
         via,
         by: auth.user.id,
         requestId,
-        project: (tx) => deps.projects.ensure(teamId, input.project_identity, tx),
+        project: (tx) => deps.projects.ensure(teamId, input.project_identity, tx, resource?.fullPath ?? null),
       });
       return {
         created,

@@ -83,6 +83,7 @@ export function inventoryRepository(db: Database) {
       );
     },
 
+    /** Rows of a pass that differ from the inventory (or are new); a later page's copy of a key wins. */
     async stage(passId: string, installationId: string, staged: StagedResource[]) {
       if (staged.length === 0) return;
       await db
@@ -94,18 +95,35 @@ export function inventoryRepository(db: Database) {
         });
     },
 
+    /**
+     * Keys a pass saw unchanged, staged as a JSON `null` row: the pass's staging rows are then the keys it
+     * saw, so what went missing is an anti-join in `applyPass` rather than a set of every key in memory.
+     */
+    async stageSeen(passId: string, installationId: string, keys: string[]) {
+      if (keys.length === 0) return;
+      await db
+        .insert(inventoryStaging)
+        .values(keys.map((resourceKey) => ({ passId, installationId, resourceKey, row: sql`'null'::jsonb` })))
+        .onConflictDoNothing({ target: [inventoryStaging.passId, inventoryStaging.resourceKey] });
+    },
+
     async dropStage(passId: string) {
       await db.delete(inventoryStaging).where(eq(inventoryStaging.passId, passId));
     },
 
     /**
      * Applies a completed pass in one transaction: staged changes upserted (renames update labels,
-     * restored rows lose missing_since), unseen rows marked missing, last_seen_at refreshed at most hourly.
+     * restored rows lose missing_since), rows with no staging row of the pass marked missing,
+     * last_seen_at refreshed at most hourly. Every statement answers a count, never rows, so the pass
+     * holds the same memory at 100 resources and at 100,000.
      */
-    async applyPass(passId: string, installationId: string, seen: Set<string>, at: Date) {
+    async applyPass(passId: string, installationId: string, at: Date) {
+      const ts = at.toISOString();
       return db.transaction(async (tx) => {
-        const applied = rows(
-          await tx.execute(sql`
+        const count = async (q: ReturnType<typeof sql>) =>
+          rows(await tx.execute(q))[0] as Record<string, number>;
+        const applied = await count(sql`
+          with up as (
           insert into resources (id, team_id, installation_id, provider, resource_key, resource_type, native_id, label, key, name,
             full_path, web_url, context, connector_params, routing_metadata, archived, issues_disabled, search_text,
             fingerprint, first_seen_at, last_seen_at, missing_since, updated_at)
@@ -113,8 +131,8 @@ export function inventoryRepository(db: Database) {
             s.row->>'nativeId', s.row->>'label', s.row->>'key', s.row->>'name', s.row->>'fullPath', s.row->>'webUrl',
             s.row->'context', s.row->'connectorParams', s.row->'routingMetadata', (s.row->>'archived')::boolean,
             (s.row->>'issuesDisabled')::boolean,
-            s.row->>'searchText', s.row->>'fingerprint', ${at.toISOString()}::timestamptz, ${at.toISOString()}::timestamptz, null, ${at.toISOString()}::timestamptz
-          from inventory_staging s where s.pass_id = ${passId}
+            s.row->>'searchText', s.row->>'fingerprint', ${ts}::timestamptz, ${ts}::timestamptz, null, ${ts}::timestamptz
+          from inventory_staging s where s.pass_id = ${passId} and jsonb_typeof(s.row) = 'object'
           on conflict (installation_id, resource_key) do update set
             resource_type = excluded.resource_type, native_id = excluded.native_id, label = excluded.label, key = excluded.key,
             name = excluded.name, full_path = excluded.full_path, web_url = excluded.web_url, context = excluded.context,
@@ -122,37 +140,35 @@ export function inventoryRepository(db: Database) {
             archived = excluded.archived, issues_disabled = excluded.issues_disabled,
             search_text = excluded.search_text,
             fingerprint = excluded.fingerprint, last_seen_at = excluded.last_seen_at, missing_since = null, updated_at = excluded.updated_at
-          returning (xmax = 0) as inserted`),
+          returning (xmax = 0) as inserted)
+          select count(*)::int as written, (count(*) filter (where inserted))::int as inserted from up`);
+        const gone = await count(sql`
+          with gone as (
+            update resources r set missing_since = ${ts}::timestamptz, updated_at = ${ts}::timestamptz
+            where r.installation_id = ${installationId} and r.missing_since is null
+              and not exists (select 1 from inventory_staging s where s.pass_id = ${passId} and s.resource_key = r.resource_key)
+            returning 1)
+          select count(*)::int as n from gone`);
+        const touched = await count(sql`
+          with touched as (
+            update resources set last_seen_at = ${ts}::timestamptz
+            where installation_id = ${installationId} and missing_since is null and last_seen_at < ${ts}::timestamptz - interval '1 hour'
+            returning 1)
+          select count(*)::int as n from touched`);
+        const seen = await count(
+          sql`select count(*)::int as n from inventory_staging where pass_id = ${passId}`,
         );
-        const live = await tx
-          .select({ id: resources.id, key: resources.resourceKey })
-          .from(resources)
-          .where(and(eq(resources.installationId, installationId), isNull(resources.missingSince)));
-        const gone = live.filter((r) => !seen.has(r.key)).map((r) => r.id);
-        for (let i = 0; i < gone.length; i += 500) {
-          await tx
-            .update(resources)
-            .set({ missingSince: at, updatedAt: at })
-            .where(inArray(resources.id, gone.slice(i, i + 500)));
-        }
-        const touched = rows(
-          await tx.execute(sql`update resources set last_seen_at = ${at.toISOString()}::timestamptz
-            where installation_id = ${installationId} and missing_since is null and last_seen_at < ${at.toISOString()}::timestamptz - interval '1 hour'
-            returning 1`),
-        ).length;
         await tx.delete(inventoryStaging).where(eq(inventoryStaging.passId, passId));
-        const [{ n }] = rows(
-          await tx.execute(
-            sql`select count(*)::int as n from resources where installation_id = ${installationId} and missing_since is null`,
-          ),
+        const live = await count(
+          sql`select count(*)::int as n from resources where installation_id = ${installationId} and missing_since is null`,
         );
-        const inserted = applied.filter((r) => r.inserted === true || r.inserted === "t").length;
         return {
-          inserted,
-          updated: applied.length - inserted,
-          missing: gone.length,
-          lastSeenTouched: touched,
-          liveCount: Number(n),
+          seen: Number(seen.n),
+          inserted: Number(applied.inserted),
+          updated: Number(applied.written) - Number(applied.inserted),
+          missing: Number(gone.n),
+          lastSeenTouched: Number(touched.n),
+          liveCount: Number(live.n),
         };
       });
     },

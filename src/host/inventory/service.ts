@@ -210,8 +210,8 @@ export function inventoryService(
   async function attemptPass(inst: InstallationRow, job?: Pick<JobContext, "progress" | "attemptId">) {
     const progress = job?.progress;
     const passId = job?.attemptId ?? newId("pass");
-    const seen = new Set<string>();
-    const stats = { pages: 0, unchanged: 0 };
+    // Counts only: which keys were seen lives in the staging rows, so a pass holds one page at a time.
+    const stats = { pages: 0, unchanged: 0, received: 0 };
     let outcome: Outcome;
     try {
       const conn = await deps.installations.connectionFor(inst);
@@ -225,16 +225,20 @@ export function inventoryService(
             page.map((r) => r.identity.resource_key),
           );
           const changed: StagedResource[] = [];
+          const unchanged: string[] = [];
           for (const r of page) {
-            seen.add(r.identity.resource_key);
             const row = toRow(r, inst.teamId, inst.id);
             const before = known.get(row.resourceKey);
-            if (before && before.fingerprint === row.fingerprint && !before.missing) stats.unchanged++;
+            if (before && before.fingerprint === row.fingerprint && !before.missing)
+              unchanged.push(row.resourceKey);
             else changed.push(row);
           }
           await repo.stage(passId, inst.id, changed);
+          await repo.stageSeen(passId, inst.id, unchanged);
+          stats.unchanged += unchanged.length;
+          stats.received += page.length;
           stats.pages++;
-          await progress?.({ pages_fetched: stats.pages, resources_seen: seen.size });
+          await progress?.({ pages_fetched: stats.pages, resources_seen: stats.received });
         },
       );
     } catch (err) {
@@ -248,7 +252,7 @@ export function inventoryService(
       };
     }
     if (!outcome.complete) await repo.dropStage(passId);
-    return { passId, seen, stats, outcome };
+    return { passId, stats, outcome };
   }
 
   /**
@@ -274,7 +278,7 @@ export function inventoryService(
     const startedAt = new Date();
     let attempt = await attemptPass(inst, job);
     if (isAuthRefusal(attempt.outcome)) attempt = await attemptPass(inst, job);
-    const { passId, seen, stats, outcome } = attempt;
+    const { passId, stats, outcome } = attempt;
 
     if (!outcome.complete) {
       const reason = outcome.truncated?.reason ?? "upstream_unavailable";
@@ -318,7 +322,7 @@ export function inventoryService(
 
     // A worker that lost its lease (another took the job over) must not apply a stale pass.
     await job?.assertLease();
-    const applied = await repo.applyPass(passId, installationId, seen, startedAt);
+    const applied = await repo.applyPass(passId, installationId, startedAt);
     if (applied.inserted >= BULK_INSERT_ROWS) await repo.analyze();
     await deps.mappings.refreshLabels(installationId);
     await deps.installations.repo.recordSuccess(installationId, new Date(), applied.liveCount);
@@ -326,7 +330,7 @@ export function inventoryService(
       installation_id: installationId,
       complete: true,
       pages: outcome.pages,
-      seen: seen.size,
+      seen: applied.seen,
       added: applied.inserted,
       updated: applied.updated,
       missing: applied.missing,

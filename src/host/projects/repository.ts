@@ -83,3 +83,5 @@ export function projectsRepository(db: Database) {
     },
   };
 }
+
+export type ProjectsRepository = ReturnType<typeof projectsRepository>;

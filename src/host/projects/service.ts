@@ -1,8 +1,9 @@
 import type { Database } from "../../storage/database.ts";
+import { normalize } from "../binding/ranking.ts";
 import { ConflictError, ValidationError } from "../http/errors.ts";
 import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
-import { type ProjectRow, projectsRepository } from "./repository.ts";
+import { type ProjectRow, type ProjectsRepository, projectsRepository } from "./repository.ts";
 
 /** The CLI's local project identity (contract §11.1). */
 export interface ProjectIdentity {
@@ -27,44 +28,108 @@ export function projectView(p: ProjectRow) {
   };
 }
 
+/** Lower-case words joined by dashes, path segments too: `Acme-Mobile/API` → `acme-mobile-api`. */
+const slugText = (s: string) =>
+  normalize(s)
+    .replace(/\/+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 128);
+
+/**
+ * The slugs a new project may take, best first: the CLI's own; one from its repository path (the
+ * identity's `repo_slug`, else the bound resource's path when that path ends in the slug, e.g.
+ * `acme-mobile/api` for `api`); then `<slug>-2`, `<slug>-3`, …. bind-resolve and bind-confirm take the
+ * first one no project of the team holds, so they announce and assign the same `project_slug`.
+ */
+export function* projectSlugs(identity: ProjectIdentity, resourcePath: string | null): Generator<string> {
+  yield identity.slug;
+  const own = slugText(identity.slug);
+  const path = normalize(resourcePath);
+  const repoPath = identity.repo_slug
+    ? identity.repo_slug
+    : path.split("/").pop() === own && path.includes("/")
+      ? path
+      : null;
+  const alias = repoPath ? slugText(repoPath) : "";
+  if (alias && alias !== identity.slug) yield alias;
+  for (let n = 2; ; n++) yield `${identity.slug.slice(0, 120)}-${n}`;
+}
+
+/** The first of `projectSlugs` that `taken` does not hold. */
+export function freeProjectSlug(
+  identity: ProjectIdentity,
+  resourcePath: string | null,
+  taken: (slug: string) => boolean,
+): string {
+  for (const slug of projectSlugs(identity, resourcePath)) if (!taken(slug)) return slug;
+  throw new Error("unreachable: projectSlugs never ends");
+}
+
+/** Gives a dashboard-created project (slug only, no uuid yet) to the first CLI identity with its slug. */
+async function adoptBySlug(r: ProjectsRepository, teamId: string, identity: ProjectIdentity) {
+  const bySlug = await r.bySlug(teamId, identity.slug);
+  if (!bySlug || bySlug.uuid !== null) return undefined;
+  // Adopted meanwhile: by this uuid (a concurrent bind of the same project) or by another one.
+  return (await r.adopt(bySlug.id, identity.uuid)) ?? (await r.byUuid(teamId, identity.uuid));
+}
+
+/** At most this many taken `<slug>-N` before giving up (a team would need that many same-named repos). */
+const MAX_SLUG_TRIES = 1_000;
+
+async function insertNew(
+  r: ProjectsRepository,
+  teamId: string,
+  identity: ProjectIdentity,
+  resourcePath: string | null,
+): Promise<ProjectRow> {
+  let tries = 0;
+  for (const slug of projectSlugs(identity, resourcePath)) {
+    if (++tries > MAX_SLUG_TRIES) break;
+    const saved = await r.insert({
+      id: newId("prj"),
+      teamId,
+      uuid: identity.uuid,
+      slug,
+      name: identity.slug,
+      repoSlug: identity.repo_slug ?? null,
+    });
+    if (saved) return saved;
+    // Nothing inserted: either this uuid was just created by a concurrent bind, or the slug is taken.
+    const mine = await r.byUuid(teamId, identity.uuid);
+    if (mine) return mine;
+  }
+  throw new ConflictError(
+    "project_slug_taken",
+    `Too many projects of this team are named '${identity.slug}'. Set a repo_slug for this project and bind again.`,
+    { userActionRequired: true },
+  );
+}
+
 export function projectsService(db: Database) {
   const repo = projectsRepository(db);
 
   return {
     repo,
 
-    /** Finds, adopts or creates the project for a CLI identity, remembering node and build ids. */
-    async ensure(teamId: string, identity: ProjectIdentity, tx?: Database): Promise<ProjectRow> {
+    /**
+     * Finds, adopts or creates the project for a CLI identity (the uuid is the identity), remembering
+     * node and build ids. A new project whose slug another project holds gets the first free slug of
+     * `projectSlugs` — the one bind-resolve announced. Concurrent first binds of one uuid all end on
+     * the one row: an insert that meets the uuid (or a slug) waits for the other transaction, does
+     * nothing, and the uuid lookup then finds the winner.
+     */
+    async ensure(
+      teamId: string,
+      identity: ProjectIdentity,
+      tx?: Database,
+      resourcePath: string | null = null,
+    ): Promise<ProjectRow> {
       const r = tx ? projectsRepository(tx) : repo;
-      let project = (await r.byUuid(teamId, identity.uuid)) ?? undefined;
-      if (!project) {
-        const bySlug = await r.bySlug(teamId, identity.slug);
-        if (bySlug && bySlug.uuid === null)
-          project = (await r.adopt(bySlug.id, identity.uuid)) ?? (await r.byUuid(teamId, identity.uuid));
-        else if (bySlug) {
-          throw new ConflictError(
-            "project_slug_taken",
-            `Another project of this team already uses the slug '${identity.slug}'. Rename one of them.`,
-            { userActionRequired: true },
-          );
-        }
-      }
-      if (!project) {
-        project =
-          (await r.insert({
-            id: newId("prj"),
-            teamId,
-            uuid: identity.uuid,
-            slug: identity.slug,
-            name: identity.slug,
-            repoSlug: identity.repo_slug ?? null,
-          })) ?? (await r.byUuid(teamId, identity.uuid));
-        if (!project)
-          throw new ConflictError(
-            "project_slug_taken",
-            `The slug '${identity.slug}' was just taken by another project.`,
-          );
-      }
+      const project =
+        (await r.byUuid(teamId, identity.uuid)) ??
+        (await adoptBySlug(r, teamId, identity)) ??
+        (await insertNew(r, teamId, identity, resourcePath));
       await r.noteIdentity(
         project.id,
         identity.node_id ?? null,
