@@ -39,7 +39,7 @@ export async function startBenchApp(opts: {
   const s = app.services;
   const team = await s.teams.createTeam({ slug: "acme", name: "Acme" });
   const user = await s.teams.createUser({ email: "bench@acme.test" });
-  await s.teams.repo.upsertMembership(team.id, user.id, "admin");
+  await s.teams.setMembership(team.id, user.id, "admin");
   const { token } = await s.tokens.create({ userId: user.id, name: "bench" });
   const auth = {
     user: { id: user.id, email: "bench@acme.test", name: "bench" },

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { AuthContext } from "../host/http/auth.ts";
+import type { AuthContext } from "../host/teams/access.ts";
 import type { Services } from "../host/services.ts";
 import type { Session } from "../host/sessions/service.ts";
 import { PageError } from "./errors.ts";

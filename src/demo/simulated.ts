@@ -1,4 +1,4 @@
-import type { AuthContext } from "../host/http/auth.ts";
+import type { AuthContext } from "../host/teams/access.ts";
 import type { ProviderSettings } from "../host/installations/settings.ts";
 import type { Services } from "../host/services.ts";
 import { clickThroughConsent } from "../simulators/core/consent.ts";

@@ -42,7 +42,7 @@ async function actor(
   teamSlug: string,
 ): Promise<Actor> {
   const user = await services.teams.createUser({ email, password: "correct horse battery staple" });
-  await services.teams.repo.upsertMembership(teamId, user.id, role);
+  await services.teams.setMembership(teamId, user.id, role);
   const { token } = await services.tokens.create({ userId: user.id, name: "test" });
   return {
     userId: user.id,

@@ -46,7 +46,7 @@ export async function createCliAuthApp(
   const team = await services.teams.createTeam({ slug: "acme", name: "Acme" });
   const email = "dana@example.test";
   const created = await services.teams.createUser({ email, name: "Dana", password: PASSWORD });
-  await services.teams.repo.upsertMembership(team.id, created.id, "member");
+  await services.teams.setMembership(team.id, created.id, "member");
   const { token } = await services.tokens.create({ userId: created.id, name: "comparison" });
   return {
     server,

@@ -19,7 +19,7 @@ export function auditPages(app: FastifyInstance, services: Services) {
     const people = new Map<string, string>();
     for (const e of result.items) {
       if (e.actor_user_id && !people.has(e.actor_user_id)) {
-        const u = await services.teams.repo.findUserById(e.actor_user_id);
+        const u = await services.teams.findUser(e.actor_user_id);
         people.set(e.actor_user_id, u?.email ?? e.actor_user_id);
       }
     }

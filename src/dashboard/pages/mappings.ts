@@ -48,9 +48,9 @@ export function mappingPages(app: FastifyInstance, services: Services) {
   const teamOf = (ctx: DashContext) => ctx.auth.team.id;
 
   async function resourceById(teamId: string, id: string) {
-    const row = id ? await services.inventory.repo.get(teamId, id) : undefined;
+    const row = id ? await services.inventory.resource(teamId, id) : undefined;
     if (!row) return undefined;
-    const live = await services.mappings.repo.liveForResource(row.installationId, row.resourceKey);
+    const live = await services.mappings.liveForResource(row.installationId, row.resourceKey);
     return resourceView(row, live ? { bindingRef: live.bindingRef, boundAt: live.boundAt } : null);
   }
 
@@ -84,16 +84,16 @@ export function mappingPages(app: FastifyInstance, services: Services) {
         if (!PROJECT_SLUG.test(slug))
           errors.new_project_slug =
             "Use lower-case letters, digits, dots, dashes or underscores (at most 128).";
-        else if (await services.projects.repo.bySlug(teamId, slug))
+        else if (await services.projects.bySlug(teamId, slug))
           errors.new_project_slug = `A project '${slug}' already exists: pick it from the list instead.`;
         else out.project = { slug, id: null, isNew: true };
       } else {
-        const p = await services.projects.repo.bySlug(teamId, choice);
+        const p = await services.projects.bySlug(teamId, choice);
         if (!p) errors.project = "That project no longer exists. Pick another.";
         else {
           out.project = { slug: p.slug, id: p.id, isNew: false };
           if (installation) {
-            const prev = await services.mappings.repo.liveForProject(teamId, p.id, installation.provider);
+            const prev = await services.mappings.liveForProject(teamId, p.id, installation.provider);
             if (prev && prev.mapping.resourceId !== resource?.id)
               out.replaces = { label: prev.mapping.displayLabel, ref: prev.mapping.bindingRef };
           }

@@ -32,7 +32,7 @@ export function projectPages(app: FastifyInstance, services: Services) {
   app.get("/projects/:id", async (req, reply) => {
     const ctx = req.dash;
     const teamId = ctx.auth.team.id;
-    const p = await services.projects.repo.byId(teamId, (req.params as { id: string }).id);
+    const p = await services.projects.byId(teamId, (req.params as { id: string }).id);
     if (!p) throw new PageError(404, "Not found", "No such project in this team.");
     const live = await services.mappings.page({ teamId, projectId: p.id }, undefined, 50);
     const deleted = await services.mappings.page(

@@ -1,6 +1,6 @@
 import type { Database } from "../../storage/database.ts";
 import type { ProviderId } from "../../tracker/index.ts";
-import type { AuthContext } from "../http/auth.ts";
+import type { AuthContext, TeamScope } from "../teams/access.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import type { InventoryService } from "../inventory/service.ts";
 import type { BindableRow, BindableSnapshot } from "../inventory/snapshot.ts";
@@ -200,16 +200,16 @@ export function bindingService(
       requestId?: string,
     ) {
       const teamId = auth.team.id;
-      let resource: Awaited<ReturnType<typeof deps.inventory.repo.get>> | undefined;
+      let resource: Awaited<ReturnType<typeof deps.inventory.resource>> | undefined;
       const claims = await deps.candidates.verify(
         input.candidate_token,
         { teamId, provider: input.provider },
         async (id) => {
-          resource = await deps.inventory.repo.get(teamId, id);
+          resource = await deps.inventory.resource(teamId, id);
           return resource;
         },
       );
-      const installation = await deps.installations.repo.get(teamId, claims.installationId);
+      const installation = await deps.installations.findConnected(teamId, claims.installationId);
       if (!resource || !installation)
         throw invalidCandidateToken("for a resource that is no longer available");
       const { mapping, created, project } = await deps.mappings.bind({
@@ -241,7 +241,7 @@ export function bindingService(
       const ref = input.binding_ref;
       const guidance = (what: string) =>
         `${what} Run \`spec-kitty tracker bind --provider ${input.provider}\` to rebind.`;
-      const found = await deps.mappings.repo.byRef(auth.team.id, ref);
+      const found = await deps.mappings.byRef(auth.team.id, ref);
       const invalid = (reason: string, text: string) => ({
         valid: false,
         binding_ref: ref,
@@ -278,11 +278,11 @@ export function bindingService(
      * The one routing step every project-scoped call shares (status, mappings, pull, push, run, search):
      * a stale ref answers binding_not_found / mapping_disabled / project_mismatch with no effect.
      */
-    async route(auth: AuthContext, keys: RoutingKeys): Promise<JoinedMapping> {
+    async route(scope: TeamScope, keys: RoutingKeys): Promise<JoinedMapping> {
       if (keys.binding_ref && keys.project_slug) throw routingConflict();
-      const teamId = auth.team.id;
+      const teamId = scope.team.id;
       if (keys.binding_ref) {
-        const found = await deps.mappings.repo.byRef(teamId, keys.binding_ref);
+        const found = await deps.mappings.byRef(teamId, keys.binding_ref);
         if (!found || mappingState(found.mapping) === "deleted")
           throw bindingNotFound(keys.binding_ref, keys.provider);
         if (found.mapping.provider !== keys.provider)
@@ -295,9 +295,9 @@ export function bindingService(
         return found;
       }
       if (!keys.project_slug) throw routingConflict();
-      const project = await deps.projects.repo.bySlug(teamId, keys.project_slug);
+      const project = await deps.projects.bySlug(teamId, keys.project_slug);
       const found = project
-        ? await deps.mappings.repo.liveForProject(teamId, project.id, keys.provider)
+        ? await deps.mappings.liveForProject(teamId, project.id, keys.provider)
         : undefined;
       if (!found) throw noMapping(keys.project_slug, keys.provider);
       if (found.mapping.status === "disabled") throw mappingDisabled(found.mapping.bindingRef, keys.provider);

@@ -14,10 +14,11 @@ import {
   userLogin,
   type Workspace,
 } from "../../tracker/index.ts";
-import type { AuthContext } from "../http/auth.ts";
+import type { Database } from "../../storage/database.ts";
 import { ValidationError } from "../http/errors.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import { sameSecret } from "../sessions/service.ts";
+import type { Actor, AuthContext } from "../teams/access.ts";
 import {
   connectBrowserMismatch,
   connectStateInvalid,
@@ -25,6 +26,7 @@ import {
   installationPendingApproval,
   providerNotConfigured,
 } from "./errors.ts";
+import { installationsRepository } from "./repository.ts";
 import type { InstallationsService, StoredCredential } from "./service.ts";
 import { type GithubApp, oauthEndpoints, type ProviderSettings } from "./settings.ts";
 
@@ -65,13 +67,16 @@ interface ConnectState {
  * for GitLab, Jira and Linear. `state` is single-use, bound to team and user, expires after 10 minutes,
  * and only completes in the browser that started it (its connect cookie, or the same user's session).
  */
-export function connectFlows(deps: {
+export function connectFlows(
+  db: Database,
+  deps: {
   installations: InstallationsService;
   settings: ProviderSettings;
   http: HttpClient;
   publicUrl: () => string;
 }) {
-  const repo = deps.installations.repo;
+  // Connect states are this feature's own rows: the flows keep them beside the installations service.
+  const repo = installationsRepository(db);
   const redirectUri = (provider: ProviderId) =>
     `${deps.publicUrl()}/api/v1/installations/callback/${provider}/`;
 
@@ -229,7 +234,8 @@ export function connectFlows(deps: {
       const st = await repo.consumeState(query.state, provider, new Date());
       if (!st) throw connectStateInvalid();
       checkBrowser(st, browser);
-      const auth = { team: { id: st.teamId }, user: { id: st.userId } } as AuthContext;
+      // The user who started the connect, in the team they started it in (the state says both).
+      const auth: Actor = { team: { id: st.teamId }, user: { id: st.userId } };
 
       if (query.error) {
         throw new ValidationError(

@@ -14,7 +14,7 @@ import {
   type Workspace,
 } from "../../tracker/index.ts";
 import type { AuditService } from "../audit/service.ts";
-import type { AuthContext } from "../http/auth.ts";
+import type { Actor, AuthContext } from "../teams/access.ts";
 import { ValidationError } from "../http/errors.ts";
 import { assertOutboundUrl, type OutboundPolicy } from "../http/outbound.ts";
 import { decodeKeyCursor, toPage } from "../http/pagination.ts";
@@ -239,7 +239,7 @@ export function installationsService(db: Database, deps: Deps) {
   }
 
   async function saveOnce(
-    auth: Pick<AuthContext, "team" | "user">,
+    auth: Actor,
     input: SaveConnectionInput,
     requestId?: string,
   ) {
@@ -307,7 +307,25 @@ export function installationsService(db: Database, deps: Deps) {
   }
 
   return {
-    repo,
+    /** Any team's installation by id, for background work that names it (jobs, runtime targets). */
+    byId: (id: string) => repo.byId(id),
+
+    /** A connected installation of the team, or undefined (a candidate token's installation may be gone). */
+    findConnected: (teamId: string, id: string) => repo.get(teamId, id),
+
+    /** Health after a discovery pass (see the repository for which states a pass may change). */
+    recordPassSucceeded: (id: string, at: Date, resourceCount: number | null) =>
+      repo.recordSuccess(id, at, resourceCount),
+    recordPassFailed: (
+      id: string,
+      at: Date,
+      code: string,
+      message: string,
+      status?: "error" | "revoked" | "suspended",
+    ) => repo.recordFailure(id, at, code, message, status),
+
+    /** Connected installations not synced since `olderThan` (the scheduled refresh). */
+    dueForRefresh: (olderThan: Date) => repo.dueForRefresh(olderThan),
 
     /** Any installation of the team, disconnected ones included (their page and API answer stay). */
     async get(teamId: string, id: string) {
@@ -374,7 +392,7 @@ export function installationsService(db: Database, deps: Deps) {
      * Shared by token connect and the OAuth / GitHub App callbacks.
      */
     async saveConnection(
-      auth: Pick<AuthContext, "team" | "user">,
+      auth: Actor,
       input: SaveConnectionInput,
       requestId?: string,
     ) {

@@ -17,7 +17,7 @@ import type { InstallationRow } from "../installations/repository.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import type { JobRow } from "../jobs/repository.ts";
 import { type JobContext, JobError, type JobFailure, type JobsService } from "../jobs/service.ts";
-import type { MappingsRepository } from "../mappings/repository.ts";
+import type { MappingsService } from "../mappings/service.ts";
 import {
   type InventoryFilter,
   inventoryRepository,
@@ -153,7 +153,7 @@ export function inventoryService(
     jobs: JobsService;
     audit: AuditService;
     candidates: CandidateTokens;
-    mappings: MappingsRepository;
+    mappings: Pick<MappingsService, "refreshLabels">;
   },
 ) {
   const repo = inventoryRepository(db);
@@ -266,7 +266,7 @@ export function inventoryService(
       attempt?: { number: number; of: number };
     },
   ): Promise<RefreshResult> {
-    const inst = await deps.installations.repo.byId(installationId);
+    const inst = await deps.installations.byId(installationId);
     if (!inst || inst.disconnectedAt)
       throw new JobError({
         error_code: "installation_disconnected",
@@ -296,7 +296,7 @@ export function inventoryService(
       // The last attempt of a retryable failure ends the job dead: the installation says it gave up.
       const gaveUp = envelope.opts.retryable && job?.attempt && job.attempt.number >= job.attempt.of;
       const message = gaveUp ? `Sync gave up after ${job!.attempt!.number} attempts: ${cause}` : cause;
-      await deps.installations.repo.recordFailure(
+      await deps.installations.recordPassFailed(
         installationId,
         new Date(),
         envelope.code,
@@ -325,7 +325,7 @@ export function inventoryService(
     const applied = await repo.applyPass(passId, installationId, startedAt);
     if (applied.inserted >= BULK_INSERT_ROWS) await repo.analyze();
     await deps.mappings.refreshLabels(installationId);
-    await deps.installations.repo.recordSuccess(installationId, new Date(), applied.liveCount);
+    await deps.installations.recordPassSucceeded(installationId, new Date(), applied.liveCount);
     const result: RefreshResult = {
       installation_id: installationId,
       complete: true,
@@ -383,7 +383,7 @@ export function inventoryService(
     const { installation_id } = job.payload as { installation_id: string };
     const error = job.error as JobFailure;
     if (error.source === "provider") return;
-    await deps.installations.repo.recordFailure(
+    await deps.installations.recordPassFailed(
       installation_id,
       new Date(),
       error.error_code,
@@ -393,8 +393,9 @@ export function inventoryService(
   }
 
   return {
-    repo,
     refresh,
+    /** One resource of the team, or undefined. */
+    resource: (teamId: string, id: string) => repo.get(teamId, id),
     /** The team's bindable inventory for a provider (see snapshot.ts). */
     snapshot: snapshots.get,
 
@@ -412,7 +413,7 @@ export function inventoryService(
 
     /** Scheduled refresh: queues a pass for every installation not synced within the interval. */
     async enqueueDue(intervalMinutes: number) {
-      const due = await deps.installations.repo.dueForRefresh(
+      const due = await deps.installations.dueForRefresh(
         new Date(Date.now() - intervalMinutes * 60_000),
       );
       for (const i of due) await this.requestRefresh(i.teamId, i.id, null);

@@ -279,7 +279,6 @@ export function jobsService(db: Database, logger: Logger, opts: JobQueueOptions 
     /** Retention purge of finished jobs, dead passes' staging rows and expired connect states. */
     purge: (jobRetentionDays: number) => purgeRetained(db, { jobRetentionDays }),
 
-    repo,
     options: o,
   };
 }

@@ -38,7 +38,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function linksService(db: Database, deps: { mappings: MappingsService }) {
   const repo = linksRepository(db);
   return {
-    repo,
 
     get: (m: JoinedMapping, wpId: string) => repo.get(m.mapping.bindingRef, wpId),
 
@@ -110,7 +109,7 @@ export function linksService(db: Database, deps: { mappings: MappingsService }) 
 
     /** The provider-only form: links of every live mapping the team has for the provider. */
     async listForProvider(teamId: string, provider: string) {
-      const live = await deps.mappings.repo.liveForProvider(teamId, provider);
+      const live = await deps.mappings.liveForProvider(teamId, provider);
       const rows = await repo.forMappings(
         teamId,
         live.map((m) => m.mapping.bindingRef),

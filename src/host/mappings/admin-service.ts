@@ -1,7 +1,7 @@
 import type { Database } from "../../storage/database.ts";
 import { adapterFor, type ProviderId } from "../../tracker/index.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
-import type { AuthContext } from "../http/auth.ts";
+import type { AuthContext } from "../teams/access.ts";
 import { NotFoundError, ValidationError } from "../http/errors.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import type { InstallationsService } from "../installations/service.ts";
@@ -28,7 +28,7 @@ export function mappingAdminService(
   },
 ) {
   async function view(teamId: string, ref: string) {
-    const j = await deps.mappings.repo.byRef(teamId, ref);
+    const j = await deps.mappings.byRef(teamId, ref);
     if (!j) throw mappingNotFound(ref);
     return mappingView(j);
   }
@@ -38,14 +38,14 @@ export function mappingAdminService(
     if (!id && pick.candidate_token)
       id = (
         await deps.candidates.verify(pick.candidate_token, { teamId }, (r) =>
-          deps.inventory.repo.get(teamId, r),
+          deps.inventory.resource(teamId, r),
         )
       ).resourceId;
     if (!id)
       throw new ValidationError("Pick a resource: send `resource_id` (or `candidate_token`).", [
         { field: "body.resource_id", problem: "is required" },
       ]);
-    const resource = await deps.inventory.repo.get(teamId, id);
+    const resource = await deps.inventory.resource(teamId, id);
     if (!resource) throw resourceNotFound(id);
     return resource;
   }
@@ -81,7 +81,7 @@ export function mappingAdminService(
       requestId?: string,
     ) {
       const resource = await resourceFor(auth.team.id, input);
-      const installation = await deps.installations.repo.get(auth.team.id, resource.installationId);
+      const installation = await deps.installations.findConnected(auth.team.id, resource.installationId);
       if (!installation) throw resourceNotFound(resource.id);
       const { mapping, created } = await deps.mappings.bind({
         teamId: auth.team.id,
@@ -101,7 +101,7 @@ export function mappingAdminService(
       input: { status?: "active" | "disabled"; resource_id?: string },
       requestId?: string,
     ) {
-      const current = await deps.mappings.repo.byRef(auth.team.id, ref);
+      const current = await deps.mappings.byRef(auth.team.id, ref);
       if (!current || current.mapping.deletedAt) throw mappingNotFound(ref);
       if (input.resource_id && input.resource_id !== current.mapping.resourceId) {
         const resource = await resourceFor(auth.team.id, { resource_id: input.resource_id });

@@ -65,7 +65,18 @@ export function mappingsService(db: Database, deps: { audit: AuditService }) {
   const repo = mappingsRepository(db);
 
   return {
-    repo,
+    /** A mapping of the team by its binding_ref, deleted ones included (they answer as deleted). */
+    byRef: (teamId: string, bindingRef: string) => repo.byRef(teamId, bindingRef),
+    /** The project's live (not deleted) mapping for a provider. */
+    liveForProject: (teamId: string, projectId: string, provider: string) =>
+      repo.liveForProject(teamId, projectId, provider),
+    /** The live mapping holding a resource, if any. */
+    liveForResource: (installationId: string, resourceKey: string) =>
+      repo.liveForResource(installationId, resourceKey),
+    /** The team's live mappings for a provider, disabled ones included. */
+    liveForProvider: (teamId: string, provider: string) => repo.liveForProvider(teamId, provider),
+    /** After a discovery pass: mappings show their resources' current labels. */
+    refreshLabels: (installationId: string) => repo.refreshLabels(installationId),
 
     /**
      * Binds a resource to a project in one transaction. Same project + resource → the existing mapping;

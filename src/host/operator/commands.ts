@@ -59,9 +59,9 @@ export async function runOperatorCommand(services: Services, command: string, ar
 }
 
 async function createToken(services: Services, teamRef: string, email: string, args: CommandArgs) {
-  const team = await services.teams.repo.findTeamBySlugOrId(teamRef);
-  const user = await services.teams.repo.findUserByEmail(email);
-  if (!team || !user || !(await services.teams.repo.roleOf(team.id, user.id))) {
+  const team = await services.teams.findTeam(teamRef);
+  const user = await services.teams.findUserByEmail(email);
+  if (!team || !user || !(await services.teams.roleOf(team.id, user.id))) {
     throw new AppError(404, "not_found", "No such team, user, or the user is not a member of the team.");
   }
   const days = args["expires-in-days"] ? Number(args["expires-in-days"]) : null;

@@ -1,6 +1,6 @@
 import type { Database } from "../../storage/database.ts";
 import type { NormalizedIssue, ProviderId } from "../../tracker/index.ts";
-import type { AuthContext } from "../http/auth.ts";
+import type { AuthContext } from "../teams/access.ts";
 import { newId } from "../ids.ts";
 import type { RuntimeTarget, RuntimeTargets } from "../runtime/target.ts";
 import { statusName } from "../search/candidates.ts";
@@ -61,7 +61,6 @@ export function originsService(db: Database, deps: { targets: RuntimeTargets }) 
   }
 
   return {
-    repo,
 
     async bind(auth: AuthContext, input: OriginBindInput) {
       const t = await deps.targets.route(auth, input);

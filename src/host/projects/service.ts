@@ -110,7 +110,8 @@ export function projectsService(db: Database) {
   const repo = projectsRepository(db);
 
   return {
-    repo,
+    bySlug: (teamId: string, slug: string) => repo.bySlug(teamId, slug),
+    byId: (teamId: string, id: string) => repo.byId(teamId, id),
 
     /**
      * Finds, adopts or creates the project for a CLI identity (the uuid is the identity), remembering

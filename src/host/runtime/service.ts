@@ -1,12 +1,12 @@
 import type { ProviderId } from "../../tracker/index.ts";
-import type { AuthContext } from "../http/auth.ts";
+import { type AuthContext, systemContext } from "../teams/access.ts";
 import { AppError, toEnvelope } from "../http/errors.ts";
 import { JobError, type JobFailure, type JobsService } from "../jobs/service.ts";
 import type { LinksService } from "../links/service.ts";
 import { enrichment, identityPath } from "../status/service.ts";
 import { type PhaseStatus, type PullFilters, pullIssues } from "./pull.ts";
 import { applyPush, type ItemOutcome } from "./push.ts";
-import { type RuntimeTarget, type RuntimeTargets, teamAuth } from "./target.ts";
+import type { RuntimeTarget, RuntimeTargets } from "./target.ts";
 
 /**
  * Pushes of at most this many items answer 200 with the result; larger batches answer 202 and run in
@@ -85,7 +85,7 @@ export function runtimeService(deps: { targets: RuntimeTargets; links: LinksServ
 
   /** Jobs re-route their mapping when they run: a mapping disabled or deleted meanwhile stops them. */
   async function jobTarget(p: JobPayload) {
-    return deps.targets.route(teamAuth(p.team_id, p.user_id), {
+    return deps.targets.route(systemContext(p.team_id, p.user_id), {
       provider: p.provider,
       binding_ref: p.binding_ref,
     });

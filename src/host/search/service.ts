@@ -1,5 +1,5 @@
 import type { NormalizedIssue, ProviderId } from "../../tracker/index.ts";
-import type { AuthContext } from "../http/auth.ts";
+import type { AuthContext } from "../teams/access.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
 import {
   type ResourceRef,

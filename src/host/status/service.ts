@@ -1,6 +1,6 @@
 import type { ProviderId } from "../../tracker/index.ts";
 import type { BindingService, RoutingKeys } from "../binding/service.ts";
-import type { AuthContext } from "../http/auth.ts";
+import type { AuthContext } from "../teams/access.ts";
 import type { InstallationRow } from "../installations/repository.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import { installationState } from "../inventory/service.ts";
@@ -38,7 +38,7 @@ export function statusService(deps: {
     /** `tracker status`: the routed project's mapping and its health. */
     async project(auth: AuthContext, keys: RoutingKeys) {
       const m = await deps.binding.route(auth, keys);
-      const inst = await deps.installations.repo.byId(m.mapping.installationId);
+      const inst = await deps.installations.byId(m.mapping.installationId);
       const state = syncState(m);
       return {
         configured: true,
@@ -60,7 +60,7 @@ export function statusService(deps: {
     /** `tracker status --all`: every installation and binding of the team for a provider. */
     async installationWide(auth: AuthContext, provider: ProviderId) {
       const installs = await deps.installations.listForTeam(auth.team.id, provider);
-      const bindings = await deps.mappings.repo.liveForProvider(auth.team.id, provider);
+      const bindings = await deps.mappings.liveForProvider(auth.team.id, provider);
       return {
         provider,
         connected: installs.some((i) => i.status === "active"),
