@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { buildApp } from "../src/app/server.ts";
 import { connectSimulated, providerSettingsFor } from "../src/demo/simulated.ts";
-import { buildApp } from "../src/host/app.ts";
 import { createLogger } from "../src/host/logger.ts";
 import { randomVault } from "../src/host/secrets/vault.ts";
 import { type ProviderSimulator, SIMULATORS, type SimProvider } from "../src/simulators/index.ts";
@@ -15,7 +15,7 @@ export async function startBenchApp(opts: {
   generatedResources: number;
   /** More installations of a provider, each its own simulator (a separate instance or organisation). */
   more?: { provider: SimProvider; generatedPrefix: string }[];
-  plugins?: import("fastify").FastifyPluginAsync<{ services: import("../src/host/services.ts").Services }>[];
+  plugins?: import("fastify").FastifyPluginAsync<{ services: import("../src/app/compose.ts").Services }>[];
 }) {
   const sims = {} as Record<SimProvider, ProviderSimulator>;
   for (const p of opts.providers)

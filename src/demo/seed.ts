@@ -1,4 +1,4 @@
-import type { Services } from "../host/services.ts";
+import type { Services } from "../app/compose.ts";
 import type { ProviderSimulator, SimProvider } from "../simulators/index.ts";
 import { connectSimulated } from "./simulated.ts";
 
@@ -21,8 +21,7 @@ export async function seedDemo(
   services: Services,
   opts: { apiToken?: string; previous?: Partial<DemoSeed> | null; password: string },
 ): Promise<DemoSeed> {
-  const team =
-    (await services.teams.findTeam(TEAM.slug)) ?? (await services.teams.createTeam(TEAM));
+  const team = (await services.teams.findTeam(TEAM.slug)) ?? (await services.teams.createTeam(TEAM));
   let admin = await services.teams.findUserByEmail(ADMIN_EMAIL);
   let password = opts.previous?.admin?.password ?? opts.password;
   if (!admin) {

@@ -1,6 +1,6 @@
-import type { AuthContext } from "../host/teams/access.ts";
+import type { Services } from "../app/compose.ts";
 import type { ProviderSettings } from "../host/installations/settings.ts";
-import type { Services } from "../host/services.ts";
+import type { AuthContext } from "../host/teams/access.ts";
 import { clickThroughConsent } from "../simulators/core/consent.ts";
 import type { ProviderSimulator, SimProvider } from "../simulators/index.ts";
 

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Services } from "../../src/app/compose.ts";
+import { buildApp } from "../../src/app/server.ts";
 import { providerSettingsFor, simulatorOrigins, tokenConnectFor } from "../../src/demo/simulated.ts";
-import { buildApp } from "../../src/host/app.ts";
 import { jobsRepository } from "../../src/host/jobs/repository.ts";
 import { jobsService } from "../../src/host/jobs/service.ts";
 import { createLogger } from "../../src/host/logger.ts";
 import { vaultFromConfig } from "../../src/host/secrets/vault.ts";
-import type { Services } from "../../src/host/services.ts";
 import type { ProviderSimulator } from "../../src/simulators/index.ts";
 import { SIMULATORS } from "../../src/simulators/index.ts";
 import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobSettings, loadConfig } from "../../src/host/config.ts";
+import { jobsRepository } from "../../src/host/jobs/repository.ts";
 import {
   type JobContext,
   JobError,
@@ -8,7 +9,6 @@ import {
   jobsService,
   retryDelaySeconds,
 } from "../../src/host/jobs/service.ts";
-import { jobsRepository } from "../../src/host/jobs/repository.ts";
 import { operationView } from "../../src/host/jobs/views.ts";
 import { createLogger } from "../../src/host/logger.ts";
 import type { DatabaseHandle } from "../../src/storage/database.ts";

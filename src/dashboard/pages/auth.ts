@@ -1,13 +1,16 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
+import type { Domain } from "../../host/domain.ts";
 import { tooManyAttempts } from "../../host/http/rate-limits.ts";
 import { redirectTargetProblem, safeRedirectPath } from "../../host/http/redirect-target.ts";
-import type { Services } from "../../host/services.ts";
 import { readCookie, sameSecret } from "../../host/sessions/service.ts";
 import { formOf, seeOther, sendHtml, str } from "../context.ts";
 import { PageError } from "../errors.ts";
 import { html } from "../html.ts";
 import { bare } from "../layout.ts";
+
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "sessions">;
 
 /** Sign-in forms carry a pre-session CSRF token (double submit: cookie + hidden field) against login CSRF. */
 const SIGNIN_COOKIE = "sk_signin";
@@ -56,7 +59,7 @@ function signInPage(opts: {
   );
 }
 
-export function authPages(app: FastifyInstance, services: Services) {
+export function authPages(app: FastifyInstance, services: Deps) {
   const preCookie = (v: string) => `${SIGNIN_COOKIE}=${v}; Path=/dashboard; HttpOnly; SameSite=Lax; Secure`;
 
   app.get("/sign-in", async (req, reply) => {
@@ -104,7 +107,7 @@ export function authPages(app: FastifyInstance, services: Services) {
 }
 
 /** Routes that need a session (registered inside the signed-in scope). */
-export function sessionPages(app: FastifyInstance, services: Services) {
+export function sessionPages(app: FastifyInstance, services: Deps) {
   app.post("/sign-out", async (req, reply) => {
     const token = readCookie(req.headers.cookie, "sk_session");
     if (token) await services.sessions.signOut(token);

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import type { Domain } from "../../host/domain.ts";
 import { AppError, ValidationError } from "../../host/http/errors.ts";
 import { connectCookie } from "../../host/installations/connect.ts";
 import type { ConnectInput } from "../../host/installations/service.ts";
 import { installationView } from "../../host/installations/service.ts";
 import { authorizeOrigin } from "../../host/installations/settings.ts";
-import type { Services } from "../../host/services.ts";
 import type { ProviderId } from "../../tracker/index.ts";
 import {
   type DashContext,
@@ -34,6 +34,12 @@ import {
 } from "../layout.ts";
 import { contentSecurityPolicy } from "../security.ts";
 import { dangerConfirmCard, guidance, healthBadge, mappingStatusBadge } from "../views.ts";
+
+/** The domain services these pages call. */
+type Deps = Pick<
+  Domain,
+  "connect" | "installations" | "inventory" | "jobs" | "mappingAdmin" | "mappings" | "settings"
+>;
 
 const PROVIDERS: ProviderId[] = ["github", "gitlab", "jira", "linear", "azure_devops"];
 
@@ -182,7 +188,7 @@ function connectInput(
   };
 }
 
-function oauthAvailable(services: Services, p: ProviderId) {
+function oauthAvailable(services: Deps, p: ProviderId) {
   const s = services.settings;
   if (p === "github") return Boolean(s.github.app?.oauth);
   if (p === "azure_devops") return false;
@@ -200,7 +206,7 @@ interface ConnectPageState {
 
 function connectPage(
   ctx: DashContext,
-  services: Services,
+  services: Deps,
   opts: ConnectPageState & { provider?: ProviderId },
 ): Html {
   const p = opts.provider;
@@ -233,7 +239,7 @@ ${redirect || token ? null : html`<section class="card"><p>${providerName(p)} is
 /** The consent-flow card: GitHub's App install, or "Sign in with" for the OAuth providers. */
 function redirectCard(
   ctx: DashContext,
-  services: Services,
+  services: Deps,
   p: ProviderId,
   reconnect: { id: string; name: string } | null,
 ): Html | null {
@@ -309,7 +315,7 @@ function tokenCard(
 }
 
 /** The connect page's form may be redirected to the provider's consent page: allow exactly that origin. */
-function allowConsentRedirect(reply: FastifyReply, services: Services, provider: ProviderId | undefined) {
+function allowConsentRedirect(reply: FastifyReply, services: Deps, provider: ProviderId | undefined) {
   const origin =
     provider && oauthAvailable(services, provider) ? authorizeOrigin(services.settings, provider) : null;
   if (origin) reply.header("content-security-policy", contentSecurityPolicy([origin]));
@@ -321,7 +327,7 @@ const FIELD_OF: Record<string, string> = {
   "body.credential.kind": "token",
 };
 
-export function installationPages(app: FastifyInstance, services: Services) {
+export function installationPages(app: FastifyInstance, services: Deps) {
   app.get("/connect", async (req, reply) => {
     requireAdmin(req);
     const q = req.query as Record<string, string | undefined>;

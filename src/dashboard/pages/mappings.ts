@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import type { Domain } from "../../host/domain.ts";
 import { AppError } from "../../host/http/errors.ts";
 import { resourceView } from "../../host/inventory/service.ts";
-import type { Services } from "../../host/services.ts";
 import {
   type DashContext,
   type Form,
@@ -31,10 +31,13 @@ import {
 import { dangerConfirmCard, mappingStatusBadge } from "../views.ts";
 import { searchResources, typeahead, unpickable } from "./inventory.ts";
 
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "installations" | "inventory" | "mappingAdmin" | "mappings" | "projects">;
+
 const PROJECT_SLUG = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 const NEW = "__new__";
 type ResourceView = ReturnType<typeof resourceView>;
-type Installation = Awaited<ReturnType<Services["installations"]["listForTeam"]>>[number];
+type Installation = Awaited<ReturnType<Deps["installations"]["listForTeam"]>>[number];
 
 interface Checked {
   errors: FieldErrors;
@@ -44,7 +47,7 @@ interface Checked {
   replaces?: { label: string; ref: string } | null;
 }
 
-export function mappingPages(app: FastifyInstance, services: Services) {
+export function mappingPages(app: FastifyInstance, services: Deps) {
   const teamOf = (ctx: DashContext) => ctx.auth.team.id;
 
   async function resourceById(teamId: string, id: string) {

@@ -1,14 +1,17 @@
 import type { FastifyInstance } from "fastify";
-import type { Services } from "../../host/services.ts";
+import type { Domain } from "../../host/domain.ts";
 import { type Form, sendHtml } from "../context.ts";
 import { PageError } from "../errors.ts";
 import { html } from "../html.ts";
 import { empty, page, pager, providerBadge, providerName, when } from "../layout.ts";
 import { mappingStatusBadge } from "../views.ts";
 
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "installations" | "mappings" | "projects">;
+
 const PROVIDERS = ["github", "gitlab", "jira", "linear", "azure_devops"];
 
-export function projectPages(app: FastifyInstance, services: Services) {
+export function projectPages(app: FastifyInstance, services: Deps) {
   app.get("/projects", async (req, reply) => {
     const ctx = req.dash;
     const q = req.query as Form;

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
-import { authenticateUser } from "../http/auth.ts";
+import type { Domain } from "../domain.ts";
+import { type AuthDeps, authenticateUser } from "../http/auth.ts";
 import { asAppError } from "../http/error-handler.ts";
-import type { Services } from "../services.ts";
 import { AdmissionRefusal } from "./errors.ts";
 import {
   Admission,
@@ -12,6 +12,9 @@ import {
   AdmissionRefusal as RefusalSchema,
 } from "./schemas.ts";
 import type { AdmissionOutcome, AdmissionRequest } from "./service.ts";
+
+/** The domain services these routes call (and authentication reads). */
+type Deps = Pick<Domain, "admission"> & AuthDeps;
 
 const PATH = "/sync/projects/:project_uuid/sync-admission/";
 
@@ -52,10 +55,7 @@ function send(reply: FastifyReply, outcome: AdmissionOutcome) {
  * admission belongs to the caller's Private Teamspace, so no `X-Team-Slug`. Every refusal is the
  * contract's `{error_category, retryable: false}` shape.
  */
-export const admissionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+export const admissionRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof AdmissionRefusal) return reply.code(err.status).send(err.body());
     const appErr = asAppError(err);

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { Domain } from "../domain.ts";
 import { errorResponses } from "../http/schemas.ts";
-import type { Services } from "../services.ts";
 import {
   BindConfirmBody,
   BindResolveBody,
@@ -10,9 +10,12 @@ import {
   BindValidateResult,
 } from "./schemas.ts";
 
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "binding" | "idempotency">;
+
 const tags = ["tracker"];
 
-export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.post(
     "/tracker/bind-resolve/",
     {

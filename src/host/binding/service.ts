@@ -1,6 +1,5 @@
 import type { Database } from "../../storage/database.ts";
 import type { ProviderId } from "../../tracker/index.ts";
-import type { AuthContext, TeamScope } from "../teams/access.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import type { InventoryService } from "../inventory/service.ts";
 import type { BindableRow, BindableSnapshot } from "../inventory/snapshot.ts";
@@ -16,6 +15,7 @@ import type { JoinedMapping } from "../mappings/repository.ts";
 import { type MappingsService, mappingState } from "../mappings/service.ts";
 import { freeProjectSlug, type ProjectIdentity, type ProjectsService } from "../projects/service.ts";
 import { installationDisconnected, installationRevoked } from "../runtime/errors.ts";
+import type { AuthContext, TeamScope } from "../teams/access.ts";
 import { type CandidateTokens, invalidCandidateToken } from "./candidate-token.ts";
 import { compareCandidates, type Evidence, type Identity, identityOf, rank } from "./ranking.ts";
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import type { Database } from "../../storage/database.ts";
 import {
   adapterFor,
   buildAuthorizeUrl,
@@ -14,7 +15,6 @@ import {
   userLogin,
   type Workspace,
 } from "../../tracker/index.ts";
-import type { Database } from "../../storage/database.ts";
 import { ValidationError } from "../http/errors.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import { sameSecret } from "../sessions/service.ts";
@@ -70,11 +70,12 @@ interface ConnectState {
 export function connectFlows(
   db: Database,
   deps: {
-  installations: InstallationsService;
-  settings: ProviderSettings;
-  http: HttpClient;
-  publicUrl: () => string;
-}) {
+    installations: InstallationsService;
+    settings: ProviderSettings;
+    http: HttpClient;
+    publicUrl: () => string;
+  },
+) {
   // Connect states are this feature's own rows: the flows keep them beside the installations service.
   const repo = installationsRepository(db);
   const redirectUri = (provider: ProviderId) =>

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Domain } from "../domain.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { AppError, ValidationError } from "../http/errors.ts";
 import { safeRedirectPath } from "../http/redirect-target.ts";
 import { errorResponses } from "../http/schemas.ts";
 import { operationView } from "../jobs/views.ts";
-import type { Services } from "../services.ts";
 import { readCookie } from "../sessions/service.ts";
-import { callbackProblemPage, wantsPage } from "./callback-page.ts";
 import { CONNECT_COOKIE, clearConnectCookie, connectCookie } from "./connect.ts";
 import {
   CallbackParams,
@@ -25,16 +25,28 @@ import {
 } from "./schemas.ts";
 import { installationView } from "./service.ts";
 
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "connect" | "installations" | "inventory" | "sessions">;
+
 const tags = ["installations"];
+
+/** A browser (it asks for HTML) is answered with pages, an API client with JSON. */
+const wantsPage = (req: FastifyRequest) => (req.headers.accept ?? "").includes("text/html");
+
+/**
+ * The page a browser gets when the callback fails there. The dashboard renders it; the composition
+ * root passes it in, so the host never imports the dashboard.
+ */
+export type CallbackProblemPage = (req: FastifyRequest, reply: FastifyReply, err: AppError) => unknown;
 
 /**
  * The provider redirects the admin's browser here; `state` (not a bearer token) says whose flow it is,
  * and the connect cookie (or the same user's dashboard session) that this is the browser that started it.
  */
-export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{
+  services: Deps;
+  problemPage: CallbackProblemPage;
+}> = async (app, { services, problemPage }) => {
   app.get(
     "/installations/callback/:provider/",
     {
@@ -82,14 +94,14 @@ export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Servic
         });
       } catch (err) {
         if (wantsPage(req) && err instanceof AppError && (err.status < 500 || err.opts.source === "provider"))
-          return callbackProblemPage(req, reply, err);
+          return problemPage(req, reply, err);
         throw err;
       }
     },
   );
 };
 
-export const installationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+export const installationRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (
   app,
   { services },
 ) => {

@@ -14,13 +14,13 @@ import {
   type Workspace,
 } from "../../tracker/index.ts";
 import type { AuditService } from "../audit/service.ts";
-import type { Actor, AuthContext } from "../teams/access.ts";
 import { ValidationError } from "../http/errors.ts";
 import { assertOutboundUrl, type OutboundPolicy } from "../http/outbound.ts";
 import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { connectError } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
 import type { Vault } from "../secrets/vault.ts";
+import type { Actor, AuthContext } from "../teams/access.ts";
 import { teamsRepository } from "../teams/repository.ts";
 import {
   connectThroughRedirect,
@@ -238,11 +238,7 @@ export function installationsService(db: Database, deps: Deps) {
     });
   }
 
-  async function saveOnce(
-    auth: Actor,
-    input: SaveConnectionInput,
-    requestId?: string,
-  ) {
+  async function saveOnce(auth: Actor, input: SaveConnectionInput, requestId?: string) {
     const { provider, conn, workspace, stored } = input;
     const host = workspace.host || hostOf(conn.base_url);
     if (
@@ -391,11 +387,7 @@ export function installationsService(db: Database, deps: Deps) {
      * host + workspace id), connected or disconnected: same id, so its inventory and mappings come back.
      * Shared by token connect and the OAuth / GitHub App callbacks.
      */
-    async saveConnection(
-      auth: Actor,
-      input: SaveConnectionInput,
-      requestId?: string,
-    ) {
+    async saveConnection(auth: Actor, input: SaveConnectionInput, requestId?: string) {
       try {
         return await saveOnce(auth, input, requestId);
       } catch (err) {

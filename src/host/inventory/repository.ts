@@ -1,6 +1,13 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, or, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
-import { installations, inventoryStaging, mappings, projects, resources, teams } from "../../storage/schema.ts";
+import {
+  installations,
+  inventoryStaging,
+  mappings,
+  projects,
+  resources,
+  teams,
+} from "../../storage/schema.ts";
 import type { TeamVersions } from "../teams/access.ts";
 
 export type ResourceRow = typeof resources.$inferSelect;

@@ -413,9 +413,7 @@ export function inventoryService(
 
     /** Scheduled refresh: queues a pass for every installation not synced within the interval. */
     async enqueueDue(intervalMinutes: number) {
-      const due = await deps.installations.dueForRefresh(
-        new Date(Date.now() - intervalMinutes * 60_000),
-      );
+      const due = await deps.installations.dueForRefresh(new Date(Date.now() - intervalMinutes * 60_000));
       for (const i of due) await this.requestRefresh(i.teamId, i.id, null);
       return due.length;
     },

@@ -38,7 +38,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function linksService(db: Database, deps: { mappings: MappingsService }) {
   const repo = linksRepository(db);
   return {
-
     get: (m: JoinedMapping, wpId: string) => repo.get(m.mapping.bindingRef, wpId),
 
     /** Provider text is made storable: a NUL in an issue URL must not lose the link to a created issue. */

@@ -1,7 +1,6 @@
 import type { Database } from "../../storage/database.ts";
 import { adapterFor, type ProviderId } from "../../tracker/index.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
-import type { AuthContext } from "../teams/access.ts";
 import { NotFoundError, ValidationError } from "../http/errors.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import type { InstallationsService } from "../installations/service.ts";
@@ -9,6 +8,7 @@ import { type InventoryService, resourceView } from "../inventory/service.ts";
 import type { ProjectRow } from "../projects/repository.ts";
 import { projectsRepository } from "../projects/repository.ts";
 import type { ProjectIdentity, ProjectsService } from "../projects/service.ts";
+import type { AuthContext } from "../teams/access.ts";
 import { mappingNotFound, resourceNotFound } from "./errors.ts";
 import { type CreatedVia, type MappingsService, mappingView } from "./service.ts";
 

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { RoutedQuery } from "../binding/schemas.ts";
+import type { Domain } from "../domain.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { ValidationError } from "../http/errors.ts";
 import { errorResponses } from "../http/schemas.ts";
 import { Resource } from "../inventory/schemas.ts";
-import type { Services } from "../services.ts";
 import { enrichment } from "../status/service.ts";
 import {
   ChangeMappingBody,
@@ -18,7 +18,10 @@ import {
   RepairLookupBody,
 } from "./schemas.ts";
 
-export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "binding" | "links" | "mappingAdmin" | "mappings">;
+
+export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.get(
     "/tracker/mappings/",
     {
@@ -45,7 +48,7 @@ export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
 
 const tags = ["mappings"];
 
-export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (
   app,
   { services },
 ) => {

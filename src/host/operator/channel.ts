@@ -4,8 +4,7 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { asAppError } from "../http/error-handler.ts";
 import { AppError, type ErrorEnvelope, toEnvelope } from "../http/errors.ts";
-import type { Services } from "../services.ts";
-import { type CommandArgs, OPTIONS, runOperatorCommand } from "./commands.ts";
+import { type CommandArgs, OPTIONS, type OperatorDeps, runOperatorCommand } from "./commands.ts";
 
 /**
  * The operator channel: how `npm run admin` reaches the service that owns an embedded data directory
@@ -27,7 +26,7 @@ export interface OperatorChannel {
 
 const BODY_LIMIT = 64 * 1024;
 
-export async function startOperatorChannel(services: Services, logger: Logger): Promise<OperatorChannel> {
+export async function startOperatorChannel(services: OperatorDeps, logger: Logger): Promise<OperatorChannel> {
   const secret = randomBytes(32).toString("base64url");
   const expected = digest(`Bearer ${secret}`);
   const server = createServer((req, res) => {
@@ -56,7 +55,7 @@ async function answer(
   req: IncomingMessage,
   res: ServerResponse,
   expected: Buffer,
-  services: Services,
+  services: OperatorDeps,
   logger: Logger,
 ) {
   const auth = digest(req.headers.authorization ?? "");

@@ -1,10 +1,10 @@
 import type { Database } from "../../storage/database.ts";
 import type { NormalizedIssue, ProviderId } from "../../tracker/index.ts";
-import type { AuthContext } from "../teams/access.ts";
 import { newId } from "../ids.ts";
 import type { RuntimeTarget, RuntimeTargets } from "../runtime/target.ts";
 import { statusName } from "../search/candidates.ts";
 import { enrichment } from "../status/service.ts";
+import type { AuthContext } from "../teams/access.ts";
 import { issueNotInResource, originConflict } from "./errors.ts";
 import type { OriginLinkRow } from "./repository.ts";
 import { originsRepository } from "./repository.ts";
@@ -61,7 +61,6 @@ export function originsService(db: Database, deps: { targets: RuntimeTargets }) 
   }
 
   return {
-
     async bind(auth: AuthContext, input: OriginBindInput) {
       const t = await deps.targets.route(auth, input);
       const m = t.mapping.mapping;

@@ -1,11 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { Domain } from "../domain.ts";
 import { errorResponses } from "../http/schemas.ts";
-import type { Services } from "../services.ts";
 import { AnyObject, Pending, PullBody, PushBody, RunBody } from "./schemas.ts";
+
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "idempotency" | "runtime">;
 
 const tags = ["tracker"];
 
-export const runtimeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const runtimeRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.post(
     "/tracker/pull/",
     {

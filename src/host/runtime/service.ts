@@ -1,9 +1,9 @@
 import type { ProviderId } from "../../tracker/index.ts";
-import { type AuthContext, systemContext } from "../teams/access.ts";
 import { AppError, toEnvelope } from "../http/errors.ts";
 import { JobError, type JobFailure, type JobsService } from "../jobs/service.ts";
 import type { LinksService } from "../links/service.ts";
 import { enrichment, identityPath } from "../status/service.ts";
+import { type AuthContext, systemContext } from "../teams/access.ts";
 import { type PhaseStatus, type PullFilters, pullIssues } from "./pull.ts";
 import { applyPush, type ItemOutcome } from "./push.ts";
 import type { RuntimeTarget, RuntimeTargets } from "./target.ts";

@@ -8,12 +8,12 @@ import {
   TrackerError,
 } from "../../tracker/index.ts";
 import type { BindingService, RoutingKeys } from "../binding/service.ts";
-import type { TeamScope } from "../teams/access.ts";
 import { callProvider, providerError, resourceMissing } from "../http/provider-errors.ts";
 import type { InstallationRow } from "../installations/repository.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
 import type { MappingsService } from "../mappings/service.ts";
+import type { TeamScope } from "../teams/access.ts";
 import {
   allMappingsDisabled,
   installationDisconnected,

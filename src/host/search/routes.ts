@@ -1,11 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { Domain } from "../domain.ts";
 import { errorResponses } from "../http/schemas.ts";
-import type { Services } from "../services.ts";
 import { AnyObject, IssueSearchBody, ListTicketsBody } from "./schemas.ts";
+
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "search">;
 
 const tags = ["tracker"];
 
-export const searchRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const searchRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.post(
     "/tracker/issue-search/",
     {

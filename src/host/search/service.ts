@@ -1,5 +1,4 @@
 import type { NormalizedIssue, ProviderId } from "../../tracker/index.ts";
-import type { AuthContext } from "../teams/access.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
 import {
   type ResourceRef,
@@ -8,6 +7,7 @@ import {
   resourceRefOf,
 } from "../runtime/target.ts";
 import { enrichment } from "../status/service.ts";
+import type { AuthContext } from "../teams/access.ts";
 import { type Candidate, candidateOf } from "./candidates.ts";
 import { invalidQuery } from "./errors.ts";
 import { identifierIn } from "./identifiers.ts";

@@ -115,7 +115,6 @@ export function sessionsService(
   }
 
   const service = {
-
     /** `meta.ip`: the client address the limits count per (callers without one share a counter). */
     async signIn(
       input: { email: string; password: string },

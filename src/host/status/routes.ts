@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { RoutedQuery } from "../binding/schemas.ts";
+import type { Domain } from "../domain.ts";
 import { errorResponses } from "../http/schemas.ts";
-import type { Services } from "../services.ts";
 
-export const statusRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "status">;
+
+export const statusRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.get(
     "/tracker/status/",
     {

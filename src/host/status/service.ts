@@ -1,11 +1,11 @@
 import type { ProviderId } from "../../tracker/index.ts";
 import type { BindingService, RoutingKeys } from "../binding/service.ts";
-import type { AuthContext } from "../teams/access.ts";
 import type { InstallationRow } from "../installations/repository.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import { installationState } from "../inventory/service.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
 import { type MappingsService, mappingState, mappingSyncState } from "../mappings/service.ts";
+import type { AuthContext } from "../teams/access.ts";
 
 const syncState = mappingSyncState;
 

@@ -18,7 +18,8 @@ export function teamsService(db: Database) {
     findUserByEmail: (email: string) => repo.findUserByEmail(email),
     findUser: (id: string) => repo.findUserById(id),
     roleOf: (teamId: string, userId: string) => repo.roleOf(teamId, userId),
-    setMembership: (teamId: string, userId: string, role: Role) => repo.upsertMembership(teamId, userId, role),
+    setMembership: (teamId: string, userId: string, role: Role) =>
+      repo.upsertMembership(teamId, userId, role),
 
     async createTeam(input: { slug: string; name: string; isPrivateTeamspace?: boolean }) {
       if (!SLUG.test(input.slug)) {

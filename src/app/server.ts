@@ -10,38 +10,39 @@ import Fastify, {
 import type { Logger } from "pino";
 import { ulid } from "ulid";
 import { dashboardRoutes } from "../dashboard/index.ts";
+import { cliAuthPages } from "../dashboard/pages/cli-auth.ts";
+import { callbackProblemPage } from "../dashboard/pages/connect-problem.ts";
+import { admissionRoutes } from "../host/admission/routes.ts";
+import { auditRoutes } from "../host/audit/routes.ts";
+import { bindingRoutes } from "../host/binding/routes.ts";
+import { DEFAULT_BODY_LIMIT, type TrustProxy } from "../host/config.ts";
+import { healthRoutes } from "../host/health/routes.ts";
+import { authenticate } from "../host/http/auth.ts";
+import { frameworkErrors, registerErrorHandling } from "../host/http/error-handler.ts";
+import { type OutboundConfig, outboundPolicy } from "../host/http/outbound.ts";
+import { ErrorEnvelope } from "../host/http/schemas.ts";
+import { rejectUnstorableText } from "../host/http/storable-text.ts";
+import { validatorCompiler } from "../host/http/validation.ts";
+import { connectCallbackRoutes, installationRoutes } from "../host/installations/routes.ts";
+import { configuredProviderUrls, type ProviderSettings } from "../host/installations/settings.ts";
+import { inventoryRoutes } from "../host/inventory/routes.ts";
+import { operationRoutes } from "../host/jobs/routes.ts";
+import type { JobQueueOptions } from "../host/jobs/service.ts";
+import { createLogger } from "../host/logger.ts";
+import { mappingAdminRoutes, mappingRoutes } from "../host/mappings/routes.ts";
+import { oauthRoutes, sessionStatusRoutes } from "../host/oauth/routes.ts";
+import type { OAuthOptions } from "../host/oauth/service.ts";
+import { originRoutes } from "../host/origins/routes.ts";
+import { projectRoutes } from "../host/projects/routes.ts";
+import { runtimeRoutes } from "../host/runtime/routes.ts";
+import { searchRoutes } from "../host/search/routes.ts";
+import type { Vault } from "../host/secrets/vault.ts";
+import { statusRoutes } from "../host/status/routes.ts";
+import { meRoutes, teamRoutes } from "../host/teams/routes.ts";
+import { tokenRoutes } from "../host/tokens/routes.ts";
 import type { DatabaseHandle } from "../storage/database.ts";
 import { createHttpClient, type HttpClient, type RetryPolicy } from "../tracker/index.ts";
-import { admissionRoutes } from "./admission/routes.ts";
-import { auditRoutes } from "./audit/routes.ts";
-import { bindingRoutes } from "./binding/routes.ts";
-import { DEFAULT_BODY_LIMIT, type TrustProxy } from "./config.ts";
-import { healthRoutes } from "./health/routes.ts";
-import { authenticate } from "./http/auth.ts";
-import { frameworkErrors, registerErrorHandling } from "./http/error-handler.ts";
-import { type OutboundConfig, outboundPolicy } from "./http/outbound.ts";
-import { ErrorEnvelope } from "./http/schemas.ts";
-import { rejectUnstorableText } from "./http/storable-text.ts";
-import { validatorCompiler } from "./http/validation.ts";
-import { connectCallbackRoutes, installationRoutes } from "./installations/routes.ts";
-import { configuredProviderUrls, type ProviderSettings } from "./installations/settings.ts";
-import { inventoryRoutes } from "./inventory/routes.ts";
-import { operationRoutes } from "./jobs/routes.ts";
-import type { JobQueueOptions } from "./jobs/service.ts";
-import { createLogger } from "./logger.ts";
-import { mappingAdminRoutes, mappingRoutes } from "./mappings/routes.ts";
-import { cliAuthPages } from "./oauth/pages.ts";
-import { oauthRoutes, sessionStatusRoutes } from "./oauth/routes.ts";
-import type { OAuthOptions } from "./oauth/service.ts";
-import { originRoutes } from "./origins/routes.ts";
-import { projectRoutes } from "./projects/routes.ts";
-import { runtimeRoutes } from "./runtime/routes.ts";
-import { searchRoutes } from "./search/routes.ts";
-import type { Vault } from "./secrets/vault.ts";
-import { createServices, type Services } from "./services.ts";
-import { statusRoutes } from "./status/routes.ts";
-import { meRoutes, teamRoutes } from "./teams/routes.ts";
-import { tokenRoutes } from "./tokens/routes.ts";
+import { createServices, type Services } from "./compose.ts";
 
 export interface AppOptions {
   database: DatabaseHandle;
@@ -149,7 +150,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await server.register(cliAuthPages, { services });
   await server.register(sessionStatusRoutes, { prefix: "/api/v1", services });
   await server.register(admissionRoutes, { prefix: "/api/v1", services });
-  await server.register(connectCallbackRoutes, { prefix: "/api/v1", services });
+  await server.register(connectCallbackRoutes, {
+    prefix: "/api/v1",
+    services,
+    problemPage: callbackProblemPage,
+  });
   await server.register(
     async (api) => {
       api.addHook("onRequest", authenticate(services));

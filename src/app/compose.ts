@@ -1,33 +1,33 @@
 import type { Logger } from "pino";
+import { admissionService } from "../host/admission/service.ts";
+import { auditService } from "../host/audit/service.ts";
+import { candidateTokens } from "../host/binding/candidate-token.ts";
+import { bindingService } from "../host/binding/service.ts";
+import type { Domain } from "../host/domain.ts";
+import { type OutboundPolicy, outboundPolicy } from "../host/http/outbound.ts";
+import { rateLimits } from "../host/http/rate-limits.ts";
+import { idempotencyService } from "../host/idempotency/service.ts";
+import { connectFlows } from "../host/installations/connect.ts";
+import { installationsService } from "../host/installations/service.ts";
+import { configuredProviderUrls, type ProviderSettings } from "../host/installations/settings.ts";
+import { inventoryService } from "../host/inventory/service.ts";
+import { type JobQueueOptions, jobsService } from "../host/jobs/service.ts";
+import { linksService } from "../host/links/service.ts";
+import { mappingAdminService } from "../host/mappings/admin-service.ts";
+import { mappingsService } from "../host/mappings/service.ts";
+import { type OAuthOptions, oauthService } from "../host/oauth/service.ts";
+import { originsService } from "../host/origins/service.ts";
+import { projectsService } from "../host/projects/service.ts";
+import { runtimeService } from "../host/runtime/service.ts";
+import { runtimeTargets } from "../host/runtime/target.ts";
+import { searchService } from "../host/search/service.ts";
+import type { Vault } from "../host/secrets/vault.ts";
+import { sessionsService } from "../host/sessions/service.ts";
+import { statusService } from "../host/status/service.ts";
+import { teamsService } from "../host/teams/service.ts";
+import { tokensService } from "../host/tokens/service.ts";
 import type { Database } from "../storage/database.ts";
 import type { HttpClient } from "../tracker/index.ts";
-import { admissionService } from "./admission/service.ts";
-import { auditService } from "./audit/service.ts";
-import { candidateTokens } from "./binding/candidate-token.ts";
-import { bindingService } from "./binding/service.ts";
-import { type OutboundPolicy, outboundPolicy } from "./http/outbound.ts";
-import { rateLimits } from "./http/rate-limits.ts";
-import { idempotencyService } from "./idempotency/service.ts";
-import { connectFlows } from "./installations/connect.ts";
-import { installationsService } from "./installations/service.ts";
-import { configuredProviderUrls, type ProviderSettings } from "./installations/settings.ts";
-import { inventoryService } from "./inventory/service.ts";
-import { type JobQueueOptions, jobsService } from "./jobs/service.ts";
-import { linksService } from "./links/service.ts";
-import { mappingAdminService } from "./mappings/admin-service.ts";
-import { mappingsRepository } from "./mappings/repository.ts";
-import { mappingsService } from "./mappings/service.ts";
-import { type OAuthOptions, oauthService } from "./oauth/service.ts";
-import { originsService } from "./origins/service.ts";
-import { projectsService } from "./projects/service.ts";
-import { runtimeService } from "./runtime/service.ts";
-import { runtimeTargets } from "./runtime/target.ts";
-import { searchService } from "./search/service.ts";
-import type { Vault } from "./secrets/vault.ts";
-import { sessionsService } from "./sessions/service.ts";
-import { statusService } from "./status/service.ts";
-import { teamsService } from "./teams/service.ts";
-import { tokensService } from "./tokens/service.ts";
 
 export interface ServiceDeps {
   vault: Vault;
@@ -45,8 +45,11 @@ export interface ServiceDeps {
   oauth?: OAuthOptions;
 }
 
-/** The domain services, built once per process over one database handle. Routes and pages use only these. */
-export function createServices(db: Database, deps: ServiceDeps) {
+/**
+ * The composition root of the domain: every service built once per process over one database handle,
+ * each given only the services it calls. Routes and pages receive these, never a repository.
+ */
+export function createServices(db: Database, deps: ServiceDeps): Domain {
   const audit = auditService(db);
   const limits = rateLimits(db);
   const jobs = jobsService(db, deps.logger, {
@@ -61,14 +64,8 @@ export function createServices(db: Database, deps: ServiceDeps) {
     http: deps.http,
     audit,
   });
-  const inventory = inventoryService(db, {
-    installations,
-    jobs,
-    audit,
-    candidates,
-    mappings: mappingsRepository(db),
-  });
   const mappings = mappingsService(db, { audit });
+  const inventory = inventoryService(db, { installations, jobs, audit, candidates, mappings });
   const projects = projectsService(db);
   const binding = bindingService(db, { installations, inventory, mappings, projects, candidates });
   // Runtime (pull, push, run, search, origin links): every call routes its mapping through `binding`.
@@ -92,7 +89,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     status: statusService({ binding, installations, mappings }),
     idempotency: idempotencyService(db),
     candidates,
-    connect: connectFlows({
+    connect: connectFlows(db, {
       installations,
       settings: deps.settings,
       http: deps.http,
@@ -106,4 +103,5 @@ export function createServices(db: Database, deps: ServiceDeps) {
   };
 }
 
-export type Services = ReturnType<typeof createServices>;
+/** Everything the composition root built (tests and benchmarks reach for any of it). */
+export type Services = Domain;

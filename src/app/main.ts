@@ -1,7 +1,7 @@
+import { loadConfig } from "../host/config.ts";
+import { createLogger } from "../host/logger.ts";
 import { DataDirInUseError } from "../storage/data-dir-lock.ts";
-import { loadConfig } from "./config.ts";
-import { createLogger } from "./logger.ts";
-import { shutdownOnSignals, startService } from "./service.ts";
+import { shutdownOnSignals, startService } from "./start.ts";
 
 const config = loadConfig();
 const logger = createLogger({ level: config.logLevel });

@@ -1,19 +1,17 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
-import { dashContextFor, sendHtml } from "../../dashboard/context.ts";
-import { PageError } from "../../dashboard/errors.ts";
-import { type Html, html } from "../../dashboard/html.ts";
-import { badge, bare, csrfField, page, when } from "../../dashboard/layout.ts";
-import {
-  contentSecurityPolicy,
-  fromThisSite,
-  hideFromApiDocs,
-  setPageHeaders,
-} from "../../dashboard/security.ts";
-import { AppError } from "../http/errors.ts";
-import type { Services } from "../services.ts";
-import type { Session } from "../sessions/service.ts";
-import { acceptForms } from "./form.ts";
-import type { AuthorizeParams } from "./service.ts";
+import type { Domain } from "../../host/domain.ts";
+import { AppError } from "../../host/http/errors.ts";
+import { acceptForms } from "../../host/oauth/form.ts";
+import type { AuthorizeParams } from "../../host/oauth/service.ts";
+import type { Session } from "../../host/sessions/service.ts";
+import { dashContextFor, sendHtml } from "../context.ts";
+import { PageError } from "../errors.ts";
+import { type Html, html } from "../html.ts";
+import { badge, bare, csrfField, page, when } from "../layout.ts";
+import { contentSecurityPolicy, fromThisSite, hideFromApiDocs, setPageHeaders } from "../security.ts";
+
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "oauth" | "sessions" | "teams">;
 
 /**
  * Browser side of CLI sign-in, in this module's own plugin (the dashboard's pages are not touched):
@@ -36,7 +34,7 @@ function card(title: string, body: Html | null, extra?: Html) {
   return bare(title, html`<section class="card signin"><h1>${title}</h1>${body}${extra ?? null}</section>`);
 }
 
-export const cliAuthPages: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+export const cliAuthPages: FastifyPluginAsync<{ services: Deps }> = async (app, { services }) => {
   hideFromApiDocs(app);
   acceptForms(app as unknown as FastifyInstance);
   app.addHook("onRequest", async (_req, reply) => {
