@@ -56,6 +56,8 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     ...(deps.jobPollMs ? { pollMs: deps.jobPollMs } : {}),
     ...deps.jobs,
   });
+  const teams = teamsService(db);
+  const projects = projectsService(db);
   const candidates = candidateTokens(deps.vault.deriveKey("candidate-token"));
   const installations = installationsService(db, {
     vault: deps.vault,
@@ -63,23 +65,23 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     outbound: deps.outbound ?? outboundPolicy({}, configuredProviderUrls(deps.settings)),
     http: deps.http,
     audit,
+    teams,
   });
-  const mappings = mappingsService(db, { audit });
+  const mappings = mappingsService(db, { audit, projects });
   const inventory = inventoryService(db, { installations, jobs, audit, candidates, mappings });
-  const projects = projectsService(db);
   const binding = bindingService(db, { installations, inventory, mappings, projects, candidates });
   // Runtime (pull, push, run, search, origin links): every call routes its mapping through `binding`.
   const links = linksService(db, { mappings });
   const targets = runtimeTargets({ binding, installations, mappings });
   return {
     audit,
+    teams,
     jobs,
-    teams: teamsService(db),
     tokens: tokensService(db, audit),
     limits,
-    sessions: sessionsService(db, { limits }),
+    sessions: sessionsService(db, { teams, limits }),
     oauth: oauthService(db, { publicUrl: deps.publicUrl, logger: deps.logger, options: deps.oauth, limits }),
-    admission: admissionService(db),
+    admission: admissionService(db, { teams }),
     installations,
     inventory,
     mappings,

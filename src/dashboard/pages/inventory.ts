@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Domain } from "../../host/domain.ts";
-import type { InventoryFilter } from "../../host/inventory/repository.ts";
-import type { resourceView } from "../../host/inventory/service.ts";
+import type { InventoryFilter, resourceView } from "../../host/inventory/service.ts";
 import { type DashContext, type Form, sendHtml, str } from "../context.ts";
 import { type Html, html } from "../html.ts";
 import { empty, extLink, page, pager, providerBadge, providerName } from "../layout.ts";

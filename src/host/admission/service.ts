@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { ulid } from "ulid";
 import type { Database } from "../../storage/database.ts";
-import { teamsRepository } from "../teams/repository.ts";
+import type { TeamsService } from "../teams/service.ts";
 import { AdmissionRefusal, generationConflict, invalidAdmissionRequest } from "./errors.ts";
 import {
   type AdmissionRepository,
@@ -97,11 +97,11 @@ function parseSlug(body: unknown): string | null {
   return slug;
 }
 
-export function admissionService(db: Database) {
-  const teams = teamsRepository(db);
+export function admissionService(db: Database, deps: { teams: Pick<TeamsService, "teamsOf"> }) {
+  const { teams } = deps;
 
   async function privateTeamspaceOf(userId: string): Promise<string> {
-    const rows = await teams.teamsOfUser(userId);
+    const rows = await teams.teamsOf(userId);
     const own = rows.find((r) => r.team.isPrivateTeamspace);
     if (!own)
       throw new AdmissionRefusal(

@@ -11,7 +11,7 @@ import {
   resourceNotFound,
   routingConflict,
 } from "../mappings/errors.ts";
-import type { JoinedMapping } from "../mappings/repository.ts";
+import type { JoinedMapping } from "../mappings/service.ts";
 import { type MappingsService, mappingState } from "../mappings/service.ts";
 import { freeProjectSlug, type ProjectIdentity, type ProjectsService } from "../projects/service.ts";
 import { installationDisconnected, installationRevoked } from "../runtime/errors.ts";
@@ -103,11 +103,11 @@ function findProject(snap: BindableSnapshot, identity: ProjectIdentity) {
 export function bindingService(
   _db: Database,
   deps: {
-    installations: InstallationsService;
-    inventory: InventoryService;
-    mappings: MappingsService;
-    projects: ProjectsService;
-    candidates: CandidateTokens;
+    installations: Pick<InstallationsService, "findConnected">;
+    inventory: Pick<InventoryService, "resource" | "snapshot">;
+    mappings: Pick<MappingsService, "bind" | "byRef" | "liveForProject">;
+    projects: Pick<ProjectsService, "bySlug" | "ensure">;
+    candidates: Pick<CandidateTokens, "mint" | "verify">;
   },
 ) {
   const mintFor = (teamId: string, provider: string, r: { installationId: string; id: string }) =>

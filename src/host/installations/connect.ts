@@ -70,7 +70,7 @@ interface ConnectState {
 export function connectFlows(
   db: Database,
   deps: {
-    installations: InstallationsService;
+    installations: Pick<InstallationsService, "saveConnection">;
     settings: ProviderSettings;
     http: HttpClient;
     publicUrl: () => string;

@@ -21,7 +21,7 @@ import { connectError } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
 import type { Vault } from "../secrets/vault.ts";
 import type { Actor, AuthContext } from "../teams/access.ts";
-import { teamsRepository } from "../teams/repository.ts";
+import type { TeamsService } from "../teams/service.ts";
 import {
   connectThroughRedirect,
   credentialKindNotAllowed,
@@ -40,6 +40,9 @@ import {
   type ProviderSettings,
   TOKEN_CONNECT_KINDS,
 } from "./settings.ts";
+
+/** The rows this feature hands to others (its repository stays private). */
+export type { InstallationListFilter, InstallationRow } from "./repository.ts";
 
 /** What is stored encrypted: the tracker credential plus OAuth renewal facts. */
 export interface StoredCredential {
@@ -70,7 +73,8 @@ export interface Deps {
   settings: ProviderSettings;
   outbound: OutboundPolicy;
   http: HttpClient;
-  audit: AuditService;
+  audit: Pick<AuditService, "latest" | "record">;
+  teams: Pick<TeamsService, "findUser">;
 }
 
 const RENEW_BEFORE_MS = 5 * 60_000;
@@ -128,7 +132,6 @@ export type InstallationView = ReturnType<typeof installationView>;
 
 export function installationsService(db: Database, deps: Deps) {
   const repo = installationsRepository(db);
-  const users = teamsRepository(db);
 
   /** Pasted credentials only: GitHub connects through its install flow, which proves access. */
   function completeCredential(provider: ProviderId, input: ConnectInput["credential"]): Credential {
@@ -427,7 +430,7 @@ export function installationsService(db: Database, deps: Deps) {
       if (!row.disconnectedAt) return null;
       const event = await deps.audit.latest(row.teamId, "installation", row.id, "installation.disconnected");
       if (!event?.actorUserId) return null;
-      const user = await users.findUserById(event.actorUserId);
+      const user = await deps.teams.findUser(event.actorUserId);
       return { user_id: event.actorUserId, email: user?.email ?? null };
     },
 

@@ -10,7 +10,9 @@ import {
 } from "../../storage/schema.ts";
 import type { TeamVersions } from "../teams/access.ts";
 
-export type ResourceRow = typeof resources.$inferSelect;
+import type { ResourceRow } from "./rows.ts";
+
+export type { ResourceRow };
 export interface SnapshotProject {
   id: string;
   uuid: string | null;

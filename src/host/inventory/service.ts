@@ -13,9 +13,8 @@ import { ForbiddenError } from "../http/errors.ts";
 import { decodeKeyCursor, encodeCursor, toPage } from "../http/pagination.ts";
 import { providerError } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
-import type { InstallationRow } from "../installations/repository.ts";
-import type { InstallationsService } from "../installations/service.ts";
-import type { JobRow } from "../jobs/repository.ts";
+import type { InstallationRow, InstallationsService } from "../installations/service.ts";
+import type { JobRow } from "../jobs/service.ts";
 import { type JobContext, JobError, type JobFailure, type JobsService } from "../jobs/service.ts";
 import type { MappingsService } from "../mappings/service.ts";
 import {
@@ -26,6 +25,9 @@ import {
   type TeamVersions,
 } from "./repository.ts";
 import { type BindableSnapshot, bindableSnapshots } from "./snapshot.ts";
+
+/** The rows this feature hands to others (its repository stays private). */
+export type { InventoryFilter, ResourceRow } from "./repository.ts";
 
 export const REFRESH_JOB = "inventory.refresh";
 /** How long candidate tokens minted for a `tracker discover` listing are served again. */
@@ -149,10 +151,19 @@ export function installationState(i: InstallationRow) {
 export function inventoryService(
   db: Database,
   deps: {
-    installations: InstallationsService;
-    jobs: JobsService;
-    audit: AuditService;
-    candidates: CandidateTokens;
+    installations: Pick<
+      InstallationsService,
+      | "byId"
+      | "connectionFor"
+      | "dueForRefresh"
+      | "listForTeam"
+      | "recordPassFailed"
+      | "recordPassSucceeded"
+      | "workspaceOf"
+    >;
+    jobs: Pick<JobsService, "enqueue" | "register">;
+    audit: Pick<AuditService, "record">;
+    candidates: Pick<CandidateTokens, "mint">;
     mappings: Pick<MappingsService, "refreshLabels">;
   },
 ) {

@@ -4,6 +4,9 @@ import { newId } from "../ids.ts";
 import { purgeRetained, queueSummary } from "./housekeeping.ts";
 import { type JobRow, jobsRepository, TERMINAL } from "./repository.ts";
 
+/** The rows this feature hands to others (its repository stays private). */
+export type { JobRow } from "./repository.ts";
+
 export interface JobContext {
   /** Records progress; throws LeaseLostError when another worker took the job over. */
   progress(p: unknown): Promise<void>;

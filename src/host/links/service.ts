@@ -2,9 +2,11 @@ import type { Database } from "../../storage/database.ts";
 import type { NormalizedIssue } from "../../tracker/index.ts";
 import { storableText } from "../http/storable-text.ts";
 import { newId } from "../ids.ts";
-import type { JoinedMapping } from "../mappings/repository.ts";
-import type { MappingsService } from "../mappings/service.ts";
+import type { JoinedMapping, MappingsService } from "../mappings/service.ts";
 import { linksRepository, type WorkPackageLinkRow } from "./repository.ts";
+
+/** The rows this feature hands to others (its repository stays private). */
+export type { WorkPackageLinkRow } from "./repository.ts";
 
 /** A work-package ↔ issue link as `GET /tracker/mappings/` lists it (contract §3). */
 export function linkRow(l: WorkPackageLinkRow) {
@@ -35,7 +37,7 @@ export class CreateInProgress extends Error {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Work-package ↔ issue links: written by push, read by the mappings listing. Always per mapping. */
-export function linksService(db: Database, deps: { mappings: MappingsService }) {
+export function linksService(db: Database, deps: { mappings: Pick<MappingsService, "liveForProvider"> }) {
   const repo = linksRepository(db);
   return {
     get: (m: JoinedMapping, wpId: string) => repo.get(m.mapping.bindingRef, wpId),

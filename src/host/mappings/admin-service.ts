@@ -5,9 +5,7 @@ import { NotFoundError, ValidationError } from "../http/errors.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import { type InventoryService, resourceView } from "../inventory/service.ts";
-import type { ProjectRow } from "../projects/repository.ts";
-import { projectsRepository } from "../projects/repository.ts";
-import type { ProjectIdentity, ProjectsService } from "../projects/service.ts";
+import type { ProjectIdentity, ProjectRow, ProjectsService } from "../projects/service.ts";
 import type { AuthContext } from "../teams/access.ts";
 import { mappingNotFound, resourceNotFound } from "./errors.ts";
 import { type CreatedVia, type MappingsService, mappingView } from "./service.ts";
@@ -20,11 +18,14 @@ import { type CreatedVia, type MappingsService, mappingView } from "./service.ts
 export function mappingAdminService(
   _db: Database,
   deps: {
-    mappings: MappingsService;
-    projects: ProjectsService;
-    inventory: InventoryService;
-    installations: InstallationsService;
-    candidates: CandidateTokens;
+    mappings: Pick<MappingsService, "bind" | "byRef" | "setStatus">;
+    projects: Pick<ProjectsService, "byId" | "bySlug" | "create" | "ensure">;
+    inventory: Pick<InventoryService, "resource" | "upsertOne">;
+    installations: Pick<
+      InstallationsService,
+      "connectionFor" | "findConnected" | "getConnected" | "workspaceOf"
+    >;
+    candidates: Pick<CandidateTokens, "verify">;
   },
 ) {
   async function view(teamId: string, ref: string) {
@@ -63,7 +64,7 @@ export function mappingAdminService(
         { field: "body.project_slug", problem: "is required" },
       ]);
     return async (tx: Database): Promise<ProjectRow> =>
-      (await projectsRepository(tx).bySlug(teamId, slug)) ?? deps.projects.create(teamId, { slug }, tx);
+      (await deps.projects.bySlug(teamId, slug, tx)) ?? deps.projects.create(teamId, { slug }, tx);
   }
 
   return {
@@ -117,7 +118,7 @@ export function mappingAdminService(
           via: "dashboard",
           by: auth.user.id,
           requestId,
-          project: async (tx) => (await projectsRepository(tx).byId(auth.team.id, projectId))!,
+          project: async (tx) => (await deps.projects.byId(auth.team.id, projectId, tx))!,
         });
         return view(auth.team.id, mapping.bindingRef);
       }

@@ -3,11 +3,14 @@ import { isUniqueViolation } from "../../storage/errors.ts";
 import type { AuditService } from "../audit/service.ts";
 import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
-import type { ResourceRow } from "../inventory/repository.ts";
-import { type ProjectRow, projectsRepository } from "../projects/repository.ts";
+import type { ResourceRow } from "../inventory/rows.ts";
+import type { ProjectRow, ProjectsService } from "../projects/service.ts";
 import { alreadyBound, resourceNotBindable } from "./errors.ts";
 import { type JoinedMapping, type MappingFilter, type MappingRow, mappingsRepository } from "./repository.ts";
 import { validateRoutingMetadata } from "./routing-metadata.ts";
+
+/** The rows this feature hands to others (its repository stays private). */
+export type { JoinedMapping, MappingFilter, MappingRow } from "./repository.ts";
 
 export type CreatedVia = "cli" | "dashboard" | "api";
 
@@ -61,7 +64,10 @@ function auditShape(m: MappingRow | null | undefined) {
     : null;
 }
 
-export function mappingsService(db: Database, deps: { audit: AuditService }) {
+export function mappingsService(
+  db: Database,
+  deps: { audit: Pick<AuditService, "record">; projects: Pick<ProjectsService, "byId"> },
+) {
   const repo = mappingsRepository(db);
 
   return {
@@ -107,7 +113,7 @@ export function mappingsService(db: Database, deps: { audit: AuditService }) {
           if (holder)
             throw alreadyBound(
               resource.label,
-              (await projectsRepository(tx).byId(input.teamId, holder.projectId))?.slug ?? "another project",
+              (await deps.projects.byId(input.teamId, holder.projectId, tx))?.slug ?? "another project",
             );
 
           const previous = await repo.liveForProjectRow(project.id, resource.provider, tx);
@@ -151,9 +157,7 @@ export function mappingsService(db: Database, deps: { audit: AuditService }) {
         if (!isUniqueViolation(err)) throw err;
         // Lost a race: whoever won decides the answer.
         const holder = await repo.liveForResource(resource.installationId, resource.resourceKey);
-        const project = holder
-          ? await projectsRepository(db).byId(input.teamId, holder.projectId)
-          : undefined;
+        const project = holder ? await deps.projects.byId(input.teamId, holder.projectId) : undefined;
         const mine = project
           ? await db.transaction((tx) => input.project(tx as unknown as Database)).catch(() => undefined)
           : undefined;

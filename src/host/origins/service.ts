@@ -44,7 +44,7 @@ function view(row: OriginLinkRow, alreadyBound: boolean) {
 }
 
 /** Mission-origin links (contract §8.3): one origin issue per mission, from the mapped resource only. */
-export function originsService(db: Database, deps: { targets: RuntimeTargets }) {
+export function originsService(db: Database, deps: { targets: Pick<RuntimeTargets, "route"> }) {
   const repo = originsRepository(db);
 
   /** The issue, read from the mapped resource, whose id or key is the one the client named. */

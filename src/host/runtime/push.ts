@@ -6,7 +6,7 @@ import {
   TrackerError,
 } from "../../tracker/index.ts";
 import { providerError, resourceMissing } from "../http/provider-errors.ts";
-import type { WorkPackageLinkRow } from "../links/repository.ts";
+import type { WorkPackageLinkRow } from "../links/service.ts";
 import { CreateInProgress, type LinksService } from "../links/service.ts";
 import { type ItemError, itemErrorOf, type PhaseStatus, type Summary } from "./pull.ts";
 import type { RuntimeTarget } from "./target.ts";

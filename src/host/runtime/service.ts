@@ -47,7 +47,11 @@ function asJobError(err: unknown): unknown {
   return err;
 }
 
-export function runtimeService(deps: { targets: RuntimeTargets; links: LinksService; jobs: JobsService }) {
+export function runtimeService(deps: {
+  targets: Pick<RuntimeTargets, "route">;
+  links: LinksService;
+  jobs: Pick<JobsService, "enqueue" | "register">;
+}) {
   const frame = (t: RuntimeTarget) => ({
     provider: t.provider,
     ...enrichment(t.mapping),

@@ -9,10 +9,8 @@ import {
 } from "../../tracker/index.ts";
 import type { BindingService, RoutingKeys } from "../binding/service.ts";
 import { callProvider, providerError, resourceMissing } from "../http/provider-errors.ts";
-import type { InstallationRow } from "../installations/repository.ts";
-import type { InstallationsService } from "../installations/service.ts";
-import type { JoinedMapping } from "../mappings/repository.ts";
-import type { MappingsService } from "../mappings/service.ts";
+import type { InstallationRow, InstallationsService } from "../installations/service.ts";
+import type { JoinedMapping, MappingsService } from "../mappings/service.ts";
 import type { TeamScope } from "../teams/access.ts";
 import {
   allMappingsDisabled,
@@ -74,9 +72,9 @@ export function resourceRefOf(provider: string, rm: Record<string, unknown>): Re
  * another resource, installation or team.
  */
 export function runtimeTargets(deps: {
-  binding: BindingService;
-  installations: InstallationsService;
-  mappings: MappingsService;
+  binding: Pick<BindingService, "route">;
+  installations: Pick<InstallationsService, "byId" | "connectionFor" | "workspaceOf">;
+  mappings: Pick<MappingsService, "liveForProvider">;
 }) {
   /** Connector params rebuilt from the mapping's routing metadata (DESIGN §3.4), never from the request. */
   function connectorParamsOf(m: JoinedMapping): ConnectorParams {

@@ -1,5 +1,5 @@
 import type { NormalizedIssue, ProviderId } from "../../tracker/index.ts";
-import type { JoinedMapping } from "../mappings/repository.ts";
+import type { JoinedMapping } from "../mappings/service.ts";
 import {
   type ResourceRef,
   type RuntimeTarget,
@@ -44,7 +44,7 @@ async function inBatches<T, R>(list: T[], size: number, fn: (x: T) => Promise<R>
  * Issue search and ticket listing, only ever inside mapped resources: the routed mapping's resource, or
  * (provider-only) each active mapping of the team for that provider.
  */
-export function searchService(deps: { targets: RuntimeTargets }) {
+export function searchService(deps: { targets: Pick<RuntimeTargets, "forProvider" | "open" | "route"> }) {
   async function searchIn(t: RuntimeTarget, q: { key?: string; text?: string }, limit: number) {
     const where = whereOf(t);
     const search = (query: { key?: string; text?: string; limit: number }) =>

@@ -4,7 +4,7 @@ import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
 import { ulid } from "ulid";
 import type { Database } from "../../storage/database.ts";
 import { type RateLimits, rateLimits, signInDelayMs } from "../http/rate-limits.ts";
-import { teamsRepository } from "../teams/repository.ts";
+import type { TeamsService } from "../teams/service.ts";
 import { sessionsRepository } from "./repository.ts";
 
 /**
@@ -61,10 +61,16 @@ export function sameSecret(a: string, b: string): boolean {
 
 export function sessionsService(
   db: Database,
-  opts: { idleMs?: number; absoluteMs?: number; limits?: RateLimits } = {},
+  opts: {
+    /** Accounts and memberships: who may sign in, and which team a new session shows first. */
+    teams: Pick<TeamsService, "findUserByEmail" | "teamsOf">;
+    idleMs?: number;
+    absoluteMs?: number;
+    limits?: RateLimits;
+  },
 ) {
   const repo = sessionsRepository(db);
-  const users = teamsRepository(db);
+  const users = opts.teams;
   const idleMs = opts.idleMs ?? IDLE_MS;
   const absoluteMs = opts.absoluteMs ?? ABSOLUTE_MS;
   const limits = opts.limits ?? rateLimits(db);
@@ -110,7 +116,7 @@ export function sessionsService(
 
   /** The team a new session shows first: a shared team when the user has one, else the private teamspace. */
   async function defaultTeam(userId: string) {
-    const teams = await users.teamsOfUser(userId);
+    const teams = await users.teamsOf(userId);
     return (teams.find((t) => !t.team.isPrivateTeamspace) ?? teams[0])?.team.id ?? null;
   }
 

@@ -1,9 +1,8 @@
 import type { ProviderId } from "../../tracker/index.ts";
 import type { BindingService, RoutingKeys } from "../binding/service.ts";
-import type { InstallationRow } from "../installations/repository.ts";
-import type { InstallationsService } from "../installations/service.ts";
+import type { InstallationRow, InstallationsService } from "../installations/service.ts";
 import { installationState } from "../inventory/service.ts";
-import type { JoinedMapping } from "../mappings/repository.ts";
+import type { JoinedMapping } from "../mappings/service.ts";
 import { type MappingsService, mappingState, mappingSyncState } from "../mappings/service.ts";
 import type { AuthContext } from "../teams/access.ts";
 
@@ -30,9 +29,9 @@ export function identityPath(m: JoinedMapping, inst?: InstallationRow) {
 }
 
 export function statusService(deps: {
-  binding: BindingService;
-  installations: InstallationsService;
-  mappings: MappingsService;
+  binding: Pick<BindingService, "route">;
+  installations: Pick<InstallationsService, "byId" | "listForTeam">;
+  mappings: Pick<MappingsService, "liveForProvider">;
 }) {
   return {
     /** `tracker status`: the routed project's mapping and its health. */

@@ -17,6 +17,8 @@ export function teamsService(db: Database) {
     findTeam: (ref: string) => repo.findTeamBySlugOrId(ref),
     findUserByEmail: (email: string) => repo.findUserByEmail(email),
     findUser: (id: string) => repo.findUserById(id),
+    /** The user's teams with their role in each. */
+    teamsOf: (userId: string) => repo.teamsOfUser(userId),
     roleOf: (teamId: string, userId: string) => repo.roleOf(teamId, userId),
     setMembership: (teamId: string, userId: string, role: Role) =>
       repo.upsertMembership(teamId, userId, role),
