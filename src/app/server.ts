@@ -43,6 +43,7 @@ import { tokenRoutes } from "../host/tokens/routes.ts";
 import type { DatabaseHandle } from "../storage/database.ts";
 import { createHttpClient, type HttpClient, type RetryPolicy } from "../tracker/index.ts";
 import { createServices, type Services } from "./compose.ts";
+import { startWorkers } from "./workers.ts";
 
 export interface AppOptions {
   database: DatabaseHandle;
@@ -179,35 +180,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   for (const plugin of opts.plugins ?? []) await server.register(plugin, { services });
 
   if (opts.worker !== false) {
-    services.jobs.start();
-    const minutes = opts.refreshIntervalMinutes ?? 60;
-    const housekeeping = setInterval(() => {
-      if (minutes > 0)
-        services.inventory
-          .enqueueDue(minutes)
-          .catch((err) => logger.error({ err }, "scheduled refresh failed"));
-      services.idempotency.purgeExpired().catch((err) => logger.error({ err }, "idempotency purge failed"));
-      services.oauth.purgeExpired().catch((err) => logger.error({ err }, "CLI sign-in purge failed"));
-      services.limits.purgeExpired().catch((err) => logger.error({ err }, "rate limit purge failed"));
-      services.jobs
-        .purge(opts.jobRetentionDays ?? 7)
-        .then((n) => {
-          if (n.jobs + n.staging_rows + n.connect_states > 0) logger.info({ purged: n }, "retention purge");
-        })
-        .catch((err) => logger.error({ err }, "retention purge failed"));
-      // Operators: the whole queue's depth and age, once a minute while anything is queued.
-      services.jobs
-        .summary()
-        .then((kinds) => {
-          if (kinds.some((k) => k.pending + k.running > 0)) logger.info({ kinds }, "job queue");
-        })
-        .catch((err) => logger.error({ err }, "job queue summary failed"));
-    }, 60_000);
-    housekeeping.unref();
-    server.addHook("onClose", async () => {
-      clearInterval(housekeeping);
-      await services.jobs.stop();
-    });
+    const stopWorkers = startWorkers(services, opts, logger);
+    server.addHook("onClose", stopWorkers);
   }
   await server.ready();
   return { server: server as unknown as FastifyInstance, services };

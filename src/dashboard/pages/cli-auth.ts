@@ -10,15 +10,15 @@ import { type Html, html } from "../html.ts";
 import { badge, bare, csrfField, page, when } from "../layout.ts";
 import { contentSecurityPolicy, fromThisSite, hideFromApiDocs, setPageHeaders } from "../security.ts";
 
-/** The domain services these pages call. */
-type Deps = Pick<Domain, "oauth" | "sessions" | "teams">;
-
 /**
  * Browser side of CLI sign-in, in this module's own plugin (the dashboard's pages are not touched):
  * the consent page of `GET /oauth/authorize`, the device verification page, and the list of the
  * user's CLI sessions. Sign-in itself is the dashboard's page; unsigned users go there and come back
  * through a `/dashboard/cli/...` path (the sign-in page only returns to dashboard paths).
  */
+
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "oauth" | "sessions" | "teams">;
 
 type Fields = Record<string, string | undefined>;
 
