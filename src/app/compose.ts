@@ -69,7 +69,7 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
   });
   const mappings = mappingsService(db, { audit, projects });
   const inventory = inventoryService(db, { installations, jobs, audit, candidates, mappings });
-  const binding = bindingService(db, { installations, inventory, mappings, projects, candidates });
+  const binding = bindingService({ installations, inventory, mappings, projects, candidates });
   // Runtime (pull, push, run, search, origin links): every call routes its mapping through `binding`.
   const links = linksService(db, { mappings });
   const targets = runtimeTargets({ binding, installations, mappings });
@@ -87,7 +87,7 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     mappings,
     projects,
     binding,
-    mappingAdmin: mappingAdminService(db, { mappings, projects, inventory, installations, candidates }),
+    mappingAdmin: mappingAdminService({ mappings, projects, inventory, installations, candidates }),
     status: statusService({ binding, installations, mappings }),
     idempotency: idempotencyService(db),
     candidates,

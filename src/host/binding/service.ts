@@ -1,4 +1,3 @@
-import type { Database } from "../../storage/database.ts";
 import type { ProviderId } from "../../tracker/index.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import type { InventoryService } from "../inventory/service.ts";
@@ -100,16 +99,13 @@ function findProject(snap: BindableSnapshot, identity: ProjectIdentity) {
   return snap.projectsByUuid.get(identity.uuid) ?? (bySlug && bySlug.uuid === null ? bySlug : undefined);
 }
 
-export function bindingService(
-  _db: Database,
-  deps: {
-    installations: Pick<InstallationsService, "findConnected">;
-    inventory: Pick<InventoryService, "resource" | "snapshot">;
-    mappings: Pick<MappingsService, "bind" | "byRef" | "liveForProject">;
-    projects: Pick<ProjectsService, "bySlug" | "ensure">;
-    candidates: Pick<CandidateTokens, "mint" | "verify">;
-  },
-) {
+export function bindingService(deps: {
+  installations: Pick<InstallationsService, "findConnected">;
+  inventory: Pick<InventoryService, "resource" | "snapshot">;
+  mappings: Pick<MappingsService, "bind" | "byRef" | "liveForProject">;
+  projects: Pick<ProjectsService, "bySlug" | "ensure">;
+  candidates: Pick<CandidateTokens, "mint" | "verify">;
+}) {
   const mintFor = (teamId: string, provider: string, r: { installationId: string; id: string }) =>
     deps.candidates.mint({ teamId, provider, installationId: r.installationId, resourceId: r.id });
 

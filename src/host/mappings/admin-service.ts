@@ -15,19 +15,16 @@ import { type CreatedVia, type MappingsService, mappingView } from "./service.ts
  * move a project to another resource, disable, enable, delete, and the repair path that looks a
  * typed provider id up with the provider before it can be picked.
  */
-export function mappingAdminService(
-  _db: Database,
-  deps: {
-    mappings: Pick<MappingsService, "bind" | "byRef" | "setStatus">;
-    projects: Pick<ProjectsService, "byId" | "bySlug" | "create" | "ensure">;
-    inventory: Pick<InventoryService, "resource" | "upsertOne">;
-    installations: Pick<
-      InstallationsService,
-      "connectionFor" | "findConnected" | "getConnected" | "workspaceOf"
-    >;
-    candidates: Pick<CandidateTokens, "verify">;
-  },
-) {
+export function mappingAdminService(deps: {
+  mappings: Pick<MappingsService, "bind" | "byRef" | "setStatus">;
+  projects: Pick<ProjectsService, "byId" | "bySlug" | "create" | "ensure">;
+  inventory: Pick<InventoryService, "resource" | "upsertOne">;
+  installations: Pick<
+    InstallationsService,
+    "connectionFor" | "findConnected" | "getConnected" | "workspaceOf"
+  >;
+  candidates: Pick<CandidateTokens, "verify">;
+}) {
   async function view(teamId: string, ref: string) {
     const j = await deps.mappings.byRef(teamId, ref);
     if (!j) throw mappingNotFound(ref);
