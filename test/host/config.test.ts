@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_BODY_LIMIT, Environment, loadConfig } from "../../src/host/config.ts";
 
 describe("configuration from the environment", () => {
-  it("has a default for every variable the service needs, and nothing else set", () => {
+  it("gives every setting its default when nothing is set", () => {
     expect(loadConfig({})).toEqual({
       host: "127.0.0.1",
       port: 8080,
