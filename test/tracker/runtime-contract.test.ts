@@ -40,6 +40,8 @@ interface Variant {
    * workflow state, GitHub/GitLab issue state). Reopening returns to the todo state.
    */
   states: Record<"todo" | "in_progress" | "in_review" | "done", string>;
+  /** Where the provider puts an issue created without a status, when that is not the todo state. */
+  createdState?: string;
   /** A label the provider already holds for this resource. */
   existingLabel: string;
   /** The labels the resource can already use (default: those on its seeded issues). */
@@ -151,6 +153,23 @@ const jira = (
   knownLabels: siteLabels,
 });
 
+const linear = (name: string, key: string, reviewState: boolean, existingLabel: string): Variant => ({
+  name: `linear ${name}`,
+  provider: "linear",
+  connection: (sim) => ({
+    base_url: sim.url,
+    credential: { kind: "api_key", api_key: sim.demo.api_key },
+    http,
+  }),
+  workspace: only,
+  resource: keyed(key),
+  reviewState,
+  states: steps("Todo", "In Progress", reviewState ? "In Review" : "In Progress", "Done"),
+  createdState: "Backlog",
+  existingLabel,
+  knownLabels: linearLabels,
+});
+
 const SOFTWARE = steps("To Do", "In Progress", "In Review", "Done");
 const REQUESTS = steps("Waiting for support", "In Progress", "In Progress", "Resolved");
 const SIMPLE = steps("To Do", "In Progress", "In Progress", "Done");
@@ -214,23 +233,11 @@ const VARIANTS: Variant[] = [
     states: OPEN_CLOSED("open"),
     existingLabel: "bug",
   },
-  // Linear's default team workflow: Backlog, Todo, In Progress, In Review, Done, Canceled. `Improvement`
-  // is an Acme workspace label, available to every team.
-  {
-    name: "linear team (ENG), workspace label",
-    provider: "linear",
-    connection: (sim) => ({
-      base_url: sim.url,
-      credential: { kind: "api_key", api_key: sim.demo.api_key },
-      http,
-    }),
-    workspace: only,
-    resource: keyed("ENG"),
-    reviewState: true,
-    states: steps("Todo", "In Progress", "In Review", "Done"),
-    existingLabel: "Improvement",
-    knownLabels: linearLabels,
-  },
+  // Linear: a team comes with "Backlog > Todo > In Progress > Done > Canceled" and new issues land in
+  // the first Backlog status; teams add states such as In Review (Linear's "Workflows" docs). `Bug` and
+  // `Improvement` are Acme workspace labels, available to every team.
+  linear("team with a review state (ENG), workspace label", "ENG", true, "Improvement"),
+  linear("team with Linear's default workflow (PRD), workspace label", "PRD", false, "Bug"),
 ];
 
 /** Where each adapter passes the provider's own state through. */
@@ -280,13 +287,17 @@ describe.each(VARIANTS)("$name", (v) => {
   const reads = (status: IssueStatus): IssueStatus =>
     status === "in_review" && !v.reviewState ? "in_progress" : status;
 
-  async function readsBack(returned: NormalizedIssue, step: keyof Variant["states"]) {
+  async function readsBack(
+    returned: NormalizedIssue,
+    step: keyof Variant["states"],
+    native = v.states[step],
+  ) {
     const status = reads(step);
     expect(returned.status, "returned by the write").toBe(status);
     const got = await adapter.getIssue(conn, params(), handle);
     expect(got?.ref.id).toBe(returned.ref.id);
     expect(got?.status, "read through getIssue").toBe(status);
-    expect(got && NATIVE_STATE[v.provider](got), "the provider's own state").toBe(v.states[step]);
+    expect(got && NATIVE_STATE[v.provider](got), "the provider's own state").toBe(native);
     expect((await stored()).status, "held by the provider").toBe(status);
   }
 
@@ -318,7 +329,7 @@ describe.each(VARIANTS)("$name", (v) => {
     const created = await adapter.createIssue(conn, params(), { title });
     expect(created.title).toBe(title);
     handle = created.ref.key ?? created.ref.id;
-    await readsBack(created, "todo");
+    await readsBack(created, "todo", v.createdState ?? v.states.todo);
   });
 
   it("moves it to in progress", () => move("in_progress"));
