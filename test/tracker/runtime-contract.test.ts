@@ -14,8 +14,9 @@ import { fastHttp, simControl } from "../support/tracker.ts";
 
 /**
  * The runtime contract, the same scenarios on every variant of every provider: create as planned, move to
- * doing, in review, done, reopen; labels; search. Each step is read back twice, through the adapter's
- * `getIssue` and through the simulator's own store, so the provider really holds what the adapter says.
+ * doing, in review, done, reopen; labels; search. Each step is read back through the adapter's `getIssue`
+ * (status and the provider's own state name) and through the simulator's store, so the provider really
+ * holds what the adapter says.
  *
  * Expectations come from each provider's documented process (docs/simulators/<provider>.md cites them),
  * recorded per variant as facts, never from what an adapter happens to return.
@@ -192,6 +193,7 @@ const VARIANTS: Variant[] = [
   jira("Cloud business", "MKT", false, SIMPLE),
   jira("Data Center software", "OPS", true, SOFTWARE, true),
   jira("Data Center service desk", "SD", false, REQUESTS, true),
+  jira("Data Center strict workflow", "CHG", false, SIMPLE, true),
   // GitLab and GitHub issues are open or closed; the finer statuses ride as scoped / status labels.
   {
     name: "gitlab group project (acme/platform/api)",
@@ -274,7 +276,7 @@ describe.each(VARIANTS)("$name", (v) => {
   let handle: string;
 
   const params = () => resource.connector_params;
-  /** The issue as the simulator's store holds it (the provider's own state, not the adapter's). */
+  /** The issue as the simulator's store holds it, whatever the adapter answered. */
   const stored = async () => {
     const control = simControl(() => sim.url);
     const { issues } = await control("GET", `/_sim/resources/${resource.identity.native_id}/issues`);
