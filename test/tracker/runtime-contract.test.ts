@@ -1,12 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clickThroughConsent } from "../../src/simulators/core/consent.ts";
 import { type ProviderSimulator, SIMULATORS, type SimProvider } from "../../src/simulators/index.ts";
 import {
   adapterFor,
   type BindableResource,
+  buildAuthorizeUrl,
   type Connection,
+  exchangeCode,
   type IssueStatus,
   type NormalizedIssue,
+  OAUTH_PROFILES,
   runDiscovery,
   type Workspace,
 } from "../../src/tracker/index.ts";
@@ -26,7 +30,7 @@ interface Variant {
   name: string;
   provider: SimProvider;
   /** The connection an admin's connect would give the host, built from the simulator's demo facts. */
-  connection(sim: ProviderSimulator): Connection;
+  connection(sim: ProviderSimulator): Connection | Promise<Connection>;
   /** The workspace, among those the credential lists, that holds the resource. */
   workspace(list: Workspace[], sim: ProviderSimulator): Workspace | undefined;
   /** The resource, among what a discovery pass of that workspace finds. */
@@ -100,6 +104,21 @@ const jiraCloud = (sim: ProviderSimulator): Connection => ({
   credential: { kind: "basic", username: sim.demo.email, password: sim.demo.api_token },
   http,
 });
+/** Jira Cloud through Atlassian's OAuth 2.0 (3LO) gateway: the admin consents for the acme site. */
+const jiraGateway = async (sim: ProviderSimulator): Promise<Connection> => {
+  const app = { clientId: sim.demo.oauth_client_id, clientSecret: sim.demo.oauth_client_secret };
+  const redirectUri = "http://127.0.0.1:9/api/v1/installations/callback/jira/";
+  const url = buildAuthorizeUrl(OAUTH_PROFILES.jira, sim.demo.auth_url, app, { state: "s", redirectUri });
+  const back = await clickThroughConsent(url, { choice: sim.demo.cloud_id });
+  const code = back.searchParams.get("code") ?? "";
+  const tokens = await exchangeCode(http, OAUTH_PROFILES.jira, sim.demo.auth_url, app, { code, redirectUri });
+  return {
+    base_url: sim.demo.api_url,
+    credential: { kind: "oauth", access_token: tokens.access_token },
+    options: { deployment: "cloud", cloud_id: sim.demo.cloud_id },
+    http,
+  };
+};
 const jiraDataCenter = (sim: ProviderSimulator): Connection => ({
   base_url: sim.demo.dc_url,
   credential: { kind: "bearer_pat", token: sim.demo.pat },
@@ -146,7 +165,7 @@ const jira = (
   name: `jira ${name} (${key})`,
   provider: "jira",
   connection: dc ? jiraDataCenter : jiraCloud,
-  workspace: only,
+  workspace: (list, sim) => (dc ? list[0] : list.find((w) => w.id === sim.demo.cloud_id)),
   resource: keyed(key),
   reviewState,
   states,
@@ -188,6 +207,7 @@ const VARIANTS: Variant[] = [
   // support / In Progress / Waiting for customer / Resolved), the strict workflow (To Do / In Progress /
   // Done with a resolution screen) and the business template (To Do / In Progress / Done) have none.
   jira("Cloud software", "PAY", true, SOFTWARE),
+  { ...jira("Cloud software through the OAuth gateway", "PLAT", true, SOFTWARE), connection: jiraGateway },
   jira("Cloud service management", "HELP", false, REQUESTS),
   jira("Cloud strict workflow, Done needs a resolution", "REL", false, SIMPLE),
   jira("Cloud business", "MKT", false, SIMPLE),
@@ -310,7 +330,7 @@ describe.each(VARIANTS)("$name", (v) => {
 
   beforeAll(async () => {
     sim = await simulatorFor(v.provider);
-    conn = v.connection(sim);
+    conn = await v.connection(sim);
     const ws = v.workspace(await adapter.listWorkspaces(conn), sim);
     if (!ws) throw new Error(`${v.name}: no such workspace`);
     const found: BindableResource[] = [];
