@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Domain } from "../../host/domain.ts";
 import { AppError } from "../../host/http/errors.ts";
-import { acceptForms } from "../../host/oauth/form.ts";
+import { acceptForms } from "../../host/http/forms.ts";
 import type { AuthorizeParams } from "../../host/oauth/service.ts";
 import type { Session } from "../../host/sessions/service.ts";
 import { dashContextFor, sendHtml } from "../context.ts";
@@ -36,7 +36,7 @@ function card(title: string, body: Html | null, extra?: Html) {
 
 export const cliAuthPages: FastifyPluginAsync<{ services: Deps }> = async (app, { services }) => {
   hideFromApiDocs(app);
-  acceptForms(app as unknown as FastifyInstance);
+  await acceptForms(app as unknown as FastifyInstance, "list");
   app.addHook("onRequest", async (_req, reply) => {
     setPageHeaders(reply, { referrerPolicy: "no-referrer", noStore: true });
   });
