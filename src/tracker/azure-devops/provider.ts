@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import { type ProviderModule, Routing } from "../core/provider.ts";
+import { ISSUE_KEYS, type ProviderModule, Routing } from "../core/provider.ts";
 import { azureDevOpsAdapter } from "./adapter.ts";
 
 export interface AzureDevOpsSettings {
@@ -57,6 +57,7 @@ export const azureDevOpsProvider: ProviderModule<AzureDevOpsSettings> = {
   },
   capabilities: { repositoryShaped: false, oneTeamPerWorkspace: false },
   resourceRef: { type: "azure_devops_project", id: (rm) => String(rm.project_name ?? rm.project_id ?? "") },
+  issueRefs: { keys: [ISSUE_KEYS.number], urls: [[/\/_workitems\/edit\/(\d+)\/?$/, (m) => m[1]]] },
   hints: {
     newCredential:
       "Create a new personal access token with the Work Items (Read & write) and Project and Team (Read) scopes",

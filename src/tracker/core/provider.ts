@@ -21,6 +21,8 @@ export interface ProviderModule<S = any> {
   readonly capabilities: Capabilities;
   /** What the CLI calls a mapped resource (`resource_type` / `resource_id`), from its routing metadata. */
   readonly resourceRef: { type: string; id(routing: Record<string, unknown>): string };
+  /** The issue identifiers this provider hands out, so search recognises them in free text. */
+  readonly issueRefs: IssueRefForms;
   /** How connect errors tell the admin what to fix. */
   readonly hints: { newCredential: string; baseUrl: string };
 }
@@ -114,6 +116,23 @@ export interface AppInstallConnect {
   /** The credential the adapter uses for one installation. */
   credential(installationId: string): Credential;
 }
+
+export interface IssueRefForms {
+  /** Whole-text forms of an issue key, e.g. `owner/repo#5`, `PAY-12`. */
+  keys: RegExp[];
+  /** Issue web pages: a pattern over the URL path and the key it names. */
+  urls: [RegExp, (m: RegExpMatchArray) => string][];
+}
+
+/** Key shapes several providers share. */
+export const ISSUE_KEYS = {
+  /** `owner/repo#5`, `group/sub/project#5` */
+  pathNumber: /^[\w.-]+(?:\/[\w.-]+)+#\d+$/,
+  /** `PAY-12` */
+  projectKey: /^[A-Za-z][A-Za-z0-9_]{0,19}-\d+$/,
+  /** `5` (an issue number or work item id) */
+  number: /^\d+$/,
+};
 
 export interface Capabilities {
   /** Resources are repositories with a full path, so a CLI's repo slug is evidence for binding. */

@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import type { Credential } from "../core/adapter.ts";
 import type { OAuthClientApp } from "../core/oauth.ts";
-import { type Env, type ProviderModule, Routing } from "../core/provider.ts";
+import { type Env, ISSUE_KEYS, type ProviderModule, Routing } from "../core/provider.ts";
 import { githubAdapter } from "./adapter.ts";
 import { GITHUB_USER_OAUTH, githubInstallUrl, userInstallations, userLogin } from "./user-auth.ts";
 
@@ -105,6 +105,10 @@ export const githubProvider: ProviderModule<GithubSettings> = {
   },
   capabilities: { repositoryShaped: true, oneTeamPerWorkspace: true },
   resourceRef: { type: "github_repo", id: (rm) => String(rm.full_name ?? rm.repo_id ?? "") },
+  issueRefs: {
+    keys: [ISSUE_KEYS.pathNumber, ISSUE_KEYS.number],
+    urls: [[/^\/([\w.-]+)\/([\w.-]+)\/issues\/(\d+)\/?$/, (m) => `${m[1]}/${m[2]}#${m[3]}`]],
+  },
   hints: {
     newCredential: "Install the App on the account again",
     baseUrl: "the GitHub API URL, e.g. https://api.github.com",

@@ -1,6 +1,12 @@
 import { Type } from "typebox";
 import { OAUTH_PROFILES, type OAuthClientApp } from "../core/oauth.ts";
-import { OAUTH_APP_MISSING, oauthAppFromEnv, type ProviderModule, Routing } from "../core/provider.ts";
+import {
+  ISSUE_KEYS,
+  OAUTH_APP_MISSING,
+  oauthAppFromEnv,
+  type ProviderModule,
+  Routing,
+} from "../core/provider.ts";
 import { gitlabAdapter } from "./adapter.ts";
 
 export interface GitlabSettings {
@@ -81,6 +87,10 @@ export const gitlabProvider: ProviderModule<GitlabSettings> = {
   },
   capabilities: { repositoryShaped: true, oneTeamPerWorkspace: false },
   resourceRef: { type: "gitlab_project", id: (rm) => String(rm.path_with_namespace ?? rm.project_id ?? "") },
+  issueRefs: {
+    keys: [ISSUE_KEYS.pathNumber, ISSUE_KEYS.number],
+    urls: [[/^\/(.+)\/-\/(?:issues|work_items)\/(\d+)\/?$/, (m) => `${m[1]}#${m[2]}`]],
+  },
   hints: {
     newCredential: "Create a new personal, group or project access token with the `api` scope",
     baseUrl: "the instance URL, e.g. https://gitlab.com or https://gitlab.example.com",

@@ -1,6 +1,12 @@
 import { Type } from "typebox";
 import { OAUTH_PROFILES, type OAuthClientApp } from "../core/oauth.ts";
-import { OAUTH_APP_MISSING, oauthAppFromEnv, type ProviderModule, Routing } from "../core/provider.ts";
+import {
+  ISSUE_KEYS,
+  OAUTH_APP_MISSING,
+  oauthAppFromEnv,
+  type ProviderModule,
+  Routing,
+} from "../core/provider.ts";
 import { jiraAdapter } from "./adapter.ts";
 
 export interface JiraSettings {
@@ -84,6 +90,11 @@ export const jiraProvider: ProviderModule<JiraSettings> = {
   },
   capabilities: { repositoryShaped: false, oneTeamPerWorkspace: false },
   resourceRef: { type: "jira_project", id: (rm) => String(rm.project_key ?? rm.project_id ?? "") },
+  // Data Center may put a context path before /browse/.
+  issueRefs: {
+    keys: [ISSUE_KEYS.projectKey],
+    urls: [[/\/browse\/([A-Za-z][A-Za-z0-9_]*-\d+)\/?$/, (m) => m[1]]],
+  },
   hints: {
     newCredential:
       "Create a new API token at id.atlassian.com (Jira Cloud, used with your account email) or a personal access token (Data Center)",

@@ -1,6 +1,12 @@
 import { Type } from "typebox";
 import { OAUTH_PROFILES, type OAuthClientApp } from "../core/oauth.ts";
-import { OAUTH_APP_MISSING, oauthAppFromEnv, type ProviderModule, Routing } from "../core/provider.ts";
+import {
+  ISSUE_KEYS,
+  OAUTH_APP_MISSING,
+  oauthAppFromEnv,
+  type ProviderModule,
+  Routing,
+} from "../core/provider.ts";
 import { linearAdapter } from "./adapter.ts";
 
 export interface LinearSettings {
@@ -75,6 +81,10 @@ export const linearProvider: ProviderModule<LinearSettings> = {
         : null,
   },
   resourceRef: { type: "linear_team", id: (rm) => String(rm.team_id ?? "") },
+  issueRefs: {
+    keys: [ISSUE_KEYS.projectKey],
+    urls: [[/^\/[\w.-]+\/issue\/([A-Za-z][A-Za-z0-9_]*-\d+)(?:\/[^/]*)?$/, (m) => m[1]]],
+  },
   hints: {
     newCredential: "Create a new personal API key in Linear (Settings → Security & access)",
     baseUrl: "https://api.linear.app",
