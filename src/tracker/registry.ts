@@ -56,7 +56,7 @@ export function adapterFor(provider: ProviderId): TrackerAdapter {
 }
 
 /** Each registered provider's server settings, read from the environment by its own module. */
-export function providerSettingsFromEnv(env: Env): ProviderSettings {
+export function readProviderSettings(env: Env): ProviderSettings {
   return Object.fromEntries(providers().map((p) => [p.id, p.settings.fromEnv(env)]));
 }
 

@@ -226,11 +226,8 @@ export function installationPages(app: FastifyInstance, services: Services) {
       reconnect = { id: row.id, name: row.displayName };
       const opts = row.connectionOptions as Record<string, string>;
       Object.assign(values, { base_url: row.baseUrl, workspace_id: row.workspaceId, ...opts });
-      allowConsentRedirect(reply, services, row.provider as ProviderId);
-      return sendHtml(
-        reply,
-        connectPage(req.dash, services, { provider: row.provider as ProviderId, values, reconnect }),
-      );
+      allowConsentRedirect(reply, services, row.provider);
+      return sendHtml(reply, connectPage(req.dash, services, { provider: row.provider, values, reconnect }));
     }
     allowConsentRedirect(reply, services, provider);
     return sendHtml(reply, connectPage(req.dash, services, { provider, values }));

@@ -58,10 +58,11 @@ interface ConnectState {
 }
 
 /**
- * Connect flows as the providers run them (each provider's module says which): an App install (with
- * user authorization, so the provider says which installations the user may connect; the GitHub App)
- * and OAuth authorization code (+ PKCE where the profile supports it). `state` is single-use, bound to team and user, expires after 10 minutes,
- * and only completes in the browser that started it (its connect cookie, or the same user's session).
+ * Connect flows as the providers run them (each provider's module says which): an App install with
+ * user authorization, so the provider says which installations the user may connect (the GitHub App),
+ * and OAuth authorization code (+ PKCE where the profile supports it). `state` is single-use, bound to
+ * team and user, expires after 10 minutes, and only completes in the browser that started it (its
+ * connect cookie, or the same user's session).
  */
 export function connectFlows(deps: {
   installations: InstallationsService;
@@ -101,7 +102,7 @@ export function connectFlows(deps: {
     if (!byCookie && browser.sessionUserId !== st.userId) throw connectBrowserMismatch();
   }
 
-  /** App install: the user's token says which installations they can access; the App credential then reads it. */
+  /** App install: the user's token says which installations they may access; the App's credential reads it. */
   async function appConnection(
     provider: ProviderId,
     flow: AppInstallConnect,

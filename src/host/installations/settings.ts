@@ -1,11 +1,11 @@
 import {
   configuredProvider,
   type Env,
-  providerSettingsFromEnv as fromEnv,
   type ProviderId,
   type ProviderSettings,
   providers,
   type RedirectConnect,
+  readProviderSettings,
 } from "../../tracker/index.ts";
 import { providerNotConfigured } from "./errors.ts";
 
@@ -16,7 +16,7 @@ import { providerNotConfigured } from "./errors.ts";
 export type { ProviderSettings } from "../../tracker/index.ts";
 
 export function providerSettingsFromEnv(env: Env = process.env): ProviderSettings {
-  return fromEnv(env);
+  return readProviderSettings(env);
 }
 
 /** Every provider URL the operator configured: trusted by the outbound URL policy as given. */
