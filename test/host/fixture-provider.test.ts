@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCookie } from "../../src/host/sessions/service.ts";
 import { type FixtureSimulator, startFixtureSimulator } from "../../src/simulators/fixture/index.ts";
 import { fixtureProvider } from "../../src/tracker/fixture/provider.ts";
 import { registerProvider } from "../../src/tracker/registry.ts";
 import type { TestApp } from "../support/app.ts";
+import { readCookie } from "../support/cookies.ts";
 
 /**
  * Adding a provider needs no change in src/host or src/dashboard: a fixture provider (its module in
