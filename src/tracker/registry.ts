@@ -26,13 +26,16 @@ export type ProviderSettings = Record<ProviderId, unknown>;
 export const PROVIDERS = Object.keys(BUILT_IN) as BuiltInProviderId[];
 
 const registered = new Map<ProviderId, ProviderModule>(Object.entries(BUILT_IN));
+/** Set once the ids were listed (the host's request schemas list them when they load). */
+let listed = false;
 
 /**
- * Adds a provider beyond the built-in ones (the fixture provider of the tests). Call it before the host
- * is imported: its request schemas list the provider ids when they are built.
+ * Adds a provider beyond the built-in ones (the fixture provider of the tests). Only before the host is
+ * loaded: a provider registered after its request schemas listed the ids would be refused by them.
  */
 export function registerProvider(module: ProviderModule): void {
   if (registered.has(module.id)) throw new Error(`provider ${module.id} is already registered`);
+  if (listed) throw new Error(`register provider ${module.id} before the host is loaded`);
   registered.set(module.id, module);
 }
 
@@ -41,7 +44,10 @@ export function providers(): ProviderModule[] {
   return [...registered.values()];
 }
 
-export const providerIds = (): ProviderId[] => [...registered.keys()];
+export function providerIds(): ProviderId[] {
+  listed = true;
+  return [...registered.keys()];
+}
 
 export const isProvider = (id: unknown): id is ProviderId => typeof id === "string" && registered.has(id);
 
