@@ -9,7 +9,7 @@ import type { OAuthClientApp, OAuthProfile } from "./oauth.ts";
  * names a provider. `S` is the provider's server settings (API locations, this service's registrations),
  * read from the environment by `settings.fromEnv`. Registered with one line in `registry.ts`.
  */
-export interface ProviderModule<S = any> {
+export interface ProviderModule<S = unknown> {
   /** Stable id, stored on every row: `github`, `azure_devops`, ... */
   readonly id: string;
   readonly displayName: string;
