@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Domain } from "../../host/domain.ts";
 import { AppError } from "../../host/http/errors.ts";
 import { resourceView } from "../../host/inventory/service.ts";
+import { isProvider, providerIds } from "../../tracker/index.ts";
 import {
   type DashContext,
   type Form,
@@ -182,9 +183,7 @@ export function mappingPages(app: FastifyInstance, services: Deps) {
   app.get("/mappings", async (req, reply) => {
     const ctx = req.dash;
     const q = req.query as Form;
-    const provider = ["github", "gitlab", "jira", "linear", "azure_devops"].includes(q.provider ?? "")
-      ? q.provider
-      : undefined;
+    const provider = isProvider(q.provider) ? q.provider : undefined;
     const status = ["active", "disabled", "deleted"].includes(q.status ?? "")
       ? (q.status as "active")
       : undefined;
@@ -196,7 +195,7 @@ export function mappingPages(app: FastifyInstance, services: Deps) {
     const body = html`<section class="card">
   <form method="get" action="/dashboard/mappings" class="filters">
     <div class="field"><label for="m-provider">Provider</label><select id="m-provider" name="provider"><option value="">All</option>
-      ${["github", "gitlab", "jira", "linear", "azure_devops"].map((p) => html`<option value="${p}" ${p === provider ? html`selected` : null}>${providerName(p)}</option>`)}</select></div>
+      ${providerIds().map((p) => html`<option value="${p}" ${p === provider ? html`selected` : null}>${providerName(p)}</option>`)}</select></div>
     <div class="field"><label for="m-status">Status</label><select id="m-status" name="status"><option value="">Live (active and disabled)</option>
       ${["active", "disabled", "deleted"].map((s) => html`<option value="${s}" ${s === status ? html`selected` : null}>${s}</option>`)}</select></div>
     <div class="field field-button"><button class="btn" type="submit">Apply</button></div>

@@ -3,7 +3,7 @@ import type { Domain } from "../../host/domain.ts";
 import { installationView } from "../../host/installations/service.ts";
 import { sendHtml } from "../context.ts";
 import { html } from "../html.ts";
-import { badge, empty, page, providerBadge, when } from "../layout.ts";
+import { anyProvider, badge, empty, page, providerBadge, when } from "../layout.ts";
 import { healthBadge } from "../views.ts";
 
 /** The domain services these pages call. */
@@ -85,7 +85,7 @@ export function overviewPages(app: FastifyInstance, services: Deps) {
     installs.length === 0
       ? empty(
           ctx.isAdmin
-            ? html`No tracker is connected yet. <a href="/dashboard/connect">Connect GitHub, GitLab, Jira, Linear or Azure DevOps</a>.`
+            ? html`No tracker is connected yet. <a href="/dashboard/connect">Connect ${anyProvider()}</a>.`
             : "No tracker is connected yet. Ask a team admin to connect one.",
         )
       : html`<table class="table" id="installations">

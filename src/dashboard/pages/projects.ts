@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Domain } from "../../host/domain.ts";
+import { providerIds } from "../../tracker/index.ts";
 import { type Form, sendHtml } from "../context.ts";
 import { PageError } from "../errors.ts";
 import { html } from "../html.ts";
@@ -8,8 +9,6 @@ import { mappingStatusBadge } from "../views.ts";
 
 /** The domain services these pages call. */
 type Deps = Pick<Domain, "installations" | "mappings" | "projects">;
-
-const PROVIDERS = ["github", "gitlab", "jira", "linear", "azure_devops"];
 
 export function projectPages(app: FastifyInstance, services: Deps) {
   app.get("/projects", async (req, reply) => {
@@ -59,7 +58,7 @@ export function projectPages(app: FastifyInstance, services: Deps) {
 </dl></section></div>
 <section class="card"><h2>Mappings per provider</h2>
 <table class="table" id="project-mappings"><thead><tr><th scope="col">Provider</th><th scope="col">Resource</th><th scope="col">Status</th><th scope="col">binding_ref</th></tr></thead><tbody>
-${PROVIDERS.map((prov) => {
+${providerIds().map((prov) => {
   const m = byProvider.get(prov);
   return html`<tr><td>${providerBadge(prov)}</td>${
     m
