@@ -1,6 +1,7 @@
 import { Type } from "typebox";
 import { PageQuery, pageOf } from "../http/pagination.ts";
 import { REDIRECT_PATH_PATTERN } from "../http/redirect-target.ts";
+import { Operation } from "../jobs/schemas.ts";
 
 export const ProviderName = Type.Union(
   [
@@ -131,23 +132,8 @@ export const Installation = Type.Object({
   updated_at: Type.String(),
 });
 
-export const Operation = Type.Object({
-  operation_id: Type.String(),
-  status: Type.Union([
-    Type.Literal("pending"),
-    Type.Literal("running"),
-    Type.Literal("completed"),
-    Type.Literal("failed"),
-  ]),
-  kind: Type.String(),
-  progress: Type.Unknown(),
-  result: Type.Unknown(),
-  error: Type.Unknown(),
-  /** Attempts used so far (retryable failures are retried with backoff up to JOB_MAX_ATTEMPTS). */
-  attempts: Type.Integer(),
-  created_at: Type.String(),
-  updated_at: Type.String(),
-});
+/** The refresh an installation change queues (its schema lives with the job queue). */
+export { Operation };
 
 export const ConnectResult = Type.Object({
   installation: Installation,

@@ -4,6 +4,7 @@ import { requireAdmin } from "../http/auth.ts";
 import { NotFoundError } from "../http/errors.ts";
 import { errorResponses } from "../http/schemas.ts";
 import type { Services } from "../services.ts";
+import { Operation } from "./schemas.ts";
 import { operationView } from "./views.ts";
 
 const KindSummary = Type.Object({
@@ -30,7 +31,7 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         summary:
           "Poll an asynchronous operation: pending, running, completed (with result) or failed (with error)",
         params: Params,
-        response: { 200: Type.Unknown(), ...errorResponses },
+        response: { 200: Operation },
       },
     },
     async (req) => {

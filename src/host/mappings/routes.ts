@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
 import { RoutedQuery } from "../binding/schemas.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { ValidationError } from "../http/errors.ts";
@@ -16,6 +15,7 @@ import {
   MappingPage,
   RefParams,
   RepairLookupBody,
+  TrackerMappings,
 } from "./schemas.ts";
 
 export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -27,7 +27,7 @@ export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         summary:
           "Work-package links of a bound project, or (provider only) the team's mappings for the provider",
         querystring: RoutedQuery,
-        response: { 200: Type.Record(Type.String(), Type.Unknown()), ...errorResponses },
+        response: { 200: TrackerMappings },
       },
     },
     async (req) => {

@@ -1,4 +1,6 @@
+import type { Static } from "typebox";
 import type { ProviderId } from "../../tracker/index.ts";
+import type { RoutedMapping } from "../binding/schemas.ts";
 import type { BindingService, RoutingKeys } from "../binding/service.ts";
 import type { AuthContext } from "../http/auth.ts";
 import type { InstallationRow } from "../installations/repository.ts";
@@ -6,11 +8,12 @@ import type { InstallationsService } from "../installations/service.ts";
 import { installationState } from "../inventory/service.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
 import { type MappingsService, mappingState, mappingSyncState } from "../mappings/service.ts";
+import type { IdentityPath, InstallationWideStatus, ProjectStatus } from "./schemas.ts";
 
 const syncState = mappingSyncState;
 
 /** `binding_ref`, `display_label`, `provider_context`: added to every routed response (contract §11.4). */
-export function enrichment(m: JoinedMapping) {
+export function enrichment(m: JoinedMapping): Static<typeof RoutedMapping> {
   return {
     binding_ref: m.mapping.bindingRef,
     display_label: m.mapping.displayLabel,
@@ -19,7 +22,7 @@ export function enrichment(m: JoinedMapping) {
   };
 }
 
-export function identityPath(m: JoinedMapping, inst?: InstallationRow) {
+export function identityPath(m: JoinedMapping, inst?: InstallationRow): Static<typeof IdentityPath> {
   return {
     type: "installation",
     installation_id: m.mapping.installationId,
@@ -36,7 +39,7 @@ export function statusService(deps: {
 }) {
   return {
     /** `tracker status`: the routed project's mapping and its health. */
-    async project(auth: AuthContext, keys: RoutingKeys) {
+    async project(auth: AuthContext, keys: RoutingKeys): Promise<Static<typeof ProjectStatus>> {
       const m = await deps.binding.route(auth, keys);
       const inst = await deps.installations.repo.byId(m.mapping.installationId);
       const state = syncState(m);
@@ -58,7 +61,10 @@ export function statusService(deps: {
     },
 
     /** `tracker status --all`: every installation and binding of the team for a provider. */
-    async installationWide(auth: AuthContext, provider: ProviderId) {
+    async installationWide(
+      auth: AuthContext,
+      provider: ProviderId,
+    ): Promise<Static<typeof InstallationWideStatus>> {
       const installs = await deps.installations.listForTeam(auth.team.id, provider);
       const bindings = await deps.mappings.repo.liveForProvider(auth.team.id, provider);
       return {
