@@ -25,7 +25,11 @@ export const ErrorEnvelope = Type.Object(
 
 const ref = Type.Unsafe<unknown>({ $ref: "ErrorEnvelope#" });
 
-/** Standard error responses for an authenticated route, for the OpenAPI document. */
+/**
+ * Standard error responses for an authenticated route, for the OpenAPI document. The `addErrorSchemas`
+ * hook (error-schemas.ts) now adds them to every documented route; listing them hides a handler's
+ * return type from the type provider, so routes can drop them.
+ */
 export const errorResponses = {
   400: ref,
   401: ref,

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { requireAdmin } from "../http/auth.ts";
 import { NotFoundError } from "../http/errors.ts";
-import { errorResponses } from "../http/schemas.ts";
 import type { Services } from "../services.ts";
 import { Operation } from "./schemas.ts";
 import { operationView } from "./views.ts";
@@ -52,7 +51,7 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       schema: {
         tags: ["operations"],
         summary: "This team's background job queue per kind: depth, oldest due job's age, dead jobs (admins)",
-        response: { 200: Type.Object({ kinds: Type.Array(KindSummary) }), ...errorResponses },
+        response: { 200: Type.Object({ kinds: Type.Array(KindSummary) }) },
       },
     },
     async (req) => ({ kinds: await services.jobs.summary(req.auth.team.id) }),
