@@ -18,24 +18,27 @@ const OperationError = Type.Object(
 );
 
 /** An asynchronous operation as clients poll it (contract §7). */
-export const Operation = Type.Object({
-  operation_id: Type.String(),
-  status: StringEnum(["pending", "running", "completed", "failed"]),
-  kind: Type.String({ description: "`tracker.push`, `tracker.run`, `inventory.refresh`..." }),
-  progress: Type.Unknown({ description: "What the job reported so far; its shape depends on `kind`." }),
-  result: Nullable(
-    Type.Object(
-      {},
-      {
-        additionalProperties: true,
-        description:
-          "When completed: the result the synchronous call would have answered (push, run, refresh).",
-      },
+export const Operation = Type.Object(
+  {
+    operation_id: Type.String(),
+    status: StringEnum(["pending", "running", "completed", "failed"]),
+    kind: Type.String({ description: "`tracker.push`, `tracker.run`, `inventory.refresh`..." }),
+    progress: Type.Unknown({ description: "What the job reported so far; its shape depends on `kind`." }),
+    result: Nullable(
+      Type.Object(
+        {},
+        {
+          additionalProperties: true,
+          description:
+            "When completed: the result the synchronous call would have answered (push, run, refresh).",
+        },
+      ),
     ),
-  ),
-  error: Nullable(OperationError, { description: "When failed." }),
-  /** Attempts used so far (retryable failures are retried with backoff up to JOB_MAX_ATTEMPTS). */
-  attempts: Type.Integer(),
-  created_at: Type.String(),
-  updated_at: Type.String(),
-});
+    error: Nullable(OperationError, { description: "When failed." }),
+    /** Attempts used so far (retryable failures are retried with backoff up to JOB_MAX_ATTEMPTS). */
+    attempts: Type.Integer(),
+    created_at: Type.String(),
+    updated_at: Type.String(),
+  },
+  { description: "Poll until `completed` (with `result`) or `failed` (with `error`)." },
+);

@@ -130,4 +130,6 @@ export const TeamMappings = Type.Object({
   mappings: Type.Array(TeamWorkPackageLink),
 });
 
-export const TrackerMappings = Type.Union([BoundMappings, TeamMappings]);
+export const TrackerMappings = Type.Union([BoundMappings, TeamMappings], {
+  description: "Work-package links of the routed mapping, or (provider only) of the team's mappings.",
+});

@@ -83,10 +83,13 @@ export const RunBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const Pending = Type.Object({
-  operation_id: Type.String({ description: "Poll `GET /tracker/operations/{operation_id}/`." }),
-  status: Type.Literal("pending"),
-});
+export const Pending = Type.Object(
+  {
+    operation_id: Type.String({ description: "Poll `GET /tracker/operations/{operation_id}/`." }),
+    status: Type.Literal("pending"),
+  },
+  { description: "Accepted: runs as an operation; its `result` is what a 200 would have answered." },
+);
 
 // Responses (contract §4-§6). The CLI renders `status`, `summary`, `identity_path` and `has_more`; the
 // rest is what `--json` shows.
@@ -155,7 +158,10 @@ const PullPhaseFields = {
   next_cursor: Nullable(Type.String({ description: "Send as `cursor` for the next page." })),
 };
 export const PullPhase = Type.Object(PullPhaseFields);
-export const PullResult = Type.Object({ ...PullPhaseFields, ...Frame });
+export const PullResult = Type.Object(
+  { ...PullPhaseFields, ...Frame },
+  { description: "One page of normalised issues of the mapped resource." },
+);
 
 export const PushOutcome = Type.Object({
   index: Type.Integer(),
@@ -176,12 +182,18 @@ const PushPhaseFields = {
   item_errors: ItemErrors,
 };
 export const PushPhase = Type.Object(PushPhaseFields);
-export const PushResult = Type.Object({ ...PushPhaseFields, ...Frame });
+export const PushResult = Type.Object(
+  { ...PushPhaseFields, ...Frame },
+  { description: "What each item did, in order; a failed item does not stop the others." },
+);
 
-export const RunResult = Type.Object({
-  status: PhaseStatus,
-  summary: Type.Object(Summary.properties, { description: "Both phases together." }),
-  pull: Nullable(PullPhase, { description: "Null when `pull_first` was false." }),
-  push: PushPhase,
-  ...Frame,
-});
+export const RunResult = Type.Object(
+  {
+    status: PhaseStatus,
+    summary: Type.Object(Summary.properties, { description: "Both phases together." }),
+    pull: Nullable(PullPhase, { description: "Null when `pull_first` was false." }),
+    push: PushPhase,
+    ...Frame,
+  },
+  { description: "The pull, then the push, and both together." },
+);

@@ -94,8 +94,12 @@ const TeamFrame = {
 
 export const RoutedSearch = Type.Object({ candidates: Type.Array(Candidate), ...RoutedFrame });
 export const TeamSearch = Type.Object({ candidates: Type.Array(Candidate), ...TeamFrame });
-export const IssueSearchResult = Type.Union([RoutedSearch, TeamSearch]);
+export const IssueSearchResult = Type.Union([RoutedSearch, TeamSearch], {
+  description: "Matches in the mapped resource (routed) or the team's mapped resources (provider only).",
+});
 
 export const RoutedTickets = Type.Object({ tickets: Type.Array(Candidate), ...RoutedFrame });
 export const TeamTickets = Type.Object({ tickets: Type.Array(Candidate), ...TeamFrame });
-export const ListTicketsResult = Type.Union([RoutedTickets, TeamTickets]);
+export const ListTicketsResult = Type.Union([RoutedTickets, TeamTickets], {
+  description: "Tickets of the mapped resource (routed) or the team's mapped resources (provider only).",
+});

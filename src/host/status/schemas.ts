@@ -49,4 +49,6 @@ export const InstallationWideStatus = Type.Object({
   bindings: Type.Array(StatusBinding),
 });
 
-export const TrackerStatus = Type.Union([ProjectStatus, InstallationWideStatus]);
+export const TrackerStatus = Type.Union([ProjectStatus, InstallationWideStatus], {
+  description: "The routed project's status, or (provider only) the installation-wide one.",
+});
