@@ -504,7 +504,7 @@ ${err}
       (
         m,
       ) => html`<tr><td>${m.display_label}</td><td><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></td>
-      <td>${mappingStatusBadge(m.status, Boolean(m.resource_missing_since))}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td></tr>`,
+      <td>${mappingStatusBadge(m)}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td></tr>`,
     )}</tbody></table>`
   }
 </section>`;

@@ -206,7 +206,7 @@ export function mappingPages(app: FastifyInstance, services: Services) {
       (
         m,
       ) => html`<tr><td>${m.display_label}</td><td><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></td><td>${providerBadge(m.provider)}</td>
-      <td>${mappingStatusBadge(m.status, Boolean(m.resource_missing_since))}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td><td>${when(m.bound_at)}</td></tr>`,
+      <td>${mappingStatusBadge(m)}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td><td>${when(m.bound_at)}</td></tr>`,
     )}</tbody></table>`
   }
   ${pager("/dashboard/mappings", { provider, status, cursor: q.cursor || undefined }, result.next_cursor)}
@@ -303,7 +303,7 @@ export function mappingPages(app: FastifyInstance, services: Services) {
     const admin = ctx.isAdmin && live;
     const body = html`<div class="grid-2">
 <section class="card"><h2>Mapping</h2><dl class="facts">
-  <dt>Status</dt><dd>${mappingStatusBadge(m.status, Boolean(m.resource_missing_since))}</dd>
+  <dt>Status</dt><dd>${mappingStatusBadge(m)}</dd>
   <dt>Project</dt><dd><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></dd>
   <dt>binding_ref</dt><dd><code id="binding-ref">${m.binding_ref}</code></dd>
   <dt>Created via</dt><dd>${m.created_via}</dd>

@@ -12,8 +12,9 @@ import {
   resourceNotFound,
   routingConflict,
 } from "../mappings/errors.ts";
+import { mappingState } from "../mappings/health.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
-import { type MappingsService, mappingState } from "../mappings/service.ts";
+import type { MappingsService } from "../mappings/service.ts";
 import { freeProjectSlug, type ProjectIdentity, type ProjectsService } from "../projects/service.ts";
 import { installationDisconnected, installationRevoked } from "../runtime/errors.ts";
 import { type CandidateTokens, invalidCandidateToken } from "./candidate-token.ts";

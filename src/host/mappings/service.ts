@@ -6,24 +6,11 @@ import { newId } from "../ids.ts";
 import type { ResourceRow } from "../inventory/repository.ts";
 import { type ProjectRow, projectsRepository } from "../projects/repository.ts";
 import { alreadyBound, resourceNotBindable } from "./errors.ts";
+import { mappingState, mappingSyncState } from "./health.ts";
 import { type JoinedMapping, type MappingFilter, type MappingRow, mappingsRepository } from "./repository.ts";
 import { validateRoutingMetadata } from "./routing-metadata.ts";
 
 export type CreatedVia = "cli" | "dashboard" | "api";
-
-export function mappingState(m: MappingRow): "active" | "disabled" | "deleted" {
-  return m.deletedAt ? "deleted" : m.status;
-}
-
-/** Whether the CLI can use the mapping now, and if not, what is in the way (contract `sync_state`). */
-export function mappingSyncState(m: JoinedMapping) {
-  if (m.installationDisconnectedAt) return "installation_disconnected" as const;
-  if (m.resourceMissingSince) return "resource_missing" as const;
-  if (m.installationStatus === "revoked") return "installation_revoked" as const;
-  if (m.installationStatus === "suspended") return "installation_suspended" as const;
-  if (m.installationStatus === "error") return "installation_error" as const;
-  return "idle" as const;
-}
 
 export function mappingView(j: JoinedMapping) {
   const m = j.mapping;
