@@ -60,6 +60,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     outbound: deps.outbound ?? outboundPolicy({}, configuredProviderUrls(deps.settings)),
     http: deps.http,
     audit,
+    jobs,
   });
   const inventory = inventoryService(db, {
     installations,

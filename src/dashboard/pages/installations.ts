@@ -374,19 +374,14 @@ export function installationPages(app: FastifyInstance, services: Services) {
     const { input, errors } = connectInput(provider as Exclude<ProviderId, "github">, form);
     if (!input) return again({ errors, summary: "Fix the fields marked below." });
     try {
-      const { installation, reconnected } = await services.installations.connectWithCredential(
+      const { installation, reconnected, refresh } = await services.installations.connectWithCredential(
         req.dash.auth,
         input,
         req.id,
       );
-      const { job } = await services.inventory.requestRefresh(
-        req.dash.auth.team.id,
-        installation.id,
-        req.dash.auth.user.id,
-      );
       return seeOther(
         reply,
-        `/dashboard/installations/${installation.id}?op=${job.id}&done=${reconnected ? "reconnected" : "connected"}`,
+        `/dashboard/installations/${installation.id}?op=${refresh.id}&done=${reconnected ? "reconnected" : "connected"}`,
       );
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
