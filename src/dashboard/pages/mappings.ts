@@ -29,9 +29,8 @@ import {
   when,
 } from "../layout.ts";
 import { dangerConfirmCard, mappingStatusBadge } from "../views.ts";
-import { searchResources, typeahead, unpickable } from "./inventory.ts";
+import { searchResources, typeahead } from "./inventory.ts";
 
-const PROJECT_SLUG = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 const NEW = "__new__";
 type ResourceView = ReturnType<typeof resourceView>;
 type Installation = Awaited<ReturnType<Services["installations"]["listForTeam"]>>[number];
@@ -40,8 +39,8 @@ interface Checked {
   errors: FieldErrors;
   installation?: Installation;
   resource?: ResourceView;
-  project?: { slug: string; id: string | null; isNew: boolean };
-  replaces?: { label: string; ref: string } | null;
+  project?: { slug: string; isNew: boolean };
+  replaces: { label: string; ref: string } | null;
 }
 
 export function mappingPages(app: FastifyInstance, services: Services) {
@@ -54,53 +53,34 @@ export function mappingPages(app: FastifyInstance, services: Services) {
     return resourceView(row, live ? { bindingRef: live.bindingRef, boundAt: live.boundAt } : null);
   }
 
-  /** Every check the save will make, done first so the form answers inline and nothing is half-saved. */
+  /** The domain's checks of the save (mappings/draft.ts), answered on the form's fields. */
   async function check(
     ctx: DashContext,
     form: Form,
-    opts: { allowRef?: string; provider?: string } = {},
+    moving?: { provider: string; projectId: string; resourceId: string },
   ): Promise<Checked> {
-    const teamId = teamOf(ctx);
+    const choice = str(form.project);
+    const isNew = choice === NEW;
+    const project = isNew
+      ? { slug: str(form.new_project_slug).toLowerCase(), intent: "new" as const }
+      : { slug: choice, intent: "existing" as const };
+    const c = await services.mappingAdmin.checkDraft(teamOf(ctx), {
+      installationId: str(form.installation_id),
+      resourceId: str(form.resource_id),
+      ...(moving ? { moving } : { project }),
+    });
     const errors: FieldErrors = {};
-    const installs = await services.installations.listForTeam(teamId);
-    const installation = installs.find((i) => i.id === str(form.installation_id));
-    if (!installation) errors.installation_id = "Pick an installation.";
-    else if (opts.provider && installation.provider !== opts.provider)
-      errors.installation_id = `Pick a ${providerName(opts.provider)} installation.`;
-    const resource = await resourceById(teamId, str(form.resource_id));
-    if (!str(form.resource_id)) errors.resource_id = "Search, then pick a resource from the list.";
-    else if (!resource || (installation && resource.installation_id !== installation.id))
-      errors.resource_id = "That resource is not in this installation's inventory. Search again.";
-    else {
-      const why = unpickable(resource, opts.allowRef);
-      if (why) errors.resource_id = `${resource.display_label} cannot be picked: ${why}.`;
+    for (const { field, error } of c.problems) {
+      const name = field === "project_slug" ? (isNew ? "new_project_slug" : "project") : field;
+      errors[name] ??= error.message;
     }
-    const out: Checked = { errors, installation, resource };
-    if (opts.allowRef === undefined) {
-      const choice = str(form.project);
-      if (!choice) errors.project = "Pick a project, or choose to create one.";
-      else if (choice === NEW) {
-        const slug = str(form.new_project_slug).toLowerCase();
-        if (!PROJECT_SLUG.test(slug))
-          errors.new_project_slug =
-            "Use lower-case letters, digits, dots, dashes or underscores (at most 128).";
-        else if (await services.projects.repo.bySlug(teamId, slug))
-          errors.new_project_slug = `A project '${slug}' already exists: pick it from the list instead.`;
-        else out.project = { slug, id: null, isNew: true };
-      } else {
-        const p = await services.projects.repo.bySlug(teamId, choice);
-        if (!p) errors.project = "That project no longer exists. Pick another.";
-        else {
-          out.project = { slug: p.slug, id: p.id, isNew: false };
-          if (installation) {
-            const prev = await services.mappings.repo.liveForProject(teamId, p.id, installation.provider);
-            if (prev && prev.mapping.resourceId !== resource?.id)
-              out.replaces = { label: prev.mapping.displayLabel, ref: prev.mapping.bindingRef };
-          }
-        }
-      }
-    }
-    return out;
+    return {
+      errors,
+      installation: c.installation,
+      resource: c.resource && resourceView(c.resource, null),
+      project: c.project && { slug: c.project.slug, isNew: !c.project.row },
+      replaces: c.replaces,
+    };
   }
 
   function installationSelect(installs: Installation[], selected: string | undefined, errors?: FieldErrors) {
@@ -372,7 +352,11 @@ ${
     const m = await services.mappingAdmin.view(teamOf(ctx), ref);
     if (m.status === "deleted")
       throw new PageError(409, "Mapping deleted", "This mapping was deleted; create a new one.");
-    const c = await check(ctx, form, { allowRef: ref, provider: m.provider });
+    const c = await check(ctx, form, {
+      provider: m.provider,
+      projectId: m.project_id,
+      resourceId: m.resource_id,
+    });
     const fail = (message: string, status: number) =>
       sendHtml(
         reply,
@@ -385,8 +369,6 @@ ${
       );
     if (Object.keys(c.errors).length) return fail(Object.values(c.errors).join(" "), 400);
     const resource = c.resource!;
-    if (resource.id === m.resource_id)
-      return fail("That is the resource the mapping already uses. Pick another one.", 400);
     if (form.step !== "confirm") {
       const body = html`<section class="card" id="review-card"><h2>Move ${m.project_slug} from ${m.display_label} to:</h2>
   ${resourceFacts(resource, c.installation)}

@@ -12,6 +12,32 @@ import { validateRoutingMetadata } from "./routing-metadata.ts";
 
 export type CreatedVia = "cli" | "dashboard" | "api";
 
+/** Why a discovered resource cannot take a mapping, or null. */
+export type Unbindable = "missing_upstream" | "archived" | "issues_disabled";
+
+export function unbindable(r: {
+  missingSince: Date | string | null;
+  archived: boolean;
+  issuesDisabled: boolean;
+}): Unbindable | null {
+  if (r.missingSince) return "missing_upstream";
+  if (r.archived) return "archived";
+  if (r.issuesDisabled) return "issues_disabled";
+  return null;
+}
+
+const UNBINDABLE_BECAUSE: Record<Unbindable, string> = {
+  missing_upstream: "it no longer exists upstream",
+  archived: "it is archived",
+  issues_disabled: "issues are disabled on it",
+};
+
+/** The refusal `bind` answers for an unbindable resource (drafts report it before the save). */
+export function notBindable(r: ResourceRow) {
+  const why = unbindable(r);
+  return why ? resourceNotBindable(r.label, UNBINDABLE_BECAUSE[why]) : null;
+}
+
 export function mappingView(j: JoinedMapping) {
   const m = j.mapping;
   return {
@@ -69,9 +95,8 @@ export function mappingsService(db: Database, deps: { audit: AuditService }) {
       requestId?: string;
     }) {
       const { resource } = input;
-      if (resource.missingSince) throw resourceNotBindable(resource.label, "it no longer exists upstream");
-      if (resource.archived) throw resourceNotBindable(resource.label, "it is archived");
-      if (resource.issuesDisabled) throw resourceNotBindable(resource.label, "issues are disabled on it");
+      const refused = notBindable(resource);
+      if (refused) throw refused;
       const { version } = validateRoutingMetadata(resource.provider, resource.routingMetadata);
 
       try {
