@@ -1,4 +1,3 @@
-import type { Database } from "../../storage/database.ts";
 import type { ProviderId } from "../../tracker/index.ts";
 import type { AuthContext } from "../http/auth.ts";
 import type { InstallationsService } from "../installations/service.ts";
@@ -101,16 +100,13 @@ function findProject(snap: BindableSnapshot, identity: ProjectIdentity) {
   return snap.projectsByUuid.get(identity.uuid) ?? (bySlug && bySlug.uuid === null ? bySlug : undefined);
 }
 
-export function bindingService(
-  _db: Database,
-  deps: {
-    installations: InstallationsService;
-    inventory: InventoryService;
-    mappings: MappingsService;
-    projects: ProjectsService;
-    candidates: CandidateTokens;
-  },
-) {
+export function bindingService(deps: {
+  installations: InstallationsService;
+  inventory: InventoryService;
+  mappings: MappingsService;
+  projects: ProjectsService;
+  candidates: CandidateTokens;
+}) {
   const mintFor = (teamId: string, provider: string, r: { installationId: string; id: string }) =>
     deps.candidates.mint({ teamId, provider, installationId: r.installationId, resourceId: r.id });
 

@@ -18,16 +18,13 @@ import { type CreatedVia, type MappingsService, mappingView } from "./service.ts
  * move a project to another resource, disable, enable, delete, and the repair path that looks a
  * typed provider id up with the provider before it can be picked.
  */
-export function mappingAdminService(
-  _db: Database,
-  deps: {
-    mappings: MappingsService;
-    projects: ProjectsService;
-    inventory: InventoryService;
-    installations: InstallationsService;
-    candidates: CandidateTokens;
-  },
-) {
+export function mappingAdminService(deps: {
+  mappings: MappingsService;
+  projects: ProjectsService;
+  inventory: InventoryService;
+  installations: InstallationsService;
+  candidates: CandidateTokens;
+}) {
   async function view(teamId: string, ref: string) {
     const j = await deps.mappings.repo.byRef(teamId, ref);
     if (!j) throw mappingNotFound(ref);
