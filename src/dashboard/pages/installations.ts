@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { setBrowserCookie } from "../../host/http/cookies.ts";
 import { AppError, ValidationError } from "../../host/http/errors.ts";
-import { connectCookie } from "../../host/installations/connect.ts";
+import { CONNECT_COOKIE } from "../../host/installations/connect.ts";
 import type { ConnectInput } from "../../host/installations/service.ts";
 import { installationView } from "../../host/installations/service.ts";
 import { authorizeOrigin } from "../../host/installations/settings.ts";
@@ -417,7 +418,7 @@ export function installationPages(app: FastifyInstance, services: Services) {
       workspace_id: reconnect?.workspaceId,
       return_to: "/dashboard/installations/connected",
     });
-    reply.header("set-cookie", connectCookie(started.binding));
+    setBrowserCookie(reply, CONNECT_COOKIE, started.binding);
     return reply.redirect(started.authorize_url, 303);
   });
 

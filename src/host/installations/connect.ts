@@ -15,6 +15,7 @@ import {
   type Workspace,
 } from "../../tracker/index.ts";
 import type { AuthContext } from "../http/auth.ts";
+import type { BrowserCookie } from "../http/cookies.ts";
 import { ValidationError } from "../http/errors.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import { sameSecret } from "../sessions/service.ts";
@@ -30,9 +31,12 @@ import { type GithubApp, oauthEndpoints, type ProviderSettings } from "./setting
 
 const STATE_TTL_MS = 10 * 60_000;
 
-/** HttpOnly cookie holding the nonce that binds a connect flow to the browser that started it. */
-export const CONNECT_COOKIE = "sk_connect";
-export const CONNECT_COOKIE_PATH = "/api/v1/installations/callback/";
+/** The nonce that binds a connect flow to the browser that started it: sent only to the callback. */
+export const CONNECT_COOKIE: BrowserCookie = {
+  name: "sk_connect",
+  path: "/api/v1/installations/callback/",
+  maxAgeSeconds: STATE_TTL_MS / 1000,
+};
 
 /** What the callback's browser can show: the start's cookie nonce, and whose dashboard session it has. */
 export interface BrowserEvidence {
@@ -41,14 +45,6 @@ export interface BrowserEvidence {
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-
-/** `Set-Cookie` for a started flow: short-lived, sent only to the callback, never readable by scripts. */
-export function connectCookie(binding: string) {
-  return `${CONNECT_COOKIE}=${binding}; Path=${CONNECT_COOKIE_PATH}; Max-Age=${STATE_TTL_MS / 1000}; HttpOnly; SameSite=Lax; Secure`;
-}
-
-export const clearConnectCookie = () =>
-  `${CONNECT_COOKIE}=; Path=${CONNECT_COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Lax; Secure`;
 
 /** A flow's state row as the callback reads it. */
 interface ConnectState {

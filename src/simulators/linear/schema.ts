@@ -16,11 +16,16 @@ export function uuidFrom(seed: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+type WorkflowState = { name: string; type: string; color: string; status: SimIssueStatus };
+
 /**
- * Each simulated team's workflow. Neutral status → the state an issue shows; the reverse mapping is
- * used when a client sets `stateId`. Backlog and Duplicate exist but no store status maps to them.
+ * A team's workflow. Neutral status → the state an issue shows; the reverse mapping is used when a
+ * client sets `stateId`. Backlog and Duplicate exist but no store status maps to them. Seeded teams use
+ * a customised workflow with review and blocked states (like "How we work at Linear" in Linear's
+ * "Workflows" docs); a team seeded with `"workflow": "default"` has the set a new team comes with:
+ * "Backlog > Todo > In Progress > Done > Canceled" (https://linear.app/docs/configuring-workflows).
  */
-const WORKFLOW: { name: string; type: string; color: string; status: SimIssueStatus }[] = [
+const CUSTOMISED: WorkflowState[] = [
   { name: "Backlog", type: "backlog", color: "#bec2c8", status: "todo" },
   { name: "Todo", type: "unstarted", color: "#e2e2e2", status: "todo" },
   { name: "In Progress", type: "started", color: "#f2c94c", status: "in_progress" },
@@ -30,6 +35,7 @@ const WORKFLOW: { name: string; type: string; color: string; status: SimIssueSta
   { name: "Canceled", type: "canceled", color: "#95a2b3", status: "canceled" },
   { name: "Duplicate", type: "canceled", color: "#95a2b3", status: "canceled" },
 ];
+const DEFAULT_WORKFLOW = CUSTOMISED.filter((w) => !["In Review", "Blocked", "Duplicate"].includes(w.name));
 const DEFAULT_STATE: Record<SimIssueStatus, string> = {
   todo: "Todo",
   in_progress: "In Progress",
@@ -59,8 +65,15 @@ export interface LinearSimState {
   webUrl: string;
   /** Labels created with issueLabelCreate per team (names seen on issues exist implicitly). */
   createdLabels: Map<string, Set<string>>;
+  /**
+   * Workspace labels per organization id: usable on every team's issues and not listed by
+   * `team.labels` (Linear lists them with the root `issueLabels`). A name here wins over a team label.
+   */
+  workspaceLabels: Map<string, string[]>;
   /** The exact workflow state chosen for an issue, kept while it still matches the issue's status. */
   stateOverride: Map<string, string>;
+  /** Teams seeded with Linear's default workflow (no In Review, no Blocked). */
+  defaultWorkflowTeams: Set<string>;
   syncId: number;
 }
 
@@ -94,6 +107,8 @@ function matches(filter: unknown, view: Record<string, unknown>): boolean {
     }
     if (!(key in view)) throw invalidInput(`Unsupported filter field: ${key}`);
     const value = view[key];
+    // An absent relation (a workspace label's `team`) matches `{ null: true }` and no nested condition.
+    if (value === null && Object.keys(cond as object).some((op) => !COMPARATORS.has(op))) return false;
     if (value && typeof value === "object" && !Array.isArray(value)) {
       const { null: wantNull, ...rest } = cond as Record<string, unknown>;
       if (wantNull === true) return false;
@@ -102,6 +117,20 @@ function matches(filter: unknown, view: Record<string, unknown>): boolean {
   }
   return true;
 }
+
+const COMPARATORS = new Set([
+  "eq",
+  "neq",
+  "in",
+  "nin",
+  "null",
+  "contains",
+  "containsIgnoreCase",
+  "eqIgnoreCase",
+  "startsWith",
+  "gt",
+  "lt",
+]);
 
 function compare(cond: Record<string, unknown>, value: unknown): boolean {
   const s = (v: unknown) => String(v ?? "").toLowerCase();
@@ -199,6 +228,25 @@ function labelId(teamId: string, name: string) {
   return uuidFrom(`label:${teamId}:${name.toLowerCase()}`);
 }
 
+function workspaceLabelId(orgId: string, name: string) {
+  return uuidFrom(`label:workspace:${orgId}:${name.toLowerCase()}`);
+}
+
+const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** A label as an issue or a listing sees it: a team's own label, or (team null) a workspace label. */
+interface LabelRef {
+  id: string;
+  name: string;
+  team: SimResource | null;
+}
+
+export function addTeamLabel(sim: LinearSimState, teamId: string, name: string) {
+  const set = sim.createdLabels.get(teamId) ?? new Set<string>();
+  set.add(name);
+  sim.createdLabels.set(teamId, set);
+}
+
 export class LinearSchema {
   constructor(private readonly ctx: RequestContext) {}
 
@@ -288,24 +336,25 @@ export class LinearSchema {
       states: (a: Args) =>
         connection(
           "WorkflowState",
-          WORKFLOW.map((w) => ({ ...w, id: stateId(t.id, w.name) })),
+          this.workflowOf(t).map((w) => ({ ...w, id: stateId(t.id, w.name) })),
           a,
           (w) => this.stateObj(t, w.name),
         ),
       labels: (a: Args) =>
         connection(
           "IssueLabel",
-          this.labelNames(t).map((name) => ({ id: labelId(t.id, name), name })),
+          this.labelNames(t).map((name) => this.teamLabel(t, name)),
           a,
-          (l) => this.labelObj(t, l.name),
+          (l) => this.labelObj(l),
         ),
       issues: (a: Args) => this.issueConnection(t.issues, a),
     };
   }
 
   private stateObj(t: SimResource, name: string): GqlObject {
-    const idx = WORKFLOW.findIndex((w) => w.name === name);
-    const w = WORKFLOW[idx];
+    const workflow = this.workflowOf(t);
+    const idx = workflow.findIndex((w) => w.name === name);
+    const w = workflow[idx];
     return {
       __typename: "WorkflowState",
       id: stateId(t.id, w.name),
@@ -318,22 +367,63 @@ export class LinearSchema {
     };
   }
 
+  /** The team's own label names: created ones and names on its issues, minus workspace labels. */
   labelNames(t: SimResource): string[] {
     const names = new Map<string, string>();
     for (const n of this.ctx.sim.createdLabels.get(t.id) ?? []) names.set(n.toLowerCase(), n);
     for (const i of t.issues)
       for (const n of i.labels) if (!names.has(n.toLowerCase())) names.set(n.toLowerCase(), n);
+    for (const n of this.workspaceLabelNames()) names.delete(n.toLowerCase());
     return [...names.values()];
   }
 
-  private labelObj(t: SimResource, name: string): GqlObject {
+  private workspaceLabelNames(): string[] {
+    return this.ctx.sim.workspaceLabels.get(this.ctx.orgId) ?? [];
+  }
+
+  private teamLabel(t: SimResource, name: string): LabelRef {
+    return { id: labelId(t.id, name), name, team: t };
+  }
+
+  private workspaceLabel(name: string): LabelRef {
+    return { id: workspaceLabelId(this.ctx.orgId, name), name, team: null };
+  }
+
+  /** What a label name on an issue of team `t` refers to: the workspace label of that name, else the team's. */
+  private labelOnIssue(t: SimResource, name: string): LabelRef {
+    const ws = this.workspaceLabelNames().find((n) => sameName(n, name));
+    return ws ? this.workspaceLabel(ws) : this.teamLabel(t, name);
+  }
+
+  /** Every label of the organization: workspace labels first, then each team's. */
+  private allLabels(): LabelRef[] {
+    return [
+      ...this.workspaceLabelNames().map((n) => this.workspaceLabel(n)),
+      ...this.teams().flatMap((t) => this.labelNames(t).map((n) => this.teamLabel(t, n))),
+    ];
+  }
+
+  private labelObj(l: LabelRef): GqlObject {
+    const team = l.team;
     return {
       __typename: "IssueLabel",
-      id: labelId(t.id, name),
-      name,
+      id: l.id,
+      name: l.name,
       color: "#bec2c8",
-      team: () => this.teamObj(t),
+      isGroup: false,
+      team: team ? () => this.teamObj(team) : null,
     };
+  }
+
+  private labelConnection(a: Args): GqlObject {
+    const view = (l: LabelRef) => ({
+      id: l.id,
+      name: l.name,
+      isGroup: false,
+      team: l.team ? { id: l.team.id, key: l.team.key, name: l.team.name } : null,
+    });
+    const list = this.allLabels().filter((l) => matches(a.filter, view(l)));
+    return connection("IssueLabel", list, a, (l) => this.labelObj(l));
   }
 
   private userObj(name: string): GqlObject {
@@ -370,9 +460,15 @@ export class LinearSchema {
   }
 
   private stateOf(i: SimIssue) {
+    const workflow = this.workflowOf(this.store.resource(i.resource_id));
     const chosen = this.ctx.sim.stateOverride.get(i.id);
-    const w = chosen ? WORKFLOW.find((s) => s.name === chosen && s.status === i.status) : undefined;
-    return w ?? (WORKFLOW.find((s) => s.name === DEFAULT_STATE[i.status]) as (typeof WORKFLOW)[number]);
+    const w = chosen ? workflow.find((s) => s.name === chosen && s.status === i.status) : undefined;
+    // A status the team has no state for (review, blocked on a default workflow) shows as In Progress.
+    return (
+      w ??
+      workflow.find((s) => s.name === DEFAULT_STATE[i.status]) ??
+      (workflow.find((s) => s.name === DEFAULT_STATE.in_progress) as WorkflowState)
+    );
   }
 
   issueObj(i: SimIssue, typename = "Issue"): GqlObject {
@@ -406,9 +502,9 @@ export class LinearSchema {
       labels: (a: Args) =>
         connection(
           "IssueLabel",
-          i.labels.map((name) => ({ id: labelId(t.id, name), name })),
+          i.labels.map((name) => this.labelOnIssue(t, name)),
           a,
-          (l) => this.labelObj(t, l.name),
+          (l) => this.labelObj(l),
         ),
       assignee: i.assignees[0] ? this.userObj(i.assignees[0]) : null,
       creator: null,
@@ -429,6 +525,7 @@ export class LinearSchema {
       issue: (a: Args) => this.issueObj(this.issue(a.id)),
       issues: (a: Args) => this.issueConnection(this.orgIssues(), a),
       searchIssues: (a: Args) => this.searchIssues(a),
+      issueLabels: (a: Args) => this.labelConnection(a),
     };
   }
 
@@ -467,19 +564,28 @@ export class LinearSchema {
     return { __typename: typename, success: true, lastSyncId: ++this.ctx.sim.syncId, [field]: value };
   }
 
+  private workflowOf(t: SimResource): WorkflowState[] {
+    return this.ctx.sim.defaultWorkflowTeams.has(t.id) ? DEFAULT_WORKFLOW : CUSTOMISED;
+  }
+
   /** State id of this team → neutral status, or Linear's error for a state of another team. */
   private statusForState(t: SimResource, id: unknown): { status: SimIssueStatus; name: string } {
-    const w = WORKFLOW.find((s) => stateId(t.id, s.name) === id);
+    const w = this.workflowOf(t).find((s) => stateId(t.id, s.name) === id);
     if (!w) throw notFound("WorkflowState");
     return { status: w.status, name: w.name };
   }
 
+  /** Label ids → names; an issue takes its own team's labels and workspace labels, never another team's. */
   private labelNamesFor(t: SimResource, ids: unknown): string[] {
     if (!Array.isArray(ids)) throw invalidInput("labelIds must be a list");
+    const labels = this.allLabels();
     return ids.map((id) => {
-      const name = this.labelNames(t).find((n) => labelId(t.id, n) === id);
-      if (!name) throw notFound("IssueLabel");
-      return name;
+      const label = labels.find((l) => l.id === id);
+      if (!label) throw notFound("IssueLabel");
+      if (label.team && label.team.id !== t.id) {
+        throw invalidInput(`Label ${label.name} belongs to another team and cannot be added to this issue.`);
+      }
+      return label.name;
     });
   }
 
@@ -490,7 +596,12 @@ export class LinearSchema {
     }
     if (t.archived) throw invalidInput("Cannot create issues in an archived team.");
     if (t.issues_disabled) throw invalidInput("Cannot create issues in a retired team.");
-    const state = input.stateId !== undefined ? this.statusForState(t, input.stateId) : null;
+    // Without a stateId an issue gets the team's default status: "By default, your first Backlog status
+    // will be the default status" (https://linear.app/docs/configuring-workflows).
+    const state =
+      input.stateId !== undefined
+        ? this.statusForState(t, input.stateId)
+        : (this.workflowOf(t).find((w) => w.type === "backlog") ?? null);
     const issue = this.store.addIssue(t.id, {
       title: input.title,
       body: typeof input.description === "string" ? input.description : null,
@@ -518,16 +629,23 @@ export class LinearSchema {
     return this.payload("IssuePayload", "issue", this.issueObj(issue));
   }
 
+  /**
+   * A team label (`teamId`) or, without it, a workspace label. A name the workspace already has is
+   * refused for a team too, so a workspace label is never shadowed by a team copy.
+   */
   private issueLabelCreate(input: Args): GqlObject {
-    const t = this.team(input.teamId);
+    const t = input.teamId === undefined || input.teamId === null ? null : this.team(input.teamId);
     const name = typeof input.name === "string" ? input.name.trim() : "";
     if (!name) throw invalidInput("Argument Validation Error: name must not be empty");
-    if (this.labelNames(t).some((n) => n.toLowerCase() === name.toLowerCase())) {
-      throw invalidInput("Duplicate label name");
+    const taken = t
+      ? [...this.labelNames(t), ...this.workspaceLabelNames()]
+      : this.allLabels().map((l) => l.name);
+    if (taken.some((n) => sameName(n, name))) throw invalidInput("Duplicate label name");
+    if (!t) {
+      this.ctx.sim.workspaceLabels.set(this.ctx.orgId, [...this.workspaceLabelNames(), name]);
+      return this.payload("IssueLabelPayload", "issueLabel", this.labelObj(this.workspaceLabel(name)));
     }
-    const set = this.ctx.sim.createdLabels.get(t.id) ?? new Set<string>();
-    set.add(name);
-    this.ctx.sim.createdLabels.set(t.id, set);
-    return this.payload("IssueLabelPayload", "issueLabel", this.labelObj(t, name));
+    addTeamLabel(this.ctx.sim, t.id, name);
+    return this.payload("IssueLabelPayload", "issueLabel", this.labelObj(this.teamLabel(t, name)));
   }
 }
