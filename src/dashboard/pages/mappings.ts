@@ -293,7 +293,7 @@ export function mappingPages(app: FastifyInstance, services: Services) {
 </dl></section>
 <section class="card"><h2>Resource</h2>${resource ? resourceFacts(resource, inst) : html`<p>${m.display_label}</p>`}
 ${m.resource_missing_since ? html`<div class="notice notice-error" role="note">This resource disappeared upstream ${when(m.resource_missing_since)}. Map the project to another resource, or delete the mapping.</div>` : null}
-${!inst && live ? html`<div class="notice notice-error" role="note">Its installation was disconnected. Reconnect it, or move the mapping to another resource.</div>` : null}
+${live && m.sync_state === "installation_disconnected" ? html`<div class="notice notice-error" role="note">Its installation was disconnected. Reconnect it, or move the mapping to another resource.</div>` : null}
 </section></div>
 ${
   admin
