@@ -1,3 +1,4 @@
+import { isProvider, providerModule } from "../../tracker/index.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
 import { type AppError, ValidationError } from "../http/errors.ts";
 import type { InstallationRow } from "../installations/repository.ts";
@@ -42,6 +43,9 @@ export interface CheckedDraft {
   replaces: { label: string; ref: string } | null;
 }
 
+/** The provider as admins know it ("GitLab"), for messages. */
+const nameOf = (provider: string) => (isProvider(provider) ? providerModule(provider).displayName : provider);
+
 const refusal = (field: DraftField, message: string, problem = "is required"): DraftProblem => ({
   field,
   error: new ValidationError(message, [{ field: `body.${field}`, problem }]),
@@ -76,7 +80,7 @@ export function mappingDrafts(deps: {
     if (d.moving && installation.provider !== d.moving.provider)
       return refusal(
         "installation_id",
-        `Pick a ${d.moving.provider} installation.`,
+        `Pick a ${nameOf(d.moving.provider)} installation.`,
         "is of another provider",
       );
     out.installation = installation;
@@ -102,7 +106,7 @@ export function mappingDrafts(deps: {
     if (d.moving && resource.provider !== d.moving.provider)
       return refusal(
         "resource_id",
-        `Pick a ${d.moving.provider} resource.`,
+        `Pick a ${nameOf(d.moving.provider)} resource.`,
         `is a ${resource.provider} resource`,
       );
     if (d.moving && resource.id === d.moving.resourceId)
