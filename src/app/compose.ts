@@ -66,6 +66,7 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     http: deps.http,
     audit,
     teams,
+    jobs,
   });
   const mappings = mappingsService(db, { audit, projects });
   const inventory = inventoryService(db, { installations, jobs, audit, candidates, mappings });

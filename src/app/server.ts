@@ -20,6 +20,7 @@ import { DEFAULT_BODY_LIMIT, type TrustProxy } from "../host/config.ts";
 import { healthRoutes } from "../host/health/routes.ts";
 import { authenticate } from "../host/http/auth.ts";
 import { frameworkErrors, registerErrorHandling } from "../host/http/error-handler.ts";
+import { addErrorSchemas } from "../host/http/error-schemas.ts";
 import { type OutboundConfig, outboundPolicy } from "../host/http/outbound.ts";
 import { ErrorEnvelope } from "../host/http/schemas.ts";
 import { rejectUnstorableText } from "../host/http/storable-text.ts";
@@ -122,6 +123,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // JSON only: a text/plain body must be refused (415), not validated as a string.
   server.removeContentTypeParser("text/plain");
   server.addSchema(ErrorEnvelope);
+  addErrorSchemas(server);
   registerErrorHandling(server);
   rejectUnstorableText(server);
   server.addHook("onRequest", async (request, reply) => {

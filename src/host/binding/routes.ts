@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Domain } from "../domain.ts";
-import { errorResponses } from "../http/schemas.ts";
 import {
   BindConfirmBody,
   BindResolveBody,
@@ -23,7 +22,7 @@ export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = asyn
         tags,
         summary: "Resolve a CLI project identity: exact mapping, ranked candidates, or none",
         body: BindResolveBody,
-        response: { 200: BindResolveResult, ...errorResponses },
+        response: { 200: BindResolveResult },
       },
     },
     (req) => services.binding.resolve(req.auth, req.body.provider, req.body.project_identity),
@@ -36,7 +35,7 @@ export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = asyn
         tags,
         summary: "Bind the project to the resource a candidate token names (requires Idempotency-Key)",
         body: BindConfirmBody,
-        response: { 200: BindResult, ...errorResponses },
+        response: { 200: BindResult },
       },
     },
     (req, reply) =>
@@ -53,7 +52,7 @@ export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = asyn
         tags,
         summary: "Check a stored binding_ref (always 200; `valid` says)",
         body: BindValidateBody,
-        response: { 200: BindValidateResult, ...errorResponses },
+        response: { 200: BindValidateResult },
       },
     },
     (req) => services.binding.validate(req.auth, req.body),

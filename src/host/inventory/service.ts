@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { Static } from "typebox";
 import type { Database } from "../../storage/database.ts";
 import {
   adapterFor,
@@ -17,6 +18,7 @@ import type { InstallationRow, InstallationsService } from "../installations/ser
 import type { JobRow } from "../jobs/service.ts";
 import { type JobContext, JobError, type JobFailure, type JobsService } from "../jobs/service.ts";
 import type { MappingsService } from "../mappings/service.ts";
+import { REFRESH_JOB, requestRefresh } from "./refresh-job.ts";
 import {
   type InventoryFilter,
   inventoryRepository,
@@ -24,12 +26,12 @@ import {
   type StagedResource,
   type TeamVersions,
 } from "./repository.ts";
+import type { CliResources } from "./schemas.ts";
 import { type BindableSnapshot, bindableSnapshots } from "./snapshot.ts";
 
 /** The rows this feature hands to others (its repository stays private). */
 export type { InventoryFilter, ResourceRow } from "./repository.ts";
 
-export const REFRESH_JOB = "inventory.refresh";
 /** How long candidate tokens minted for a `tracker discover` listing are served again. */
 const TOKEN_REUSE_MS = 60_000;
 
@@ -411,16 +413,8 @@ export function inventoryService(
     snapshot: snapshots.get,
 
     /** Queues a pass; a second request while one is pending or running gets the same operation. */
-    async requestRefresh(teamId: string, installationId: string, userId: string | null) {
-      const { job, created } = await deps.jobs.enqueue({
-        teamId,
-        kind: REFRESH_JOB,
-        payload: { installation_id: installationId },
-        dedupeKey: `${REFRESH_JOB}:${installationId}`,
-        createdBy: userId,
-      });
-      return { job, created };
-    },
+    requestRefresh: (teamId: string, installationId: string, userId: string | null) =>
+      requestRefresh(deps.jobs, teamId, installationId, userId),
 
     /** Scheduled refresh: queues a pass for every installation not synced within the interval. */
     async enqueueDue(intervalMinutes: number) {
@@ -452,7 +446,7 @@ export function inventoryService(
       provider: ProviderId,
       cursor: string | undefined,
       limit: number,
-    ) {
+    ): Promise<Static<typeof CliResources>> {
       const snap = await snapshots.get(team.id, provider, team.versions);
       if (snap.installations.length === 0) {
         const disconnected = await deps.installations.listForTeam(team.id, provider, "disconnected");

@@ -3,7 +3,7 @@ import { Type } from "typebox";
 import type { Domain } from "../domain.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { NotFoundError } from "../http/errors.ts";
-import { errorResponses } from "../http/schemas.ts";
+import { Operation } from "./schemas.ts";
 import { operationView } from "./views.ts";
 
 /** The domain services these routes call. */
@@ -30,7 +30,7 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
         summary:
           "Poll an asynchronous operation: pending, running, completed (with result) or failed (with error)",
         params: Params,
-        response: { 200: Type.Unknown(), ...errorResponses },
+        response: { 200: Operation },
       },
     },
     async (req) => {
@@ -51,7 +51,7 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
       schema: {
         tags: ["operations"],
         summary: "This team's background job queue per kind: depth, oldest due job's age, dead jobs (admins)",
-        response: { 200: Type.Object({ kinds: Type.Array(KindSummary) }), ...errorResponses },
+        response: { 200: Type.Object({ kinds: Type.Array(KindSummary) }) },
       },
     },
     async (req) => ({ kinds: await services.jobs.summary(req.auth.team.id) }),

@@ -1,13 +1,14 @@
 import type { Database } from "../../storage/database.ts";
 import { adapterFor, type ProviderId } from "../../tracker/index.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
-import { NotFoundError, ValidationError } from "../http/errors.ts";
+import { NotFoundError } from "../http/errors.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import { type InventoryService, resourceView } from "../inventory/service.ts";
 import type { ProjectIdentity, ProjectRow, ProjectsService } from "../projects/service.ts";
 import type { AuthContext } from "../teams/access.ts";
-import { mappingNotFound, resourceNotFound } from "./errors.ts";
+import { type MappingDraft, mappingDrafts } from "./draft.ts";
+import { mappingNotFound } from "./errors.ts";
 import { type CreatedVia, type MappingsService, mappingView } from "./service.ts";
 
 /**
@@ -16,7 +17,7 @@ import { type CreatedVia, type MappingsService, mappingView } from "./service.ts
  * typed provider id up with the provider before it can be picked.
  */
 export function mappingAdminService(deps: {
-  mappings: Pick<MappingsService, "bind" | "byRef" | "setStatus">;
+  mappings: Pick<MappingsService, "bind" | "byRef" | "liveForProject" | "liveForResource" | "setStatus">;
   projects: Pick<ProjectsService, "byId" | "bySlug" | "create" | "ensure">;
   inventory: Pick<InventoryService, "resource" | "upsertOne">;
   installations: Pick<
@@ -31,20 +32,13 @@ export function mappingAdminService(deps: {
     return mappingView(j);
   }
 
-  async function resourceFor(teamId: string, pick: { resource_id?: string; candidate_token?: string }) {
-    let id = pick.resource_id;
-    if (!id && pick.candidate_token)
-      id = (
-        await deps.candidates.verify(pick.candidate_token, { teamId }, (r) =>
-          deps.inventory.resource(teamId, r),
-        )
-      ).resourceId;
-    if (!id)
-      throw new ValidationError("Pick a resource: send `resource_id` (or `candidate_token`).", [
-        { field: "body.resource_id", problem: "is required" },
-      ]);
-    const resource = await deps.inventory.resource(teamId, id);
-    if (!resource) throw resourceNotFound(id);
+  const drafts = mappingDrafts(deps);
+
+  /** Checks a draft the way a form would, then refuses with its first problem (the API's answer). */
+  async function bindableResource(teamId: string, draft: MappingDraft) {
+    const { problems, resource } = await drafts.check(teamId, draft);
+    // Without a problem the resource was found and may be bound.
+    if (problems.length || !resource) throw problems[0].error;
     return resource;
   }
 
@@ -55,17 +49,15 @@ export function mappingAdminService(deps: {
   ) {
     if (input.project_identity)
       return (tx: Database) => deps.projects.ensure(teamId, input.project_identity!, tx);
-    const slug = input.project_slug;
-    if (!slug)
-      throw new ValidationError("Pick or name a project: send `project_slug`.", [
-        { field: "body.project_slug", problem: "is required" },
-      ]);
+    const slug = input.project_slug!;
     return async (tx: Database): Promise<ProjectRow> =>
       (await deps.projects.bySlug(teamId, slug, tx)) ?? deps.projects.create(teamId, { slug }, tx);
   }
 
   return {
     view,
+    /** The checks of a save, each on its field, for a form to show before it saves (see draft.ts). */
+    checkDraft: drafts.check,
 
     async create(
       auth: AuthContext,
@@ -78,9 +70,11 @@ export function mappingAdminService(deps: {
       via: CreatedVia,
       requestId?: string,
     ) {
-      const resource = await resourceFor(auth.team.id, input);
-      const installation = await deps.installations.findConnected(auth.team.id, resource.installationId);
-      if (!installation) throw resourceNotFound(resource.id);
+      const resource = await bindableResource(auth.team.id, {
+        resourceId: input.resource_id,
+        candidateToken: input.candidate_token,
+        project: input.project_identity ? undefined : { slug: input.project_slug ?? "" },
+      });
       const { mapping, created } = await deps.mappings.bind({
         teamId: auth.team.id,
         resource,
@@ -102,13 +96,15 @@ export function mappingAdminService(deps: {
       const current = await deps.mappings.byRef(auth.team.id, ref);
       if (!current || current.mapping.deletedAt) throw mappingNotFound(ref);
       if (input.resource_id && input.resource_id !== current.mapping.resourceId) {
-        const resource = await resourceFor(auth.team.id, { resource_id: input.resource_id });
-        if (resource.provider !== current.mapping.provider) {
-          throw new ValidationError(`Pick a ${current.mapping.provider} resource.`, [
-            { field: "body.resource_id", problem: `is a ${resource.provider} resource` },
-          ]);
-        }
         const projectId = current.mapping.projectId;
+        const resource = await bindableResource(auth.team.id, {
+          resourceId: input.resource_id,
+          moving: {
+            provider: current.mapping.provider,
+            projectId,
+            resourceId: current.mapping.resourceId,
+          },
+        });
         const { mapping } = await deps.mappings.bind({
           teamId: auth.team.id,
           resource,

@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
 import { RoutedQuery } from "../binding/schemas.ts";
 import type { Domain } from "../domain.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { ValidationError } from "../http/errors.ts";
-import { errorResponses } from "../http/schemas.ts";
 import { Resource } from "../inventory/schemas.ts";
 import { enrichment } from "../status/service.ts";
 import {
@@ -16,6 +14,7 @@ import {
   MappingPage,
   RefParams,
   RepairLookupBody,
+  TrackerMappings,
 } from "./schemas.ts";
 
 /** The domain services these routes call. */
@@ -30,7 +29,7 @@ export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = asyn
         summary:
           "Work-package links of a bound project, or (provider only) the team's mappings for the provider",
         querystring: RoutedQuery,
-        response: { 200: Type.Record(Type.String(), Type.Unknown()), ...errorResponses },
+        response: { 200: TrackerMappings },
       },
     },
     async (req) => {
@@ -59,7 +58,7 @@ export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> =
         tags,
         summary: "The team's mappings, with filters",
         querystring: MappingListQuery,
-        response: { 200: MappingPage, ...errorResponses },
+        response: { 200: MappingPage },
       },
     },
     (req) => {
@@ -85,7 +84,7 @@ export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> =
         tags,
         summary: "One mapping by binding_ref (deleted ones too)",
         params: RefParams,
-        response: { 200: Mapping, ...errorResponses },
+        response: { 200: Mapping },
       },
     },
     (req) => services.mappingAdmin.view(req.auth.team.id, req.params.binding_ref),
@@ -99,7 +98,7 @@ export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> =
         tags,
         summary: "Create a mapping by picking a discovered resource and a project",
         body: CreateMappingBody,
-        response: { 201: Mapping, 200: Mapping, ...errorResponses },
+        response: { 201: Mapping, 200: Mapping },
       },
     },
     async (req, reply) => {
@@ -117,7 +116,7 @@ export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> =
         summary: "Disable, enable, or move the project to another resource",
         params: RefParams,
         body: ChangeMappingBody,
-        response: { 200: Mapping, ...errorResponses },
+        response: { 200: Mapping },
       },
     },
     (req) => services.mappingAdmin.change(req.auth, req.params.binding_ref, req.body, req.id),
@@ -132,7 +131,7 @@ export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> =
         summary: "Delete (requires ?confirm=<binding_ref>); the ref then answers as deleted, never reused",
         params: RefParams,
         querystring: DeleteQuery,
-        response: { 200: Mapping, ...errorResponses },
+        response: { 200: Mapping },
       },
     },
     async (req) => {
@@ -154,7 +153,7 @@ export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> =
         summary:
           "Admin repair path: look a provider-native id up with the provider; the result can then be picked",
         body: RepairLookupBody,
-        response: { 200: Resource, ...errorResponses },
+        response: { 200: Resource },
       },
     },
     (req) => services.mappingAdmin.repairLookup(req.auth, req.body),

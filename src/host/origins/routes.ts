@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Domain } from "../domain.ts";
-import { errorResponses } from "../http/schemas.ts";
 import { OriginBindBody, OriginLink } from "./schemas.ts";
 
 /** The domain services these routes call. */
@@ -16,7 +15,7 @@ export const originRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async
           "Record the issue a mission started from (requires Idempotency-Key). The issue must belong to the " +
           "mapped resource; the same origin again answers with the existing link; another origin → 409.",
         body: OriginBindBody,
-        response: { 200: OriginLink, ...errorResponses },
+        response: { 200: OriginLink },
       },
     },
     (req, reply) => services.idempotency.run(req, reply, () => services.origins.bind(req.auth, req.body)),

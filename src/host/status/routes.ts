@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
 import { RoutedQuery } from "../binding/schemas.ts";
 import type { Domain } from "../domain.ts";
-import { errorResponses } from "../http/schemas.ts";
+import { TrackerStatus } from "./schemas.ts";
 
 /** The domain services these routes call. */
 type Deps = Pick<Domain, "status">;
@@ -16,7 +15,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async
         summary:
           "Project status (with binding_ref or project_slug) or installation-wide status (provider only)",
         querystring: RoutedQuery,
-        response: { 200: Type.Record(Type.String(), Type.Unknown()), ...errorResponses },
+        response: { 200: TrackerStatus },
       },
     },
     (req) => {

@@ -80,10 +80,6 @@ export interface IssuePatch {
   labels?: string[];
 }
 
-export interface AdapterContext {
-  http: HttpClient;
-}
-
 /**
  * A provider adapter. Adding a provider = one folder implementing this + one registry entry.
  * `params` for issue operations are the connector params of the descriptor (rebuilt by the host from routing metadata).
@@ -107,10 +103,14 @@ export interface TrackerAdapter {
     params: BindableResource["connector_params"],
     opts: { cursor?: string | null; limit: number },
   ): Promise<IssuePage>;
+  /**
+   * Issues matching a key or text. `onIncomplete` is called when the provider says its search stopped
+   * before looking at everything (GitHub's `incomplete_results` after its time limit).
+   */
   searchIssues(
     conn: Connection,
     params: BindableResource["connector_params"],
-    query: { key?: string; text?: string; limit: number },
+    query: { key?: string; text?: string; limit: number; onIncomplete?: () => void },
   ): Promise<NormalizedIssue[]>;
   getIssue(
     conn: Connection,
