@@ -7,7 +7,7 @@ import {
   lockDataDir,
 } from "../storage/data-dir-lock.ts";
 import { type Config, loadConfig } from "./config.ts";
-import { AppError } from "./http/errors.ts";
+import { DomainError } from "./errors/domain-error.ts";
 import { sendOperatorCommand } from "./operator/channel.ts";
 import { type CommandArgs, isCommand, missingOption, OPTIONS } from "./operator/commands.ts";
 
@@ -54,7 +54,7 @@ try {
   const outcome = config.databaseUrl ? await runHere(config) : await runOnDataDir(config);
   console.log(JSON.stringify(outcome));
 } catch (err) {
-  if (err instanceof AppError) console.error(`${err.code}: ${err.message}`);
+  if (err instanceof DomainError) console.error(`${err.wireCode}: ${err.message}`);
   else if (err instanceof DataDirInUseError) console.error(err.message);
   else console.error(err);
   process.exitCode = 1;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import { DomainError } from "../../host/errors/domain-error.ts";
 import type { Services } from "../../host/services.ts";
 import { type Form, sendHtml } from "../context.ts";
-import { PageError } from "../errors.ts";
 import { html } from "../html.ts";
 import { empty, page, pager, providerBadge, providerName, when } from "../layout.ts";
 import { mappingStatusBadge } from "../views.ts";
@@ -33,7 +33,7 @@ export function projectPages(app: FastifyInstance, services: Services) {
     const ctx = req.dash;
     const teamId = ctx.auth.team.id;
     const p = await services.projects.repo.byId(teamId, (req.params as { id: string }).id);
-    if (!p) throw new PageError(404, "Not found", "No such project in this team.");
+    if (!p) throw new DomainError("page_not_found", "No such project in this team.");
     const live = await services.mappings.page({ teamId, projectId: p.id }, undefined, 50);
     const deleted = await services.mappings.page(
       { teamId, projectId: p.id, status: "deleted" },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { authenticateUser } from "../http/auth.ts";
-import { asAppError } from "../http/error-handler.ts";
+import { refusalHeaders, toApiRefusal } from "../http/error-handler.ts";
 import type { Services } from "../services.ts";
 import { AdmissionRefusal } from "./errors.ts";
 import {
@@ -58,22 +58,22 @@ export const admissionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
 ) => {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof AdmissionRefusal) return reply.code(err.status).send(err.body());
-    const appErr = asAppError(err);
-    if (appErr.status >= 500) {
+    const { status, error } = toApiRefusal(err);
+    if (status >= 500) {
       request.log.error({ err }, "admission request failed");
       return reply
         .code(500)
         .send({ error_code: "internal_error", message: "Internal error.", retryable: true });
     }
-    for (const [h, v] of Object.entries(appErr.opts.headers ?? {})) reply.header(h, v);
+    reply.headers(refusalHeaders(error));
     const refusal =
-      appErr.status === 401
-        ? new AdmissionRefusal(401, "authentication_required", appErr.message)
-        : appErr.status === 403
-          ? new AdmissionRefusal(403, "admission_mutation_forbidden", appErr.message)
+      status === 401
+        ? new AdmissionRefusal(401, "authentication_required", error.message)
+        : status === 403
+          ? new AdmissionRefusal(403, "admission_mutation_forbidden", error.message)
           : err.validation && err.validationContext === "params"
             ? new AdmissionRefusal(400, "invalid_project_uuid", "The project UUID is not valid.")
-            : new AdmissionRefusal(400, "invalid_admission_request", appErr.message);
+            : new AdmissionRefusal(400, "invalid_admission_request", error.message);
     return reply.code(refusal.status).send(refusal.body());
   });
   app.addHook("onRequest", authenticateUser(services));

@@ -1,10 +1,9 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { DomainError, TooManyRequestsError, UnauthorizedError } from "../errors/domain-error.ts";
 import type { TeamVersions } from "../inventory/repository.ts";
-import { AccessTokenExpiredError } from "../oauth/service.ts";
 import type { Services } from "../services.ts";
 import { adminRequired, missingTeamHeader, teamAccessDenied } from "../teams/errors.ts";
 import type { Role } from "../teams/repository.ts";
-import { TooManyRequestsError, UnauthorizedError } from "./errors.ts";
 import { tooManyAttempts } from "./rate-limits.ts";
 
 export interface AuthContext {
@@ -42,7 +41,7 @@ async function bearer(services: Services, request: FastifyRequest, secret: strin
       ? services.oauth.authenticateAccessToken(secret)
       : services.tokens.authenticate(secret));
   } catch (err) {
-    if (!(err instanceof UnauthorizedError) || err instanceof AccessTokenExpiredError) throw err;
+    if (!(err instanceof DomainError && err.code === "unauthorized")) throw err;
     const wait = await failures.note(request.ip);
     throw wait ? tokenGuessing(wait) : err;
   }

@@ -1,9 +1,10 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { sendHtml } from "../../dashboard/context.ts";
+import { statusOf } from "../../dashboard/errors.ts";
 import { html } from "../../dashboard/html.ts";
 import { bare } from "../../dashboard/layout.ts";
 import { setPageHeaders } from "../../dashboard/security.ts";
-import type { AppError } from "../http/errors.ts";
+import type { DomainError } from "../errors/domain-error.ts";
 
 /**
  * The provider sends the admin's browser to the connect callback; when it fails there, the browser
@@ -11,13 +12,13 @@ import type { AppError } from "../http/errors.ts";
  */
 export const wantsPage = (req: FastifyRequest) => (req.headers.accept ?? "").includes("text/html");
 
-export function callbackProblemPage(req: FastifyRequest, reply: FastifyReply, err: AppError) {
+export function callbackProblemPage(req: FastifyRequest, reply: FastifyReply, err: DomainError) {
   setPageHeaders(reply, { referrerPolicy: "no-referrer", noStore: true });
   const body = html`<section class="card signin" id="connect-problem">
   <h1>Nothing was connected</h1>
   <p>${err.message}</p>
-  <p class="muted small">Error <code>${err.code}</code> · request id <code>${req.id}</code></p>
+  <p class="muted small">Error <code>${err.wireCode}</code> · request id <code>${req.id}</code></p>
   <p><a class="btn btn-primary" href="/dashboard/connect">Back to Connect</a></p>
 </section>`;
-  return sendHtml(reply, bare("Nothing was connected", body), err.status);
+  return sendHtml(reply, bare("Nothing was connected", body), statusOf(err));
 }

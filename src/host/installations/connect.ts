@@ -14,8 +14,8 @@ import {
   userLogin,
   type Workspace,
 } from "../../tracker/index.ts";
+import { ValidationError } from "../errors/domain-error.ts";
 import type { AuthContext } from "../http/auth.ts";
-import { ValidationError } from "../http/errors.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import { sameSecret } from "../sessions/service.ts";
 import {

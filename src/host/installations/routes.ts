@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { isRefusal } from "../../dashboard/errors.ts";
+import { DomainError, ValidationError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
-import { AppError, ValidationError } from "../http/errors.ts";
 import { safeRedirectPath } from "../http/redirect-target.ts";
 import { errorResponses } from "../http/schemas.ts";
 import { operationView } from "../jobs/views.ts";
@@ -81,7 +82,7 @@ export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Servic
           refresh: operationView(job),
         });
       } catch (err) {
-        if (wantsPage(req) && err instanceof AppError && (err.status < 500 || err.opts.source === "provider"))
+        if (wantsPage(req) && err instanceof DomainError && (isRefusal(err) || err.source === "provider"))
           return callbackProblemPage(req, reply, err);
         throw err;
       }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import { DomainError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
-import { NotFoundError } from "../http/errors.ts";
 import { errorResponses } from "../http/schemas.ts";
 import type { Services } from "../services.ts";
 import { operationView } from "./views.ts";
@@ -36,7 +36,7 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     async (req) => {
       const job = await services.jobs.get(req.params.operation_id, req.auth.team.id);
       if (!job)
-        throw new NotFoundError(
+        throw new DomainError(
           "operation_not_found",
           `No operation '${req.params.operation_id}' in this team.`,
         );

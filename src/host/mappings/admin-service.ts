@@ -1,8 +1,8 @@
 import type { Database } from "../../storage/database.ts";
 import { adapterFor, type ProviderId } from "../../tracker/index.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
+import { DomainError, ValidationError } from "../errors/domain-error.ts";
 import type { AuthContext } from "../http/auth.ts";
-import { NotFoundError, ValidationError } from "../http/errors.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import { type InventoryService, resourceView } from "../inventory/service.ts";
@@ -148,7 +148,7 @@ export function mappingAdminService(
         adapter.getResource(conn, deps.installations.workspaceOf(inst), input.native_id.trim()),
       );
       if (!found) {
-        throw new NotFoundError(
+        throw new DomainError(
           "provider_not_found",
           `${inst.provider} has no resource with id '${input.native_id}' that this installation can see. Check the id, or the installation's access.`,
         );

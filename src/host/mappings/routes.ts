@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { RoutedQuery } from "../binding/schemas.ts";
+import { ValidationError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
-import { ValidationError } from "../http/errors.ts";
 import { errorResponses } from "../http/schemas.ts";
 import { Resource } from "../inventory/schemas.ts";
 import type { Services } from "../services.ts";

@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 import { Compile } from "typebox/compile";
-import { ValidationError } from "../http/errors.ts";
+import { ValidationError } from "../errors/domain-error.ts";
 
 /**
  * The persisted routing metadata contract, per provider and version. Validated on every mapping write

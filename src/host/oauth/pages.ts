@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
 import { dashContextFor, sendHtml } from "../../dashboard/context.ts";
-import { PageError } from "../../dashboard/errors.ts";
+import { pageProblem } from "../../dashboard/errors.ts";
 import { type Html, html } from "../../dashboard/html.ts";
 import { badge, bare, csrfField, page, when } from "../../dashboard/layout.ts";
 import {
@@ -9,7 +9,7 @@ import {
   hideFromApiDocs,
   setPageHeaders,
 } from "../../dashboard/security.ts";
-import { AppError } from "../http/errors.ts";
+import { DomainError } from "../errors/domain-error.ts";
 import type { Services } from "../services.ts";
 import type { Session } from "../sessions/service.ts";
 import { acceptForms } from "./form.ts";
@@ -43,11 +43,8 @@ export const cliAuthPages: FastifyPluginAsync<{ services: Services }> = async (a
     setPageHeaders(reply, { referrerPolicy: "no-referrer", noStore: true });
   });
   app.setErrorHandler((err, req, reply) => {
-    if (err instanceof PageError)
-      return sendHtml(reply, card(err.title, html`<p>${err.message}</p>`), err.status);
-    const status =
-      err instanceof AppError ? err.status : ((err as { statusCode?: number }).statusCode ?? 500);
-    if (status >= 500) {
+    const { status, title, message, unexpected } = pageProblem(err);
+    if (status >= 500 || unexpected) {
       req.log.error({ err }, "CLI sign-in page failed");
       return sendHtml(
         reply,
@@ -55,22 +52,19 @@ export const cliAuthPages: FastifyPluginAsync<{ services: Services }> = async (a
         500,
       );
     }
-    const message = err instanceof AppError ? err.message : "The request could not be processed.";
-    return sendHtml(reply, card("Request refused", html`<p>${message}</p>`), status);
+    return sendHtml(reply, card(title ?? "Request refused", html`<p>${message}</p>`), status);
   });
 
   /** A state-changing form must come from this site and carry the session's CSRF token. */
   async function formSession(req: FastifyRequest): Promise<Session> {
     const session = await services.sessions.sessionFromRequest(req);
     if (!session)
-      throw new PageError(403, "Signed out", "Your session ended. Start the sign-in again from the CLI.");
-    if (!fromThisSite(req))
-      throw new PageError(403, "Request refused", "This form did not come from this site.");
+      throw new DomainError("signed_out", "Your session ended. Start the sign-in again from the CLI.");
+    if (!fromThisSite(req)) throw new DomainError("form_refused", "This form did not come from this site.");
     const form = (req.body ?? {}) as Fields;
     if (!services.sessions.verifyCsrf(session, form._csrf))
-      throw new PageError(
-        403,
-        "Request refused",
+      throw new DomainError(
+        "form_refused",
         "The form expired or did not come from this site. Reload and try again.",
       );
     return session;

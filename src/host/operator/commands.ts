@@ -1,4 +1,4 @@
-import { AppError, NotFoundError, ValidationError } from "../http/errors.ts";
+import { DomainError, ValidationError } from "../errors/domain-error.ts";
 import type { Services } from "../services.ts";
 
 /**
@@ -32,7 +32,7 @@ export function missingOption(command: CommandName, args: CommandArgs): OptionNa
 
 /** Runs one command; what it returns is printed as JSON. Failures are AppErrors. */
 export async function runOperatorCommand(services: Services, command: string, args: CommandArgs) {
-  if (!isCommand(command)) throw new NotFoundError("unknown_command", `Unknown command ${command}.`);
+  if (!isCommand(command)) throw new DomainError("unknown_command", `Unknown command ${command}.`);
   const missing = missingOption(command, args);
   if (missing)
     throw new ValidationError(`missing --${missing}`, [{ field: missing, problem: "is required" }]);
@@ -62,7 +62,7 @@ async function createToken(services: Services, teamRef: string, email: string, a
   const team = await services.teams.repo.findTeamBySlugOrId(teamRef);
   const user = await services.teams.repo.findUserByEmail(email);
   if (!team || !user || !(await services.teams.repo.roleOf(team.id, user.id))) {
-    throw new AppError(404, "not_found", "No such team, user, or the user is not a member of the team.");
+    throw new DomainError("not_found", "No such team, user, or the user is not a member of the team.");
   }
   const days = args["expires-in-days"] ? Number(args["expires-in-days"]) : null;
   if (days !== null && !(Number.isInteger(days) && days > 0))

@@ -1,6 +1,6 @@
 import type { Database } from "../../storage/database.ts";
 import { normalize } from "../binding/ranking.ts";
-import { ConflictError, ValidationError } from "../http/errors.ts";
+import { DomainError, ValidationError } from "../errors/domain-error.ts";
 import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { type ProjectRow, type ProjectsRepository, projectsRepository } from "./repository.ts";
@@ -99,7 +99,7 @@ async function insertNew(
     const mine = await r.byUuid(teamId, identity.uuid);
     if (mine) return mine;
   }
-  throw new ConflictError(
+  throw new DomainError(
     "project_slug_taken",
     `Too many projects of this team are named '${identity.slug}'. Set a repo_slug for this project and bind again.`,
     { userActionRequired: true },
@@ -153,7 +153,7 @@ export function projectsService(db: Database) {
         name: input.name ?? input.slug,
       });
       if (!saved)
-        throw new ConflictError("project_slug_taken", `A project with slug '${input.slug}' already exists.`);
+        throw new DomainError("project_slug_taken", `A project with slug '${input.slug}' already exists.`);
       return saved;
     },
 
