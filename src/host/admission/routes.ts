@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { DomainError } from "../errors/domain-error.ts";
 import { authenticateUser } from "../http/auth.ts";
-import { refusalHeaders, toApiRefusal } from "../http/error-handler.ts";
+import { refusalHeaders } from "../http/error-handler.ts";
 import type { Services } from "../services.ts";
-import { AdmissionRefusal } from "./errors.ts";
+import { admissionRefusalOf } from "./errors.ts";
 import {
   Admission,
   AdmissionHeaders,
@@ -56,25 +57,16 @@ export const admissionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app,
   { services },
 ) => {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof AdmissionRefusal) return reply.code(err.status).send(err.body());
-    const { status, error } = toApiRefusal(err);
-    if (status >= 500) {
+  app.setErrorHandler((err, request, reply) => {
+    const refused = admissionRefusalOf(err);
+    if (!refused) {
       request.log.error({ err }, "admission request failed");
       return reply
         .code(500)
         .send({ error_code: "internal_error", message: "Internal error.", retryable: true });
     }
-    reply.headers(refusalHeaders(error));
-    const refusal =
-      status === 401
-        ? new AdmissionRefusal(401, "authentication_required", error.message)
-        : status === 403
-          ? new AdmissionRefusal(403, "admission_mutation_forbidden", error.message)
-          : err.validation && err.validationContext === "params"
-            ? new AdmissionRefusal(400, "invalid_project_uuid", "The project UUID is not valid.")
-            : new AdmissionRefusal(400, "invalid_admission_request", error.message);
-    return reply.code(refusal.status).send(refusal.body());
+    if (err instanceof DomainError) reply.headers(refusalHeaders(err));
+    return reply.code(refused.status).send(refused.body);
   });
   app.addHook("onRequest", authenticateUser(services));
 

@@ -14,6 +14,8 @@ export interface CodeEntry {
   category?: true;
   /** An RFC 6749 / 8628 / 7009 `error` value: the OAuth routes render it as is. */
   oauth?: true;
+  /** One of the sync-admission contract's eight `error_category` values (CLI auth contract §9.1). */
+  admission?: true;
   /** Page title when a dashboard or sign-in page shows the error; otherwise one is chosen by status. */
   title?: string;
   /** The code on the wire, when one wire code means different things in different places. */
@@ -204,6 +206,40 @@ const entries = {
     status: 409,
     meaning: "The refresh token was rotated just now by a concurrent request: retry.",
     oauth: true,
+  },
+
+  // ── project sync admission (CLI auth contract §9.1): never retryable ─────────────────
+  invalid_project_uuid: {
+    status: 400,
+    meaning: "The path's project UUID is not canonical.",
+    admission: true,
+  },
+  invalid_admission_request: {
+    status: 400,
+    meaning: "A header or the body of an admission request is invalid.",
+    admission: true,
+  },
+  authentication_required: { status: 401, meaning: "No valid bearer token.", admission: true },
+  admission_mutation_forbidden: {
+    status: 403,
+    meaning: "The caller may not admit projects (no Private Teamspace).",
+    admission: true,
+  },
+  project_sync_admission_not_found: { status: 404, meaning: "No admission to revoke.", admission: true },
+  admission_generation_conflict: {
+    status: 409,
+    meaning: "If-Match-Admission-Generation is not the current generation.",
+    admission: true,
+  },
+  admission_operation_conflict: {
+    status: 409,
+    meaning: "The Idempotency-Key was used for another admission request.",
+    admission: true,
+  },
+  project_tombstoned: {
+    status: 409,
+    meaning: "The project was tombstoned (a contract value this service does not raise yet).",
+    admission: true,
   },
 
   // ── pages only (dashboard and CLI sign-in) ──────────────────────────────────────────
