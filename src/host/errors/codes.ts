@@ -160,9 +160,19 @@ const entries = {
     userAction: true,
   },
   resource_missing: { status: 404, meaning: "The bound resource is gone upstream." },
+  // Per-item errors of a push (runtime/push.ts writes them into the item's outcome; the batch goes on).
+  invalid_item: { status: 400, meaning: "A push item is malformed." },
+  link_not_found: { status: 404, meaning: "A push item names a work package linked to no issue." },
+  create_in_progress: {
+    status: 409,
+    meaning: "Another push is creating this work package's issue right now: retry in 5 s.",
+  },
   origin_conflict: { status: 409, meaning: "The mission already has another origin issue." },
   issue_not_found: { status: 404, meaning: "The issue is not in the bound resource." },
-  provider_not_found: { status: 404, meaning: "The provider has no such resource, or no such provider." },
+  provider_not_found: {
+    status: 404,
+    meaning: "The provider has no such resource, or the installation cannot see it.",
+  },
 
   // ── the provider's answers (provider-errors.ts) ─────────────────────────────────────
   provider_auth_expired: { status: 424, meaning: "The provider rejected the installation's credentials." },
@@ -183,6 +193,10 @@ const entries = {
 
   // ── background work ─────────────────────────────────────────────────────────────────
   refresh_in_progress: { status: 409, meaning: "A refresh of the installation is already running." },
+  worker_lost: {
+    status: 500,
+    meaning: "A job's worker stopped on its last attempt (written by jobs/repository.ts, never thrown).",
+  },
 
   // ── operator channel (`npm run admin`) ──────────────────────────────────────────────
   unknown_command: { status: 404, meaning: "No such operator command." },

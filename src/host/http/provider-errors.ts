@@ -2,7 +2,7 @@ import { TrackerError } from "../../tracker/index.ts";
 import { DomainError } from "../errors/domain-error.ts";
 
 /**
- * The one mapping from classified provider failures to the envelope (`source: "provider"`).
+ * The one mapping from classified provider failures to domain errors (`source: "provider"`).
  * Provider auth failures are never HTTP 401: the CLI treats 401 as its own session expiring.
  */
 export function providerError(err: TrackerError, effect: "no_effect" | "unknown" = "no_effect"): DomainError {
@@ -83,7 +83,7 @@ export function providerError(err: TrackerError, effect: "no_effect" | "unknown"
   }
 }
 
-/** Runs a provider call, turning TrackerError into the envelope. */
+/** Runs a provider call, turning TrackerError into a domain error. */
 export async function callProvider<T>(
   fn: () => Promise<T>,
   effect: "no_effect" | "unknown" = "no_effect",

@@ -30,7 +30,7 @@ export function missingOption(command: CommandName, args: CommandArgs): OptionNa
   return REQUIRED[command].find((o) => typeof args[o] !== "string" || args[o] === "");
 }
 
-/** Runs one command; what it returns is printed as JSON. Failures are AppErrors. */
+/** Runs one command; what it returns is printed as JSON. Failures are domain errors. */
 export async function runOperatorCommand(services: Services, command: string, args: CommandArgs) {
   if (!isCommand(command)) throw new DomainError("unknown_command", `Unknown command ${command}.`);
   const missing = missingOption(command, args);
