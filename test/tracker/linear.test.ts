@@ -346,6 +346,98 @@ describe("issues", () => {
   });
 });
 
+describe("labels across the workspace and the team", () => {
+  /** Asks the simulator what a Linear client would see, with the demo API key. */
+  const query = async (q: string, variables: Record<string, unknown> = {}) => {
+    const res = await fetch(`${sim.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: sim.demo.api_key },
+      body: JSON.stringify({ query: q, variables }),
+    });
+    return (await res.json()) as { data: Record<string, any> | null; errors?: { message: string }[] };
+  };
+  const teamLabels = async (teamId: string) =>
+    (
+      await query("query($id: String!) { team(id: $id) { labels(first: 250) { nodes { name } } } }", {
+        id: teamId,
+      })
+    ).data?.team.labels.nodes.map((l: { name: string }) => l.name) as string[];
+  const teamId = (key: string) => String(byKey(key).connector_params.team_id);
+
+  it("puts a workspace label on the issue instead of creating a team copy of it", async () => {
+    const created = await adapter.createIssue(conn, byKey("DES").connector_params, {
+      title: "Uses the workspace label",
+      labels: ["improvement"],
+    });
+    expect(created.labels).toEqual(["Improvement"]);
+    expect(await teamLabels(teamId("DES"))).not.toContain("Improvement");
+    const onIssue = await query(
+      "query($id: String!) { issue(id: $id) { labels { nodes { name team { id } } } } }",
+      { id: created.ref.id },
+    );
+    expect(onIssue.data?.issue.labels.nodes).toEqual([{ name: "Improvement", team: null }]);
+  });
+
+  it("finds a team label on a later page of a team with hundreds of labels", async () => {
+    const names = Array.from({ length: 300 }, (_, i) => `Area ${String(i + 1).padStart(3, "0")}`);
+    await control("POST", "/_sim/linear/labels", { team_id: teamId("OPS"), names });
+    const created = await adapter.createIssue(conn, byKey("OPS").connector_params, {
+      title: "Labelled from page two",
+      labels: ["Area 299"],
+    });
+    expect(created.labels).toEqual(["Area 299"]);
+    const named = await query("query($f: IssueLabelFilter) { issueLabels(filter: $f) { nodes { id } } }", {
+      f: { name: { eqIgnoreCase: "area 299" } },
+    });
+    expect(named.data?.issueLabels.nodes).toHaveLength(1);
+  });
+
+  it("creates a team label for a name only another team has, never borrowing that team's label", async () => {
+    await control("POST", "/_sim/linear/labels", { team_id: teamId("PRD"), names: ["Roadmap"] });
+    const created = await adapter.createIssue(conn, byKey("PLT").connector_params, {
+      title: "Needs its own Roadmap label",
+      labels: ["Roadmap"],
+    });
+    expect(created.labels).toEqual(["Roadmap"]);
+    expect(await teamLabels(teamId("PLT"))).toContain("Roadmap");
+    expect(await teamLabels(teamId("PRD"))).toContain("Roadmap");
+  });
+
+  it("asks for its largest pages within Linear's 10,000-point limit per query", async () => {
+    const page = await adapter.listIssues(conn, byKey("ENG").connector_params, {
+      cursor: null,
+      limit: 10_000,
+    });
+    expect(page.issues.length).toBeGreaterThan(0);
+    const hits = await adapter.searchIssues(conn, byKey("ENG").connector_params, {
+      text: "e",
+      limit: 10_000,
+    });
+    expect(hits.length).toBeGreaterThan(0);
+    const tooBig = await query(
+      "{ issues(first: 250) { nodes { id labels(first: 250) { nodes { id name } } } } }",
+    );
+    expect(tooBig.errors?.[0].message).toMatch(/^Query too complex/);
+  });
+
+  it("simulator: refuses a team copy of a workspace label and another team's label on an issue", async () => {
+    const copy = await query(
+      "mutation($input: IssueLabelCreateInput!) { issueLabelCreate(input: $input) { success } }",
+      { input: { name: "BUG", teamId: teamId("ENG") } },
+    );
+    expect(copy.errors?.[0].message).toBe("Duplicate label name");
+    const prd = await query("query($f: IssueLabelFilter) { issueLabels(filter: $f) { nodes { id name } } }", {
+      f: { name: { eq: "Roadmap" }, team: { id: { eq: teamId("PRD") } } },
+    });
+    const foreign = prd.data?.issueLabels.nodes[0].id;
+    const refused = await query(
+      "mutation($input: IssueCreateInput!) { issueCreate(input: $input) { success } }",
+      { input: { teamId: teamId("ENG"), title: "x", labelIds: [foreign] } },
+    );
+    expect(refused.errors?.[0].message).toMatch(/belongs to another team/);
+  });
+});
+
 describe("oauth", () => {
   const profile = OAUTH_PROFILES.linear;
   const app = () => ({ clientId: sim.demo.oauth_client_id, clientSecret: sim.demo.oauth_client_secret });

@@ -12,7 +12,7 @@ import {
 } from "./graphql.ts";
 import { mountOAuth, type OAuthApp } from "./oauth.ts";
 import { RateLimiter } from "./rate-limit.ts";
-import { LinearSchema, type LinearSimState, uuidFrom } from "./schema.ts";
+import { addTeamLabel, LinearSchema, type LinearSimState, uuidFrom } from "./schema.ts";
 
 /**
  * The Linear simulator: `POST /graphql` answering the operations the Linear adapter sends (see
@@ -21,7 +21,8 @@ import { LinearSchema, type LinearSimState, uuidFrom } from "./schema.ts";
  * origins are the same server, so the host's OAuth profile points both `webUrl` and `apiUrl` here.
  */
 
-type LinearSeed = SeedFile & { oauth_apps?: OAuthApp[] };
+/** `workspace_labels`: label names per organization id, shared by all its teams. */
+type LinearSeed = SeedFile & { oauth_apps?: OAuthApp[]; workspace_labels?: Record<string, string[]> };
 
 const MAX_COMPLEXITY = 10_000;
 const AUTH_REQUIRED = "Authentication required, not authenticated";
@@ -192,6 +193,7 @@ export async function startLinearSimulator(opts: SimulatorOptions = {}): Promise
     store,
     webUrl: sim.url,
     createdLabels: new Map(),
+    workspaceLabels: new Map(Object.entries(seed.workspace_labels ?? {})),
     stateOverride: new Map(),
     syncId: 1000,
   };
@@ -208,6 +210,24 @@ export async function startLinearSimulator(opts: SimulatorOptions = {}): Promise
     }
     if (typeof b.token !== "string") return { status: 400, json: { error: "token is required" } };
     return { json: { headers: limiter.set(b.token, b) } };
+  });
+
+  // Linear-specific control: add labels in bulk (a team's when `team_id` is given, else the organization's).
+  router.on("POST", "/_sim/linear/labels", (req) => {
+    const b = (req.body ?? {}) as { organization_id?: string; team_id?: string; names?: unknown };
+    if (!Array.isArray(b.names) || b.names.some((n) => typeof n !== "string" || n.trim() === "")) {
+      return { status: 400, json: { error: "names must be a list of non-empty strings" } };
+    }
+    const names = b.names as string[];
+    if (b.team_id) {
+      if (store.resources.get(b.team_id)?.type !== "team")
+        return { status: 404, json: { error: "no such team" } };
+      for (const n of names) addTeamLabel(state, b.team_id, n);
+    } else {
+      const org = b.organization_id ?? primary.id;
+      state.workspaceLabels.set(org, [...(state.workspaceLabels.get(org) ?? []), ...names]);
+    }
+    return { status: 204 };
   });
 
   const apiKey = seed.credentials?.find((c) => c.kind === "api_key" && c.workspaces.includes(primary.id));

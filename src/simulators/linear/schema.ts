@@ -59,6 +59,11 @@ export interface LinearSimState {
   webUrl: string;
   /** Labels created with issueLabelCreate per team (names seen on issues exist implicitly). */
   createdLabels: Map<string, Set<string>>;
+  /**
+   * Workspace labels per organization id: usable on every team's issues and not listed by
+   * `team.labels` (Linear lists them with the root `issueLabels`). A name here wins over a team label.
+   */
+  workspaceLabels: Map<string, string[]>;
   /** The exact workflow state chosen for an issue, kept while it still matches the issue's status. */
   stateOverride: Map<string, string>;
   syncId: number;
@@ -94,6 +99,8 @@ function matches(filter: unknown, view: Record<string, unknown>): boolean {
     }
     if (!(key in view)) throw invalidInput(`Unsupported filter field: ${key}`);
     const value = view[key];
+    // An absent relation (a workspace label's `team`) matches `{ null: true }` and no nested condition.
+    if (value === null && Object.keys(cond as object).some((op) => !COMPARATORS.has(op))) return false;
     if (value && typeof value === "object" && !Array.isArray(value)) {
       const { null: wantNull, ...rest } = cond as Record<string, unknown>;
       if (wantNull === true) return false;
@@ -102,6 +109,20 @@ function matches(filter: unknown, view: Record<string, unknown>): boolean {
   }
   return true;
 }
+
+const COMPARATORS = new Set([
+  "eq",
+  "neq",
+  "in",
+  "nin",
+  "null",
+  "contains",
+  "containsIgnoreCase",
+  "eqIgnoreCase",
+  "startsWith",
+  "gt",
+  "lt",
+]);
 
 function compare(cond: Record<string, unknown>, value: unknown): boolean {
   const s = (v: unknown) => String(v ?? "").toLowerCase();
@@ -197,6 +218,25 @@ export function stateId(teamId: string, name: string) {
 
 function labelId(teamId: string, name: string) {
   return uuidFrom(`label:${teamId}:${name.toLowerCase()}`);
+}
+
+function workspaceLabelId(orgId: string, name: string) {
+  return uuidFrom(`label:workspace:${orgId}:${name.toLowerCase()}`);
+}
+
+const sameName = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** A label as an issue or a listing sees it: a team's own label, or (team null) a workspace label. */
+interface LabelRef {
+  id: string;
+  name: string;
+  team: SimResource | null;
+}
+
+export function addTeamLabel(sim: LinearSimState, teamId: string, name: string) {
+  const set = sim.createdLabels.get(teamId) ?? new Set<string>();
+  set.add(name);
+  sim.createdLabels.set(teamId, set);
 }
 
 export class LinearSchema {
@@ -295,9 +335,9 @@ export class LinearSchema {
       labels: (a: Args) =>
         connection(
           "IssueLabel",
-          this.labelNames(t).map((name) => ({ id: labelId(t.id, name), name })),
+          this.labelNames(t).map((name) => this.teamLabel(t, name)),
           a,
-          (l) => this.labelObj(t, l.name),
+          (l) => this.labelObj(l),
         ),
       issues: (a: Args) => this.issueConnection(t.issues, a),
     };
@@ -318,22 +358,63 @@ export class LinearSchema {
     };
   }
 
+  /** The team's own label names: created ones and names on its issues, minus workspace labels. */
   labelNames(t: SimResource): string[] {
     const names = new Map<string, string>();
     for (const n of this.ctx.sim.createdLabels.get(t.id) ?? []) names.set(n.toLowerCase(), n);
     for (const i of t.issues)
       for (const n of i.labels) if (!names.has(n.toLowerCase())) names.set(n.toLowerCase(), n);
+    for (const n of this.workspaceLabelNames()) names.delete(n.toLowerCase());
     return [...names.values()];
   }
 
-  private labelObj(t: SimResource, name: string): GqlObject {
+  private workspaceLabelNames(): string[] {
+    return this.ctx.sim.workspaceLabels.get(this.ctx.orgId) ?? [];
+  }
+
+  private teamLabel(t: SimResource, name: string): LabelRef {
+    return { id: labelId(t.id, name), name, team: t };
+  }
+
+  private workspaceLabel(name: string): LabelRef {
+    return { id: workspaceLabelId(this.ctx.orgId, name), name, team: null };
+  }
+
+  /** What a label name on an issue of team `t` refers to: the workspace label of that name, else the team's. */
+  private labelOnIssue(t: SimResource, name: string): LabelRef {
+    const ws = this.workspaceLabelNames().find((n) => sameName(n, name));
+    return ws ? this.workspaceLabel(ws) : this.teamLabel(t, name);
+  }
+
+  /** Every label of the organization: workspace labels first, then each team's. */
+  private allLabels(): LabelRef[] {
+    return [
+      ...this.workspaceLabelNames().map((n) => this.workspaceLabel(n)),
+      ...this.teams().flatMap((t) => this.labelNames(t).map((n) => this.teamLabel(t, n))),
+    ];
+  }
+
+  private labelObj(l: LabelRef): GqlObject {
+    const team = l.team;
     return {
       __typename: "IssueLabel",
-      id: labelId(t.id, name),
-      name,
+      id: l.id,
+      name: l.name,
       color: "#bec2c8",
-      team: () => this.teamObj(t),
+      isGroup: false,
+      team: team ? () => this.teamObj(team) : null,
     };
+  }
+
+  private labelConnection(a: Args): GqlObject {
+    const view = (l: LabelRef) => ({
+      id: l.id,
+      name: l.name,
+      isGroup: false,
+      team: l.team ? { id: l.team.id, key: l.team.key, name: l.team.name } : null,
+    });
+    const list = this.allLabels().filter((l) => matches(a.filter, view(l)));
+    return connection("IssueLabel", list, a, (l) => this.labelObj(l));
   }
 
   private userObj(name: string): GqlObject {
@@ -406,9 +487,9 @@ export class LinearSchema {
       labels: (a: Args) =>
         connection(
           "IssueLabel",
-          i.labels.map((name) => ({ id: labelId(t.id, name), name })),
+          i.labels.map((name) => this.labelOnIssue(t, name)),
           a,
-          (l) => this.labelObj(t, l.name),
+          (l) => this.labelObj(l),
         ),
       assignee: i.assignees[0] ? this.userObj(i.assignees[0]) : null,
       creator: null,
@@ -429,6 +510,7 @@ export class LinearSchema {
       issue: (a: Args) => this.issueObj(this.issue(a.id)),
       issues: (a: Args) => this.issueConnection(this.orgIssues(), a),
       searchIssues: (a: Args) => this.searchIssues(a),
+      issueLabels: (a: Args) => this.labelConnection(a),
     };
   }
 
@@ -474,12 +556,17 @@ export class LinearSchema {
     return { status: w.status, name: w.name };
   }
 
+  /** Label ids → names; an issue takes its own team's labels and workspace labels, never another team's. */
   private labelNamesFor(t: SimResource, ids: unknown): string[] {
     if (!Array.isArray(ids)) throw invalidInput("labelIds must be a list");
+    const labels = this.allLabels();
     return ids.map((id) => {
-      const name = this.labelNames(t).find((n) => labelId(t.id, n) === id);
-      if (!name) throw notFound("IssueLabel");
-      return name;
+      const label = labels.find((l) => l.id === id);
+      if (!label) throw notFound("IssueLabel");
+      if (label.team && label.team.id !== t.id) {
+        throw invalidInput(`Label ${label.name} belongs to another team and cannot be added to this issue.`);
+      }
+      return label.name;
     });
   }
 
@@ -518,16 +605,23 @@ export class LinearSchema {
     return this.payload("IssuePayload", "issue", this.issueObj(issue));
   }
 
+  /**
+   * A team label (`teamId`) or, without it, a workspace label. A name the workspace already has is
+   * refused for a team too, so a workspace label is never shadowed by a team copy.
+   */
   private issueLabelCreate(input: Args): GqlObject {
-    const t = this.team(input.teamId);
+    const t = input.teamId === undefined || input.teamId === null ? null : this.team(input.teamId);
     const name = typeof input.name === "string" ? input.name.trim() : "";
     if (!name) throw invalidInput("Argument Validation Error: name must not be empty");
-    if (this.labelNames(t).some((n) => n.toLowerCase() === name.toLowerCase())) {
-      throw invalidInput("Duplicate label name");
+    const taken = t
+      ? [...this.labelNames(t), ...this.workspaceLabelNames()]
+      : this.allLabels().map((l) => l.name);
+    if (taken.some((n) => sameName(n, name))) throw invalidInput("Duplicate label name");
+    if (!t) {
+      this.ctx.sim.workspaceLabels.set(this.ctx.orgId, [...this.workspaceLabelNames(), name]);
+      return this.payload("IssueLabelPayload", "issueLabel", this.labelObj(this.workspaceLabel(name)));
     }
-    const set = this.ctx.sim.createdLabels.get(t.id) ?? new Set<string>();
-    set.add(name);
-    this.ctx.sim.createdLabels.set(t.id, set);
-    return this.payload("IssueLabelPayload", "issueLabel", this.labelObj(t, name));
+    addTeamLabel(this.ctx.sim, t.id, name);
+    return this.payload("IssueLabelPayload", "issueLabel", this.labelObj(this.teamLabel(t, name)));
   }
 }

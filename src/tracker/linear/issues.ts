@@ -57,9 +57,15 @@ const STATES_QUERY = `query SpecKittyTeamStates($teamId: String!) {
   team(id: $teamId) { states(first: 100) { nodes { id name type position } } }
 }`;
 
-const LABELS_QUERY = `query SpecKittyTeamLabels($teamId: String!) {
-  team(id: $teamId) { labels(first: 250) { nodes { id name } } }
+/** A team's labels together with the workspace's (`team: null`), which `team.labels` does not list. */
+const LABELS_QUERY = `query SpecKittyLabels($filter: IssueLabelFilter, $after: String) {
+  issueLabels(first: 250, after: $after, filter: $filter) {
+    nodes { id name team { id } } pageInfo { hasNextPage endCursor }
+  }
 }`;
+
+/** Enough pages for 10,000 labels; a workspace with more is refused rather than read forever. */
+const MAX_LABEL_PAGES = 40;
 
 const LABEL_CREATE = `mutation SpecKittyLabelCreate($input: IssueLabelCreateInput!) {
   issueLabelCreate(input: $input) { success issueLabel { id name } }
@@ -268,20 +274,49 @@ async function stateIdFor(conn: Connection, teamId: string, status: IssueStatus)
   return state.id;
 }
 
-/** Label names → the team's label ids, creating labels the team does not have yet. */
+interface LabelNode {
+  id: string;
+  name: string;
+  team: { id: string } | null;
+}
+
+interface LabelPage {
+  issueLabels: { nodes: LabelNode[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+}
+
+/** Every label an issue of this team may carry: the team's own and the workspace's, all pages. */
+async function labelsUsableBy(conn: Connection, teamId: string): Promise<LabelNode[]> {
+  const filter = { or: [{ team: { id: { eq: teamId } } }, { team: { null: true } }] };
+  const labels: LabelNode[] = [];
+  let after: string | null = null;
+  for (let page = 0; page < MAX_LABEL_PAGES; page++) {
+    const data: LabelPage | null = await gql<LabelPage>(conn, LABELS_QUERY, { filter, after });
+    const list: LabelPage["issueLabels"] = need(data?.issueLabels, "issueLabels", (l) =>
+      Array.isArray(l.nodes),
+    );
+    labels.push(...list.nodes);
+    if (!list.pageInfo?.hasNextPage) return labels;
+    after = need(list.pageInfo.endCursor, "issueLabels.pageInfo.endCursor");
+  }
+  throw new TrackerError(
+    "invalid_request",
+    PROVIDER,
+    `linear workspace has more than ${MAX_LABEL_PAGES * 250} labels; remove unused labels and retry`,
+  );
+}
+
+/**
+ * Label names → label ids: the team's label of that name, else the workspace's, else a new team label.
+ * Reading workspace labels too keeps a workspace "Bug" from gaining a duplicate team "Bug".
+ */
 async function labelIdsFor(conn: Connection, teamId: string, names: string[]): Promise<string[]> {
   if (names.length === 0) return [];
-  const data = await gql<{ team: { labels: { nodes: { id: string; name: string }[] } } }>(
-    conn,
-    LABELS_QUERY,
-    {
-      teamId,
-    },
-  );
-  const existing = need(data?.team?.labels?.nodes, "team.labels.nodes", Array.isArray);
+  const existing = await labelsUsableBy(conn, teamId);
+  const byName = (name: string, own: boolean) =>
+    existing.find((l) => l.name.toLowerCase() === name.toLowerCase() && (l.team !== null) === own);
   const ids: string[] = [];
   for (const name of names) {
-    const found = existing.find((l) => l.name.toLowerCase() === name.toLowerCase());
+    const found = byName(name, true) ?? byName(name, false);
     if (found) {
       ids.push(found.id);
       continue;
@@ -290,7 +325,7 @@ async function labelIdsFor(conn: Connection, teamId: string, names: string[]): P
       issueLabelCreate: { success: boolean; issueLabel: { id: string; name: string } };
     }>(conn, LABEL_CREATE, { input: { name, teamId } });
     const label = need(created?.issueLabelCreate?.issueLabel, "issueLabelCreate.issueLabel");
-    existing.push(label);
+    existing.push({ ...label, team: { id: teamId } });
     ids.push(label.id);
   }
   return ids;
