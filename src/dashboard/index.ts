@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { DomainError } from "../host/errors/domain-error.ts";
-import { formFields } from "../host/http/storable-text.ts";
+import { acceptForms } from "../host/http/forms.ts";
 import type { Services } from "../host/services.ts";
 import { type DashContext, dashContextFor, formOf, sendHtml } from "./context.ts";
 import { pageProblem } from "./errors.ts";
@@ -57,19 +57,7 @@ function renderError(err: unknown, req: FastifyRequest, reply: FastifyReply) {
 const pages: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   hideFromApiDocs(app);
   app.decorateRequest("dash", null as unknown as DashContext);
-  app.addContentTypeParser(
-    "application/x-www-form-urlencoded",
-    { parseAs: "string", bodyLimit: 64 * 1024 },
-    (_req, body, done) => {
-      const out: Record<string, string> = Object.create(null);
-      try {
-        for (const [k, v] of formFields(body as string)) out[k] = v;
-      } catch (err) {
-        return done(err as Error, undefined);
-      }
-      done(null, out);
-    },
-  );
+  await acceptForms(app, "last");
 
   app.addHook("onRequest", async (req, reply) => {
     setPageHeaders(reply, {

@@ -1,16 +1,16 @@
+import { isProvider, providerModule, providers } from "../tracker/index.ts";
 import type { DashContext } from "./context.ts";
 import { type Html, html, qs, type Renderable, safeUrl } from "./html.ts";
 
 export const ASSET_VERSION = "1";
 
-export const PROVIDER_NAMES: Record<string, string> = {
-  github: "GitHub",
-  gitlab: "GitLab",
-  jira: "Jira",
-  linear: "Linear",
-  azure_devops: "Azure DevOps",
-};
-export const providerName = (p: string) => PROVIDER_NAMES[p] ?? p;
+export const providerName = (p: string) => (isProvider(p) ? providerModule(p).displayName : p);
+
+/** Every registered provider's name, e.g. "GitHub, GitLab, Jira, Linear or Azure DevOps". */
+export function anyProvider(): string {
+  const names = providers().map((p) => p.displayName);
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} or ${names.at(-1)}` : (names[0] ?? "");
+}
 
 /** Fixed notices for `?done=` after a redirect: the query names a code, never the text. */
 const NOTICES: Record<string, string> = {

@@ -1,15 +1,15 @@
 import type { AuthContext } from "../host/http/auth.ts";
-import type { ProviderSettings } from "../host/installations/settings.ts";
 import type { Services } from "../host/services.ts";
 import { clickThroughConsent } from "../simulators/core/consent.ts";
 import type { ProviderSimulator, SimProvider } from "../simulators/index.ts";
+import type { BuiltInSettings } from "../tracker/index.ts";
 
 /**
  * How the service reaches the provider simulators: the server-side provider settings (API locations,
  * the simulated GitHub App and OAuth apps) and, per provider, the token-connect request an admin would
  * send for the seeded default workspace. Shared by `npm run demo`, the tests and the benchmarks.
  */
-export function providerSettingsFor(sims: Partial<Record<SimProvider, ProviderSimulator>>): ProviderSettings {
+export function providerSettingsFor(sims: Partial<Record<SimProvider, ProviderSimulator>>): BuiltInSettings {
   const oauth = (d?: Record<string, string>) =>
     d?.oauth_client_id ? { clientId: d.oauth_client_id, clientSecret: d.oauth_client_secret } : undefined;
   const gh = sims.github?.demo;

@@ -1,3 +1,4 @@
+import cookie from "@fastify/cookie";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -124,6 +125,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   server.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // `request.cookies` and `reply.setCookie` for the dashboard, CLI sign-in and connect cookies (http/cookies.ts).
+  await server.register(cookie);
 
   await server.register(swagger, {
     openapi: {

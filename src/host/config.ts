@@ -1,5 +1,92 @@
-import type { OutboundConfig } from "./http/outbound.ts";
+import type { Ajv } from "ajv";
+import addFormats from "ajv-formats";
+import envSchema from "env-schema";
+import { type Static, type TObject, type TSchema, Type } from "typebox";
+import { type OutboundConfig, outboundPolicy } from "./http/outbound.ts";
 import type { JobQueueOptions } from "./jobs/service.ts";
+
+export const DEFAULT_BODY_LIMIT = 1_048_576;
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+const positive = (description: string) => Type.Optional(Type.Number({ exclusiveMinimum: 0, description }));
+const positiveWhole = (description: string) =>
+  Type.Optional(Type.Integer({ exclusiveMinimum: 0, description }));
+
+/** The job worker's variables; unset ones take the queue's defaults (jobs/service.ts `JOB_DEFAULTS`). */
+const JobEnvironment = Type.Object({
+  JOB_CONCURRENCY: positiveWhole("Jobs this process runs at once (2)."),
+  JOB_LEASE_SECONDS: positive("Seconds a claim holds a job; a dead worker's job moves on after it (30)."),
+  JOB_HEARTBEAT_SECONDS: positive("Seconds between a running job's heartbeats (a third of the lease)."),
+  JOB_MAX_ATTEMPTS: positiveWhole("Attempts before a job that keeps failing retryably is dead (5)."),
+  JOB_RETRY_BASE_SECONDS: positive("Backoff after the first failed attempt, doubling after each (5)."),
+  JOB_RETRY_MAX_SECONDS: positive("Cap of the backoff between attempts (600)."),
+  JOB_POLL_MS: positiveWhole("Milliseconds between the worker's looks for due jobs (500)."),
+});
+
+/**
+ * Every variable the service reads, with its type, default and meaning (the provider registrations,
+ * `GITHUB_*`, `GITLAB_*`, ..., are read by installations/settings.ts). An empty variable counts as unset.
+ */
+export const Environment = Type.Object({
+  HOST: Type.String({ default: "127.0.0.1", description: "Address the service listens on." }),
+  PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 8080,
+    description: "TCP port the service listens on (0: any free port).",
+  }),
+  DATABASE_URL: Type.Optional(
+    Type.String({ description: "PostgreSQL connection string; unset: embedded PGlite under DATA_DIR." }),
+  ),
+  DATA_DIR: Type.String({
+    default: ".data/default",
+    description: "Directory of the embedded database, its lock and the default credentials key.",
+  }),
+  LOG_LEVEL: Type.Enum(LOG_LEVELS, { default: "info", description: "Least severe log level written." }),
+  BODY_LIMIT_BYTES: Type.Integer({
+    minimum: 1,
+    default: DEFAULT_BODY_LIMIT,
+    description: "Largest accepted request body in bytes (1 MiB).",
+  }),
+  CREDENTIALS_KEYS: Type.Optional(
+    Type.String({
+      description:
+        "Keys that encrypt stored credentials, `id:base64 of 32 bytes`, comma-separated, newest first; unset: a key file in DATA_DIR.",
+    }),
+  ),
+  PUBLIC_URL: Type.Optional(
+    Type.String({
+      format: "uri",
+      pattern: "^https?://",
+      description: "Public origin of this service, for OAuth redirect URIs; unset: the listening address.",
+    }),
+  ),
+  REFRESH_INTERVAL_MINUTES: Type.Number({
+    minimum: 0,
+    default: 60,
+    description: "Minutes between scheduled inventory refreshes per installation (0: off).",
+  }),
+  TRUST_PROXY: Type.String({
+    default: "false",
+    description:
+      "Whose X-Forwarded-For names the client address: false, true, or comma-separated proxy addresses or CIDRs.",
+  }),
+  OUTBOUND_ALLOW_PRIVATE_NETWORKS: Type.Boolean({
+    default: false,
+    description: "Allow admin-supplied provider URLs on loopback, private and shared addresses.",
+  }),
+  OUTBOUND_ALLOW: Type.String({
+    default: "",
+    description: "Comma-separated host, host:port, IP, IP:port or CIDR that provider URLs may also reach.",
+  }),
+  JOB_RETENTION_DAYS: Type.Number({
+    exclusiveMinimum: 0,
+    default: 7,
+    description: "Days finished operations are kept.",
+  }),
+  ...JobEnvironment.properties,
+});
 
 /** Service configuration from the environment, with the embedded defaults. */
 export interface Config {
@@ -27,31 +114,6 @@ export interface Config {
   jobRetentionDays: number;
 }
 
-/** A positive number from the environment, or undefined when unset; anything else is refused. */
-function positive(env: NodeJS.ProcessEnv, name: string, integer = false): number | undefined {
-  const v = env[name]?.trim();
-  if (!v) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
-    throw new Error(`${name}=${v}: expected a positive ${integer ? "whole " : ""}number.`);
-  return n;
-}
-
-/** JOB_CONCURRENCY, JOB_LEASE_SECONDS, JOB_HEARTBEAT_SECONDS, JOB_MAX_ATTEMPTS, JOB_RETRY_BASE_SECONDS, JOB_RETRY_MAX_SECONDS, JOB_POLL_MS. */
-export function jobSettings(env: NodeJS.ProcessEnv): JobQueueOptions {
-  const heartbeat = positive(env, "JOB_HEARTBEAT_SECONDS");
-  const settings: JobQueueOptions = {
-    concurrency: positive(env, "JOB_CONCURRENCY", true),
-    leaseSeconds: positive(env, "JOB_LEASE_SECONDS"),
-    heartbeatMs: heartbeat && heartbeat * 1000,
-    maxAttempts: positive(env, "JOB_MAX_ATTEMPTS", true),
-    retryBaseSeconds: positive(env, "JOB_RETRY_BASE_SECONDS"),
-    retryMaxSeconds: positive(env, "JOB_RETRY_MAX_SECONDS"),
-    pollMs: positive(env, "JOB_POLL_MS", true),
-  };
-  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined));
-}
-
 /** false (default: the socket's peer is the client), true (every peer is a proxy), or proxy addresses/CIDRs. */
 export type TrustProxy = boolean | string[];
 
@@ -74,28 +136,90 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
     .filter(Boolean);
 }
 
-export const DEFAULT_BODY_LIMIT = 1_048_576;
+/** What a variable's schema takes, in words, for the error that names the variable. */
+function expectation(schema: TSchema): string {
+  const s = schema as { type?: string; enum?: string[]; format?: string } & Record<string, number>;
+  if (s.enum) return `one of ${s.enum.join(", ")}`;
+  if (s.type === "boolean") return "true or false";
+  if (s.format === "uri") return "an http:// or https:// URL";
+  const what = s.type === "integer" ? "whole number" : "number";
+  if (s.exclusiveMinimum === 0) return `a positive ${what}`;
+  if (s.maximum !== undefined) return `a ${what} from ${s.minimum} to ${s.maximum}`;
+  return `a ${what} of at least ${s.minimum}`;
+}
 
+const withFormats = (ajv: Ajv) => {
+  (addFormats as unknown as (a: Ajv) => void)(ajv);
+  return ajv;
+};
+
+/**
+ * The variables `schema` names, from `env` (trimmed; empty means unset), typed and defaulted by
+ * env-schema. Every refused value is reported in one error, each line naming its variable.
+ */
+function readEnvironment<T extends TObject>(schema: T, env: NodeJS.ProcessEnv): Static<T> {
+  const data: Record<string, string> = {};
+  for (const name of Object.keys(schema.properties)) {
+    const value = env[name]?.trim();
+    if (value) data[name] = value;
+  }
+  try {
+    return envSchema<Static<T>>({ schema, data, env: false, ajv: { customOptions: withFormats } });
+  } catch (err) {
+    const refused = new Set(
+      (err as { errors?: { instancePath: string }[] }).errors?.map((e) => e.instancePath.slice(1)),
+    );
+    const names = Object.keys(schema.properties).filter((name) => refused.has(name));
+    if (names.length === 0) throw err;
+    throw new Error(
+      names
+        .map((name) => `${name}=${data[name]}: expected ${expectation(schema.properties[name])}.`)
+        .join("\n"),
+    );
+  }
+}
+
+function jobsFrom(v: Static<typeof JobEnvironment>): JobQueueOptions {
+  const settings: JobQueueOptions = {
+    concurrency: v.JOB_CONCURRENCY,
+    leaseSeconds: v.JOB_LEASE_SECONDS,
+    heartbeatMs: v.JOB_HEARTBEAT_SECONDS && v.JOB_HEARTBEAT_SECONDS * 1000,
+    maxAttempts: v.JOB_MAX_ATTEMPTS,
+    retryBaseSeconds: v.JOB_RETRY_BASE_SECONDS,
+    retryMaxSeconds: v.JOB_RETRY_MAX_SECONDS,
+    pollMs: v.JOB_POLL_MS,
+  };
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
+}
+
+/** The JOB_* variables alone (a worker process that serves no HTTP). */
+export const jobSettings = (env: NodeJS.ProcessEnv): JobQueueOptions =>
+  jobsFrom(readEnvironment(JobEnvironment, env));
+
+const list = (value: string) =>
+  value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+
+/** The configuration, validated at start: a bad value stops the process with a message naming it. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const v = readEnvironment(Environment, env);
+  const outbound = { allowPrivateNetworks: v.OUTBOUND_ALLOW_PRIVATE_NETWORKS, allow: list(v.OUTBOUND_ALLOW) };
+  outboundPolicy(outbound); // refuses an OUTBOUND_ALLOW entry now, not at the first connection
   return {
-    host: env.HOST ?? "127.0.0.1",
-    port: Number(env.PORT ?? 8080),
-    databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: env.DATA_DIR ?? ".data/default",
-    logLevel: env.LOG_LEVEL ?? "info",
-    bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? DEFAULT_BODY_LIMIT),
-    credentialsKeys: env.CREDENTIALS_KEYS || undefined,
-    publicUrl: env.PUBLIC_URL || undefined,
-    refreshIntervalMinutes: Number(env.REFRESH_INTERVAL_MINUTES ?? 60),
-    trustProxy: parseTrustProxy(env.TRUST_PROXY),
-    jobs: jobSettings(env),
-    jobRetentionDays: positive(env, "JOB_RETENTION_DAYS") ?? 7,
-    outbound: {
-      allowPrivateNetworks: env.OUTBOUND_ALLOW_PRIVATE_NETWORKS === "true",
-      allow: (env.OUTBOUND_ALLOW ?? "")
-        .split(",")
-        .map((e) => e.trim())
-        .filter(Boolean),
-    },
+    host: v.HOST,
+    port: v.PORT,
+    databaseUrl: v.DATABASE_URL,
+    dataDir: v.DATA_DIR,
+    logLevel: v.LOG_LEVEL,
+    bodyLimitBytes: v.BODY_LIMIT_BYTES,
+    credentialsKeys: v.CREDENTIALS_KEYS,
+    publicUrl: v.PUBLIC_URL,
+    refreshIntervalMinutes: v.REFRESH_INTERVAL_MINUTES,
+    trustProxy: parseTrustProxy(v.TRUST_PROXY),
+    jobs: jobsFrom(v),
+    jobRetentionDays: v.JOB_RETENTION_DAYS,
+    outbound,
   };
 }

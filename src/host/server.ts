@@ -1,9 +1,15 @@
 import { DataDirInUseError } from "../storage/data-dir-lock.ts";
-import { loadConfig } from "./config.ts";
+import { type Config, loadConfig } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { shutdownOnSignals, startService } from "./service.ts";
 
-const config = loadConfig();
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  console.error((err as Error).message); // names the variable; a stack trace would only bury it
+  process.exit(1);
+}
 const logger = createLogger({ level: config.logLevel });
 const shutdown = shutdownOnSignals(logger);
 try {

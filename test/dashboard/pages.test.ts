@@ -1,8 +1,9 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { escapeHtml, html, raw, safeUrl } from "../../src/dashboard/html.ts";
-import { readCookie, sessionsService } from "../../src/host/sessions/service.ts";
+import { sessionsService } from "../../src/host/sessions/service.ts";
 import { createTestApp, type TestApp } from "../support/app.ts";
+import { readCookie } from "../support/cookies.ts";
 import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 
 /** Server-side rendering, sessions and CSRF without a browser (the browser suite covers the flows). */
@@ -185,13 +186,10 @@ describe("dashboard pages and sessions", () => {
     const r = await sessions.signIn({ email: app.member.email, password: PASSWORD }, {}, t0);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    const found = await sessions.sessionFromRequest(
-      { headers: { cookie: `a=b; sk_session=${r.token}` } },
-      t0,
-    );
+    const found = await sessions.sessionFromRequest({ cookies: { a: "b", sk_session: r.token } }, t0);
     expect(found?.user.email).toBe(app.member.email);
     expect(await sessions.authenticate(r.token, new Date(t0.getTime() + 120_000))).toBeNull();
-    expect(await sessions.sessionFromRequest({ headers: {} })).toBeNull();
+    expect(await sessions.sessionFromRequest({ cookies: {} })).toBeNull();
   });
 });
 

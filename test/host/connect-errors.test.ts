@@ -3,9 +3,9 @@ import { tokenConnectFor } from "../../src/demo/simulated.ts";
 import { httpStatusOf } from "../../src/host/errors/codes.ts";
 import { outboundPolicy } from "../../src/host/http/outbound.ts";
 import { connectError } from "../../src/host/http/provider-errors.ts";
-import { readCookie } from "../../src/host/sessions/service.ts";
 import type { SimProvider } from "../../src/simulators/index.ts";
 import { createHttpClient, TrackerError } from "../../src/tracker/index.ts";
+import { readCookie } from "../support/cookies.ts";
 import { closedPort, htmlSite, type LocalServer, selfSignedSite, silentSite } from "../support/servers.ts";
 import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 

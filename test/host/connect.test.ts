@@ -44,9 +44,16 @@ describe("OAuth authorization code", () => {
       expect(url.searchParams.get("code_challenge_method")).toBe("S256");
       expect(url.searchParams.get("state")?.length).toBeGreaterThan(20);
 
-      expect(String(res.headers["set-cookie"])).toMatch(
-        /^sk_connect=[^;]+; Path=\/api\/v1\/installations\/callback\/; Max-Age=600; HttpOnly; SameSite=Lax; Secure$/,
-      );
+      // Exactly these attributes; their order means nothing to a browser (RFC 6265 §5.2).
+      const [pair, ...attributes] = String(res.headers["set-cookie"]).split("; ");
+      expect(pair).toMatch(/^sk_connect=[^;]+$/);
+      expect(attributes.sort()).toEqual([
+        "HttpOnly",
+        "Max-Age=600",
+        "Path=/api/v1/installations/callback/",
+        "SameSite=Lax",
+        "Secure",
+      ]);
       const callback = await consent(res.json().authorize_url);
       const done = await t.call({ method: "GET", url: callback, headers: { cookie: connectCookieOf(res) } });
       expect(done.statusCode, done.body).toBe(201);

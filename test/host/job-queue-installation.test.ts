@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCookie } from "../../src/host/sessions/service.ts";
+import { readCookie } from "../support/cookies.ts";
 import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 
 /** A refresh that used up its attempts, as the installation's admin sees it in the API and the dashboard. */

@@ -6,11 +6,11 @@ import { rateLimits, signInDelayMs } from "../../src/host/http/rate-limits.ts";
 import { providerSettingsFromEnv } from "../../src/host/installations/settings.ts";
 import { createLogger } from "../../src/host/logger.ts";
 import { randomVault } from "../../src/host/secrets/vault.ts";
-import { readCookie } from "../../src/host/sessions/service.ts";
 import { teamsService } from "../../src/host/teams/service.ts";
 import { openDatabase } from "../../src/storage/database.ts";
 import { createTestApp, type TestApp } from "../support/app.ts";
 import { type AppProcess, startAppProcess } from "../support/app-process.ts";
+import { readCookie } from "../support/cookies.ts";
 import { createPostgresDatabase } from "../support/database.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redirectTargetProblem, safeRedirectPath } from "../../src/host/http/redirect-target.ts";
-import { readCookie } from "../../src/host/sessions/service.ts";
 import { clickThroughConsent } from "../../src/simulators/core/consent.ts";
+import { readCookie } from "../support/cookies.ts";
 import {
   connectCookieOf,
   createSimulatedApp,

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readCookie } from "../../src/host/sessions/service.ts";
 import { createTestApp, type TestApp } from "../support/app.ts";
+import { readCookie } from "../support/cookies.ts";
 import { tableSnapshot } from "../support/db-snapshot.ts";
 
 /**

@@ -320,10 +320,11 @@ describe("issues", () => {
     expect(stored.labels).toEqual(["Bug", "Brand New Label"]);
   });
 
-  it("moves an issue through statuses via the team's workflow states", async () => {
+  // Todo, in progress, in review, done and reopen are the runtime contract's (runtime-contract.test.ts).
+  it("moves an issue to blocked and canceled via the team's workflow states", async () => {
     const created = await adapter.createIssue(conn, params(), { title: "Status walk" });
     expect(created.status).toBe("todo");
-    for (const status of ["in_review", "blocked", "done", "canceled"] as const) {
+    for (const status of ["blocked", "canceled"] as const) {
       const updated = await adapter.updateIssue(conn, params(), created.ref.key!, { status });
       expect(updated.status).toBe(status);
       const stored = (await control("GET", `/_sim/resources/${params().team_id}/issues`)).issues.find(

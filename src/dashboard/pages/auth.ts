@@ -1,16 +1,17 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../host/errors/domain-error.ts";
+import { type BrowserCookie, expireBrowserCookie, setBrowserCookie } from "../../host/http/cookies.ts";
 import { tooManyAttempts } from "../../host/http/rate-limits.ts";
 import { redirectTargetProblem, safeRedirectPath } from "../../host/http/redirect-target.ts";
 import type { Services } from "../../host/services.ts";
-import { readCookie, sameSecret } from "../../host/sessions/service.ts";
+import { sameSecret } from "../../host/sessions/service.ts";
 import { formOf, seeOther, sendHtml, str } from "../context.ts";
 import { html } from "../html.ts";
 import { bare } from "../layout.ts";
 
 /** Sign-in forms carry a pre-session CSRF token (double submit: cookie + hidden field) against login CSRF. */
-const SIGNIN_COOKIE = "sk_signin";
+const SIGNIN_COOKIE: BrowserCookie = { name: "sk_signin", path: "/dashboard" };
 
 /** Only dashboard paths are followed after sign-in (no open redirect); any other `next` is a 400 page. */
 export function safeNext(next: unknown): string {
@@ -56,19 +57,17 @@ function signInPage(opts: {
 }
 
 export function authPages(app: FastifyInstance, services: Services) {
-  const preCookie = (v: string) => `${SIGNIN_COOKIE}=${v}; Path=/dashboard; HttpOnly; SameSite=Lax; Secure`;
-
   app.get("/sign-in", async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     if (await services.sessions.sessionFromRequest(req)) return seeOther(reply, safeNext(q.next));
     const csrf = randomBytes(24).toString("base64url");
-    reply.header("set-cookie", preCookie(csrf));
+    setBrowserCookie(reply, SIGNIN_COOKIE, csrf);
     return sendHtml(reply, signInPage({ csrf, next: safeNext(q.next), signedOut: q.signed_out === "1" }));
   });
 
   app.post("/sign-in", async (req, reply) => {
     const form = formOf(req);
-    const cookie = readCookie(req.headers.cookie, SIGNIN_COOKIE);
+    const cookie = req.cookies[SIGNIN_COOKIE.name];
     if (!cookie || !form._csrf || !sameSecret(cookie, form._csrf))
       throw new DomainError(
         "form_refused",
@@ -78,7 +77,7 @@ export function authPages(app: FastifyInstance, services: Services) {
     const next = safeNext(form.next);
     const again = (error: string, status: number) => {
       const csrf = randomBytes(24).toString("base64url");
-      reply.header("set-cookie", preCookie(csrf));
+      setBrowserCookie(reply, SIGNIN_COOKIE, csrf);
       return sendHtml(reply, signInPage({ csrf, next, email, error }), status);
     };
     if (!email || !form.password) return again("Enter your email and password.", 400);
@@ -92,10 +91,8 @@ export function authPages(app: FastifyInstance, services: Services) {
       return again(refusal.message, 429);
     }
     if (!result.ok) return again("That email and password do not match an account.", 401);
-    reply.header("set-cookie", [
-      services.sessions.cookie(result.token),
-      `${SIGNIN_COOKIE}=; Path=/dashboard; Max-Age=0; HttpOnly; SameSite=Lax; Secure`,
-    ]);
+    setBrowserCookie(reply, services.sessions.cookie, result.token);
+    expireBrowserCookie(reply, SIGNIN_COOKIE);
     req.log.info({ user_id: result.session.user.id, session_id: result.session.id }, "dashboard sign-in");
     return seeOther(reply, next);
   });
@@ -104,9 +101,9 @@ export function authPages(app: FastifyInstance, services: Services) {
 /** Routes that need a session (registered inside the signed-in scope). */
 export function sessionPages(app: FastifyInstance, services: Services) {
   app.post("/sign-out", async (req, reply) => {
-    const token = readCookie(req.headers.cookie, "sk_session");
+    const token = req.cookies[services.sessions.cookie.name];
     if (token) await services.sessions.signOut(token);
-    reply.header("set-cookie", services.sessions.clearCookie());
+    expireBrowserCookie(reply, services.sessions.cookie);
     return seeOther(reply, "/dashboard/sign-in?signed_out=1");
   });
 

@@ -1,11 +1,19 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { DomainError, ValidationError } from "../../host/errors/domain-error.ts";
-import { connectCookie } from "../../host/installations/connect.ts";
+import { setBrowserCookie } from "../../host/http/cookies.ts";
+import { CONNECT_COOKIE } from "../../host/installations/connect.ts";
 import type { ConnectInput } from "../../host/installations/service.ts";
 import { installationView } from "../../host/installations/service.ts";
-import { authorizeOrigin } from "../../host/installations/settings.ts";
+import { authorizeOrigin, redirectAvailable, redirectFlow } from "../../host/installations/settings.ts";
 import type { Services } from "../../host/services.ts";
-import type { ProviderId } from "../../tracker/index.ts";
+import {
+  type ConnectField,
+  isProvider,
+  type ProviderId,
+  providerIds,
+  providerModule,
+  type TokenConnect,
+} from "../../tracker/index.ts";
 import {
   type DashContext,
   type Form,
@@ -35,95 +43,8 @@ import {
 import { contentSecurityPolicy } from "../security.ts";
 import { dangerConfirmCard, guidance, healthBadge, mappingStatusBadge } from "../views.ts";
 
-const PROVIDERS: ProviderId[] = ["github", "gitlab", "jira", "linear", "azure_devops"];
-
-interface FieldDef {
-  name: string;
-  label: string;
-  hint?: string;
-  secret?: boolean;
-  required?: boolean;
-  type?: "text" | "url";
-}
-
-/** Token forms; GitHub has none: its App install flow is the only way to prove access to an installation. */
-const FORMS: Partial<Record<ProviderId, { intro: string; fields: FieldDef[] }>> = {
-  gitlab: {
-    intro: "Connect a GitLab group or instance with an access token that can read projects (scope read_api).",
-    fields: [
-      {
-        name: "base_url",
-        label: "GitLab URL",
-        hint: "Leave empty for the server's default GitLab.",
-        type: "url",
-      },
-      {
-        name: "token",
-        label: "Access token",
-        hint: "Personal, group or project access token.",
-        secret: true,
-        required: true,
-      },
-      {
-        name: "group_id",
-        label: "Group id or path",
-        hint: "Optional: discover only this group and its subgroups.",
-      },
-    ],
-  },
-  jira: {
-    intro:
-      "Connect a Jira site. Jira Cloud uses your account email and an API token; Data Center uses a personal access token.",
-    fields: [
-      {
-        name: "base_url",
-        label: "Site URL",
-        hint: "e.g. https://acme.atlassian.net",
-        type: "url",
-        required: true,
-      },
-      {
-        name: "username",
-        label: "Account email",
-        hint: "Jira Cloud only. Leave empty for a Data Center personal access token.",
-      },
-      { name: "token", label: "API token or personal access token", secret: true, required: true },
-    ],
-  },
-  linear: {
-    intro: "Connect a Linear workspace with a personal API key (Settings → Security & access).",
-    fields: [
-      { name: "api_key", label: "API key", secret: true, required: true },
-      {
-        name: "base_url",
-        label: "API URL",
-        hint: "Leave empty for the server's default Linear API.",
-        type: "url",
-      },
-    ],
-  },
-  azure_devops: {
-    intro: "Connect an Azure DevOps organization with a personal access token (scope Work Items: read).",
-    fields: [
-      {
-        name: "organization",
-        label: "Organization",
-        hint: "The name in dev.azure.com/<organization>.",
-        required: true,
-      },
-      { name: "token", label: "Personal access token", secret: true, required: true },
-      {
-        name: "base_url",
-        label: "Server URL",
-        hint: "Leave empty for the server's default Azure DevOps.",
-        type: "url",
-      },
-    ],
-  },
-};
-
-const isProvider = (p: unknown): p is ProviderId =>
-  typeof p === "string" && (PROVIDERS as string[]).includes(p);
+/** The provider's token form; a provider without one (the GitHub App) connects only through its redirect flow. */
+const tokenFormOf = (p: ProviderId): TokenConnect | undefined => providerModule(p).connect.token;
 
 function validUrl(s: string) {
   try {
@@ -136,44 +57,25 @@ function validUrl(s: string) {
 
 /** Form → connect request, or field errors. Nothing is sent to the provider until the form is valid. */
 function connectInput(
-  provider: Exclude<ProviderId, "github">,
+  provider: ProviderId,
+  def: TokenConnect,
   form: Form,
 ): { input?: ConnectInput; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const v = (n: string) => str(form[n]);
-  for (const f of FORMS[provider]?.fields ?? []) {
+  for (const f of def.fields) {
     if (f.required && !v(f.name)) errors[f.name] = `Enter the ${f.label.toLowerCase()}.`;
     if (f.type === "url" && v(f.name) && !validUrl(v(f.name))) errors[f.name] = "Enter a full http(s) URL.";
   }
   if (v("display_name").length > 200) errors.display_name = "At most 200 characters.";
   if (Object.keys(errors).length) return { errors };
 
-  const base = v("base_url") || undefined;
-  let credential: ConnectInput["credential"];
-  let options: Record<string, string> | undefined;
-  switch (provider) {
-    case "gitlab":
-      credential = { kind: "private_token", token: v("token") };
-      options = v("group_id") ? { group_id: v("group_id") } : undefined;
-      break;
-    case "jira":
-      credential = v("username")
-        ? { kind: "basic", username: v("username"), password: v("token") }
-        : { kind: "bearer_pat", token: v("token") };
-      break;
-    case "linear":
-      credential = { kind: "api_key", api_key: v("api_key") };
-      break;
-    case "azure_devops":
-      credential = { kind: "bearer_pat", token: v("token") };
-      options = { organization: v("organization") };
-      break;
-  }
+  const { credential, options } = def.fromForm(v);
   return {
     errors,
     input: {
       provider,
-      base_url: base,
+      base_url: v("base_url") || undefined,
       credential,
       options,
       workspace_id: v("workspace_id") || undefined,
@@ -182,12 +84,7 @@ function connectInput(
   };
 }
 
-function oauthAvailable(services: Services, p: ProviderId) {
-  const s = services.settings;
-  if (p === "github") return Boolean(s.github.app?.oauth);
-  if (p === "azure_devops") return false;
-  return Boolean(s[p].oauth);
-}
+const oauthAvailable = (services: Services, p: ProviderId) => redirectAvailable(services.settings, p);
 
 /** What the connect page shows again after a refused submit: the values, errors and a workspace choice. */
 interface ConnectPageState {
@@ -204,7 +101,7 @@ function connectPage(
   opts: ConnectPageState & { provider?: ProviderId },
 ): Html {
   const p = opts.provider;
-  const tabs = html`<nav class="tabs" aria-label="Provider">${PROVIDERS.map(
+  const tabs = html`<nav class="tabs" aria-label="Provider">${providerIds().map(
     (x) =>
       html`<a href="/dashboard/connect?provider=${x}" class="tab ${x === p ? "active" : ""}" ${x === p ? html`aria-current="page"` : null}>${providerName(x)}</a>`,
   )}</nav>`;
@@ -216,12 +113,13 @@ function connectPage(
       body: html`${tabs}<section class="card"><p>Pick the tracker to connect. Spec Kitty then discovers every project, team or repository the credential can see, and keeps that inventory current.</p></section>`,
     });
   const redirect = redirectCard(ctx, services, p, opts.reconnect ?? null);
-  const token = FORMS[p] ? tokenCard(ctx, p, FORMS[p], opts) : null;
+  const form = tokenFormOf(p);
+  const token = form ? tokenCard(ctx, p, form, opts) : null;
   const body = html`${opts.reconnect ? null : tabs}
 ${opts.reconnect ? html`<p class="muted">Reconnecting the same workspace keeps the installation id, its inventory and every mapping.</p>` : null}
 ${token ? null : errorSummary(opts.summary)}
 ${redirect}${token}
-${redirect || token ? null : html`<section class="card"><p>${providerName(p)} is not set up on this server yet: an operator must register the ${p === "github" ? "GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_CLIENT_ID, GITHUB_APP_CLIENT_SECRET)" : "OAuth app"} first.</p></section>`}`;
+${redirect || token ? null : html`<section class="card"><p>${providerName(p)} is not set up on this server yet: an operator must register the ${providerModule(p).connect.redirectSetup ?? "OAuth app"} first.</p></section>`}`;
   return page(ctx, {
     title: opts.reconnect ? "Reconnect installation" : "Connect a tracker",
     active: "overview",
@@ -230,7 +128,7 @@ ${redirect || token ? null : html`<section class="card"><p>${providerName(p)} is
   });
 }
 
-/** The consent-flow card: GitHub's App install, or "Sign in with" for the OAuth providers. */
+/** The consent-flow card: an App install (GitHub's), or "Sign in with" for the OAuth providers. */
 function redirectCard(
   ctx: DashContext,
   services: Services,
@@ -238,31 +136,27 @@ function redirectCard(
   reconnect: { id: string; name: string } | null,
 ): Html | null {
   if (!oauthAvailable(services, p)) return null;
-  const github = p === "github";
-  const heading = github
+  const app = redirectFlow(services.settings, p)?.kind === "app_install";
+  const name = providerName(p);
+  const heading = app
     ? reconnect
-      ? "Authorize on GitHub"
-      : "Install the GitHub App"
-    : `Sign in with ${providerName(p)}`;
-  const text = github
+      ? `Authorize on ${name}`
+      : `Install the ${name} App`
+    : `Sign in with ${name}`;
+  const text = app
     ? reconnect
-      ? "GitHub confirms that your GitHub user can still access this installation; nothing else changes."
-      : "Install this server's GitHub App on an organization or account you administer. GitHub asks you to authorize the App, confirms you can access the installation, and sends you back here."
-    : `Authorize Spec Kitty in ${providerName(p)}; you come back here when done.`;
+      ? `${name} confirms that your ${name} user can still access this installation; nothing else changes.`
+      : `Install this server's ${name} App on an organization or account you administer. ${name} asks you to authorize the App, confirms you can access the installation, and sends you back here.`
+    : `Authorize Spec Kitty in ${name}; you come back here when done.`;
   return html`<section class="card" id="redirect-connect"><h2>${heading}</h2><p>${text}</p>
   <form method="post" action="/dashboard/connect/start">${csrfField(ctx)}<input type="hidden" name="provider" value="${p}">
   ${reconnect ? html`<input type="hidden" name="reconnect" value="${reconnect.id}">` : null}
-  <button type="submit" class="btn ${github ? "btn-primary" : ""}">Continue to ${providerName(p)}</button></form></section>`;
+  <button type="submit" class="btn ${app ? "btn-primary" : ""}">Continue to ${providerName(p)}</button></form></section>`;
 }
 
-function tokenCard(
-  ctx: DashContext,
-  p: ProviderId,
-  def: { intro: string; fields: FieldDef[] },
-  opts: ConnectPageState,
-): Html {
+function tokenCard(ctx: DashContext, p: ProviderId, def: TokenConnect, opts: ConnectPageState): Html {
   const values = opts.values ?? {};
-  const field = (f: FieldDef) => html`<div class="field">
+  const field = (f: ConnectField) => html`<div class="field">
     <label for="f-${f.name}">${f.label}${f.required ? null : html` <span class="muted">(optional)</span>`}</label>
     <input id="f-${f.name}" name="${f.name}" type="${f.secret ? "password" : f.type === "url" ? "url" : "text"}" ${f.secret ? html`autocomplete="off"` : null}
       value="${f.secret ? "" : (values[f.name] ?? "")}" ${f.required ? html`required` : null} ${invalidAttrs(opts.errors, f.name)}>
@@ -333,11 +227,8 @@ export function installationPages(app: FastifyInstance, services: Services) {
       reconnect = { id: row.id, name: row.displayName };
       const opts = row.connectionOptions as Record<string, string>;
       Object.assign(values, { base_url: row.baseUrl, workspace_id: row.workspaceId, ...opts });
-      allowConsentRedirect(reply, services, row.provider as ProviderId);
-      return sendHtml(
-        reply,
-        connectPage(req.dash, services, { provider: row.provider as ProviderId, values, reconnect }),
-      );
+      allowConsentRedirect(reply, services, row.provider);
+      return sendHtml(reply, connectPage(req.dash, services, { provider: row.provider, values, reconnect }));
     }
     allowConsentRedirect(reply, services, provider);
     return sendHtml(reply, connectPage(req.dash, services, { provider, values }));
@@ -366,11 +257,12 @@ export function installationPages(app: FastifyInstance, services: Services) {
       );
     };
 
-    if (!FORMS[provider])
+    const def = tokenFormOf(provider);
+    if (!def)
       return again({
         summary: `${providerName(provider)} connects through the App install, which lets ${providerName(provider)} confirm you can access the installation: use Continue to ${providerName(provider)}.`,
       });
-    const { input, errors } = connectInput(provider as Exclude<ProviderId, "github">, form);
+    const { input, errors } = connectInput(provider, def, form);
     if (!input) return again({ errors, summary: "Fix the fields marked below." });
     try {
       const { installation, reconnected } = await services.installations.connectWithCredential(
@@ -420,7 +312,7 @@ export function installationPages(app: FastifyInstance, services: Services) {
       workspace_id: reconnect?.workspaceId,
       return_to: "/dashboard/installations/connected",
     });
-    reply.header("set-cookie", connectCookie(started.binding));
+    setBrowserCookie(reply, CONNECT_COOKIE, started.binding);
     return reply.redirect(started.authorize_url, 303);
   });
 

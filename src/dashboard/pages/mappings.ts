@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../host/errors/domain-error.ts";
 import { resourceView } from "../../host/inventory/service.ts";
 import type { Services } from "../../host/services.ts";
+import { isProvider, providerIds } from "../../tracker/index.ts";
 import {
   type DashContext,
   type Form,
@@ -179,9 +180,7 @@ export function mappingPages(app: FastifyInstance, services: Services) {
   app.get("/mappings", async (req, reply) => {
     const ctx = req.dash;
     const q = req.query as Form;
-    const provider = ["github", "gitlab", "jira", "linear", "azure_devops"].includes(q.provider ?? "")
-      ? q.provider
-      : undefined;
+    const provider = isProvider(q.provider) ? q.provider : undefined;
     const status = ["active", "disabled", "deleted"].includes(q.status ?? "")
       ? (q.status as "active")
       : undefined;
@@ -193,7 +192,7 @@ export function mappingPages(app: FastifyInstance, services: Services) {
     const body = html`<section class="card">
   <form method="get" action="/dashboard/mappings" class="filters">
     <div class="field"><label for="m-provider">Provider</label><select id="m-provider" name="provider"><option value="">All</option>
-      ${["github", "gitlab", "jira", "linear", "azure_devops"].map((p) => html`<option value="${p}" ${p === provider ? html`selected` : null}>${providerName(p)}</option>`)}</select></div>
+      ${providerIds().map((p) => html`<option value="${p}" ${p === provider ? html`selected` : null}>${providerName(p)}</option>`)}</select></div>
     <div class="field"><label for="m-status">Status</label><select id="m-status" name="status"><option value="">Live (active and disabled)</option>
       ${["active", "disabled", "deleted"].map((s) => html`<option value="${s}" ${s === status ? html`selected` : null}>${s}</option>`)}</select></div>
     <div class="field field-button"><button class="btn" type="submit">Apply</button></div>

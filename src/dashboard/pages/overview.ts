@@ -3,7 +3,7 @@ import { installationView } from "../../host/installations/service.ts";
 import type { Services } from "../../host/services.ts";
 import { sendHtml } from "../context.ts";
 import { html } from "../html.ts";
-import { badge, empty, page, providerBadge, when } from "../layout.ts";
+import { anyProvider, badge, empty, page, providerBadge, when } from "../layout.ts";
 import { healthBadge } from "../views.ts";
 
 type ListedMapping = Awaited<ReturnType<Services["mappings"]["page"]>>["items"][number];
@@ -82,7 +82,7 @@ export function overviewPages(app: FastifyInstance, services: Services) {
     installs.length === 0
       ? empty(
           ctx.isAdmin
-            ? html`No tracker is connected yet. <a href="/dashboard/connect">Connect GitHub, GitLab, Jira, Linear or Azure DevOps</a>.`
+            ? html`No tracker is connected yet. <a href="/dashboard/connect">Connect ${anyProvider()}</a>.`
             : "No tracker is connected yet. Ask a team admin to connect one.",
         )
       : html`<table class="table" id="installations">

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import { DomainError } from "../../host/errors/domain-error.ts";
 import type { Services } from "../../host/services.ts";
+import { providerIds } from "../../tracker/index.ts";
 import { type Form, sendHtml } from "../context.ts";
 import { html } from "../html.ts";
 import { empty, page, pager, providerBadge, providerName, when } from "../layout.ts";
 import { mappingStatusBadge } from "../views.ts";
-
-const PROVIDERS = ["github", "gitlab", "jira", "linear", "azure_devops"];
 
 export function projectPages(app: FastifyInstance, services: Services) {
   app.get("/projects", async (req, reply) => {
@@ -56,7 +55,7 @@ export function projectPages(app: FastifyInstance, services: Services) {
 </dl></section></div>
 <section class="card"><h2>Mappings per provider</h2>
 <table class="table" id="project-mappings"><thead><tr><th scope="col">Provider</th><th scope="col">Resource</th><th scope="col">Status</th><th scope="col">binding_ref</th></tr></thead><tbody>
-${PROVIDERS.map((prov) => {
+${providerIds().map((prov) => {
   const m = byProvider.get(prov);
   return html`<tr><td>${providerBadge(prov)}</td>${
     m

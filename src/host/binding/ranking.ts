@@ -1,3 +1,5 @@
+import { isProvider, providerModule } from "../../tracker/index.ts";
+
 /**
  * Evidence ranking for bind-resolve: pure functions over the few rows the team's bindable snapshot
  * finds by name lookups and text scans (never over every row).
@@ -73,7 +75,7 @@ export function identityOf(input: RankInput): Identity {
 export function rank(id: Identity, t: RankTarget, n: TargetNames = targetNames(t)): Evidence | null {
   const { slug, repo, input } = id;
   const { path, name, key } = n;
-  const repoCapable = t.provider === "github" || t.provider === "gitlab";
+  const repoCapable = isProvider(t.provider) && providerModule(t.provider).capabilities.repositoryShaped;
 
   if (repo && repoCapable && path && path === repo)
     return {

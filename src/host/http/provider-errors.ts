@@ -1,4 +1,4 @@
-import { TrackerError } from "../../tracker/index.ts";
+import { isProvider, providerModule, TrackerError } from "../../tracker/index.ts";
 import { DomainError } from "../errors/domain-error.ts";
 
 /**
@@ -105,50 +105,28 @@ export function resourceMissing(provider: string, label: string, source: "saas" 
   );
 }
 
-const NAMES: Record<string, string> = {
-  github: "GitHub",
-  gitlab: "GitLab",
-  jira: "Jira",
-  linear: "Linear",
-  azure_devops: "Azure DevOps",
-};
-
-const NEW_TOKEN: Record<string, string> = {
-  github: "Install the App on the account again",
-  gitlab: "Create a new personal, group or project access token with the `api` scope",
-  jira: "Create a new API token at id.atlassian.com (Jira Cloud, used with your account email) or a personal access token (Data Center)",
-  linear: "Create a new personal API key in Linear (Settings → Security & access)",
-  azure_devops:
-    "Create a new personal access token with the Work Items (Read & write) and Project and Team (Read) scopes",
-};
-
-const URL_HINT: Record<string, string> = {
-  github: "the GitHub API URL, e.g. https://api.github.com",
-  gitlab: "the instance URL, e.g. https://gitlab.com or https://gitlab.example.com",
-  jira: "the site URL, e.g. https://your-site.atlassian.net, or the Data Center base URL",
-  linear: "https://api.linear.app",
-  azure_devops: "https://dev.azure.com, or the collection URL of Azure DevOps Server",
-};
-
 /**
  * A failed token connect, named by its cause so the admin knows what to fix: the token (wrong, expired,
  * missing a scope), the URL (unreachable, TLS, not the provider's API) or the server's outbound policy.
  * These are 4xx with user action required, not a retryable 502: retrying the same input cannot succeed.
  */
 export function connectError(err: TrackerError, baseUrl: string): DomainError {
-  const who = NAMES[err.provider] ?? err.provider;
+  const known = isProvider(err.provider) ? providerModule(err.provider) : null;
+  const who = known?.displayName ?? err.provider;
+  const newToken = known?.hints.newCredential;
+  const urlHint = known?.hints.baseUrl;
   const common = { source: "provider" as const, userActionRequired: true };
   if (err.kind === "auth_expired" || err.kind === "auth_revoked")
     return new DomainError(
       "provider_credential_refused",
-      `The token was refused by ${who}: it is wrong or expired. ${NEW_TOKEN[err.provider]}, then connect again.`,
+      `The token was refused by ${who}: it is wrong or expired. ${newToken}, then connect again.`,
       common,
     );
   if (err.kind === "forbidden" && err.requiredScopes?.length) {
     const scopes = err.requiredScopes.map((s) => `\`${s}\``).join(" or ");
     return new DomainError(
       "provider_scope_missing",
-      `${who} accepted the token, but it lacks the scope this connection needs: ${scopes}. ${NEW_TOKEN[err.provider]}, then connect again.`,
+      `${who} accepted the token, but it lacks the scope this connection needs: ${scopes}. ${newToken}, then connect again.`,
       { ...common, details: { required_scopes: err.requiredScopes } },
     );
   }
@@ -168,7 +146,7 @@ export function connectError(err: TrackerError, baseUrl: string): DomainError {
   if (err.kind === "not_provider" || err.kind === "malformed_response")
     return new DomainError(
       "not_a_provider_server",
-      `${baseUrl} is not ${/^[AEIOU]/.test(who) ? "an" : "a"} ${who} server (${err.message}). Use ${URL_HINT[err.provider]}.`,
+      `${baseUrl} is not ${/^[AEIOU]/.test(who) ? "an" : "a"} ${who} server (${err.message}). Use ${urlHint}.`,
       common,
     );
   if (err.kind === "not_found")

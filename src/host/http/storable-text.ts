@@ -101,7 +101,7 @@ const BAD_ENCODING =
   "is not valid percent-encoded UTF-8 (a lone surrogate or a broken escape); encode the text as UTF-8";
 
 /**
- * The fields of an `application/x-www-form-urlencoded` body, for the form parsers (dashboard, OAuth):
+ * The fields of an `application/x-www-form-urlencoded` body, for the form parser (http/forms.ts):
  * a field that is not percent-encoded UTF-8 is refused here, naming it, instead of becoming U+FFFD.
  */
 export function formFields(body: string): [string, string][] {

@@ -1,21 +1,21 @@
 import { createHash, randomBytes } from "node:crypto";
 import {
+  type AppInstallConnect,
   adapterFor,
   buildAuthorizeUrl,
   type Connection,
   exchangeCode,
-  GITHUB_USER_OAUTH,
-  githubInstallUrl,
   type HttpClient,
   newPkcePair,
-  OAUTH_PROFILES,
+  type OAuthConnect,
   type ProviderId,
-  userInstallations,
-  userLogin,
+  providerModule,
+  type RedirectConnect,
   type Workspace,
 } from "../../tracker/index.ts";
 import { ValidationError } from "../errors/domain-error.ts";
 import type { AuthContext } from "../http/auth.ts";
+import type { BrowserCookie } from "../http/cookies.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import { sameSecret } from "../sessions/service.ts";
 import {
@@ -23,16 +23,18 @@ import {
   connectStateInvalid,
   installationNotAccessible,
   installationPendingApproval,
-  providerNotConfigured,
 } from "./errors.ts";
 import type { InstallationsService, StoredCredential } from "./service.ts";
-import { type GithubApp, oauthEndpoints, type ProviderSettings } from "./settings.ts";
+import { type ProviderSettings, redirectFlow } from "./settings.ts";
 
 const STATE_TTL_MS = 10 * 60_000;
 
-/** HttpOnly cookie holding the nonce that binds a connect flow to the browser that started it. */
-export const CONNECT_COOKIE = "sk_connect";
-export const CONNECT_COOKIE_PATH = "/api/v1/installations/callback/";
+/** The nonce that binds a connect flow to the browser that started it: sent only to the callback. */
+export const CONNECT_COOKIE: BrowserCookie = {
+  name: "sk_connect",
+  path: "/api/v1/installations/callback/",
+  maxAgeSeconds: STATE_TTL_MS / 1000,
+};
 
 /** What the callback's browser can show: the start's cookie nonce, and whose dashboard session it has. */
 export interface BrowserEvidence {
@@ -41,14 +43,6 @@ export interface BrowserEvidence {
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-
-/** `Set-Cookie` for a started flow: short-lived, sent only to the callback, never readable by scripts. */
-export function connectCookie(binding: string) {
-  return `${CONNECT_COOKIE}=${binding}; Path=${CONNECT_COOKIE_PATH}; Max-Age=${STATE_TTL_MS / 1000}; HttpOnly; SameSite=Lax; Secure`;
-}
-
-export const clearConnectCookie = () =>
-  `${CONNECT_COOKIE}=; Path=${CONNECT_COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Lax; Secure`;
 
 /** A flow's state row as the callback reads it. */
 interface ConnectState {
@@ -60,10 +54,11 @@ interface ConnectState {
 }
 
 /**
- * Connect flows as the providers run them: the GitHub App install (with user authorization, so GitHub
- * says which installations the user may connect) and OAuth authorization code (+ PKCE where supported)
- * for GitLab, Jira and Linear. `state` is single-use, bound to team and user, expires after 10 minutes,
- * and only completes in the browser that started it (its connect cookie, or the same user's session).
+ * Connect flows as the providers run them (each provider's module says which): an App install with
+ * user authorization, so the provider says which installations the user may connect (the GitHub App),
+ * and OAuth authorization code (+ PKCE where the profile supports it). `state` is single-use, bound to
+ * team and user, expires after 10 minutes, and only completes in the browser that started it (its
+ * connect cookie, or the same user's session).
  */
 export function connectFlows(deps: {
   installations: InstallationsService;
@@ -75,42 +70,25 @@ export function connectFlows(deps: {
   const redirectUri = (provider: ProviderId) =>
     `${deps.publicUrl()}/api/v1/installations/callback/${provider}/`;
 
-  function githubApp(): GithubApp & { oauth: NonNullable<GithubApp["oauth"]> } {
-    const app = deps.settings.github.app;
-    if (!app)
-      throw providerNotConfigured("github", "App registration (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)");
-    if (!app.oauth)
-      throw providerNotConfigured(
-        "github",
-        "App user authorization (GITHUB_APP_CLIENT_ID, GITHUB_APP_CLIENT_SECRET)",
-      );
-    return app as GithubApp & { oauth: NonNullable<GithubApp["oauth"]> };
+  /** The provider's redirect flow; a provider without one connects with a token. */
+  function flowOf(provider: ProviderId): RedirectConnect {
+    const flow = redirectFlow(deps.settings, provider);
+    if (flow) return flow;
+    const { displayName, connect } = providerModule(provider);
+    throw new ValidationError(
+      `${displayName} connects with ${connect.token?.noun ?? "a token"}: POST /api/v1/installations/.`,
+      [{ field: "body.provider", problem: "has no redirect flow" }],
+    );
   }
 
   function authorizeUrl(provider: ProviderId, state: string, challenge: string, workspaceId?: string) {
-    if (provider === "github") {
-      const app = githubApp();
-      // Reconnecting a known installation needs no install page: the user only authorizes the App.
-      return workspaceId
-        ? buildAuthorizeUrl(GITHUB_USER_OAUTH, deps.settings.github.webUrl, app.oauth, {
-            state,
-            redirectUri: redirectUri("github"),
-            codeChallenge: challenge,
-          })
-        : githubInstallUrl(deps.settings.github.webUrl, app.slug, state);
-    }
-    if (provider === "azure_devops") {
-      throw new ValidationError(
-        "Azure DevOps connects with a personal access token: POST /api/v1/installations/.",
-        [{ field: "body.provider", problem: "has no redirect flow" }],
-      );
-    }
-    const ep = oauthEndpoints(deps.settings, provider);
-    return buildAuthorizeUrl(OAUTH_PROFILES[provider], ep.webBase, ep.app, {
-      state,
-      redirectUri: redirectUri(provider),
-      codeChallenge: challenge,
-    });
+    const flow = flowOf(provider);
+    const p = { state, redirectUri: redirectUri(provider), codeChallenge: challenge };
+    if (flow.kind === "oauth") return buildAuthorizeUrl(flow.profile, flow.webBase, flow.app, p);
+    // Reconnecting a known installation needs no install page: the user only authorizes the App.
+    return workspaceId
+      ? buildAuthorizeUrl(flow.userOAuth, flow.webBase, flow.app, p)
+      : flow.installUrl(state);
   }
 
   function checkBrowser(st: ConnectState, browser: BrowserEvidence) {
@@ -120,47 +98,40 @@ export function connectFlows(deps: {
     if (!byCookie && browser.sessionUserId !== st.userId) throw connectBrowserMismatch();
   }
 
-  /** GitHub: the user's token says which installations they can access; the App JWT then reads it. */
-  async function githubConnection(query: Record<string, string | undefined>, st: ConnectState) {
+  /** App install: the user's token says which installations they may access; the App's credential reads it. */
+  async function appConnection(
+    provider: ProviderId,
+    flow: AppInstallConnect,
+    query: Record<string, string | undefined>,
+    st: ConnectState,
+  ) {
     if (query.setup_action === "request") throw installationPendingApproval();
-    const app = githubApp();
+    const name = providerModule(provider).displayName;
     if (!query.code)
       throw new ValidationError(
-        "GitHub sent no authorization code. The App must have 'Request user authorization (OAuth) during installation' turned on; an operator sets this in the App's settings.",
+        `${name} sent no authorization code. The App must have 'Request user authorization (OAuth) during installation' turned on; an operator sets this in the App's settings.`,
         [{ field: "querystring.code", problem: "is required" }],
       );
     const tokens = await callProvider(() =>
-      exchangeCode(deps.http, GITHUB_USER_OAUTH, deps.settings.github.webUrl, app.oauth, {
+      exchangeCode(deps.http, flow.userOAuth, flow.webBase, flow.app, {
         code: query.code!,
-        redirectUri: redirectUri("github"),
+        redirectUri: redirectUri(provider),
         codeVerifier: st.codeVerifier,
       }),
     );
-    const reachable = await callProvider(() =>
-      userInstallations(deps.http, deps.settings.github.apiUrl, tokens.access_token),
-    );
-    const wanted = query.installation_id ?? st.installationId ?? pickOnly(reachable);
+    const reachable = await callProvider(() => flow.userInstallations(deps.http, tokens.access_token));
+    const wanted = query.installation_id ?? st.installationId ?? pickOnly(name, reachable);
     if (!reachable.some((w) => w.id === wanted)) {
-      const login = await userLogin(deps.http, deps.settings.github.apiUrl, tokens.access_token).catch(
-        () => null,
-      );
+      const login = await flow.userLogin(deps.http, tokens.access_token).catch(() => null);
       throw installationNotAccessible(wanted, login);
     }
-    const conn: Connection = {
-      base_url: deps.settings.github.apiUrl,
-      http: deps.http,
-      credential: {
-        kind: "github_app",
-        app_id: app.id,
-        private_key_pem: app.privateKeyPem,
-        installation_id: wanted,
-      },
-    };
+    const conn: Connection = { base_url: flow.apiBase, http: deps.http, credential: flow.credential(wanted) };
     return { conn, wanted, stored: {} };
   }
 
   async function oauthConnection(
-    provider: "gitlab" | "jira" | "linear",
+    provider: ProviderId,
+    flow: OAuthConnect,
     query: Record<string, string | undefined>,
     st: ConnectState,
   ) {
@@ -168,19 +139,18 @@ export function connectFlows(deps: {
       throw new ValidationError("The callback carried no authorization code.", [
         { field: "querystring.code", problem: "is required" },
       ]);
-    const ep = oauthEndpoints(deps.settings, provider);
     const tokens = await callProvider(() =>
-      exchangeCode(deps.http, OAUTH_PROFILES[provider], ep.tokenBase, ep.app, {
+      exchangeCode(deps.http, flow.profile, flow.tokenBase, flow.app, {
         code: query.code!,
         redirectUri: redirectUri(provider),
         codeVerifier: st.codeVerifier,
       }),
     );
     const conn: Connection = {
-      base_url: ep.apiBase,
+      base_url: flow.apiBase,
       http: deps.http,
       credential: { kind: "oauth", access_token: tokens.access_token },
-      options: ep.options,
+      options: flow.options,
     };
     const stored: Omit<StoredCredential, "credential"> = {
       refresh_token: tokens.refresh_token ?? undefined,
@@ -237,16 +207,18 @@ export function connectFlows(deps: {
           [{ field: "querystring.error", problem: query.error }],
         );
       }
-      if (provider === "azure_devops") throw connectStateInvalid();
+      const flow = redirectFlow(deps.settings, provider);
+      if (!flow) throw connectStateInvalid();
       const { conn, wanted, stored } =
-        provider === "github"
-          ? await githubConnection(query, st)
-          : await oauthConnection(provider, query, st);
+        flow.kind === "app_install"
+          ? await appConnection(provider, flow, query, st)
+          : await oauthConnection(provider, flow, query, st);
 
       // The provider, not the query string, says which workspace this is.
       const workspaces = await callProvider(() => adapterFor(provider).listWorkspaces(conn));
-      const workspace = chooseWorkspace(provider, workspaces, wanted);
-      if (provider === "jira") conn.options = { ...conn.options, cloud_id: workspace.id };
+      const oauth = flow.kind === "oauth" ? flow : null;
+      const workspace = chooseWorkspace(workspaces, wanted, oauth?.chooseWorkspace ?? false);
+      if (oauth?.workspaceOptions) conn.options = { ...conn.options, ...oauth.workspaceOptions(workspace) };
       const saved = await deps.installations.saveConnection(auth, {
         provider,
         conn,
@@ -261,19 +233,23 @@ export function connectFlows(deps: {
 export type ConnectFlows = ReturnType<typeof connectFlows>;
 
 /** The one installation a user can reach, or a choice they have to make (installation id). */
-function pickOnly(reachable: Workspace[]): string {
+function pickOnly(providerName: string, reachable: Workspace[]): string {
   if (reachable.length === 1) return reachable[0].id;
   throw new ValidationError(
     reachable.length
-      ? `Your GitHub user can access ${reachable.length} installations of the App (${reachable.map((w) => `${w.name} = ${w.id}`).join(", ")}). Start again with workspace_id.`
-      : "Your GitHub user cannot access any installation of the App. Install it on an account you administer first.",
+      ? `Your ${providerName} user can access ${reachable.length} installations of the App (${reachable.map((w) => `${w.name} = ${w.id}`).join(", ")}). Start again with workspace_id.`
+      : `Your ${providerName} user cannot access any installation of the App. Install it on an account you administer first.`,
     [{ field: "workspace_id", problem: "choose one of the reachable installations" }],
   );
 }
 
-function chooseWorkspace(provider: ProviderId, workspaces: Workspace[], wanted?: string): Workspace {
+function chooseWorkspace(
+  workspaces: Workspace[],
+  wanted: string | undefined,
+  mustChoose: boolean,
+): Workspace {
   const workspace = wanted ? workspaces.find((w) => w.id === wanted) : workspaces[0];
-  if (!workspace || (!wanted && workspaces.length > 1 && provider === "jira")) {
+  if (!workspace || (!wanted && workspaces.length > 1 && mustChoose)) {
     throw new ValidationError(
       `These credentials reach ${workspaces.length} workspaces (${workspaces.map((w) => `${w.name} = ${w.id}`).join(", ")}). Start again with workspace_id.`,
       [{ field: "workspace_id", problem: "choose one of the reachable workspaces" }],

@@ -2,13 +2,13 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { isRefusal } from "../../dashboard/errors.ts";
 import { DomainError, ValidationError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
+import { expireBrowserCookie, setBrowserCookie } from "../http/cookies.ts";
 import { safeRedirectPath } from "../http/redirect-target.ts";
 import { errorResponses } from "../http/schemas.ts";
 import { operationView } from "../jobs/views.ts";
 import type { Services } from "../services.ts";
-import { readCookie } from "../sessions/service.ts";
 import { callbackProblemPage, wantsPage } from "./callback-page.ts";
-import { CONNECT_COOKIE, clearConnectCookie, connectCookie } from "./connect.ts";
+import { CONNECT_COOKIE } from "./connect.ts";
 import {
   CallbackParams,
   CallbackQuery,
@@ -50,11 +50,11 @@ export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Servic
     },
     async (req, reply) => {
       const browser = {
-        binding: readCookie(req.headers.cookie, CONNECT_COOKIE),
+        binding: req.cookies[CONNECT_COOKIE.name],
         sessionUserId: (await services.sessions.sessionFromRequest(req))?.user.id ?? null,
       };
       // The nonce is single-use like the state it binds.
-      reply.header("set-cookie", clearConnectCookie());
+      expireBrowserCookie(reply, CONNECT_COOKIE);
       try {
         const done = await services.connect.callback(
           req.params.provider,
@@ -110,7 +110,7 @@ export const installationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       const { binding, ...started } = await services.connect.start(req.auth, req.body);
       // Binds the flow to this user agent; a browser that later opens authorize_url without it must be
       // signed in to the dashboard as the same user.
-      reply.header("set-cookie", connectCookie(binding));
+      setBrowserCookie(reply, CONNECT_COOKIE, binding);
       return started;
     },
   );

@@ -1,15 +1,11 @@
 import { Type } from "typebox";
+import { providerIds } from "../../tracker/index.ts";
 import { PageQuery, pageOf } from "../http/pagination.ts";
 import { REDIRECT_PATH_PATTERN } from "../http/redirect-target.ts";
 
+/** Every registered provider's id (the registry is read when this module loads). */
 export const ProviderName = Type.Union(
-  [
-    Type.Literal("github"),
-    Type.Literal("gitlab"),
-    Type.Literal("jira"),
-    Type.Literal("linear"),
-    Type.Literal("azure_devops"),
-  ],
+  providerIds().map((id) => Type.Literal(id)),
   { description: "Tracker provider." },
 );
 

@@ -5,10 +5,11 @@ import {
   adapterFor,
   type Connection,
   type Credential,
+  configuredProvider,
   type HttpClient,
   hostOf,
-  OAUTH_PROFILES,
   type ProviderId,
+  providerModule,
   refreshTokens,
   TrackerError,
   type Workspace,
@@ -33,13 +34,7 @@ import {
   workspaceChoiceRequired,
 } from "./errors.ts";
 import { type InstallationListFilter, type InstallationRow, installationsRepository } from "./repository.ts";
-import {
-  defaultBaseUrl,
-  type OAuthProvider,
-  oauthEndpoints,
-  type ProviderSettings,
-  TOKEN_CONNECT_KINDS,
-} from "./settings.ts";
+import { type ProviderSettings, redirectFlow } from "./settings.ts";
 
 /** What is stored encrypted: the tracker credential plus OAuth renewal facts. */
 export interface StoredCredential {
@@ -74,13 +69,6 @@ export interface Deps {
 }
 
 const RENEW_BEFORE_MS = 5 * 60_000;
-
-/**
- * Providers whose workspace is one grant that belongs to one team: a GitHub App installation is a
- * single object on GitHub, so two teams sharing it would share its repositories (docs/decisions.md).
- * Token-based connects bring each team's own credential, so several teams may connect one site.
- */
-const ONE_TEAM_PROVIDERS = new Set<ProviderId>(["github"]);
 
 function needsRenewal(stored: StoredCredential): boolean {
   return (
@@ -130,27 +118,23 @@ export function installationsService(db: Database, deps: Deps) {
   const repo = installationsRepository(db);
   const users = teamsRepository(db);
 
-  /** Pasted credentials only: GitHub connects through its install flow, which proves access. */
+  /** Pasted credentials only, of the kinds the provider takes; an App connects through its install flow. */
   function completeCredential(provider: ProviderId, input: ConnectInput["credential"]): Credential {
-    const allowed = TOKEN_CONNECT_KINDS[provider];
+    const allowed = providerModule(provider).connect.token?.kinds ?? [];
     if (allowed.length === 0) throw connectThroughRedirect(provider);
     if (!allowed.includes(input.kind)) throw credentialKindNotAllowed(provider, input.kind, allowed);
     return input as unknown as Credential;
   }
 
-  /** The app's private key belongs to the server's registration (settings), not to each installation row. */
-  function storable(stored: StoredCredential): StoredCredential {
-    if (stored.credential?.kind !== "github_app") return stored;
-    const { installation_id } = stored.credential;
-    return { ...stored, credential: { kind: "github_app", installation_id } as unknown as Credential };
+  /** The server's own secrets (an App's private key) belong to its registration, not to each row. */
+  function storable(provider: ProviderId, stored: StoredCredential): StoredCredential {
+    return { ...stored, credential: configuredProvider(provider, deps.settings).storable(stored.credential) };
   }
 
-  function withAppRegistration(credential: Credential): Credential {
-    if (credential?.kind !== "github_app") return credential;
-    const app = deps.settings.github.app;
-    if (!app)
-      throw providerNotConfigured("github", "App registration (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY)");
-    return { ...credential, app_id: app.id, private_key_pem: app.privateKeyPem };
+  function withRegistration(provider: ProviderId, credential: Credential): Credential {
+    const usable = configuredProvider(provider, deps.settings).completeCredential(credential);
+    if (typeof usable === "string") throw providerNotConfigured(provider, usable);
+    return usable;
   }
 
   function pickWorkspace(workspaces: Workspace[], wanted?: string): Workspace {
@@ -172,13 +156,14 @@ export function installationsService(db: Database, deps: Deps) {
    * another process renewed first (our refresh token is then spent), its stored result is used instead.
    */
   async function renew(row: InstallationRow, stored: StoredCredential): Promise<StoredCredential> {
-    const ep = oauthEndpoints(deps.settings, row.provider as OAuthProvider);
+    const flow = redirectFlow(deps.settings, row.provider);
+    if (flow?.kind !== "oauth") throw providerNotConfigured(row.provider, "OAuth app (client id and secret)");
     try {
       const tokens = await refreshTokens(
         deps.http,
-        OAUTH_PROFILES[row.provider as OAuthProvider],
-        ep.tokenBase,
-        ep.app,
+        flow.profile,
+        flow.tokenBase,
+        flow.app,
         stored.refresh_token!,
       );
       const next: StoredCredential = {
@@ -246,7 +231,9 @@ export function installationsService(db: Database, deps: Deps) {
     const { provider, conn, workspace, stored } = input;
     const host = workspace.host || hostOf(conn.base_url);
     if (
-      ONE_TEAM_PROVIDERS.has(provider) &&
+      // A GitHub App installation is a single object on the provider, so two teams sharing it would
+      // share its repositories (docs/decisions.md); token connects bring each team's own credential.
+      providerModule(provider).capabilities.oneTeamPerWorkspace &&
       (await repo.activeInOtherTeam(auth.team.id, provider, host, workspace.id))
     )
       throw installationInUse();
@@ -260,7 +247,7 @@ export function installationsService(db: Database, deps: Deps) {
       workspaceDetails: workspace.details,
       connectionOptions: conn.options ?? {},
       authKind: stored.credential.kind,
-      credentialsCiphertext: deps.vault.encrypt(storable(stored), id),
+      credentialsCiphertext: deps.vault.encrypt(storable(provider, stored), id),
       credentialsExpiresAt: stored.expires_at ? new Date(stored.expires_at) : null,
       status: "active" as const,
       repositorySelection:
@@ -339,7 +326,7 @@ export function installationsService(db: Database, deps: Deps) {
 
     /** Token-based connect: the credential is checked with a live provider call before anything is saved. */
     async connectWithCredential(auth: AuthContext, input: ConnectInput, requestId?: string) {
-      const baseUrl = input.base_url ?? defaultBaseUrl(deps.settings, input.provider);
+      const baseUrl = input.base_url ?? configuredProvider(input.provider, deps.settings).defaultBaseUrl();
       if (!baseUrl) {
         throw new ValidationError(`${input.provider} needs a base_url (the site or server URL).`, [
           { field: "body.base_url", problem: "is required for this provider" },
@@ -430,7 +417,7 @@ export function installationsService(db: Database, deps: Deps) {
       }
       return {
         base_url: row.baseUrl,
-        credential: withAppRegistration(stored.credential),
+        credential: withRegistration(row.provider, stored.credential),
         options: row.connectionOptions as Record<string, string>,
         http: deps.http,
       };
@@ -438,7 +425,7 @@ export function installationsService(db: Database, deps: Deps) {
 
     workspaceOf(row: InstallationRow): Workspace {
       return {
-        provider: row.provider as ProviderId,
+        provider: row.provider,
         host: row.host,
         id: row.workspaceId,
         name: row.workspaceName,

@@ -10,9 +10,9 @@ import {
   setPageHeaders,
 } from "../../dashboard/security.ts";
 import { DomainError } from "../errors/domain-error.ts";
+import { acceptForms } from "../http/forms.ts";
 import type { Services } from "../services.ts";
 import type { Session } from "../sessions/service.ts";
-import { acceptForms } from "./form.ts";
 import type { AuthorizeParams } from "./service.ts";
 
 /**
@@ -38,7 +38,7 @@ function card(title: string, body: Html | null, extra?: Html) {
 
 export const cliAuthPages: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   hideFromApiDocs(app);
-  acceptForms(app as unknown as FastifyInstance);
+  await acceptForms(app as unknown as FastifyInstance, "list");
   app.addHook("onRequest", async (_req, reply) => {
     setPageHeaders(reply, { referrerPolicy: "no-referrer", noStore: true });
   });

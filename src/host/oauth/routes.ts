@@ -2,11 +2,11 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { DomainError, TooManyRequestsError } from "../errors/domain-error.ts";
 import { authenticateUser } from "../http/auth.ts";
+import { acceptForms } from "../http/forms.ts";
 import { tooManyAttempts } from "../http/rate-limits.ts";
 import { errorResponses } from "../http/schemas.ts";
 import type { Services } from "../services.ts";
 import { toOAuthReply } from "./errors.ts";
-import { acceptForms } from "./form.ts";
 import {
   DeviceAuthorization,
   DeviceRequest,
@@ -47,7 +47,7 @@ function tooMany(what: string, seconds: number) {
 
 /** `POST /oauth/token`, `/oauth/device`, `/oauth/revoke` at the origin root, as the CLI calls them. */
 export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
-  acceptForms(app);
+  await acceptForms(app, "list");
   oauthErrors(app);
   const meta = (req: { ip: string; headers: { "user-agent"?: string } }) => ({
     ip: req.ip,

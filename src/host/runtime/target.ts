@@ -2,7 +2,9 @@ import {
   adapterFor,
   type Connection,
   type ConnectorParams,
+  isProvider,
   type ProviderId,
+  providerModule,
   type RoutingMetadata,
   type TrackerAdapter,
   TrackerError,
@@ -48,23 +50,12 @@ export interface RuntimeTarget {
   call<T>(fn: () => Promise<T>, effect?: "no_effect" | "unknown"): Promise<T>;
 }
 
-const str = (v: unknown) => (v === null || v === undefined ? "" : String(v));
-
+/** The provider's module names the resource from the mapping's routing metadata. */
 export function resourceRefOf(provider: string, rm: Record<string, unknown>): ResourceRef {
-  switch (provider) {
-    case "linear":
-      return { resource_type: "linear_team", resource_id: str(rm.team_id) };
-    case "jira":
-      return { resource_type: "jira_project", resource_id: str(rm.project_key ?? rm.project_id) };
-    case "github":
-      return { resource_type: "github_repo", resource_id: str(rm.full_name ?? rm.repo_id) };
-    case "gitlab":
-      return { resource_type: "gitlab_project", resource_id: str(rm.path_with_namespace ?? rm.project_id) };
-    case "azure_devops":
-      return { resource_type: "azure_devops_project", resource_id: str(rm.project_name ?? rm.project_id) };
-    default:
-      return { resource_type: `${provider}_resource`, resource_id: str(rm.id) };
-  }
+  if (!isProvider(provider))
+    return { resource_type: `${provider}_resource`, resource_id: String(rm.id ?? "") };
+  const ref = providerModule(provider).resourceRef;
+  return { resource_type: ref.type, resource_id: ref.id(rm) };
 }
 
 /** Team-scoped auth for background work that re-routes a mapping (jobs run without a request). */
@@ -91,16 +82,14 @@ export function runtimeTargets(deps: {
   /** Connector params rebuilt from the mapping's routing metadata (DESIGN §3.4), never from the request. */
   function connectorParamsOf(m: JoinedMapping): ConnectorParams {
     try {
-      return adapterFor(m.mapping.provider as ProviderId).connectorParams(
-        m.mapping.routingMetadata as RoutingMetadata,
-      );
+      return adapterFor(m.mapping.provider).connectorParams(m.mapping.routingMetadata as RoutingMetadata);
     } catch {
       throw mappingNeedsRepair(m.mapping.bindingRef, "its routing metadata is incomplete");
     }
   }
 
   async function open(m: JoinedMapping): Promise<RuntimeTarget> {
-    const provider = m.mapping.provider as ProviderId;
+    const provider = m.mapping.provider;
     const label = { provider, label: m.mapping.displayLabel };
     if (m.resourceMissingSince) throw resourceMissing(provider, m.mapping.displayLabel, "saas");
     const installation = await deps.installations.repo.byId(m.mapping.installationId);

@@ -1,29 +1,19 @@
+import { providers } from "../../tracker/index.ts";
+
 /**
  * The identifiers this service hands out (`list-tickets` identifiers and issue URLs), recognised in free
  * text. The CLI sends `query_key` only for Jira/Linear-shaped keys, so `acme/api#5` or an issue's web
  * address arrive as `query_text`; a provider's full-text search does not find an issue by them. Whether
- * the identifier belongs to the searched resource is the adapter's lookup to decide.
+ * the identifier belongs to the searched resource is the adapter's lookup to decide. Each provider's
+ * module gives its forms (any provider's form counts, as a key may be pasted from anywhere).
  */
-const KEY_FORMS = [
-  /^[\w.-]+(?:\/[\w.-]+)+#\d+$/, // GitHub owner/repo#N, GitLab group/sub/project#N
-  /^#\d+$/, // #N within the bound repository or project
-  /^[A-Za-z][A-Za-z0-9_]{0,19}-\d+$/, // Jira and Linear keys
-  /^\d+$/, // Azure DevOps work item id, GitHub / GitLab number
-];
-
-/** Issue web addresses, by the path shapes of each provider's issue page. */
-const URL_FORMS: [RegExp, (m: RegExpMatchArray) => string][] = [
-  [/^\/(.+)\/-\/(?:issues|work_items)\/(\d+)\/?$/, (m) => `${m[1]}#${m[2]}`], // GitLab
-  [/^\/([\w.-]+)\/([\w.-]+)\/issues\/(\d+)\/?$/, (m) => `${m[1]}/${m[2]}#${m[3]}`], // GitHub
-  [/\/browse\/([A-Za-z][A-Za-z0-9_]*-\d+)\/?$/, (m) => m[1]], // Jira (Data Center may add a context path)
-  [/^\/[\w.-]+\/issue\/([A-Za-z][A-Za-z0-9_]*-\d+)(?:\/[^/]*)?$/, (m) => m[1]], // Linear
-  [/\/_workitems\/edit\/(\d+)\/?$/, (m) => m[1]], // Azure DevOps
-];
+const IN_RESOURCE = /^#\d+$/; // #N within the bound repository or project
 
 export function identifierIn(text: string | undefined): string | null {
   const t = text?.trim();
   if (!t || t.length > 512 || /\s/.test(t)) return null;
-  if (KEY_FORMS.some((re) => re.test(t))) return t;
+  const forms = providers().map((p) => p.issueRefs);
+  if (IN_RESOURCE.test(t) || forms.some((f) => f.keys.some((re) => re.test(t)))) return t;
   let url: URL;
   try {
     url = new URL(t);
@@ -32,7 +22,7 @@ export function identifierIn(text: string | undefined): string | null {
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return null;
   const path = decodeURIComponent(url.pathname);
-  for (const [re, key] of URL_FORMS) {
+  for (const [re, key] of forms.flatMap((f) => f.urls)) {
     const m = path.match(re);
     if (m) return key(m);
   }

@@ -1,4 +1,4 @@
-import type { NormalizedIssue, ProviderId } from "../../tracker/index.ts";
+import { type NormalizedIssue, type ProviderId, providerModule } from "../../tracker/index.ts";
 import type { AuthContext } from "../http/auth.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
 import {
@@ -23,10 +23,7 @@ interface Routed {
 
 function whereOf(t: RuntimeTarget) {
   const rm = t.mapping.mapping.routingMetadata as Record<string, unknown>;
-  const team =
-    t.provider === "linear" && typeof rm.team_key === "string"
-      ? { key: rm.team_key, name: String(rm.team_name ?? rm.team_key) }
-      : null;
+  const team = providerModule(t.provider).capabilities.searchTeam?.(rm) ?? null;
   return { ...t.resource, binding_ref: t.mapping.mapping.bindingRef, team };
 }
 

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
 import { ulid } from "ulid";
 import type { Database } from "../../storage/database.ts";
+import type { BrowserCookie } from "../http/cookies.ts";
 import { type RateLimits, rateLimits, signInDelayMs } from "../http/rate-limits.ts";
 import { teamsRepository } from "../teams/repository.ts";
 import { sessionsRepository } from "./repository.ts";
@@ -35,23 +36,6 @@ export type SignInResult =
   | { ok: true; token: string; session: Session; slowedMs: number }
   | { ok: false; reason: "invalid_credentials"; slowedMs: number }
   | { ok: false; reason: "too_many_attempts"; retryAfterSeconds: number };
-
-/** Cookie header parsing (RFC 6265 pairs), without a framework plugin so any caller can reuse it. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() !== name) continue;
-    const value = part.slice(eq + 1).trim();
-    try {
-      return decodeURIComponent(value.replace(/^"(.*)"$/, "$1"));
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
 
 export function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -179,8 +163,11 @@ export function sessionsService(
     },
 
     /** The session of an HTTP request (its `sk_session` cookie), for the dashboard and the CLI sign-in flow. */
-    sessionFromRequest(req: { headers: { cookie?: string } }, now = new Date()): Promise<Session | null> {
-      const token = readCookie(req.headers.cookie, SESSION_COOKIE);
+    sessionFromRequest(
+      req: { cookies: Record<string, string | undefined> },
+      now = new Date(),
+    ): Promise<Session | null> {
+      const token = req.cookies[SESSION_COOKIE];
       return token ? service.authenticate(token, now) : Promise.resolve(null);
     },
 
@@ -202,15 +189,12 @@ export function sessionsService(
       );
     },
 
-    /** `Set-Cookie` value for a new session. `secure` is on unless a caller explicitly turns it off. */
-    cookie(token: string, opts: { secure?: boolean } = {}) {
-      const maxAge = Math.floor(absoluteMs / 1000);
-      return `${SESSION_COOKIE}=${token}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax${opts.secure === false ? "" : "; Secure"}`;
-    },
-
-    clearCookie(opts: { secure?: boolean } = {}) {
-      return `${SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax${opts.secure === false ? "" : "; Secure"}`;
-    },
+    /** The session cookie: on every path, and kept by the browser as long as a session can live. */
+    cookie: {
+      name: SESSION_COOKIE,
+      path: "/",
+      maxAgeSeconds: Math.floor(absoluteMs / 1000),
+    } satisfies BrowserCookie,
 
     purgeExpired: (now = new Date()) => repo.purgeExpired(now),
   };

@@ -195,6 +195,13 @@ export async function startLinearSimulator(opts: SimulatorOptions = {}): Promise
     createdLabels: new Map(),
     workspaceLabels: new Map(Object.entries(seed.workspace_labels ?? {})),
     stateOverride: new Map(),
+    defaultWorkflowTeams: new Set(
+      seed.workspaces.flatMap((w) =>
+        (w.resources ?? [])
+          .filter((r) => (r as { workflow?: string }).workflow === "default")
+          .map((r) => r.id!),
+      ),
+    ),
     syncId: 1000,
   };
   const limiter = new RateLimiter();

@@ -16,11 +16,16 @@ export function uuidFrom(seed: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+type WorkflowState = { name: string; type: string; color: string; status: SimIssueStatus };
+
 /**
- * Each simulated team's workflow. Neutral status → the state an issue shows; the reverse mapping is
- * used when a client sets `stateId`. Backlog and Duplicate exist but no store status maps to them.
+ * A team's workflow. Neutral status → the state an issue shows; the reverse mapping is used when a
+ * client sets `stateId`. Backlog and Duplicate exist but no store status maps to them. Seeded teams use
+ * a customised workflow with review and blocked states (like "How we work at Linear" in Linear's
+ * "Workflows" docs); a team seeded with `"workflow": "default"` has the set a new team comes with:
+ * "Backlog > Todo > In Progress > Done > Canceled" (https://linear.app/docs/configuring-workflows).
  */
-const WORKFLOW: { name: string; type: string; color: string; status: SimIssueStatus }[] = [
+const CUSTOMISED: WorkflowState[] = [
   { name: "Backlog", type: "backlog", color: "#bec2c8", status: "todo" },
   { name: "Todo", type: "unstarted", color: "#e2e2e2", status: "todo" },
   { name: "In Progress", type: "started", color: "#f2c94c", status: "in_progress" },
@@ -30,6 +35,7 @@ const WORKFLOW: { name: string; type: string; color: string; status: SimIssueSta
   { name: "Canceled", type: "canceled", color: "#95a2b3", status: "canceled" },
   { name: "Duplicate", type: "canceled", color: "#95a2b3", status: "canceled" },
 ];
+const DEFAULT_WORKFLOW = CUSTOMISED.filter((w) => !["In Review", "Blocked", "Duplicate"].includes(w.name));
 const DEFAULT_STATE: Record<SimIssueStatus, string> = {
   todo: "Todo",
   in_progress: "In Progress",
@@ -66,6 +72,8 @@ export interface LinearSimState {
   workspaceLabels: Map<string, string[]>;
   /** The exact workflow state chosen for an issue, kept while it still matches the issue's status. */
   stateOverride: Map<string, string>;
+  /** Teams seeded with Linear's default workflow (no In Review, no Blocked). */
+  defaultWorkflowTeams: Set<string>;
   syncId: number;
 }
 
@@ -328,7 +336,7 @@ export class LinearSchema {
       states: (a: Args) =>
         connection(
           "WorkflowState",
-          WORKFLOW.map((w) => ({ ...w, id: stateId(t.id, w.name) })),
+          this.workflowOf(t).map((w) => ({ ...w, id: stateId(t.id, w.name) })),
           a,
           (w) => this.stateObj(t, w.name),
         ),
@@ -344,8 +352,9 @@ export class LinearSchema {
   }
 
   private stateObj(t: SimResource, name: string): GqlObject {
-    const idx = WORKFLOW.findIndex((w) => w.name === name);
-    const w = WORKFLOW[idx];
+    const workflow = this.workflowOf(t);
+    const idx = workflow.findIndex((w) => w.name === name);
+    const w = workflow[idx];
     return {
       __typename: "WorkflowState",
       id: stateId(t.id, w.name),
@@ -451,9 +460,15 @@ export class LinearSchema {
   }
 
   private stateOf(i: SimIssue) {
+    const workflow = this.workflowOf(this.store.resource(i.resource_id));
     const chosen = this.ctx.sim.stateOverride.get(i.id);
-    const w = chosen ? WORKFLOW.find((s) => s.name === chosen && s.status === i.status) : undefined;
-    return w ?? (WORKFLOW.find((s) => s.name === DEFAULT_STATE[i.status]) as (typeof WORKFLOW)[number]);
+    const w = chosen ? workflow.find((s) => s.name === chosen && s.status === i.status) : undefined;
+    // A status the team has no state for (review, blocked on a default workflow) shows as In Progress.
+    return (
+      w ??
+      workflow.find((s) => s.name === DEFAULT_STATE[i.status]) ??
+      (workflow.find((s) => s.name === DEFAULT_STATE.in_progress) as WorkflowState)
+    );
   }
 
   issueObj(i: SimIssue, typename = "Issue"): GqlObject {
@@ -549,9 +564,13 @@ export class LinearSchema {
     return { __typename: typename, success: true, lastSyncId: ++this.ctx.sim.syncId, [field]: value };
   }
 
+  private workflowOf(t: SimResource): WorkflowState[] {
+    return this.ctx.sim.defaultWorkflowTeams.has(t.id) ? DEFAULT_WORKFLOW : CUSTOMISED;
+  }
+
   /** State id of this team → neutral status, or Linear's error for a state of another team. */
   private statusForState(t: SimResource, id: unknown): { status: SimIssueStatus; name: string } {
-    const w = WORKFLOW.find((s) => stateId(t.id, s.name) === id);
+    const w = this.workflowOf(t).find((s) => stateId(t.id, s.name) === id);
     if (!w) throw notFound("WorkflowState");
     return { status: w.status, name: w.name };
   }
@@ -577,7 +596,12 @@ export class LinearSchema {
     }
     if (t.archived) throw invalidInput("Cannot create issues in an archived team.");
     if (t.issues_disabled) throw invalidInput("Cannot create issues in a retired team.");
-    const state = input.stateId !== undefined ? this.statusForState(t, input.stateId) : null;
+    // Without a stateId an issue gets the team's default status: "By default, your first Backlog status
+    // will be the default status" (https://linear.app/docs/configuring-workflows).
+    const state =
+      input.stateId !== undefined
+        ? this.statusForState(t, input.stateId)
+        : (this.workflowOf(t).find((w) => w.type === "backlog") ?? null);
     const issue = this.store.addIssue(t.id, {
       title: input.title,
       body: typeof input.description === "string" ? input.description : null,

@@ -4,9 +4,8 @@
  * always does, connector params carry no secrets, routing metadata is versioned per provider.
  */
 
-export type ProviderId = "github" | "gitlab" | "jira" | "linear" | "azure_devops";
-
-export const PROVIDERS: readonly ProviderId[] = ["github", "gitlab", "jira", "linear", "azure_devops"];
+/** A provider's id as the registry knows it (`github`, `azure_devops`, ...); see `registry.ts`. */
+export type ProviderId = string;
 
 /** Stable identity. `resource_key` is derived from the other fields by `resourceKey()`. */
 export interface ResourceIdentity {
