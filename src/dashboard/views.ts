@@ -1,4 +1,5 @@
 import type { InstallationView } from "../host/installations/service.ts";
+import { type MappingHealth, mappingHealth } from "../host/mappings/health.ts";
 import type { DashContext } from "./context.ts";
 import { type Html, html } from "./html.ts";
 import { badge, csrfField, providerName } from "./layout.ts";
@@ -42,11 +43,21 @@ export function guidance(code: string | null, provider: string): string {
   }
 }
 
-export function mappingStatusBadge(status: string, missing: boolean) {
-  if (status === "deleted") return badge("muted", "Deleted");
-  if (status === "disabled") return badge("warn", "Disabled");
-  if (missing) return badge("bad", "Resource missing");
-  return badge("ok", "Active");
+const MAPPING_BADGES: Record<MappingHealth, [Parameters<typeof badge>[0], string]> = {
+  deleted: ["muted", "Deleted"],
+  disabled: ["warn", "Disabled"],
+  installation_disconnected: ["muted", "Installation disconnected"],
+  resource_missing: ["bad", "Resource missing"],
+  installation_revoked: ["bad", "Installation revoked"],
+  installation_suspended: ["warn", "Installation suspended"],
+  installation_error: ["bad", "Installation failing"],
+  healthy: ["ok", "Active"],
+};
+
+/** A mapping's health as the domain classifies it (mappings/health.ts), as one badge. */
+export function mappingStatusBadge(m: Parameters<typeof mappingHealth>[0]) {
+  const [kind, label] = MAPPING_BADGES[mappingHealth(m)];
+  return badge(kind, label);
 }
 
 export function resourceStateBadges(r: {

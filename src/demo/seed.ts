@@ -81,11 +81,15 @@ export async function connectDemoInstallations(
   };
   const out: Record<string, { installation_id: string; resources: number }> = {};
   for (const sim of Object.values(sims)) {
-    const existing = await services.installations.listForTeam(seed.team_id, sim.provider);
-    const installation =
-      existing[0] ?? (await connectSimulated(services, auth, sim, callbackUrl)).installation;
-    const { job } = await services.inventory.requestRefresh(seed.team_id, installation.id, admin.id);
-    await services.jobs.waitFor(job.id);
+    const [existing] = await services.installations.listForTeam(seed.team_id, sim.provider);
+    // Connecting queues the first sync; an installation kept from an earlier run is synced again.
+    const { installation, refresh } = existing
+      ? {
+          installation: existing,
+          refresh: (await services.inventory.requestRefresh(seed.team_id, existing.id, admin.id)).job,
+        }
+      : await connectSimulated(services, auth, sim, callbackUrl);
+    await services.jobs.waitFor(refresh.id);
     const fresh = await services.installations.repo.byId(installation.id);
     out[sim.provider] = { installation_id: installation.id, resources: fresh?.resourceCount ?? 0 };
   }

@@ -91,6 +91,7 @@ export function tokenConnectFor(sim: ProviderSimulator): TokenConnectRequest | n
  * Connects a simulator's default workspace the way its admin would: a token connect, or for GitHub the
  * App install through the simulator's consent page (signed in as the installation's owner), handing
  * GitHub's redirect to the connect callback. `callbackUrl` is where the simulated App sends installs.
+ * Either way the first inventory sync is queued and returned as `refresh`.
  */
 export async function connectSimulated(
   services: Pick<Services, "installations" | "connect">,

@@ -60,6 +60,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     outbound: deps.outbound ?? outboundPolicy({}, configuredProviderUrls(deps.settings)),
     http: deps.http,
     audit,
+    jobs,
   });
   const inventory = inventoryService(db, {
     installations,
@@ -70,7 +71,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
   });
   const mappings = mappingsService(db, { audit });
   const projects = projectsService(db);
-  const binding = bindingService(db, { installations, inventory, mappings, projects, candidates });
+  const binding = bindingService({ installations, inventory, mappings, projects, candidates });
   // Runtime (pull, push, run, search, origin links): every call routes its mapping through `binding`.
   const links = linksService(db, { mappings });
   const targets = runtimeTargets({ binding, installations, mappings });
@@ -88,7 +89,7 @@ export function createServices(db: Database, deps: ServiceDeps) {
     mappings,
     projects,
     binding,
-    mappingAdmin: mappingAdminService(db, { mappings, projects, inventory, installations, candidates }),
+    mappingAdmin: mappingAdminService({ mappings, projects, inventory, installations, candidates }),
     status: statusService({ binding, installations, mappings }),
     idempotency: idempotencyService(db),
     candidates,

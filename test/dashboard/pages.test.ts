@@ -248,3 +248,61 @@ describe("a disconnected installation in the dashboard", () => {
     expect(repair.body).toContain("is disconnected");
   });
 });
+
+describe("a mapping draft is refused alike by the API and the dashboard form", () => {
+  let app: SimulatedApp;
+  let session: string;
+  let csrf: string;
+  let installationId: string;
+  let bound: string;
+  let free: string;
+
+  /** The form's review step, as the browser posts it. */
+  const review = (fields: Record<string, string>) =>
+    app.server.inject({
+      method: "POST",
+      url: "/dashboard/mappings/new",
+      headers: { cookie: `sk_session=${session}`, "content-type": "application/x-www-form-urlencoded" },
+      payload: new URLSearchParams({
+        _csrf: csrf,
+        step: "review",
+        installation_id: installationId,
+        ...fields,
+      }).toString(),
+    });
+  const create = (payload: object) =>
+    app.call({ method: "POST", url: "/api/v1/mappings/", as: app.admin, payload });
+
+  beforeAll(async () => {
+    app = await createSimulatedApp({ providers: ["linear"] });
+    ({ installationId } = await app.connect("linear"));
+    const page = await app.services.inventory.page({ teamId: app.team.id, installationId }, undefined, 50);
+    const [a, b] = page.items.filter((r) => !r.archived && !r.issues_disabled && !r.missing_since);
+    [bound, free] = [a.id, b.id];
+    expect((await create({ resource_id: bound, project_slug: "first" })).statusCode).toBe(201);
+    const r = await app.services.sessions.signIn({ email: app.admin.email, password: PASSWORD }, {});
+    if (!r.ok) throw new Error("sign-in failed");
+    session = r.token;
+    const form = await app.server.inject({
+      method: "GET",
+      url: "/dashboard/mappings/new",
+      headers: { cookie: `sk_session=${session}` },
+    });
+    csrf = /name="_csrf" value="([^"]+)"/.exec(form.body)![1];
+  });
+  afterAll(() => app?.close());
+
+  it.each([
+    ["a slug outside the projects' rule", { resource_id: "free", project_slug: "bad slug!" }, 400],
+    ["a resource another project holds", { resource_id: "bound", project_slug: "second" }, 409],
+    ["a resource not in the inventory", { resource_id: "res_unknown", project_slug: "third" }, 404],
+  ])("%s", async (_, draft, status) => {
+    const resource_id =
+      draft.resource_id === "free" ? free : draft.resource_id === "bound" ? bound : draft.resource_id;
+    const api = await create({ resource_id, project_slug: draft.project_slug });
+    expect(api.statusCode, api.body).toBe(status);
+    const form = await review({ resource_id, project: "__new__", new_project_slug: draft.project_slug });
+    expect(form.statusCode).toBe(400);
+    expect(form.body).toContain(escapeHtml(api.json().message));
+  });
+});

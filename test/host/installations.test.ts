@@ -189,6 +189,26 @@ describe("refresh diff", () => {
     expect((await t.refresh(installs.github)).status).toBe("completed");
   });
 
+  it("connecting queues the installation's first pass itself and answers its operation", async () => {
+    const auth = {
+      team: { ...t.team, name: "Acme" },
+      user: { id: t.admin.userId, email: t.admin.email, name: t.admin.email },
+      role: "admin" as const,
+      tokenId: "test",
+    };
+    const again = await t.services.installations.connectWithCredential(
+      auth,
+      tokenConnectFor(t.sims.linear) as never,
+    );
+    expect(again).toMatchObject({ reconnected: true, installation: { id: installs.linear } });
+    expect(again.refresh).toMatchObject({
+      kind: "inventory.refresh",
+      payload: { installation_id: installs.linear },
+      createdBy: t.admin.userId,
+    });
+    expect((await t.services.jobs.waitFor(again.refresh.id)).status).toBe("completed");
+  });
+
   it("two refresh requests at once share one operation and one discovery pass", async () => {
     await t.sim("github", "DELETE", "/_sim/requests");
     const [a, b] = await Promise.all(

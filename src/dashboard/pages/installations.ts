@@ -265,19 +265,14 @@ export function installationPages(app: FastifyInstance, services: Services) {
     const { input, errors } = connectInput(provider, def, form);
     if (!input) return again({ errors, summary: "Fix the fields marked below." });
     try {
-      const { installation, reconnected } = await services.installations.connectWithCredential(
+      const { installation, reconnected, refresh } = await services.installations.connectWithCredential(
         req.dash.auth,
         input,
         req.id,
       );
-      const { job } = await services.inventory.requestRefresh(
-        req.dash.auth.team.id,
-        installation.id,
-        req.dash.auth.user.id,
-      );
       return seeOther(
         reply,
-        `/dashboard/installations/${installation.id}?op=${job.id}&done=${reconnected ? "reconnected" : "connected"}`,
+        `/dashboard/installations/${installation.id}?op=${refresh.id}&done=${reconnected ? "reconnected" : "connected"}`,
       );
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
@@ -394,7 +389,7 @@ ${err}
       (
         m,
       ) => html`<tr><td>${m.display_label}</td><td><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></td>
-      <td>${mappingStatusBadge(m.status, Boolean(m.resource_missing_since))}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td></tr>`,
+      <td>${mappingStatusBadge(m)}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td></tr>`,
     )}</tbody></table>`
   }
 </section>`;

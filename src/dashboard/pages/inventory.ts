@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { InventoryFilter } from "../../host/inventory/repository.ts";
 import type { resourceView } from "../../host/inventory/service.ts";
+import { type Unbindable, unbindable } from "../../host/mappings/service.ts";
 import type { Services } from "../../host/services.ts";
 import { type DashContext, type Form, sendHtml, str } from "../context.ts";
 import { type Html, html } from "../html.ts";
@@ -11,11 +12,20 @@ type ResourceView = ReturnType<typeof resourceView>;
 const STATES = ["bound", "unbound", "missing", "archived"] as const;
 type State = (typeof STATES)[number];
 
-/** Why a resource cannot be picked, or null when it can. */
+const UNBINDABLE_LABELS: Record<Unbindable, string> = {
+  missing_upstream: "missing upstream",
+  archived: "archived",
+  issues_disabled: "issues disabled",
+};
+
+/** Why a resource cannot be picked, or null when it can (the rule is the domain's `unbindable`). */
 export function unpickable(r: ResourceView, allowRef?: string): string | null {
-  if (r.missing_since) return "missing upstream";
-  if (r.archived) return "archived";
-  if (r.issues_disabled) return "issues disabled";
+  const why = unbindable({
+    missingSince: r.missing_since,
+    archived: r.archived,
+    issuesDisabled: r.issues_disabled,
+  });
+  if (why) return UNBINDABLE_LABELS[why];
   if (r.binding_ref && r.binding_ref !== allowRef) return "already bound";
   return null;
 }

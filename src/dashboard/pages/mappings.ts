@@ -30,9 +30,8 @@ import {
   when,
 } from "../layout.ts";
 import { dangerConfirmCard, mappingStatusBadge } from "../views.ts";
-import { searchResources, typeahead, unpickable } from "./inventory.ts";
+import { searchResources, typeahead } from "./inventory.ts";
 
-const PROJECT_SLUG = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 const NEW = "__new__";
 type ResourceView = ReturnType<typeof resourceView>;
 type Installation = Awaited<ReturnType<Services["installations"]["listForTeam"]>>[number];
@@ -41,8 +40,8 @@ interface Checked {
   errors: FieldErrors;
   installation?: Installation;
   resource?: ResourceView;
-  project?: { slug: string; id: string | null; isNew: boolean };
-  replaces?: { label: string; ref: string } | null;
+  project?: { slug: string; isNew: boolean };
+  replaces: { label: string; ref: string } | null;
 }
 
 export function mappingPages(app: FastifyInstance, services: Services) {
@@ -55,53 +54,34 @@ export function mappingPages(app: FastifyInstance, services: Services) {
     return resourceView(row, live ? { bindingRef: live.bindingRef, boundAt: live.boundAt } : null);
   }
 
-  /** Every check the save will make, done first so the form answers inline and nothing is half-saved. */
+  /** The domain's checks of the save (mappings/draft.ts), answered on the form's fields. */
   async function check(
     ctx: DashContext,
     form: Form,
-    opts: { allowRef?: string; provider?: string } = {},
+    moving?: { provider: string; projectId: string; resourceId: string },
   ): Promise<Checked> {
-    const teamId = teamOf(ctx);
+    const choice = str(form.project);
+    const isNew = choice === NEW;
+    const project = isNew
+      ? { slug: str(form.new_project_slug).toLowerCase(), intent: "new" as const }
+      : { slug: choice, intent: "existing" as const };
+    const c = await services.mappingAdmin.checkDraft(teamOf(ctx), {
+      installationId: str(form.installation_id),
+      resourceId: str(form.resource_id),
+      ...(moving ? { moving } : { project }),
+    });
     const errors: FieldErrors = {};
-    const installs = await services.installations.listForTeam(teamId);
-    const installation = installs.find((i) => i.id === str(form.installation_id));
-    if (!installation) errors.installation_id = "Pick an installation.";
-    else if (opts.provider && installation.provider !== opts.provider)
-      errors.installation_id = `Pick a ${providerName(opts.provider)} installation.`;
-    const resource = await resourceById(teamId, str(form.resource_id));
-    if (!str(form.resource_id)) errors.resource_id = "Search, then pick a resource from the list.";
-    else if (!resource || (installation && resource.installation_id !== installation.id))
-      errors.resource_id = "That resource is not in this installation's inventory. Search again.";
-    else {
-      const why = unpickable(resource, opts.allowRef);
-      if (why) errors.resource_id = `${resource.display_label} cannot be picked: ${why}.`;
+    for (const { field, error } of c.problems) {
+      const name = field === "project_slug" ? (isNew ? "new_project_slug" : "project") : field;
+      errors[name] ??= error.message;
     }
-    const out: Checked = { errors, installation, resource };
-    if (opts.allowRef === undefined) {
-      const choice = str(form.project);
-      if (!choice) errors.project = "Pick a project, or choose to create one.";
-      else if (choice === NEW) {
-        const slug = str(form.new_project_slug).toLowerCase();
-        if (!PROJECT_SLUG.test(slug))
-          errors.new_project_slug =
-            "Use lower-case letters, digits, dots, dashes or underscores (at most 128).";
-        else if (await services.projects.repo.bySlug(teamId, slug))
-          errors.new_project_slug = `A project '${slug}' already exists: pick it from the list instead.`;
-        else out.project = { slug, id: null, isNew: true };
-      } else {
-        const p = await services.projects.repo.bySlug(teamId, choice);
-        if (!p) errors.project = "That project no longer exists. Pick another.";
-        else {
-          out.project = { slug: p.slug, id: p.id, isNew: false };
-          if (installation) {
-            const prev = await services.mappings.repo.liveForProject(teamId, p.id, installation.provider);
-            if (prev && prev.mapping.resourceId !== resource?.id)
-              out.replaces = { label: prev.mapping.displayLabel, ref: prev.mapping.bindingRef };
-          }
-        }
-      }
-    }
-    return out;
+    return {
+      errors,
+      installation: c.installation,
+      resource: c.resource && resourceView(c.resource, null),
+      project: c.project && { slug: c.project.slug, isNew: !c.project.row },
+      replaces: c.replaces,
+    };
   }
 
   function installationSelect(installs: Installation[], selected: string | undefined, errors?: FieldErrors) {
@@ -205,7 +185,7 @@ export function mappingPages(app: FastifyInstance, services: Services) {
       (
         m,
       ) => html`<tr><td>${m.display_label}</td><td><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></td><td>${providerBadge(m.provider)}</td>
-      <td>${mappingStatusBadge(m.status, Boolean(m.resource_missing_since))}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td><td>${when(m.bound_at)}</td></tr>`,
+      <td>${mappingStatusBadge(m)}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td><td>${when(m.bound_at)}</td></tr>`,
     )}</tbody></table>`
   }
   ${pager("/dashboard/mappings", { provider, status, cursor: q.cursor || undefined }, result.next_cursor)}
@@ -302,7 +282,7 @@ export function mappingPages(app: FastifyInstance, services: Services) {
     const admin = ctx.isAdmin && live;
     const body = html`<div class="grid-2">
 <section class="card"><h2>Mapping</h2><dl class="facts">
-  <dt>Status</dt><dd>${mappingStatusBadge(m.status, Boolean(m.resource_missing_since))}</dd>
+  <dt>Status</dt><dd>${mappingStatusBadge(m)}</dd>
   <dt>Project</dt><dd><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></dd>
   <dt>binding_ref</dt><dd><code id="binding-ref">${m.binding_ref}</code></dd>
   <dt>Created via</dt><dd>${m.created_via}</dd>
@@ -312,7 +292,7 @@ export function mappingPages(app: FastifyInstance, services: Services) {
 </dl></section>
 <section class="card"><h2>Resource</h2>${resource ? resourceFacts(resource, inst) : html`<p>${m.display_label}</p>`}
 ${m.resource_missing_since ? html`<div class="notice notice-error" role="note">This resource disappeared upstream ${when(m.resource_missing_since)}. Map the project to another resource, or delete the mapping.</div>` : null}
-${!inst && live ? html`<div class="notice notice-error" role="note">Its installation was disconnected. Reconnect it, or move the mapping to another resource.</div>` : null}
+${live && m.sync_state === "installation_disconnected" ? html`<div class="notice notice-error" role="note">Its installation was disconnected. Reconnect it, or move the mapping to another resource.</div>` : null}
 </section></div>
 ${
   admin
@@ -371,7 +351,11 @@ ${
     const m = await services.mappingAdmin.view(teamOf(ctx), ref);
     if (m.status === "deleted")
       throw new DomainError("mapping_deleted", "This mapping was deleted; create a new one.");
-    const c = await check(ctx, form, { allowRef: ref, provider: m.provider });
+    const c = await check(ctx, form, {
+      provider: m.provider,
+      projectId: m.project_id,
+      resourceId: m.resource_id,
+    });
     const fail = (message: string, status: number) =>
       sendHtml(
         reply,
@@ -384,8 +368,6 @@ ${
       );
     if (Object.keys(c.errors).length) return fail(Object.values(c.errors).join(" "), 400);
     const resource = c.resource!;
-    if (resource.id === m.resource_id)
-      return fail("That is the resource the mapping already uses. Pick another one.", 400);
     if (form.step !== "confirm") {
       const body = html`<section class="card" id="review-card"><h2>Move ${m.project_slug} from ${m.display_label} to:</h2>
   ${resourceFacts(resource, c.installation)}

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { installationView } from "../../host/installations/service.ts";
+import { mappingHealth } from "../../host/mappings/health.ts";
 import type { Services } from "../../host/services.ts";
 import { sendHtml } from "../context.ts";
 import { html } from "../html.ts";
@@ -10,17 +11,20 @@ type ListedMapping = Awaited<ReturnType<Services["mappings"]["page"]>>["items"][
 
 /** What an admin should do about a mapping the CLI cannot use as it is, or null when it is fine. */
 function attentionReason(m: ListedMapping): string | null {
-  switch (m.sync_state) {
+  const health = mappingHealth(m);
+  switch (health) {
+    case "healthy":
+    case "deleted":
+      return null;
+    case "disabled":
+      return "Disabled by an admin: the CLI cannot use it until it is enabled.";
     case "installation_disconnected":
       return "Its installation was disconnected. Reconnect it, or map the project to another resource.";
     case "resource_missing":
       return "The resource no longer exists upstream. Map the project to another resource, or delete the mapping.";
-    case "installation_revoked":
-    case "installation_suspended":
-    case "installation_error":
-      return `Its installation is ${m.sync_state.slice("installation_".length)}. Reconnect the installation.`;
+    default:
+      return `Its installation is ${health.slice("installation_".length)}. Reconnect the installation.`;
   }
-  return m.status === "disabled" ? "Disabled by an admin: the CLI cannot use it until it is enabled." : null;
 }
 
 export function overviewPages(app: FastifyInstance, services: Services) {

@@ -59,7 +59,7 @@ ${providerIds().map((prov) => {
   const m = byProvider.get(prov);
   return html`<tr><td>${providerBadge(prov)}</td>${
     m
-      ? html`<td>${m.display_label}</td><td>${mappingStatusBadge(m.status, Boolean(m.resource_missing_since))}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td>`
+      ? html`<td>${m.display_label}</td><td>${mappingStatusBadge(m)}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td>`
       : html`<td colspan="3"><span class="muted">Not mapped.</span> ${
           ctx.isAdmin && connected.has(prov)
             ? html`<a href="/dashboard/mappings/new?project=${p.slug}&installation_id=${installs.find((i) => i.provider === prov)?.id ?? ""}">Map a ${providerName(prov)} resource…</a>`

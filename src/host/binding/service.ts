@@ -1,4 +1,3 @@
-import type { Database } from "../../storage/database.ts";
 import type { ProviderId } from "../../tracker/index.ts";
 import type { AuthContext } from "../http/auth.ts";
 import type { InstallationsService } from "../installations/service.ts";
@@ -12,8 +11,9 @@ import {
   resourceNotFound,
   routingConflict,
 } from "../mappings/errors.ts";
+import { mappingState } from "../mappings/health.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
-import { type MappingsService, mappingState } from "../mappings/service.ts";
+import type { MappingsService } from "../mappings/service.ts";
 import { freeProjectSlug, type ProjectIdentity, type ProjectsService } from "../projects/service.ts";
 import { installationDisconnected, installationRevoked } from "../runtime/errors.ts";
 import { type CandidateTokens, invalidCandidateToken } from "./candidate-token.ts";
@@ -100,16 +100,13 @@ function findProject(snap: BindableSnapshot, identity: ProjectIdentity) {
   return snap.projectsByUuid.get(identity.uuid) ?? (bySlug && bySlug.uuid === null ? bySlug : undefined);
 }
 
-export function bindingService(
-  _db: Database,
-  deps: {
-    installations: InstallationsService;
-    inventory: InventoryService;
-    mappings: MappingsService;
-    projects: ProjectsService;
-    candidates: CandidateTokens;
-  },
-) {
+export function bindingService(deps: {
+  installations: InstallationsService;
+  inventory: InventoryService;
+  mappings: MappingsService;
+  projects: ProjectsService;
+  candidates: CandidateTokens;
+}) {
   const mintFor = (teamId: string, provider: string, r: { installationId: string; id: string }) =>
     deps.candidates.mint({ teamId, provider, installationId: r.installationId, resourceId: r.id });
 

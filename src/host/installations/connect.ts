@@ -225,7 +225,7 @@ export function connectFlows(deps: {
         workspace,
         stored: { credential: conn.credential, ...stored },
       });
-      return { ...saved, teamId: st.teamId, userId: st.userId, returnTo: st.returnTo };
+      return { ...saved, returnTo: st.returnTo };
     },
   };
 }

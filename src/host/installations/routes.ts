@@ -61,11 +61,6 @@ export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Servic
           req.query as Record<string, string | undefined>,
           browser,
         );
-        const { job } = await services.inventory.requestRefresh(
-          done.teamId,
-          done.installation.id,
-          done.userId,
-        );
         const back = done.returnTo
           ? safeRedirectPath(done.returnTo, "return_to")
           : wantsPage(req)
@@ -73,13 +68,13 @@ export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Servic
             : null;
         if (back)
           return reply.redirect(
-            `${back}${back.includes("?") ? "&" : "?"}installation_id=${done.installation.id}&op=${job.id}`,
+            `${back}${back.includes("?") ? "&" : "?"}installation_id=${done.installation.id}&op=${done.refresh.id}`,
             303,
           );
         return reply.code(done.reconnected ? 200 : 201).send({
           installation: installationView(done.installation),
           reconnected: done.reconnected,
-          refresh: operationView(job),
+          refresh: operationView(done.refresh),
         });
       } catch (err) {
         if (wantsPage(req) && err instanceof DomainError && (isRefusal(err) || err.source === "provider"))
@@ -161,19 +156,14 @@ export const installationRoutes: FastifyPluginAsyncTypebox<{ services: Services 
       },
     },
     async (req, reply) => {
-      const { installation, reconnected } = await services.installations.connectWithCredential(
+      const { installation, reconnected, refresh } = await services.installations.connectWithCredential(
         req.auth,
         req.body,
         req.id,
       );
-      const { job } = await services.inventory.requestRefresh(
-        req.auth.team.id,
-        installation.id,
-        req.auth.user.id,
-      );
       return reply
         .code(reconnected ? 200 : 201)
-        .send({ installation: installationView(installation), reconnected, refresh: operationView(job) });
+        .send({ installation: installationView(installation), reconnected, refresh: operationView(refresh) });
     },
   );
 

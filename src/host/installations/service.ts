@@ -21,6 +21,8 @@ import { assertOutboundUrl, type OutboundPolicy } from "../http/outbound.ts";
 import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { connectError } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
+import { requestRefresh } from "../inventory/refresh-job.ts";
+import type { JobsService } from "../jobs/service.ts";
 import type { Vault } from "../secrets/vault.ts";
 import { teamsRepository } from "../teams/repository.ts";
 import {
@@ -66,6 +68,8 @@ export interface Deps {
   outbound: OutboundPolicy;
   http: HttpClient;
   audit: AuditService;
+  /** To queue a new connection's first inventory pass. */
+  jobs: Pick<JobsService, "enqueue">;
 }
 
 const RENEW_BEFORE_MS = 5 * 60_000;
@@ -358,23 +362,25 @@ export function installationsService(db: Database, deps: Deps) {
     /**
      * Creates the installation, or reconnects the team's existing one for the same workspace (provider +
      * host + workspace id), connected or disconnected: same id, so its inventory and mappings come back.
-     * Shared by token connect and the OAuth / GitHub App callbacks.
+     * Shared by token connect and the OAuth / GitHub App callbacks. Queues the installation's inventory
+     * pass and returns that operation as `refresh` (joined with one already pending or running).
      */
     async saveConnection(
       auth: Pick<AuthContext, "team" | "user">,
       input: SaveConnectionInput,
       requestId?: string,
     ) {
-      try {
-        return await saveOnce(auth, input, requestId);
-      } catch (err) {
+      const saved = await saveOnce(auth, input, requestId).catch((err) => {
         // Another team took this GitHub installation between our check and the write.
         if (isUniqueViolation(err, "installations_github_owner_uq")) throw installationInUse();
         // Two connects of one new workspace at once: the partial unique index lets one insert win;
         // the other finds that row on its second try and reconnects it.
         if (!isUniqueViolation(err)) throw err;
         return saveOnce(auth, input, requestId);
-      }
+      });
+      // A connection is only useful with an inventory: every connect queues its first pass.
+      const { job } = await requestRefresh(deps.jobs, auth.team.id, saved.installation.id, auth.user.id);
+      return { ...saved, refresh: job };
     },
 
     async update(auth: AuthContext, id: string, patch: { display_name?: string }, requestId?: string) {

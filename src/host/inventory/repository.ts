@@ -114,7 +114,7 @@ export function inventoryRepository(db: Database) {
     /**
      * Applies a completed pass in one transaction: staged changes upserted (renames update labels,
      * restored rows lose missing_since), rows with no staging row of the pass marked missing,
-     * last_seen_at refreshed at most hourly. Every statement answers a count, never rows, so the pass
+     * last_seen_at refreshed at most hourly. No statement answers rows (counts at most), so the pass
      * holds the same memory at 100 resources and at 100,000.
      */
     async applyPass(passId: string, installationId: string, at: Date) {
@@ -149,12 +149,9 @@ export function inventoryRepository(db: Database) {
               and not exists (select 1 from inventory_staging s where s.pass_id = ${passId} and s.resource_key = r.resource_key)
             returning 1)
           select count(*)::int as n from gone`);
-        const touched = await count(sql`
-          with touched as (
-            update resources set last_seen_at = ${ts}::timestamptz
-            where installation_id = ${installationId} and missing_since is null and last_seen_at < ${ts}::timestamptz - interval '1 hour'
-            returning 1)
-          select count(*)::int as n from touched`);
+        await tx.execute(sql`
+          update resources set last_seen_at = ${ts}::timestamptz
+          where installation_id = ${installationId} and missing_since is null and last_seen_at < ${ts}::timestamptz - interval '1 hour'`);
         const seen = await count(
           sql`select count(*)::int as n from inventory_staging where pass_id = ${passId}`,
         );
@@ -167,7 +164,6 @@ export function inventoryRepository(db: Database) {
           inserted: Number(applied.inserted),
           updated: Number(applied.written) - Number(applied.inserted),
           missing: Number(gone.n),
-          lastSeenTouched: Number(touched.n),
           liveCount: Number(live.n),
         };
       });

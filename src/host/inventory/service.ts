@@ -18,6 +18,7 @@ import type { InstallationsService } from "../installations/service.ts";
 import type { JobRow } from "../jobs/repository.ts";
 import type { JobContext, JobFailure, JobsService } from "../jobs/service.ts";
 import type { MappingsRepository } from "../mappings/repository.ts";
+import { REFRESH_JOB, requestRefresh } from "./refresh-job.ts";
 import {
   type InventoryFilter,
   inventoryRepository,
@@ -27,7 +28,6 @@ import {
 } from "./repository.ts";
 import { type BindableSnapshot, bindableSnapshots } from "./snapshot.ts";
 
-export const REFRESH_JOB = "inventory.refresh";
 /** How long candidate tokens minted for a `tracker discover` listing are served again. */
 const TOKEN_REUSE_MS = 60_000;
 
@@ -390,16 +390,8 @@ export function inventoryService(
     snapshot: snapshots.get,
 
     /** Queues a pass; a second request while one is pending or running gets the same operation. */
-    async requestRefresh(teamId: string, installationId: string, userId: string | null) {
-      const { job, created } = await deps.jobs.enqueue({
-        teamId,
-        kind: REFRESH_JOB,
-        payload: { installation_id: installationId },
-        dedupeKey: `${REFRESH_JOB}:${installationId}`,
-        createdBy: userId,
-      });
-      return { job, created };
-    },
+    requestRefresh: (teamId: string, installationId: string, userId: string | null) =>
+      requestRefresh(deps.jobs, teamId, installationId, userId),
 
     /** Scheduled refresh: queues a pass for every installation not synced within the interval. */
     async enqueueDue(intervalMinutes: number) {

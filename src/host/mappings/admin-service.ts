@@ -9,7 +9,8 @@ import { type InventoryService, resourceView } from "../inventory/service.ts";
 import type { ProjectRow } from "../projects/repository.ts";
 import { projectsRepository } from "../projects/repository.ts";
 import type { ProjectIdentity, ProjectsService } from "../projects/service.ts";
-import { mappingNotFound, resourceNotFound } from "./errors.ts";
+import { type MappingDraft, mappingDrafts } from "./draft.ts";
+import { mappingNotFound } from "./errors.ts";
 import { type CreatedVia, type MappingsService, mappingView } from "./service.ts";
 
 /**
@@ -17,36 +18,26 @@ import { type CreatedVia, type MappingsService, mappingView } from "./service.ts
  * move a project to another resource, disable, enable, delete, and the repair path that looks a
  * typed provider id up with the provider before it can be picked.
  */
-export function mappingAdminService(
-  _db: Database,
-  deps: {
-    mappings: MappingsService;
-    projects: ProjectsService;
-    inventory: InventoryService;
-    installations: InstallationsService;
-    candidates: CandidateTokens;
-  },
-) {
+export function mappingAdminService(deps: {
+  mappings: MappingsService;
+  projects: ProjectsService;
+  inventory: InventoryService;
+  installations: InstallationsService;
+  candidates: CandidateTokens;
+}) {
   async function view(teamId: string, ref: string) {
     const j = await deps.mappings.repo.byRef(teamId, ref);
     if (!j) throw mappingNotFound(ref);
     return mappingView(j);
   }
 
-  async function resourceFor(teamId: string, pick: { resource_id?: string; candidate_token?: string }) {
-    let id = pick.resource_id;
-    if (!id && pick.candidate_token)
-      id = (
-        await deps.candidates.verify(pick.candidate_token, { teamId }, (r) =>
-          deps.inventory.repo.get(teamId, r),
-        )
-      ).resourceId;
-    if (!id)
-      throw new ValidationError("Pick a resource: send `resource_id` (or `candidate_token`).", [
-        { field: "body.resource_id", problem: "is required" },
-      ]);
-    const resource = await deps.inventory.repo.get(teamId, id);
-    if (!resource) throw resourceNotFound(id);
+  const drafts = mappingDrafts(deps);
+
+  /** Checks a draft the way a form would, then refuses with its first problem (the API's answer). */
+  async function bindableResource(teamId: string, draft: MappingDraft) {
+    const { problems, resource } = await drafts.check(teamId, draft);
+    // Without a problem the resource was found and may be bound.
+    if (problems.length || !resource) throw problems[0].error;
     return resource;
   }
 
@@ -57,17 +48,15 @@ export function mappingAdminService(
   ) {
     if (input.project_identity)
       return (tx: Database) => deps.projects.ensure(teamId, input.project_identity!, tx);
-    const slug = input.project_slug;
-    if (!slug)
-      throw new ValidationError("Pick or name a project: send `project_slug`.", [
-        { field: "body.project_slug", problem: "is required" },
-      ]);
+    const slug = input.project_slug!;
     return async (tx: Database): Promise<ProjectRow> =>
       (await projectsRepository(tx).bySlug(teamId, slug)) ?? deps.projects.create(teamId, { slug }, tx);
   }
 
   return {
     view,
+    /** The checks of a save, each on its field, for a form to show before it saves (see draft.ts). */
+    checkDraft: drafts.check,
 
     async create(
       auth: AuthContext,
@@ -80,9 +69,11 @@ export function mappingAdminService(
       via: CreatedVia,
       requestId?: string,
     ) {
-      const resource = await resourceFor(auth.team.id, input);
-      const installation = await deps.installations.repo.get(auth.team.id, resource.installationId);
-      if (!installation) throw resourceNotFound(resource.id);
+      const resource = await bindableResource(auth.team.id, {
+        resourceId: input.resource_id,
+        candidateToken: input.candidate_token,
+        project: input.project_identity ? undefined : { slug: input.project_slug ?? "" },
+      });
       const { mapping, created } = await deps.mappings.bind({
         teamId: auth.team.id,
         resource,
@@ -104,13 +95,15 @@ export function mappingAdminService(
       const current = await deps.mappings.repo.byRef(auth.team.id, ref);
       if (!current || current.mapping.deletedAt) throw mappingNotFound(ref);
       if (input.resource_id && input.resource_id !== current.mapping.resourceId) {
-        const resource = await resourceFor(auth.team.id, { resource_id: input.resource_id });
-        if (resource.provider !== current.mapping.provider) {
-          throw new ValidationError(`Pick a ${current.mapping.provider} resource.`, [
-            { field: "body.resource_id", problem: `is a ${resource.provider} resource` },
-          ]);
-        }
         const projectId = current.mapping.projectId;
+        const resource = await bindableResource(auth.team.id, {
+          resourceId: input.resource_id,
+          moving: {
+            provider: current.mapping.provider,
+            projectId,
+            resourceId: current.mapping.resourceId,
+          },
+        });
         const { mapping } = await deps.mappings.bind({
           teamId: auth.team.id,
           resource,

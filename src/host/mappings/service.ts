@@ -6,23 +6,36 @@ import { newId } from "../ids.ts";
 import type { ResourceRow } from "../inventory/repository.ts";
 import { type ProjectRow, projectsRepository } from "../projects/repository.ts";
 import { alreadyBound, resourceNotBindable } from "./errors.ts";
+import { mappingState, mappingSyncState } from "./health.ts";
 import { type JoinedMapping, type MappingFilter, type MappingRow, mappingsRepository } from "./repository.ts";
 import { validateRoutingMetadata } from "./routing-metadata.ts";
 
 export type CreatedVia = "cli" | "dashboard" | "api";
 
-export function mappingState(m: MappingRow): "active" | "disabled" | "deleted" {
-  return m.deletedAt ? "deleted" : m.status;
+/** Why a discovered resource cannot take a mapping, or null. */
+export type Unbindable = "missing_upstream" | "archived" | "issues_disabled";
+
+export function unbindable(r: {
+  missingSince: Date | string | null;
+  archived: boolean;
+  issuesDisabled: boolean;
+}): Unbindable | null {
+  if (r.missingSince) return "missing_upstream";
+  if (r.archived) return "archived";
+  if (r.issuesDisabled) return "issues_disabled";
+  return null;
 }
 
-/** Whether the CLI can use the mapping now, and if not, what is in the way (contract `sync_state`). */
-export function mappingSyncState(m: JoinedMapping) {
-  if (m.installationDisconnectedAt) return "installation_disconnected" as const;
-  if (m.resourceMissingSince) return "resource_missing" as const;
-  if (m.installationStatus === "revoked") return "installation_revoked" as const;
-  if (m.installationStatus === "suspended") return "installation_suspended" as const;
-  if (m.installationStatus === "error") return "installation_error" as const;
-  return "idle" as const;
+const UNBINDABLE_BECAUSE: Record<Unbindable, string> = {
+  missing_upstream: "it no longer exists upstream",
+  archived: "it is archived",
+  issues_disabled: "issues are disabled on it",
+};
+
+/** The refusal `bind` answers for an unbindable resource (drafts report it before the save). */
+export function notBindable(r: ResourceRow) {
+  const why = unbindable(r);
+  return why ? resourceNotBindable(r.label, UNBINDABLE_BECAUSE[why]) : null;
 }
 
 export function mappingView(j: JoinedMapping) {
@@ -82,9 +95,8 @@ export function mappingsService(db: Database, deps: { audit: AuditService }) {
       requestId?: string;
     }) {
       const { resource } = input;
-      if (resource.missingSince) throw resourceNotBindable(resource.label, "it no longer exists upstream");
-      if (resource.archived) throw resourceNotBindable(resource.label, "it is archived");
-      if (resource.issuesDisabled) throw resourceNotBindable(resource.label, "issues are disabled on it");
+      const refused = notBindable(resource);
+      if (refused) throw refused;
       const { version } = validateRoutingMetadata(resource.provider, resource.routingMetadata);
 
       try {

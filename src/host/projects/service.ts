@@ -16,6 +16,18 @@ export interface ProjectIdentity {
 
 const SLUG = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 
+/** The refusal of a slug a new project may not take, or null (the one copy of the slug rule). */
+export function invalidProjectSlug(slug: string): ValidationError | null {
+  if (SLUG.test(slug)) return null;
+  return new ValidationError(
+    "Project slug must be lower-case letters, digits, dots, dashes or underscores (at most 128).",
+    [{ field: "project_slug", problem: "is not a valid slug" }],
+  );
+}
+
+export const projectSlugTaken = (slug: string) =>
+  new DomainError("project_slug_taken", `A project with slug '${slug}' already exists.`);
+
 export function projectView(p: ProjectRow) {
   return {
     id: p.id,
@@ -141,19 +153,15 @@ export function projectsService(db: Database) {
 
     /** Dashboard: a project known by slug only, until a CLI binds it. */
     async create(teamId: string, input: { slug: string; name?: string }, tx?: Database) {
-      if (!SLUG.test(input.slug))
-        throw new ValidationError(
-          "Project slug must be lower-case letters, digits, dots, dashes or underscores.",
-          [{ field: "project_slug", problem: "is not a valid slug" }],
-        );
+      const invalid = invalidProjectSlug(input.slug);
+      if (invalid) throw invalid;
       const saved = await (tx ? projectsRepository(tx) : repo).insert({
         id: newId("prj"),
         teamId,
         slug: input.slug,
         name: input.name ?? input.slug,
       });
-      if (!saved)
-        throw new DomainError("project_slug_taken", `A project with slug '${input.slug}' already exists.`);
+      if (!saved) throw projectSlugTaken(input.slug);
       return saved;
     },
 

@@ -141,10 +141,6 @@ const refusedUpfront = (err: TrackerError) =>
   err.kind === "forbidden" ||
   err.kind === "rate_limited";
 
-export interface PushProgress {
-  outcomes: ItemOutcome[];
-}
-
 /**
  * Applies push items to the mapped resource, in order, and records work-package links. A failure of one
  * item is reported on that item; a provider failure that stops the batch (auth, rate limit, outage)

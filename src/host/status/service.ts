@@ -4,10 +4,9 @@ import type { AuthContext } from "../http/auth.ts";
 import type { InstallationRow } from "../installations/repository.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import { installationState } from "../inventory/service.ts";
+import { mappingState, mappingSyncState } from "../mappings/health.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
-import { type MappingsService, mappingState, mappingSyncState } from "../mappings/service.ts";
-
-const syncState = mappingSyncState;
+import type { MappingsService } from "../mappings/service.ts";
 
 /** `binding_ref`, `display_label`, `provider_context`: added to every routed response (contract §11.4). */
 export function enrichment(m: JoinedMapping) {
@@ -39,7 +38,7 @@ export function statusService(deps: {
     async project(auth: AuthContext, keys: RoutingKeys) {
       const m = await deps.binding.route(auth, keys);
       const inst = await deps.installations.repo.byId(m.mapping.installationId);
-      const state = syncState(m);
+      const state = mappingSyncState(m);
       return {
         configured: true,
         provider: m.mapping.provider,
@@ -74,7 +73,7 @@ export function statusService(deps: {
           display_label: b.mapping.displayLabel,
           provider: b.mapping.provider,
           status: b.mapping.status,
-          sync_state: syncState(b),
+          sync_state: mappingSyncState(b),
           bound_at: b.mapping.boundAt.toISOString(),
         })),
       };

@@ -80,10 +80,6 @@ export interface IssuePatch {
   labels?: string[];
 }
 
-export interface AdapterContext {
-  http: HttpClient;
-}
-
 /**
  * A provider adapter. Adding a provider = one folder implementing this + one registry entry.
  * `params` for issue operations are the connector params of the descriptor (rebuilt by the host from routing metadata).

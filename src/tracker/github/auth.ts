@@ -102,8 +102,3 @@ export function dropInstallationToken(conn: Connection, token: string): void {
   const key = cacheKey(conn, appCredential(conn));
   if (tokens.get(key)?.token === token) tokens.delete(key);
 }
-
-/** Test hook: empties the module-level token cache. */
-export function clearInstallationTokens(): void {
-  tokens.clear();
-}

@@ -1,0 +1,23 @@
+import type { JobsService } from "../jobs/service.ts";
+
+/** The job kind of an inventory pass; inventory/service.ts registers its handler. */
+export const REFRESH_JOB = "inventory.refresh";
+
+/**
+ * Queues a pass; a second request while one is pending or running gets the same operation. A leaf of
+ * its own so that connecting (installations) can queue the first pass without depending on inventory.
+ */
+export function requestRefresh(
+  jobs: Pick<JobsService, "enqueue">,
+  teamId: string,
+  installationId: string,
+  userId: string | null,
+) {
+  return jobs.enqueue({
+    teamId,
+    kind: REFRESH_JOB,
+    payload: { installation_id: installationId },
+    dedupeKey: `${REFRESH_JOB}:${installationId}`,
+    createdBy: userId,
+  });
+}
