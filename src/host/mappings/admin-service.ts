@@ -1,7 +1,7 @@
 import type { Database } from "../../storage/database.ts";
 import { adapterFor, type ProviderId } from "../../tracker/index.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
-import { DomainError, ValidationError } from "../errors/domain-error.ts";
+import { DomainError } from "../errors/domain-error.ts";
 import type { AuthContext } from "../http/auth.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import type { InstallationsService } from "../installations/service.ts";
