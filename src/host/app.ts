@@ -20,6 +20,7 @@ import { DEFAULT_BODY_LIMIT, type TrustProxy } from "./config.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { authenticate } from "./http/auth.ts";
 import { frameworkErrors, registerErrorHandling } from "./http/error-handler.ts";
+import { addErrorSchemas } from "./http/error-schemas.ts";
 import { type OutboundConfig, outboundPolicy } from "./http/outbound.ts";
 import { ErrorEnvelope } from "./http/schemas.ts";
 import { rejectUnstorableText } from "./http/storable-text.ts";
@@ -120,6 +121,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // JSON only: a text/plain body must be refused (415), not validated as a string.
   server.removeContentTypeParser("text/plain");
   server.addSchema(ErrorEnvelope);
+  addErrorSchemas(server);
   registerErrorHandling(server);
   rejectUnstorableText(server);
   server.addHook("onRequest", async (request, reply) => {

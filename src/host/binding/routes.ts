@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { errorResponses } from "../http/schemas.ts";
 import type { Services } from "../services.ts";
 import {
   BindConfirmBody,
@@ -20,7 +19,7 @@ export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         tags,
         summary: "Resolve a CLI project identity: exact mapping, ranked candidates, or none",
         body: BindResolveBody,
-        response: { 200: BindResolveResult, ...errorResponses },
+        response: { 200: BindResolveResult },
       },
     },
     (req) => services.binding.resolve(req.auth, req.body.provider, req.body.project_identity),
@@ -33,7 +32,7 @@ export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         tags,
         summary: "Bind the project to the resource a candidate token names (requires Idempotency-Key)",
         body: BindConfirmBody,
-        response: { 200: BindResult, ...errorResponses },
+        response: { 200: BindResult },
       },
     },
     (req, reply) =>
@@ -50,7 +49,7 @@ export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         tags,
         summary: "Check a stored binding_ref (always 200; `valid` says)",
         body: BindValidateBody,
-        response: { 200: BindValidateResult, ...errorResponses },
+        response: { 200: BindValidateResult },
       },
     },
     (req) => services.binding.validate(req.auth, req.body),

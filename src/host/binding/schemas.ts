@@ -3,8 +3,20 @@ import { ProviderName } from "../installations/schemas.ts";
 
 const Str = (max = 512) => Type.String({ minLength: 1, maxLength: max });
 const Nullable = <T extends import("typebox").TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const Context = Type.Record(Type.String(), Type.String(), {
+export const ProviderContext = Type.Record(Type.String(), Type.String(), {
   description: "Display strings; always has `workspace_name`.",
+});
+const Context = ProviderContext;
+
+/**
+ * What every routed response carries about its mapping (contract §11.4), however it was routed: the
+ * CLI compares `binding_ref` with its own to report a pending binding upgrade.
+ */
+export const RoutedMapping = Type.Object({
+  binding_ref: Type.String({ description: "The mapping's stable reference." }),
+  display_label: Type.String(),
+  provider_context: ProviderContext,
+  project_slug: Type.String({ description: "The mapped project's slug." }),
 });
 
 /** The CLI's project identity (contract §11.1). `repo_slug` may be null; `node_id` is 12 hex chars. */

@@ -1,3 +1,4 @@
+import type { Static } from "typebox";
 import type { ProviderId } from "../../tracker/index.ts";
 import type { AuthContext } from "../http/auth.ts";
 import type { InstallationsService } from "../installations/service.ts";
@@ -18,6 +19,7 @@ import { freeProjectSlug, type ProjectIdentity, type ProjectsService } from "../
 import { installationDisconnected, installationRevoked } from "../runtime/errors.ts";
 import { type CandidateTokens, invalidCandidateToken } from "./candidate-token.ts";
 import { compareCandidates, type Evidence, type Identity, identityOf, rank } from "./ranking.ts";
+import type { BindResolveResult, BindResult, BindValidateResult } from "./schemas.ts";
 
 /** At most this many candidates per bind-resolve; beyond it the user browses with `tracker discover`. */
 export const MAX_CANDIDATES = 20;
@@ -115,7 +117,11 @@ export function bindingService(deps: {
      * bind-resolve: an existing mapping, ranked candidates, or nothing (contract §9.2). Answered from
      * the team's bindable snapshot: no query beyond authentication while the inventory is unchanged.
      */
-    async resolve(auth: AuthContext, provider: ProviderId, identity: ProjectIdentity) {
+    async resolve(
+      auth: AuthContext,
+      provider: ProviderId,
+      identity: ProjectIdentity,
+    ): Promise<Static<typeof BindResolveResult>> {
       const none = {
         match_type: "none" as const,
         candidate_token: null,
@@ -195,7 +201,7 @@ export function bindingService(deps: {
       input: { provider: ProviderId; candidate_token: string; project_identity: ProjectIdentity },
       via: "cli" | "dashboard" | "api",
       requestId?: string,
-    ) {
+    ): Promise<{ created: boolean; body: Static<typeof BindResult> }> {
       const teamId = auth.team.id;
       let resource: Awaited<ReturnType<typeof deps.inventory.repo.get>> | undefined;
       const claims = await deps.candidates.verify(
@@ -234,12 +240,12 @@ export function bindingService(deps: {
     async validate(
       auth: AuthContext,
       input: { provider: ProviderId; binding_ref: string; project_identity: ProjectIdentity },
-    ) {
+    ): Promise<Static<typeof BindValidateResult>> {
       const ref = input.binding_ref;
       const guidance = (what: string) =>
         `${what} Run \`spec-kitty tracker bind --provider ${input.provider}\` to rebind.`;
       const found = await deps.mappings.repo.byRef(auth.team.id, ref);
-      const invalid = (reason: string, text: string) => ({
+      const invalid = (reason: Static<typeof BindValidateResult>["reason"], text: string) => ({
         valid: false,
         binding_ref: ref,
         reason,

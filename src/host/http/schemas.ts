@@ -1,4 +1,4 @@
-import { Type } from "typebox";
+import { type TSchema, Type } from "typebox";
 
 /** The error envelope, as documented in OpenAPI for every non-2xx response. */
 export const ErrorEnvelope = Type.Object(
@@ -25,7 +25,11 @@ export const ErrorEnvelope = Type.Object(
 
 const ref = Type.Unsafe<unknown>({ $ref: "ErrorEnvelope#" });
 
-/** Standard error responses for an authenticated route, for the OpenAPI document. */
+/**
+ * Standard error responses for an authenticated route, for the OpenAPI document. The `addErrorSchemas`
+ * hook (error-schemas.ts) now adds them to every documented route; listing them hides a handler's
+ * return type from the type provider, so routes can drop them.
+ */
 export const errorResponses = {
   400: ref,
   401: ref,
@@ -36,3 +40,13 @@ export const errorResponses = {
   429: ref,
   500: ref,
 } as const;
+
+/** A string from a fixed list: documented as an `enum`, serialized without a per-response check. */
+export const StringEnum = <const T extends readonly string[]>(
+  values: T,
+  options: { description?: string } = {},
+) => Type.Unsafe<T[number]>({ type: "string", enum: [...values], ...options });
+
+/** The value or null. */
+export const Nullable = <T extends TSchema>(schema: T, options: { description?: string } = {}) =>
+  Type.Union([schema, Type.Null()], options);

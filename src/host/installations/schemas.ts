@@ -2,6 +2,7 @@ import { Type } from "typebox";
 import { providerIds } from "../../tracker/index.ts";
 import { PageQuery, pageOf } from "../http/pagination.ts";
 import { REDIRECT_PATH_PATTERN } from "../http/redirect-target.ts";
+import { Operation } from "../jobs/schemas.ts";
 
 /** Every registered provider's id (the registry is read when this module loads). */
 export const ProviderName = Type.Union(
@@ -127,23 +128,8 @@ export const Installation = Type.Object({
   updated_at: Type.String(),
 });
 
-export const Operation = Type.Object({
-  operation_id: Type.String(),
-  status: Type.Union([
-    Type.Literal("pending"),
-    Type.Literal("running"),
-    Type.Literal("completed"),
-    Type.Literal("failed"),
-  ]),
-  kind: Type.String(),
-  progress: Type.Unknown(),
-  result: Type.Unknown(),
-  error: Type.Unknown(),
-  /** Attempts used so far (retryable failures are retried with backoff up to JOB_MAX_ATTEMPTS). */
-  attempts: Type.Integer(),
-  created_at: Type.String(),
-  updated_at: Type.String(),
-});
+/** The refresh an installation change queues (its schema lives with the job queue). */
+export { Operation };
 
 export const ConnectResult = Type.Object({
   installation: Installation,

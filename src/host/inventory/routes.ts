@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { errorResponses } from "../http/schemas.ts";
 import type { Services } from "../services.ts";
 import { CliResources, CliResourcesQuery, InventoryQuery, ResourcePage } from "./schemas.ts";
 
@@ -14,7 +13,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         tags: ["inventory"],
         summary: "Discovered resources with server-side search, filters and cursor pagination",
         querystring: InventoryQuery,
-        response: { 200: ResourcePage, ...errorResponses },
+        response: { 200: ResourcePage },
       },
     },
     async (req) => {
@@ -36,7 +35,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         summary:
           "Bindable resources of the team's installations for a provider (`spec-kitty tracker discover`)",
         querystring: CliResourcesQuery,
-        response: { 200: CliResources, ...errorResponses },
+        response: { 200: CliResources },
       },
     },
     (req) =>

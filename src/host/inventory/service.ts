@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { Static } from "typebox";
 import type { Database } from "../../storage/database.ts";
 import {
   adapterFor,
@@ -26,6 +27,7 @@ import {
   type StagedResource,
   type TeamVersions,
 } from "./repository.ts";
+import type { CliResources } from "./schemas.ts";
 import { type BindableSnapshot, bindableSnapshots } from "./snapshot.ts";
 
 /** How long candidate tokens minted for a `tracker discover` listing are served again. */
@@ -425,7 +427,7 @@ export function inventoryService(
       provider: ProviderId,
       cursor: string | undefined,
       limit: number,
-    ) {
+    ): Promise<Static<typeof CliResources>> {
       const snap = await snapshots.get(team.id, provider, team.versions);
       if (snap.installations.length === 0) {
         const disconnected = await deps.installations.listForTeam(team.id, provider, "disconnected");

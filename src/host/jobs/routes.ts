@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { DomainError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
-import { errorResponses } from "../http/schemas.ts";
 import type { Services } from "../services.ts";
+import { Operation } from "./schemas.ts";
 import { operationView } from "./views.ts";
 
 const KindSummary = Type.Object({
@@ -30,7 +30,7 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
         summary:
           "Poll an asynchronous operation: pending, running, completed (with result) or failed (with error)",
         params: Params,
-        response: { 200: Type.Unknown(), ...errorResponses },
+        response: { 200: Operation },
       },
     },
     async (req) => {
@@ -51,7 +51,7 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
       schema: {
         tags: ["operations"],
         summary: "This team's background job queue per kind: depth, oldest due job's age, dead jobs (admins)",
-        response: { 200: Type.Object({ kinds: Type.Array(KindSummary) }), ...errorResponses },
+        response: { 200: Type.Object({ kinds: Type.Array(KindSummary) }) },
       },
     },
     async (req) => ({ kinds: await services.jobs.summary(req.auth.team.id) }),

@@ -1,13 +1,15 @@
+import type { Static } from "typebox";
 import type { Database } from "../../storage/database.ts";
 import type { NormalizedIssue } from "../../tracker/index.ts";
 import { storableText } from "../http/storable-text.ts";
 import { newId } from "../ids.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
+import type { TeamWorkPackageLink, WorkPackageLink } from "../mappings/schemas.ts";
 import type { MappingsService } from "../mappings/service.ts";
 import { linksRepository, type WorkPackageLinkRow } from "./repository.ts";
 
 /** A work-package ↔ issue link as `GET /tracker/mappings/` lists it (contract §3). */
-export function linkRow(l: WorkPackageLinkRow) {
+export function linkRow(l: WorkPackageLinkRow): Static<typeof WorkPackageLink> {
   return {
     wp_id: l.wpId,
     system: l.provider,
@@ -104,12 +106,12 @@ export function linksService(db: Database, deps: { mappings: MappingsService }) 
     },
 
     /** The bound form: links of the routed mapping. */
-    async listForMapping(m: JoinedMapping) {
+    async listForMapping(m: JoinedMapping): Promise<Static<typeof WorkPackageLink>[]> {
       return (await repo.forMapping(m.mapping.teamId, m.mapping.bindingRef)).map(linkRow);
     },
 
     /** The provider-only form: links of every live mapping the team has for the provider. */
-    async listForProvider(teamId: string, provider: string) {
+    async listForProvider(teamId: string, provider: string): Promise<Static<typeof TeamWorkPackageLink>[]> {
       const live = await deps.mappings.repo.liveForProvider(teamId, provider);
       const rows = await repo.forMappings(
         teamId,

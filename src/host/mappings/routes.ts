@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
 import { RoutedQuery } from "../binding/schemas.ts";
 import { ValidationError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
-import { errorResponses } from "../http/schemas.ts";
 import { Resource } from "../inventory/schemas.ts";
 import type { Services } from "../services.ts";
 import { enrichment } from "../status/service.ts";
@@ -16,6 +14,7 @@ import {
   MappingPage,
   RefParams,
   RepairLookupBody,
+  TrackerMappings,
 } from "./schemas.ts";
 
 export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
@@ -27,7 +26,7 @@ export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         summary:
           "Work-package links of a bound project, or (provider only) the team's mappings for the provider",
         querystring: RoutedQuery,
-        response: { 200: Type.Record(Type.String(), Type.Unknown()), ...errorResponses },
+        response: { 200: TrackerMappings },
       },
     },
     async (req) => {
@@ -56,7 +55,7 @@ export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Services 
         tags,
         summary: "The team's mappings, with filters",
         querystring: MappingListQuery,
-        response: { 200: MappingPage, ...errorResponses },
+        response: { 200: MappingPage },
       },
     },
     (req) => {
@@ -82,7 +81,7 @@ export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Services 
         tags,
         summary: "One mapping by binding_ref (deleted ones too)",
         params: RefParams,
-        response: { 200: Mapping, ...errorResponses },
+        response: { 200: Mapping },
       },
     },
     (req) => services.mappingAdmin.view(req.auth.team.id, req.params.binding_ref),
@@ -96,7 +95,7 @@ export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Services 
         tags,
         summary: "Create a mapping by picking a discovered resource and a project",
         body: CreateMappingBody,
-        response: { 201: Mapping, 200: Mapping, ...errorResponses },
+        response: { 201: Mapping, 200: Mapping },
       },
     },
     async (req, reply) => {
@@ -114,7 +113,7 @@ export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Services 
         summary: "Disable, enable, or move the project to another resource",
         params: RefParams,
         body: ChangeMappingBody,
-        response: { 200: Mapping, ...errorResponses },
+        response: { 200: Mapping },
       },
     },
     (req) => services.mappingAdmin.change(req.auth, req.params.binding_ref, req.body, req.id),
@@ -129,7 +128,7 @@ export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Services 
         summary: "Delete (requires ?confirm=<binding_ref>); the ref then answers as deleted, never reused",
         params: RefParams,
         querystring: DeleteQuery,
-        response: { 200: Mapping, ...errorResponses },
+        response: { 200: Mapping },
       },
     },
     async (req) => {
@@ -151,7 +150,7 @@ export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Services 
         summary:
           "Admin repair path: look a provider-native id up with the provider; the result can then be picked",
         body: RepairLookupBody,
-        response: { 200: Resource, ...errorResponses },
+        response: { 200: Resource },
       },
     },
     (req) => services.mappingAdmin.repairLookup(req.auth, req.body),

@@ -1,7 +1,20 @@
 import { Type } from "typebox";
-import { ProjectIdentity } from "../binding/schemas.ts";
+import { ProjectIdentity, RoutedMapping } from "../binding/schemas.ts";
 import { PageQuery, pageOf } from "../http/pagination.ts";
 import { ProviderName } from "../installations/schemas.ts";
+
+/** Whether the CLI can use a mapping now, and if not, what is in the way. */
+export const SyncState = Type.Union(
+  [
+    Type.Literal("idle"),
+    Type.Literal("installation_disconnected"),
+    Type.Literal("resource_missing"),
+    Type.Literal("installation_revoked"),
+    Type.Literal("installation_suspended"),
+    Type.Literal("installation_error"),
+  ],
+  { description: "`idle` when the CLI can use it; otherwise what needs attention." },
+);
 
 export const Mapping = Type.Object({
   binding_ref: Type.String(),
@@ -16,17 +29,7 @@ export const Mapping = Type.Object({
   resource_key: Type.String(),
   routing_metadata: Type.Record(Type.String(), Type.Unknown()),
   resource_missing_since: Type.Union([Type.String(), Type.Null()]),
-  sync_state: Type.Union(
-    [
-      Type.Literal("idle"),
-      Type.Literal("installation_disconnected"),
-      Type.Literal("resource_missing"),
-      Type.Literal("installation_revoked"),
-      Type.Literal("installation_suspended"),
-      Type.Literal("installation_error"),
-    ],
-    { description: "`idle` when the CLI can use it; otherwise what needs attention." },
-  ),
+  sync_state: SyncState,
   created_via: Type.String(),
   created_by: Type.Union([Type.String(), Type.Null()]),
   bound_at: Type.String(),
@@ -92,3 +95,41 @@ export const RepairLookupBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** A work-package ↔ issue link, recorded by push (contract §3; the CLI prints `wp_id`, `system`, `external_key`). */
+export const WorkPackageLink = Type.Object({
+  wp_id: Type.String(),
+  system: Type.String({ description: "The provider." }),
+  workspace: Type.Union([Type.String(), Type.Null()], {
+    description: "The issue's scope (`ref.workspace`).",
+  }),
+  external_id: Type.String(),
+  external_key: Type.Union([Type.String(), Type.Null()]),
+  external_url: Type.Union([Type.String(), Type.Null()]),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+});
+
+/** The provider-only form lists links of several mappings: each says whose it is. */
+export const TeamWorkPackageLink = Type.Object({
+  ...WorkPackageLink.properties,
+  binding_ref: Type.String(),
+  display_label: Type.String(),
+  project_slug: Type.String(),
+});
+
+/** `GET /tracker/mappings/` routed by binding_ref or project_slug: the mapping's links. */
+export const BoundMappings = Type.Object({
+  ...RoutedMapping.properties,
+  mappings: Type.Array(WorkPackageLink),
+});
+
+/** `GET /tracker/mappings/?provider=P`: links of every live mapping the team has for the provider. */
+export const TeamMappings = Type.Object({
+  provider: Type.String(),
+  mappings: Type.Array(TeamWorkPackageLink),
+});
+
+export const TrackerMappings = Type.Union([BoundMappings, TeamMappings], {
+  description: "Work-package links of the routed mapping, or (provider only) of the team's mappings.",
+});

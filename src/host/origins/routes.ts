@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { errorResponses } from "../http/schemas.ts";
 import type { Services } from "../services.ts";
 import { OriginBindBody, OriginLink } from "./schemas.ts";
 
@@ -13,7 +12,7 @@ export const originRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
           "Record the issue a mission started from (requires Idempotency-Key). The issue must belong to the " +
           "mapped resource; the same origin again answers with the existing link; another origin → 409.",
         body: OriginBindBody,
-        response: { 200: OriginLink, ...errorResponses },
+        response: { 200: OriginLink },
       },
     },
     (req, reply) => services.idempotency.run(req, reply, () => services.origins.bind(req.auth, req.body)),

@@ -1,4 +1,5 @@
 import { Type } from "typebox";
+import { RoutedMapping } from "../binding/schemas.ts";
 import { ProviderName } from "../installations/schemas.ts";
 
 const Str = (max: number, description?: string) => Type.String({ minLength: 1, maxLength: max, description });
@@ -35,6 +36,7 @@ export const OriginLink = Type.Object(
     status: Type.String(),
     resource_type: Type.String(),
     resource_id: Type.String(),
+    ...RoutedMapping.properties,
   },
-  { additionalProperties: true },
+  { description: "The CLI ignores the body; 061 names `origin_link_id` and `bound_at`." },
 );

@@ -1,3 +1,4 @@
+import type { Static } from "typebox";
 import type { Database } from "../../storage/database.ts";
 import type { NormalizedIssue, ProviderId } from "../../tracker/index.ts";
 import type { AuthContext } from "../http/auth.ts";
@@ -8,6 +9,7 @@ import { enrichment } from "../status/service.ts";
 import { issueNotInResource, originConflict } from "./errors.ts";
 import type { OriginLinkRow } from "./repository.ts";
 import { originsRepository } from "./repository.ts";
+import type { OriginLink } from "./schemas.ts";
 
 export interface OriginBindInput {
   provider: ProviderId;
@@ -63,7 +65,10 @@ export function originsService(db: Database, deps: { targets: RuntimeTargets }) 
   return {
     repo,
 
-    async bind(auth: AuthContext, input: OriginBindInput) {
+    async bind(
+      auth: AuthContext,
+      input: OriginBindInput,
+    ): Promise<{ status: 200; body: Static<typeof OriginLink> }> {
       const t = await deps.targets.route(auth, input);
       const m = t.mapping.mapping;
       const frame = { ...enrichment(t.mapping) };

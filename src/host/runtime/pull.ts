@@ -1,8 +1,10 @@
+import type { Static } from "typebox";
 import { type IssueStatus, type NormalizedIssue, TrackerError } from "../../tracker/index.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { toEnvelope } from "../errors/envelope.ts";
 import { providerError } from "../http/provider-errors.ts";
 import { invalidCursor } from "./errors.ts";
+import type { ItemError as ItemErrorSchema, PullPhase as PullPhaseSchema } from "./schemas.ts";
 import type { RuntimeTarget } from "./target.ts";
 
 /**
@@ -25,24 +27,10 @@ export interface PullInput {
   filters?: PullFilters;
 }
 
-export interface ItemError {
-  index?: number;
-  wp_id?: string | null;
-  error_code: string;
-  message: string;
-  retryable: boolean;
-  retry_after_seconds: number | null;
-  source: "saas" | "provider";
-}
-
-export type PhaseStatus = "ok" | "partial" | "error";
-
-export interface Summary {
-  total: number;
-  succeeded: number;
-  failed: number;
-  skipped: number;
-}
+export type ItemError = Static<typeof ItemErrorSchema>;
+export type PullPhase = Static<typeof PullPhaseSchema>;
+export type PhaseStatus = PullPhase["status"];
+export type Summary = PullPhase["summary"];
 
 interface Cursor {
   /** binding_ref the cursor was issued for. */
@@ -116,7 +104,7 @@ export function itemErrorOf(err: unknown, at: { index?: number; wp_id?: string |
  * the request's error; a failure after some issues were read returns them as a truthful `partial`
  * result whose `next_cursor` resumes at the page that failed.
  */
-export async function pullIssues(t: RuntimeTarget, input: PullInput) {
+export async function pullIssues(t: RuntimeTarget, input: PullInput): Promise<PullPhase> {
   const start = decode(input.cursor, t.mapping.mapping.bindingRef);
   const items: NormalizedIssue[] = [];
   const itemErrors: ItemError[] = [];

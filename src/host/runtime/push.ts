@@ -1,3 +1,4 @@
+import type { Static } from "typebox";
 import {
   type IssueDraft,
   type IssuePatch,
@@ -9,32 +10,15 @@ import { providerError, resourceMissing } from "../http/provider-errors.ts";
 import type { WorkPackageLinkRow } from "../links/repository.ts";
 import { CreateInProgress, type LinksService } from "../links/service.ts";
 import { type ItemError, itemErrorOf, type PhaseStatus, type Summary } from "./pull.ts";
+import { ISSUE_STATUSES, type PushOutcome, type PushPhase as PushPhaseSchema } from "./schemas.ts";
 import type { RuntimeTarget } from "./target.ts";
 
-export const ISSUE_STATUSES: readonly IssueStatus[] = [
-  "todo",
-  "in_progress",
-  "in_review",
-  "blocked",
-  "done",
-  "canceled",
-];
 const ACTIONS = ["create", "update", "transition", "link"] as const;
 type Action = (typeof ACTIONS)[number];
 
-export type Outcome = "created" | "updated" | "linked" | "failed" | "skipped";
-
-export interface ItemOutcome {
-  index: number;
-  wp_id: string | null;
-  action: string | null;
-  ref: unknown;
-  outcome: Outcome;
-  remote_ref: NormalizedIssue["ref"] | null;
-  version: string | null;
-  message: string | null;
-  error_code?: string;
-}
+export type ItemOutcome = Static<typeof PushOutcome>;
+export type Outcome = ItemOutcome["outcome"];
+export type PushPhase = Static<typeof PushPhaseSchema>;
 
 interface ValidItem {
   action: Action;
@@ -153,7 +137,7 @@ export async function applyPush(
   links: LinksService,
   items: unknown[],
   opts: { resume?: ItemOutcome[]; onItem?: (outcomes: ItemOutcome[]) => Promise<void> } = {},
-) {
+): Promise<PushPhase> {
   const outcomes: ItemOutcome[] = [];
   const itemErrors: ItemError[] = [];
   /** What stopped the batch: a provider failure that is not about one item, or an unexpected error. */

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { errorResponses } from "../http/schemas.ts";
 import type { Services } from "../services.ts";
-import { AnyObject, Pending, PullBody, PushBody, RunBody } from "./schemas.ts";
+import { Pending, PullBody, PullResult, PushBody, PushResult, RunBody, RunResult } from "./schemas.ts";
 
 const tags = ["tracker"];
 
@@ -13,7 +12,7 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         tags,
         summary: "Normalised issues of the mapped resource, a page at a time (`cursor`, `filters` honoured)",
         body: PullBody,
-        response: { 200: AnyObject, ...errorResponses },
+        response: { 200: PullResult },
       },
     },
     (req) => services.runtime.pull(req.auth, req.body),
@@ -28,7 +27,7 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
           "Create, update, transition or link issues of the mapped resource (requires Idempotency-Key). " +
           "Up to 10 items answer 200 with the result; more answer 202 with an operation to poll.",
         body: PushBody,
-        response: { 200: AnyObject, 202: Pending, ...errorResponses },
+        response: { 200: PushResult, 202: Pending },
       },
     },
     (req, reply) => services.idempotency.run(req, reply, () => services.runtime.push(req.auth, req.body)),
@@ -43,7 +42,7 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
           "Pull, then push (requires Idempotency-Key). 202 with an operation to poll when the pull limit " +
           "exceeds 100 or the push has more than 10 items.",
         body: RunBody,
-        response: { 200: AnyObject, 202: Pending, ...errorResponses },
+        response: { 200: RunResult, 202: Pending },
       },
     },
     (req, reply) => services.idempotency.run(req, reply, () => services.runtime.run(req.auth, req.body)),

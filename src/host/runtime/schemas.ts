@@ -1,5 +1,9 @@
 import { Type } from "typebox";
+import type { IssueStatus, NormalizedIssue as TrackerIssue } from "../../tracker/index.ts";
+import { RoutedMapping } from "../binding/schemas.ts";
+import { Nullable, StringEnum } from "../http/schemas.ts";
 import { ProviderName } from "../installations/schemas.ts";
+import { IdentityPath } from "../status/schemas.ts";
 
 const RoutingKey = (what: string) =>
   Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: what }));
@@ -9,12 +13,25 @@ const Routing = {
   project_slug: RoutingKey("Legacy routing by project slug."),
 };
 
-const Status = Type.Union(
-  ["todo", "in_progress", "in_review", "blocked", "done", "canceled"].map((s) => Type.Literal(s)),
-);
-const IssueType = Type.Union(
-  ["epic", "story", "task", "bug", "chore", "subtask"].map((s) => Type.Literal(s)),
-);
+/** The contract's normalised issue statuses (the tracker library maps each provider's onto them). */
+export const ISSUE_STATUSES = [
+  "todo",
+  "in_progress",
+  "in_review",
+  "blocked",
+  "done",
+  "canceled",
+] as const satisfies readonly IssueStatus[];
+export const ISSUE_TYPES = [
+  "epic",
+  "story",
+  "task",
+  "bug",
+  "chore",
+  "subtask",
+] as const satisfies readonly TrackerIssue["issue_type"][];
+const Status = Type.Union(ISSUE_STATUSES.map((s) => Type.Literal(s)));
+const IssueType = Type.Union(ISSUE_TYPES.map((s) => Type.Literal(s)));
 
 export const PullFilters = Type.Object(
   {
@@ -66,6 +83,117 @@ export const RunBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const Pending = Type.Object({ operation_id: Type.String(), status: Type.Literal("pending") });
+export const Pending = Type.Object(
+  {
+    operation_id: Type.String({ description: "Poll `GET /tracker/operations/{operation_id}/`." }),
+    status: Type.Literal("pending"),
+  },
+  { description: "Accepted: runs as an operation; its `result` is what a 200 would have answered." },
+);
 
-export const AnyObject = Type.Record(Type.String(), Type.Unknown());
+// Responses (contract §4-§6). The CLI renders `status`, `summary`, `identity_path` and `has_more`; the
+// rest is what `--json` shows.
+
+const PhaseStatus = StringEnum(["ok", "partial", "error"]);
+
+const Summary = Type.Object({
+  total: Type.Integer(),
+  succeeded: Type.Integer(),
+  failed: Type.Integer(),
+  skipped: Type.Integer(),
+});
+
+/** A failure of one item (push) or of the page that stopped a pull. */
+export const ItemError = Type.Object({
+  index: Type.Optional(Type.Integer({ description: "The push item's position." })),
+  wp_id: Type.Optional(Nullable(Type.String())),
+  error_code: Type.String(),
+  message: Type.String(),
+  retryable: Type.Boolean(),
+  retry_after_seconds: Nullable(Type.Number()),
+  source: StringEnum(["saas", "provider"]),
+});
+
+const ItemErrors = Nullable(Type.Array(ItemError), { description: "Null when nothing failed." });
+
+export const ExternalRef = Type.Object({
+  system: Type.String({ description: "The provider." }),
+  id: Type.String(),
+  workspace: Type.String(),
+  key: Type.Optional(Nullable(Type.String())),
+  url: Type.Optional(Nullable(Type.String())),
+});
+
+/** An issue in the contract's normalised shape; `provider_metadata` is the provider's own. */
+export const NormalizedIssue = Type.Object({
+  ref: ExternalRef,
+  title: Type.String(),
+  body: Nullable(Type.String()),
+  status: StringEnum(ISSUE_STATUSES),
+  issue_type: StringEnum(ISSUE_TYPES),
+  priority: Type.Integer({ minimum: 0, maximum: 4 }),
+  assignees: Type.Array(Type.String()),
+  labels: Type.Array(Type.String()),
+  created_at: Nullable(Type.String()),
+  updated_at: Nullable(Type.String()),
+  provider_metadata: Type.Record(Type.String(), Type.Unknown(), {
+    description: "Provider-shaped extras (status name, native ids...).",
+  }),
+});
+
+/** Where a runtime result comes from: the routed mapping and the identity that acted. */
+const Frame = {
+  provider: Type.String(),
+  ...RoutedMapping.properties,
+  identity_path: IdentityPath,
+  doctrine: Type.Null({ description: "No doctrine policy is configured." }),
+};
+
+const PullPhaseFields = {
+  status: PhaseStatus,
+  summary: Summary,
+  items: Type.Array(NormalizedIssue),
+  item_errors: ItemErrors,
+  has_more: Type.Boolean(),
+  next_cursor: Nullable(Type.String({ description: "Send as `cursor` for the next page." })),
+};
+export const PullPhase = Type.Object(PullPhaseFields);
+export const PullResult = Type.Object(
+  { ...PullPhaseFields, ...Frame },
+  { description: "One page of normalised issues of the mapped resource." },
+);
+
+export const PushOutcome = Type.Object({
+  index: Type.Integer(),
+  wp_id: Nullable(Type.String()),
+  action: Nullable(Type.String()),
+  ref: Type.Unknown({ description: "The item's `ref`, as sent." }),
+  outcome: StringEnum(["created", "updated", "linked", "failed", "skipped"]),
+  remote_ref: Nullable(ExternalRef),
+  version: Nullable(Type.String({ description: "The issue's `updated_at` after the change." })),
+  message: Nullable(Type.String()),
+  error_code: Type.Optional(Type.String()),
+});
+
+const PushPhaseFields = {
+  status: PhaseStatus,
+  summary: Summary,
+  items: Type.Array(PushOutcome),
+  item_errors: ItemErrors,
+};
+export const PushPhase = Type.Object(PushPhaseFields);
+export const PushResult = Type.Object(
+  { ...PushPhaseFields, ...Frame },
+  { description: "What each item did, in order; a failed item does not stop the others." },
+);
+
+export const RunResult = Type.Object(
+  {
+    status: PhaseStatus,
+    summary: Type.Object(Summary.properties, { description: "Both phases together." }),
+    pull: Nullable(PullPhase, { description: "Null when `pull_first` was false." }),
+    push: PushPhase,
+    ...Frame,
+  },
+  { description: "The pull, then the push, and both together." },
+);

@@ -1,3 +1,4 @@
+import type { Static } from "typebox";
 import type { ProviderId } from "../../tracker/index.ts";
 import type { AuthContext } from "../http/auth.ts";
 import type { JobsService } from "../jobs/service.ts";
@@ -5,6 +6,7 @@ import type { LinksService } from "../links/service.ts";
 import { enrichment, identityPath } from "../status/service.ts";
 import { type PhaseStatus, type PullFilters, pullIssues } from "./pull.ts";
 import { applyPush, type ItemOutcome } from "./push.ts";
+import type { Pending, PullResult, PushResult, RunResult } from "./schemas.ts";
 import { type RuntimeTarget, type RuntimeTargets, teamAuth } from "./target.ts";
 
 /**
@@ -30,6 +32,9 @@ interface JobPayload {
   pull?: { limit: number } | null;
 }
 
+/** A write's answer: the result now, or an operation to poll. */
+type Answer<T> = { status: 200; body: T } | { status: 202; body: Static<typeof Pending> };
+
 const PUSH_JOB = "tracker.push";
 const RUN_JOB = "tracker.run";
 
@@ -48,7 +53,11 @@ export function runtimeService(deps: { targets: RuntimeTargets; links: LinksServ
     doctrine: null,
   });
 
-  async function pushResult(t: RuntimeTarget, items: unknown[], progress?: JobProgress) {
+  async function pushResult(
+    t: RuntimeTarget,
+    items: unknown[],
+    progress?: JobProgress,
+  ): Promise<Static<typeof PushResult>> {
     const push = await applyPush(t, deps.links, items, progress);
     return { ...push, ...frame(t) };
   }
@@ -57,7 +66,7 @@ export function runtimeService(deps: { targets: RuntimeTargets; links: LinksServ
     t: RuntimeTarget,
     input: { pull_first: boolean; limit: number; items: unknown[] },
     progress?: JobProgress,
-  ) {
+  ): Promise<Static<typeof RunResult>> {
     const pull = input.pull_first ? await pullIssues(t, { limit: input.limit }) : null;
     const push = await applyPush(t, deps.links, input.items, progress);
     return {
@@ -110,7 +119,7 @@ export function runtimeService(deps: { targets: RuntimeTargets; links: LinksServ
     t: RuntimeTarget,
     kind: string,
     payload: Omit<JobPayload, "team_id" | "user_id" | "provider" | "binding_ref">,
-  ) {
+  ): Promise<Answer<never>> {
     const { job } = await deps.jobs.enqueue({
       teamId: auth.team.id,
       kind,
@@ -123,7 +132,7 @@ export function runtimeService(deps: { targets: RuntimeTargets; links: LinksServ
         ...payload,
       } satisfies JobPayload,
     });
-    return { status: 202, body: { operation_id: job.id, status: "pending" as const } };
+    return { status: 202, body: { operation_id: job.id, status: "pending" } };
   }
 
   return {
@@ -131,7 +140,7 @@ export function runtimeService(deps: { targets: RuntimeTargets; links: LinksServ
     async pull(
       auth: AuthContext,
       input: Routed & { limit: number; cursor?: string | null; filters?: PullFilters | null },
-    ) {
+    ): Promise<Static<typeof PullResult>> {
       const t = await deps.targets.route(auth, input);
       const pull = await pullIssues(t, {
         limit: input.limit,
@@ -142,14 +151,20 @@ export function runtimeService(deps: { targets: RuntimeTargets; links: LinksServ
     },
 
     /** `POST /tracker/push/` (contract §5): 200 with the result, or 202 with an operation for large batches. */
-    async push(auth: AuthContext, input: Routed & { items: unknown[] }) {
+    async push(
+      auth: AuthContext,
+      input: Routed & { items: unknown[] },
+    ): Promise<Answer<Static<typeof PushResult>>> {
       const t = await deps.targets.route(auth, input);
       if (input.items.length > PUSH_SYNC_MAX_ITEMS) return enqueue(auth, t, PUSH_JOB, { items: input.items });
       return { status: 200, body: await pushResult(t, input.items) };
     },
 
     /** `POST /tracker/run/` (contract §6): pull, then push (the CLI sends no items: an empty push). */
-    async run(auth: AuthContext, input: Routed & { pull_first: boolean; limit: number; items?: unknown[] }) {
+    async run(
+      auth: AuthContext,
+      input: Routed & { pull_first: boolean; limit: number; items?: unknown[] },
+    ): Promise<Answer<Static<typeof RunResult>>> {
       const t = await deps.targets.route(auth, input);
       const items = input.items ?? [];
       if (items.length > PUSH_SYNC_MAX_ITEMS || (input.pull_first && input.limit > RUN_SYNC_MAX_PULL))

@@ -1,5 +1,9 @@
+import type { Static } from "typebox";
 import type { NormalizedIssue } from "../../tracker/index.ts";
 import type { ResourceRef } from "../runtime/target.ts";
+import type { Candidate as CandidateSchema } from "./schemas.ts";
+
+export type Candidate = Static<typeof CandidateSchema>;
 
 const STATUS_NAMES: Record<NormalizedIssue["status"], string> = {
   todo: "To Do",
@@ -31,7 +35,7 @@ export function candidateOf(
   issue: NormalizedIssue,
   where: ResourceRef & { binding_ref: string; team?: { key: string; name: string } | null },
   matchType: "exact" | "text",
-) {
+): Candidate {
   const key = issue.ref.key ?? issue.ref.id;
   const status = statusName(issue);
   return {
@@ -58,5 +62,3 @@ export function candidateOf(
     binding_ref: where.binding_ref,
   };
 }
-
-export type Candidate = ReturnType<typeof candidateOf>;

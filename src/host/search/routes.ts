@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { errorResponses } from "../http/schemas.ts";
 import type { Services } from "../services.ts";
-import { AnyObject, IssueSearchBody, ListTicketsBody } from "./schemas.ts";
+import { IssueSearchBody, IssueSearchResult, ListTicketsBody, ListTicketsResult } from "./schemas.ts";
 
 const tags = ["tracker"];
 
@@ -13,7 +12,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         tags,
         summary: "Search issues of the mapped resource (`query_key` wins over `query_text`)",
         body: IssueSearchBody,
-        response: { 200: AnyObject, ...errorResponses },
+        response: { 200: IssueSearchResult },
       },
     },
     (req) => services.search.issueSearch(req.auth, req.body),
@@ -26,7 +25,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         tags,
         summary: "Tickets of the mapped resource (or, provider only, of the team's mapped resources)",
         body: ListTicketsBody,
-        response: { 200: AnyObject, ...errorResponses },
+        response: { 200: ListTicketsResult },
       },
     },
     (req) => services.search.listTickets(req.auth, req.body),

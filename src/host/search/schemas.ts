@@ -1,5 +1,8 @@
 import { Type } from "typebox";
+import { RoutedMapping } from "../binding/schemas.ts";
+import { Nullable, StringEnum } from "../http/schemas.ts";
 import { ProviderName } from "../installations/schemas.ts";
+import { ISSUE_STATUSES, ISSUE_TYPES } from "../runtime/schemas.ts";
 
 const RoutingKey = Type.Optional(Type.String({ minLength: 1, maxLength: 128 }));
 
@@ -34,4 +37,69 @@ export const ListTicketsBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const AnyObject = Type.Record(Type.String(), Type.Unknown());
+// Responses (contract §8.1-§8.2): each candidate carries what both CLI consumers read.
+
+/** One issue as a search candidate or a ticket. */
+export const Candidate = Type.Object({
+  external_issue_id: Type.String(),
+  external_issue_key: Type.String({ description: "The key, or the id where the provider has no key." }),
+  identifier: Type.String({ description: "Same as external_issue_key: what the ticket table shows." }),
+  title: Type.String(),
+  status: Type.String({ description: "The provider's status name." }),
+  state: Type.Object({ name: Type.String() }),
+  normalized_status: StringEnum(ISSUE_STATUSES),
+  url: Type.String({ description: "Empty when the provider gives none." }),
+  match_type: StringEnum(["exact", "text"]),
+  body: Nullable(Type.String()),
+  issue_type: StringEnum(ISSUE_TYPES),
+  priority: Type.Integer(),
+  labels: Type.Array(Type.String()),
+  assignee: Nullable(Type.Object({ id: Type.String(), name: Type.Null() })),
+  assignees: Type.Array(Type.String()),
+  team: Type.Optional(Type.Object({ key: Type.String(), name: Type.String() }, { description: "Linear." })),
+  created_at: Nullable(Type.String()),
+  updated_at: Nullable(Type.String()),
+  resource_type: Type.String(),
+  resource_id: Type.String(),
+  binding_ref: Type.String({ description: "The mapping whose resource holds the issue." }),
+});
+
+/** The routed form: the mapped resource searched, and its mapping. */
+const RoutedFrame = {
+  provider: Type.String(),
+  resource_type: Type.String({ description: "E.g. `linear_team`, `jira_project`, `github_repo`." }),
+  resource_id: Type.String(),
+  ...RoutedMapping.properties,
+};
+
+/** The provider-only form: every active mapping of the provider searched, and which ones failed. */
+const TeamFrame = {
+  provider: Type.String(),
+  resource_type: Type.String(),
+  resource_id: Nullable(Type.String(), { description: "Set when the team has exactly one such mapping." }),
+  resources: Type.Array(
+    Type.Object({
+      binding_ref: Type.String(),
+      display_label: Type.String(),
+      project_slug: Type.String(),
+      resource_type: Type.String(),
+      resource_id: Type.String(),
+    }),
+  ),
+  resource_errors: Type.Array(
+    Type.Object({ binding_ref: Type.String(), display_label: Type.String(), error_code: Type.String() }),
+    { description: "Mapped resources that could not be searched; the others still answer." },
+  ),
+};
+
+export const RoutedSearch = Type.Object({ candidates: Type.Array(Candidate), ...RoutedFrame });
+export const TeamSearch = Type.Object({ candidates: Type.Array(Candidate), ...TeamFrame });
+export const IssueSearchResult = Type.Union([RoutedSearch, TeamSearch], {
+  description: "Matches in the mapped resource (routed) or the team's mapped resources (provider only).",
+});
+
+export const RoutedTickets = Type.Object({ tickets: Type.Array(Candidate), ...RoutedFrame });
+export const TeamTickets = Type.Object({ tickets: Type.Array(Candidate), ...TeamFrame });
+export const ListTicketsResult = Type.Union([RoutedTickets, TeamTickets], {
+  description: "Tickets of the mapped resource (routed) or the team's mapped resources (provider only).",
+});

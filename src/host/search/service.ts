@@ -1,3 +1,4 @@
+import type { Static } from "typebox";
 import { type NormalizedIssue, type ProviderId, providerModule } from "../../tracker/index.ts";
 import type { AuthContext } from "../http/auth.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
@@ -11,6 +12,7 @@ import { enrichment } from "../status/service.ts";
 import { type Candidate, candidateOf } from "./candidates.ts";
 import { invalidQuery } from "./errors.ts";
 import { identifierIn } from "./identifiers.ts";
+import type { RoutedSearch, RoutedTickets, TeamSearch, TeamTickets } from "./schemas.ts";
 
 /** Provider-only calls search this many mapped resources at a time. */
 const FAN_OUT = 4;
@@ -116,7 +118,7 @@ export function searchService(deps: { targets: RuntimeTargets }) {
     async issueSearch(
       auth: AuthContext,
       input: Routed & { limit: number; query_key?: string | null; query_text?: string | null },
-    ) {
+    ): Promise<Static<typeof RoutedSearch> | Static<typeof TeamSearch>> {
       const q = { key: input.query_key?.trim() || undefined, text: input.query_text?.trim() || undefined };
       if (routed(input)) {
         const t = await deps.targets.route(auth, input);
@@ -132,7 +134,10 @@ export function searchService(deps: { targets: RuntimeTargets }) {
     },
 
     /** `POST /tracker/list-tickets/` (contract §8.2). */
-    async listTickets(auth: AuthContext, input: Routed & { limit: number }) {
+    async listTickets(
+      auth: AuthContext,
+      input: Routed & { limit: number },
+    ): Promise<Static<typeof RoutedTickets> | Static<typeof TeamTickets>> {
       if (routed(input)) {
         const t = await deps.targets.route(auth, input);
         return { tickets: await listIn(t, input.limit), ...frame(t) };

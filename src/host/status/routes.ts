@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
 import { RoutedQuery } from "../binding/schemas.ts";
-import { errorResponses } from "../http/schemas.ts";
 import type { Services } from "../services.ts";
+import { TrackerStatus } from "./schemas.ts";
 
 export const statusRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
   app.get(
@@ -13,7 +12,7 @@ export const statusRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
         summary:
           "Project status (with binding_ref or project_slug) or installation-wide status (provider only)",
         querystring: RoutedQuery,
-        response: { 200: Type.Record(Type.String(), Type.Unknown()), ...errorResponses },
+        response: { 200: TrackerStatus },
       },
     },
     (req) => {

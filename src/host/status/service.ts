@@ -1,4 +1,6 @@
+import type { Static } from "typebox";
 import type { ProviderId } from "../../tracker/index.ts";
+import type { RoutedMapping } from "../binding/schemas.ts";
 import type { BindingService, RoutingKeys } from "../binding/service.ts";
 import type { AuthContext } from "../http/auth.ts";
 import type { InstallationRow } from "../installations/repository.ts";
@@ -7,9 +9,10 @@ import { installationState } from "../inventory/service.ts";
 import { mappingState, mappingSyncState } from "../mappings/health.ts";
 import type { JoinedMapping } from "../mappings/repository.ts";
 import type { MappingsService } from "../mappings/service.ts";
+import type { IdentityPath, InstallationWideStatus, ProjectStatus } from "./schemas.ts";
 
 /** `binding_ref`, `display_label`, `provider_context`: added to every routed response (contract §11.4). */
-export function enrichment(m: JoinedMapping) {
+export function enrichment(m: JoinedMapping): Static<typeof RoutedMapping> {
   return {
     binding_ref: m.mapping.bindingRef,
     display_label: m.mapping.displayLabel,
@@ -18,7 +21,7 @@ export function enrichment(m: JoinedMapping) {
   };
 }
 
-export function identityPath(m: JoinedMapping, inst?: InstallationRow) {
+export function identityPath(m: JoinedMapping, inst?: InstallationRow): Static<typeof IdentityPath> {
   return {
     type: "installation",
     installation_id: m.mapping.installationId,
@@ -35,7 +38,7 @@ export function statusService(deps: {
 }) {
   return {
     /** `tracker status`: the routed project's mapping and its health. */
-    async project(auth: AuthContext, keys: RoutingKeys) {
+    async project(auth: AuthContext, keys: RoutingKeys): Promise<Static<typeof ProjectStatus>> {
       const m = await deps.binding.route(auth, keys);
       const inst = await deps.installations.repo.byId(m.mapping.installationId);
       const state = mappingSyncState(m);
@@ -57,7 +60,10 @@ export function statusService(deps: {
     },
 
     /** `tracker status --all`: every installation and binding of the team for a provider. */
-    async installationWide(auth: AuthContext, provider: ProviderId) {
+    async installationWide(
+      auth: AuthContext,
+      provider: ProviderId,
+    ): Promise<Static<typeof InstallationWideStatus>> {
       const installs = await deps.installations.listForTeam(auth.team.id, provider);
       const bindings = await deps.mappings.repo.liveForProvider(auth.team.id, provider);
       return {

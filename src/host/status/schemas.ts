@@ -1,0 +1,54 @@
+import { Type } from "typebox";
+import { RoutedMapping } from "../binding/schemas.ts";
+import { Nullable, StringEnum } from "../http/schemas.ts";
+import { CliInstallationState } from "../inventory/schemas.ts";
+import { SyncState } from "../mappings/schemas.ts";
+
+/** Whose credentials act for the call (contract §2.1; the CLI prints `type`). */
+export const IdentityPath = Type.Object({
+  type: StringEnum(["installation", "user_link"]),
+  installation_id: Type.String(),
+  user_link_id: Nullable(Type.String()),
+  provider: Type.String(),
+  provider_account_id: Nullable(Type.String()),
+});
+
+const MappingState = StringEnum(["active", "disabled", "deleted"]);
+
+/** `tracker status` (routed): the mapping and its health (contract §2.1). */
+export const ProjectStatus = Type.Object({
+  configured: Type.Literal(true, { description: "The CLI prints nothing else without it." }),
+  provider: Type.String(),
+  ...RoutedMapping.properties,
+  connected: Type.Boolean(),
+  sync_state: SyncState,
+  identity_path: IdentityPath,
+  last_sync_at: Nullable(Type.String()),
+  status: MappingState,
+  guidance: Type.Optional(Type.String({ description: "What to do when the resource is gone upstream." })),
+});
+
+export const StatusBinding = Type.Object({
+  project_name: Type.String(),
+  project_slug: Type.String(),
+  binding_ref: Type.String(),
+  display_label: Type.String(),
+  provider: Type.String(),
+  status: MappingState,
+  sync_state: SyncState,
+  bound_at: Type.String(),
+});
+
+/** `tracker status --all` (provider only): installations and bindings of the team (contract §2.2). */
+export const InstallationWideStatus = Type.Object({
+  provider: Type.String(),
+  connected: Type.Boolean({ description: "Whether any installation of the provider is active." }),
+  installation_id: Nullable(Type.String()),
+  installations: Type.Array(CliInstallationState),
+  resource_count: Type.Integer(),
+  bindings: Type.Array(StatusBinding),
+});
+
+export const TrackerStatus = Type.Union([ProjectStatus, InstallationWideStatus], {
+  description: "The routed project's status, or (provider only) the installation-wide one.",
+});
