@@ -470,6 +470,36 @@ describe.each(ALL_PROVIDERS)("%s runtime", (provider) => {
     expect(mine.title).toBe("Zebracorn inside");
   });
 
+  it("a search the tracker cut short at its time limit says so; a finished one never claims to be partial", async () => {
+    for (const n of [1, 2])
+      await t.sim(provider, "POST", `/_sim/resources/${mapped.id}/issues`, { title: `Quokkafish ${n}` });
+    // Only GitHub's search API reports a timeout (`incomplete_results`); make its search stop after one match.
+    if (provider === "github")
+      await t.sim(provider, "PUT", "/_sim/github/search", { finds_before_timeout: 1 });
+    try {
+      for (const body of [{ ...routed() }, { provider }]) {
+        const res = await post("/api/v1/tracker/issue-search/", {
+          ...body,
+          limit: 20,
+          query_text: "Quokkafish",
+        });
+        expect(res.statusCode, res.body).toBe(200);
+        const found = res.json();
+        if (provider === "github") {
+          expect(found.candidates).toHaveLength(1);
+          expect(found.incomplete_results).toBe(true);
+          expect(found.warning).toMatch(/time limit.*Search again/);
+        } else {
+          expect(found.candidates).toHaveLength(2);
+          expect(found).not.toHaveProperty("incomplete_results");
+        }
+      }
+    } finally {
+      if (provider === "github")
+        await t.sim(provider, "PUT", "/_sim/github/search", { finds_before_timeout: null });
+    }
+  });
+
   it("mission create --from-ticket finds a ticket by the identifier list-tickets shows, and by its URL", async () => {
     const tickets = (await post("/api/v1/tracker/list-tickets/", { ...routed(), limit: 100 })).json().tickets;
     const ticket = tickets[tickets.length - 1];

@@ -92,8 +92,18 @@ const TeamFrame = {
   ),
 };
 
-export const RoutedSearch = Type.Object({ candidates: Type.Array(Candidate), ...RoutedFrame });
-export const TeamSearch = Type.Object({ candidates: Type.Array(Candidate), ...TeamFrame });
+/** Present only when a provider stopped searching early (GitHub's `incomplete_results`). */
+const PartialNotice = {
+  incomplete_results: Type.Optional(Type.Literal(true)),
+  warning: Type.Optional(Type.String({ description: "What to do about an incomplete search." })),
+};
+
+export const RoutedSearch = Type.Object({
+  candidates: Type.Array(Candidate),
+  ...RoutedFrame,
+  ...PartialNotice,
+});
+export const TeamSearch = Type.Object({ candidates: Type.Array(Candidate), ...TeamFrame, ...PartialNotice });
 export const IssueSearchResult = Type.Union([RoutedSearch, TeamSearch], {
   description: "Matches in the mapped resource (routed) or the team's mapped resources (provider only).",
 });

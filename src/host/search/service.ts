@@ -29,6 +29,17 @@ function whereOf(t: RuntimeTarget) {
   return { ...t.resource, binding_ref: t.mapping.mapping.bindingRef, team };
 }
 
+/** Said only when a provider stopped its search early, so a short list is not read as "nothing else". */
+function partialNotice(incomplete: boolean) {
+  return incomplete
+    ? {
+        incomplete_results: true as const,
+        warning:
+          "The tracker stopped this search at its time limit, so matches may be missing. Search again, or use more specific words.",
+      }
+    : {};
+}
+
 const newestFirst = (a: Candidate, b: Candidate) =>
   (b.updated_at ? Date.parse(b.updated_at) : 0) - (a.updated_at ? Date.parse(a.updated_at) : 0);
 
@@ -44,10 +55,14 @@ async function inBatches<T, R>(list: T[], size: number, fn: (x: T) => Promise<R>
  * (provider-only) each active mapping of the team for that provider.
  */
 export function searchService(deps: { targets: RuntimeTargets }) {
-  async function searchIn(t: RuntimeTarget, q: { key?: string; text?: string }, limit: number) {
+  async function searchIn(
+    t: RuntimeTarget,
+    q: { key?: string; text?: string; onIncomplete?: () => void },
+    limit: number,
+  ) {
     const where = whereOf(t);
     const search = (query: { key?: string; text?: string; limit: number }) =>
-      t.call(() => t.adapter.searchIssues(t.conn, t.params, query));
+      t.call(() => t.adapter.searchIssues(t.conn, t.params, { ...query, onIncomplete: q.onIncomplete }));
     // `query_key` wins: a key that names an issue answers with that issue; text is the fallback. Text
     // that is itself one of our identifiers (`acme/api#5`, an issue URL) is looked up the same way.
     const key = q.key ?? identifierIn(q.text) ?? undefined;
@@ -119,18 +134,27 @@ export function searchService(deps: { targets: RuntimeTargets }) {
       auth: AuthContext,
       input: Routed & { limit: number; query_key?: string | null; query_text?: string | null },
     ): Promise<Static<typeof RoutedSearch> | Static<typeof TeamSearch>> {
-      const q = { key: input.query_key?.trim() || undefined, text: input.query_text?.trim() || undefined };
+      let incomplete = false;
+      const q = {
+        key: input.query_key?.trim() || undefined,
+        text: input.query_text?.trim() || undefined,
+        onIncomplete: () => {
+          incomplete = true;
+        },
+      };
       if (routed(input)) {
         const t = await deps.targets.route(auth, input);
         if (!q.key && !q.text) throw invalidQuery();
-        return { candidates: await searchIn(t, q, input.limit), ...frame(t) };
+        const candidates = await searchIn(t, q, input.limit);
+        return { candidates, ...frame(t), ...partialNotice(incomplete) };
       }
       if (!q.key && !q.text) throw invalidQuery();
       const all = await acrossMapped(auth, input.provider, (t) => searchIn(t, q, input.limit));
       const exact = all.results.filter((c) => c.match_type === "exact");
       const text = all.results.filter((c) => c.match_type !== "exact").sort(newestFirst);
       const { results, ...rest } = all;
-      return { provider: input.provider, candidates: [...exact, ...text].slice(0, input.limit), ...rest };
+      const candidates = [...exact, ...text].slice(0, input.limit);
+      return { provider: input.provider, candidates, ...rest, ...partialNotice(incomplete) };
     },
 
     /** `POST /tracker/list-tickets/` (contract §8.2). */

@@ -566,6 +566,17 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
 
   // ---- search --------------------------------------------------------------------------------
 
+  /** Matches a search finds before GitHub's time limit stops it (null: every search finishes). */
+  let searchFindsBeforeTimeout: number | null = null;
+  router.on("PUT", "/_sim/github/search", (req) => {
+    const n = req.body?.finds_before_timeout;
+    if (n !== null && !(Number.isInteger(n) && n >= 0)) {
+      return { status: 400, json: { error: "finds_before_timeout must be a whole number or null" } };
+    }
+    searchFindsBeforeTimeout = n;
+    return { json: { finds_before_timeout: n } };
+  });
+
   router.on(
     "GET",
     "/search/issues",
@@ -629,6 +640,9 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
           }
         }
       }
+      // A search that runs out of time answers with the matches found so far (`incomplete_results`).
+      const timedOut = searchFindsBeforeTimeout !== null && rows.length > searchFindsBeforeTimeout;
+      if (timedOut) rows.splice(searchFindsBeforeTimeout ?? 0);
       rows.sort((a, b) => b.created.localeCompare(a.created));
       const capped = rows.slice(0, 1000); // GitHub returns at most 1,000 results per search
       const { page, perPage } = paging(req);
@@ -637,7 +651,7 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
         headers: linkHeader(ctx.urls, "/search/issues", req, page, Math.ceil(capped.length / perPage)),
         json: {
           total_count: rows.length,
-          incomplete_results: false,
+          incomplete_results: timedOut,
           items: items.map((row) => ({ ...(row.render() as object), score: 1 })),
         },
       };

@@ -103,10 +103,14 @@ export interface TrackerAdapter {
     params: BindableResource["connector_params"],
     opts: { cursor?: string | null; limit: number },
   ): Promise<IssuePage>;
+  /**
+   * Issues matching a key or text. `onIncomplete` is called when the provider says its search stopped
+   * before looking at everything (GitHub's `incomplete_results` after its time limit).
+   */
   searchIssues(
     conn: Connection,
     params: BindableResource["connector_params"],
-    query: { key?: string; text?: string; limit: number },
+    query: { key?: string; text?: string; limit: number; onIncomplete?: () => void },
   ): Promise<NormalizedIssue[]>;
   getIssue(
     conn: Connection,

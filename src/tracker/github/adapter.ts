@@ -300,9 +300,10 @@ export const githubAdapter: TrackerAdapter = {
     const words = searchWords(query.text ?? "");
     if (!words) return [];
     const q = `${words} repo:${owner}/${repo} is:issue`;
-    const res = await call<{ items?: unknown }>(conn, {
+    const res = await call<{ items?: unknown; incomplete_results?: unknown }>(conn, {
       url: `${baseOf(conn)}/search/issues?q=${encodeURIComponent(q)}&per_page=${perPage(query.limit)}`,
     });
+    if (res.body?.incomplete_results === true) query.onIncomplete?.();
     return issuesOnly(res.body?.items)
       .slice(0, query.limit)
       .map((i) => toIssue(i, owner, repo));
