@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { type Config, loadConfig } from "../host/config.ts";
-import { AppError } from "../host/http/errors.ts";
+import { DomainError } from "../host/errors/domain-error.ts";
 import { sendOperatorCommand } from "../host/operator/channel.ts";
 import { type CommandArgs, isCommand, missingOption, OPTIONS } from "../host/operator/commands.ts";
 import {
@@ -54,7 +54,7 @@ try {
   const outcome = config.databaseUrl ? await runHere(config) : await runOnDataDir(config);
   console.log(JSON.stringify(outcome));
 } catch (err) {
-  if (err instanceof AppError) console.error(`${err.code}: ${err.message}`);
+  if (err instanceof DomainError) console.error(`${err.wireCode}: ${err.message}`);
   else if (err instanceof DataDirInUseError) console.error(err.message);
   else console.error(err);
   process.exitCode = 1;

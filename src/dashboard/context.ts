@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Domain } from "../host/domain.ts";
+import { DomainError } from "../host/errors/domain-error.ts";
 import type { Session } from "../host/sessions/service.ts";
 import type { AuthContext } from "../host/teams/access.ts";
-import { PageError } from "./errors.ts";
 
 /** The domain services these pages call. */
 type Deps = Pick<Domain, "teams">;
@@ -50,7 +50,7 @@ export async function dashContextFor(
   }));
   const team =
     teams.find((t) => t.id === session.currentTeamId) ?? teams.find((t) => !t.isPrivate) ?? teams[0];
-  if (!team) throw new PageError(403, "No team", "Your account is not a member of any team.");
+  if (!team) throw new DomainError("no_team", "Your account is not a member of any team.");
   return {
     session,
     auth: {
@@ -76,13 +76,13 @@ export const str = (v: unknown): string => (typeof v === "string" ? v.trim() : "
 /** Server-side role check: members can look, only admins change. */
 export function requireAdmin(req: FastifyRequest) {
   if (!req.dash.isAdmin)
-    throw new PageError(403, "Admins only", "Only team admins can change this. Ask an admin of the team.");
+    throw new DomainError("admins_only", "Only team admins can change this. Ask an admin of the team.");
 }
 
 /** A destructive POST must echo the `confirm` value its confirmation page carried. */
 export function requireConfirmed(req: FastifyRequest, expected: string, what: string) {
   if (formOf(req).confirm !== expected)
-    throw new PageError(400, "Not confirmed", `Confirm the ${what} on the confirmation page.`);
+    throw new DomainError("not_confirmed", `Confirm the ${what} on the confirmation page.`);
 }
 
 export function sendHtml(reply: FastifyReply, body: { value: string }, status = 200) {

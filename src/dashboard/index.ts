@@ -3,10 +3,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { Domain } from "../host/domain.ts";
-import { AppError } from "../host/http/errors.ts";
+import { DomainError } from "../host/errors/domain-error.ts";
 import { acceptForms } from "../host/http/forms.ts";
 import { type DashContext, dashContextFor, formOf, sendHtml } from "./context.ts";
-import { PageError } from "./errors.ts";
+import { pageProblem } from "./errors.ts";
 import { html } from "./html.ts";
 import { bare, page } from "./layout.ts";
 import { auditPages } from "./pages/audit.ts";
@@ -51,43 +51,24 @@ function errorPage(req: FastifyRequest, title: string, message: string) {
     : bare(title, html`<section class="card"><h1>${title}</h1>${body}</section>`);
 }
 
+const titleByStatus = (status: number) =>
+  status === 404
+    ? "Not found"
+    : status === 403
+      ? "Not allowed"
+      : status >= 500
+        ? "Something went wrong"
+        : "Request refused";
+
 /** Errors on dashboard routes are HTML pages with a sentence to act on; never a stack trace. */
 function renderError(err: unknown, req: FastifyRequest, reply: FastifyReply) {
-  if (err instanceof PageError) return sendHtml(reply, errorPage(req, err.title, err.message), err.status);
-  if (err instanceof AppError) {
-    if (err.status >= 500) req.log.error({ err }, "dashboard request failed");
-    const title =
-      err.status === 404
-        ? "Not found"
-        : err.status === 403
-          ? "Not allowed"
-          : err.status >= 500
-            ? "Something went wrong"
-            : "Request refused";
-    return sendHtml(reply, errorPage(req, title, err.message), err.status);
-  }
-  const fe = err as { statusCode?: number; code?: string; validation?: unknown };
-  const status =
-    typeof fe?.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
-  if (status >= 500) {
-    req.log.error({ err }, "dashboard request failed");
-    return sendHtml(
-      reply,
-      errorPage(
-        req,
-        "Something went wrong",
-        "An unexpected error stopped this page. Try again; if it keeps happening, quote the request id when reporting it.",
-      ),
-      500,
-    );
-  }
-  const message =
-    status === 415
-      ? "This form was sent in a format the dashboard does not accept."
-      : status === 413
-        ? "The form was too large."
-        : "The request could not be processed.";
-  return sendHtml(reply, errorPage(req, "Request refused", message), status);
+  const problem = pageProblem(err);
+  if (problem.status >= 500) req.log.error({ err }, "dashboard request failed");
+  const message = problem.unexpected
+    ? "An unexpected error stopped this page. Try again; if it keeps happening, quote the request id when reporting it."
+    : problem.message;
+  const title = problem.title ?? titleByStatus(problem.status);
+  return sendHtml(reply, errorPage(req, title, message), problem.status);
 }
 
 const pages: FastifyPluginAsync<{ services: DashboardDeps }> = async (app, { services }) => {
@@ -113,7 +94,7 @@ const pages: FastifyPluginAsync<{ services: DashboardDeps }> = async (app, { ser
   };
   app.get("/assets/:name", async (req, reply) => {
     const asset = assets[(req.params as { name: string }).name];
-    if (!asset) throw new PageError(404, "Not found", "No such asset.");
+    if (!asset) throw new DomainError("page_not_found", "No such asset.");
     return reply.type(asset.type).header("cache-control", "public, max-age=300").send(asset.body);
   });
 
@@ -126,16 +107,15 @@ const pages: FastifyPluginAsync<{ services: DashboardDeps }> = async (app, { ser
         if (req.method === "GET" || req.method === "HEAD") {
           return reply.redirect(`/dashboard/sign-in?next=${encodeURIComponent(req.url)}`, 303);
         }
-        throw new PageError(403, "Signed out", "Your session ended. Sign in again, then repeat the change.");
+        throw new DomainError("signed_out", "Your session ended. Sign in again, then repeat the change.");
       }
       if (req.method !== "GET" && req.method !== "HEAD") {
         if (!fromThisSite(req))
-          throw new PageError(403, "Request refused", "This change did not come from the dashboard itself.");
+          throw new DomainError("form_refused", "This change did not come from the dashboard itself.");
         const presented = formOf(req)._csrf ?? req.headers["x-csrf-token"];
         if (!services.sessions.verifyCsrf(session, presented))
-          throw new PageError(
-            403,
-            "Request refused",
+          throw new DomainError(
+            "form_refused",
             "The form expired or did not come from this site (missing CSRF token). Reload the page and try again.",
           );
       }

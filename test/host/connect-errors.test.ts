@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenConnectFor } from "../../src/demo/simulated.ts";
+import { httpStatusOf } from "../../src/host/errors/codes.ts";
 import { outboundPolicy } from "../../src/host/http/outbound.ts";
 import { connectError } from "../../src/host/http/provider-errors.ts";
 import type { SimProvider } from "../../src/simulators/index.ts";
@@ -138,7 +139,7 @@ describe("the URL", () => {
       expect(err).toBeInstanceOf(TrackerError);
       expect(err.network.cause).toBe("timeout");
       const answer = connectError(err, silent.url);
-      expect(answer.status).toBe(422);
+      expect(httpStatusOf(answer.code)).toBe(422);
       expect(answer.message).toBe(
         `Could not reach ${silent.host}: no answer in time. Check the URL and that this server can reach it.`,
       );

@@ -1,10 +1,10 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobSettings, loadConfig } from "../../src/host/config.ts";
+import { DomainError } from "../../src/host/errors/domain-error.ts";
 import { jobsRepository } from "../../src/host/jobs/repository.ts";
 import {
   type JobContext,
-  JobError,
   type JobFailure,
   jobsService,
   retryDelaySeconds,
@@ -17,6 +17,14 @@ import { openTestDatabase } from "../support/database.ts";
 const TEAM = "team_test";
 const logger = createLogger({ level: "silent" });
 const fast = { pollMs: 20, leaseSeconds: 30, retryBaseSeconds: 0.01, retryMaxSeconds: 0.05 };
+
+/** What a handler throws: the provider is down (the queue records it as `unavailable` says). */
+const providerDown = (retryAfterSeconds?: number) =>
+  new DomainError("upstream_unavailable", "GitLab is unavailable.", {
+    retryable: true,
+    source: "provider",
+    retryAfterSeconds,
+  });
 
 const unavailable: JobFailure = {
   error_code: "upstream_unavailable",
@@ -63,7 +71,7 @@ describe("retries", () => {
     const w = worker({ maxAttempts: 5 });
     let calls = 0;
     w.register("t.flaky", async () => {
-      if (++calls < 3) throw new JobError(unavailable);
+      if (++calls < 3) throw providerDown();
       return { ok: true };
     });
     w.start();
@@ -78,7 +86,7 @@ describe("retries", () => {
     let calls = 0;
     w.register("t.poison", async () => {
       calls++;
-      throw new JobError(unavailable);
+      throw providerDown();
     });
     w.start();
     const { job } = await w.enqueue({ teamId: TEAM, kind: "t.poison" });
@@ -112,7 +120,7 @@ describe("retries", () => {
   it("a non-retryable failure is final after one attempt", async () => {
     const w = worker({ maxAttempts: 5 });
     w.register("t.refused", async () => {
-      throw new JobError({ ...unavailable, error_code: "provider_forbidden", retryable: false });
+      throw new DomainError("provider_forbidden", "GitLab refused.", { source: "provider" });
     });
     w.start();
     const { job } = await w.enqueue({ teamId: TEAM, kind: "t.refused" });
@@ -131,7 +139,7 @@ describe("retries", () => {
   it("a retry waits for its backoff: the job is pending with a later run_after", async () => {
     const w = worker({ maxAttempts: 5, retryBaseSeconds: 3600, retryMaxSeconds: 3600 });
     w.register("t.later", async () => {
-      throw new JobError({ ...unavailable, retry_after_seconds: 1800 });
+      throw providerDown(1800);
     });
     const { job } = await w.enqueue({ teamId: TEAM, kind: "t.later" });
     await w.runDue();

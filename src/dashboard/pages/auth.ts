@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { Domain } from "../../host/domain.ts";
+import { DomainError } from "../../host/errors/domain-error.ts";
 import { type BrowserCookie, expireBrowserCookie, setBrowserCookie } from "../../host/http/cookies.ts";
 import { tooManyAttempts } from "../../host/http/rate-limits.ts";
 import { redirectTargetProblem, safeRedirectPath } from "../../host/http/redirect-target.ts";
 import { sameSecret } from "../../host/sessions/service.ts";
 import { formOf, seeOther, sendHtml, str } from "../context.ts";
-import { PageError } from "../errors.ts";
 import { html } from "../html.ts";
 import { bare } from "../layout.ts";
 
@@ -21,9 +21,8 @@ export function safeNext(next: unknown): string {
   if (next === undefined || next === "") return "/dashboard/";
   const problem = redirectTargetProblem(next, "/dashboard");
   if (problem)
-    throw new PageError(
-      400,
-      "Invalid return address",
+    throw new DomainError(
+      "invalid_return_address",
       `The address to return to after sign-in (next) ${problem}. Open the dashboard and sign in from there.`,
     );
   return safeRedirectPath(next, "next", "/dashboard");
@@ -73,9 +72,8 @@ export function authPages(app: FastifyInstance, services: Deps) {
     const form = formOf(req);
     const cookie = req.cookies[SIGNIN_COOKIE.name];
     if (!cookie || !form._csrf || !sameSecret(cookie, form._csrf))
-      throw new PageError(
-        403,
-        "Request refused",
+      throw new DomainError(
+        "form_refused",
         "The sign-in form expired or did not come from this site. Reload the page and sign in again.",
       );
     const email = str(form.email);
@@ -115,7 +113,7 @@ export function sessionPages(app: FastifyInstance, services: Deps) {
   app.post("/team", async (req, reply) => {
     const teamId = str(formOf(req).team_id);
     const target = req.dash.teams.find((t) => t.id === teamId);
-    if (!target) throw new PageError(403, "Not a member", "You are not a member of that team.");
+    if (!target) throw new DomainError("not_a_member", "You are not a member of that team.");
     await services.sessions.setCurrentTeam(req.dash.session.id, target.id);
     return seeOther(reply, "/dashboard/?done=team_switched");
   });

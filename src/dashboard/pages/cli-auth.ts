@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Domain } from "../../host/domain.ts";
-import { AppError } from "../../host/http/errors.ts";
+import { DomainError } from "../../host/errors/domain-error.ts";
 import { acceptForms } from "../../host/http/forms.ts";
 import type { AuthorizeParams } from "../../host/oauth/service.ts";
 import type { Session } from "../../host/sessions/service.ts";
 import { dashContextFor, sendHtml } from "../context.ts";
-import { PageError } from "../errors.ts";
+import { pageProblem } from "../errors.ts";
 import { type Html, html } from "../html.ts";
 import { badge, bare, csrfField, page, when } from "../layout.ts";
 import { contentSecurityPolicy, fromThisSite, hideFromApiDocs, setPageHeaders } from "../security.ts";
@@ -41,11 +41,8 @@ export const cliAuthPages: FastifyPluginAsync<{ services: Deps }> = async (app, 
     setPageHeaders(reply, { referrerPolicy: "no-referrer", noStore: true });
   });
   app.setErrorHandler((err, req, reply) => {
-    if (err instanceof PageError)
-      return sendHtml(reply, card(err.title, html`<p>${err.message}</p>`), err.status);
-    const status =
-      err instanceof AppError ? err.status : ((err as { statusCode?: number }).statusCode ?? 500);
-    if (status >= 500) {
+    const { status, title, message, unexpected } = pageProblem(err);
+    if (status >= 500 || unexpected) {
       req.log.error({ err }, "CLI sign-in page failed");
       return sendHtml(
         reply,
@@ -53,22 +50,19 @@ export const cliAuthPages: FastifyPluginAsync<{ services: Deps }> = async (app, 
         500,
       );
     }
-    const message = err instanceof AppError ? err.message : "The request could not be processed.";
-    return sendHtml(reply, card("Request refused", html`<p>${message}</p>`), status);
+    return sendHtml(reply, card(title ?? "Request refused", html`<p>${message}</p>`), status);
   });
 
   /** A state-changing form must come from this site and carry the session's CSRF token. */
   async function formSession(req: FastifyRequest): Promise<Session> {
     const session = await services.sessions.sessionFromRequest(req);
     if (!session)
-      throw new PageError(403, "Signed out", "Your session ended. Start the sign-in again from the CLI.");
-    if (!fromThisSite(req))
-      throw new PageError(403, "Request refused", "This form did not come from this site.");
+      throw new DomainError("signed_out", "Your session ended. Start the sign-in again from the CLI.");
+    if (!fromThisSite(req)) throw new DomainError("form_refused", "This form did not come from this site.");
     const form = (req.body ?? {}) as Fields;
     if (!services.sessions.verifyCsrf(session, form._csrf))
-      throw new PageError(
-        403,
-        "Request refused",
+      throw new DomainError(
+        "form_refused",
         "The form expired or did not come from this site. Reload and try again.",
       );
     return session;

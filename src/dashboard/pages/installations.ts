@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { Domain } from "../../host/domain.ts";
+import { DomainError, ValidationError } from "../../host/errors/domain-error.ts";
 import { setBrowserCookie } from "../../host/http/cookies.ts";
-import { AppError, ValidationError } from "../../host/http/errors.ts";
 import { CONNECT_COOKIE } from "../../host/installations/connect.ts";
 import type { ConnectInput } from "../../host/installations/service.ts";
 import { installationView } from "../../host/installations/service.ts";
@@ -24,7 +24,7 @@ import {
   sendHtml,
   str,
 } from "../context.ts";
-import { PageError } from "../errors.ts";
+import { isRefusal } from "../errors.ts";
 import { type Html, html } from "../html.ts";
 import {
   badge,
@@ -243,8 +243,7 @@ export function installationPages(app: FastifyInstance, services: Deps) {
   app.post("/connect", async (req, reply) => {
     requireAdmin(req);
     const form = formOf(req);
-    if (!isProvider(form.provider))
-      throw new PageError(400, "Unknown provider", "Pick a provider to connect.");
+    if (!isProvider(form.provider)) throw new DomainError("unknown_provider", "Pick a provider to connect.");
     const provider = form.provider;
     const reconnect = form.reconnect
       ? await services.installations
@@ -282,9 +281,9 @@ export function installationPages(app: FastifyInstance, services: Deps) {
         `/dashboard/installations/${installation.id}?op=${refresh.id}&done=${reconnected ? "reconnected" : "connected"}`,
       );
     } catch (err) {
-      if (!(err instanceof AppError)) throw err;
+      if (!(err instanceof DomainError)) throw err;
       if (err.code === "workspace_choice_required") {
-        const workspaces = (err.opts.details?.workspaces ?? []) as {
+        const workspaces = (err.details.workspaces ?? []) as {
           id: string;
           name: string;
           url: string | null;
@@ -292,12 +291,12 @@ export function installationPages(app: FastifyInstance, services: Deps) {
         return again({ summary: "This credential reaches several workspaces: pick one.", workspaces });
       }
       if (err instanceof ValidationError) {
-        const fields = (err.opts.details?.fields ?? []) as { field: string; problem: string }[];
+        const fields = (err.details.fields ?? []) as { field: string; problem: string }[];
         const fe: FieldErrors = {};
         for (const f of fields) if (FIELD_OF[f.field]) fe[FIELD_OF[f.field]] = `${f.problem}.`;
         return again({ errors: fe, summary: err.message });
       }
-      if (err.status >= 500 && err.opts.source !== "provider") throw err;
+      if (!isRefusal(err) && err.source !== "provider") throw err;
       return again({ summary: err.message });
     }
   });
@@ -305,8 +304,7 @@ export function installationPages(app: FastifyInstance, services: Deps) {
   app.post("/connect/start", async (req, reply) => {
     requireAdmin(req);
     const form = formOf(req);
-    if (!isProvider(form.provider))
-      throw new PageError(400, "Unknown provider", "Pick a provider to connect.");
+    if (!isProvider(form.provider)) throw new DomainError("unknown_provider", "Pick a provider to connect.");
     const reconnect = form.reconnect
       ? await services.installations.get(req.dash.auth.team.id, form.reconnect)
       : null;
@@ -430,7 +428,7 @@ ${err}
 
   app.get("/operations/:id", async (req, reply) => {
     const job = await services.jobs.get((req.params as { id: string }).id, req.dash.auth.team.id);
-    if (!job) throw new PageError(404, "Not found", "No such operation in this team.");
+    if (!job) throw new DomainError("page_not_found", "No such operation in this team.");
     return reply.type("application/json; charset=utf-8").send({
       status: job.status,
       progress_text: progressText(job.progress),
@@ -526,9 +524,9 @@ ${err}
       <a class="btn btn-primary" href="/dashboard/mappings/new?installation_id=${row.id}&resource_id=${r.id}">Map this resource…</a></section>`;
       return sendHtml(reply, repairPage(ctx, row, { value, found }));
     } catch (err) {
-      if (err instanceof AppError && err.status < 500)
+      if (err instanceof DomainError && isRefusal(err))
         return sendHtml(reply, repairPage(ctx, row, { value, error: err.message }), 400);
-      if (err instanceof AppError && err.opts.source === "provider")
+      if (err instanceof DomainError && err.source === "provider")
         return sendHtml(reply, repairPage(ctx, row, { value, error: err.message }), 502);
       throw err;
     }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Domain } from "../../host/domain.ts";
-import { AppError } from "../../host/http/errors.ts";
+import { DomainError } from "../../host/errors/domain-error.ts";
 import { resourceView } from "../../host/inventory/service.ts";
 import { isProvider, providerIds } from "../../tracker/index.ts";
 import {
@@ -13,7 +13,7 @@ import {
   sendHtml,
   str,
 } from "../context.ts";
-import { PageError } from "../errors.ts";
+import { isRefusal, statusOf } from "../errors.ts";
 import { html } from "../html.ts";
 import {
   csrfField,
@@ -267,8 +267,8 @@ export function mappingPages(app: FastifyInstance, services: Deps) {
         `/dashboard/mappings/${mapping.binding_ref}?done=${created ? "mapping_created" : "mapping_exists"}`,
       );
     } catch (err) {
-      if (err instanceof AppError && err.status < 500)
-        return sendHtml(reply, await createForm(ctx, form, { summary: err.message }), err.status);
+      if (err instanceof DomainError && isRefusal(err))
+        return sendHtml(reply, await createForm(ctx, form, { summary: err.message }), statusOf(err));
       throw err;
     }
   });
@@ -353,7 +353,7 @@ ${
     const ref = (req.params as { ref: string }).ref;
     const m = await services.mappingAdmin.view(teamOf(ctx), ref);
     if (m.status === "deleted")
-      throw new PageError(409, "Mapping deleted", "This mapping was deleted; create a new one.");
+      throw new DomainError("mapping_deleted", "This mapping was deleted; create a new one.");
     const c = await check(ctx, form, {
       provider: m.provider,
       projectId: m.project_id,
@@ -384,7 +384,7 @@ ${
       const next = await services.mappingAdmin.change(ctx.auth, ref, { resource_id: resource.id }, req.id);
       return seeOther(reply, `/dashboard/mappings/${next.binding_ref}?done=mapping_rebound`);
     } catch (err) {
-      if (err instanceof AppError && err.status < 500) return fail(err.message, err.status);
+      if (err instanceof DomainError && isRefusal(err)) return fail(err.message, statusOf(err));
       throw err;
     }
   });
@@ -394,10 +394,10 @@ ${
     const ref = (req.params as { ref: string }).ref;
     const status = formOf(req).status;
     if (status !== "active" && status !== "disabled")
-      throw new PageError(400, "Request refused", "Choose enable or disable.");
+      throw new DomainError("invalid_form", "Choose enable or disable.");
     const m = await services.mappingAdmin.view(teamOf(req.dash), ref);
     if (m.status === "deleted")
-      throw new PageError(409, "Mapping deleted", "A deleted mapping cannot be changed.");
+      throw new DomainError("mapping_deleted", "A deleted mapping cannot be changed.");
     await services.mappingAdmin.change(req.dash.auth, ref, { status }, req.id);
     return seeOther(
       reply,

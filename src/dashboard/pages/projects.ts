@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import type { Domain } from "../../host/domain.ts";
+import { DomainError } from "../../host/errors/domain-error.ts";
 import { providerIds } from "../../tracker/index.ts";
 import { type Form, sendHtml } from "../context.ts";
-import { PageError } from "../errors.ts";
 import { html } from "../html.ts";
 import { empty, page, pager, providerBadge, providerName, when } from "../layout.ts";
 import { mappingStatusBadge } from "../views.ts";
@@ -35,7 +35,7 @@ export function projectPages(app: FastifyInstance, services: Deps) {
     const ctx = req.dash;
     const teamId = ctx.auth.team.id;
     const p = await services.projects.byId(teamId, (req.params as { id: string }).id);
-    if (!p) throw new PageError(404, "Not found", "No such project in this team.");
+    if (!p) throw new DomainError("page_not_found", "No such project in this team.");
     const live = await services.mappings.page({ teamId, projectId: p.id }, undefined, 50);
     const deleted = await services.mappings.page(
       { teamId, projectId: p.id, status: "deleted" },

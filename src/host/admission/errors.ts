@@ -1,57 +1,53 @@
-/**
- * Refusals of the project sync-admission endpoint (CLI auth contract §9.1). The CLI accepts exactly these
- * eight `error_category` values, and `retryable` must be literally `false`.
- */
-export type AdmissionErrorCategory =
-  | "invalid_project_uuid"
-  | "invalid_admission_request"
-  | "authentication_required"
-  | "admission_mutation_forbidden"
-  | "project_sync_admission_not_found"
-  | "admission_generation_conflict"
-  | "admission_operation_conflict"
-  | "project_tombstoned";
+import { ERROR_CODES, type ErrorCode, httpStatusOf } from "../errors/codes.ts";
+import { DomainError } from "../errors/domain-error.ts";
+import { toApiRefusal } from "../http/error-handler.ts";
 
+/**
+ * The sync-admission surface of the error family (CLI auth contract §9.1). The CLI accepts exactly the
+ * eight `error_category` values the registry marks `admission`, and `retryable` must be literally
+ * `false`; any other refusal is told in those terms. The service records these bodies for replay.
+ */
 export interface AdmissionRefusalBody {
-  error_category: AdmissionErrorCategory;
-  error_code: AdmissionErrorCategory;
+  error_category: ErrorCode;
+  error_code: ErrorCode;
   message: string;
   retryable: false;
   current_generation?: number;
 }
 
-export class AdmissionRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly category: AdmissionErrorCategory,
-    message: string,
-    readonly currentGeneration?: number,
-  ) {
-    super(message);
-    this.name = "AdmissionRefusal";
-  }
+export interface AdmissionRefusal {
+  status: number;
+  body: AdmissionRefusalBody;
+}
 
-  body(): AdmissionRefusalBody {
-    const b: AdmissionRefusalBody = {
-      error_category: this.category,
-      error_code: this.category,
-      message: this.message,
-      retryable: false,
-    };
-    if (this.currentGeneration !== undefined) b.current_generation = this.currentGeneration;
-    return b;
-  }
+function refusal(code: ErrorCode, message: string, details: Record<string, unknown> = {}): AdmissionRefusal {
+  const body: AdmissionRefusalBody = { error_category: code, error_code: code, message, retryable: false };
+  if (typeof details.current_generation === "number") body.current_generation = details.current_generation;
+  return { status: httpStatusOf(code), body };
+}
+
+/** The refusal an error means here, or null for a failure (the route answers 500). */
+export function admissionRefusalOf(err: unknown): AdmissionRefusal | null {
+  if (err instanceof DomainError && ERROR_CODES[err.code].admission)
+    return refusal(err.code, err.message, err.details);
+  const { status, error } = toApiRefusal(err);
+  if (status >= 500) return null;
+  if (status === 401) return refusal("authentication_required", error.message);
+  if (status === 403) return refusal("admission_mutation_forbidden", error.message);
+  const fe = err as { validation?: unknown; validationContext?: string };
+  if (fe?.validation && fe.validationContext === "params")
+    return refusal("invalid_project_uuid", "The project UUID is not valid.");
+  return refusal("invalid_admission_request", error.message);
 }
 
 export const invalidAdmissionRequest = (message: string) =>
-  new AdmissionRefusal(400, "invalid_admission_request", message);
+  new DomainError("invalid_admission_request", message);
 
 export const generationConflict = (current?: number) =>
-  new AdmissionRefusal(
-    409,
+  new DomainError(
     "admission_generation_conflict",
     current === undefined
       ? "This project has no sync admission yet; admit it without If-Match-Admission-Generation."
       : `The admission is at generation ${current}; send If-Match-Admission-Generation: ${current}.`,
-    current,
+    { details: { current_generation: current } },
   );

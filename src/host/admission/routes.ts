@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Domain } from "../domain.ts";
+import { DomainError } from "../errors/domain-error.ts";
 import { type AuthDeps, authenticateUser } from "../http/auth.ts";
-import { asAppError } from "../http/error-handler.ts";
-import { AdmissionRefusal } from "./errors.ts";
+import { refusalHeaders } from "../http/error-handler.ts";
+import { admissionRefusalOf } from "./errors.ts";
 import {
   Admission,
   AdmissionHeaders,
@@ -56,25 +57,16 @@ function send(reply: FastifyReply, outcome: AdmissionOutcome) {
  * contract's `{error_category, retryable: false}` shape.
  */
 export const admissionRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof AdmissionRefusal) return reply.code(err.status).send(err.body());
-    const appErr = asAppError(err);
-    if (appErr.status >= 500) {
+  app.setErrorHandler((err, request, reply) => {
+    const refused = admissionRefusalOf(err);
+    if (!refused) {
       request.log.error({ err }, "admission request failed");
       return reply
         .code(500)
         .send({ error_code: "internal_error", message: "Internal error.", retryable: true });
     }
-    for (const [h, v] of Object.entries(appErr.opts.headers ?? {})) reply.header(h, v);
-    const refusal =
-      appErr.status === 401
-        ? new AdmissionRefusal(401, "authentication_required", appErr.message)
-        : appErr.status === 403
-          ? new AdmissionRefusal(403, "admission_mutation_forbidden", appErr.message)
-          : err.validation && err.validationContext === "params"
-            ? new AdmissionRefusal(400, "invalid_project_uuid", "The project UUID is not valid.")
-            : new AdmissionRefusal(400, "invalid_admission_request", appErr.message);
-    return reply.code(refusal.status).send(refusal.body());
+    if (err instanceof DomainError) reply.headers(refusalHeaders(err));
+    return reply.code(refused.status).send(refused.body);
   });
   app.addHook("onRequest", authenticateUser(services));
 

@@ -1,8 +1,14 @@
 import { createHash, randomBytes } from "node:crypto";
 import { ulid } from "ulid";
 import type { Database } from "../../storage/database.ts";
+import { DomainError } from "../errors/domain-error.ts";
 import type { TeamsService } from "../teams/service.ts";
-import { AdmissionRefusal, generationConflict, invalidAdmissionRequest } from "./errors.ts";
+import {
+  type AdmissionRefusalBody,
+  admissionRefusalOf,
+  generationConflict,
+  invalidAdmissionRequest,
+} from "./errors.ts";
 import {
   type AdmissionRepository,
   type AdmissionScope,
@@ -33,7 +39,7 @@ export interface AdmissionBody {
 
 export interface AdmissionOutcome {
   status: number;
-  body: AdmissionBody | ReturnType<AdmissionRefusal["body"]>;
+  body: AdmissionBody | AdmissionRefusalBody;
   replayed: boolean;
 }
 
@@ -60,11 +66,7 @@ function view(row: SyncAdmissionRow): AdmissionBody {
 function canonicalUuid(raw: string): string {
   const u = raw.trim().toLowerCase();
   if (!UUID.test(u) || u === NIL_UUID)
-    throw new AdmissionRefusal(
-      400,
-      "invalid_project_uuid",
-      "The project UUID must be a canonical, non-nil UUID.",
-    );
+    throw new DomainError("invalid_project_uuid", "The project UUID must be a canonical, non-nil UUID.");
   return u;
 }
 
@@ -104,8 +106,7 @@ export function admissionService(db: Database, deps: { teams: Pick<TeamsService,
     const rows = await teams.teamsOf(userId);
     const own = rows.find((r) => r.team.isPrivateTeamspace);
     if (!own)
-      throw new AdmissionRefusal(
-        403,
+      throw new DomainError(
         "admission_mutation_forbidden",
         "Your account has no Private Teamspace, so no project can be admitted for it.",
       );
@@ -134,12 +135,11 @@ export function admissionService(db: Database, deps: { teams: Pick<TeamsService,
       const previous = await tx.claimOperation(req.userId, parsed.key, requestHash);
       if (previous) {
         if (previous.requestHash !== requestHash || previous.responseStatus === 0) {
-          const refusal = new AdmissionRefusal(
-            409,
+          const conflict = new DomainError(
             "admission_operation_conflict",
             "This Idempotency-Key was already used for a different admission request.",
           );
-          return { status: refusal.status, body: refusal.body(), replayed: false };
+          return { ...refusal(conflict), replayed: false };
         }
         return {
           status: previous.responseStatus,
@@ -153,7 +153,7 @@ export function admissionService(db: Database, deps: { teams: Pick<TeamsService,
     });
   }
 
-  const refusal = (r: AdmissionRefusal) => ({ status: r.status, body: r.body() });
+  const refusal = (err: DomainError) => admissionRefusalOf(err)!;
 
   return {
     /** `PUT …/sync-admission/`: admit, or re-admit after a revoke (which needs the current generation). */
@@ -212,8 +212,7 @@ export function admissionService(db: Database, deps: { teams: Pick<TeamsService,
         const row = await tx.lock(scope);
         if (!row)
           return refusal(
-            new AdmissionRefusal(
-              404,
+            new DomainError(
               "project_sync_admission_not_found",
               "This project has no sync admission to revoke.",
             ),

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { AppError } from "../http/errors.ts";
+import { DomainError } from "../errors/domain-error.ts";
 
 /**
  * Candidate tokens (`cand_<resource id>.<expiry>.<mac>`): short-lived handles for "this resource of
@@ -21,13 +21,11 @@ export interface CandidateClaims {
 }
 
 export const invalidCandidateToken = (why: string) =>
-  new AppError(
-    400,
+  new DomainError(
     "invalid_candidate_token",
     `The candidate token is ${why}. Run \`spec-kitty tracker bind\` again to get fresh candidates.`,
     {
       userActionRequired: true,
-      withCategory: true,
     },
   );
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { AppError } from "../http/errors.ts";
+import { DomainError } from "../errors/domain-error.ts";
 
 export const healthRoutes: FastifyPluginAsyncTypebox<{ ready: () => Promise<boolean> }> = async (
   app,
@@ -28,7 +28,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ ready: () => Promise<bool
     },
     async () => {
       if (!(await opts.ready())) {
-        throw new AppError(503, "not_ready", "The database is unreachable or migrations are not applied.", {
+        throw new DomainError("not_ready", "The database is unreachable or migrations are not applied.", {
           retryable: true,
         });
       }

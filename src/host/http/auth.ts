@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { AccessTokenExpiredError, type OAuthService } from "../oauth/service.ts";
+import { DomainError, TooManyRequestsError, UnauthorizedError } from "../errors/domain-error.ts";
+import type { OAuthService } from "../oauth/service.ts";
 import type { AuthContext } from "../teams/access.ts";
 import { adminRequired, missingTeamHeader, teamAccessDenied } from "../teams/errors.ts";
 import type { TeamsService } from "../teams/service.ts";
 import type { TokensService } from "../tokens/service.ts";
-import { TooManyRequestsError, UnauthorizedError } from "./errors.ts";
 import { type RateLimits, tooManyAttempts } from "./rate-limits.ts";
 
 /** What authentication reads: the two kinds of bearer token, team membership and the failure counter. */
@@ -42,7 +42,7 @@ async function bearer(services: AuthDeps, request: FastifyRequest, secret: strin
       ? services.oauth.authenticateAccessToken(secret)
       : services.tokens.authenticate(secret));
   } catch (err) {
-    if (!(err instanceof UnauthorizedError) || err instanceof AccessTokenExpiredError) throw err;
+    if (!(err instanceof DomainError && err.code === "unauthorized")) throw err;
     const wait = await failures.note(request.ip);
     throw wait ? tokenGuessing(wait) : err;
   }

@@ -1,25 +1,28 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { AppError, toEnvelope, ValidationError } from "./errors.ts";
+import { type ErrorCode, httpStatusOf } from "../errors/codes.ts";
+import { DomainError, ValidationError } from "../errors/domain-error.ts";
+import { toEnvelope } from "../errors/envelope.ts";
+
+/**
+ * The API surface of the error family: a domain error answers its code's status with the envelope
+ * (cli-wire-contract §10). Fastify's own errors are turned into domain errors first.
+ */
 
 /** Fastify's own error codes for body parsing, mapped to what a client can act on. */
-const FASTIFY_CODES: Record<string, { status: number; code: string; message: string }> = {
+const FASTIFY_CODES: Record<string, { code: ErrorCode; message: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    status: 415,
     code: "unsupported_media_type",
     message: "Send the body as JSON with `Content-Type: application/json`.",
   },
   FST_ERR_CTP_BODY_TOO_LARGE: {
-    status: 413,
     code: "payload_too_large",
     message: "The request body is larger than the documented limit.",
   },
   FST_ERR_CTP_EMPTY_JSON_BODY: {
-    status: 400,
     code: "invalid_json",
     message: "The body is empty but `Content-Type: application/json` was sent. Send a JSON object.",
   },
   FST_ERR_CTP_INVALID_JSON_BODY: {
-    status: 400,
     code: "invalid_json",
     message: "The body is not valid JSON.",
   },
@@ -42,35 +45,57 @@ function fromValidation(err: FastifyError): ValidationError {
   return new ValidationError(`Invalid request: ${summary || "the input does not match the schema"}.`, fields);
 }
 
-export function asAppError(err: unknown): AppError {
-  if (err instanceof AppError) return err;
+/**
+ * A refusal as the API answers it. `status` is the code's own, except for a Fastify 4xx this layer has
+ * no code for (`bad_request`), which keeps the status Fastify chose.
+ */
+export interface ApiRefusal {
+  status: number;
+  error: DomainError;
+}
+
+const refusal = (error: DomainError): ApiRefusal => ({ status: httpStatusOf(error.code), error });
+
+export function toApiRefusal(err: unknown): ApiRefusal {
+  if (err instanceof DomainError) return refusal(err);
   const fe = err as FastifyError;
-  if (fe?.validation) return fromValidation(fe);
+  if (fe?.validation) return refusal(fromValidation(fe));
   const known = fe?.code ? FASTIFY_CODES[fe.code] : undefined;
-  if (known) return new AppError(known.status, known.code, known.message, { userActionRequired: true });
+  if (known) return refusal(new DomainError(known.code, known.message));
   if (err instanceof SyntaxError && (fe as any).statusCode === 400) {
-    return new AppError(400, "invalid_json", "The body is not valid JSON.", { userActionRequired: true });
+    return refusal(new DomainError("invalid_json", "The body is not valid JSON."));
   }
   const status = typeof fe?.statusCode === "number" ? fe.statusCode : 500;
   if (status >= 400 && status < 500) {
-    return new AppError(status, "bad_request", fe.message || "The request could not be processed.", {
-      userActionRequired: true,
-    });
+    return {
+      status,
+      error: new DomainError("bad_request", fe.message || "The request could not be processed."),
+    };
   }
-  return new AppError(500, "internal_error", "Internal error. Quote the request id when reporting it.", {
-    retryable: true,
-    effectCertainty: "unknown",
-  });
+  return refusal(
+    new DomainError("internal_error", "Internal error. Quote the request id when reporting it.", {
+      retryable: true,
+      effectCertainty: "unknown",
+    }),
+  );
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, err: AppError) {
+/** Response headers a refusal carries: the Bearer challenge on 401, the wait on a local 429. */
+export function refusalHeaders(err: DomainError): Record<string, string> {
+  if (err.wireCode === "unauthorized") return { "www-authenticate": "Bearer" };
+  if (err.code === "too_many_requests" && err.retryAfterSeconds !== null)
+    return { "retry-after": String(err.retryAfterSeconds) };
+  return {};
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, { status, error }: ApiRefusal) {
   const key = request.headers["idempotency-key"];
-  for (const [h, v] of Object.entries(err.opts.headers ?? {})) reply.header(h, v);
   return reply
-    .code(err.status)
+    .code(status)
+    .headers(refusalHeaders(error))
     .type("application/json; charset=utf-8")
     .send(
-      toEnvelope(err, { requestId: request.id, idempotencyKey: typeof key === "string" ? key : undefined }),
+      toEnvelope(error, { requestId: request.id, idempotencyKey: typeof key === "string" ? key : undefined }),
     );
 }
 
@@ -80,37 +105,38 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: App
  * Without this they answer Fastify's own JSON, not the envelope.
  */
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const appErr =
+  const refused =
     err.code === "FST_ERR_BAD_URL"
-      ? new ValidationError(
-          "Invalid request: the path is not valid percent-encoded UTF-8 (a lone surrogate or a broken escape); encode each path segment as UTF-8.",
-          [{ field: "path", problem: "is not valid percent-encoded UTF-8" }],
+      ? refusal(
+          new ValidationError(
+            "Invalid request: the path is not valid percent-encoded UTF-8 (a lone surrogate or a broken escape); encode each path segment as UTF-8.",
+            [{ field: "path", problem: "is not valid percent-encoded UTF-8" }],
+          ),
         )
       : err.code === "FST_ERR_MAX_PARAM_LENGTH"
-        ? new AppError(414, "uri_too_long", "A path segment is longer than the service accepts.", {
-            userActionRequired: true,
-          })
-        : asAppError(err);
-  request.log.info({ error_code: appErr.code, status: appErr.status }, "request refused");
-  return sendError(request, reply, appErr);
+        ? refusal(new DomainError("uri_too_long", "A path segment is longer than the service accepts."))
+        : toApiRefusal(err);
+  request.log.info({ error_code: refused.error.wireCode, status: refused.status }, "request refused");
+  return sendError(request, reply, refused);
 }
 
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((err, request, reply) => {
-    const appErr = asAppError(err);
-    if (appErr.status >= 500) request.log.error({ err }, "request failed");
-    else request.log.info({ error_code: appErr.code, status: appErr.status }, "request refused");
-    return sendError(request, reply, appErr);
+    const refused = toApiRefusal(err);
+    if (refused.status >= 500) request.log.error({ err }, "request failed");
+    else request.log.info({ error_code: refused.error.wireCode, status: refused.status }, "request refused");
+    return sendError(request, reply, refused);
   });
 
   app.setNotFoundHandler((request, reply) =>
     sendError(
       request,
       reply,
-      new AppError(
-        404,
-        "not_found",
-        `No route ${request.method} ${request.url.split("?")[0]}. The API is described at /api/docs.`,
+      refusal(
+        new DomainError(
+          "not_found",
+          `No route ${request.method} ${request.url.split("?")[0]}. The API is described at /api/docs.`,
+        ),
       ),
     ),
   );

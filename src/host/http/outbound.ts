@@ -1,7 +1,7 @@
 import dns from "node:dns/promises";
 import net from "node:net";
 import type { Destination, DestinationGuard } from "../../tracker/index.ts";
-import { ValidationError } from "./errors.ts";
+import { ValidationError } from "../errors/domain-error.ts";
 
 /**
  * Outbound URL policy: where this server may send provider calls. A URL an admin types (`base_url`) is

@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import { ValidationError } from "./errors.ts";
+import { ValidationError } from "../errors/domain-error.ts";
 
 /** Opaque cursors: base64url JSON of the last row's sort key. Clients never parse them. */
 export function encodeCursor(key: unknown): string {

@@ -1,4 +1,4 @@
-import { ValidationError } from "./errors.ts";
+import { ValidationError } from "../errors/domain-error.ts";
 
 /**
  * The one check for a redirect target that came from a user (`return_to`, `next`, ...): a path on this

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { ValidationError } from "./errors.ts";
+import { ValidationError } from "../errors/domain-error.ts";
 
 /**
  * Text PostgreSQL cannot store: `text` refuses U+0000, `jsonb` refuses `\u0000` and lone UTF-16

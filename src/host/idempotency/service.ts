@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Database } from "../../storage/database.ts";
-import { AppError, ConflictError, ValidationError } from "../http/errors.ts";
+import { DomainError, ValidationError } from "../errors/domain-error.ts";
 import { storableJson } from "../http/storable-text.ts";
 import { idempotencyRepository } from "./repository.ts";
 
@@ -68,8 +68,7 @@ export function idempotencyService(db: Database) {
 
       if (existing) {
         if (existing.requestHash !== requestHash) {
-          throw new AppError(
-            422,
+          throw new DomainError(
             "idempotency_key_reused",
             "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
             {
@@ -78,7 +77,7 @@ export function idempotencyService(db: Database) {
           );
         }
         if (existing.state === "in_flight") {
-          throw new ConflictError(
+          throw new DomainError(
             "idempotency_key_in_flight",
             "A request with this Idempotency-Key is still being processed. Retry shortly.",
             {

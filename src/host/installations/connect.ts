@@ -14,8 +14,8 @@ import {
   type RedirectConnect,
   type Workspace,
 } from "../../tracker/index.ts";
+import { ValidationError } from "../errors/domain-error.ts";
 import type { BrowserCookie } from "../http/cookies.ts";
-import { ValidationError } from "../http/errors.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import { sameSecret } from "../sessions/service.ts";
 import type { Actor, AuthContext } from "../teams/access.ts";

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Domain } from "../domain.ts";
+import { httpStatusOf } from "../errors/codes.ts";
+import { DomainError, ValidationError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { expireBrowserCookie, setBrowserCookie } from "../http/cookies.ts";
-import { AppError, ValidationError } from "../http/errors.ts";
 import { safeRedirectPath } from "../http/redirect-target.ts";
 import { errorResponses } from "../http/schemas.ts";
 import { operationView } from "../jobs/views.ts";
@@ -37,7 +38,7 @@ const wantsPage = (req: FastifyRequest) => (req.headers.accept ?? "").includes("
  * The page a browser gets when the callback fails there. The dashboard renders it; the composition
  * root passes it in, so the host never imports the dashboard.
  */
-export type CallbackProblemPage = (req: FastifyRequest, reply: FastifyReply, err: AppError) => unknown;
+export type CallbackProblemPage = (req: FastifyRequest, reply: FastifyReply, err: DomainError) => unknown;
 
 /**
  * The provider redirects the admin's browser here; `state` (not a bearer token) says whose flow it is,
@@ -88,7 +89,11 @@ export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{
           refresh: operationView(done.refresh),
         });
       } catch (err) {
-        if (wantsPage(req) && err instanceof AppError && (err.status < 500 || err.opts.source === "provider"))
+        if (
+          wantsPage(req) &&
+          err instanceof DomainError &&
+          (httpStatusOf(err.code) < 500 || err.source === "provider")
+        )
           return problemPage(req, reply, err);
         throw err;
       }

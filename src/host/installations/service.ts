@@ -15,7 +15,7 @@ import {
   type Workspace,
 } from "../../tracker/index.ts";
 import type { AuditService } from "../audit/service.ts";
-import { ValidationError } from "../http/errors.ts";
+import { ValidationError } from "../errors/domain-error.ts";
 import { assertOutboundUrl, type OutboundPolicy } from "../http/outbound.ts";
 import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { connectError } from "../http/provider-errors.ts";

@@ -10,13 +10,12 @@ import {
 } from "../../tracker/index.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
-import { ForbiddenError } from "../http/errors.ts";
+import { DomainError } from "../errors/domain-error.ts";
 import { decodeKeyCursor, encodeCursor, toPage } from "../http/pagination.ts";
 import { providerError } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
 import type { InstallationRow, InstallationsService } from "../installations/service.ts";
-import type { JobRow } from "../jobs/service.ts";
-import { type JobContext, JobError, type JobFailure, type JobsService } from "../jobs/service.ts";
+import type { JobContext, JobFailure, JobRow, JobsService } from "../jobs/service.ts";
 import type { MappingsService } from "../mappings/service.ts";
 import { REFRESH_JOB, requestRefresh } from "./refresh-job.ts";
 import {
@@ -129,7 +128,7 @@ export function resourceView(
 }
 
 export const noInstallation = (provider: string, disconnected = false) =>
-  new ForbiddenError(
+  new DomainError(
     "no_installation",
     disconnected
       ? `This team's ${provider} installation is disconnected. An admin can reconnect it in the Spec Kitty dashboard; its mappings come back.`
@@ -281,13 +280,10 @@ export function inventoryService(
   ): Promise<RefreshResult> {
     const inst = await deps.installations.byId(installationId);
     if (!inst || inst.disconnectedAt)
-      throw new JobError({
-        error_code: "installation_disconnected",
-        message: "The installation is disconnected. Reconnect the same workspace to sync it again.",
-        retryable: false,
-        user_action_required: true,
-        source: "saas",
-      });
+      throw new DomainError(
+        "installation_disconnected",
+        "The installation is disconnected. Reconnect the same workspace to sync it again.",
+      );
     const startedAt = new Date();
     let attempt = await attemptPass(inst, job);
     if (isAuthRefusal(attempt.outcome)) attempt = await attemptPass(inst, job);
@@ -307,7 +303,7 @@ export function inventoryService(
           ? `Discovery stopped early (${outcome.truncated?.message}); nothing was changed.`
           : envelope.message;
       // The last attempt of a retryable failure ends the job dead: the installation says it gave up.
-      const gaveUp = envelope.opts.retryable && job?.attempt && job.attempt.number >= job.attempt.of;
+      const gaveUp = envelope.retryable && job?.attempt && job.attempt.number >= job.attempt.of;
       const message = gaveUp ? `Sync gave up after ${job!.attempt!.number} attempts: ${cause}` : cause;
       await deps.installations.recordPassFailed(
         installationId,
@@ -324,11 +320,9 @@ export function inventoryService(
         targetId: installationId,
         after: { error_code: envelope.code, pages: outcome.pages },
       });
-      throw new JobError({
-        error_code: envelope.code,
-        message,
-        retryable: envelope.opts.retryable ?? false,
-        user_action_required: envelope.opts.userActionRequired ?? false,
+      throw new DomainError(envelope.code, message, {
+        retryable: envelope.retryable,
+        userActionRequired: envelope.userActionRequired,
         source: "provider",
       });
     }
@@ -368,12 +362,8 @@ export function inventoryService(
       const { installation_id } = job.payload as { installation_id: string };
       // Belt and braces on top of the queue's dedupe: one pass per installation in this process.
       if (running.has(installation_id))
-        throw new JobError({
-          error_code: "refresh_in_progress",
-          message: "A refresh of this installation is already running.",
+        throw new DomainError("refresh_in_progress", "A refresh of this installation is already running.", {
           retryable: true,
-          user_action_required: false,
-          source: "saas",
         });
       running.add(installation_id);
       try {

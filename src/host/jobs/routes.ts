@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { Domain } from "../domain.ts";
+import { DomainError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
-import { NotFoundError } from "../http/errors.ts";
 import { Operation } from "./schemas.ts";
 import { operationView } from "./views.ts";
 
@@ -36,7 +36,7 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
     async (req) => {
       const job = await services.jobs.get(req.params.operation_id, req.auth.team.id);
       if (!job)
-        throw new NotFoundError(
+        throw new DomainError(
           "operation_not_found",
           `No operation '${req.params.operation_id}' in this team.`,
         );

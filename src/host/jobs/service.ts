@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import type { Database } from "../../storage/database.ts";
+import { DomainError } from "../errors/domain-error.ts";
+import { toEnvelope } from "../errors/envelope.ts";
 import { newId } from "../ids.ts";
 import { purgeRetained, queueSummary } from "./housekeeping.ts";
 import { type JobRow, jobsRepository, TERMINAL } from "./repository.ts";
@@ -35,13 +37,6 @@ export interface JobFailure {
   retry_after_seconds?: number | null;
   effect_certainty?: "no_effect" | "unknown" | "applied";
   [extra: string]: unknown;
-}
-
-/** Handlers throw this to fail a job with a specific envelope instead of `internal_error`. */
-export class JobError extends Error {
-  constructor(readonly failure: JobFailure) {
-    super(failure.message);
-  }
 }
 
 /** This worker no longer holds the job: another took it over after the lease expired. */
@@ -84,6 +79,13 @@ const unexpected: JobFailure = {
   retry_after_seconds: null,
   effect_certainty: "unknown",
 };
+
+/**
+ * The job surface of the error family: a handler's domain error is what its operation records, as the
+ * contract's envelope (§7: `failed` with an `error` envelope); anything else is `internal_error`.
+ */
+export const failureOf = (err: unknown): JobFailure =>
+  err instanceof DomainError ? toEnvelope(err) : unexpected;
 
 /** Full-jitter exponential backoff, never sooner than the provider's Retry-After. */
 export function retryDelaySeconds(
@@ -165,8 +167,8 @@ export function jobsService(db: Database, logger: Logger, opts: JobQueueOptions 
 
   /** Retryable failures wait for their backoff while attempts remain, then the job is `dead`. */
   async function failed(job: JobRow, lease: { id: string; lease: number }, err: unknown, log: Logger) {
-    const failure = err instanceof JobError ? err.failure : unexpected;
-    if (!(err instanceof JobError)) log.error({ err }, "job failed");
+    const failure = failureOf(err);
+    if (!(err instanceof DomainError)) log.error({ err }, "job failed");
     const retry = failure.retryable;
     if (retry && job.attempts < job.maxAttempts) {
       const delay = retryDelaySeconds(job.attempts, failure, o);

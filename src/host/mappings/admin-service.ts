@@ -1,7 +1,7 @@
 import type { Database } from "../../storage/database.ts";
 import { adapterFor, type ProviderId } from "../../tracker/index.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
-import { NotFoundError } from "../http/errors.ts";
+import { DomainError } from "../errors/domain-error.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import { type InventoryService, resourceView } from "../inventory/service.ts";
@@ -142,7 +142,7 @@ export function mappingAdminService(deps: {
         adapter.getResource(conn, deps.installations.workspaceOf(inst), input.native_id.trim()),
       );
       if (!found) {
-        throw new NotFoundError(
+        throw new DomainError(
           "provider_not_found",
           `${inst.provider} has no resource with id '${input.native_id}' that this installation can see. Check the id, or the installation's access.`,
         );

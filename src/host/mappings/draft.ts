@@ -1,6 +1,6 @@
 import { isProvider, providerModule } from "../../tracker/index.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
-import { type AppError, ValidationError } from "../http/errors.ts";
+import { type DomainError, ValidationError } from "../errors/domain-error.ts";
 import type { InstallationRow, InstallationsService } from "../installations/service.ts";
 import type { ResourceRow } from "../inventory/rows.ts";
 import type { InventoryService } from "../inventory/service.ts";
@@ -33,7 +33,7 @@ export type DraftField = "installation_id" | "resource_id" | "project_slug";
 /** One refusal, on the field it is about; the API answers the first, the dashboard shows each inline. */
 export interface DraftProblem {
   field: DraftField;
-  error: AppError;
+  error: DomainError;
 }
 
 export interface CheckedDraft {
@@ -91,7 +91,7 @@ export function mappingDrafts(deps: {
   }
 
   async function checkResource(teamId: string, d: MappingDraft, out: CheckedDraft) {
-    const problem = (error: AppError): DraftProblem => ({ field: "resource_id", error });
+    const problem = (error: DomainError): DraftProblem => ({ field: "resource_id", error });
     if (!d.resourceId && !d.candidateToken)
       return refusal("resource_id", "Pick a resource: search the inventory, then pick one.");
     const resource = await pickedResource(teamId, d);
@@ -130,7 +130,7 @@ export function mappingDrafts(deps: {
     out: CheckedDraft,
   ) {
     const { slug, intent } = project;
-    const problem = (error: AppError): DraftProblem => ({ field: "project_slug", error });
+    const problem = (error: DomainError): DraftProblem => ({ field: "project_slug", error });
     if (!slug) return refusal("project_slug", "Pick a project, or name a new one.");
     const row = (await deps.projects.bySlug(teamId, slug)) ?? null;
     if (row && intent === "new") return problem(projectSlugTaken(slug));

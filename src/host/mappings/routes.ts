@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { RoutedQuery } from "../binding/schemas.ts";
 import type { Domain } from "../domain.ts";
+import { ValidationError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
-import { ValidationError } from "../http/errors.ts";
 import { Resource } from "../inventory/schemas.ts";
 import { enrichment } from "../status/service.ts";
 import {

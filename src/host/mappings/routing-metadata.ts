@@ -1,6 +1,6 @@
 import { Compile } from "typebox/compile";
 import { isProvider, providerModule } from "../../tracker/index.ts";
-import { ValidationError } from "../http/errors.ts";
+import { ValidationError } from "../errors/domain-error.ts";
 
 /**
  * The persisted routing metadata contract, per provider and version: each provider's module owns the

@@ -1,50 +1,42 @@
+import { ERROR_CODES, httpStatusOf } from "../errors/codes.ts";
+import { DomainError } from "../errors/domain-error.ts";
+import { refusalHeaders, toApiRefusal } from "../http/error-handler.ts";
+
 /**
- * OAuth 2.0 protocol errors (RFC 6749 §5.2, RFC 8628 §3.5, RFC 7009). They are rendered as the RFC body
- * `{"error", "error_description"}` — the Spec Kitty CLI reads only the `error` key — never as the API
- * error envelope.
+ * The OAuth surface of the error family (RFC 6749 §5.2, RFC 8628 §3.5, RFC 7009): the body is
+ * `{"error", "error_description"}` plus the error's details (`interval`, `retry_after`) — the Spec Kitty
+ * CLI reads only the `error` key — never the API error envelope. Codes the registry marks `oauth` are
+ * rendered as they are; any other refusal is `invalid_request`, a failure `server_error`.
  */
-export type OAuthErrorCode =
-  | "invalid_request"
-  | "invalid_client"
-  | "invalid_grant"
-  | "unauthorized_client"
-  | "unsupported_grant_type"
-  | "invalid_scope"
-  | "authorization_pending"
-  | "slow_down"
-  | "access_denied"
-  | "expired_token"
-  | "session_invalid"
-  | "refresh_replay_benign_retry"
-  | "unsupported_token_type"
-  | "too_many_requests";
-
-export class OAuthError extends Error {
-  readonly status: number;
-  readonly error: OAuthErrorCode;
-  readonly extra: Record<string, unknown>;
-  /** Response headers (e.g. Retry-After on 429). */
-  readonly headers: Record<string, string>;
-
-  constructor(
-    error: OAuthErrorCode,
-    description: string,
-    opts: { status?: number; extra?: Record<string, unknown>; headers?: Record<string, string> } = {},
-  ) {
-    super(description);
-    this.name = "OAuthError";
-    this.error = error;
-    this.status = opts.status ?? 400;
-    this.extra = opts.extra ?? {};
-    this.headers = opts.headers ?? {};
-  }
-
-  body() {
-    return { error: this.error, error_description: this.message, ...this.extra };
-  }
+export interface OAuthReply {
+  status: number;
+  headers: Record<string, string>;
+  body: { error: string; error_description: string; [extra: string]: unknown };
 }
 
-export const invalidRequest = (description: string) => new OAuthError("invalid_request", description);
-export const invalidGrant = (description: string) => new OAuthError("invalid_grant", description);
+export function toOAuthReply(err: unknown): OAuthReply {
+  if (err instanceof DomainError && ERROR_CODES[err.code].oauth)
+    return {
+      status: httpStatusOf(err.code),
+      headers: refusalHeaders(err),
+      body: { error: err.wireCode, error_description: err.message, ...err.details },
+    };
+  const { status, error } = toApiRefusal(err);
+  if (status >= 500)
+    return {
+      status: 500,
+      headers: {},
+      body: { error: "server_error", error_description: "Internal error; try again." },
+    };
+  const description = (err as { validation?: unknown }).validation
+    ? "A parameter is missing, repeated or malformed."
+    : error.code === "unsupported_media_type"
+      ? "Send the parameters as application/x-www-form-urlencoded."
+      : error.message;
+  return { status: 400, headers: {}, body: { error: "invalid_request", error_description: description } };
+}
+
+export const invalidRequest = (description: string) => new DomainError("invalid_request", description);
+export const invalidGrant = (description: string) => new DomainError("invalid_grant", description);
 export const invalidClient = () =>
-  new OAuthError("invalid_client", "Unknown client_id. The Spec Kitty CLI signs in as `cli_native`.");
+  new DomainError("invalid_client", "Unknown client_id. The Spec Kitty CLI signs in as `cli_native`.");

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { Domain } from "../domain.ts";
+import { DomainError, TooManyRequestsError } from "../errors/domain-error.ts";
 import { type AuthDeps, authenticateUser } from "../http/auth.ts";
-import { asAppError } from "../http/error-handler.ts";
 import { acceptForms } from "../http/forms.ts";
 import { tooManyAttempts } from "../http/rate-limits.ts";
 import { errorResponses } from "../http/schemas.ts";
-import { OAuthError } from "./errors.ts";
+import { toOAuthReply } from "./errors.ts";
 import {
   DeviceAuthorization,
   DeviceRequest,
@@ -25,23 +25,17 @@ type Fields = Record<string, string | undefined>;
 
 /** Errors here are RFC 6749 bodies (`{"error", "error_description"}`), which is all the CLI reads. */
 function oauthErrors(app: FastifyInstance) {
-  app.setErrorHandler((err: FastifyError | OAuthError, request, reply) => {
-    reply.header("cache-control", "no-store").header("pragma", "no-cache");
-    if (err instanceof OAuthError) {
-      request.log.info({ oauth_error: err.error, status: err.status }, "oauth request refused");
-      return reply.code(err.status).headers(err.headers).send(err.body());
-    }
-    const appErr = asAppError(err);
-    if (appErr.status >= 500) {
-      request.log.error({ err }, "oauth request failed");
-      return reply.code(500).send({ error: "server_error", error_description: "Internal error; try again." });
-    }
-    const description = err.validation
-      ? "A parameter is missing, repeated or malformed."
-      : appErr.code === "unsupported_media_type"
-        ? "Send the parameters as application/x-www-form-urlencoded."
-        : appErr.message;
-    return reply.code(400).send({ error: "invalid_request", error_description: description });
+  app.setErrorHandler((err, request, reply) => {
+    const refused = toOAuthReply(err);
+    if (refused.status >= 500) request.log.error({ err }, "oauth request failed");
+    else
+      request.log.info({ oauth_error: refused.body.error, status: refused.status }, "oauth request refused");
+    return reply
+      .code(refused.status)
+      .header("cache-control", "no-store")
+      .header("pragma", "no-cache")
+      .headers(refused.headers)
+      .send(refused.body);
   });
 }
 
@@ -51,8 +45,7 @@ const oauthResponses = { 400: OAuthErrorBody, 409: OAuthErrorBody, 429: OAuthErr
 const GUESSES = new Set(["invalid_grant", "invalid_client", "invalid_request", "unsupported_grant_type"]);
 
 function tooMany(what: string, seconds: number) {
-  const refusal = tooManyAttempts(what, seconds);
-  return new OAuthError("too_many_requests", refusal.message, { status: 429, headers: refusal.headers });
+  return new TooManyRequestsError(tooManyAttempts(what, seconds));
 }
 
 /** `POST /oauth/token`, `/oauth/device`, `/oauth/revoke` at the origin root, as the CLI calls them. */
@@ -83,7 +76,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async 
       const wait = await refusedTokens.retryAfter(req.ip);
       if (wait) throw tooMany("refused token requests", wait);
       const tokens = await services.oauth.token(req.body as Fields, meta(req)).catch(async (err) => {
-        if (err instanceof OAuthError && GUESSES.has(err.error)) await refusedTokens.note(req.ip);
+        if (err instanceof DomainError && GUESSES.has(err.code)) await refusedTokens.note(req.ip);
         throw err;
       });
       return reply.header("cache-control", "no-store").header("pragma", "no-cache").send(tokens);

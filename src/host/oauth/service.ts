@@ -2,9 +2,9 @@ import { createHash, randomBytes, randomInt, timingSafeEqual } from "node:crypto
 import type { Logger } from "pino";
 import { ulid } from "ulid";
 import type { Database } from "../../storage/database.ts";
-import { NotFoundError, UnauthorizedError } from "../http/errors.ts";
+import { DomainError, UnauthorizedError } from "../errors/domain-error.ts";
 import { type RateLimits, rateLimits } from "../http/rate-limits.ts";
-import { invalidClient, invalidGrant, invalidRequest, OAuthError } from "./errors.ts";
+import { invalidClient, invalidGrant, invalidRequest } from "./errors.ts";
 import {
   type OAuthRepository,
   type OAuthSessionRow,
@@ -138,11 +138,8 @@ function withQuery(base: string, params: Record<string, string | undefined>) {
 }
 
 /** The routine end of an access token (the CLI refreshes): not a failure the guessing limit counts. */
-export class AccessTokenExpiredError extends UnauthorizedError {
-  constructor() {
-    super("The access token expired. Refresh it with `POST /oauth/token`.");
-  }
-}
+export const accessTokenExpired = () =>
+  new DomainError("access_token_expired", "The access token expired. Refresh it with `POST /oauth/token`.");
 
 export function oauthService(
   db: Database,
@@ -300,12 +297,11 @@ export function oauthService(
       now.getTime() - rotatedAt.getTime() <= graceMs &&
       found.token.generation === found.session.generation - 1;
     if (benign) {
-      throw new OAuthError(
+      throw new DomainError(
         "refresh_replay_benign_retry",
         "This refresh token was just rotated by another request.",
         {
-          status: 409,
-          extra: { retry_after: 1 },
+          details: { retry_after: 1 },
         },
       );
     }
@@ -315,7 +311,7 @@ export function oauthService(
   }
 
   const sessionInvalid = () =>
-    new OAuthError(
+    new DomainError(
       "session_invalid",
       "This CLI session was signed out or revoked. Run `spec-kitty auth login`.",
     );
@@ -328,8 +324,8 @@ export function oauthService(
     if (!found || found.clientId !== body.client_id) throw invalidGrant("Unknown device code.");
     if (found.status === "consumed") throw invalidGrant("This device code was already used.");
     if (found.expiresAt <= now)
-      throw new OAuthError("expired_token", "The device code expired. Start again.");
-    if (found.status === "denied") throw new OAuthError("access_denied", "The sign-in request was denied.");
+      throw new DomainError("expired_token", "The device code expired. Start again.");
+    if (found.status === "denied") throw new DomainError("access_denied", "The sign-in request was denied.");
     if (found.status === "pending") {
       const tooSoon =
         found.lastPolledAt && now.getTime() - found.lastPolledAt.getTime() < found.intervalSeconds * 900;
@@ -338,10 +334,10 @@ export function oauthService(
         : found.intervalSeconds;
       await repo.notePoll(hash, now, interval);
       if (tooSoon)
-        throw new OAuthError("slow_down", `Polling too fast; wait ${interval} seconds between requests.`, {
-          extra: { interval },
+        throw new DomainError("slow_down", `Polling too fast; wait ${interval} seconds between requests.`, {
+          details: { interval },
         });
-      throw new OAuthError("authorization_pending", "Waiting for the user to approve the sign-in.");
+      throw new DomainError("authorization_pending", "Waiting for the user to approve the sign-in.");
     }
     const issued = await oauthRepositoryTransaction(db, async (tx) => {
       const sessionId = `${SESSION_PREFIX}${ulid()}`;
@@ -457,7 +453,10 @@ export function oauthService(
         case "":
           throw invalidRequest("`grant_type` is required.");
         default:
-          throw new OAuthError("unsupported_grant_type", `Grant type '${body.grant_type}' is not supported.`);
+          throw new DomainError(
+            "unsupported_grant_type",
+            `Grant type '${body.grant_type}' is not supported.`,
+          );
       }
     },
 
@@ -552,7 +551,7 @@ export function oauthService(
         throw new UnauthorizedError(
           "This CLI session was signed out or revoked. Run `spec-kitty auth login`.",
         );
-      if (found.token.expiresAt <= now) throw new AccessTokenExpiredError();
+      if (found.token.expiresAt <= now) throw accessTokenExpired();
       await repo.touchSession(found.session.id, now, new Date(now.getTime() - TOUCH_INTERVAL_MS));
       return { tokenId: found.session.id, user: found.user, session: found.session };
     },
@@ -593,7 +592,7 @@ export function oauthService(
     async revokeSession(userId: string, sessionId: string, now = new Date()) {
       const s = await repo.findSession(sessionId);
       if (!s || s.userId !== userId || s.revokedAt)
-        throw new NotFoundError("cli_session_not_found", "No active CLI session with that id.");
+        throw new DomainError("cli_session_not_found", "No active CLI session with that id.");
       await repo.revokeSession(s.id, "revoked_by_user", now);
       deps.logger?.info({ session_id: s.id, user_id: userId }, "CLI session revoked from the dashboard");
     },

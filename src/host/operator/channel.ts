@@ -2,8 +2,10 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { asAppError } from "../http/error-handler.ts";
-import { AppError, type ErrorEnvelope, toEnvelope } from "../http/errors.ts";
+import { isErrorCode } from "../errors/codes.ts";
+import { DomainError } from "../errors/domain-error.ts";
+import { type ErrorEnvelope, toEnvelope } from "../errors/envelope.ts";
+import { toApiRefusal } from "../http/error-handler.ts";
 import { type CommandArgs, OPTIONS, type OperatorDeps, runOperatorCommand } from "./commands.ts";
 
 /**
@@ -31,9 +33,9 @@ export async function startOperatorChannel(services: OperatorDeps, logger: Logge
   const expected = digest(`Bearer ${secret}`);
   const server = createServer((req, res) => {
     answer(req, res, expected, services, logger).catch((err) => {
-      const appError = asAppError(err);
-      if (appError.status >= 500) logger.error({ err }, "operator command failed");
-      if (!res.headersSent) send(res, appError.status, toEnvelope(appError));
+      const { status, error } = toApiRefusal(err);
+      if (status >= 500) logger.error({ err }, "operator command failed");
+      if (!res.headersSent) send(res, status, toEnvelope(error));
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -60,10 +62,10 @@ async function answer(
 ) {
   const auth = digest(req.headers.authorization ?? "");
   if (!timingSafeEqual(auth, expected))
-    return send(res, 401, toEnvelope(new AppError(401, "unauthorized", "Wrong operator secret.")));
+    return send(res, 401, toEnvelope(new DomainError("unauthorized", "Wrong operator secret.")));
   const command = /^\/commands\/([a-z-]+)$/.exec(req.url ?? "")?.[1];
   if (req.method !== "POST" || !command)
-    return send(res, 404, toEnvelope(new AppError(404, "not_found", "POST /commands/<name>.")));
+    return send(res, 404, toEnvelope(new DomainError("not_found", "POST /commands/<name>.")));
   const args = argsOf(await readBody(req));
   logger.info({ operator_command: command }, "operator command");
   send(res, 200, { result: await runOperatorCommand(services, command, args) });
@@ -82,13 +84,13 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > BODY_LIMIT) throw new AppError(413, "payload_too_large", "The command is too large.");
+    if (size > BODY_LIMIT) throw new DomainError("payload_too_large", "The command is too large.");
     chunks.push(chunk as Buffer);
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
   } catch {
-    throw new AppError(400, "invalid_json", "The body is not valid JSON.");
+    throw new DomainError("invalid_json", "The body is not valid JSON.");
   }
 }
 
@@ -107,7 +109,10 @@ function digest(value: string): Buffer {
 }
 
 /** What the service answered, or `unreachable` when the command was never delivered (safe to run elsewhere). */
-export type OperatorAnswer = { ok: true; result: unknown } | { ok: false; error: AppError } | "unreachable";
+export type OperatorAnswer =
+  | { ok: true; result: unknown }
+  | { ok: false; error: DomainError }
+  | "unreachable";
 
 export async function sendOperatorCommand(
   address: OperatorAddress,
@@ -123,8 +128,7 @@ export async function sendOperatorCommand(
     });
   } catch (err) {
     if ((err as { cause?: { code?: string } }).cause?.code === "ECONNREFUSED") return "unreachable";
-    throw new AppError(
-      502,
+    throw new DomainError(
       "operator_channel_failed",
       "The running service did not answer; the command may or may not have run.",
       {
@@ -134,6 +138,8 @@ export async function sendOperatorCommand(
   }
   const body = (await res.json()) as { result?: unknown } & Partial<ErrorEnvelope>;
   if (res.ok) return { ok: true, result: body.result };
-  const error = new AppError(res.status, body.error_code ?? "error", body.message ?? res.statusText);
+  // The service's own code, so the admin command prints what the service said.
+  const code = body.error_code && isErrorCode(body.error_code) ? body.error_code : "internal_error";
+  const error = new DomainError(code, body.message ?? res.statusText);
   return { ok: false, error };
 }

@@ -1,5 +1,5 @@
 import type { Domain } from "../domain.ts";
-import { AppError, NotFoundError, ValidationError } from "../http/errors.ts";
+import { DomainError, ValidationError } from "../errors/domain-error.ts";
 
 /** The domain services these commands call. */
 export type OperatorDeps = Pick<Domain, "teams" | "tokens">;
@@ -33,9 +33,9 @@ export function missingOption(command: CommandName, args: CommandArgs): OptionNa
   return REQUIRED[command].find((o) => typeof args[o] !== "string" || args[o] === "");
 }
 
-/** Runs one command; what it returns is printed as JSON. Failures are AppErrors. */
+/** Runs one command; what it returns is printed as JSON. Failures are domain errors. */
 export async function runOperatorCommand(services: OperatorDeps, command: string, args: CommandArgs) {
-  if (!isCommand(command)) throw new NotFoundError("unknown_command", `Unknown command ${command}.`);
+  if (!isCommand(command)) throw new DomainError("unknown_command", `Unknown command ${command}.`);
   const missing = missingOption(command, args);
   if (missing)
     throw new ValidationError(`missing --${missing}`, [{ field: missing, problem: "is required" }]);
@@ -65,7 +65,7 @@ async function createToken(services: OperatorDeps, teamRef: string, email: strin
   const team = await services.teams.findTeam(teamRef);
   const user = await services.teams.findUserByEmail(email);
   if (!team || !user || !(await services.teams.roleOf(team.id, user.id))) {
-    throw new AppError(404, "not_found", "No such team, user, or the user is not a member of the team.");
+    throw new DomainError("not_found", "No such team, user, or the user is not a member of the team.");
   }
   const days = args["expires-in-days"] ? Number(args["expires-in-days"]) : null;
   if (days !== null && !(Number.isInteger(days) && days > 0))

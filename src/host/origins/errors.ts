@@ -1,8 +1,8 @@
-import { ConflictError, NotFoundError } from "../http/errors.ts";
+import { DomainError } from "../errors/domain-error.ts";
 import type { OriginLinkRow } from "./repository.ts";
 
 export const originConflict = (missionId: string, existing: OriginLinkRow) =>
-  new ConflictError(
+  new DomainError(
     "origin_conflict",
     `Mission ${missionId} already has origin ${existing.provider} issue ${existing.externalIssueKey ?? existing.externalIssueId}; a mission has one origin.`,
     {
@@ -19,7 +19,7 @@ export const originConflict = (missionId: string, existing: OriginLinkRow) =>
   );
 
 export const issueNotInResource = (ref: string, label: string) =>
-  new NotFoundError(
+  new DomainError(
     "issue_not_found",
     `Issue ${ref} is not an issue of ${label}, the resource this project is bound to.`,
     { userActionRequired: true },

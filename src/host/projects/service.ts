@@ -1,6 +1,6 @@
 import type { Database } from "../../storage/database.ts";
 import { normalize } from "../binding/ranking.ts";
-import { ConflictError, ValidationError } from "../http/errors.ts";
+import { DomainError, ValidationError } from "../errors/domain-error.ts";
 import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { type ProjectRow, type ProjectsRepository, projectsRepository } from "./repository.ts";
@@ -29,7 +29,7 @@ export function invalidProjectSlug(slug: string): ValidationError | null {
 }
 
 export const projectSlugTaken = (slug: string) =>
-  new ConflictError("project_slug_taken", `A project with slug '${slug}' already exists.`);
+  new DomainError("project_slug_taken", `A project with slug '${slug}' already exists.`);
 
 export function projectView(p: ProjectRow) {
   return {
@@ -114,7 +114,7 @@ async function insertNew(
     const mine = await r.byUuid(teamId, identity.uuid);
     if (mine) return mine;
   }
-  throw new ConflictError(
+  throw new DomainError(
     "project_slug_taken",
     `Too many projects of this team are named '${identity.slug}'. Set a repo_slug for this project and bind again.`,
     { userActionRequired: true },

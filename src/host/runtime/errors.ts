@@ -1,37 +1,35 @@
-import { AppError, ForbiddenError, NotFoundError } from "../http/errors.ts";
+import { DomainError } from "../errors/domain-error.ts";
 
 const bindHint = (provider: string) => `Run \`spec-kitty tracker bind --provider ${provider}\` to rebind.`;
 
 export const installationDisconnected = (provider: string, label: string) =>
-  new ForbiddenError(
-    "installation_disconnected",
+  new DomainError(
+    "binding_installation_disconnected",
     `The ${provider} installation behind ${label} is disconnected. Ask a team admin to reconnect it in the dashboard.`,
   );
 
 export const installationRevoked = (provider: string, label: string) =>
-  new ForbiddenError(
+  new DomainError(
     "installation_revoked",
     `${provider} refused the credential of the installation behind ${label} (twice in a row). Ask a team admin to reconnect it in the dashboard; a later successful sync also restores it.`,
   );
 
 /** A provider-only call (no routing key) in a team with no usable mapping for the provider. */
 export const noMappedResource = (provider: string) =>
-  new NotFoundError(
+  new DomainError(
     "no_mapping",
     `No ${provider} resource is mapped to a project in this team. ${bindHint(provider)}`,
     { userActionRequired: true },
   );
 
 export const allMappingsDisabled = (provider: string) =>
-  new ForbiddenError(
+  new DomainError(
     "mapping_disabled",
     `Every ${provider} mapping of this team is disabled by a team admin. Ask an admin to enable one.`,
-    { withCategory: true },
   );
 
 export const invalidCursor = () =>
-  new AppError(
-    400,
+  new DomainError(
     "validation_error",
     "The cursor is not valid for this binding. Start again without `cursor`.",
     {
@@ -43,8 +41,7 @@ export const invalidCursor = () =>
   );
 
 export const mappingNeedsRepair = (ref: string, why: string) =>
-  new AppError(
-    409,
+  new DomainError(
     "mapping_needs_repair",
     `The mapping ${ref} cannot be used: ${why}. Ask a team admin to repair it in the dashboard.`,
     { userActionRequired: true },

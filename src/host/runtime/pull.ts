@@ -1,6 +1,7 @@
 import type { Static } from "typebox";
 import { type IssueStatus, type NormalizedIssue, TrackerError } from "../../tracker/index.ts";
-import { AppError, toEnvelope } from "../http/errors.ts";
+import { DomainError } from "../errors/domain-error.ts";
+import { toEnvelope } from "../errors/envelope.ts";
 import { providerError } from "../http/provider-errors.ts";
 import { invalidCursor } from "./errors.ts";
 import type { ItemError as ItemErrorSchema, PullPhase as PullPhaseSchema } from "./schemas.ts";
@@ -77,7 +78,7 @@ function matches(issue: NormalizedIssue, f: PullFilters | undefined): boolean {
 
 /** The provider failure as a per-item / per-phase error entry (source `provider`). */
 export function itemErrorOf(err: unknown, at: { index?: number; wp_id?: string | null } = {}): ItemError {
-  const app = err instanceof TrackerError ? providerError(err) : err instanceof AppError ? err : null;
+  const app = err instanceof TrackerError ? providerError(err) : err instanceof DomainError ? err : null;
   if (!app)
     return {
       ...at,

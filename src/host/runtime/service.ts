@@ -1,7 +1,6 @@
 import type { Static } from "typebox";
 import type { ProviderId } from "../../tracker/index.ts";
-import { AppError, toEnvelope } from "../http/errors.ts";
-import { JobError, type JobFailure, type JobsService } from "../jobs/service.ts";
+import type { JobsService } from "../jobs/service.ts";
 import type { LinksService } from "../links/service.ts";
 import { enrichment, identityPath } from "../status/service.ts";
 import { type AuthContext, systemContext } from "../teams/access.ts";
@@ -44,12 +43,6 @@ function combined(a: PhaseStatus | null, b: PhaseStatus | null): PhaseStatus {
   if (all.every((s) => s === "ok")) return "ok";
   if (all.every((s) => s === "error")) return "error";
   return "partial";
-}
-
-/** Job failures carry the full envelope (contract §7: `failed` with an `error` envelope). */
-function asJobError(err: unknown): unknown {
-  if (err instanceof AppError) return new JobError(toEnvelope(err) as JobFailure);
-  return err;
 }
 
 export function runtimeService(deps: {
@@ -114,23 +107,15 @@ export function runtimeService(deps: {
 
   deps.jobs.register(PUSH_JOB, async (job, ctx) => {
     const p = job.payload as JobPayload;
-    try {
-      return await pushResult(await jobTarget(p), p.items, progressOf(job, ctx.progress));
-    } catch (err) {
-      throw asJobError(err);
-    }
+    return pushResult(await jobTarget(p), p.items, progressOf(job, ctx.progress));
   });
   deps.jobs.register(RUN_JOB, async (job, ctx) => {
     const p = job.payload as JobPayload;
-    try {
-      return await runResult(
-        await jobTarget(p),
-        { pull_first: Boolean(p.pull), limit: p.pull?.limit ?? 0, items: p.items },
-        progressOf(job, ctx.progress),
-      );
-    } catch (err) {
-      throw asJobError(err);
-    }
+    return runResult(
+      await jobTarget(p),
+      { pull_first: Boolean(p.pull), limit: p.pull?.limit ?? 0, items: p.items },
+      progressOf(job, ctx.progress),
+    );
   });
 
   async function enqueue(

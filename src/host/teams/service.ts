@@ -1,6 +1,6 @@
 import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
 import type { Database } from "../../storage/database.ts";
-import { NotFoundError, ValidationError } from "../http/errors.ts";
+import { DomainError, ValidationError } from "../errors/domain-error.ts";
 import { decodeTextCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { emailTaken, slugTaken } from "./errors.ts";
@@ -69,7 +69,7 @@ export function teamsService(db: Database) {
 
     async setPassword(email: string, password: string) {
       const user = await repo.findUserByEmail(email);
-      if (!user) throw new NotFoundError("user_not_found", `No user with email '${email}'.`);
+      if (!user) throw new DomainError("user_not_found", `No user with email '${email}'.`);
       await repo.setPasswordHash(user.id, await argon2Hash(password));
     },
 
@@ -81,16 +81,16 @@ export function teamsService(db: Database) {
 
     async addMember(teamRef: string, email: string, role: Role) {
       const team = await repo.findTeamBySlugOrId(teamRef);
-      if (!team) throw new NotFoundError("team_not_found", `No team '${teamRef}'.`);
+      if (!team) throw new DomainError("team_not_found", `No team '${teamRef}'.`);
       const user = await repo.findUserByEmail(email);
-      if (!user) throw new NotFoundError("user_not_found", `No user with email '${email}'.`);
+      if (!user) throw new DomainError("user_not_found", `No user with email '${email}'.`);
       await repo.upsertMembership(team.id, user.id, role);
       return { team, user, role };
     },
 
     async me(userId: string) {
       const user = await repo.findUserById(userId);
-      if (!user) throw new NotFoundError("user_not_found", "The signed-in user no longer exists.");
+      if (!user) throw new DomainError("user_not_found", "The signed-in user no longer exists.");
       const rows = await repo.teamsOfUser(userId);
       // `user_id` is the email on purpose: the CLI records its local project admission under the email
       // and compares it with `user_id` before every tracker call (CLI auth contract §7.4).

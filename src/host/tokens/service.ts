@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Database } from "../../storage/database.ts";
 import { inTransaction } from "../../storage/transaction.ts";
 import type { AuditService } from "../audit/service.ts";
-import { NotFoundError, UnauthorizedError } from "../http/errors.ts";
+import { DomainError, UnauthorizedError } from "../errors/domain-error.ts";
 import { decodeTextCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { type ApiTokenRow, tokensRepository } from "./repository.ts";
@@ -99,7 +99,7 @@ export function tokensService(db: Database, audit: Pick<AuditService, "record">)
 
     async revoke(input: { userId: string; tokenId: string; teamId: string; requestId?: string }) {
       const row = await repo.findForUser(input.tokenId, input.userId);
-      if (!row) throw new NotFoundError("token_not_found", `No API token '${input.tokenId}' of yours.`);
+      if (!row) throw new DomainError("token_not_found", `No API token '${input.tokenId}' of yours.`);
       const now = new Date();
       await inTransaction(db, async (tx) => {
         await tokensRepository(tx).revoke(row.id, now);
