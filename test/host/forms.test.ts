@@ -1,5 +1,6 @@
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registerErrorHandling } from "../../src/host/http/error-handler.ts";
 import { acceptForms } from "../../src/host/http/forms.ts";
 
 describe("form bodies (@fastify/formbody in a plugin's scope)", () => {
@@ -8,6 +9,8 @@ describe("form bodies (@fastify/formbody in a plugin's scope)", () => {
   const post = (url: string, payload: string) => app.inject({ method: "POST", url, headers: form, payload });
 
   beforeAll(async () => {
+    // Domain errors carry no HTTP status: the API's error mapping turns the refusal into a 400 envelope.
+    registerErrorHandling(app);
     await app.register(async (dashboard) => {
       await acceptForms(dashboard, "last");
       dashboard.post("/last", async (req) => req.body);
