@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Domain } from "../../host/domain.ts";
 import { DomainError, ValidationError } from "../../host/errors/domain-error.ts";
 import { setBrowserCookie } from "../../host/http/cookies.ts";
@@ -14,16 +14,8 @@ import {
   providerModule,
   type TokenConnect,
 } from "../../tracker/index.ts";
-import {
-  type DashContext,
-  type Form,
-  formOf,
-  requireAdmin,
-  requireConfirmed,
-  seeOther,
-  sendHtml,
-  str,
-} from "../context.ts";
+import { confirmThenAct } from "../confirm.ts";
+import { type DashContext, type Form, formOf, requireAdmin, seeOther, sendHtml, str } from "../context.ts";
 import { isRefusal } from "../errors.ts";
 import { type Html, html } from "../html.ts";
 import {
@@ -41,7 +33,7 @@ import {
   when,
 } from "../layout.ts";
 import { contentSecurityPolicy } from "../security.ts";
-import { dangerConfirmCard, guidance, healthBadge, mappingStatusBadge } from "../views.ts";
+import { guidance, healthBadge, mappingStatusBadge } from "../views.ts";
 
 /** The domain services these pages call. */
 type Deps = Pick<
@@ -222,6 +214,12 @@ const FIELD_OF: Record<string, string> = {
 };
 
 export function installationPages(app: FastifyInstance, services: Deps) {
+  /** The connected installation a change page is about; admins only. */
+  const connectedForAdmin = (req: FastifyRequest) => {
+    requireAdmin(req);
+    return services.installations.getConnected(req.dash.auth.team.id, (req.params as { id: string }).id);
+  };
+
   app.get("/connect", async (req, reply) => {
     requireAdmin(req);
     const q = req.query as Record<string, string | undefined>;
@@ -413,11 +411,7 @@ ${err}
   });
 
   app.post("/installations/:id/sync", async (req, reply) => {
-    requireAdmin(req);
-    const row = await services.installations.getConnected(
-      req.dash.auth.team.id,
-      (req.params as { id: string }).id,
-    );
+    const row = await connectedForAdmin(req);
     const { job } = await services.inventory.requestRefresh(
       req.dash.auth.team.id,
       row.id,
@@ -436,31 +430,25 @@ ${err}
     });
   });
 
-  app.get("/installations/:id/disconnect", async (req, reply) => {
-    requireAdmin(req);
-    const ctx = req.dash;
-    const row = await services.installations.getConnected(
-      ctx.auth.team.id,
-      (req.params as { id: string }).id,
-    );
-    const counts = await services.inventory.counts(ctx.auth.team.id, row.id);
-    const body = dangerConfirmCard(ctx, {
-      heading: html`Disconnect ${row.displayName}?`,
-      explanation: html`The stored ${providerName(row.provider)} credential is discarded. ${counts.bound} mapping(s) of this installation will need attention; the CLI gets clear errors for them until they are reconnected or moved.`,
-      action: `/dashboard/installations/${row.id}/disconnect`,
-      confirm: row.id,
-      button: "Yes, disconnect",
-      cancelHref: `/dashboard/installations/${row.id}`,
-    });
-    return sendHtml(reply, page(ctx, { title: "Disconnect installation", active: "overview", body }));
-  });
-
-  app.post("/installations/:id/disconnect", async (req, reply) => {
-    requireAdmin(req);
-    const id = (req.params as { id: string }).id;
-    requireConfirmed(req, id, "disconnect");
-    await services.installations.disconnect(req.dash.auth, id, req.id);
-    return seeOther(reply, "/dashboard/?done=disconnected");
+  confirmThenAct(app, "/installations/:id/disconnect", {
+    param: "id",
+    what: "disconnect",
+    title: "Disconnect installation",
+    active: "overview",
+    ask: async (req, id) => {
+      const row = await services.installations.getConnected(req.dash.auth.team.id, id);
+      const counts = await services.inventory.counts(req.dash.auth.team.id, row.id);
+      return {
+        heading: html`Disconnect ${row.displayName}?`,
+        explanation: html`The stored ${providerName(row.provider)} credential is discarded. ${counts.bound} mapping(s) of this installation will need attention; the CLI gets clear errors for them until they are reconnected or moved.`,
+        button: "Yes, disconnect",
+        cancelHref: `/dashboard/installations/${row.id}`,
+      };
+    },
+    act: async (req, id) => {
+      await services.installations.disconnect(req.dash.auth, id, req.id);
+      return "/dashboard/?done=disconnected";
+    },
   });
 
   const repairPage = (
@@ -489,21 +477,13 @@ ${err}
     });
 
   app.get("/installations/:id/repair", async (req, reply) => {
-    requireAdmin(req);
-    const row = await services.installations.getConnected(
-      req.dash.auth.team.id,
-      (req.params as { id: string }).id,
-    );
+    const row = await connectedForAdmin(req);
     return sendHtml(reply, repairPage(req.dash, row, {}));
   });
 
   app.post("/installations/:id/repair", async (req, reply) => {
-    requireAdmin(req);
     const ctx = req.dash;
-    const row = await services.installations.getConnected(
-      ctx.auth.team.id,
-      (req.params as { id: string }).id,
-    );
+    const row = await connectedForAdmin(req);
     const value = str(formOf(req).native_id);
     if (!value || value.length > 256)
       return sendHtml(

@@ -3,16 +3,8 @@ import type { Domain } from "../../host/domain.ts";
 import { DomainError } from "../../host/errors/domain-error.ts";
 import { resourceView } from "../../host/inventory/service.ts";
 import { isProvider, providerIds } from "../../tracker/index.ts";
-import {
-  type DashContext,
-  type Form,
-  formOf,
-  requireAdmin,
-  requireConfirmed,
-  seeOther,
-  sendHtml,
-  str,
-} from "../context.ts";
+import { confirmThenAct } from "../confirm.ts";
+import { type DashContext, type Form, formOf, requireAdmin, seeOther, sendHtml, str } from "../context.ts";
 import { isRefusal, statusOf } from "../errors.ts";
 import { html } from "../html.ts";
 import {
@@ -29,7 +21,7 @@ import {
   providerName,
   when,
 } from "../layout.ts";
-import { dangerConfirmCard, mappingStatusBadge } from "../views.ts";
+import { mappingStatusBadge } from "../views.ts";
 import { searchResources, typeahead } from "./inventory.ts";
 
 /** The domain services these pages call. */
@@ -405,28 +397,25 @@ ${
     );
   });
 
-  app.get("/mappings/:ref/delete", async (req, reply) => {
-    requireAdmin(req);
-    const ctx = req.dash;
-    const m = await services.mappingAdmin.view(teamOf(ctx), (req.params as { ref: string }).ref);
-    if (m.status === "deleted") return seeOther(reply, `/dashboard/mappings/${m.binding_ref}`);
-    const body = dangerConfirmCard(ctx, {
-      heading: html`Delete the mapping of ${m.project_slug} to ${m.display_label}?`,
-      explanation: html`CLIs using <code>${m.binding_ref}</code> are told it was deleted and asked to rebind. The ref is never reused. The discovered resource stays in the inventory.`,
-      action: `/dashboard/mappings/${m.binding_ref}/delete`,
-      confirm: m.binding_ref,
-      button: "Yes, delete mapping",
-      buttonId: "confirm-delete",
-      cancelHref: `/dashboard/mappings/${m.binding_ref}`,
-    });
-    return sendHtml(reply, page(ctx, { title: "Delete mapping", active: "mappings", body }));
-  });
-
-  app.post("/mappings/:ref/delete", async (req, reply) => {
-    requireAdmin(req);
-    const ref = (req.params as { ref: string }).ref;
-    requireConfirmed(req, ref, "delete");
-    await services.mappingAdmin.remove(req.dash.auth, ref, req.id);
-    return seeOther(reply, `/dashboard/mappings/${ref}?done=mapping_deleted`);
+  confirmThenAct(app, "/mappings/:ref/delete", {
+    param: "ref",
+    what: "delete",
+    title: "Delete mapping",
+    active: "mappings",
+    ask: async (req, ref) => {
+      const m = await services.mappingAdmin.view(teamOf(req.dash), ref);
+      if (m.status === "deleted") return { redirect: `/dashboard/mappings/${m.binding_ref}` };
+      return {
+        heading: html`Delete the mapping of ${m.project_slug} to ${m.display_label}?`,
+        explanation: html`CLIs using <code>${m.binding_ref}</code> are told it was deleted and asked to rebind. The ref is never reused. The discovered resource stays in the inventory.`,
+        button: "Yes, delete mapping",
+        buttonId: "confirm-delete",
+        cancelHref: `/dashboard/mappings/${m.binding_ref}`,
+      };
+    },
+    act: async (req, ref) => {
+      await services.mappingAdmin.remove(req.dash.auth, ref, req.id);
+      return `/dashboard/mappings/${ref}?done=mapping_deleted`;
+    },
   });
 }
