@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, isNull, ne, or, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
+import { keysetAfter } from "../../storage/keyset.ts";
 import { connectStates, installations } from "../../storage/schema.ts";
 
 export type InstallationRow = typeof installations.$inferSelect;
@@ -13,6 +14,14 @@ const stateCondition = (state: InstallationListFilter["state"] = "connected") =>
     : state === "connected"
       ? isNull(installations.disconnectedAt)
       : sql`${installations.disconnectedAt} is not null`;
+
+/** The team's installations that a list's filter keeps. */
+const teamInstallations = (teamId: string, filter: InstallationListFilter) =>
+  and(
+    eq(installations.teamId, teamId),
+    stateCondition(filter.state),
+    filter.provider ? eq(installations.provider, filter.provider) : undefined,
+  );
 
 /** A workspace is the same one when provider, host and the provider's workspace id agree. */
 const sameWorkspace = (provider: string, host: string, workspaceId: string) =>
@@ -88,13 +97,7 @@ export function installationsRepository(db: Database) {
       return db
         .select()
         .from(installations)
-        .where(
-          and(
-            eq(installations.teamId, teamId),
-            stateCondition(filter.state),
-            filter.provider ? eq(installations.provider, filter.provider) : undefined,
-          ),
-        )
+        .where(teamInstallations(teamId, filter))
         .orderBy(asc(installations.provider), asc(installations.displayName), asc(installations.id));
     },
     async page(
@@ -103,23 +106,16 @@ export function installationsRepository(db: Database) {
       limit: number,
       filter: InstallationListFilter = {},
     ) {
+      const keyset = keysetAfter(
+        installations.displayName,
+        installations.id,
+        after && [after.name, after.id],
+      );
       return db
         .select()
         .from(installations)
-        .where(
-          and(
-            eq(installations.teamId, teamId),
-            stateCondition(filter.state),
-            filter.provider ? eq(installations.provider, filter.provider) : undefined,
-            after
-              ? or(
-                  gt(installations.displayName, after.name),
-                  and(eq(installations.displayName, after.name), gt(installations.id, after.id)),
-                )
-              : undefined,
-          ),
-        )
-        .orderBy(asc(installations.displayName), asc(installations.id))
+        .where(and(teamInstallations(teamId, filter), keyset.where))
+        .orderBy(...keyset.orderBy)
         .limit(limit + 1);
     },
     async update(id: string, patch: Partial<typeof installations.$inferInsert>) {

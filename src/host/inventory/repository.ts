@@ -1,5 +1,6 @@
-import { and, asc, eq, gt, inArray, isNotNull, isNull, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
+import { keysetAfter } from "../../storage/keyset.ts";
 import {
   installations,
   inventoryStaging,
@@ -182,6 +183,7 @@ export function inventoryRepository(db: Database) {
 
     /** One page ordered by label then id, with the live mapping (if any) of each resource. */
     async page(f: InventoryFilter, after: { label: string; id: string } | null, limit: number) {
+      const keyset = keysetAfter(resources.label, resources.id, after && [after.label, after.id]);
       return db
         .select({
           resource: resources,
@@ -194,18 +196,8 @@ export function inventoryRepository(db: Database) {
         })
         .from(resources)
         .leftJoin(mappings, liveMapping)
-        .where(
-          and(
-            where(f),
-            after
-              ? or(
-                  gt(resources.label, after.label),
-                  and(eq(resources.label, after.label), gt(resources.id, after.id)),
-                )
-              : undefined,
-          ),
-        )
-        .orderBy(asc(resources.label), asc(resources.id))
+        .where(and(where(f), keyset.where))
+        .orderBy(...keyset.orderBy)
         .limit(limit + 1);
     },
 

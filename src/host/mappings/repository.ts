@@ -1,5 +1,6 @@
-import { and, asc, eq, gt, isNotNull, isNull, or, sql } from "drizzle-orm";
+import { and, asc, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
+import { keysetAfter } from "../../storage/keyset.ts";
 import { installations, mappings, projects, resources } from "../../storage/schema.ts";
 
 export type MappingRow = typeof mappings.$inferSelect;
@@ -118,6 +119,11 @@ export function mappingsRepository(db: Database) {
       return saved;
     },
     async page(f: MappingFilter, after: { label: string; ref: string } | null, limit: number) {
+      const keyset = keysetAfter(
+        mappings.displayLabel,
+        mappings.bindingRef,
+        after && [after.label, after.ref],
+      );
       return base()
         .where(
           and(
@@ -130,15 +136,10 @@ export function mappingsRepository(db: Database) {
               : f.status
                 ? and(eq(mappings.status, f.status), isNull(mappings.deletedAt))
                 : isNull(mappings.deletedAt),
-            after
-              ? or(
-                  gt(mappings.displayLabel, after.label),
-                  and(eq(mappings.displayLabel, after.label), gt(mappings.bindingRef, after.ref)),
-                )
-              : undefined,
+            keyset.where,
           ),
         )
-        .orderBy(asc(mappings.displayLabel), asc(mappings.bindingRef))
+        .orderBy(...keyset.orderBy)
         .limit(limit + 1);
     },
     /** Live mappings of a team for a provider (installation-wide CLI reads). */
