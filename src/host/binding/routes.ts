@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Domain } from "../domain.ts";
+import { cliRoute } from "../http/schemas.ts";
 import {
   BindConfirmBody,
   BindResolveBody,
@@ -12,32 +13,22 @@ import {
 /** The domain services these routes call. */
 type Deps = Pick<Domain, "binding" | "idempotency">;
 
-const tags = ["tracker"];
-
 export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.post(
     "/tracker/bind-resolve/",
-    {
-      schema: {
-        tags,
-        summary: "Resolve a CLI project identity: exact mapping, ranked candidates, or none",
-        body: BindResolveBody,
-        response: { 200: BindResolveResult },
-      },
-    },
+    cliRoute("Resolve a CLI project identity: exact mapping, ranked candidates, or none", {
+      body: BindResolveBody,
+      response: { 200: BindResolveResult },
+    }),
     (req) => services.binding.resolve(req.auth, req.body.provider, req.body.project_identity),
   );
 
   app.post(
     "/tracker/bind-confirm/",
-    {
-      schema: {
-        tags,
-        summary: "Bind the project to the resource a candidate token names (requires Idempotency-Key)",
-        body: BindConfirmBody,
-        response: { 200: BindResult },
-      },
-    },
+    cliRoute("Bind the project to the resource a candidate token names (requires Idempotency-Key)", {
+      body: BindConfirmBody,
+      response: { 200: BindResult },
+    }),
     (req, reply) =>
       services.idempotency.run(req, reply, async () => {
         const { body } = await services.binding.confirm(req.auth, req.body, "cli", req.id);
@@ -47,14 +38,10 @@ export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = asyn
 
   app.post(
     "/tracker/bind-validate/",
-    {
-      schema: {
-        tags,
-        summary: "Check a stored binding_ref (always 200; `valid` says)",
-        body: BindValidateBody,
-        response: { 200: BindValidateResult },
-      },
-    },
+    cliRoute("Check a stored binding_ref (always 200; `valid` says)", {
+      body: BindValidateBody,
+      response: { 200: BindValidateResult },
+    }),
     (req) => services.binding.validate(req.auth, req.body),
   );
 };

@@ -1,4 +1,4 @@
-import { type TSchema, Type } from "typebox";
+import { type TSchema, type TUnsafe, Type } from "typebox";
 
 /** The error envelope, as documented in OpenAPI for every non-2xx response. */
 export const ErrorEnvelope = Type.Object(
@@ -47,6 +47,29 @@ export const StringEnum = <const T extends readonly string[]>(
   options: { description?: string } = {},
 ) => Type.Unsafe<T[number]>({ type: "string", enum: [...values], ...options });
 
+/**
+ * A string from a fixed list as a union of literals (documented as `anyOf`, one `const` each, as the
+ * lists written out by hand were). Typed as the list's members: TypeBox cannot infer a union from an
+ * array of literals.
+ */
+export const LiteralUnion = <const T extends readonly string[]>(
+  values: T,
+  options: { description?: string } = {},
+) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    options,
+  ) as unknown as TUnsafe<T[number]>;
+
 /** The value or null. */
 export const Nullable = <T extends TSchema>(schema: T, options: { description?: string } = {}) =>
   Type.Union([schema, Type.Null()], options);
+
+/**
+ * Route options of a CLI contract call: documented under the `tracker` tag with its summary, its
+ * strictly validated input (`body` or `querystring`) and its success responses, whose schemas also
+ * serialise the result.
+ */
+export const cliRoute = <S extends { response: Record<number, TSchema> }>(summary: string, schema: S) => ({
+  schema: { tags: ["tracker"], summary, ...schema },
+});

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Domain } from "../domain.ts";
+import { cliRoute } from "../http/schemas.ts";
 import { CliResources, CliResourcesQuery, InventoryQuery, ResourcePage } from "./schemas.ts";
 
 /** The domain services these routes call. */
@@ -29,15 +30,10 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
 
   app.get(
     "/tracker/resources/",
-    {
-      schema: {
-        tags: ["tracker"],
-        summary:
-          "Bindable resources of the team's installations for a provider (`spec-kitty tracker discover`)",
-        querystring: CliResourcesQuery,
-        response: { 200: CliResources },
-      },
-    },
+    cliRoute(
+      "Bindable resources of the team's installations for a provider (`spec-kitty tracker discover`)",
+      { querystring: CliResourcesQuery, response: { 200: CliResources } },
+    ),
     (req) =>
       services.inventory.cliResources(req.auth.team, req.query.provider, req.query.cursor, req.query.limit),
   );

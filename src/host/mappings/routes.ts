@@ -3,6 +3,7 @@ import { RoutedQuery } from "../binding/schemas.ts";
 import type { Domain } from "../domain.ts";
 import { ValidationError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
+import { cliRoute } from "../http/schemas.ts";
 import { Resource } from "../inventory/schemas.ts";
 import { enrichment } from "../status/service.ts";
 import {
@@ -23,15 +24,10 @@ type Deps = Pick<Domain, "binding" | "links" | "mappingAdmin" | "mappings">;
 export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.get(
     "/tracker/mappings/",
-    {
-      schema: {
-        tags: ["tracker"],
-        summary:
-          "Work-package links of a bound project, or (provider only) the team's mappings for the provider",
-        querystring: RoutedQuery,
-        response: { 200: TrackerMappings },
-      },
-    },
+    cliRoute(
+      "Work-package links of a bound project, or (provider only) the team's mappings for the provider",
+      { querystring: RoutedQuery, response: { 200: TrackerMappings } },
+    ),
     async (req) => {
       const { provider, binding_ref, project_slug } = req.query;
       if (binding_ref || project_slug) {

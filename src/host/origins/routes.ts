@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Domain } from "../domain.ts";
+import { cliRoute } from "../http/schemas.ts";
 import { OriginBindBody, OriginLink } from "./schemas.ts";
 
 /** The domain services these routes call. */
@@ -8,16 +9,11 @@ type Deps = Pick<Domain, "idempotency" | "origins">;
 export const originRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.post(
     "/tracker/mission-origin/bind/",
-    {
-      schema: {
-        tags: ["tracker"],
-        summary:
-          "Record the issue a mission started from (requires Idempotency-Key). The issue must belong to the " +
-          "mapped resource; the same origin again answers with the existing link; another origin → 409.",
-        body: OriginBindBody,
-        response: { 200: OriginLink },
-      },
-    },
+    cliRoute(
+      "Record the issue a mission started from (requires Idempotency-Key). The issue must belong to the " +
+        "mapped resource; the same origin again answers with the existing link; another origin → 409.",
+      { body: OriginBindBody, response: { 200: OriginLink } },
+    ),
     (req, reply) => services.idempotency.run(req, reply, () => services.origins.bind(req.auth, req.body)),
   );
 };
