@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Domain } from "../../host/domain.ts";
 import { DomainError } from "../../host/errors/domain-error.ts";
 import { resourceView } from "../../host/inventory/service.ts";
+import { MAPPING_STATES } from "../../host/mappings/states.ts";
 import { isProvider, providerIds } from "../../tracker/index.ts";
 import { confirmThenAct } from "../confirm.ts";
 import { type DashContext, type Form, formOf, requireAdmin, seeOther, sendHtml, str } from "../context.ts";
@@ -156,9 +157,7 @@ export function mappingPages(app: FastifyInstance, services: Deps) {
     const ctx = req.dash;
     const q = req.query as Form;
     const provider = isProvider(q.provider) ? q.provider : undefined;
-    const status = ["active", "disabled", "deleted"].includes(q.status ?? "")
-      ? (q.status as "active")
-      : undefined;
+    const status = MAPPING_STATES.find((s) => s === q.status);
     const result = await services.mappings.page(
       { teamId: teamOf(ctx), provider, status },
       q.cursor || undefined,
@@ -169,7 +168,7 @@ export function mappingPages(app: FastifyInstance, services: Deps) {
     <div class="field"><label for="m-provider">Provider</label><select id="m-provider" name="provider"><option value="">All</option>
       ${providerIds().map((p) => html`<option value="${p}" ${p === provider ? html`selected` : null}>${providerName(p)}</option>`)}</select></div>
     <div class="field"><label for="m-status">Status</label><select id="m-status" name="status"><option value="">Live (active and disabled)</option>
-      ${["active", "disabled", "deleted"].map((s) => html`<option value="${s}" ${s === status ? html`selected` : null}>${s}</option>`)}</select></div>
+      ${MAPPING_STATES.map((s) => html`<option value="${s}" ${s === status ? html`selected` : null}>${s}</option>`)}</select></div>
     <div class="field field-button"><button class="btn" type="submit">Apply</button></div>
   </form>
   ${

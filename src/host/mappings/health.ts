@@ -1,4 +1,5 @@
 import type { JoinedMapping, MappingRow } from "./repository.ts";
+import type { MappingState } from "./states.ts";
 
 /**
  * Mapping health, classified here only, in the order the CLI meets the problems: routing refuses a
@@ -7,7 +8,7 @@ import type { JoinedMapping, MappingRow } from "./repository.ts";
  * The API, the status route and every dashboard page read the same answer.
  */
 
-export type MappingState = "active" | "disabled" | "deleted";
+export type { MappingState };
 
 export function mappingState(m: MappingRow): MappingState {
   return m.deletedAt ? "deleted" : m.status;
@@ -28,6 +29,9 @@ const SYNC_CHECKS = [
 ] as const;
 
 export type SyncState = (typeof SYNC_CHECKS)[number][0] | "idle";
+
+/** Every `sync_state`, usable first, then in the order they are checked. */
+export const SYNC_STATES: readonly SyncState[] = ["idle", ...SYNC_CHECKS.map(([state]) => state)];
 
 /** Whether the CLI can use the mapping now, and if not, what is in the way (contract `sync_state`). */
 export function mappingSyncState(m: Facts): SyncState {

@@ -2,6 +2,7 @@ import { and, asc, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
 import { keysetAfter } from "../../storage/keyset.ts";
 import { installations, mappings, projects, resources } from "../../storage/schema.ts";
+import type { MappingState } from "./states.ts";
 
 export type MappingRow = typeof mappings.$inferSelect;
 
@@ -10,7 +11,7 @@ export interface MappingFilter {
   provider?: string;
   projectId?: string;
   installationId?: string;
-  status?: "active" | "disabled" | "deleted";
+  status?: MappingState;
 }
 
 /** A mapping joined with what its views need: project slug, resource liveness, installation state. */

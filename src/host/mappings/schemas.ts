@@ -1,25 +1,20 @@
 import { Type } from "typebox";
 import { ProjectIdentity, RoutedMapping } from "../binding/schemas.ts";
 import { PageQuery, pageOf } from "../http/pagination.ts";
+import { LiteralUnion } from "../http/schemas.ts";
 import { ProviderName } from "../installations/schemas.ts";
+import { SYNC_STATES } from "./health.ts";
+import { MAPPING_STATES, SETTABLE_MAPPING_STATES } from "./states.ts";
 
 /** Whether the CLI can use a mapping now, and if not, what is in the way. */
-export const SyncState = Type.Union(
-  [
-    Type.Literal("idle"),
-    Type.Literal("installation_disconnected"),
-    Type.Literal("resource_missing"),
-    Type.Literal("installation_revoked"),
-    Type.Literal("installation_suspended"),
-    Type.Literal("installation_error"),
-  ],
-  { description: "`idle` when the CLI can use it; otherwise what needs attention." },
-);
+export const SyncState = LiteralUnion(SYNC_STATES, {
+  description: "`idle` when the CLI can use it; otherwise what needs attention.",
+});
 
 export const Mapping = Type.Object({
   binding_ref: Type.String(),
   provider: Type.String(),
-  status: Type.Union([Type.Literal("active"), Type.Literal("disabled"), Type.Literal("deleted")]),
+  status: LiteralUnion(MAPPING_STATES),
   display_label: Type.String(),
   provider_context: Type.Record(Type.String(), Type.String()),
   project_id: Type.String(),
@@ -45,9 +40,7 @@ export const MappingListQuery = Type.Interface(
     provider: Type.Optional(ProviderName),
     project_id: Type.Optional(Type.String({ maxLength: 64 })),
     installation_id: Type.Optional(Type.String({ maxLength: 64 })),
-    status: Type.Optional(
-      Type.Union([Type.Literal("active"), Type.Literal("disabled"), Type.Literal("deleted")]),
-    ),
+    status: Type.Optional(LiteralUnion(MAPPING_STATES)),
   },
   { additionalProperties: false },
 );
@@ -71,7 +64,7 @@ export const RefParams = Type.Object({ binding_ref: Type.String({ maxLength: 64 
 
 export const ChangeMappingBody = Type.Object(
   {
-    status: Type.Optional(Type.Union([Type.Literal("active"), Type.Literal("disabled")])),
+    status: Type.Optional(LiteralUnion(SETTABLE_MAPPING_STATES)),
     resource_id: Type.Optional(
       Type.String({
         maxLength: 64,

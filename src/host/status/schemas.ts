@@ -3,6 +3,7 @@ import { RoutedMapping } from "../binding/schemas.ts";
 import { Nullable, StringEnum } from "../http/schemas.ts";
 import { CliInstallationState } from "../inventory/schemas.ts";
 import { SyncState } from "../mappings/schemas.ts";
+import { MAPPING_STATES } from "../mappings/states.ts";
 
 /** Whose credentials act for the call (contract §2.1; the CLI prints `type`). */
 export const IdentityPath = Type.Object({
@@ -13,7 +14,7 @@ export const IdentityPath = Type.Object({
   provider_account_id: Nullable(Type.String()),
 });
 
-const MappingState = StringEnum(["active", "disabled", "deleted"]);
+const MappingState = StringEnum(MAPPING_STATES);
 
 /** `tracker status` (routed): the mapping and its health (contract §2.1). */
 export const ProjectStatus = Type.Object({
