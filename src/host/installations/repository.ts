@@ -5,6 +5,9 @@ import { connectStates, installations } from "../../storage/schema.ts";
 
 export type InstallationRow = typeof installations.$inferSelect;
 
+/** What a failed discovery pass may set the status to (nothing, when the failure says nothing of access). */
+export type FailedPassStatus = Extract<InstallationRow["status"], "error" | "revoked" | "suspended">;
+
 /** Connected (`active`, `error`, `revoked`, `suspended`) or `disconnected`; lists filter on it. */
 export type InstallationListFilter = { provider?: string; state?: "connected" | "disconnected" | "all" };
 
@@ -143,13 +146,7 @@ export function installationsRepository(db: Database) {
         })
         .where(and(eq(installations.id, id), isNull(installations.disconnectedAt)));
     },
-    async recordFailure(
-      id: string,
-      at: Date,
-      code: string,
-      message: string,
-      status?: "error" | "revoked" | "suspended",
-    ) {
+    async recordFailure(id: string, at: Date, code: string, message: string, status?: FailedPassStatus) {
       await db
         .update(installations)
         .set({

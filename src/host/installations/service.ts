@@ -35,7 +35,12 @@ import {
   unknownWorkspace,
   workspaceChoiceRequired,
 } from "./errors.ts";
-import { type InstallationListFilter, type InstallationRow, installationsRepository } from "./repository.ts";
+import {
+  type FailedPassStatus,
+  type InstallationListFilter,
+  type InstallationRow,
+  installationsRepository,
+} from "./repository.ts";
 import { type ProviderSettings, redirectFlow } from "./settings.ts";
 
 /** The rows this feature hands to others (its repository stays private). */
@@ -306,13 +311,8 @@ export function installationsService(db: Database, deps: Deps) {
     /** Health after a discovery pass (see the repository for which states a pass may change). */
     recordPassSucceeded: (id: string, at: Date, resourceCount: number | null) =>
       repo.recordSuccess(id, at, resourceCount),
-    recordPassFailed: (
-      id: string,
-      at: Date,
-      code: string,
-      message: string,
-      status?: "error" | "revoked" | "suspended",
-    ) => repo.recordFailure(id, at, code, message, status),
+    recordPassFailed: (id: string, at: Date, code: string, message: string, status?: FailedPassStatus) =>
+      repo.recordFailure(id, at, code, message, status),
 
     /** Connected installations not synced since `olderThan` (the scheduled refresh). */
     dueForRefresh: (olderThan: Date) => repo.dueForRefresh(olderThan),

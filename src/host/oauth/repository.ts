@@ -1,4 +1,5 @@
 import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
+import { credentialUser } from "../../storage/credential-user.ts";
 import type { Database } from "../../storage/database.ts";
 import {
   oauthAccessTokens,
@@ -13,8 +14,6 @@ export type OAuthSessionRow = typeof oauthSessions.$inferSelect;
 export type RefreshTokenRow = typeof oauthRefreshTokens.$inferSelect;
 export type AuthorizationCodeRow = typeof oauthAuthorizationCodes.$inferSelect;
 export type DeviceCodeRow = typeof oauthDeviceCodes.$inferSelect;
-
-const userColumns = { id: users.id, email: users.email, name: users.name };
 
 /** Storage of CLI sign-in state. Every secret is looked up by its SHA-256; no plaintext is stored. */
 export function oauthRepository(db: Database) {
@@ -96,7 +95,7 @@ export function oauthRepository(db: Database) {
     },
     async findAccessToken(tokenHash: string) {
       const [row] = await db
-        .select({ token: oauthAccessTokens, session: oauthSessions, user: userColumns })
+        .select({ token: oauthAccessTokens, session: oauthSessions, user: credentialUser })
         .from(oauthAccessTokens)
         .innerJoin(oauthSessions, eq(oauthSessions.id, oauthAccessTokens.sessionId))
         .innerJoin(users, eq(users.id, oauthSessions.userId))

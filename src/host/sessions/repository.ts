@@ -1,4 +1,5 @@
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { credentialUser } from "../../storage/credential-user.ts";
 import type { Database } from "../../storage/database.ts";
 import { sessions, users } from "../../storage/schema.ts";
 
@@ -12,7 +13,7 @@ export function sessionsRepository(db: Database) {
     /** A live (not revoked) session by the SHA-256 of its cookie value, with its user. */
     async findByHash(tokenHash: string) {
       const [row] = await db
-        .select({ session: sessions, user: { id: users.id, email: users.email, name: users.name } })
+        .select({ session: sessions, user: credentialUser })
         .from(sessions)
         .innerJoin(users, eq(users.id, sessions.userId))
         .where(and(eq(sessions.tokenHash, tokenHash), isNull(sessions.revokedAt)))

@@ -1,4 +1,5 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { credentialUser } from "../../storage/credential-user.ts";
 import type { Database } from "../../storage/database.ts";
 import { apiTokens, users } from "../../storage/schema.ts";
 
@@ -11,7 +12,7 @@ export function tokensRepository(db: Database) {
     },
     async findByHash(tokenHash: string) {
       const [row] = await db
-        .select({ token: apiTokens, user: { id: users.id, email: users.email, name: users.name } })
+        .select({ token: apiTokens, user: credentialUser })
         .from(apiTokens)
         .innerJoin(users, eq(users.id, apiTokens.userId))
         .where(eq(apiTokens.tokenHash, tokenHash))
