@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, isNull, ne, or, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
 import { keysetAfter } from "../../storage/keyset.ts";
 import { connectStates, installations } from "../../storage/schema.ts";
+import { teamRowById } from "../../storage/team-row.ts";
 
 export type InstallationRow = typeof installations.$inferSelect;
 
@@ -56,14 +57,7 @@ export function installationsRepository(db: Database) {
       return row;
     },
     /** Team-scoped, disconnected ones included: their page and API answer stay. */
-    async getAny(teamId: string, id: string) {
-      const [row] = await db
-        .select()
-        .from(installations)
-        .where(and(eq(installations.id, id), eq(installations.teamId, teamId)))
-        .limit(1);
-      return row;
-    },
+    getAny: (teamId: string, id: string) => teamRowById(db, installations, teamId, id),
     async byId(id: string) {
       const [row] = await db.select().from(installations).where(eq(installations.id, id)).limit(1);
       return row;

@@ -9,6 +9,7 @@ import {
   resources,
   teams,
 } from "../../storage/schema.ts";
+import { teamRowById } from "../../storage/team-row.ts";
 import type { TeamVersions } from "../teams/access.ts";
 
 import type { ResourceRow } from "./rows.ts";
@@ -294,14 +295,7 @@ export function inventoryRepository(db: Database) {
       return saved;
     },
 
-    async get(teamId: string, id: string) {
-      const [row] = await db
-        .select()
-        .from(resources)
-        .where(and(eq(resources.id, id), eq(resources.teamId, teamId)))
-        .limit(1);
-      return row;
-    },
+    get: (teamId: string, id: string) => teamRowById(db, resources, teamId, id),
 
     async counts(teamId: string, installationId?: string) {
       const [c] = rows(

@@ -3,6 +3,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Database } from "../../storage/database.ts";
 import { jobs } from "../../storage/schema.ts";
+import { teamRowById } from "../../storage/team-row.ts";
 
 export type JobRow = typeof jobs.$inferSelect;
 export type JobStatus = JobRow["status"];
@@ -106,14 +107,7 @@ export function jobsRepository(db: Database) {
       return row;
     },
 
-    async getForTeam(id: string, teamId: string) {
-      const [row] = await db
-        .select()
-        .from(jobs)
-        .where(and(eq(jobs.id, id), eq(jobs.teamId, teamId)))
-        .limit(1);
-      return row;
-    },
+    getForTeam: (id: string, teamId: string) => teamRowById(db, jobs, teamId, id),
 
     /** Ends the job if `lease` is still the current one; false when another worker took it over. */
     async finish(
