@@ -1,5 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
+import { findOne } from "../../storage/find.ts";
 import { syncAdmissionOperations, syncAdmissions } from "../../storage/schema.ts";
 
 export type SyncAdmissionRow = typeof syncAdmissions.$inferSelect;
@@ -25,14 +26,11 @@ export function admissionRepository(db: Database) {
         .onConflictDoNothing()
         .returning({ key: syncAdmissionOperations.idempotencyKey });
       if (inserted.length) return undefined;
-      const [row] = await db
-        .select()
-        .from(syncAdmissionOperations)
-        .where(
-          and(eq(syncAdmissionOperations.userId, userId), eq(syncAdmissionOperations.idempotencyKey, key)),
-        )
-        .limit(1);
-      return row;
+      return findOne(
+        db,
+        syncAdmissionOperations,
+        and(eq(syncAdmissionOperations.userId, userId), eq(syncAdmissionOperations.idempotencyKey, key)),
+      );
     },
     async completeOperation(userId: string, key: string, status: number, body: unknown) {
       await db

@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, gt, isNull, ne, or, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
+import { findOne, teamRowById } from "../../storage/find.ts";
 import { keysetAfter } from "../../storage/keyset.ts";
 import { connectStates, installations } from "../../storage/schema.ts";
-import { teamRowById } from "../../storage/team-row.ts";
 
 export type InstallationRow = typeof installations.$inferSelect;
 
@@ -43,24 +43,16 @@ export function installationsRepository(db: Database) {
     },
     /** A connected installation of the team: another team's id, or a disconnected one, finds nothing. */
     async get(teamId: string, id: string) {
-      const [row] = await db
-        .select()
-        .from(installations)
-        .where(
-          and(
-            eq(installations.id, id),
-            eq(installations.teamId, teamId),
-            isNull(installations.disconnectedAt),
-          ),
-        )
-        .limit(1);
-      return row;
+      return findOne(
+        db,
+        installations,
+        and(eq(installations.id, id), eq(installations.teamId, teamId), isNull(installations.disconnectedAt)),
+      );
     },
     /** Team-scoped, disconnected ones included: their page and API answer stay. */
     getAny: (teamId: string, id: string) => teamRowById(db, installations, teamId, id),
     async byId(id: string) {
-      const [row] = await db.select().from(installations).where(eq(installations.id, id)).limit(1);
-      return row;
+      return findOne(db, installations, eq(installations.id, id));
     },
     /**
      * The team's installation of a workspace: the connected one, else the most recently disconnected

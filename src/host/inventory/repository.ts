@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
+import { teamRowById } from "../../storage/find.ts";
 import { keysetAfter } from "../../storage/keyset.ts";
 import {
   installations,
@@ -9,7 +10,6 @@ import {
   resources,
   teams,
 } from "../../storage/schema.ts";
-import { teamRowById } from "../../storage/team-row.ts";
 import type { TeamVersions } from "../teams/access.ts";
 
 import type { ResourceRow } from "./rows.ts";

@@ -2,8 +2,8 @@ import { hostname } from "node:os";
 import { and, eq, sql } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Database } from "../../storage/database.ts";
+import { findOne, teamRowById } from "../../storage/find.ts";
 import { jobs } from "../../storage/schema.ts";
-import { teamRowById } from "../../storage/team-row.ts";
 
 export type JobRow = typeof jobs.$inferSelect;
 export type JobStatus = JobRow["status"];
@@ -103,8 +103,7 @@ export function jobsRepository(db: Database) {
     },
 
     async get(id: string) {
-      const [row] = await db.select().from(jobs).where(eq(jobs.id, id)).limit(1);
-      return row;
+      return findOne(db, jobs, eq(jobs.id, id));
     },
 
     getForTeam: (id: string, teamId: string) => teamRowById(db, jobs, teamId, id),

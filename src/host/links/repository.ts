@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
+import { findOne } from "../../storage/find.ts";
 import { mappings, projects, workPackageCreateClaims, workPackageLinks } from "../../storage/schema.ts";
 
 export type WorkPackageLinkRow = typeof workPackageLinks.$inferSelect;
@@ -7,12 +8,11 @@ export type WorkPackageLinkRow = typeof workPackageLinks.$inferSelect;
 export function linksRepository(db: Database) {
   return {
     async get(bindingRef: string, wpId: string): Promise<WorkPackageLinkRow | undefined> {
-      const [row] = await db
-        .select()
-        .from(workPackageLinks)
-        .where(and(eq(workPackageLinks.bindingRef, bindingRef), eq(workPackageLinks.wpId, wpId)))
-        .limit(1);
-      return row;
+      return findOne(
+        db,
+        workPackageLinks,
+        and(eq(workPackageLinks.bindingRef, bindingRef), eq(workPackageLinks.wpId, wpId)),
+      );
     },
 
     /** Creates the link, or moves an existing one to the issue now named (one issue per work package). */

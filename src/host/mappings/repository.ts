@@ -1,5 +1,6 @@
 import { and, asc, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
+import { findOne } from "../../storage/find.ts";
 import { keysetAfter } from "../../storage/keyset.ts";
 import { installations, mappings, projects, resources } from "../../storage/schema.ts";
 import type { MappingState } from "./states.ts";
@@ -76,36 +77,29 @@ export function mappingsRepository(db: Database) {
       return row;
     },
     async liveForResource(installationId: string, resourceKey: string, tx?: Database) {
-      const [row] = await (tx ?? db)
-        .select()
-        .from(mappings)
-        .where(
-          and(
-            eq(mappings.installationId, installationId),
-            eq(mappings.resourceKey, resourceKey),
-            isNull(mappings.deletedAt),
-          ),
-        )
-        .limit(1);
-      return row;
+      return findOne(
+        tx ?? db,
+        mappings,
+        and(
+          eq(mappings.installationId, installationId),
+          eq(mappings.resourceKey, resourceKey),
+          isNull(mappings.deletedAt),
+        ),
+      );
     },
     async liveForProjectRow(projectId: string, provider: string, tx?: Database) {
-      const [row] = await (tx ?? db)
-        .select()
-        .from(mappings)
-        .where(
-          and(eq(mappings.projectId, projectId), eq(mappings.provider, provider), isNull(mappings.deletedAt)),
-        )
-        .limit(1);
-      return row;
+      return findOne(
+        tx ?? db,
+        mappings,
+        and(eq(mappings.projectId, projectId), eq(mappings.provider, provider), isNull(mappings.deletedAt)),
+      );
     },
     async byRefRow(teamId: string, bindingRef: string, tx?: Database) {
-      const [row] = await (tx ?? db)
-        .select()
-        .from(mappings)
-        .where(and(eq(mappings.teamId, teamId), eq(mappings.bindingRef, bindingRef)))
-        .limit(1);
-      return row;
+      return findOne(
+        tx ?? db,
+        mappings,
+        and(eq(mappings.teamId, teamId), eq(mappings.bindingRef, bindingRef)),
+      );
     },
     async insert(row: typeof mappings.$inferInsert, tx?: Database) {
       const [saved] = await (tx ?? db).insert(mappings).values(row).returning();

@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull, lt, sql } from "drizzle-orm";
 import { credentialUser } from "../../storage/credential-user.ts";
 import type { Database } from "../../storage/database.ts";
+import { findOne } from "../../storage/find.ts";
 import {
   oauthAccessTokens,
   oauthAuthorizationCodes,
@@ -23,8 +24,7 @@ export function oauthRepository(db: Database) {
       await db.insert(oauthSessions).values(row);
     },
     async findSession(id: string) {
-      const [row] = await db.select().from(oauthSessions).where(eq(oauthSessions.id, id)).limit(1);
-      return row;
+      return findOne(db, oauthSessions, eq(oauthSessions.id, id));
     },
     async activeSessionsOfUser(userId: string, limit: number) {
       return db
@@ -114,12 +114,7 @@ export function oauthRepository(db: Database) {
       await db.insert(oauthAuthorizationCodes).values(row);
     },
     async findCode(codeHash: string) {
-      const [row] = await db
-        .select()
-        .from(oauthAuthorizationCodes)
-        .where(eq(oauthAuthorizationCodes.codeHash, codeHash))
-        .limit(1);
-      return row;
+      return findOne(db, oauthAuthorizationCodes, eq(oauthAuthorizationCodes.codeHash, codeHash));
     },
     /** One-time use: only the first caller gets the row back. */
     async claimCode(codeHash: string, at: Date) {
@@ -145,20 +140,10 @@ export function oauthRepository(db: Database) {
       await db.insert(oauthDeviceCodes).values(row);
     },
     async findDeviceCode(deviceCodeHash: string) {
-      const [row] = await db
-        .select()
-        .from(oauthDeviceCodes)
-        .where(eq(oauthDeviceCodes.deviceCodeHash, deviceCodeHash))
-        .limit(1);
-      return row;
+      return findOne(db, oauthDeviceCodes, eq(oauthDeviceCodes.deviceCodeHash, deviceCodeHash));
     },
     async findDeviceByUserCode(userCodeHash: string) {
-      const [row] = await db
-        .select()
-        .from(oauthDeviceCodes)
-        .where(eq(oauthDeviceCodes.userCodeHash, userCodeHash))
-        .limit(1);
-      return row;
+      return findOne(db, oauthDeviceCodes, eq(oauthDeviceCodes.userCodeHash, userCodeHash));
     },
     async notePoll(deviceCodeHash: string, at: Date, intervalSeconds: number) {
       await db

@@ -1,5 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
+import { findOne } from "../../storage/find.ts";
 import { missionOriginLinks } from "../../storage/schema.ts";
 
 export type OriginLinkRow = typeof missionOriginLinks.$inferSelect;
@@ -7,12 +8,11 @@ export type OriginLinkRow = typeof missionOriginLinks.$inferSelect;
 export function originsRepository(db: Database) {
   return {
     async forMission(projectId: string, missionId: string): Promise<OriginLinkRow | undefined> {
-      const [row] = await db
-        .select()
-        .from(missionOriginLinks)
-        .where(and(eq(missionOriginLinks.projectId, projectId), eq(missionOriginLinks.missionId, missionId)))
-        .limit(1);
-      return row;
+      return findOne(
+        db,
+        missionOriginLinks,
+        and(eq(missionOriginLinks.projectId, projectId), eq(missionOriginLinks.missionId, missionId)),
+      );
     },
 
     /** Inserts unless the mission already has an origin; returns the row that holds the mission. */

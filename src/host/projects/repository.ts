@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
+import { findOne } from "../../storage/find.ts";
 import { projects } from "../../storage/schema.ts";
 
 export type ProjectRow = typeof projects.$inferSelect;
@@ -7,28 +8,13 @@ export type ProjectRow = typeof projects.$inferSelect;
 export function projectsRepository(db: Database) {
   return {
     async byUuid(teamId: string, uuid: string) {
-      const [row] = await db
-        .select()
-        .from(projects)
-        .where(and(eq(projects.teamId, teamId), eq(projects.uuid, uuid)))
-        .limit(1);
-      return row;
+      return findOne(db, projects, and(eq(projects.teamId, teamId), eq(projects.uuid, uuid)));
     },
     async bySlug(teamId: string, slug: string) {
-      const [row] = await db
-        .select()
-        .from(projects)
-        .where(and(eq(projects.teamId, teamId), eq(projects.slug, slug)))
-        .limit(1);
-      return row;
+      return findOne(db, projects, and(eq(projects.teamId, teamId), eq(projects.slug, slug)));
     },
     async byId(teamId: string, id: string) {
-      const [row] = await db
-        .select()
-        .from(projects)
-        .where(and(eq(projects.teamId, teamId), eq(projects.id, id)))
-        .limit(1);
-      return row;
+      return findOne(db, projects, and(eq(projects.teamId, teamId), eq(projects.id, id)));
     },
     async insert(row: typeof projects.$inferInsert) {
       const [saved] = await db.insert(projects).values(row).onConflictDoNothing().returning();

@@ -1,5 +1,6 @@
 import { and, eq, or, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
+import { findOne } from "../../storage/find.ts";
 import { memberships, teams, users } from "../../storage/schema.ts";
 
 export type Role = "admin" | "member";
@@ -9,27 +10,16 @@ export type UserRow = typeof users.$inferSelect;
 export function teamsRepository(db: Database) {
   return {
     async findTeamBySlugOrId(ref: string): Promise<TeamRow | undefined> {
-      const [row] = await db
-        .select()
-        .from(teams)
-        .where(or(eq(teams.slug, ref), eq(teams.id, ref)))
-        .limit(1);
-      return row;
+      return findOne(db, teams, or(eq(teams.slug, ref), eq(teams.id, ref)));
     },
     async insertTeam(row: typeof teams.$inferInsert) {
       await db.insert(teams).values(row);
     },
     async findUserByEmail(email: string): Promise<UserRow | undefined> {
-      const [row] = await db
-        .select()
-        .from(users)
-        .where(sql`lower(${users.email}) = lower(${email})`)
-        .limit(1);
-      return row;
+      return findOne(db, users, sql`lower(${users.email}) = lower(${email})`);
     },
     async findUserById(id: string): Promise<UserRow | undefined> {
-      const [row] = await db.select().from(users).where(eq(users.id, id)).limit(1);
-      return row;
+      return findOne(db, users, eq(users.id, id));
     },
     async insertUser(row: typeof users.$inferInsert) {
       await db.insert(users).values(row);

@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { credentialUser } from "../../storage/credential-user.ts";
 import type { Database } from "../../storage/database.ts";
+import { findOne } from "../../storage/find.ts";
 import { apiTokens, users } from "../../storage/schema.ts";
 
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
@@ -40,12 +41,7 @@ export function tokensRepository(db: Database) {
         .limit(limit + 1);
     },
     async findForUser(id: string, userId: string) {
-      const [row] = await db
-        .select()
-        .from(apiTokens)
-        .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId)))
-        .limit(1);
-      return row;
+      return findOne(db, apiTokens, and(eq(apiTokens.id, id), eq(apiTokens.userId, userId)));
     },
     async revoke(id: string, at: Date) {
       await db
