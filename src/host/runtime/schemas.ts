@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import type { IssueStatus, NormalizedIssue as TrackerIssue } from "../../tracker/index.ts";
 import { RoutedMapping } from "../binding/schemas.ts";
-import { Nullable, StringEnum } from "../http/schemas.ts";
+import { LiteralUnion, Nullable, StringEnum } from "../http/schemas.ts";
 import { ProviderName } from "../installations/schemas.ts";
 import { IdentityPath } from "../status/schemas.ts";
 
@@ -30,8 +30,8 @@ export const ISSUE_TYPES = [
   "chore",
   "subtask",
 ] as const satisfies readonly TrackerIssue["issue_type"][];
-const Status = Type.Union(ISSUE_STATUSES.map((s) => Type.Literal(s)));
-const IssueType = Type.Union(ISSUE_TYPES.map((s) => Type.Literal(s)));
+const Status = LiteralUnion(ISSUE_STATUSES);
+const IssueType = LiteralUnion(ISSUE_TYPES);
 
 export const PullFilters = Type.Object(
   {
