@@ -28,6 +28,36 @@ module.exports = {
       from: { path: "(^|/)src/(host|tracker|storage|dashboard)/" },
       to: { path: "(^|/)src/simulators/" },
     },
+    {
+      name: "no-cycles",
+      comment: "Modules form layers: a cycle (type imports included) means two modules cannot be read apart.",
+      severity: "error",
+      from: { path: "(^|/)src/" },
+      to: { circular: true },
+    },
+    {
+      name: "repository-stays-in-its-feature",
+      comment:
+        "A feature's repository is its own: other features, routes and pages call its domain operations. Only the composition root (src/app) builds them.",
+      severity: "error",
+      from: { path: "(^|/)src/host/([^/]+)/" },
+      to: { path: "(^|/)src/host/[^/]+/repository\\.ts$", pathNot: "(^|/)src/host/$2/" },
+    },
+    {
+      name: "repository-stays-in-its-feature",
+      comment: "The dashboard, the demo and the host's shared modules reach no repository either.",
+      severity: "error",
+      from: { path: "(^|/)src/", pathNot: "(^|/)src/(host/[^/]+|app)/" },
+      to: { path: "(^|/)src/host/[^/]+/repository\\.ts$" },
+    },
+    {
+      name: "host-never-imports-the-dashboard",
+      comment:
+        "The dashboard is one client of the domain; the composition root (src/app) wires it in, and hands the host any page it must render.",
+      severity: "error",
+      from: { path: "(^|/)src/host/" },
+      to: { path: "(^|/)src/dashboard/" },
+    },
   ],
   options: {
     doNotFollow: { path: "node_modules" },

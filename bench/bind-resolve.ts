@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
+import type { Services } from "../src/app/compose.ts";
 import { authenticate } from "../src/host/http/auth.ts";
-import type { Services } from "../src/host/services.ts";
 import { fmt, load, startBenchApp } from "./support.ts";
 
 /**

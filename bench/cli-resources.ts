@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
+import type { Services } from "../src/app/compose.ts";
 import { authenticate } from "../src/host/http/auth.ts";
 import { CliResources } from "../src/host/inventory/schemas.ts";
-import type { Services } from "../src/host/services.ts";
 import { fmt, load, median, startBenchApp } from "./support.ts";
 
 /**

@@ -77,7 +77,7 @@ async function measureInChild(driver: "pglite" | "postgres", n: number): Promise
   try {
     const s = b.app.services;
     const id = b.installations.gitlab;
-    const inst = await s.installations.repo.byId(id);
+    const inst = await s.installations.byId(id);
     if (!inst) throw new Error("no installation");
     const adapter = adapterFor(inst.provider as ProviderId);
     const conn = await s.installations.connectionFor(inst);

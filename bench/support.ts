@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { buildApp } from "../src/app/server.ts";
 import { connectSimulated, providerSettingsFor } from "../src/demo/simulated.ts";
-import { buildApp } from "../src/host/app.ts";
 import { createLogger } from "../src/host/logger.ts";
 import { randomVault } from "../src/host/secrets/vault.ts";
 import { type ProviderSimulator, SIMULATORS, type SimProvider } from "../src/simulators/index.ts";
@@ -15,7 +15,7 @@ export async function startBenchApp(opts: {
   generatedResources: number;
   /** More installations of a provider, each its own simulator (a separate instance or organisation). */
   more?: { provider: SimProvider; generatedPrefix: string }[];
-  plugins?: import("fastify").FastifyPluginAsync<{ services: import("../src/host/services.ts").Services }>[];
+  plugins?: import("fastify").FastifyPluginAsync<{ services: import("../src/app/compose.ts").Services }>[];
 }) {
   const sims = {} as Record<SimProvider, ProviderSimulator>;
   for (const p of opts.providers)
@@ -39,7 +39,7 @@ export async function startBenchApp(opts: {
   const s = app.services;
   const team = await s.teams.createTeam({ slug: "acme", name: "Acme" });
   const user = await s.teams.createUser({ email: "bench@acme.test" });
-  await s.teams.repo.upsertMembership(team.id, user.id, "admin");
+  await s.teams.setMembership(team.id, user.id, "admin");
   const { token } = await s.tokens.create({ userId: user.id, name: "bench" });
   const auth = {
     user: { id: user.id, email: "bench@acme.test", name: "bench" },

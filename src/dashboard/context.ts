@@ -1,8 +1,11 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Domain } from "../host/domain.ts";
 import { DomainError } from "../host/errors/domain-error.ts";
-import type { AuthContext } from "../host/http/auth.ts";
-import type { Services } from "../host/services.ts";
 import type { Session } from "../host/sessions/service.ts";
+import type { AuthContext } from "../host/teams/access.ts";
+
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "teams">;
 
 export interface TeamChoice {
   id: string;
@@ -33,7 +36,7 @@ declare module "fastify" {
  * first shared team, else the private teamspace). The caller decides whether to store a changed choice.
  */
 export async function dashContextFor(
-  teamsService: Services["teams"],
+  teamsService: Deps["teams"],
   req: FastifyRequest,
   session: Session,
 ): Promise<DashContext> {

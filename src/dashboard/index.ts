@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { Domain } from "../host/domain.ts";
 import { DomainError } from "../host/errors/domain-error.ts";
 import { acceptForms } from "../host/http/forms.ts";
-import type { Services } from "../host/services.ts";
 import { type DashContext, dashContextFor, formOf, sendHtml } from "./context.ts";
 import { pageProblem } from "./errors.ts";
 import { html } from "./html.ts";
@@ -18,6 +18,23 @@ import { overviewPages } from "./pages/overview.ts";
 import { projectPages } from "./pages/projects.ts";
 import { tokenPages } from "./pages/tokens.ts";
 import { contentSecurityPolicy, fromThisSite, hideFromApiDocs, setPageHeaders } from "./security.ts";
+
+/** The domain services the dashboard's pages call, together (each page module names its own few). */
+export type DashboardDeps = Pick<
+  Domain,
+  | "audit"
+  | "connect"
+  | "installations"
+  | "inventory"
+  | "jobs"
+  | "mappingAdmin"
+  | "mappings"
+  | "projects"
+  | "sessions"
+  | "settings"
+  | "teams"
+  | "tokens"
+>;
 
 const ASSETS = join(dirname(fileURLToPath(import.meta.url)), "assets");
 
@@ -54,7 +71,7 @@ function renderError(err: unknown, req: FastifyRequest, reply: FastifyReply) {
   return sendHtml(reply, errorPage(req, title, message), problem.status);
 }
 
-const pages: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+const pages: FastifyPluginAsync<{ services: DashboardDeps }> = async (app, { services }) => {
   hideFromApiDocs(app);
   app.decorateRequest("dash", null as unknown as DashContext);
   await acceptForms(app, "last");
@@ -120,7 +137,7 @@ const pages: FastifyPluginAsync<{ services: Services }> = async (app, { services
 };
 
 /** Server-rendered dashboard over the domain services (never storage). Owns `GET /` and `/dashboard/`. */
-export const dashboardRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+export const dashboardRoutes: FastifyPluginAsync<{ services: DashboardDeps }> = async (app, { services }) => {
   // A landing page (JSON for API clients that ask for it); the dashboard itself lives under /dashboard/.
   app.get("/", { schema: { hide: true } }, (req, reply) => {
     const accept = req.headers.accept ?? "";

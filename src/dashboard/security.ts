@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /**
- * Response hardening shared by the dashboard's pages and the CLI sign-in pages (`src/host/oauth/pages.ts`):
+ * Response hardening shared by the dashboard's pages and the CLI sign-in pages (`pages/cli-auth.ts`):
  * the content security policy, the headers every page carries, and the same-site check on form posts.
  */
 

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { shutdownOnSignals, startService, takeDataDir } from "../app/start.ts";
 import { loadConfig } from "../host/config.ts";
 import { createLogger } from "../host/logger.ts";
-import { shutdownOnSignals, startService, takeDataDir } from "../host/service.ts";
 import { startAllSimulators } from "../simulators/index.ts";
 import { DataDirInUseError } from "../storage/data-dir-lock.ts";
 import { connectDemoInstallations, type DemoSeed, seedDemo } from "./seed.ts";

@@ -1,4 +1,4 @@
-import type { Services } from "../host/services.ts";
+import type { Services } from "../app/compose.ts";
 import type { ProviderSimulator, SimProvider } from "../simulators/index.ts";
 import { connectSimulated } from "./simulated.ts";
 
@@ -21,18 +21,17 @@ export async function seedDemo(
   services: Services,
   opts: { apiToken?: string; previous?: Partial<DemoSeed> | null; password: string },
 ): Promise<DemoSeed> {
-  const team =
-    (await services.teams.repo.findTeamBySlugOrId(TEAM.slug)) ?? (await services.teams.createTeam(TEAM));
-  let admin = await services.teams.repo.findUserByEmail(ADMIN_EMAIL);
+  const team = (await services.teams.findTeam(TEAM.slug)) ?? (await services.teams.createTeam(TEAM));
+  let admin = await services.teams.findUserByEmail(ADMIN_EMAIL);
   let password = opts.previous?.admin?.password ?? opts.password;
   if (!admin) {
     await services.teams.createUser({ email: ADMIN_EMAIL, name: "Acme Admin", password });
-    admin = (await services.teams.repo.findUserByEmail(ADMIN_EMAIL))!;
+    admin = (await services.teams.findUserByEmail(ADMIN_EMAIL))!;
   } else if (!opts.previous?.admin?.password) {
     password = opts.password;
     await services.teams.setPassword(ADMIN_EMAIL, password);
   }
-  await services.teams.repo.upsertMembership(team.id, admin.id, "admin");
+  await services.teams.setMembership(team.id, admin.id, "admin");
 
   const wanted = opts.apiToken ?? opts.previous?.api_token;
   let apiToken: string | null = null;
@@ -72,7 +71,7 @@ export async function connectDemoInstallations(
   /** The service's GitHub connect callback, registered with the simulated App. */
   callbackUrl: string,
 ): Promise<Record<string, { installation_id: string; resources: number }>> {
-  const admin = (await services.teams.repo.findUserByEmail(seed.admin.email))!;
+  const admin = (await services.teams.findUserByEmail(seed.admin.email))!;
   const auth = {
     user: { id: admin.id, email: admin.email, name: admin.name ?? admin.email },
     team: { id: seed.team_id, slug: seed.team_slug, name: "Acme" },
@@ -90,7 +89,7 @@ export async function connectDemoInstallations(
         }
       : await connectSimulated(services, auth, sim, callbackUrl);
     await services.jobs.waitFor(refresh.id);
-    const fresh = await services.installations.repo.byId(installation.id);
+    const fresh = await services.installations.byId(installation.id);
     out[sim.provider] = { installation_id: installation.id, resources: fresh?.resourceCount ?? 0 };
   }
   return out;

@@ -1,5 +1,5 @@
-import type { AuthContext } from "../host/http/auth.ts";
-import type { Services } from "../host/services.ts";
+import type { Services } from "../app/compose.ts";
+import type { AuthContext } from "../host/teams/access.ts";
 import { clickThroughConsent } from "../simulators/core/consent.ts";
 import type { ProviderSimulator, SimProvider } from "../simulators/index.ts";
 import type { BuiltInSettings } from "../tracker/index.ts";

@@ -33,7 +33,20 @@ describe("architecture seams", () => {
         "tracker-library-is-host-free",
         "routes-and-pages-use-services-not-storage",
         "runtime-never-imports-simulators",
+        "no-cycles",
+        "repository-stays-in-its-feature",
+        "host-never-imports-the-dashboard",
       ]),
     );
+  });
+
+  it("a feature may use its own repository, and the composition root may build any and wire the dashboard", async () => {
+    const found: { from: string }[] = await violations("test/architecture/fixtures/src");
+    const from = new Set(found.map((v) => v.from.replace(/^.*fixtures\/src\//, "")));
+    expect(from).not.toContain("host/bad/service.ts");
+    expect(from).not.toContain("app/compose.ts");
+    // Both ways to reach another feature's repository are caught: from a feature and from a page.
+    expect(from).toContain("host/other/service.ts");
+    expect(from).toContain("dashboard/page.ts");
   });
 });

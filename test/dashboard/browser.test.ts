@@ -463,7 +463,7 @@ describe.skipIf(!haveChromium)("dashboard in a browser", () => {
   });
 
   it("shows projects with mappings per provider and CLI identities", async () => {
-    const project = await app.services.projects.repo.bySlug(app.team.id, "web-github");
+    const project = await app.services.projects.bySlug(app.team.id, "web-github");
     await page.goto(`${base}/dashboard/projects/${project!.id}`);
     await expect(page.locator("#project-mappings").textContent()).resolves.toContain(mappings.github!);
     await expect(page.locator("#cli-identities").textContent()).resolves.toContain("node-1");

@@ -181,7 +181,7 @@ describe("dashboard pages and sessions", () => {
   });
 
   it("expires idle sessions and exposes sessionFromRequest for other sign-in flows", async () => {
-    const sessions = sessionsService(app.database.db, { idleMs: 60_000 });
+    const sessions = sessionsService(app.database.db, { teams: app.services.teams, idleMs: 60_000 });
     const t0 = new Date();
     const r = await sessions.signIn({ email: app.member.email, password: PASSWORD }, {}, t0);
     expect(r.ok).toBe(true);

@@ -64,7 +64,7 @@ describe("an embedded data directory has one owner", () => {
 
   it("refuses a second service and a demo on the same directory, naming the holder", async () => {
     const holder = `pid ${service?.pid}`;
-    const second = runScript("src/host/server.ts", [], { DATA_DIR: dir });
+    const second = runScript("src/app/main.ts", [], { DATA_DIR: dir });
     expect((await second.exited).code).toBe(1);
     expect(second.stderr()).toContain(`is in use by \`npm start\` (${holder} on host`);
     expect(second.stdout()).not.toContain("service listening");

@@ -127,7 +127,7 @@ describe("GitHub App ownership", () => {
     expect((await t.services.jobs.waitFor(res.json().refresh.operation_id)).status).toBe("completed");
 
     // An admin of team B who really can access acme on GitHub is still refused: one team per installation.
-    const membership = await t.services.teams.repo.findUserByEmail(t.outsider.email);
+    const membership = await t.services.teams.findUserByEmail(t.outsider.email);
     expect(membership).toBeTruthy();
     const before = await everything();
     const second = await installGithubApp(t, t.outsider, t.sims.github, {

@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Services } from "../../src/app/compose.ts";
+import { buildApp } from "../../src/app/server.ts";
 import { providerSettingsFor, simulatorOrigins, tokenConnectFor } from "../../src/demo/simulated.ts";
-import { buildApp } from "../../src/host/app.ts";
+import { jobsRepository } from "../../src/host/jobs/repository.ts";
 import { jobsService } from "../../src/host/jobs/service.ts";
 import { createLogger } from "../../src/host/logger.ts";
 import { vaultFromConfig } from "../../src/host/secrets/vault.ts";
-import type { Services } from "../../src/host/services.ts";
 import type { ProviderSimulator } from "../../src/simulators/index.ts";
 import { SIMULATORS } from "../../src/simulators/index.ts";
 import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
@@ -52,7 +53,7 @@ describe("two app processes sharing one PostgreSQL job queue", () => {
     }));
   const requestRefresh = (app: AppProcess) =>
     api(app, "POST", `/api/v1/installations/${installationId}/refresh/`);
-  const job = async (id: string) => (await services.jobs.repo.get(id))!;
+  const job = async (id: string) => (await jobsRepository(database.db).get(id))!;
   async function until<T>(probe: () => Promise<T | undefined | false>): Promise<T> {
     for (let i = 0; i < 600; i++) {
       const v = await probe();
@@ -94,7 +95,7 @@ describe("two app processes sharing one PostgreSQL job queue", () => {
       email: "admin@acme.test",
       password: "correct horse battery",
     });
-    await services.teams.repo.upsertMembership(team.id, user.id, "admin");
+    await services.teams.setMembership(team.id, user.id, "admin");
     const { token } = await services.tokens.create({ userId: user.id, name: "test" });
     headers = { authorization: `Bearer ${token}`, "x-team-slug": "acme" };
     await start();
@@ -188,10 +189,10 @@ describe("two app processes sharing one PostgreSQL job queue", () => {
   it("shows this team's queue per kind to its admins only; another team sees none of it", async () => {
     const as = async (email: string, teamSlug: string, role: "admin" | "member") => {
       const team =
-        (await services.teams.repo.findTeamBySlugOrId(teamSlug)) ??
+        (await services.teams.findTeam(teamSlug)) ??
         (await services.teams.createTeam({ slug: teamSlug, name: teamSlug }));
       const user = await services.teams.createUser({ email, password: "correct horse battery" });
-      await services.teams.repo.upsertMembership(team.id, user.id, role);
+      await services.teams.setMembership(team.id, user.id, role);
       const { token } = await services.tokens.create({ userId: user.id, name: "test" });
       return fetch(`${apps[0].baseUrl}/api/v1/team/jobs-summary/`, {
         headers: { authorization: `Bearer ${token}`, "x-team-slug": teamSlug },

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobSettings, loadConfig } from "../../src/host/config.ts";
 import { DomainError } from "../../src/host/errors/domain-error.ts";
+import { jobsRepository } from "../../src/host/jobs/repository.ts";
 import {
   type JobContext,
   type JobFailure,
@@ -35,8 +36,11 @@ const unavailable: JobFailure = {
 
 let handle: DatabaseHandle;
 const workers: ReturnType<typeof jobsService>[] = [];
+/** The queue's rows as stored, read beside the workers under test. */
+let queue: ReturnType<typeof jobsRepository>;
 beforeAll(async () => {
   handle = await openTestDatabase();
+  queue = jobsRepository(handle.db);
 });
 afterAll(async () => {
   await Promise.all(workers.map((w) => w.stop()));
@@ -139,11 +143,11 @@ describe("retries", () => {
     });
     const { job } = await w.enqueue({ teamId: TEAM, kind: "t.later" });
     await w.runDue();
-    const waiting = (await w.repo.get(job.id))!;
+    const waiting = (await queue.get(job.id))!;
     expect(waiting).toMatchObject({ status: "pending", attempts: 1, lockedUntil: null });
     expect(waiting.runAfter.getTime() - waiting.updatedAt.getTime()).toBeGreaterThanOrEqual(1_799_000);
     await w.runDue(); // not due: nothing runs
-    expect((await w.repo.get(job.id))!.attempts).toBe(1);
+    expect((await queue.get(job.id))!.attempts).toBe(1);
   });
 });
 
@@ -185,7 +189,7 @@ describe("leases", () => {
     await started.opened;
     await expireLease(job.id);
     await fresh.runDue();
-    expect(await fresh.repo.get(job.id)).toMatchObject({
+    expect(await queue.get(job.id)).toMatchObject({
       status: "completed",
       lease: 2,
       result: { by: "fresh" },
@@ -193,10 +197,10 @@ describe("leases", () => {
 
     await expect(staleCtx!.progress({ pages: 1 })).rejects.toThrow(/lease/);
     await expect(staleCtx!.assertLease()).rejects.toThrow(/lease/);
-    expect(await stale.repo.heartbeat({ id: job.id, lease: 1 }, 30)).toBe(false);
+    expect(await queue.heartbeat({ id: job.id, lease: 1 }, 30)).toBe(false);
     release.open();
     await staleRun;
-    expect(await fresh.repo.get(job.id)).toMatchObject({ status: "completed", result: { by: "fresh" } });
+    expect(await queue.get(job.id)).toMatchObject({ status: "completed", result: { by: "fresh" } });
   });
 
   it("heartbeats keep a short lease alive while the job runs longer than the lease", async () => {
@@ -224,7 +228,7 @@ describe("leases", () => {
     release.open();
     await run;
     expect(runs).toBe(1);
-    expect(await w.repo.get(job.id)).toMatchObject({ status: "completed", attempts: 1, lease: 1 });
+    expect(await queue.get(job.id)).toMatchObject({ status: "completed", attempts: 1, lease: 1 });
   });
 
   it("a job whose worker died on every attempt ends dead (worker_lost), and a new request does not attach to it", async () => {
@@ -234,13 +238,13 @@ describe("leases", () => {
     const { job } = await w.enqueue({ teamId: TEAM, kind: "t.killer", dedupeKey });
     for (let i = 0; i < 2; i++) {
       // A worker claims it and dies: nobody heartbeats, the lease runs out.
-      expect((await w.repo.claim(30, ["t.killer"]))?.id).toBe(job.id);
+      expect((await queue.claim(30, ["t.killer"]))?.id).toBe(job.id);
       await expireLease(job.id);
     }
     const again = await w.enqueue({ teamId: TEAM, kind: "t.killer", dedupeKey });
     expect(again.created).toBe(true);
     expect(again.job.id).not.toBe(job.id);
-    expect(await w.repo.get(job.id)).toMatchObject({
+    expect(await queue.get(job.id)).toMatchObject({
       status: "dead",
       attempts: 2,
       error: { error_code: "worker_lost", attempts: 2 },
@@ -251,14 +255,14 @@ describe("leases", () => {
     const w = worker({ maxAttempts: 3 });
     w.register("t.resume", async (job) => ({ attempt: job.attempts }));
     const { job } = await w.enqueue({ teamId: TEAM, kind: "t.resume", dedupeKey: "t.resume:1" });
-    await w.repo.claim(30, ["t.resume"]);
+    await queue.claim(30, ["t.resume"]);
     await expireLease(job.id);
     // A request meanwhile joins the job that is about to be taken over.
     expect((await w.enqueue({ teamId: TEAM, kind: "t.resume", dedupeKey: "t.resume:1" })).job.id).toBe(
       job.id,
     );
     await w.runDue();
-    expect(await w.repo.get(job.id)).toMatchObject({
+    expect(await queue.get(job.id)).toMatchObject({
       status: "completed",
       attempts: 2,
       result: { attempt: 2 },
@@ -270,7 +274,7 @@ describe("leases", () => {
     w.register("t.known", async () => ({}));
     const { job } = await w.enqueue({ teamId: TEAM, kind: "t.from-a-newer-release" });
     await w.runDue();
-    expect(await w.repo.get(job.id)).toMatchObject({ status: "pending", attempts: 0 });
+    expect(await queue.get(job.id)).toMatchObject({ status: "pending", attempts: 0 });
   });
 });
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildApp } from "../../src/host/app.ts";
+import { buildApp } from "../../src/app/server.ts";
 import { parseTrustProxy } from "../../src/host/config.ts";
 import { rateLimits, signInDelayMs } from "../../src/host/http/rate-limits.ts";
 import { providerSettingsFromEnv } from "../../src/host/installations/settings.ts";

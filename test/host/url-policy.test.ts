@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenConnectFor } from "../../src/demo/simulated.ts";
 import { loadConfig } from "../../src/host/config.ts";
 import { addressCategory, outboundPolicy } from "../../src/host/http/outbound.ts";
+import { installationsRepository } from "../../src/host/installations/repository.ts";
 import { createHttpClient, TrackerError } from "../../src/tracker/index.ts";
 import { htmlSite, type LocalServer } from "../support/servers.ts";
 import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
@@ -150,7 +151,7 @@ describe("through the API", () => {
 
   it("checks again at connection time: a stored URL that now points inside is refused, nothing is sent", async () => {
     const { installationId } = await t.connect("gitlab");
-    await t.services.installations.repo.update(installationId, {
+    await installationsRepository(t.database.db).update(installationId, {
       baseUrl: `http://localhost:${new URL(intranet.url).port}`,
     });
     const job = await t.refresh(installationId);

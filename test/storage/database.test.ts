@@ -53,7 +53,7 @@ describe("embedded default keeps data on disk", () => {
     await first.close();
     const second = await openDatabase({ dataDir: dir });
     try {
-      expect(await teamsService(second.db).repo.findTeamBySlugOrId("persisted")).toMatchObject({
+      expect(await teamsService(second.db).findTeam("persisted")).toMatchObject({
         name: "Persisted",
       });
     } finally {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** A real app process: `src/host/server.ts` run with tsx, as `npm start` runs it. */
+/** A real app process: `src/app/main.ts` run with tsx, as `npm start` runs it. */
 export interface AppProcess {
   baseUrl: string;
   pid: number;
@@ -25,7 +25,7 @@ export async function startAppProcess(
   env: Record<string, string> = {},
 ): Promise<AppProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "skt-app-"));
-  const child = spawn(process.execPath, ["--import", "tsx", "src/host/server.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/app/main.ts"], {
     cwd: ROOT,
     env: {
       ...process.env,

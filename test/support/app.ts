@@ -1,12 +1,12 @@
 import { Writable } from "node:stream";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
-import { buildApp } from "../../src/host/app.ts";
+import type { Services } from "../../src/app/compose.ts";
+import { buildApp } from "../../src/app/server.ts";
 import type { OutboundConfig } from "../../src/host/http/outbound.ts";
 import { type ProviderSettings, providerSettingsFromEnv } from "../../src/host/installations/settings.ts";
 import type { JobQueueOptions } from "../../src/host/jobs/service.ts";
 import { createLogger } from "../../src/host/logger.ts";
 import { randomVault, type Vault } from "../../src/host/secrets/vault.ts";
-import type { Services } from "../../src/host/services.ts";
 import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
 import type { HttpClient } from "../../src/tracker/index.ts";
 import { openTestDatabase } from "./database.ts";
@@ -42,7 +42,7 @@ async function actor(
   teamSlug: string,
 ): Promise<Actor> {
   const user = await services.teams.createUser({ email, password: "correct horse battery staple" });
-  await services.teams.repo.upsertMembership(teamId, user.id, role);
+  await services.teams.setMembership(teamId, user.id, role);
   const { token } = await services.tokens.create({ userId: user.id, name: "test" });
   return {
     userId: user.id,

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
-import { buildApp } from "../../src/host/app.ts";
+import type { Services } from "../../src/app/compose.ts";
+import { buildApp } from "../../src/app/server.ts";
 import { providerSettingsFromEnv } from "../../src/host/installations/settings.ts";
 import { createLogger } from "../../src/host/logger.ts";
 import type { OAuthOptions } from "../../src/host/oauth/service.ts";
 import { randomVault } from "../../src/host/secrets/vault.ts";
-import type { Services } from "../../src/host/services.ts";
 import type { DatabaseHandle } from "../../src/storage/database.ts";
 import { createHttpClient } from "../../src/tracker/index.ts";
 import { openTestDatabase } from "./database.ts";
@@ -46,7 +46,7 @@ export async function createCliAuthApp(
   const team = await services.teams.createTeam({ slug: "acme", name: "Acme" });
   const email = "dana@example.test";
   const created = await services.teams.createUser({ email, name: "Dana", password: PASSWORD });
-  await services.teams.repo.upsertMembership(team.id, created.id, "member");
+  await services.teams.setMembership(team.id, created.id, "member");
   const { token } = await services.tokens.create({ userId: created.id, name: "comparison" });
   return {
     server,

@@ -56,9 +56,9 @@ export interface EmbeddedService extends Run {
   stop(signal?: NodeJS.Signals): Promise<Exit>;
 }
 
-/** `src/host/server.ts` on dataDir; resolves once it logs "service listening". */
+/** `src/app/main.ts` on dataDir; resolves once it logs "service listening". */
 export async function startEmbeddedService(dataDir: string): Promise<EmbeddedService> {
-  const run = runScript("src/host/server.ts", [], { DATA_DIR: dataDir });
+  const run = runScript("src/app/main.ts", [], { DATA_DIR: dataDir });
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const onData = () => {
       const line = run
@@ -90,7 +90,7 @@ export async function startEmbeddedService(dataDir: string): Promise<EmbeddedSer
 
 /** One `npm run admin` command; resolves with its exit and output. */
 export async function runAdmin(dataDir: string, args: string[]) {
-  const run = runScript("src/host/admin-cli.ts", args, { DATA_DIR: dataDir });
+  const run = runScript("src/app/admin-cli.ts", args, { DATA_DIR: dataDir });
   const exit = await run.exited;
   return { code: exit.code, stdout: run.stdout(), stderr: run.stderr() };
 }

@@ -1,8 +1,11 @@
 import type { FastifyInstance } from "fastify";
-import type { Services } from "../../host/services.ts";
+import type { Domain } from "../../host/domain.ts";
 import { type Form, sendHtml, str } from "../context.ts";
 import { html } from "../html.ts";
 import { empty, page, pager, when } from "../layout.ts";
+
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "audit" | "teams">;
 
 function summary(v: unknown): string {
   if (v === null || v === undefined) return "";
@@ -10,7 +13,7 @@ function summary(v: unknown): string {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
-export function auditPages(app: FastifyInstance, services: Services) {
+export function auditPages(app: FastifyInstance, services: Deps) {
   app.get("/audit", async (req, reply) => {
     const ctx = req.dash;
     const q = req.query as Form;
@@ -19,7 +22,7 @@ export function auditPages(app: FastifyInstance, services: Services) {
     const people = new Map<string, string>();
     for (const e of result.items) {
       if (e.actor_user_id && !people.has(e.actor_user_id)) {
-        const u = await services.teams.repo.findUserById(e.actor_user_id);
+        const u = await services.teams.findUser(e.actor_user_id);
         people.set(e.actor_user_id, u?.email ?? e.actor_user_id);
       }
     }

@@ -1,14 +1,17 @@
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
+import type { Domain } from "../../host/domain.ts";
 import { DomainError } from "../../host/errors/domain-error.ts";
 import { type BrowserCookie, expireBrowserCookie, setBrowserCookie } from "../../host/http/cookies.ts";
 import { tooManyAttempts } from "../../host/http/rate-limits.ts";
 import { redirectTargetProblem, safeRedirectPath } from "../../host/http/redirect-target.ts";
-import type { Services } from "../../host/services.ts";
 import { sameSecret } from "../../host/sessions/service.ts";
 import { formOf, seeOther, sendHtml, str } from "../context.ts";
 import { html } from "../html.ts";
 import { bare } from "../layout.ts";
+
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "sessions">;
 
 /** Sign-in forms carry a pre-session CSRF token (double submit: cookie + hidden field) against login CSRF. */
 const SIGNIN_COOKIE: BrowserCookie = { name: "sk_signin", path: "/dashboard" };
@@ -56,7 +59,7 @@ function signInPage(opts: {
   );
 }
 
-export function authPages(app: FastifyInstance, services: Services) {
+export function authPages(app: FastifyInstance, services: Deps) {
   app.get("/sign-in", async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     if (await services.sessions.sessionFromRequest(req)) return seeOther(reply, safeNext(q.next));
@@ -99,7 +102,7 @@ export function authPages(app: FastifyInstance, services: Services) {
 }
 
 /** Routes that need a session (registered inside the signed-in scope). */
-export function sessionPages(app: FastifyInstance, services: Services) {
+export function sessionPages(app: FastifyInstance, services: Deps) {
   app.post("/sign-out", async (req, reply) => {
     const token = req.cookies[services.sessions.cookie.name];
     if (token) await services.sessions.signOut(token);

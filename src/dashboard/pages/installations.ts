@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import type { Domain } from "../../host/domain.ts";
 import { DomainError, ValidationError } from "../../host/errors/domain-error.ts";
 import { setBrowserCookie } from "../../host/http/cookies.ts";
 import { CONNECT_COOKIE } from "../../host/installations/connect.ts";
 import type { ConnectInput } from "../../host/installations/service.ts";
 import { installationView } from "../../host/installations/service.ts";
 import { authorizeOrigin, redirectAvailable, redirectFlow } from "../../host/installations/settings.ts";
-import type { Services } from "../../host/services.ts";
 import {
   type ConnectField,
   isProvider,
@@ -42,6 +42,12 @@ import {
 } from "../layout.ts";
 import { contentSecurityPolicy } from "../security.ts";
 import { dangerConfirmCard, guidance, healthBadge, mappingStatusBadge } from "../views.ts";
+
+/** The domain services these pages call. */
+type Deps = Pick<
+  Domain,
+  "connect" | "installations" | "inventory" | "jobs" | "mappingAdmin" | "mappings" | "settings"
+>;
 
 /** The provider's token form; a provider without one (the GitHub App) connects only through its redirect flow. */
 const tokenFormOf = (p: ProviderId): TokenConnect | undefined => providerModule(p).connect.token;
@@ -84,7 +90,7 @@ function connectInput(
   };
 }
 
-const oauthAvailable = (services: Services, p: ProviderId) => redirectAvailable(services.settings, p);
+const oauthAvailable = (services: Deps, p: ProviderId) => redirectAvailable(services.settings, p);
 
 /** What the connect page shows again after a refused submit: the values, errors and a workspace choice. */
 interface ConnectPageState {
@@ -97,7 +103,7 @@ interface ConnectPageState {
 
 function connectPage(
   ctx: DashContext,
-  services: Services,
+  services: Deps,
   opts: ConnectPageState & { provider?: ProviderId },
 ): Html {
   const p = opts.provider;
@@ -131,7 +137,7 @@ ${redirect || token ? null : html`<section class="card"><p>${providerName(p)} is
 /** The consent-flow card: an App install (GitHub's), or "Sign in with" for the OAuth providers. */
 function redirectCard(
   ctx: DashContext,
-  services: Services,
+  services: Deps,
   p: ProviderId,
   reconnect: { id: string; name: string } | null,
 ): Html | null {
@@ -203,7 +209,7 @@ function tokenCard(ctx: DashContext, p: ProviderId, def: TokenConnect, opts: Con
 }
 
 /** The connect page's form may be redirected to the provider's consent page: allow exactly that origin. */
-function allowConsentRedirect(reply: FastifyReply, services: Services, provider: ProviderId | undefined) {
+function allowConsentRedirect(reply: FastifyReply, services: Deps, provider: ProviderId | undefined) {
   const origin =
     provider && oauthAvailable(services, provider) ? authorizeOrigin(services.settings, provider) : null;
   if (origin) reply.header("content-security-policy", contentSecurityPolicy([origin]));
@@ -215,7 +221,7 @@ const FIELD_OF: Record<string, string> = {
   "body.credential.kind": "token",
 };
 
-export function installationPages(app: FastifyInstance, services: Services) {
+export function installationPages(app: FastifyInstance, services: Deps) {
   app.get("/connect", async (req, reply) => {
     requireAdmin(req);
     const q = req.query as Record<string, string | undefined>;

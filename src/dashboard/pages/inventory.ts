@@ -1,12 +1,14 @@
 import type { FastifyInstance } from "fastify";
-import type { InventoryFilter } from "../../host/inventory/repository.ts";
-import type { resourceView } from "../../host/inventory/service.ts";
+import type { Domain } from "../../host/domain.ts";
+import type { InventoryFilter, resourceView } from "../../host/inventory/service.ts";
 import { type Unbindable, unbindable } from "../../host/mappings/service.ts";
-import type { Services } from "../../host/services.ts";
 import { type DashContext, type Form, sendHtml, str } from "../context.ts";
 import { type Html, html } from "../html.ts";
 import { empty, extLink, page, pager, providerBadge, providerName } from "../layout.ts";
 import { resourceStateBadges } from "../views.ts";
+
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "installations" | "inventory">;
 
 type ResourceView = ReturnType<typeof resourceView>;
 const STATES = ["bound", "unbound", "missing", "archived"] as const;
@@ -43,7 +45,7 @@ export function optionItem(r: ResourceView, allowRef?: string): Html {
 }
 
 export async function searchResources(
-  services: Services,
+  services: Deps,
   teamId: string,
   f: { installationId?: string; provider?: string; q?: string },
   limit = 20,
@@ -104,7 +106,7 @@ export function typeahead(opts: {
 </div>`;
 }
 
-export function inventoryPages(app: FastifyInstance, services: Services) {
+export function inventoryPages(app: FastifyInstance, services: Deps) {
   app.get("/resources/search", async (req, reply) => {
     const q = req.query as Form;
     const page = await searchResources(services, req.dash.auth.team.id, {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import type { Domain } from "../../host/domain.ts";
 import { DomainError } from "../../host/errors/domain-error.ts";
 import { resourceView } from "../../host/inventory/service.ts";
-import type { Services } from "../../host/services.ts";
 import { isProvider, providerIds } from "../../tracker/index.ts";
 import {
   type DashContext,
@@ -32,9 +32,12 @@ import {
 import { dangerConfirmCard, mappingStatusBadge } from "../views.ts";
 import { searchResources, typeahead } from "./inventory.ts";
 
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "installations" | "inventory" | "mappingAdmin" | "mappings" | "projects">;
+
 const NEW = "__new__";
 type ResourceView = ReturnType<typeof resourceView>;
-type Installation = Awaited<ReturnType<Services["installations"]["listForTeam"]>>[number];
+type Installation = Awaited<ReturnType<Deps["installations"]["listForTeam"]>>[number];
 
 interface Checked {
   errors: FieldErrors;
@@ -44,13 +47,13 @@ interface Checked {
   replaces: { label: string; ref: string } | null;
 }
 
-export function mappingPages(app: FastifyInstance, services: Services) {
+export function mappingPages(app: FastifyInstance, services: Deps) {
   const teamOf = (ctx: DashContext) => ctx.auth.team.id;
 
   async function resourceById(teamId: string, id: string) {
-    const row = id ? await services.inventory.repo.get(teamId, id) : undefined;
+    const row = id ? await services.inventory.resource(teamId, id) : undefined;
     if (!row) return undefined;
-    const live = await services.mappings.repo.liveForResource(row.installationId, row.resourceKey);
+    const live = await services.mappings.liveForResource(row.installationId, row.resourceKey);
     return resourceView(row, live ? { bindingRef: live.bindingRef, boundAt: live.boundAt } : null);
   }
 

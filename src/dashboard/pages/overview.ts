@@ -1,13 +1,16 @@
 import type { FastifyInstance } from "fastify";
+import type { Domain } from "../../host/domain.ts";
 import { installationView } from "../../host/installations/service.ts";
 import { mappingHealth } from "../../host/mappings/health.ts";
-import type { Services } from "../../host/services.ts";
 import { sendHtml } from "../context.ts";
 import { html } from "../html.ts";
 import { anyProvider, badge, empty, page, providerBadge, when } from "../layout.ts";
 import { healthBadge } from "../views.ts";
 
-type ListedMapping = Awaited<ReturnType<Services["mappings"]["page"]>>["items"][number];
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "installations" | "inventory" | "mappings">;
+
+type ListedMapping = Awaited<ReturnType<Deps["mappings"]["page"]>>["items"][number];
 
 /** What an admin should do about a mapping the CLI cannot use as it is, or null when it is fine. */
 function attentionReason(m: ListedMapping): string | null {
@@ -27,7 +30,7 @@ function attentionReason(m: ListedMapping): string | null {
   }
 }
 
-export function overviewPages(app: FastifyInstance, services: Services) {
+export function overviewPages(app: FastifyInstance, services: Deps) {
   app.get("/", async (req, reply) => {
     const ctx = req.dash;
     const teamId = ctx.auth.team.id;

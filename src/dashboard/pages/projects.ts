@@ -1,13 +1,16 @@
 import type { FastifyInstance } from "fastify";
+import type { Domain } from "../../host/domain.ts";
 import { DomainError } from "../../host/errors/domain-error.ts";
-import type { Services } from "../../host/services.ts";
 import { providerIds } from "../../tracker/index.ts";
 import { type Form, sendHtml } from "../context.ts";
 import { html } from "../html.ts";
 import { empty, page, pager, providerBadge, providerName, when } from "../layout.ts";
 import { mappingStatusBadge } from "../views.ts";
 
-export function projectPages(app: FastifyInstance, services: Services) {
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "installations" | "mappings" | "projects">;
+
+export function projectPages(app: FastifyInstance, services: Deps) {
   app.get("/projects", async (req, reply) => {
     const ctx = req.dash;
     const q = req.query as Form;
@@ -31,7 +34,7 @@ export function projectPages(app: FastifyInstance, services: Services) {
   app.get("/projects/:id", async (req, reply) => {
     const ctx = req.dash;
     const teamId = ctx.auth.team.id;
-    const p = await services.projects.repo.byId(teamId, (req.params as { id: string }).id);
+    const p = await services.projects.byId(teamId, (req.params as { id: string }).id);
     if (!p) throw new DomainError("page_not_found", "No such project in this team.");
     const live = await services.mappings.page({ teamId, projectId: p.id }, undefined, 50);
     const deleted = await services.mappings.page(

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { Services } from "../../host/services.ts";
+import type { Domain } from "../../host/domain.ts";
 import { type DashContext, type Form, formOf, seeOther, sendHtml, str } from "../context.ts";
 import { html } from "../html.ts";
 import {
@@ -15,10 +15,13 @@ import {
   when,
 } from "../layout.ts";
 
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "tokens">;
+
 const EXPIRY_DAYS = ["30", "90", "365", ""];
 
 /** Personal API tokens of the signed-in user (for the CLI and scripts). Each user manages their own. */
-export function tokenPages(app: FastifyInstance, services: Services) {
+export function tokenPages(app: FastifyInstance, services: Deps) {
   async function tokensPage(
     ctx: DashContext,
     q: Form,

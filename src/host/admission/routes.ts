@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Domain } from "../domain.ts";
 import { DomainError } from "../errors/domain-error.ts";
-import { authenticateUser } from "../http/auth.ts";
+import { type AuthDeps, authenticateUser } from "../http/auth.ts";
 import { refusalHeaders } from "../http/error-handler.ts";
-import type { Services } from "../services.ts";
 import { admissionRefusalOf } from "./errors.ts";
 import {
   Admission,
@@ -13,6 +13,9 @@ import {
   AdmissionRefusal as RefusalSchema,
 } from "./schemas.ts";
 import type { AdmissionOutcome, AdmissionRequest } from "./service.ts";
+
+/** The domain services these routes call (and authentication reads). */
+type Deps = Pick<Domain, "admission"> & AuthDeps;
 
 const PATH = "/sync/projects/:project_uuid/sync-admission/";
 
@@ -53,10 +56,7 @@ function send(reply: FastifyReply, outcome: AdmissionOutcome) {
  * admission belongs to the caller's Private Teamspace, so no `X-Team-Slug`. Every refusal is the
  * contract's `{error_category, retryable: false}` shape.
  */
-export const admissionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+export const admissionRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.setErrorHandler((err, request, reply) => {
     const refused = admissionRefusalOf(err);
     if (!refused) {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { ulid } from "ulid";
 import type { Database } from "../../storage/database.ts";
 import { DomainError } from "../errors/domain-error.ts";
-import { teamsRepository } from "../teams/repository.ts";
+import type { TeamsService } from "../teams/service.ts";
 import {
   type AdmissionRefusalBody,
   admissionRefusalOf,
@@ -99,11 +99,11 @@ function parseSlug(body: unknown): string | null {
   return slug;
 }
 
-export function admissionService(db: Database) {
-  const teams = teamsRepository(db);
+export function admissionService(db: Database, deps: { teams: Pick<TeamsService, "teamsOf"> }) {
+  const { teams } = deps;
 
   async function privateTeamspaceOf(userId: string): Promise<string> {
-    const rows = await teams.teamsOfUser(userId);
+    const rows = await teams.teamsOf(userId);
     const own = rows.find((r) => r.team.isPrivateTeamspace);
     if (!own)
       throw new DomainError(

@@ -1,9 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import type { Domain } from "../domain.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { PageQuery, pageOf } from "../http/pagination.ts";
 import { errorResponses } from "../http/schemas.ts";
-import type { Services } from "../services.ts";
+
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "audit">;
 
 const AuditEvent = Type.Object({
   id: Type.String(),
@@ -23,7 +26,7 @@ const AuditQuery = Type.Interface(
   { additionalProperties: false },
 );
 
-export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const auditRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.get(
     "/audit-events/",
     {

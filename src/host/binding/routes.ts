@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { Services } from "../services.ts";
+import type { Domain } from "../domain.ts";
 import {
   BindConfirmBody,
   BindResolveBody,
@@ -9,9 +9,12 @@ import {
   BindValidateResult,
 } from "./schemas.ts";
 
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "binding" | "idempotency">;
+
 const tags = ["tracker"];
 
-export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.post(
     "/tracker/bind-resolve/",
     {

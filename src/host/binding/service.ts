@@ -1,6 +1,5 @@
 import type { Static } from "typebox";
 import type { ProviderId } from "../../tracker/index.ts";
-import type { AuthContext } from "../http/auth.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import type { InventoryService } from "../inventory/service.ts";
 import type { BindableRow, BindableSnapshot } from "../inventory/snapshot.ts";
@@ -13,10 +12,10 @@ import {
   routingConflict,
 } from "../mappings/errors.ts";
 import { mappingState } from "../mappings/health.ts";
-import type { JoinedMapping } from "../mappings/repository.ts";
-import type { MappingsService } from "../mappings/service.ts";
+import type { JoinedMapping, MappingsService } from "../mappings/service.ts";
 import { freeProjectSlug, type ProjectIdentity, type ProjectsService } from "../projects/service.ts";
 import { installationDisconnected, installationRevoked } from "../runtime/errors.ts";
+import type { AuthContext, TeamScope } from "../teams/access.ts";
 import { type CandidateTokens, invalidCandidateToken } from "./candidate-token.ts";
 import { compareCandidates, type Evidence, type Identity, identityOf, rank } from "./ranking.ts";
 import type { BindResolveResult, BindResult, BindValidateResult } from "./schemas.ts";
@@ -103,11 +102,11 @@ function findProject(snap: BindableSnapshot, identity: ProjectIdentity) {
 }
 
 export function bindingService(deps: {
-  installations: InstallationsService;
-  inventory: InventoryService;
-  mappings: MappingsService;
-  projects: ProjectsService;
-  candidates: CandidateTokens;
+  installations: Pick<InstallationsService, "findConnected">;
+  inventory: Pick<InventoryService, "resource" | "snapshot">;
+  mappings: Pick<MappingsService, "bind" | "byRef" | "liveForProject">;
+  projects: Pick<ProjectsService, "bySlug" | "ensure">;
+  candidates: Pick<CandidateTokens, "mint" | "verify">;
 }) {
   const mintFor = (teamId: string, provider: string, r: { installationId: string; id: string }) =>
     deps.candidates.mint({ teamId, provider, installationId: r.installationId, resourceId: r.id });
@@ -203,16 +202,16 @@ export function bindingService(deps: {
       requestId?: string,
     ): Promise<{ created: boolean; body: Static<typeof BindResult> }> {
       const teamId = auth.team.id;
-      let resource: Awaited<ReturnType<typeof deps.inventory.repo.get>> | undefined;
+      let resource: Awaited<ReturnType<typeof deps.inventory.resource>> | undefined;
       const claims = await deps.candidates.verify(
         input.candidate_token,
         { teamId, provider: input.provider },
         async (id) => {
-          resource = await deps.inventory.repo.get(teamId, id);
+          resource = await deps.inventory.resource(teamId, id);
           return resource;
         },
       );
-      const installation = await deps.installations.repo.get(teamId, claims.installationId);
+      const installation = await deps.installations.findConnected(teamId, claims.installationId);
       if (!resource || !installation)
         throw invalidCandidateToken("for a resource that is no longer available");
       const { mapping, created, project } = await deps.mappings.bind({
@@ -244,7 +243,7 @@ export function bindingService(deps: {
       const ref = input.binding_ref;
       const guidance = (what: string) =>
         `${what} Run \`spec-kitty tracker bind --provider ${input.provider}\` to rebind.`;
-      const found = await deps.mappings.repo.byRef(auth.team.id, ref);
+      const found = await deps.mappings.byRef(auth.team.id, ref);
       const invalid = (reason: Static<typeof BindValidateResult>["reason"], text: string) => ({
         valid: false,
         binding_ref: ref,
@@ -281,11 +280,11 @@ export function bindingService(deps: {
      * The one routing step every project-scoped call shares (status, mappings, pull, push, run, search):
      * a stale ref answers binding_not_found / mapping_disabled / project_mismatch with no effect.
      */
-    async route(auth: AuthContext, keys: RoutingKeys): Promise<JoinedMapping> {
+    async route(scope: TeamScope, keys: RoutingKeys): Promise<JoinedMapping> {
       if (keys.binding_ref && keys.project_slug) throw routingConflict();
-      const teamId = auth.team.id;
+      const teamId = scope.team.id;
       if (keys.binding_ref) {
-        const found = await deps.mappings.repo.byRef(teamId, keys.binding_ref);
+        const found = await deps.mappings.byRef(teamId, keys.binding_ref);
         if (!found || mappingState(found.mapping) === "deleted")
           throw bindingNotFound(keys.binding_ref, keys.provider);
         if (found.mapping.provider !== keys.provider)
@@ -298,9 +297,9 @@ export function bindingService(deps: {
         return found;
       }
       if (!keys.project_slug) throw routingConflict();
-      const project = await deps.projects.repo.bySlug(teamId, keys.project_slug);
+      const project = await deps.projects.bySlug(teamId, keys.project_slug);
       const found = project
-        ? await deps.mappings.repo.liveForProject(teamId, project.id, keys.provider)
+        ? await deps.mappings.liveForProject(teamId, project.id, keys.provider)
         : undefined;
       if (!found) throw noMapping(keys.project_slug, keys.provider);
       if (found.mapping.status === "disabled") throw mappingDisabled(found.mapping.bindingRef, keys.provider);

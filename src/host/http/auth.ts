@@ -1,17 +1,18 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { DomainError, TooManyRequestsError, UnauthorizedError } from "../errors/domain-error.ts";
-import type { TeamVersions } from "../inventory/repository.ts";
-import type { Services } from "../services.ts";
+import type { OAuthService } from "../oauth/service.ts";
+import type { AuthContext } from "../teams/access.ts";
 import { adminRequired, missingTeamHeader, teamAccessDenied } from "../teams/errors.ts";
-import type { Role } from "../teams/repository.ts";
-import { tooManyAttempts } from "./rate-limits.ts";
+import type { TeamsService } from "../teams/service.ts";
+import type { TokensService } from "../tokens/service.ts";
+import { type RateLimits, tooManyAttempts } from "./rate-limits.ts";
 
-export interface AuthContext {
-  user: { id: string; email: string; name: string };
-  /** `versions`: the team's inventory and binding versions as read here, so snapshots know they are current. */
-  team: { id: string; slug: string; name: string; versions?: TeamVersions };
-  role: Role;
-  tokenId: string;
+/** What authentication reads: the two kinds of bearer token, team membership and the failure counter. */
+export interface AuthDeps {
+  limits: Pick<RateLimits, "apiTokenFailures">;
+  oauth: Pick<OAuthService, "isAccessToken" | "authenticateAccessToken">;
+  tokens: Pick<TokensService, "authenticate">;
+  teams: Pick<TeamsService, "findTeam" | "roleOf">;
 }
 
 declare module "fastify" {
@@ -32,7 +33,7 @@ const tokenGuessing = (seconds: number) =>
  * presents, valid tokens included (otherwise a 200 among the 429s would still confirm a guess). The
  * check before the lookup costs no query: it uses what this process learnt when the address went over.
  */
-async function bearer(services: Services, request: FastifyRequest, secret: string) {
+async function bearer(services: AuthDeps, request: FastifyRequest, secret: string) {
   const failures = services.limits.apiTokenFailures;
   const known = failures.knownRetryAfter(request.ip);
   if (known) throw tokenGuessing(known);
@@ -51,7 +52,7 @@ async function bearer(services: Services, request: FastifyRequest, secret: strin
  * Bearer token first (401), then the team header (400), then membership (403). A team that does not
  * exist and a team the caller is not in answer the same, so ids of other teams reveal nothing.
  */
-export function authenticate(services: Services) {
+export function authenticate(services: AuthDeps) {
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const header = request.headers.authorization;
     const match = typeof header === "string" ? BEARER.exec(header) : null;
@@ -60,8 +61,8 @@ export function authenticate(services: Services) {
 
     const teamRef = request.headers["x-team-slug"];
     if (typeof teamRef !== "string" || teamRef.trim() === "") throw missingTeamHeader();
-    const team = await services.teams.repo.findTeamBySlugOrId(teamRef.trim());
-    const role = team ? await services.teams.repo.roleOf(team.id, token.user.id) : undefined;
+    const team = await services.teams.findTeam(teamRef.trim());
+    const role = team ? await services.teams.roleOf(team.id, token.user.id) : undefined;
     if (!team || !role) throw teamAccessDenied();
 
     request.auth = {
@@ -79,7 +80,7 @@ export function authenticate(services: Services) {
 }
 
 /** Identity only (no team), for `/api/v1/me` where the caller learns which teams exist. */
-export function authenticateUser(services: Services) {
+export function authenticateUser(services: AuthDeps) {
   return async (request: FastifyRequest) => {
     const header = request.headers.authorization;
     const match = typeof header === "string" ? BEARER.exec(header) : null;

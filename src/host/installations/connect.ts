@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import type { Database } from "../../storage/database.ts";
 import {
   type AppInstallConnect,
   adapterFor,
@@ -14,16 +15,17 @@ import {
   type Workspace,
 } from "../../tracker/index.ts";
 import { ValidationError } from "../errors/domain-error.ts";
-import type { AuthContext } from "../http/auth.ts";
 import type { BrowserCookie } from "../http/cookies.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import { sameSecret } from "../sessions/service.ts";
+import type { Actor, AuthContext } from "../teams/access.ts";
 import {
   connectBrowserMismatch,
   connectStateInvalid,
   installationNotAccessible,
   installationPendingApproval,
 } from "./errors.ts";
+import { installationsRepository } from "./repository.ts";
 import type { InstallationsService, StoredCredential } from "./service.ts";
 import { type ProviderSettings, redirectFlow } from "./settings.ts";
 
@@ -60,13 +62,17 @@ interface ConnectState {
  * team and user, expires after 10 minutes, and only completes in the browser that started it (its
  * connect cookie, or the same user's session).
  */
-export function connectFlows(deps: {
-  installations: InstallationsService;
-  settings: ProviderSettings;
-  http: HttpClient;
-  publicUrl: () => string;
-}) {
-  const repo = deps.installations.repo;
+export function connectFlows(
+  db: Database,
+  deps: {
+    installations: Pick<InstallationsService, "saveConnection">;
+    settings: ProviderSettings;
+    http: HttpClient;
+    publicUrl: () => string;
+  },
+) {
+  // Connect states are this feature's own rows: the flows keep them beside the installations service.
+  const repo = installationsRepository(db);
   const redirectUri = (provider: ProviderId) =>
     `${deps.publicUrl()}/api/v1/installations/callback/${provider}/`;
 
@@ -199,7 +205,8 @@ export function connectFlows(deps: {
       const st = await repo.consumeState(query.state, provider, new Date());
       if (!st) throw connectStateInvalid();
       checkBrowser(st, browser);
-      const auth = { team: { id: st.teamId }, user: { id: st.userId } } as AuthContext;
+      // The user who started the connect, in the team they started it in (the state says both).
+      const auth: Actor = { team: { id: st.teamId }, user: { id: st.userId } };
 
       if (query.error) {
         throw new ValidationError(

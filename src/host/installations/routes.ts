@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { isRefusal } from "../../dashboard/errors.ts";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Domain } from "../domain.ts";
+import { httpStatusOf } from "../errors/codes.ts";
 import { DomainError, ValidationError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { expireBrowserCookie, setBrowserCookie } from "../http/cookies.ts";
 import { safeRedirectPath } from "../http/redirect-target.ts";
 import { errorResponses } from "../http/schemas.ts";
 import { operationView } from "../jobs/views.ts";
-import type { Services } from "../services.ts";
-import { callbackProblemPage, wantsPage } from "./callback-page.ts";
 import { CONNECT_COOKIE } from "./connect.ts";
 import {
   CallbackParams,
@@ -26,16 +26,28 @@ import {
 } from "./schemas.ts";
 import { installationView } from "./service.ts";
 
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "connect" | "installations" | "inventory" | "sessions">;
+
 const tags = ["installations"];
+
+/** A browser (it asks for HTML) is answered with pages, an API client with JSON. */
+const wantsPage = (req: FastifyRequest) => (req.headers.accept ?? "").includes("text/html");
+
+/**
+ * The page a browser gets when the callback fails there. The dashboard renders it; the composition
+ * root passes it in, so the host never imports the dashboard.
+ */
+export type CallbackProblemPage = (req: FastifyRequest, reply: FastifyReply, err: DomainError) => unknown;
 
 /**
  * The provider redirects the admin's browser here; `state` (not a bearer token) says whose flow it is,
  * and the connect cookie (or the same user's dashboard session) that this is the browser that started it.
  */
-export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{
+  services: Deps;
+  problemPage: CallbackProblemPage;
+}> = async (app, { services, problemPage }) => {
   app.get(
     "/installations/callback/:provider/",
     {
@@ -77,15 +89,19 @@ export const connectCallbackRoutes: FastifyPluginAsyncTypebox<{ services: Servic
           refresh: operationView(done.refresh),
         });
       } catch (err) {
-        if (wantsPage(req) && err instanceof DomainError && (isRefusal(err) || err.source === "provider"))
-          return callbackProblemPage(req, reply, err);
+        if (
+          wantsPage(req) &&
+          err instanceof DomainError &&
+          (httpStatusOf(err.code) < 500 || err.source === "provider")
+        )
+          return problemPage(req, reply, err);
         throw err;
       }
     },
   );
 };
 
-export const installationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+export const installationRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (
   app,
   { services },
 ) => {

@@ -16,7 +16,6 @@ import {
 } from "../../tracker/index.ts";
 import type { AuditService } from "../audit/service.ts";
 import { ValidationError } from "../errors/domain-error.ts";
-import type { AuthContext } from "../http/auth.ts";
 import { assertOutboundUrl, type OutboundPolicy } from "../http/outbound.ts";
 import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { connectError } from "../http/provider-errors.ts";
@@ -24,7 +23,8 @@ import { newId } from "../ids.ts";
 import { requestRefresh } from "../inventory/refresh-job.ts";
 import type { JobsService } from "../jobs/service.ts";
 import type { Vault } from "../secrets/vault.ts";
-import { teamsRepository } from "../teams/repository.ts";
+import type { Actor, AuthContext } from "../teams/access.ts";
+import type { TeamsService } from "../teams/service.ts";
 import {
   connectThroughRedirect,
   credentialKindNotAllowed,
@@ -37,6 +37,9 @@ import {
 } from "./errors.ts";
 import { type InstallationListFilter, type InstallationRow, installationsRepository } from "./repository.ts";
 import { type ProviderSettings, redirectFlow } from "./settings.ts";
+
+/** The rows this feature hands to others (its repository stays private). */
+export type { InstallationListFilter, InstallationRow } from "./repository.ts";
 
 /** What is stored encrypted: the tracker credential plus OAuth renewal facts. */
 export interface StoredCredential {
@@ -67,7 +70,8 @@ export interface Deps {
   settings: ProviderSettings;
   outbound: OutboundPolicy;
   http: HttpClient;
-  audit: AuditService;
+  audit: Pick<AuditService, "latest" | "record">;
+  teams: Pick<TeamsService, "findUser">;
   /** To queue a new connection's first inventory pass. */
   jobs: Pick<JobsService, "enqueue">;
 }
@@ -120,7 +124,6 @@ export type InstallationView = ReturnType<typeof installationView>;
 
 export function installationsService(db: Database, deps: Deps) {
   const repo = installationsRepository(db);
-  const users = teamsRepository(db);
 
   /** Pasted credentials only, of the kinds the provider takes; an App connects through its install flow. */
   function completeCredential(provider: ProviderId, input: ConnectInput["credential"]): Credential {
@@ -227,11 +230,7 @@ export function installationsService(db: Database, deps: Deps) {
     });
   }
 
-  async function saveOnce(
-    auth: Pick<AuthContext, "team" | "user">,
-    input: SaveConnectionInput,
-    requestId?: string,
-  ) {
+  async function saveOnce(auth: Actor, input: SaveConnectionInput, requestId?: string) {
     const { provider, conn, workspace, stored } = input;
     const host = workspace.host || hostOf(conn.base_url);
     if (
@@ -298,7 +297,25 @@ export function installationsService(db: Database, deps: Deps) {
   }
 
   return {
-    repo,
+    /** Any team's installation by id, for background work that names it (jobs, runtime targets). */
+    byId: (id: string) => repo.byId(id),
+
+    /** A connected installation of the team, or undefined (a candidate token's installation may be gone). */
+    findConnected: (teamId: string, id: string) => repo.get(teamId, id),
+
+    /** Health after a discovery pass (see the repository for which states a pass may change). */
+    recordPassSucceeded: (id: string, at: Date, resourceCount: number | null) =>
+      repo.recordSuccess(id, at, resourceCount),
+    recordPassFailed: (
+      id: string,
+      at: Date,
+      code: string,
+      message: string,
+      status?: "error" | "revoked" | "suspended",
+    ) => repo.recordFailure(id, at, code, message, status),
+
+    /** Connected installations not synced since `olderThan` (the scheduled refresh). */
+    dueForRefresh: (olderThan: Date) => repo.dueForRefresh(olderThan),
 
     /** Any installation of the team, disconnected ones included (their page and API answer stay). */
     async get(teamId: string, id: string) {
@@ -365,11 +382,7 @@ export function installationsService(db: Database, deps: Deps) {
      * Shared by token connect and the OAuth / GitHub App callbacks. Queues the installation's inventory
      * pass and returns that operation as `refresh` (joined with one already pending or running).
      */
-    async saveConnection(
-      auth: Pick<AuthContext, "team" | "user">,
-      input: SaveConnectionInput,
-      requestId?: string,
-    ) {
+    async saveConnection(auth: Actor, input: SaveConnectionInput, requestId?: string) {
       const saved = await saveOnce(auth, input, requestId).catch((err) => {
         // Another team took this GitHub installation between our check and the write.
         if (isUniqueViolation(err, "installations_github_owner_uq")) throw installationInUse();
@@ -410,7 +423,7 @@ export function installationsService(db: Database, deps: Deps) {
       if (!row.disconnectedAt) return null;
       const event = await deps.audit.latest(row.teamId, "installation", row.id, "installation.disconnected");
       if (!event?.actorUserId) return null;
-      const user = await users.findUserById(event.actorUserId);
+      const user = await deps.teams.findUser(event.actorUserId);
       return { user_id: event.actorUserId, email: user?.email ?? null };
     },
 

@@ -1,19 +1,25 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, or, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
-import { inventoryStaging, mappings, projects, resources, teams } from "../../storage/schema.ts";
-import { installationsRepository } from "../installations/repository.ts";
+import {
+  installations,
+  inventoryStaging,
+  mappings,
+  projects,
+  resources,
+  teams,
+} from "../../storage/schema.ts";
+import type { TeamVersions } from "../teams/access.ts";
 
-export type ResourceRow = typeof resources.$inferSelect;
+import type { ResourceRow } from "./rows.ts";
+
+export type { ResourceRow };
 export interface SnapshotProject {
   id: string;
   uuid: string | null;
   slug: string;
 }
 
-export interface TeamVersions {
-  inventory: number;
-  binding: number;
-}
+export type { TeamVersions };
 
 export interface SnapshotMapping {
   projectId: string;
@@ -212,9 +218,22 @@ export function inventoryRepository(db: Database) {
       return row ?? { inventory: 0, binding: 0 };
     },
 
-    /** Connected installations of a team for a provider, as `InstallationsRepository.listForTeam`. */
+    /**
+     * Connected installations of a team for a provider, in `installations.listForTeam` order. Read here,
+     * not through the installations feature, so a snapshot reads them in its own transaction.
+     */
     snapshotInstallations: (teamId: string, provider: string) =>
-      installationsRepository(db).listForTeam(teamId, { provider }),
+      db
+        .select()
+        .from(installations)
+        .where(
+          and(
+            eq(installations.teamId, teamId),
+            isNull(installations.disconnectedAt),
+            eq(installations.provider, provider),
+          ),
+        )
+        .orderBy(asc(installations.provider), asc(installations.displayName), asc(installations.id)),
 
     /** Bindable resources of the given installations: live, not archived, issues enabled. */
     async snapshotRows(teamId: string, installationIds: string[]) {

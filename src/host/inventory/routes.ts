@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { Services } from "../services.ts";
+import type { Domain } from "../domain.ts";
 import { CliResources, CliResourcesQuery, InventoryQuery, ResourcePage } from "./schemas.ts";
 
-export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "installations" | "inventory">;
+
+export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.get(
     "/inventory/",
     {

@@ -14,11 +14,9 @@ import { DomainError } from "../errors/domain-error.ts";
 import { decodeKeyCursor, encodeCursor, toPage } from "../http/pagination.ts";
 import { providerError } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
-import type { InstallationRow } from "../installations/repository.ts";
-import type { InstallationsService } from "../installations/service.ts";
-import type { JobRow } from "../jobs/repository.ts";
-import type { JobContext, JobFailure, JobsService } from "../jobs/service.ts";
-import type { MappingsRepository } from "../mappings/repository.ts";
+import type { InstallationRow, InstallationsService } from "../installations/service.ts";
+import type { JobContext, JobFailure, JobRow, JobsService } from "../jobs/service.ts";
+import type { MappingsService } from "../mappings/service.ts";
 import { REFRESH_JOB, requestRefresh } from "./refresh-job.ts";
 import {
   type InventoryFilter,
@@ -29,6 +27,9 @@ import {
 } from "./repository.ts";
 import type { CliResources } from "./schemas.ts";
 import { type BindableSnapshot, bindableSnapshots } from "./snapshot.ts";
+
+/** The rows this feature hands to others (its repository stays private). */
+export type { InventoryFilter, ResourceRow } from "./repository.ts";
 
 /** How long candidate tokens minted for a `tracker discover` listing are served again. */
 const TOKEN_REUSE_MS = 60_000;
@@ -151,11 +152,20 @@ export function installationState(i: InstallationRow) {
 export function inventoryService(
   db: Database,
   deps: {
-    installations: InstallationsService;
-    jobs: JobsService;
-    audit: AuditService;
-    candidates: CandidateTokens;
-    mappings: MappingsRepository;
+    installations: Pick<
+      InstallationsService,
+      | "byId"
+      | "connectionFor"
+      | "dueForRefresh"
+      | "listForTeam"
+      | "recordPassFailed"
+      | "recordPassSucceeded"
+      | "workspaceOf"
+    >;
+    jobs: Pick<JobsService, "enqueue" | "register">;
+    audit: Pick<AuditService, "record">;
+    candidates: Pick<CandidateTokens, "mint">;
+    mappings: Pick<MappingsService, "refreshLabels">;
   },
 ) {
   const repo = inventoryRepository(db);
@@ -268,7 +278,7 @@ export function inventoryService(
       attempt?: { number: number; of: number };
     },
   ): Promise<RefreshResult> {
-    const inst = await deps.installations.repo.byId(installationId);
+    const inst = await deps.installations.byId(installationId);
     if (!inst || inst.disconnectedAt)
       throw new DomainError(
         "installation_disconnected",
@@ -295,7 +305,7 @@ export function inventoryService(
       // The last attempt of a retryable failure ends the job dead: the installation says it gave up.
       const gaveUp = envelope.retryable && job?.attempt && job.attempt.number >= job.attempt.of;
       const message = gaveUp ? `Sync gave up after ${job!.attempt!.number} attempts: ${cause}` : cause;
-      await deps.installations.repo.recordFailure(
+      await deps.installations.recordPassFailed(
         installationId,
         new Date(),
         envelope.code,
@@ -322,7 +332,7 @@ export function inventoryService(
     const applied = await repo.applyPass(passId, installationId, startedAt);
     if (applied.inserted >= BULK_INSERT_ROWS) await repo.analyze();
     await deps.mappings.refreshLabels(installationId);
-    await deps.installations.repo.recordSuccess(installationId, new Date(), applied.liveCount);
+    await deps.installations.recordPassSucceeded(installationId, new Date(), applied.liveCount);
     const result: RefreshResult = {
       installation_id: installationId,
       complete: true,
@@ -376,7 +386,7 @@ export function inventoryService(
     const { installation_id } = job.payload as { installation_id: string };
     const error = job.error as JobFailure;
     if (error.source === "provider") return;
-    await deps.installations.repo.recordFailure(
+    await deps.installations.recordPassFailed(
       installation_id,
       new Date(),
       error.error_code,
@@ -386,8 +396,9 @@ export function inventoryService(
   }
 
   return {
-    repo,
     refresh,
+    /** One resource of the team, or undefined. */
+    resource: (teamId: string, id: string) => repo.get(teamId, id),
     /** The team's bindable inventory for a provider (see snapshot.ts). */
     snapshot: snapshots.get,
 
@@ -397,9 +408,7 @@ export function inventoryService(
 
     /** Scheduled refresh: queues a pass for every installation not synced within the interval. */
     async enqueueDue(intervalMinutes: number) {
-      const due = await deps.installations.repo.dueForRefresh(
-        new Date(Date.now() - intervalMinutes * 60_000),
-      );
+      const due = await deps.installations.dueForRefresh(new Date(Date.now() - intervalMinutes * 60_000));
       for (const i of due) await this.requestRefresh(i.teamId, i.id, null);
       return due.length;
     },

@@ -1,6 +1,6 @@
 import type { Database } from "../../storage/database.ts";
 import { type TargetNames, targetNames } from "../binding/ranking.ts";
-import type { InstallationRow } from "../installations/repository.ts";
+import type { InstallationRow } from "../installations/service.ts";
 import {
   inventoryRepository,
   type SnapshotMapping,

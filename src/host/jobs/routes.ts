@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import type { Domain } from "../domain.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
-import type { Services } from "../services.ts";
 import { Operation } from "./schemas.ts";
 import { operationView } from "./views.ts";
+
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "jobs">;
 
 const KindSummary = Type.Object({
   kind: Type.String(),
@@ -18,10 +21,7 @@ const KindSummary = Type.Object({
 
 const Params = Type.Object({ operation_id: Type.String({ maxLength: 64 }) });
 
-export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
-  app,
-  { services },
-) => {
+export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.get(
     "/tracker/operations/:operation_id/",
     {

@@ -6,6 +6,9 @@ import { newId } from "../ids.ts";
 import { purgeRetained, queueSummary } from "./housekeeping.ts";
 import { type JobRow, jobsRepository, TERMINAL } from "./repository.ts";
 
+/** The rows this feature hands to others (its repository stays private). */
+export type { JobRow } from "./repository.ts";
+
 export interface JobContext {
   /** Records progress; throws LeaseLostError when another worker took the job over. */
   progress(p: unknown): Promise<void>;
@@ -281,7 +284,6 @@ export function jobsService(db: Database, logger: Logger, opts: JobQueueOptions 
     /** Retention purge of finished jobs, dead passes' staging rows and expired connect states. */
     purge: (jobRetentionDays: number) => purgeRetained(db, { jobRetentionDays }),
 
-    repo,
     options: o,
   };
 }

@@ -3,10 +3,12 @@ import type { Database } from "../../storage/database.ts";
 import type { NormalizedIssue } from "../../tracker/index.ts";
 import { storableText } from "../http/storable-text.ts";
 import { newId } from "../ids.ts";
-import type { JoinedMapping } from "../mappings/repository.ts";
 import type { TeamWorkPackageLink, WorkPackageLink } from "../mappings/schemas.ts";
-import type { MappingsService } from "../mappings/service.ts";
+import type { JoinedMapping, MappingsService } from "../mappings/service.ts";
 import { linksRepository, type WorkPackageLinkRow } from "./repository.ts";
+
+/** The rows this feature hands to others (its repository stays private). */
+export type { WorkPackageLinkRow } from "./repository.ts";
 
 /** A work-package ↔ issue link as `GET /tracker/mappings/` lists it (contract §3). */
 export function linkRow(l: WorkPackageLinkRow): Static<typeof WorkPackageLink> {
@@ -37,11 +39,9 @@ export class CreateInProgress extends Error {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Work-package ↔ issue links: written by push, read by the mappings listing. Always per mapping. */
-export function linksService(db: Database, deps: { mappings: MappingsService }) {
+export function linksService(db: Database, deps: { mappings: Pick<MappingsService, "liveForProvider"> }) {
   const repo = linksRepository(db);
   return {
-    repo,
-
     get: (m: JoinedMapping, wpId: string) => repo.get(m.mapping.bindingRef, wpId),
 
     /** Provider text is made storable: a NUL in an issue URL must not lose the link to a created issue. */
@@ -112,7 +112,7 @@ export function linksService(db: Database, deps: { mappings: MappingsService }) 
 
     /** The provider-only form: links of every live mapping the team has for the provider. */
     async listForProvider(teamId: string, provider: string): Promise<Static<typeof TeamWorkPackageLink>[]> {
-      const live = await deps.mappings.repo.liveForProvider(teamId, provider);
+      const live = await deps.mappings.liveForProvider(teamId, provider);
       const rows = await repo.forMappings(
         teamId,
         live.map((m) => m.mapping.bindingRef),

@@ -2,13 +2,11 @@ import type { Database } from "../../storage/database.ts";
 import { adapterFor, type ProviderId } from "../../tracker/index.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
 import { DomainError } from "../errors/domain-error.ts";
-import type { AuthContext } from "../http/auth.ts";
 import { callProvider } from "../http/provider-errors.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import { type InventoryService, resourceView } from "../inventory/service.ts";
-import type { ProjectRow } from "../projects/repository.ts";
-import { projectsRepository } from "../projects/repository.ts";
-import type { ProjectIdentity, ProjectsService } from "../projects/service.ts";
+import type { ProjectIdentity, ProjectRow, ProjectsService } from "../projects/service.ts";
+import type { AuthContext } from "../teams/access.ts";
 import { type MappingDraft, mappingDrafts } from "./draft.ts";
 import { mappingNotFound } from "./errors.ts";
 import { type CreatedVia, type MappingsService, mappingView } from "./service.ts";
@@ -19,14 +17,17 @@ import { type CreatedVia, type MappingsService, mappingView } from "./service.ts
  * typed provider id up with the provider before it can be picked.
  */
 export function mappingAdminService(deps: {
-  mappings: MappingsService;
-  projects: ProjectsService;
-  inventory: InventoryService;
-  installations: InstallationsService;
-  candidates: CandidateTokens;
+  mappings: Pick<MappingsService, "bind" | "byRef" | "liveForProject" | "liveForResource" | "setStatus">;
+  projects: Pick<ProjectsService, "byId" | "bySlug" | "create" | "ensure">;
+  inventory: Pick<InventoryService, "resource" | "upsertOne">;
+  installations: Pick<
+    InstallationsService,
+    "connectionFor" | "findConnected" | "getConnected" | "workspaceOf"
+  >;
+  candidates: Pick<CandidateTokens, "verify">;
 }) {
   async function view(teamId: string, ref: string) {
-    const j = await deps.mappings.repo.byRef(teamId, ref);
+    const j = await deps.mappings.byRef(teamId, ref);
     if (!j) throw mappingNotFound(ref);
     return mappingView(j);
   }
@@ -50,7 +51,7 @@ export function mappingAdminService(deps: {
       return (tx: Database) => deps.projects.ensure(teamId, input.project_identity!, tx);
     const slug = input.project_slug!;
     return async (tx: Database): Promise<ProjectRow> =>
-      (await projectsRepository(tx).bySlug(teamId, slug)) ?? deps.projects.create(teamId, { slug }, tx);
+      (await deps.projects.bySlug(teamId, slug, tx)) ?? deps.projects.create(teamId, { slug }, tx);
   }
 
   return {
@@ -92,7 +93,7 @@ export function mappingAdminService(deps: {
       input: { status?: "active" | "disabled"; resource_id?: string },
       requestId?: string,
     ) {
-      const current = await deps.mappings.repo.byRef(auth.team.id, ref);
+      const current = await deps.mappings.byRef(auth.team.id, ref);
       if (!current || current.mapping.deletedAt) throw mappingNotFound(ref);
       if (input.resource_id && input.resource_id !== current.mapping.resourceId) {
         const projectId = current.mapping.projectId;
@@ -110,7 +111,7 @@ export function mappingAdminService(deps: {
           via: "dashboard",
           by: auth.user.id,
           requestId,
-          project: async (tx) => (await projectsRepository(tx).byId(auth.team.id, projectId))!,
+          project: async (tx) => (await deps.projects.byId(auth.team.id, projectId, tx))!,
         });
         return view(auth.team.id, mapping.bindingRef);
       }

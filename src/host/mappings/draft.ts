@@ -1,12 +1,15 @@
 import { isProvider, providerModule } from "../../tracker/index.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
 import { type DomainError, ValidationError } from "../errors/domain-error.ts";
-import type { InstallationRow } from "../installations/repository.ts";
-import type { InstallationsService } from "../installations/service.ts";
-import type { ResourceRow } from "../inventory/repository.ts";
+import type { InstallationRow, InstallationsService } from "../installations/service.ts";
+import type { ResourceRow } from "../inventory/rows.ts";
 import type { InventoryService } from "../inventory/service.ts";
-import type { ProjectRow } from "../projects/repository.ts";
-import { invalidProjectSlug, type ProjectsService, projectSlugTaken } from "../projects/service.ts";
+import {
+  invalidProjectSlug,
+  type ProjectRow,
+  type ProjectsService,
+  projectSlugTaken,
+} from "../projects/service.ts";
 import { alreadyBound, resourceNotFound } from "./errors.ts";
 import { type MappingsService, notBindable } from "./service.ts";
 
@@ -56,25 +59,25 @@ const refusal = (field: DraftField, message: string, problem = "is required"): D
  * the API refuses with the same error. The save (`mappings.bind`) still decides races in its transaction.
  */
 export function mappingDrafts(deps: {
-  mappings: MappingsService;
-  projects: ProjectsService;
-  inventory: InventoryService;
-  installations: InstallationsService;
-  candidates: CandidateTokens;
+  mappings: Pick<MappingsService, "liveForProject" | "liveForResource">;
+  projects: Pick<ProjectsService, "byId" | "bySlug">;
+  inventory: Pick<InventoryService, "resource">;
+  installations: Pick<InstallationsService, "findConnected">;
+  candidates: Pick<CandidateTokens, "verify">;
 }) {
   /** The picked resource: by id, or by a candidate token (whose refusal is thrown: it is not a form field). */
   async function pickedResource(teamId: string, d: MappingDraft) {
-    if (d.resourceId) return deps.inventory.repo.get(teamId, d.resourceId);
+    if (d.resourceId) return deps.inventory.resource(teamId, d.resourceId);
     const { resourceId } = await deps.candidates.verify(d.candidateToken!, { teamId }, (id) =>
-      deps.inventory.repo.get(teamId, id),
+      deps.inventory.resource(teamId, id),
     );
-    return deps.inventory.repo.get(teamId, resourceId);
+    return deps.inventory.resource(teamId, resourceId);
   }
 
   async function checkInstallation(teamId: string, d: MappingDraft, out: CheckedDraft) {
     if (d.installationId === undefined) return null;
     const installation = d.installationId
-      ? await deps.installations.repo.get(teamId, d.installationId)
+      ? await deps.installations.findConnected(teamId, d.installationId)
       : undefined;
     if (!installation) return refusal("installation_id", "Pick an installation.");
     if (d.moving && installation.provider !== d.moving.provider)
@@ -95,7 +98,7 @@ export function mappingDrafts(deps: {
     if (!resource) return problem(resourceNotFound(d.resourceId ?? ""));
     if (d.installationId === undefined) {
       // Picked without an installation: its own, which must be connected.
-      out.installation = await deps.installations.repo.get(teamId, resource.installationId);
+      out.installation = await deps.installations.findConnected(teamId, resource.installationId);
       if (!out.installation) return problem(resourceNotFound(resource.id));
     } else if (out.installation && resource.installationId !== out.installation.id)
       return refusal(
@@ -129,7 +132,7 @@ export function mappingDrafts(deps: {
     const { slug, intent } = project;
     const problem = (error: DomainError): DraftProblem => ({ field: "project_slug", error });
     if (!slug) return refusal("project_slug", "Pick a project, or name a new one.");
-    const row = (await deps.projects.repo.bySlug(teamId, slug)) ?? null;
+    const row = (await deps.projects.bySlug(teamId, slug)) ?? null;
     if (row && intent === "new") return problem(projectSlugTaken(slug));
     if (!row && intent === "existing")
       return refusal("project_slug", `The project '${slug}' no longer exists. Pick another.`, "is unknown");
@@ -144,16 +147,16 @@ export function mappingDrafts(deps: {
     const resource = out.resource;
     if (!resource || !(d.moving || out.project)) return null;
     const projectId = d.moving ? d.moving.projectId : out.project?.row?.id;
-    const holder = await deps.mappings.repo.liveForResource(resource.installationId, resource.resourceKey);
+    const holder = await deps.mappings.liveForResource(resource.installationId, resource.resourceKey);
     if (!holder || holder.projectId === projectId) return null;
-    const holderSlug = (await deps.projects.repo.byId(teamId, holder.projectId))?.slug ?? "another project";
+    const holderSlug = (await deps.projects.byId(teamId, holder.projectId))?.slug ?? "another project";
     return { field: "resource_id", error: alreadyBound(resource.label, holderSlug) } satisfies DraftProblem;
   }
 
   async function replaced(teamId: string, out: CheckedDraft) {
     const project = out.project?.row;
     if (!project || !out.resource) return null;
-    const prev = await deps.mappings.repo.liveForProject(teamId, project.id, out.resource.provider);
+    const prev = await deps.mappings.liveForProject(teamId, project.id, out.resource.provider);
     return prev && prev.mapping.resourceId !== out.resource.id
       ? { label: prev.mapping.displayLabel, ref: prev.mapping.bindingRef }
       : null;

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { RoutedQuery } from "../binding/schemas.ts";
+import type { Domain } from "../domain.ts";
 import { ValidationError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { Resource } from "../inventory/schemas.ts";
-import type { Services } from "../services.ts";
 import { enrichment } from "../status/service.ts";
 import {
   ChangeMappingBody,
@@ -17,7 +17,10 @@ import {
   TrackerMappings,
 } from "./schemas.ts";
 
-export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "binding" | "links" | "mappingAdmin" | "mappings">;
+
+export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.get(
     "/tracker/mappings/",
     {
@@ -44,7 +47,7 @@ export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
 
 const tags = ["mappings"];
 
-export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+export const mappingAdminRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (
   app,
   { services },
 ) => {

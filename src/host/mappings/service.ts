@@ -3,12 +3,15 @@ import { isUniqueViolation } from "../../storage/errors.ts";
 import type { AuditService } from "../audit/service.ts";
 import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
-import type { ResourceRow } from "../inventory/repository.ts";
-import { type ProjectRow, projectsRepository } from "../projects/repository.ts";
+import type { ResourceRow } from "../inventory/rows.ts";
+import type { ProjectRow, ProjectsService } from "../projects/service.ts";
 import { alreadyBound, resourceNotBindable } from "./errors.ts";
 import { mappingState, mappingSyncState } from "./health.ts";
 import { type JoinedMapping, type MappingFilter, type MappingRow, mappingsRepository } from "./repository.ts";
 import { validateRoutingMetadata } from "./routing-metadata.ts";
+
+/** The rows this feature hands to others (its repository stays private). */
+export type { JoinedMapping, MappingFilter, MappingRow } from "./repository.ts";
 
 export type CreatedVia = "cli" | "dashboard" | "api";
 
@@ -74,11 +77,25 @@ function auditShape(m: MappingRow | null | undefined) {
     : null;
 }
 
-export function mappingsService(db: Database, deps: { audit: AuditService }) {
+export function mappingsService(
+  db: Database,
+  deps: { audit: Pick<AuditService, "record">; projects: Pick<ProjectsService, "byId"> },
+) {
   const repo = mappingsRepository(db);
 
   return {
-    repo,
+    /** A mapping of the team by its binding_ref, deleted ones included (they answer as deleted). */
+    byRef: (teamId: string, bindingRef: string) => repo.byRef(teamId, bindingRef),
+    /** The project's live (not deleted) mapping for a provider. */
+    liveForProject: (teamId: string, projectId: string, provider: string) =>
+      repo.liveForProject(teamId, projectId, provider),
+    /** The live mapping holding a resource, if any. */
+    liveForResource: (installationId: string, resourceKey: string) =>
+      repo.liveForResource(installationId, resourceKey),
+    /** The team's live mappings for a provider, disabled ones included. */
+    liveForProvider: (teamId: string, provider: string) => repo.liveForProvider(teamId, provider),
+    /** After a discovery pass: mappings show their resources' current labels. */
+    refreshLabels: (installationId: string) => repo.refreshLabels(installationId),
 
     /**
      * Binds a resource to a project in one transaction. Same project + resource → the existing mapping;
@@ -108,7 +125,7 @@ export function mappingsService(db: Database, deps: { audit: AuditService }) {
           if (holder)
             throw alreadyBound(
               resource.label,
-              (await projectsRepository(tx).byId(input.teamId, holder.projectId))?.slug ?? "another project",
+              (await deps.projects.byId(input.teamId, holder.projectId, tx))?.slug ?? "another project",
             );
 
           const previous = await repo.liveForProjectRow(project.id, resource.provider, tx);
@@ -152,9 +169,7 @@ export function mappingsService(db: Database, deps: { audit: AuditService }) {
         if (!isUniqueViolation(err)) throw err;
         // Lost a race: whoever won decides the answer.
         const holder = await repo.liveForResource(resource.installationId, resource.resourceKey);
-        const project = holder
-          ? await projectsRepository(db).byId(input.teamId, holder.projectId)
-          : undefined;
+        const project = holder ? await deps.projects.byId(input.teamId, holder.projectId) : undefined;
         const mine = project
           ? await db.transaction((tx) => input.project(tx as unknown as Database)).catch(() => undefined)
           : undefined;

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
+import type { Domain } from "../domain.ts";
 import { DomainError, TooManyRequestsError } from "../errors/domain-error.ts";
-import { authenticateUser } from "../http/auth.ts";
+import { type AuthDeps, authenticateUser } from "../http/auth.ts";
 import { acceptForms } from "../http/forms.ts";
 import { tooManyAttempts } from "../http/rate-limits.ts";
 import { errorResponses } from "../http/schemas.ts";
-import type { Services } from "../services.ts";
 import { toOAuthReply } from "./errors.ts";
 import {
   DeviceAuthorization,
@@ -17,6 +17,9 @@ import {
   TokenRequest,
   TokenResponse,
 } from "./schemas.ts";
+
+/** The domain services these routes call (and authentication reads). */
+type Deps = Pick<Domain, "limits" | "oauth"> & AuthDeps;
 
 type Fields = Record<string, string | undefined>;
 
@@ -46,7 +49,7 @@ function tooMany(what: string, seconds: number) {
 }
 
 /** `POST /oauth/token`, `/oauth/device`, `/oauth/revoke` at the origin root, as the CLI calls them. */
-export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   await acceptForms(app, "list");
   oauthErrors(app);
   const meta = (req: { ip: string; headers: { "user-agent"?: string } }) => ({
@@ -118,7 +121,7 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
 };
 
 /** `GET /api/v1/session-status` (`spec-kitty auth doctor --server`). Registered under `/api/v1`. */
-export const sessionStatusRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
+export const sessionStatusRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (
   app,
   { services },
 ) => {

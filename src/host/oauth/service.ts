@@ -365,7 +365,6 @@ export function oauthService(
   const verificationUri = () => `${deps.publicUrl().replace(/\/+$/, "")}/dashboard/cli/device`;
 
   const service = {
-    repo,
     clientId: CLI_CLIENT_ID,
 
     isAccessToken: (bearer: string) => bearer.startsWith(ACCESS_PREFIX),

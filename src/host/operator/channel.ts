@@ -6,8 +6,7 @@ import { isErrorCode } from "../errors/codes.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { type ErrorEnvelope, toEnvelope } from "../errors/envelope.ts";
 import { toApiRefusal } from "../http/error-handler.ts";
-import type { Services } from "../services.ts";
-import { type CommandArgs, OPTIONS, runOperatorCommand } from "./commands.ts";
+import { type CommandArgs, OPTIONS, type OperatorDeps, runOperatorCommand } from "./commands.ts";
 
 /**
  * The operator channel: how `npm run admin` reaches the service that owns an embedded data directory
@@ -29,7 +28,7 @@ export interface OperatorChannel {
 
 const BODY_LIMIT = 64 * 1024;
 
-export async function startOperatorChannel(services: Services, logger: Logger): Promise<OperatorChannel> {
+export async function startOperatorChannel(services: OperatorDeps, logger: Logger): Promise<OperatorChannel> {
   const secret = randomBytes(32).toString("base64url");
   const expected = digest(`Bearer ${secret}`);
   const server = createServer((req, res) => {
@@ -58,7 +57,7 @@ async function answer(
   req: IncomingMessage,
   res: ServerResponse,
   expected: Buffer,
-  services: Services,
+  services: OperatorDeps,
   logger: Logger,
 ) {
   const auth = digest(req.headers.authorization ?? "");

@@ -1,5 +1,8 @@
+import type { Domain } from "../domain.ts";
 import { DomainError, ValidationError } from "../errors/domain-error.ts";
-import type { Services } from "../services.ts";
+
+/** The domain services these commands call. */
+export type OperatorDeps = Pick<Domain, "teams" | "tokens">;
 
 /**
  * The operator commands of `npm run admin`, run over the domain services. The CLI runs them itself when
@@ -31,7 +34,7 @@ export function missingOption(command: CommandName, args: CommandArgs): OptionNa
 }
 
 /** Runs one command; what it returns is printed as JSON. Failures are domain errors. */
-export async function runOperatorCommand(services: Services, command: string, args: CommandArgs) {
+export async function runOperatorCommand(services: OperatorDeps, command: string, args: CommandArgs) {
   if (!isCommand(command)) throw new DomainError("unknown_command", `Unknown command ${command}.`);
   const missing = missingOption(command, args);
   if (missing)
@@ -58,10 +61,10 @@ export async function runOperatorCommand(services: Services, command: string, ar
   }
 }
 
-async function createToken(services: Services, teamRef: string, email: string, args: CommandArgs) {
-  const team = await services.teams.repo.findTeamBySlugOrId(teamRef);
-  const user = await services.teams.repo.findUserByEmail(email);
-  if (!team || !user || !(await services.teams.repo.roleOf(team.id, user.id))) {
+async function createToken(services: OperatorDeps, teamRef: string, email: string, args: CommandArgs) {
+  const team = await services.teams.findTeam(teamRef);
+  const user = await services.teams.findUserByEmail(email);
+  if (!team || !user || !(await services.teams.roleOf(team.id, user.id))) {
     throw new DomainError("not_found", "No such team, user, or the user is not a member of the team.");
   }
   const days = args["expires-in-days"] ? Number(args["expires-in-days"]) : null;

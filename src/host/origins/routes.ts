@@ -1,8 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { Services } from "../services.ts";
+import type { Domain } from "../domain.ts";
 import { OriginBindBody, OriginLink } from "./schemas.ts";
 
-export const originRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "idempotency" | "origins">;
+
+export const originRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.post(
     "/tracker/mission-origin/bind/",
     {

@@ -1,11 +1,11 @@
 import type { Static } from "typebox";
 import type { Database } from "../../storage/database.ts";
 import type { NormalizedIssue, ProviderId } from "../../tracker/index.ts";
-import type { AuthContext } from "../http/auth.ts";
 import { newId } from "../ids.ts";
 import type { RuntimeTarget, RuntimeTargets } from "../runtime/target.ts";
 import { statusName } from "../search/candidates.ts";
 import { enrichment } from "../status/service.ts";
+import type { AuthContext } from "../teams/access.ts";
 import { issueNotInResource, originConflict } from "./errors.ts";
 import type { OriginLinkRow } from "./repository.ts";
 import { originsRepository } from "./repository.ts";
@@ -46,7 +46,7 @@ function view(row: OriginLinkRow, alreadyBound: boolean) {
 }
 
 /** Mission-origin links (contract §8.3): one origin issue per mission, from the mapped resource only. */
-export function originsService(db: Database, deps: { targets: RuntimeTargets }) {
+export function originsService(db: Database, deps: { targets: Pick<RuntimeTargets, "route"> }) {
   const repo = originsRepository(db);
 
   /** The issue, read from the mapped resource, whose id or key is the one the client named. */
@@ -63,8 +63,6 @@ export function originsService(db: Database, deps: { targets: RuntimeTargets }) 
   }
 
   return {
-    repo,
-
     async bind(
       auth: AuthContext,
       input: OriginBindInput,

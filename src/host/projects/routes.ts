@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import type { Domain } from "../domain.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { PageQuery, pageOf } from "../http/pagination.ts";
 import { errorResponses } from "../http/schemas.ts";
-import type { Services } from "../services.ts";
 import { projectView } from "./service.ts";
+
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "projects">;
 
 const Project = Type.Object({
   id: Type.String(),
@@ -24,7 +27,7 @@ const CreateProjectBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.get(
     "/projects/",
     {

@@ -5,6 +5,9 @@ import { decodeKeyCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import { type ProjectRow, type ProjectsRepository, projectsRepository } from "./repository.ts";
 
+/** The rows this feature hands to others (its repository stays private). */
+export type { ProjectRow } from "./repository.ts";
+
 /** The CLI's local project identity (contract §11.1). */
 export interface ProjectIdentity {
   uuid: string;
@@ -122,7 +125,11 @@ export function projectsService(db: Database) {
   const repo = projectsRepository(db);
 
   return {
-    repo,
+    /** Lookups, inside the caller's transaction when it passes one (a bind reads its project there). */
+    bySlug: (teamId: string, slug: string, tx?: Database) =>
+      (tx ? projectsRepository(tx) : repo).bySlug(teamId, slug),
+    byId: (teamId: string, id: string, tx?: Database) =>
+      (tx ? projectsRepository(tx) : repo).byId(teamId, id),
 
     /**
      * Finds, adopts or creates the project for a CLI identity (the uuid is the identity), remembering

@@ -7,7 +7,7 @@ import {
   TrackerError,
 } from "../../tracker/index.ts";
 import { providerError, resourceMissing } from "../http/provider-errors.ts";
-import type { WorkPackageLinkRow } from "../links/repository.ts";
+import type { WorkPackageLinkRow } from "../links/service.ts";
 import { CreateInProgress, type LinksService } from "../links/service.ts";
 import { type ItemError, itemErrorOf, type PhaseStatus, type Summary } from "./pull.ts";
 import { ISSUE_STATUSES, type PushOutcome, type PushPhase as PushPhaseSchema } from "./schemas.ts";

@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { Services } from "../services.ts";
+import type { Domain } from "../domain.ts";
 import { Pending, PullBody, PullResult, PushBody, PushResult, RunBody, RunResult } from "./schemas.ts";
+
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "idempotency" | "runtime">;
 
 const tags = ["tracker"];
 
-export const runtimeRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const runtimeRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.post(
     "/tracker/pull/",
     {

@@ -1,13 +1,13 @@
 import type { Static } from "typebox";
 import type { ProviderId } from "../../tracker/index.ts";
-import type { AuthContext } from "../http/auth.ts";
 import type { JobsService } from "../jobs/service.ts";
 import type { LinksService } from "../links/service.ts";
 import { enrichment, identityPath } from "../status/service.ts";
+import { type AuthContext, systemContext } from "../teams/access.ts";
 import { type PhaseStatus, type PullFilters, pullIssues } from "./pull.ts";
 import { applyPush, type ItemOutcome } from "./push.ts";
 import type { Pending, PullResult, PushResult, RunResult } from "./schemas.ts";
-import { type RuntimeTarget, type RuntimeTargets, teamAuth } from "./target.ts";
+import type { RuntimeTarget, RuntimeTargets } from "./target.ts";
 
 /**
  * Pushes of at most this many items answer 200 with the result; larger batches answer 202 and run in
@@ -45,7 +45,11 @@ function combined(a: PhaseStatus | null, b: PhaseStatus | null): PhaseStatus {
   return "partial";
 }
 
-export function runtimeService(deps: { targets: RuntimeTargets; links: LinksService; jobs: JobsService }) {
+export function runtimeService(deps: {
+  targets: Pick<RuntimeTargets, "route">;
+  links: LinksService;
+  jobs: Pick<JobsService, "enqueue" | "register">;
+}) {
   const frame = (t: RuntimeTarget) => ({
     provider: t.provider,
     ...enrichment(t.mapping),
@@ -87,7 +91,7 @@ export function runtimeService(deps: { targets: RuntimeTargets; links: LinksServ
 
   /** Jobs re-route their mapping when they run: a mapping disabled or deleted meanwhile stops them. */
   async function jobTarget(p: JobPayload) {
-    return deps.targets.route(teamAuth(p.team_id, p.user_id), {
+    return deps.targets.route(systemContext(p.team_id, p.user_id), {
       provider: p.provider,
       binding_ref: p.binding_ref,
     });

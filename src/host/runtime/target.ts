@@ -10,12 +10,10 @@ import {
   TrackerError,
 } from "../../tracker/index.ts";
 import type { BindingService, RoutingKeys } from "../binding/service.ts";
-import type { AuthContext } from "../http/auth.ts";
 import { callProvider, providerError, resourceMissing } from "../http/provider-errors.ts";
-import type { InstallationRow } from "../installations/repository.ts";
-import type { InstallationsService } from "../installations/service.ts";
-import type { JoinedMapping } from "../mappings/repository.ts";
-import type { MappingsService } from "../mappings/service.ts";
+import type { InstallationRow, InstallationsService } from "../installations/service.ts";
+import type { JoinedMapping, MappingsService } from "../mappings/service.ts";
+import type { TeamScope } from "../teams/access.ts";
 import {
   allMappingsDisabled,
   installationDisconnected,
@@ -58,16 +56,6 @@ export function resourceRefOf(provider: string, rm: Record<string, unknown>): Re
   return { resource_type: ref.type, resource_id: ref.id(rm) };
 }
 
-/** Team-scoped auth for background work that re-routes a mapping (jobs run without a request). */
-export function teamAuth(teamId: string, userId: string | null): AuthContext {
-  return {
-    team: { id: teamId, slug: "", name: "" },
-    user: { id: userId ?? "", email: "", name: "" },
-    role: "member",
-    tokenId: "",
-  };
-}
-
 /**
  * The one way runtime code reaches a provider: route the mapping (stale-binding errors), check the
  * installation and resource are usable, then build the connection from the installation's credentials
@@ -75,9 +63,9 @@ export function teamAuth(teamId: string, userId: string | null): AuthContext {
  * another resource, installation or team.
  */
 export function runtimeTargets(deps: {
-  binding: BindingService;
-  installations: InstallationsService;
-  mappings: MappingsService;
+  binding: Pick<BindingService, "route">;
+  installations: Pick<InstallationsService, "byId" | "connectionFor" | "workspaceOf">;
+  mappings: Pick<MappingsService, "liveForProvider">;
 }) {
   /** Connector params rebuilt from the mapping's routing metadata (DESIGN §3.4), never from the request. */
   function connectorParamsOf(m: JoinedMapping): ConnectorParams {
@@ -92,7 +80,7 @@ export function runtimeTargets(deps: {
     const provider = m.mapping.provider;
     const label = { provider, label: m.mapping.displayLabel };
     if (m.resourceMissingSince) throw resourceMissing(provider, m.mapping.displayLabel, "saas");
-    const installation = await deps.installations.repo.byId(m.mapping.installationId);
+    const installation = await deps.installations.byId(m.mapping.installationId);
     if (!installation || installation.disconnectedAt)
       throw installationDisconnected(provider, m.mapping.displayLabel);
     if (installation.status === "revoked") throw installationRevoked(provider, m.mapping.displayLabel);
@@ -134,16 +122,16 @@ export function runtimeTargets(deps: {
     open,
 
     /** `binding.route()` (by binding_ref or project_slug), then the target. */
-    async route(auth: AuthContext, keys: RoutingKeys): Promise<RuntimeTarget> {
-      return open(await deps.binding.route(auth, keys));
+    async route(scope: TeamScope, keys: RoutingKeys): Promise<RuntimeTarget> {
+      return open(await deps.binding.route(scope, keys));
     },
 
     /**
      * Provider-only calls: the team's active mappings for the provider, never unmapped resources.
      * None at all → `no_mapping`; only disabled ones → `mapping_disabled`.
      */
-    async forProvider(auth: AuthContext, provider: ProviderId): Promise<JoinedMapping[]> {
-      const live = await deps.mappings.repo.liveForProvider(auth.team.id, provider);
+    async forProvider(scope: TeamScope, provider: ProviderId): Promise<JoinedMapping[]> {
+      const live = await deps.mappings.liveForProvider(scope.team.id, provider);
       if (live.length === 0) throw noMappedResource(provider);
       const active = live.filter((m) => m.mapping.status === "active");
       if (active.length === 0) throw allMappingsDisabled(provider);

@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { Services } from "../services.ts";
+import type { Domain } from "../domain.ts";
 import { IssueSearchBody, IssueSearchResult, ListTicketsBody, ListTicketsResult } from "./schemas.ts";
+
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "search">;
 
 const tags = ["tracker"];
 
-export const searchRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const searchRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.post(
     "/tracker/issue-search/",
     {

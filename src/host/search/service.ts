@@ -1,7 +1,6 @@
 import type { Static } from "typebox";
 import { type NormalizedIssue, type ProviderId, providerModule } from "../../tracker/index.ts";
-import type { AuthContext } from "../http/auth.ts";
-import type { JoinedMapping } from "../mappings/repository.ts";
+import type { JoinedMapping } from "../mappings/service.ts";
 import {
   type ResourceRef,
   type RuntimeTarget,
@@ -9,6 +8,7 @@ import {
   resourceRefOf,
 } from "../runtime/target.ts";
 import { enrichment } from "../status/service.ts";
+import type { AuthContext } from "../teams/access.ts";
 import { type Candidate, candidateOf } from "./candidates.ts";
 import { invalidQuery } from "./errors.ts";
 import { identifierIn } from "./identifiers.ts";
@@ -54,7 +54,7 @@ async function inBatches<T, R>(list: T[], size: number, fn: (x: T) => Promise<R>
  * Issue search and ticket listing, only ever inside mapped resources: the routed mapping's resource, or
  * (provider-only) each active mapping of the team for that provider.
  */
-export function searchService(deps: { targets: RuntimeTargets }) {
+export function searchService(deps: { targets: Pick<RuntimeTargets, "forProvider" | "open" | "route"> }) {
   async function searchIn(
     t: RuntimeTarget,
     q: { key?: string; text?: string; onIncomplete?: () => void },

@@ -5,7 +5,7 @@ import { ulid } from "ulid";
 import type { Database } from "../../storage/database.ts";
 import type { BrowserCookie } from "../http/cookies.ts";
 import { type RateLimits, rateLimits, signInDelayMs } from "../http/rate-limits.ts";
-import { teamsRepository } from "../teams/repository.ts";
+import type { TeamsService } from "../teams/service.ts";
 import { sessionsRepository } from "./repository.ts";
 
 /**
@@ -45,10 +45,16 @@ export function sameSecret(a: string, b: string): boolean {
 
 export function sessionsService(
   db: Database,
-  opts: { idleMs?: number; absoluteMs?: number; limits?: RateLimits } = {},
+  opts: {
+    /** Accounts and memberships: who may sign in, and which team a new session shows first. */
+    teams: Pick<TeamsService, "findUserByEmail" | "teamsOf">;
+    idleMs?: number;
+    absoluteMs?: number;
+    limits?: RateLimits;
+  },
 ) {
   const repo = sessionsRepository(db);
-  const users = teamsRepository(db);
+  const users = opts.teams;
   const idleMs = opts.idleMs ?? IDLE_MS;
   const absoluteMs = opts.absoluteMs ?? ABSOLUTE_MS;
   const limits = opts.limits ?? rateLimits(db);
@@ -94,13 +100,11 @@ export function sessionsService(
 
   /** The team a new session shows first: a shared team when the user has one, else the private teamspace. */
   async function defaultTeam(userId: string) {
-    const teams = await users.teamsOfUser(userId);
+    const teams = await users.teamsOf(userId);
     return (teams.find((t) => !t.team.isPrivateTeamspace) ?? teams[0])?.team.id ?? null;
   }
 
   const service = {
-    repo,
-
     /** `meta.ip`: the client address the limits count per (callers without one share a counter). */
     async signIn(
       input: { email: string; password: string },

@@ -1,9 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { RoutedQuery } from "../binding/schemas.ts";
-import type { Services } from "../services.ts";
+import type { Domain } from "../domain.ts";
 import { TrackerStatus } from "./schemas.ts";
 
-export const statusRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "status">;
+
+export const statusRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.get(
     "/tracker/status/",
     {

@@ -2,13 +2,11 @@ import type { Static } from "typebox";
 import type { ProviderId } from "../../tracker/index.ts";
 import type { RoutedMapping } from "../binding/schemas.ts";
 import type { BindingService, RoutingKeys } from "../binding/service.ts";
-import type { AuthContext } from "../http/auth.ts";
-import type { InstallationRow } from "../installations/repository.ts";
-import type { InstallationsService } from "../installations/service.ts";
+import type { InstallationRow, InstallationsService } from "../installations/service.ts";
 import { installationState } from "../inventory/service.ts";
 import { mappingState, mappingSyncState } from "../mappings/health.ts";
-import type { JoinedMapping } from "../mappings/repository.ts";
-import type { MappingsService } from "../mappings/service.ts";
+import type { JoinedMapping, MappingsService } from "../mappings/service.ts";
+import type { AuthContext } from "../teams/access.ts";
 import type { IdentityPath, InstallationWideStatus, ProjectStatus } from "./schemas.ts";
 
 /** `binding_ref`, `display_label`, `provider_context`: added to every routed response (contract §11.4). */
@@ -32,15 +30,15 @@ export function identityPath(m: JoinedMapping, inst?: InstallationRow): Static<t
 }
 
 export function statusService(deps: {
-  binding: BindingService;
-  installations: InstallationsService;
-  mappings: MappingsService;
+  binding: Pick<BindingService, "route">;
+  installations: Pick<InstallationsService, "byId" | "listForTeam">;
+  mappings: Pick<MappingsService, "liveForProvider">;
 }) {
   return {
     /** `tracker status`: the routed project's mapping and its health. */
     async project(auth: AuthContext, keys: RoutingKeys): Promise<Static<typeof ProjectStatus>> {
       const m = await deps.binding.route(auth, keys);
-      const inst = await deps.installations.repo.byId(m.mapping.installationId);
+      const inst = await deps.installations.byId(m.mapping.installationId);
       const state = mappingSyncState(m);
       return {
         configured: true,
@@ -65,7 +63,7 @@ export function statusService(deps: {
       provider: ProviderId,
     ): Promise<Static<typeof InstallationWideStatus>> {
       const installs = await deps.installations.listForTeam(auth.team.id, provider);
-      const bindings = await deps.mappings.repo.liveForProvider(auth.team.id, provider);
+      const bindings = await deps.mappings.liveForProvider(auth.team.id, provider);
       return {
         provider,
         connected: installs.some((i) => i.status === "active"),

@@ -1,12 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { authenticateUser } from "../http/auth.ts";
+import type { Domain } from "../domain.ts";
+import { type AuthDeps, authenticateUser } from "../http/auth.ts";
 import { PageQuery } from "../http/pagination.ts";
 import { errorResponses } from "../http/schemas.ts";
-import type { Services } from "../services.ts";
 import { CurrentTeam, Me, MemberPage } from "./schemas.ts";
 
+/** The domain services these routes call (and authentication reads). */
+type Deps = Pick<Domain, "teams"> & AuthDeps;
+
 /** `/me` needs only a token: it is how a client learns which team ids exist for `X-Team-Slug`. */
-export const meRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const meRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.get(
     "/me",
     {
@@ -22,7 +25,7 @@ export const meRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async
   );
 };
 
-export const teamRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const teamRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.get(
     "/team/",
     {

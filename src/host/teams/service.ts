@@ -13,7 +13,15 @@ export function teamsService(db: Database) {
   const repo = teamsRepository(db);
 
   return {
-    repo,
+    /** Lookups other features need (authentication, the operator channel, the audit page, seeds). */
+    findTeam: (ref: string) => repo.findTeamBySlugOrId(ref),
+    findUserByEmail: (email: string) => repo.findUserByEmail(email),
+    findUser: (id: string) => repo.findUserById(id),
+    /** The user's teams with their role in each. */
+    teamsOf: (userId: string) => repo.teamsOfUser(userId),
+    roleOf: (teamId: string, userId: string) => repo.roleOf(teamId, userId),
+    setMembership: (teamId: string, userId: string, role: Role) =>
+      repo.upsertMembership(teamId, userId, role),
 
     async createTeam(input: { slug: string; name: string; isPrivateTeamspace?: boolean }) {
       if (!SLUG.test(input.slug)) {

@@ -1,12 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { Domain } from "../domain.ts";
 import { PageQuery } from "../http/pagination.ts";
 import { errorResponses } from "../http/schemas.ts";
-import type { Services } from "../services.ts";
 import { ApiToken, ApiTokenPage, CreateApiTokenBody, CreatedApiToken, TokenParams } from "./schemas.ts";
+
+/** The domain services these routes call. */
+type Deps = Pick<Domain, "tokens">;
 
 const DAY_MS = 86_400_000;
 
-export const tokenRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+export const tokenRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.get(
     "/tokens/",
     {

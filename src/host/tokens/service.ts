@@ -29,7 +29,7 @@ function view(t: ApiTokenRow) {
   };
 }
 
-export function tokensService(db: Database, audit: AuditService) {
+export function tokensService(db: Database, audit: Pick<AuditService, "record">) {
   const repo = tokensRepository(db);
 
   return {

@@ -1,19 +1,14 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from "fastify";
-import { dashContextFor, sendHtml } from "../../dashboard/context.ts";
-import { pageProblem } from "../../dashboard/errors.ts";
-import { type Html, html } from "../../dashboard/html.ts";
-import { badge, bare, csrfField, page, when } from "../../dashboard/layout.ts";
-import {
-  contentSecurityPolicy,
-  fromThisSite,
-  hideFromApiDocs,
-  setPageHeaders,
-} from "../../dashboard/security.ts";
-import { DomainError } from "../errors/domain-error.ts";
-import { acceptForms } from "../http/forms.ts";
-import type { Services } from "../services.ts";
-import type { Session } from "../sessions/service.ts";
-import type { AuthorizeParams } from "./service.ts";
+import type { Domain } from "../../host/domain.ts";
+import { DomainError } from "../../host/errors/domain-error.ts";
+import { acceptForms } from "../../host/http/forms.ts";
+import type { AuthorizeParams } from "../../host/oauth/service.ts";
+import type { Session } from "../../host/sessions/service.ts";
+import { dashContextFor, sendHtml } from "../context.ts";
+import { pageProblem } from "../errors.ts";
+import { type Html, html } from "../html.ts";
+import { badge, bare, csrfField, page, when } from "../layout.ts";
+import { contentSecurityPolicy, fromThisSite, hideFromApiDocs, setPageHeaders } from "../security.ts";
 
 /**
  * Browser side of CLI sign-in, in this module's own plugin (the dashboard's pages are not touched):
@@ -21,6 +16,9 @@ import type { AuthorizeParams } from "./service.ts";
  * user's CLI sessions. Sign-in itself is the dashboard's page; unsigned users go there and come back
  * through a `/dashboard/cli/...` path (the sign-in page only returns to dashboard paths).
  */
+
+/** The domain services these pages call. */
+type Deps = Pick<Domain, "oauth" | "sessions" | "teams">;
 
 type Fields = Record<string, string | undefined>;
 
@@ -36,7 +34,7 @@ function card(title: string, body: Html | null, extra?: Html) {
   return bare(title, html`<section class="card signin"><h1>${title}</h1>${body}${extra ?? null}</section>`);
 }
 
-export const cliAuthPages: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+export const cliAuthPages: FastifyPluginAsync<{ services: Deps }> = async (app, { services }) => {
   hideFromApiDocs(app);
   await acceptForms(app as unknown as FastifyInstance, "list");
   app.addHook("onRequest", async (_req, reply) => {

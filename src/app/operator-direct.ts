@@ -1,13 +1,13 @@
 import { join } from "node:path";
-import type { DataDirLock } from "../../storage/data-dir-lock.ts";
-import { openDatabase } from "../../storage/database.ts";
-import { createHttpClient } from "../../tracker/index.ts";
-import type { Config } from "../config.ts";
-import { providerSettingsFromEnv } from "../installations/settings.ts";
-import { createLogger } from "../logger.ts";
-import { vaultFromConfig } from "../secrets/vault.ts";
-import { createServices } from "../services.ts";
-import { type CommandArgs, runOperatorCommand } from "./commands.ts";
+import type { Config } from "../host/config.ts";
+import { providerSettingsFromEnv } from "../host/installations/settings.ts";
+import { createLogger } from "../host/logger.ts";
+import { type CommandArgs, runOperatorCommand } from "../host/operator/commands.ts";
+import { vaultFromConfig } from "../host/secrets/vault.ts";
+import type { DataDirLock } from "../storage/data-dir-lock.ts";
+import { openDatabase } from "../storage/database.ts";
+import { createHttpClient } from "../tracker/index.ts";
+import { createServices } from "./compose.ts";
 
 /**
  * Runs an operator command in this process: opens the database (PGlite under DATA_DIR with its lock

@@ -1,15 +1,15 @@
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { type Config, loadConfig } from "../host/config.ts";
+import { DomainError } from "../host/errors/domain-error.ts";
+import { sendOperatorCommand } from "../host/operator/channel.ts";
+import { type CommandArgs, isCommand, missingOption, OPTIONS } from "../host/operator/commands.ts";
 import {
   DataDirInUseError,
   type DataDirLock,
   describeHolder,
   lockDataDir,
 } from "../storage/data-dir-lock.ts";
-import { type Config, loadConfig } from "./config.ts";
-import { DomainError } from "./errors/domain-error.ts";
-import { sendOperatorCommand } from "./operator/channel.ts";
-import { type CommandArgs, isCommand, missingOption, OPTIONS } from "./operator/commands.ts";
 
 /**
  * Operator commands against the configured database (PGlite under DATA_DIR, or DATABASE_URL):
@@ -97,6 +97,6 @@ function takeDataDir(dataDir: string): DataDirLock | DataDirInUseError {
 
 /** Loaded only when this process opens the database: a command sent to the service needs none of it. */
 async function runHere(config: Config, lock?: DataDirLock): Promise<unknown> {
-  const { runDirect } = await import("./operator/direct.ts");
+  const { runDirect } = await import("./operator-direct.ts");
   return runDirect(config, lock, command as string, args);
 }

@@ -1,7 +1,7 @@
+import { type Config, loadConfig } from "../host/config.ts";
+import { createLogger } from "../host/logger.ts";
 import { DataDirInUseError } from "../storage/data-dir-lock.ts";
-import { type Config, loadConfig } from "./config.ts";
-import { createLogger } from "./logger.ts";
-import { shutdownOnSignals, startService } from "./service.ts";
+import { shutdownOnSignals, startService } from "./start.ts";
 
 let config: Config;
 try {

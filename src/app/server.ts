@@ -11,39 +11,41 @@ import Fastify, {
 import type { Logger } from "pino";
 import { ulid } from "ulid";
 import { dashboardRoutes } from "../dashboard/index.ts";
+import { cliAuthPages } from "../dashboard/pages/cli-auth.ts";
+import { callbackProblemPage } from "../dashboard/pages/connect-problem.ts";
+import { admissionRoutes } from "../host/admission/routes.ts";
+import { auditRoutes } from "../host/audit/routes.ts";
+import { bindingRoutes } from "../host/binding/routes.ts";
+import { DEFAULT_BODY_LIMIT, type TrustProxy } from "../host/config.ts";
+import { healthRoutes } from "../host/health/routes.ts";
+import { authenticate } from "../host/http/auth.ts";
+import { frameworkErrors, registerErrorHandling } from "../host/http/error-handler.ts";
+import { addErrorSchemas } from "../host/http/error-schemas.ts";
+import { type OutboundConfig, outboundPolicy } from "../host/http/outbound.ts";
+import { ErrorEnvelope } from "../host/http/schemas.ts";
+import { rejectUnstorableText } from "../host/http/storable-text.ts";
+import { validatorCompiler } from "../host/http/validation.ts";
+import { connectCallbackRoutes, installationRoutes } from "../host/installations/routes.ts";
+import { configuredProviderUrls, type ProviderSettings } from "../host/installations/settings.ts";
+import { inventoryRoutes } from "../host/inventory/routes.ts";
+import { operationRoutes } from "../host/jobs/routes.ts";
+import type { JobQueueOptions } from "../host/jobs/service.ts";
+import { createLogger } from "../host/logger.ts";
+import { mappingAdminRoutes, mappingRoutes } from "../host/mappings/routes.ts";
+import { oauthRoutes, sessionStatusRoutes } from "../host/oauth/routes.ts";
+import type { OAuthOptions } from "../host/oauth/service.ts";
+import { originRoutes } from "../host/origins/routes.ts";
+import { projectRoutes } from "../host/projects/routes.ts";
+import { runtimeRoutes } from "../host/runtime/routes.ts";
+import { searchRoutes } from "../host/search/routes.ts";
+import type { Vault } from "../host/secrets/vault.ts";
+import { statusRoutes } from "../host/status/routes.ts";
+import { meRoutes, teamRoutes } from "../host/teams/routes.ts";
+import { tokenRoutes } from "../host/tokens/routes.ts";
 import type { DatabaseHandle } from "../storage/database.ts";
 import { createHttpClient, type HttpClient, type RetryPolicy } from "../tracker/index.ts";
-import { admissionRoutes } from "./admission/routes.ts";
-import { auditRoutes } from "./audit/routes.ts";
-import { bindingRoutes } from "./binding/routes.ts";
-import { DEFAULT_BODY_LIMIT, type TrustProxy } from "./config.ts";
-import { healthRoutes } from "./health/routes.ts";
-import { authenticate } from "./http/auth.ts";
-import { frameworkErrors, registerErrorHandling } from "./http/error-handler.ts";
-import { addErrorSchemas } from "./http/error-schemas.ts";
-import { type OutboundConfig, outboundPolicy } from "./http/outbound.ts";
-import { ErrorEnvelope } from "./http/schemas.ts";
-import { rejectUnstorableText } from "./http/storable-text.ts";
-import { validatorCompiler } from "./http/validation.ts";
-import { connectCallbackRoutes, installationRoutes } from "./installations/routes.ts";
-import { configuredProviderUrls, type ProviderSettings } from "./installations/settings.ts";
-import { inventoryRoutes } from "./inventory/routes.ts";
-import { operationRoutes } from "./jobs/routes.ts";
-import type { JobQueueOptions } from "./jobs/service.ts";
-import { createLogger } from "./logger.ts";
-import { mappingAdminRoutes, mappingRoutes } from "./mappings/routes.ts";
-import { cliAuthPages } from "./oauth/pages.ts";
-import { oauthRoutes, sessionStatusRoutes } from "./oauth/routes.ts";
-import type { OAuthOptions } from "./oauth/service.ts";
-import { originRoutes } from "./origins/routes.ts";
-import { projectRoutes } from "./projects/routes.ts";
-import { runtimeRoutes } from "./runtime/routes.ts";
-import { searchRoutes } from "./search/routes.ts";
-import type { Vault } from "./secrets/vault.ts";
-import { createServices, type Services } from "./services.ts";
-import { statusRoutes } from "./status/routes.ts";
-import { meRoutes, teamRoutes } from "./teams/routes.ts";
-import { tokenRoutes } from "./tokens/routes.ts";
+import { createServices, type Services } from "./compose.ts";
+import { startWorkers } from "./workers.ts";
 
 export interface AppOptions {
   database: DatabaseHandle;
@@ -154,7 +156,11 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await server.register(cliAuthPages, { services });
   await server.register(sessionStatusRoutes, { prefix: "/api/v1", services });
   await server.register(admissionRoutes, { prefix: "/api/v1", services });
-  await server.register(connectCallbackRoutes, { prefix: "/api/v1", services });
+  await server.register(connectCallbackRoutes, {
+    prefix: "/api/v1",
+    services,
+    problemPage: callbackProblemPage,
+  });
   await server.register(
     async (api) => {
       api.addHook("onRequest", authenticate(services));
@@ -179,35 +185,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   for (const plugin of opts.plugins ?? []) await server.register(plugin, { services });
 
   if (opts.worker !== false) {
-    services.jobs.start();
-    const minutes = opts.refreshIntervalMinutes ?? 60;
-    const housekeeping = setInterval(() => {
-      if (minutes > 0)
-        services.inventory
-          .enqueueDue(minutes)
-          .catch((err) => logger.error({ err }, "scheduled refresh failed"));
-      services.idempotency.purgeExpired().catch((err) => logger.error({ err }, "idempotency purge failed"));
-      services.oauth.purgeExpired().catch((err) => logger.error({ err }, "CLI sign-in purge failed"));
-      services.limits.purgeExpired().catch((err) => logger.error({ err }, "rate limit purge failed"));
-      services.jobs
-        .purge(opts.jobRetentionDays ?? 7)
-        .then((n) => {
-          if (n.jobs + n.staging_rows + n.connect_states > 0) logger.info({ purged: n }, "retention purge");
-        })
-        .catch((err) => logger.error({ err }, "retention purge failed"));
-      // Operators: the whole queue's depth and age, once a minute while anything is queued.
-      services.jobs
-        .summary()
-        .then((kinds) => {
-          if (kinds.some((k) => k.pending + k.running > 0)) logger.info({ kinds }, "job queue");
-        })
-        .catch((err) => logger.error({ err }, "job queue summary failed"));
-    }, 60_000);
-    housekeeping.unref();
-    server.addHook("onClose", async () => {
-      clearInterval(housekeeping);
-      await services.jobs.stop();
-    });
+    const stopWorkers = startWorkers(services, opts, logger);
+    server.addHook("onClose", stopWorkers);
   }
   await server.ready();
   return { server: server as unknown as FastifyInstance, services };

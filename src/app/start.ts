@@ -1,13 +1,13 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
+import type { Config } from "../host/config.ts";
+import { type ProviderSettings, providerSettingsFromEnv } from "../host/installations/settings.ts";
+import { createLogger } from "../host/logger.ts";
+import { type OperatorChannel, startOperatorChannel } from "../host/operator/channel.ts";
+import { vaultFromConfig } from "../host/secrets/vault.ts";
 import { type DataDirLock, describeHolder, lockDataDir } from "../storage/data-dir-lock.ts";
 import { openDatabase } from "../storage/database.ts";
-import { buildApp } from "./app.ts";
-import type { Config } from "./config.ts";
-import { type ProviderSettings, providerSettingsFromEnv } from "./installations/settings.ts";
-import { createLogger } from "./logger.ts";
-import { type OperatorChannel, startOperatorChannel } from "./operator/channel.ts";
-import { vaultFromConfig } from "./secrets/vault.ts";
+import { buildApp } from "./server.ts";
 
 export interface ServiceOwner {
   /** The data directory's lock, when the caller took it first (the demo, before its simulators). */

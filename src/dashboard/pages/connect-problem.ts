@@ -1,17 +1,15 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { sendHtml } from "../../dashboard/context.ts";
-import { statusOf } from "../../dashboard/errors.ts";
-import { html } from "../../dashboard/html.ts";
-import { bare } from "../../dashboard/layout.ts";
-import { setPageHeaders } from "../../dashboard/security.ts";
-import type { DomainError } from "../errors/domain-error.ts";
+import type { DomainError } from "../../host/errors/domain-error.ts";
+import { sendHtml } from "../context.ts";
+import { statusOf } from "../errors.ts";
+import { html } from "../html.ts";
+import { bare } from "../layout.ts";
+import { setPageHeaders } from "../security.ts";
 
 /**
  * The provider sends the admin's browser to the connect callback; when it fails there, the browser
  * gets a page that says what happened and what to do, not a JSON envelope.
  */
-export const wantsPage = (req: FastifyRequest) => (req.headers.accept ?? "").includes("text/html");
-
 export function callbackProblemPage(req: FastifyRequest, reply: FastifyReply, err: DomainError) {
   setPageHeaders(reply, { referrerPolicy: "no-referrer", noStore: true });
   const body = html`<section class="card signin" id="connect-problem">
