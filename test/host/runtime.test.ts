@@ -769,3 +769,57 @@ describe.each(ALL_PROVIDERS)("%s runtime", (provider) => {
     });
   });
 });
+
+describe("a large push against a slow tracker", () => {
+  it("500 work packages: 202 before the work is done, per-item progress while it runs, every item in the result", async () => {
+    // The GitLab runtime suite above ended by expiring its credentials: renew them and reconnect (same row).
+    for (const c of t.sims.gitlab.store.credentials.values()) c.expires_at = null;
+    await t.connect("gitlab");
+    const named = await namedResources("gitlab");
+    const target = named[named.length - 1];
+    const bound = await bindTo("gitlab", target, "bulk-slow-gitlab");
+    await t.sim("gitlab", "POST", "/_sim/faults", {
+      path_prefix: "/api/v4/projects",
+      latency_ms: 5,
+      count: 100_000,
+    });
+    try {
+      const items = Array.from({ length: 500 }, (_, i) => ({
+        wp_id: `SLOW${i}`,
+        action: "create",
+        patch: { title: `Slow bulk ${i}` },
+      }));
+      const res = await post(
+        "/api/v1/tracker/push/",
+        { provider: "gitlab", binding_ref: bound.binding_ref, items },
+        { key: key() },
+      );
+      expect(res.statusCode, res.body).toBe(202);
+      const created = async () =>
+        (await simIssues("gitlab", target.id)).filter((i) => i.title.startsWith("Slow bulk ")).length;
+      expect(await created()).toBeLessThan(500);
+
+      const id = res.json().operation_id;
+      let sawProgress = false;
+      for (;;) {
+        const op = (
+          await t.call({ method: "GET", url: `/api/v1/tracker/operations/${id}/`, as: t.member })
+        ).json();
+        const done = (op.progress as { done?: number } | null)?.done ?? 0;
+        if (op.status === "running" && done > 0 && done < 500) sawProgress = true;
+        if (op.status === "completed" || op.status === "failed") {
+          expect(op.status, JSON.stringify(op.error)).toBe("completed");
+          expect(op.result.summary).toEqual({ total: 500, succeeded: 500, failed: 0, skipped: 0 });
+          expect(op.result.items).toHaveLength(500);
+          expect(op.result.items[499]).toMatchObject({ index: 499, wp_id: "SLOW499", outcome: "created" });
+          break;
+        }
+        await sleep(100);
+      }
+      expect(sawProgress, "the operation reported items while it ran").toBe(true);
+      expect(await created()).toBe(500);
+    } finally {
+      await t.sim("gitlab", "DELETE", "/_sim/faults");
+    }
+  });
+});

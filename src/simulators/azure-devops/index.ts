@@ -14,7 +14,7 @@ import {
   SimStore,
   type SimWorkspace,
 } from "../core/store.ts";
-import type { ProviderSimulator, SimulatorOptions } from "../core/types.ts";
+import { type ProviderSimulator, providerSimulator, type SimulatorOptions } from "../core/types.ts";
 import {
   findType,
   isProcessName,
@@ -196,6 +196,17 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
       `TF200016: The following project does not exist: ${idOrName}. Verify that the name of the project is correct and that the project exists on the specified Azure DevOps Server.`,
       "ProjectDoesNotExistException",
     );
+  /** A route on one project (`:param` is its GUID or name): TF200016 when the organization has none such. */
+  const adoProject = (
+    param: string,
+    handler: (ctx: Ctx & { project: SimResource }) => SimReply,
+    o: { preview?: boolean } = {},
+  ): SimHandler =>
+    ado((ctx) => {
+      const idOrName = ctx.req.params[param];
+      const project = findProject(ctx.org, idOrName);
+      return project ? handler({ ...ctx, project }) : projectMissing(idOrName);
+    }, o);
   const workItemMissing = (id: string) =>
     adoError(
       404,
@@ -268,9 +279,7 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
   router.on(
     "GET",
     "/:org/_apis/projects/:id",
-    ado(({ req, org }) => {
-      const r = findProject(org, req.params.id);
-      if (!r) return projectMissing(req.params.id);
+    adoProject("id", ({ req, org, project: r }) => {
       const project = renderProject(base, org, r, true);
       if (req.query.get("includeCapabilities") !== "true") return { json: project };
       const p = processOf(r);
@@ -285,10 +294,9 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
   router.on(
     "POST",
     "/:org/_apis/FeatureManagement/FeatureStatesQuery/host/project/:projectId",
-    ado(
-      ({ req, org }) => {
-        const r = findProject(org, req.params.projectId);
-        if (!r) return projectMissing(req.params.projectId);
+    adoProject(
+      "projectId",
+      ({ req, project: r }) => {
         const ids: string[] = Array.isArray(req.body?.featureIds) ? req.body.featureIds : [];
         const featureStates = Object.fromEntries(
           ids.map((id) => {
@@ -314,9 +322,7 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
   router.on(
     "POST",
     "/:org/:project/_apis/wit/wiql",
-    ado(({ req, org }) => {
-      const project = findProject(org, req.params.project);
-      if (!project) return projectMissing(req.params.project);
+    adoProject("project", ({ req, org, project }) => {
       const text = req.body?.query;
       if (typeof text !== "string")
         return adoError(400, "VS403466: The WIQL query text is required.", "ArgumentNullException");
@@ -499,9 +505,7 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
   router.on(
     "GET",
     "/:org/:project/_apis/wit/workitemtypes",
-    ado(({ req, org }) => {
-      const project = findProject(org, req.params.project);
-      if (!project) return projectMissing(req.params.project);
+    adoProject("project", ({ org, project }) => {
       const value = processOf(project).types.map((t) => ({
         name: t.name,
         referenceName: t.referenceName,
@@ -519,9 +523,7 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
   router.on(
     "GET",
     "/:org/:project/_apis/wit/workitemtypes/:type/states",
-    ado(({ req, org }) => {
-      const project = findProject(org, req.params.project);
-      if (!project) return projectMissing(req.params.project);
+    adoProject("project", ({ req, project }) => {
       const t = findType(processOf(project), req.params.type);
       if (!t) {
         return adoError(
@@ -579,14 +581,11 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
   const [defaultOrg] = store.workspaces.values();
   const pat = seed.credentials?.find((c) => c.workspaces.length === 1 && c.workspaces[0] === defaultOrg.id);
 
-  return {
-    provider: "azure_devops",
-    sim,
-    store,
+  return providerSimulator("azure_devops", sim, store, {
     url: sim.url,
-    demo: { url: sim.url, organization: defaultOrg.slug, pat: pat?.token ?? "" },
-    close: () => sim.close(),
-  };
+    organization: defaultOrg.slug,
+    pat: pat?.token ?? "",
+  });
 }
 
 /** The generated-resource override applies to the default (first) organization only. */

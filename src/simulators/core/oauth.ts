@@ -25,6 +25,12 @@ export interface PendingCode {
   issued: string[];
 }
 
+/** A registered OAuth app, as a token request authenticates it. */
+export interface OAuthClient {
+  client_id: string;
+  client_secret: string;
+}
+
 /** Tokens a grant minted (to revoke on a code replay) and the answer carrying them. */
 export interface Minted {
   tokens: string[];
@@ -37,13 +43,15 @@ export interface OAuthErrorSpec {
   description: string;
 }
 
-export interface TokenEndpointOptions<App extends { client_id: string }, Code extends PendingCode> {
+export interface TokenEndpointOptions<App extends OAuthClient, Code extends PendingCode> {
   store: SimStore;
   codes: Map<string, Code>;
   /** The provider's access-token lifetime, used unless `store.accessTokenTtlSeconds` overrides it. */
   accessTtlSeconds: number;
-  /** The client the request authenticates as; null when client authentication fails. */
-  client(req: SimRequest, body: Record<string, string>): App | undefined | null;
+  /** The registered app of a client id. */
+  app(clientId: string): App | undefined;
+  /** Clients may also authenticate with HTTP Basic (RFC 6749 §2.3.1), not only with body parameters. */
+  basicAuth: boolean;
   fromCode(app: App, code: Code, ttlSeconds: number): Minted;
   fromRefresh(app: App, refresh: SimCredential, ttlSeconds: number): Minted;
   errors: {
@@ -63,7 +71,7 @@ export interface TokenEndpointOptions<App extends { client_id: string }, Code ex
 }
 
 /** `POST /oauth/token`: authorization_code (PKCE checked when the code has a challenge) and refresh_token. */
-export function tokenEndpoint<App extends { client_id: string }, Code extends PendingCode>(
+export function tokenEndpoint<App extends OAuthClient, Code extends PendingCode>(
   o: TokenEndpointOptions<App, Code>,
 ): SimHandler {
   const { store, errors } = o;
@@ -73,10 +81,16 @@ export function tokenEndpoint<App extends { client_id: string }, Code extends Pe
     json: { error: spec.error, error_description: spec.description },
   });
   const ttl = () => store.accessTokenTtlSeconds ?? o.accessTtlSeconds;
+  /** The client the request authenticates as; null when client authentication fails. */
+  const client = (req: SimRequest, body: Record<string, string>): App | null => {
+    const basic = o.basicAuth ? basicClientCredentials(req) : null;
+    const app = o.app(basic?.id ?? body.client_id ?? "");
+    return app && app.client_secret === (basic?.secret ?? body.client_secret) ? app : null;
+  };
 
   return (req) => {
     const body = (req.body ?? {}) as Record<string, string>;
-    const app = o.client(req, body);
+    const app = client(req, body);
     if (!app) return fail(errors.invalidClient);
     if (body.grant_type === "authorization_code") {
       if (!body.code && errors.missingParameter) return fail(errors.missingParameter("code"));
@@ -146,3 +160,66 @@ export function basicClientCredentials(req: SimRequest): { id: string; secret: s
   const [id, ...rest] = Buffer.from(m[1], "base64").toString("utf8").split(":");
   return { id: decodeURIComponent(id), secret: decodeURIComponent(rest.join(":")) };
 }
+
+/** An OAuth error answer in the RFC 6749 shape. */
+export const oauthError = (status: number, error: string, description: string): SimReply => ({
+  status,
+  json: { error, error_description: description },
+});
+
+/**
+ * How an authorization request that passed the client and redirect URI checks answers: a 302 back to the
+ * redirect URI with the request's `state` and the given parameters (a code, or an error).
+ */
+export function redirectBack(redirectUri: string, state: string | null) {
+  return (params: Record<string, string>): SimReply => {
+    const url = new URL(redirectUri);
+    if (state !== null) url.searchParams.set("state", state);
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    return { status: 302, headers: { location: url.toString() } };
+  };
+}
+
+/** A new authorization code for a client, good for `CODE_TTL_MS`, with the PKCE challenge the request gave. */
+export function pendingCode(
+  clientId: string,
+  redirectUri: string,
+  scope: string,
+  pkce: { challenge: string | null; method: string | null } = { challenge: null, method: null },
+): PendingCode {
+  return {
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    scope,
+    challenge: pkce.challenge,
+    challenge_method: pkce.method,
+    expires_at: Date.now() + CODE_TTL_MS,
+    used: false,
+    issued: [],
+  };
+}
+
+/** Stores a grant's access token (expiring after `ttlSeconds`) and its refresh token, if any, for `workspaces`. */
+export function storeTokens(
+  store: SimStore,
+  grant: { access: string; refresh?: string; workspaces: string[]; ttlSeconds: number; meta: SimMeta },
+): void {
+  const { workspaces, meta } = grant;
+  store.addCredential({
+    token: grant.access,
+    workspaces,
+    kind: "oauth_access",
+    expires_at: Date.now() + grant.ttlSeconds * 1000,
+    meta,
+  });
+  if (grant.refresh)
+    store.addCredential({
+      token: grant.refresh,
+      workspaces,
+      kind: "oauth_refresh",
+      expires_at: null,
+      meta: { ...meta },
+    });
+}
+
+type SimMeta = NonNullable<SimCredential["meta"]>;

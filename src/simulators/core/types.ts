@@ -27,3 +27,13 @@ export interface SimulatorOptions {
   /** A seed file replacing the provider's bundled `seed.json`. */
   seedFile?: string;
 }
+
+/** A started simulator as tests see it: the server's URL and shutdown, its store, its demo facts. */
+export function providerSimulator(
+  provider: SimProvider,
+  sim: SimServer,
+  store: SimStore,
+  demo: Record<string, string>,
+): ProviderSimulator {
+  return { provider, sim, store, url: sim.url, demo, close: () => sim.close() };
+}

@@ -20,7 +20,7 @@ import {
   SimStore,
   type SimWorkspace,
 } from "../core/store.ts";
-import type { ProviderSimulator, SimulatorOptions } from "../core/types.ts";
+import { type ProviderSimulator, providerSimulator, type SimulatorOptions } from "../core/types.ts";
 import { type AppKeys, generateAppKeys, jwtProblem } from "./jwt.ts";
 import { RateLimiter, type RateResource } from "./ratelimit.ts";
 import {
@@ -942,24 +942,17 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
     faultBody: (status) => ({ message: STATUS_CODES[status] ?? "Error", documentation_url: DOCS }),
   });
   const def = store.workspaces.get(defaultWorkspace())!;
-  return {
-    provider: "github",
-    sim,
-    store,
-    url: sim.url,
-    demo: {
-      api_url: sim.url,
-      web_url: sim.url,
-      app_id: app.id,
-      app_slug: app.slug,
-      private_key_pem: keys.privateKeyPem,
-      client_id: oauthClient.id,
-      client_secret: oauthClient.secret,
-      installation_id: def.id,
-      account: def.slug,
-    },
-    close: () => sim.close(),
-  };
+  return providerSimulator("github", sim, store, {
+    api_url: sim.url,
+    web_url: sim.url,
+    app_id: app.id,
+    app_slug: app.slug,
+    private_key_pem: keys.privateKeyPem,
+    client_id: oauthClient.id,
+    client_secret: oauthClient.secret,
+    installation_id: def.id,
+    account: def.slug,
+  });
 }
 
 /** GitHub's redirect_uri rule: same scheme, host and port as the callback URL; the path may go deeper. */

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import { SimRouter, startSimServer } from "../core/server.ts";
 import { mountControlApi, type SeedFile, SimStore } from "../core/store.ts";
-import type { ProviderSimulator, SimulatorOptions } from "../core/types.ts";
+import { type ProviderSimulator, providerSimulator, type SimulatorOptions } from "../core/types.ts";
 import { mountApi, Throttle } from "./api.ts";
 import { mountOAuth } from "./oauth.ts";
 import { type GitlabSeedExtras, GitlabWorld } from "./world.ts";
@@ -63,18 +63,11 @@ export async function startGitlabSimulator(opts: SimulatorOptions = {}): Promise
   const adminPat = seed.credentials?.find((c) => c.kind === "pat") ?? seed.credentials?.[0];
   const firstWorkspace = [...store.workspaces.keys()][0] ?? "";
   const app = seed.oauth_apps?.[0];
-  return {
-    provider: "gitlab",
-    sim,
-    store,
+  return providerSimulator("gitlab", sim, store, {
     url: sim.url,
-    demo: {
-      url: sim.url,
-      token: adminPat?.token ?? "",
-      group_id: firstWorkspace,
-      oauth_client_id: app?.client_id ?? "",
-      oauth_client_secret: app?.client_secret ?? "",
-    },
-    close: () => sim.close(),
-  };
+    token: adminPat?.token ?? "",
+    group_id: firstWorkspace,
+    oauth_client_id: app?.client_id ?? "",
+    oauth_client_secret: app?.client_secret ?? "",
+  });
 }

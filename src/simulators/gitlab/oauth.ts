@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { consentDesk } from "../core/consent.ts";
 import {
-  basicClientCredentials,
-  CODE_TTL_MS,
   type OAuthErrorSpec,
   type PendingCode,
+  pendingCode,
   redirectMatches,
   requestedPkce,
   tokenEndpoint,
@@ -100,17 +99,7 @@ export function mountOAuth(router: SimRouter, store: SimStore, world: GitlabWorl
       scopes: scope.split(/\s+/),
       allow: () => {
         const code = randomBytes(32).toString("hex");
-        grants.set(code, {
-          client_id: app.client_id,
-          redirect_uri: redirectUri,
-          scope,
-          username,
-          challenge: pkce.challenge,
-          challenge_method: pkce.method,
-          expires_at: Date.now() + CODE_TTL_MS,
-          used: false,
-          issued: [],
-        });
+        grants.set(code, { ...pendingCode(app.client_id, redirectUri, scope, pkce), username });
         return back({ code });
       },
       deny: () =>
@@ -163,11 +152,8 @@ export function mountOAuth(router: SimRouter, store: SimStore, world: GitlabWorl
       store,
       codes: grants,
       accessTtlSeconds: ACCESS_TTL_S,
-      client: (req, b) => {
-        const basic = basicClientCredentials(req);
-        const app = apps.get(basic?.id ?? b.client_id ?? "");
-        return app && app.client_secret === (basic?.secret ?? b.client_secret) ? app : null;
-      },
+      app: (id) => apps.get(id),
+      basicAuth: true,
       fromCode: (app, grant, ttl) => issueTokens(app.client_id, grant.username, grant.scope, ttl),
       fromRefresh: (app, old, ttl) =>
         issueTokens(app.client_id, old.meta!.user, old.meta!.scope ?? "api", ttl),

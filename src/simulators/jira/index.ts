@@ -9,7 +9,7 @@ import {
   SimStore,
   type SimWorkspace,
 } from "../core/store.ts";
-import type { ProviderSimulator, SimulatorOptions } from "../core/types.ts";
+import { type ProviderSimulator, providerSimulator, type SimulatorOptions } from "../core/types.ts";
 import { isBounded, JqlError, parseJql, runJql } from "./jql.ts";
 import { type JiraOAuthApp, mountOAuth } from "./oauth.ts";
 import { RateLimiter } from "./rate-limit.ts";
@@ -683,23 +683,16 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
   const apiToken = seed.credentials?.find((c) => c.kind === "api_token" && c.workspaces.includes(acme.id));
   const pat = seed.credentials?.find((c) => c.kind === "pat");
   const app = seed.oauth_apps[0];
-  return {
-    provider: "jira",
-    sim,
-    store,
-    url: sim.url,
-    demo: {
-      api_url: sim.url,
-      auth_url: sim.url,
-      site_url: siteUrlOf(acme),
-      cloud_id: acme.id,
-      email: apiToken?.meta?.email ?? "",
-      api_token: apiToken?.token ?? "",
-      dc_url: `${sim.url}/dc`,
-      pat: pat?.token ?? "",
-      oauth_client_id: app.client_id,
-      oauth_client_secret: app.client_secret,
-    },
-    close: () => sim.close(),
-  };
+  return providerSimulator("jira", sim, store, {
+    api_url: sim.url,
+    auth_url: sim.url,
+    site_url: siteUrlOf(acme),
+    cloud_id: acme.id,
+    email: apiToken?.meta?.email ?? "",
+    api_token: apiToken?.token ?? "",
+    dc_url: `${sim.url}/dc`,
+    pat: pat?.token ?? "",
+    oauth_client_id: app.client_id,
+    oauth_client_secret: app.client_secret,
+  });
 }

@@ -1,6 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { consentDesk } from "../core/consent.ts";
-import { CODE_TTL_MS, type PendingCode, redirectMatches, tokenEndpoint } from "../core/oauth.ts";
+import {
+  oauthError,
+  type PendingCode,
+  pendingCode,
+  redirectBack,
+  redirectMatches,
+  storeTokens,
+  tokenEndpoint,
+} from "../core/oauth.ts";
 import type { SimReply, SimRouter } from "../core/server.ts";
 import { bearerToken, type SimStore } from "../core/store.ts";
 
@@ -67,25 +75,12 @@ export function mountOAuth(
     const q = req.query;
     const app = appById(q.get("client_id"));
     // Client and redirect errors are shown to the user, never redirected (RFC 6749 §4.1.2.1).
-    if (!app)
-      return { status: 400, json: { error: "invalid_client", error_description: "Unknown client_id" } };
+    if (!app) return oauthError(400, "invalid_client", "Unknown client_id");
     const redirect = q.get("redirect_uri") ?? "";
-    if (!redirectAllowed(app, redirect)) {
-      return {
-        status: 400,
-        json: {
-          error: "invalid_request",
-          error_description: "redirect_uri does not match the app's callback URL",
-        },
-      };
-    }
-    const back = new URL(redirect);
-    const state = q.get("state");
-    if (state !== null) back.searchParams.set("state", state);
-    const fail = (error: string) => {
-      back.searchParams.set("error", error);
-      return { status: 302, headers: { location: back.toString() } };
-    };
+    if (!redirectAllowed(app, redirect))
+      return oauthError(400, "invalid_request", "redirect_uri does not match the app's callback URL");
+    const back = redirectBack(redirect, q.get("state"));
+    const fail = (error: string) => back({ error });
     if (q.get("response_type") !== "code") return fail("unsupported_response_type");
     if (q.get("audience") !== "api.atlassian.com") return fail("invalid_request");
     return desk.ask({
@@ -101,19 +96,8 @@ export function mountOAuth(
         sites.add(site!);
         granted.set(app.client_id, sites);
         const code = randomBytes(24).toString("base64url");
-        codes.set(code, {
-          client_id: app.client_id,
-          redirect_uri: redirect,
-          scope: q.get("scope") ?? "",
-          sites: [...sites],
-          challenge: null,
-          challenge_method: null,
-          expires_at: Date.now() + CODE_TTL_MS,
-          used: false,
-          issued: [],
-        });
-        back.searchParams.set("code", code);
-        return { status: 302, headers: { location: back.toString() } };
+        codes.set(code, { ...pendingCode(app.client_id, redirect, q.get("scope") ?? ""), sites: [...sites] });
+        return back({ code });
       },
       deny: () => fail("access_denied"),
     });
@@ -121,33 +105,19 @@ export function mountOAuth(
 
   const issue = (app: JiraOAuthApp, sites: string[], scope: string, ttl: number) => {
     const access = accessTokenFor(user.account_id, scope, ttl);
-    store.addCredential({
-      token: access,
-      workspaces: sites,
-      kind: "oauth_access",
-      expires_at: Date.now() + ttl * 1000,
-      meta: { client_id: app.client_id, scope },
-    });
+    const refresh = scope.split(" ").includes("offline_access")
+      ? randomBytes(48).toString("base64url")
+      : undefined;
+    const meta = { client_id: app.client_id, scope };
+    storeTokens(store, { access, refresh, workspaces: sites, ttlSeconds: ttl, meta });
     const body: Record<string, unknown> = {
       access_token: access,
       expires_in: ttl,
       token_type: "Bearer",
       scope,
     };
-    const tokens = [access];
-    if (scope.split(" ").includes("offline_access")) {
-      const refresh = randomBytes(48).toString("base64url");
-      store.addCredential({
-        token: refresh,
-        workspaces: sites,
-        kind: "oauth_refresh",
-        expires_at: null,
-        meta: { client_id: app.client_id, scope },
-      });
-      body.refresh_token = refresh;
-      tokens.push(refresh);
-    }
-    return { tokens, reply: { json: body } satisfies SimReply };
+    if (refresh) body.refresh_token = refresh;
+    return { tokens: refresh ? [access, refresh] : [access], reply: { json: body } satisfies SimReply };
   };
 
   const invalidCode = { status: 403, error: "invalid_grant", description: "Invalid authorization code" };
@@ -158,10 +128,8 @@ export function mountOAuth(
       store,
       codes,
       accessTtlSeconds: ACCESS_TOKEN_TTL_S,
-      client: (_req, b) => {
-        const app = appById(b.client_id);
-        return app && app.client_secret === b.client_secret ? app : null;
-      },
+      app: appById,
+      basicAuth: false,
       fromCode: (app, pending, ttl) => issue(app, pending.sites, pending.scope, ttl),
       fromRefresh: (app, cred, ttl) => issue(app, cred.workspaces, cred.meta?.scope ?? "", ttl),
       errors: {

@@ -1,6 +1,6 @@
 import { type SimReply, type SimRequest, SimRouter, startSimServer } from "../core/server.ts";
 import { mountControlApi, type SeedFile, type SimCredential, SimStore } from "../core/store.ts";
-import type { ProviderSimulator, SimulatorOptions } from "../core/types.ts";
+import { type ProviderSimulator, providerSimulator, type SimulatorOptions } from "../core/types.ts";
 import {
   complexityOf,
   type DocumentNode,
@@ -239,19 +239,12 @@ export async function startLinearSimulator(opts: SimulatorOptions = {}): Promise
 
   const apiKey = seed.credentials?.find((c) => c.kind === "api_key" && c.workspaces.includes(primary.id));
   const app = seed.oauth_apps?.[0];
-  return {
-    provider: "linear",
-    sim,
-    store,
-    url: sim.url,
-    demo: {
-      api_url: sim.url,
-      web_url: sim.url,
-      api_key: apiKey?.token ?? "",
-      organization_id: primary.id,
-      oauth_client_id: app?.client_id ?? "",
-      oauth_client_secret: app?.client_secret ?? "",
-    },
-    close: () => sim.close(),
-  };
+  return providerSimulator("linear", sim, store, {
+    api_url: sim.url,
+    web_url: sim.url,
+    api_key: apiKey?.token ?? "",
+    organization_id: primary.id,
+    oauth_client_id: app?.client_id ?? "",
+    oauth_client_secret: app?.client_secret ?? "",
+  });
 }

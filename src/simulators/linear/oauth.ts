@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { consentDesk } from "../core/consent.ts";
 import {
-  basicClientCredentials,
-  CODE_TTL_MS,
+  oauthError,
   type PendingCode,
+  pendingCode,
+  redirectBack,
   requestedPkce,
+  storeTokens,
   tokenEndpoint,
 } from "../core/oauth.ts";
 import type { SimReply, SimRequest, SimRouter } from "../core/server.ts";
@@ -31,11 +33,6 @@ interface OrganizationCode extends PendingCode {
 
 export const ACCESS_TOKEN_TTL_S = 86_399;
 
-const oauthError = (status: number, error: string, description: string): SimReply => ({
-  status,
-  json: { error, error_description: description },
-});
-
 export function mountOAuth(
   router: SimRouter,
   store: SimStore,
@@ -51,24 +48,13 @@ export function mountOAuth(
     const q = req.query;
     const app = appById(q.get("client_id"));
     // Errors about the client or redirect URI are shown to the user, never redirected (RFC 6749 §4.1.2.1).
-    if (!app)
-      return { status: 400, json: { error: "invalid_client", error_description: "Unknown client_id" } };
+    if (!app) return oauthError(400, "invalid_client", "Unknown client_id");
     const redirect = q.get("redirect_uri") ?? "";
-    if (!redirectAllowed(app, redirect)) {
-      return { status: 400, json: { error: "invalid_request", error_description: "Invalid redirect_uri" } };
-    }
-    const back = new URL(redirect);
-    const state = q.get("state");
-    if (state !== null) back.searchParams.set("state", state);
-    if (q.get("response_type") !== "code") {
-      back.searchParams.set("error", "unsupported_response_type");
-      return { status: 302, headers: { location: back.toString() } };
-    }
+    if (!redirectAllowed(app, redirect)) return oauthError(400, "invalid_request", "Invalid redirect_uri");
+    const back = redirectBack(redirect, q.get("state"));
+    if (q.get("response_type") !== "code") return back({ error: "unsupported_response_type" });
     const pkce = requestedPkce(q);
-    if (!pkce) {
-      back.searchParams.set("error", "invalid_request");
-      return { status: 302, headers: { location: back.toString() } };
-    }
+    if (!pkce) return back({ error: "invalid_request" });
     return desk.ask({
       provider: "Linear",
       app: app.name ?? app.client_id,
@@ -77,43 +63,20 @@ export function mountOAuth(
       allow: () => {
         const code = randomBytes(20).toString("hex");
         codes.set(code, {
-          client_id: app.client_id,
-          redirect_uri: redirect,
-          scope: q.get("scope") ?? "read",
+          ...pendingCode(app.client_id, redirect, q.get("scope") ?? "read", pkce),
           organization_id: consentOrganization(),
-          challenge: pkce.challenge,
-          challenge_method: pkce.method,
-          expires_at: Date.now() + CODE_TTL_MS,
-          used: false,
-          issued: [],
         });
-        back.searchParams.set("code", code);
-        return { status: 302, headers: { location: back.toString() } };
+        return back({ code });
       },
-      deny: () => {
-        back.searchParams.set("error", "access_denied");
-        return { status: 302, headers: { location: back.toString() } };
-      },
+      deny: () => back({ error: "access_denied" }),
     });
   });
 
   const issueTokens = (app: OAuthApp, organizationId: string, scope: string, ttl: number) => {
     const access = `lin_oauth_${randomBytes(24).toString("hex")}`;
     const refresh = `lin_refresh_${randomBytes(24).toString("hex")}`;
-    store.addCredential({
-      token: access,
-      workspaces: [organizationId],
-      kind: "oauth_access",
-      expires_at: Date.now() + ttl * 1000,
-      meta: { client_id: app.client_id, scope },
-    });
-    store.addCredential({
-      token: refresh,
-      workspaces: [organizationId],
-      kind: "oauth_refresh",
-      expires_at: null,
-      meta: { client_id: app.client_id, scope },
-    });
+    const meta = { client_id: app.client_id, scope };
+    storeTokens(store, { access, refresh, workspaces: [organizationId], ttlSeconds: ttl, meta });
     return {
       tokens: [access, refresh],
       reply: {
@@ -136,11 +99,8 @@ export function mountOAuth(
       store,
       codes,
       accessTtlSeconds: ACCESS_TOKEN_TTL_S,
-      client: (req, body) => {
-        const basic = basicClientCredentials(req);
-        const app = appById(basic ? basic.id : body.client_id);
-        return app && app.client_secret === (basic ? basic.secret : body.client_secret) ? app : null;
-      },
+      app: appById,
+      basicAuth: true,
       fromCode: (app, pending, ttl) => issueTokens(app, pending.organization_id, pending.scope, ttl),
       fromRefresh: (app, old, ttl) => issueTokens(app, old.workspaces[0], old.meta?.scope ?? "read", ttl),
       errors: {

@@ -1,5 +1,4 @@
-import { Type } from "typebox";
-import { ISSUE_KEYS, type ProviderModule, Routing } from "../core/provider.ts";
+import { ISSUE_KEYS, type ProviderModule, Routing, routingV1 } from "../core/provider.ts";
 import { azureDevOpsAdapter } from "./adapter.ts";
 
 export interface AzureDevOpsSettings {
@@ -42,19 +41,12 @@ export const azureDevOpsProvider: ProviderModule<AzureDevOpsSettings> = {
       }),
     },
   },
-  routing: {
-    version: 1,
-    schemas: {
-      1: Type.Object({
-        provider: Type.Literal("azure_devops"),
-        version: Type.Literal(1),
-        organization: Routing.text,
-        project_id: Routing.text,
-        project_name: Routing.text,
-        url: Routing.maybe,
-      }),
-    },
-  },
+  routing: routingV1("azure_devops", {
+    organization: Routing.text,
+    project_id: Routing.text,
+    project_name: Routing.text,
+    url: Routing.maybe,
+  }),
   capabilities: { repositoryShaped: false, oneTeamPerWorkspace: false },
   resourceRef: { type: "azure_devops_project", id: (rm) => String(rm.project_name ?? rm.project_id ?? "") },
   issueRefs: { keys: [ISSUE_KEYS.number], urls: [[/\/_workitems\/edit\/(\d+)\/?$/, (m) => m[1]]] },

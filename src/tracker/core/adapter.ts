@@ -20,6 +20,16 @@ export type Credential =
   | { kind: "basic"; username: string; password: string }
   | { kind: "api_key"; api_key: string };
 
+/**
+ * The `Authorization: Bearer` header of a credential that is a bearer token (an OAuth access token, a
+ * bearer personal access token); null for the other kinds, which each provider sends its own way.
+ */
+export function bearerHeaders(c: Credential): { authorization: string } | null {
+  if (c.kind === "oauth") return { authorization: `Bearer ${c.access_token}` };
+  if (c.kind === "bearer_pat") return { authorization: `Bearer ${c.token}` };
+  return null;
+}
+
 /** Where an adapter talks to: API base URL plus optional provider extras (Jira cloud id or site, GitLab group...). */
 export interface Connection {
   /** API base URL, e.g. `https://api.github.com`, `https://gitlab.com`, `https://api.atlassian.com`. */

@@ -1,4 +1,4 @@
-import { type TSchema, Type } from "typebox";
+import { type TProperties, type TSchema, Type } from "typebox";
 import type { Credential, TrackerAdapter } from "./adapter.ts";
 import type { Workspace } from "./descriptor.ts";
 import type { HttpClient } from "./http.ts";
@@ -159,3 +159,33 @@ export const Routing = {
   text: Type.String(),
   maybe: Type.Union([Type.String(), Type.Null()]),
 };
+
+/**
+ * A provider's first (and so far only) routing-metadata version: the schema every provider starts from,
+ * `provider` and `version` tagging the object, followed by the provider's own fields.
+ */
+export function routingV1(provider: string, fields: TProperties): ProviderModule["routing"] {
+  return {
+    version: 1,
+    schemas: {
+      1: Type.Object({ provider: Type.Literal(provider), version: Type.Literal(1), ...fields }),
+    },
+  };
+}
+
+/** Where an OAuth provider's consent page, token endpoint and API live, plus its profile's extras. */
+type OAuthPlace = Omit<OAuthConnect, "kind" | "profile" | "app">;
+
+/**
+ * The redirect flow of a provider connected with a plain OAuth app (`PREFIX_OAUTH_CLIENT_ID/SECRET`):
+ * the app from the settings, or what the operator must configure while it is missing.
+ */
+export function oauthRedirect<S extends { oauth?: OAuthClientApp }>(
+  profile: OAuthProfile,
+  place: (s: S) => OAuthPlace,
+): Pick<ConnectSpec<S>, "redirect" | "redirectSetup"> {
+  return {
+    redirect: (s) => (s.oauth ? { kind: "oauth", profile, app: s.oauth, ...place(s) } : OAUTH_APP_MISSING),
+    redirectSetup: "OAuth app",
+  };
+}

@@ -1,7 +1,6 @@
-import { Type } from "typebox";
 import type { Credential } from "../core/adapter.ts";
 import type { OAuthClientApp } from "../core/oauth.ts";
-import { type Env, ISSUE_KEYS, type ProviderModule, Routing } from "../core/provider.ts";
+import { type Env, ISSUE_KEYS, type ProviderModule, Routing, routingV1 } from "../core/provider.ts";
 import { githubAdapter } from "./adapter.ts";
 import { GITHUB_USER_OAUTH, githubInstallUrl, userInstallations, userLogin } from "./user-auth.ts";
 
@@ -87,22 +86,15 @@ export const githubProvider: ProviderModule<GithubSettings> = {
       },
     },
   },
-  routing: {
-    version: 1,
-    schemas: {
-      1: Type.Object({
-        provider: Type.Literal("github"),
-        version: Type.Literal(1),
-        installation_id: Routing.id,
-        repo_id: Routing.id,
-        owner: Routing.text,
-        name: Routing.text,
-        full_name: Routing.text,
-        html_url: Routing.maybe,
-        api_base_url: Routing.text,
-      }),
-    },
-  },
+  routing: routingV1("github", {
+    installation_id: Routing.id,
+    repo_id: Routing.id,
+    owner: Routing.text,
+    name: Routing.text,
+    full_name: Routing.text,
+    html_url: Routing.maybe,
+    api_base_url: Routing.text,
+  }),
   capabilities: { repositoryShaped: true, oneTeamPerWorkspace: true },
   resourceRef: { type: "github_repo", id: (rm) => String(rm.full_name ?? rm.repo_id ?? "") },
   issueRefs: {

@@ -1,4 +1,4 @@
-import type { Connection } from "../core/adapter.ts";
+import { bearerHeaders, type Connection } from "../core/adapter.ts";
 import { parseLinkHeader } from "../core/discovery.ts";
 import { TrackerError, type TrackerErrorKind } from "../core/errors.ts";
 import { type HttpResponse, httpFor, type ProviderHttpRules, parseRetryAfterHeader } from "../core/http.ts";
@@ -23,18 +23,13 @@ export function apiUrl(
   return url.toString();
 }
 
+/** GitLab also takes personal/group access tokens as Bearer, besides its own `Private-Token` header. */
 function authHeaders(conn: Connection): Record<string, string> {
   const c = conn.credential;
-  switch (c.kind) {
-    case "oauth":
-      return { authorization: `Bearer ${c.access_token}` };
-    case "bearer_pat": // GitLab also takes personal/group access tokens as Bearer
-      return { authorization: `Bearer ${c.token}` };
-    case "private_token":
-      return { "private-token": c.token };
-    default:
-      throw new TrackerError("invalid_request", "gitlab", `gitlab does not accept ${c.kind} credentials`);
-  }
+  const bearer = bearerHeaders(c);
+  if (bearer) return bearer;
+  if (c.kind === "private_token") return { "private-token": c.token };
+  throw new TrackerError("invalid_request", "gitlab", `gitlab does not accept ${c.kind} credentials`);
 }
 
 /**

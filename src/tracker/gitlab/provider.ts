@@ -1,11 +1,11 @@
-import { Type } from "typebox";
 import { OAUTH_PROFILES, type OAuthClientApp } from "../core/oauth.ts";
 import {
   ISSUE_KEYS,
-  OAUTH_APP_MISSING,
   oauthAppFromEnv,
+  oauthRedirect,
   type ProviderModule,
   Routing,
+  routingV1,
 } from "../core/provider.ts";
 import { gitlabAdapter } from "./adapter.ts";
 
@@ -57,34 +57,20 @@ export const gitlabProvider: ProviderModule<GitlabSettings> = {
         options: v("group_id") ? { group_id: v("group_id") } : undefined,
       }),
     },
-    redirect: (s) =>
-      s.oauth
-        ? {
-            kind: "oauth",
-            profile: OAUTH_PROFILES.gitlab,
-            app: s.oauth,
-            webBase: s.url,
-            tokenBase: s.url,
-            apiBase: s.url,
-          }
-        : OAUTH_APP_MISSING,
-    redirectSetup: "OAuth app",
+    ...oauthRedirect(OAUTH_PROFILES.gitlab, (s: GitlabSettings) => ({
+      webBase: s.url,
+      tokenBase: s.url,
+      apiBase: s.url,
+    })),
   },
-  routing: {
-    version: 1,
-    schemas: {
-      1: Type.Object({
-        provider: Type.Literal("gitlab"),
-        version: Type.Literal(1),
-        base_url: Routing.text,
-        project_id: Routing.id,
-        path_with_namespace: Routing.text,
-        namespace_full_path: Routing.maybe,
-        name: Routing.text,
-        web_url: Routing.maybe,
-      }),
-    },
-  },
+  routing: routingV1("gitlab", {
+    base_url: Routing.text,
+    project_id: Routing.id,
+    path_with_namespace: Routing.text,
+    namespace_full_path: Routing.maybe,
+    name: Routing.text,
+    web_url: Routing.maybe,
+  }),
   capabilities: { repositoryShaped: true, oneTeamPerWorkspace: false },
   resourceRef: { type: "gitlab_project", id: (rm) => String(rm.path_with_namespace ?? rm.project_id ?? "") },
   issueRefs: {

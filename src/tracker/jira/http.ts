@@ -1,4 +1,4 @@
-import type { Connection } from "../core/adapter.ts";
+import { bearerHeaders, type Connection } from "../core/adapter.ts";
 import { TrackerError, type TrackerErrorKind } from "../core/errors.ts";
 import {
   type HttpRequest,
@@ -68,16 +68,11 @@ export function restUrl(
 
 function authHeaders(conn: Connection): Record<string, string> {
   const c = conn.credential;
-  switch (c.kind) {
-    case "oauth":
-      return { authorization: `Bearer ${c.access_token}` };
-    case "bearer_pat":
-      return { authorization: `Bearer ${c.token}` };
-    case "basic":
-      return { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}` };
-    default:
-      throw new TrackerError("invalid_request", PROVIDER, `jira does not accept ${c.kind} credentials`);
-  }
+  const bearer = bearerHeaders(c);
+  if (bearer) return bearer;
+  if (c.kind === "basic")
+    return { authorization: `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}` };
+  throw new TrackerError("invalid_request", PROVIDER, `jira does not accept ${c.kind} credentials`);
 }
 
 interface JiraErrorBody {

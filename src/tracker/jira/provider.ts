@@ -1,11 +1,11 @@
-import { Type } from "typebox";
 import { OAUTH_PROFILES, type OAuthClientApp } from "../core/oauth.ts";
 import {
   ISSUE_KEYS,
-  OAUTH_APP_MISSING,
   oauthAppFromEnv,
+  oauthRedirect,
   type ProviderModule,
   Routing,
+  routingV1,
 } from "../core/provider.ts";
 import { jiraAdapter } from "./adapter.ts";
 
@@ -56,38 +56,24 @@ export const jiraProvider: ProviderModule<JiraSettings> = {
           : { kind: "bearer_pat", token: v("token") },
       }),
     },
-    redirect: (s) =>
-      s.oauth
-        ? {
-            kind: "oauth",
-            profile: OAUTH_PROFILES.jira,
-            app: s.oauth,
-            webBase: s.authUrl,
-            tokenBase: s.authUrl,
-            apiBase: s.apiUrl,
-            options: { deployment: "cloud" },
-            // One Atlassian grant may reach several sites: the admin picks the site.
-            chooseWorkspace: true,
-            workspaceOptions: (workspace) => ({ cloud_id: workspace.id }),
-          }
-        : OAUTH_APP_MISSING,
-    redirectSetup: "OAuth app",
+    ...oauthRedirect(OAUTH_PROFILES.jira, (s: JiraSettings) => ({
+      webBase: s.authUrl,
+      tokenBase: s.authUrl,
+      apiBase: s.apiUrl,
+      options: { deployment: "cloud" },
+      // One Atlassian grant may reach several sites: the admin picks the site.
+      chooseWorkspace: true,
+      workspaceOptions: (workspace) => ({ cloud_id: workspace.id }),
+    })),
   },
-  routing: {
-    version: 1,
-    schemas: {
-      1: Type.Object({
-        provider: Type.Literal("jira"),
-        version: Type.Literal(1),
-        deployment: Routing.text,
-        cloud_id: Routing.maybe,
-        site_url: Routing.maybe,
-        project_id: Routing.id,
-        project_key: Routing.text,
-        project_name: Routing.text,
-      }),
-    },
-  },
+  routing: routingV1("jira", {
+    deployment: Routing.text,
+    cloud_id: Routing.maybe,
+    site_url: Routing.maybe,
+    project_id: Routing.id,
+    project_key: Routing.text,
+    project_name: Routing.text,
+  }),
   capabilities: { repositoryShaped: false, oneTeamPerWorkspace: false },
   resourceRef: { type: "jira_project", id: (rm) => String(rm.project_key ?? rm.project_id ?? "") },
   // Data Center may put a context path before /browse/.

@@ -1,7 +1,7 @@
 import type { Connection, ResourcePage, TrackerAdapter } from "../core/adapter.ts";
 import { type BindableResource, hostOf, identity, type Workspace } from "../core/descriptor.ts";
 import { TrackerError } from "../core/errors.ts";
-import { gql, need, PROVIDER } from "./graphql.ts";
+import { gql, gqlNode, need, PROVIDER } from "./graphql.ts";
 import { createIssue, getIssue, listIssues, searchIssues, updateIssue } from "./issues.ts";
 
 /**
@@ -150,14 +150,8 @@ export const linearAdapter: TrackerAdapter = {
   },
 
   async getResource(conn, workspace, nativeId) {
-    const data = await gql<{ team: TeamNode | null }>(
-      conn,
-      TEAM_QUERY,
-      { id: nativeId },
-      { nullIfNotFound: true },
-    );
-    if (!data?.team) return null;
-    return teamDescriptor(conn, workspace, need(data.team, "team", isTeam));
+    const team = await gqlNode<TeamNode>(conn, TEAM_QUERY, nativeId, "team", isTeam);
+    return team ? teamDescriptor(conn, workspace, team) : null;
   },
 
   listIssues,

@@ -146,6 +146,22 @@ export async function gql<T>(
 }
 
 /** A field the caller relies on, or malformed_response naming the field (never the payload). */
+/**
+ * The node a by-id query answers under `field`, checked with `ok`; null when there is none (Linear's
+ * not-found error or a null node), so a vanished team or issue reads as absent, not as a failure.
+ */
+export async function gqlNode<T>(
+  conn: Connection,
+  query: string,
+  id: string,
+  field: string,
+  ok: (v: T) => boolean,
+): Promise<T | null> {
+  const data = await gql<Record<string, T | null>>(conn, query, { id }, { nullIfNotFound: true });
+  const node = data?.[field];
+  return node ? need(node, field, ok) : null;
+}
+
 export function need<T>(value: T | null | undefined, what: string, ok: (v: T) => boolean = () => true): T {
   if (value === null || value === undefined || !ok(value)) {
     throw new TrackerError(

@@ -8,7 +8,7 @@ import type {
 } from "../core/adapter.ts";
 import type { ConnectorParams } from "../core/descriptor.ts";
 import { TrackerError } from "../core/errors.ts";
-import { gql, need, PROVIDER } from "./graphql.ts";
+import { gql, gqlNode, need, PROVIDER } from "./graphql.ts";
 
 /**
  * Issue operations on one Linear team (connector params `team_id`, `organization_id`).
@@ -177,15 +177,8 @@ function normalize(issue: IssueNode, params: Params): NormalizedIssue {
 
 /** The issue by UUID or identifier, only if it belongs to the bound team. */
 async function fetchIssue(conn: Connection, params: Params, idOrKey: string): Promise<IssueNode | null> {
-  const data = await gql<{ issue: IssueNode | null }>(
-    conn,
-    ISSUE_QUERY,
-    { id: idOrKey },
-    { nullIfNotFound: true },
-  );
-  if (!data?.issue) return null;
-  const issue = need(data.issue, "issue", isIssue);
-  return issue.team?.id === teamIdOf(params) ? issue : null;
+  const issue = await gqlNode<IssueNode>(conn, ISSUE_QUERY, idOrKey, "issue", isIssue);
+  return issue && issue.team?.id === teamIdOf(params) ? issue : null;
 }
 
 export async function listIssues(

@@ -1,11 +1,11 @@
-import { Type } from "typebox";
 import { OAUTH_PROFILES, type OAuthClientApp } from "../core/oauth.ts";
 import {
   ISSUE_KEYS,
-  OAUTH_APP_MISSING,
   oauthAppFromEnv,
+  oauthRedirect,
   type ProviderModule,
   Routing,
+  routingV1,
 } from "../core/provider.ts";
 import { linearAdapter } from "./adapter.ts";
 
@@ -44,34 +44,20 @@ export const linearProvider: ProviderModule<LinearSettings> = {
       ],
       fromForm: (v) => ({ credential: { kind: "api_key", api_key: v("api_key") } }),
     },
-    redirect: (s) =>
-      s.oauth
-        ? {
-            kind: "oauth",
-            profile: OAUTH_PROFILES.linear,
-            app: s.oauth,
-            webBase: s.webUrl,
-            tokenBase: s.apiUrl,
-            apiBase: s.apiUrl,
-          }
-        : OAUTH_APP_MISSING,
-    redirectSetup: "OAuth app",
+    ...oauthRedirect(OAUTH_PROFILES.linear, (s: LinearSettings) => ({
+      webBase: s.webUrl,
+      tokenBase: s.apiUrl,
+      apiBase: s.apiUrl,
+    })),
   },
-  routing: {
-    version: 1,
-    schemas: {
-      1: Type.Object({
-        provider: Type.Literal("linear"),
-        version: Type.Literal(1),
-        organization_id: Routing.text,
-        organization_name: Routing.text,
-        url_key: Routing.maybe,
-        team_id: Routing.text,
-        team_key: Routing.text,
-        team_name: Routing.text,
-      }),
-    },
-  },
+  routing: routingV1("linear", {
+    organization_id: Routing.text,
+    organization_name: Routing.text,
+    url_key: Routing.maybe,
+    team_id: Routing.text,
+    team_key: Routing.text,
+    team_name: Routing.text,
+  }),
   capabilities: {
     repositoryShaped: false,
     oneTeamPerWorkspace: false,
