@@ -1,5 +1,6 @@
 import type { Static } from "typebox";
 import {
+  ISSUE_STATUSES,
   type IssueDraft,
   type IssuePatch,
   type IssueStatus,
@@ -10,7 +11,7 @@ import { providerError, resourceMissing } from "../http/provider-errors.ts";
 import type { WorkPackageLinkRow } from "../links/service.ts";
 import { CreateInProgress, type LinksService } from "../links/service.ts";
 import { type ItemError, itemErrorOf, type PhaseStatus, type Summary } from "./pull.ts";
-import { ISSUE_STATUSES, type PushOutcome, type PushPhase as PushPhaseSchema } from "./schemas.ts";
+import type { PushOutcome, PushPhase as PushPhaseSchema } from "./schemas.ts";
 import type { RuntimeTarget } from "./target.ts";
 
 const ACTIONS = ["create", "update", "transition", "link"] as const;

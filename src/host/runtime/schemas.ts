@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import type { IssueStatus, NormalizedIssue as TrackerIssue } from "../../tracker/index.ts";
+import { ISSUE_STATUSES, ISSUE_TYPES } from "../../tracker/index.ts";
 import { RoutedMapping } from "../binding/schemas.ts";
 import { LiteralUnion, Nullable, StringEnum } from "../http/schemas.ts";
 import { ProviderName } from "../installations/schemas.ts";
@@ -13,23 +13,6 @@ const Routing = {
   project_slug: RoutingKey("Legacy routing by project slug."),
 };
 
-/** The contract's normalised issue statuses (the tracker library maps each provider's onto them). */
-export const ISSUE_STATUSES = [
-  "todo",
-  "in_progress",
-  "in_review",
-  "blocked",
-  "done",
-  "canceled",
-] as const satisfies readonly IssueStatus[];
-export const ISSUE_TYPES = [
-  "epic",
-  "story",
-  "task",
-  "bug",
-  "chore",
-  "subtask",
-] as const satisfies readonly TrackerIssue["issue_type"][];
 const Status = LiteralUnion(ISSUE_STATUSES);
 const IssueType = LiteralUnion(ISSUE_TYPES);
 

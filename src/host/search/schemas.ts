@@ -1,8 +1,8 @@
 import { Type } from "typebox";
+import { ISSUE_STATUSES, ISSUE_TYPES } from "../../tracker/index.ts";
 import { RoutedMapping } from "../binding/schemas.ts";
 import { Nullable, StringEnum } from "../http/schemas.ts";
 import { ProviderName } from "../installations/schemas.ts";
-import { ISSUE_STATUSES, ISSUE_TYPES } from "../runtime/schemas.ts";
 
 const RoutingKey = Type.Optional(Type.String({ minLength: 1, maxLength: 128 }));
 

@@ -54,7 +54,11 @@ export interface DiscoveryOutcome {
   truncated?: { reason: TrackerErrorKind | "page_limit"; message: string };
 }
 
-export type IssueStatus = "todo" | "in_progress" | "in_review" | "blocked" | "done" | "canceled";
+/** The contract's normalised issue statuses and types: every adapter maps its provider's onto these. */
+export const ISSUE_STATUSES = ["todo", "in_progress", "in_review", "blocked", "done", "canceled"] as const;
+export type IssueStatus = (typeof ISSUE_STATUSES)[number];
+export const ISSUE_TYPES = ["epic", "story", "task", "bug", "chore", "subtask"] as const;
+export type IssueType = (typeof ISSUE_TYPES)[number];
 
 /** The normalised issue of the CLI contract §4. */
 export interface NormalizedIssue {
@@ -62,7 +66,7 @@ export interface NormalizedIssue {
   title: string;
   body: string | null;
   status: IssueStatus;
-  issue_type: "epic" | "story" | "task" | "bug" | "chore" | "subtask";
+  issue_type: IssueType;
   priority: number;
   assignees: string[];
   labels: string[];

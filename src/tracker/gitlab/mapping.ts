@@ -1,4 +1,4 @@
-import type { IssueStatus, NormalizedIssue } from "../core/adapter.ts";
+import { ISSUE_TYPES, type IssueStatus, type NormalizedIssue } from "../core/adapter.ts";
 import { type BindableResource, hostOf, identity, type Workspace } from "../core/descriptor.ts";
 import { malformed } from "./http.ts";
 
@@ -178,15 +178,13 @@ export function statusOf(state: string, labels: string[]): IssueStatus {
   return "todo";
 }
 
-const TYPES = ["epic", "story", "task", "bug", "chore", "subtask"] as const;
-
 /** `incident` → bug, work-item `task`/`epic` as is, else a `type::X` or bare `bug`/`story`/... label; default task. */
 function issueTypeOf(i: GlIssue): NormalizedIssue["issue_type"] {
   if (i.issue_type === "incident") return "bug";
   if (i.issue_type === "task" || i.issue_type === "epic") return i.issue_type;
   for (const l of i.labels) {
     const name = l.toLowerCase().replace(/^type::/, "");
-    const hit = TYPES.find((t) => t === name);
+    const hit = ISSUE_TYPES.find((t) => t === name);
     if (hit) return hit;
   }
   return "task";
