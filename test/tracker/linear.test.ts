@@ -404,6 +404,27 @@ describe("labels across the workspace and the team", () => {
     expect(await teamLabels(teamId("PRD"))).toContain("Roadmap");
   });
 
+  it("reads a team's labels once per connection, however many items of a batch carry labels", async () => {
+    const sent: string[] = [];
+    const counting: Connection["http"] = {
+      request: (rules, req) => {
+        sent.push(JSON.stringify(req.json ?? null));
+        return http.request(rules, req);
+      },
+    };
+    const batch = { ...apiKeyConn(sim.demo.api_key), http: counting };
+    for (const n of [1, 2, 3]) {
+      const created = await adapter.createIssue(batch, byKey("DES").connector_params, {
+        title: `Batch item ${n}`,
+        labels: ["Improvement", "Batch Label"],
+      });
+      expect(created.labels).toEqual(["Improvement", "Batch Label"]);
+    }
+    expect(sent.filter((b) => b.includes("SpecKittyLabels"))).toHaveLength(1);
+    // The label the first item created is reused by the next two, not created again.
+    expect(sent.filter((b) => b.includes("SpecKittyLabelCreate"))).toHaveLength(1);
+  });
+
   it("asks for its largest pages within Linear's 10,000-point limit per query", async () => {
     const page = await adapter.listIssues(conn, byKey("ENG").connector_params, {
       cursor: null,

@@ -1,4 +1,5 @@
 import type { Connection, IssueStatus } from "../core/adapter.ts";
+import { connectionCache } from "../core/connection-cache.ts";
 import { adoRequest, adoUrl, invalid, malformed } from "./http.ts";
 
 /**
@@ -61,21 +62,12 @@ function backlogTypeOf(types: WorkItemType[]): WorkItemType {
   return found;
 }
 
-/** Per connection (one host request or one pass) and project: processes change rarely, items often. */
-const cache = new WeakMap<Connection, Map<string, Promise<ProjectProcess>>>();
+/** Per connection and project: processes change rarely, items often. */
+const processes = connectionCache<ProjectProcess>();
 
 export function projectProcess(conn: Connection, org: string, projectId: string): Promise<ProjectProcess> {
-  const perConn = cache.get(conn) ?? new Map<string, Promise<ProjectProcess>>();
-  cache.set(conn, perConn);
   const key = `${org.toLowerCase()}/${projectId.toLowerCase()}`;
-  let hit = perConn.get(key);
-  if (!hit) {
-    hit = readProcess(conn, org, projectId);
-    perConn.set(key, hit);
-    // A failed read is not remembered: the next call asks again.
-    hit.catch(() => perConn.delete(key));
-  }
-  return hit;
+  return processes(conn, key, () => readProcess(conn, org, projectId));
 }
 
 async function readProcess(conn: Connection, org: string, projectId: string): Promise<ProjectProcess> {

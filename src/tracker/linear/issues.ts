@@ -6,6 +6,7 @@ import type {
   IssueStatus,
   NormalizedIssue,
 } from "../core/adapter.ts";
+import { connectionCache } from "../core/connection-cache.ts";
 import type { ConnectorParams } from "../core/descriptor.ts";
 import { TrackerError } from "../core/errors.ts";
 import { gql, gqlNode, need, PROVIDER } from "./graphql.ts";
@@ -298,13 +299,16 @@ async function labelsUsableBy(conn: Connection, teamId: string): Promise<LabelNo
   );
 }
 
+const teamLabels = connectionCache<LabelNode[]>();
+
 /**
  * Label names → label ids: the team's label of that name, else the workspace's, else a new team label.
  * Reading workspace labels too keeps a workspace "Bug" from gaining a duplicate team "Bug".
  */
 async function labelIdsFor(conn: Connection, teamId: string, names: string[]): Promise<string[]> {
   if (names.length === 0) return [];
-  const existing = await labelsUsableBy(conn, teamId);
+  // Shared by the items of one batch; labels created below are added to it, so the next item sees them.
+  const existing = await teamLabels(conn, teamId, () => labelsUsableBy(conn, teamId));
   const byName = (name: string, own: boolean) =>
     existing.find((l) => l.name.toLowerCase() === name.toLowerCase() && (l.team !== null) === own);
   const ids: string[] = [];
