@@ -4,6 +4,7 @@ import { auditService } from "../host/audit/service.ts";
 import { candidateTokens } from "../host/binding/candidate-token.ts";
 import { bindingService } from "../host/binding/service.ts";
 import type { Domain } from "../host/domain.ts";
+import { flashService } from "../host/flash/service.ts";
 import { type OutboundPolicy, outboundPolicy } from "../host/http/outbound.ts";
 import { rateLimits } from "../host/http/rate-limits.ts";
 import { idempotencyService } from "../host/idempotency/service.ts";
@@ -11,8 +12,10 @@ import { connectFlows } from "../host/installations/connect.ts";
 import { installationsService } from "../host/installations/service.ts";
 import { configuredProviderUrls, type ProviderSettings } from "../host/installations/settings.ts";
 import { inventoryService } from "../host/inventory/service.ts";
+import { invitationsService } from "../host/invitations/service.ts";
 import { type JobQueueOptions, jobsService } from "../host/jobs/service.ts";
 import { linksService } from "../host/links/service.ts";
+import { type Mailer, unsentMailer } from "../host/mail/mailer.ts";
 import { mappingAdminService } from "../host/mappings/admin-service.ts";
 import { mappingsService } from "../host/mappings/service.ts";
 import { type OAuthOptions, oauthService } from "../host/oauth/service.ts";
@@ -24,6 +27,7 @@ import { searchService } from "../host/search/service.ts";
 import type { Vault } from "../host/secrets/vault.ts";
 import { sessionsService } from "../host/sessions/service.ts";
 import { statusService } from "../host/status/service.ts";
+import { membersService } from "../host/teams/members.ts";
 import { teamsService } from "../host/teams/service.ts";
 import { tokensService } from "../host/tokens/service.ts";
 import type { Database } from "../storage/database.ts";
@@ -43,6 +47,8 @@ export interface ServiceDeps {
   publicUrl: () => string;
   /** CLI sign-in lifetimes (tests shorten them). */
   oauth?: OAuthOptions;
+  /** Where invitation emails go (the demo: its log; tests: memory). */
+  mailer?: Mailer;
 }
 
 /**
@@ -103,6 +109,14 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     runtime: runtimeService({ targets, links, jobs }),
     search: searchService({ targets }),
     origins: originsService(db, { targets }),
+    members: membersService(db, { audit }),
+    invitations: invitationsService(db, {
+      audit,
+      teams,
+      mailer: deps.mailer ?? unsentMailer(deps.logger),
+      publicUrl: deps.publicUrl,
+    }),
+    flash: flashService(db, { vault: deps.vault }),
   };
 }
 

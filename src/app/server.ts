@@ -31,6 +31,7 @@ import { inventoryRoutes } from "../host/inventory/routes.ts";
 import { operationRoutes } from "../host/jobs/routes.ts";
 import type { JobQueueOptions } from "../host/jobs/service.ts";
 import { createLogger } from "../host/logger.ts";
+import type { Mailer } from "../host/mail/mailer.ts";
 import { mappingAdminRoutes, mappingRoutes } from "../host/mappings/routes.ts";
 import { oauthRoutes, sessionStatusRoutes } from "../host/oauth/routes.ts";
 import type { OAuthOptions } from "../host/oauth/service.ts";
@@ -40,8 +41,10 @@ import { runtimeRoutes } from "../host/runtime/routes.ts";
 import { searchRoutes } from "../host/search/routes.ts";
 import type { Vault } from "../host/secrets/vault.ts";
 import { statusRoutes } from "../host/status/routes.ts";
+import { memberRoutes } from "../host/teams/member-routes.ts";
 import { meRoutes, teamRoutes } from "../host/teams/routes.ts";
 import { tokenRoutes } from "../host/tokens/routes.ts";
+import { refuseWritesOfReadOnlyTokens } from "../host/tokens/scope.ts";
 import type { DatabaseHandle } from "../storage/database.ts";
 import { createHttpClient, type HttpClient, type RetryPolicy } from "../tracker/index.ts";
 import { createServices, type Services } from "./compose.ts";
@@ -76,6 +79,8 @@ export interface AppOptions {
   trustProxy?: TrustProxy;
   /** Extra plugins registered before the server is sealed (benchmarks add their baseline routes here). */
   plugins?: FastifyPluginAsync<{ services: Services }>[];
+  /** Where invitation emails go; default: none configured (logged as not sent, without the link). */
+  mailer?: Mailer;
 }
 
 export interface App {
@@ -107,6 +112,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     jobs: opts.jobs,
     publicUrl: () => opts.publicUrl ?? listeningOrigin(),
     oauth: opts.oauth,
+    mailer: opts.mailer,
   });
   const server = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -164,6 +170,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await server.register(
     async (api) => {
       api.addHook("onRequest", authenticate(services));
+      api.addHook("onRequest", refuseWritesOfReadOnlyTokens);
       await api.register(teamRoutes, { services });
       await api.register(tokenRoutes, { services });
       await api.register(auditRoutes, { services });
@@ -178,6 +185,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       await api.register(runtimeRoutes, { services });
       await api.register(searchRoutes, { services });
       await api.register(originRoutes, { services });
+      await api.register(memberRoutes, { services });
     },
     { prefix: "/api/v1" },
   );

@@ -2,12 +2,14 @@ import type { AdmissionService } from "./admission/service.ts";
 import type { AuditService } from "./audit/service.ts";
 import type { CandidateTokens } from "./binding/candidate-token.ts";
 import type { BindingService } from "./binding/service.ts";
+import type { FlashService } from "./flash/service.ts";
 import type { RateLimits } from "./http/rate-limits.ts";
 import type { IdempotencyService } from "./idempotency/service.ts";
 import type { ConnectFlows } from "./installations/connect.ts";
 import type { InstallationsService } from "./installations/service.ts";
 import type { ProviderSettings } from "./installations/settings.ts";
 import type { InventoryService } from "./inventory/service.ts";
+import type { InvitationsService } from "./invitations/service.ts";
 import type { JobsService } from "./jobs/service.ts";
 import type { LinksService } from "./links/service.ts";
 import type { MappingAdminService } from "./mappings/admin-service.ts";
@@ -19,6 +21,7 @@ import type { RuntimeService } from "./runtime/service.ts";
 import type { SearchService } from "./search/service.ts";
 import type { SessionsService } from "./sessions/service.ts";
 import type { StatusService } from "./status/service.ts";
+import type { MembersService } from "./teams/members.ts";
 import type { TeamsService } from "./teams/service.ts";
 import type { TokensService } from "./tokens/service.ts";
 
@@ -51,4 +54,7 @@ export interface Domain {
   status: StatusService;
   teams: TeamsService;
   tokens: TokensService;
+  members: MembersService;
+  invitations: InvitationsService;
+  flash: FlashService;
 }

@@ -89,6 +89,10 @@ export const apiTokens = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true }),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    /** `read`: refused on every write (tokens/scope.ts); `read_write`: everything the member may do. */
+    scope: text("scope", { enum: ["read", "read_write"] })
+      .notNull()
+      .default("read_write"),
   },
   (t) => [index("api_tokens_user_idx").on(t.userId)],
 );
@@ -661,4 +665,47 @@ export const rateLimits = pgTable(
     expire: timestamp("expire", { withTimezone: true }),
   },
   (t) => [index("rate_limits_expire_idx").on(t.expire)],
+);
+
+/**
+ * An invitation to join a team, sent by email. The link carries a 256-bit random token; only its
+ * SHA-256 is stored. Accepted, revoked and expired invitations stay as history (never reused).
+ */
+export const invitations = pgTable(
+  "invitations",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    role: text("role", { enum: ["admin", "member"] }).notNull(),
+    tokenHash: text("token_hash").notNull().unique(),
+    invitedBy: text("invited_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    acceptedAt: timestamp("accepted_at", { withTimezone: true }),
+    acceptedBy: text("accepted_by").references(() => users.id, { onDelete: "set null" }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [index("invitations_team_idx").on(t.teamId, t.createdAt)],
+);
+
+/**
+ * One-time messages of a dashboard session across a redirect (a new API token, an invite link): the
+ * payload is vault ciphertext bound to the row, deleted when the page that shows it is rendered.
+ */
+export const dashboardFlashes = pgTable(
+  "dashboard_flashes",
+  {
+    id: text("id").primaryKey(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    ciphertext: text("ciphertext").notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("dashboard_flashes_expires_idx").on(t.expiresAt)],
 );

@@ -6,6 +6,7 @@ import type { OutboundConfig } from "../../src/host/http/outbound.ts";
 import { type ProviderSettings, providerSettingsFromEnv } from "../../src/host/installations/settings.ts";
 import type { JobQueueOptions } from "../../src/host/jobs/service.ts";
 import { createLogger } from "../../src/host/logger.ts";
+import { type MailMessage, memoryMailer } from "../../src/host/mail/mailer.ts";
 import { randomVault, type Vault } from "../../src/host/secrets/vault.ts";
 import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
 import type { HttpClient } from "../../src/tracker/index.ts";
@@ -24,6 +25,8 @@ export interface TestApp {
   database: DatabaseHandle;
   /** Every log line the app wrote, raw JSON text. */
   logs: string[];
+  /** Every email the app sent (invitations), in order. */
+  mail: MailMessage[];
   team: { id: string; slug: string };
   otherTeam: { id: string; slug: string };
   admin: Actor;
@@ -70,6 +73,7 @@ export interface TestAppOptions {
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const logs: string[] = [];
+  const mailer = memoryMailer();
   const stream = new Writable({
     write(chunk, _enc, cb) {
       logs.push(chunk.toString());
@@ -91,6 +95,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     outbound: opts.outbound,
     jobPollMs: 50,
     jobs: { maxAttempts: 1, ...opts.jobs },
+    mailer,
   });
   const team = await services.teams.createTeam({ slug: "acme", name: "Acme" });
   const otherTeam = await services.teams.createTeam({ slug: "globex", name: "Globex" });
@@ -103,6 +108,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     services,
     database,
     logs,
+    mail: mailer.sent,
     team,
     otherTeam,
     admin,

@@ -4,6 +4,7 @@ import type { Domain } from "../domain.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { type AuthDeps, authenticateUser } from "../http/auth.ts";
 import { refusalHeaders } from "../http/error-handler.ts";
+import { refuseWritesOfReadOnlyTokens } from "../tokens/scope.ts";
 import { admissionRefusalOf } from "./errors.ts";
 import {
   Admission,
@@ -69,6 +70,7 @@ export const admissionRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
     return reply.code(refused.status).send(refused.body);
   });
   app.addHook("onRequest", authenticateUser(services));
+  app.addHook("onRequest", refuseWritesOfReadOnlyTokens);
 
   app.put(
     PATH,

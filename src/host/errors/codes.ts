@@ -280,6 +280,36 @@ const entries = {
     title: "Invalid return address",
   },
   mapping_deleted: { status: 409, meaning: "The mapping was deleted.", title: "Mapping deleted" },
+
+  // ── members, invitations and token scope ────────────────────────────────────────────
+  last_admin: {
+    status: 409,
+    meaning: "The team's last admin cannot be removed or demoted.",
+    userAction: true,
+    title: "Last admin",
+  },
+  member_not_found: { status: 404, meaning: "No such member of the team.", title: "Not found" },
+  already_member: { status: 409, meaning: "The email already belongs to a member of the team." },
+  private_teamspace_members: {
+    status: 409,
+    meaning: "A private teamspace has exactly one member: nobody can be invited or removed.",
+  },
+  invitation_not_found: {
+    status: 404,
+    meaning: "No such invitation (or the link is wrong).",
+    title: "Invitation not found",
+  },
+  invitation_unusable: {
+    status: 410,
+    meaning: "The invitation expired, was revoked or was already accepted.",
+    userAction: true,
+    title: "Invitation no longer valid",
+  },
+  token_read_only: {
+    status: 403,
+    meaning: "A read-only API token was used for a write.",
+    userAction: true,
+  },
 } satisfies Record<string, CodeEntry>;
 
 export type ErrorCode = keyof typeof entries;

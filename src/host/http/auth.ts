@@ -75,6 +75,7 @@ export function authenticate(services: AuthDeps) {
       },
       role,
       tokenId: token.tokenId,
+      scope: "scope" in token ? token.scope : undefined,
     };
   };
 }
@@ -86,7 +87,11 @@ export function authenticateUser(services: AuthDeps) {
     const match = typeof header === "string" ? BEARER.exec(header) : null;
     if (!match) throw new UnauthorizedError();
     const token = await bearer(services, request, match[1]);
-    request.auth = { user: token.user, tokenId: token.tokenId } as AuthContext;
+    request.auth = {
+      user: token.user,
+      tokenId: token.tokenId,
+      scope: "scope" in token ? token.scope : undefined,
+    } as AuthContext;
   };
 }
 

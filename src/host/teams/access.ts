@@ -17,6 +17,8 @@ export interface AuthContext extends TeamScope {
   team: { id: string; slug: string; name: string; versions?: TeamVersions };
   role: Role;
   tokenId: string;
+  /** A read-only API token (`read`) is refused on writes (tokens/scope.ts); absent means read_write. */
+  scope?: "read" | "read_write";
 }
 
 /** Who a write is recorded against: a team and the user acting in it (a request, or a connect the user started). */

@@ -69,6 +69,53 @@ export function teamsRepository(db: Database) {
         .orderBy(sql`lower(${users.email})`)
         .limit(limit + 1);
     },
+    /** Adds a membership unless one exists (never changes an existing member's role); true when added. */
+    async joinIfAbsent(teamId: string, userId: string, role: Role) {
+      const rows = await db
+        .insert(memberships)
+        .values({ teamId, userId, role })
+        .onConflictDoNothing()
+        .returning({ userId: memberships.userId });
+      return rows.length > 0;
+    },
+    /** One member with their account, locked for the rest of the transaction. */
+    async memberForUpdate(teamId: string, userId: string) {
+      const [row] = await db
+        .select({ id: users.id, email: users.email, name: users.name, role: memberships.role })
+        .from(memberships)
+        .innerJoin(users, eq(users.id, memberships.userId))
+        .where(and(eq(memberships.teamId, teamId), eq(memberships.userId, userId)))
+        .for("update", { of: memberships })
+        .limit(1);
+      return row;
+    },
+    /**
+     * The team's admins, locked: two admins demoting each other at once serialise here, and the second
+     * sees one admin left (PostgreSQL re-checks `role` on the rows it waited for).
+     */
+    async adminsForUpdate(teamId: string) {
+      return db
+        .select({ userId: memberships.userId })
+        .from(memberships)
+        .where(and(eq(memberships.teamId, teamId), eq(memberships.role, "admin")))
+        .for("update");
+    },
+    async setRole(teamId: string, userId: string, role: Role) {
+      await db
+        .update(memberships)
+        .set({ role })
+        .where(and(eq(memberships.teamId, teamId), eq(memberships.userId, userId)));
+    },
+    async deleteMembership(teamId: string, userId: string) {
+      await db.delete(memberships).where(and(eq(memberships.teamId, teamId), eq(memberships.userId, userId)));
+    },
+    async countMembers(teamId: string) {
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(memberships)
+        .where(eq(memberships.teamId, teamId));
+      return row?.n ?? 0;
+    },
   };
 }
 

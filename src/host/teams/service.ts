@@ -1,5 +1,6 @@
 import { hash as argon2Hash, verify as argon2Verify } from "@node-rs/argon2";
 import type { Database } from "../../storage/database.ts";
+import { inTransaction } from "../../storage/transaction.ts";
 import { DomainError, ValidationError } from "../errors/domain-error.ts";
 import { decodeTextCursor, toPage } from "../http/pagination.ts";
 import { newId } from "../ids.ts";
@@ -22,6 +23,10 @@ export function teamsService(db: Database) {
     roleOf: (teamId: string, userId: string) => repo.roleOf(teamId, userId),
     setMembership: (teamId: string, userId: string, role: Role) =>
       repo.upsertMembership(teamId, userId, role),
+    /** Joins a team unless already a member (an existing role is kept); `tx` to join inside a transaction. */
+    joinTeam: (teamId: string, userId: string, role: Role, tx?: Database) =>
+      teamsRepository(tx ?? db).joinIfAbsent(teamId, userId, role),
+    findUserByEmailIn: (email: string, tx: Database) => teamsRepository(tx).findUserByEmail(email),
 
     async createTeam(input: { slug: string; name: string; isPrivateTeamspace?: boolean }) {
       if (!SLUG.test(input.slug)) {
@@ -40,20 +45,23 @@ export function teamsService(db: Database) {
       return team;
     },
 
-    /** Every user gets a private teamspace with the account (the CLI requires one, auth contract §7). */
-    async createUser(input: { email: string; name?: string; password?: string }) {
+    /**
+     * Every user gets a private teamspace with the account (the CLI requires one, auth contract §7).
+     * Pass `tx` to create the account inside a caller's transaction (accepting an invitation).
+     */
+    async createUser(input: { email: string; name?: string; password?: string }, tx?: Database) {
       const email = input.email.trim();
       if (!EMAIL.test(email))
         throw new ValidationError("Email is not valid.", [{ field: "email", problem: "is not an email" }]);
-      if (await repo.findUserByEmail(email)) throw emailTaken(email);
+      if (await teamsRepository(tx ?? db).findUserByEmail(email)) throw emailTaken(email);
       const user = {
         id: newId("usr"),
         email,
-        name: input.name ?? email.split("@")[0],
+        name: input.name?.trim() || email.split("@")[0],
         passwordHash: input.password ? await argon2Hash(input.password) : null,
       };
-      await db.transaction(async (tx) => {
-        const txRepo = teamsRepository(tx as unknown as Database);
+      const create = async (t: Database) => {
+        const txRepo = teamsRepository(t);
         await txRepo.insertUser(user);
         const privateTeam = {
           id: newId("team"),
@@ -63,7 +71,8 @@ export function teamsService(db: Database) {
         };
         await txRepo.insertTeam(privateTeam);
         await txRepo.upsertMembership(privateTeam.id, user.id, "admin");
-      });
+      };
+      await (tx ? create(tx) : inTransaction(db, create));
       return { id: user.id, email: user.email, name: user.name };
     },
 

@@ -34,11 +34,12 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async 
       },
     },
     async (req, reply) => {
-      const { name, expires_in_days } = req.body;
+      const { name, expires_in_days, scope } = req.body;
       const created = await services.tokens.create({
         userId: req.auth.user.id,
         name,
         expiresAt: expires_in_days ? new Date(Date.now() + expires_in_days * DAY_MS) : null,
+        scope,
         teamId: req.auth.team.id,
         requestId: req.id,
       });

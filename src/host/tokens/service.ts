@@ -12,9 +12,13 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
+export type TokenScope = "read" | "read_write";
+
 export interface AuthenticatedToken {
   tokenId: string;
   user: { id: string; email: string; name: string };
+  /** What the token may do (tokens/scope.ts); absent means read_write (CLI access tokens). */
+  scope?: TokenScope;
 }
 
 function view(t: ApiTokenRow) {
@@ -26,6 +30,7 @@ function view(t: ApiTokenRow) {
     expires_at: t.expiresAt?.toISOString() ?? null,
     last_used_at: t.lastUsedAt?.toISOString() ?? null,
     revoked_at: t.revokedAt?.toISOString() ?? null,
+    scope: t.scope,
   };
 }
 
@@ -41,6 +46,8 @@ export function tokensService(db: Database, audit: Pick<AuditService, "record">)
       userId: string;
       name: string;
       expiresAt?: Date | null;
+      /** Default read_write; `read` tokens are refused on every write. */
+      scope?: TokenScope;
       plaintext?: string;
       teamId?: string;
       requestId?: string;
@@ -53,6 +60,7 @@ export function tokensService(db: Database, audit: Pick<AuditService, "record">)
         tokenHash: sha256(secret),
         prefix: secret.slice(0, 10),
         expiresAt: input.expiresAt ?? null,
+        scope: input.scope ?? "read_write",
       };
       await inTransaction(db, async (tx) => {
         await tokensRepository(tx).insert(row);
@@ -64,7 +72,12 @@ export function tokensService(db: Database, audit: Pick<AuditService, "record">)
             action: "api_token.created",
             targetType: "api_token",
             targetId: row.id,
-            after: { name: row.name, prefix: row.prefix, expires_at: row.expiresAt?.toISOString() ?? null },
+            after: {
+              name: row.name,
+              prefix: row.prefix,
+              scope: row.scope,
+              expires_at: row.expiresAt?.toISOString() ?? null,
+            },
             requestId: input.requestId,
           },
           tx,
@@ -89,7 +102,7 @@ export function tokensService(db: Database, audit: Pick<AuditService, "record">)
       const staleBefore = new Date(now.getTime() - TOUCH_INTERVAL_MS);
       if (!found.token.lastUsedAt || found.token.lastUsedAt < staleBefore)
         await repo.touch(found.token.id, now, staleBefore);
-      return { tokenId: found.token.id, user: found.user };
+      return { tokenId: found.token.id, user: found.user, scope: found.token.scope };
     },
 
     async page(userId: string, cursor: string | undefined, limit: number) {
