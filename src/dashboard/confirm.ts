@@ -10,7 +10,8 @@ export type ConfirmPage =
   | { redirect: string };
 
 /**
- * A destructive action behind a confirmation page, admins only: GET `path` shows the danger card, POST
+ * A destructive action behind a confirmation page, admins only unless `anyone` (the action checks its
+ * own subject, e.g. one's own API token): GET `path` shows the danger card, POST
  * `path` acts only when the form echoes the subject (the `:param` of the path), then redirects.
  */
 export function confirmThenAct(
@@ -20,6 +21,8 @@ export function confirmThenAct(
     param: string;
     /** The action's name in the "confirm the … " refusal. */
     what: string;
+    /** Any signed-in user may confirm (the domain operation decides what they may act on). */
+    anyone?: boolean;
     title: string;
     active: string;
     ask: (req: FastifyRequest, subject: string) => Promise<ConfirmPage>;
@@ -30,7 +33,7 @@ export function confirmThenAct(
   const subjectOf = (req: FastifyRequest) => (req.params as Record<string, string>)[o.param];
 
   app.get(path, async (req, reply) => {
-    requireAdmin(req);
+    if (!o.anyone) requireAdmin(req);
     const subject = subjectOf(req);
     const ask = await o.ask(req, subject);
     if ("redirect" in ask) return seeOther(reply, ask.redirect);
@@ -43,7 +46,7 @@ export function confirmThenAct(
   });
 
   app.post(path, async (req, reply) => {
-    requireAdmin(req);
+    if (!o.anyone) requireAdmin(req);
     const subject = subjectOf(req);
     requireConfirmed(req, subject, o.what);
     return seeOther(reply, await o.act(req, subject));

@@ -13,7 +13,9 @@ import { auditPages } from "./pages/audit.ts";
 import { authPages, sessionPages } from "./pages/auth.ts";
 import { installationPages } from "./pages/installations.ts";
 import { inventoryPages } from "./pages/inventory.ts";
+import { invitationPages } from "./pages/invitations.ts";
 import { mappingPages } from "./pages/mappings.ts";
+import { memberPages } from "./pages/members.ts";
 import { overviewPages } from "./pages/overview.ts";
 import { projectPages } from "./pages/projects.ts";
 import { tokenPages } from "./pages/tokens.ts";
@@ -34,6 +36,9 @@ export type DashboardDeps = Pick<
   | "settings"
   | "teams"
   | "tokens"
+  | "members"
+  | "invitations"
+  | "flash"
 >;
 
 const ASSETS = join(dirname(fileURLToPath(import.meta.url)), "assets");
@@ -91,6 +96,10 @@ const pages: FastifyPluginAsync<{ services: DashboardDeps }> = async (app, { ser
   const assets: Record<string, { type: string; body: string }> = {
     "app.css": { type: "text/css; charset=utf-8", body: readFileSync(join(ASSETS, "app.css"), "utf8") },
     "app.js": { type: "text/javascript; charset=utf-8", body: readFileSync(join(ASSETS, "app.js"), "utf8") },
+    "tokens.js": {
+      type: "text/javascript; charset=utf-8",
+      body: readFileSync(join(ASSETS, "tokens.js"), "utf8"),
+    },
   };
   app.get("/assets/:name", async (req, reply) => {
     const asset = assets[(req.params as { name: string }).name];
@@ -99,6 +108,7 @@ const pages: FastifyPluginAsync<{ services: DashboardDeps }> = async (app, { ser
   });
 
   authPages(app, services);
+  invitationPages(app, services);
 
   await app.register(async (signedIn: FastifyInstance) => {
     signedIn.addHook("preHandler", async (req, reply) => {
@@ -133,6 +143,7 @@ const pages: FastifyPluginAsync<{ services: DashboardDeps }> = async (app, { ser
     mappingPages(signedIn, services);
     auditPages(signedIn, services);
     tokenPages(signedIn, services);
+    memberPages(signedIn, services);
   });
 };
 

@@ -43,6 +43,7 @@ const NAV: Nav[] = [
   { key: "mappings", label: "Mappings", href: "/dashboard/mappings" },
   { key: "audit", label: "Audit log", href: "/dashboard/audit" },
   { key: "tokens", label: "API tokens", href: "/dashboard/tokens" },
+  { key: "members", label: "Members", href: "/dashboard/members" },
 ];
 
 export function csrfField(ctx: DashContext) {

@@ -492,7 +492,8 @@ describe.skipIf(!haveChromium)("dashboard in a browser", () => {
     await shot("tokens");
     await page.goto(`${base}/dashboard/tokens`);
     expect(await page.content()).not.toContain(token);
-    await page.getByRole("button", { name: "Revoke" }).first().click();
+    await page.getByRole("link", { name: "Revoke ci token" }).click();
+    await page.getByRole("button", { name: "Revoke token" }).click();
     await page.getByText("API token revoked.").waitFor();
     await page.goto(`${base}/dashboard/audit`);
     const audit = (await page.locator("#audit-table").textContent())!;

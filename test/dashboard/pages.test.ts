@@ -119,8 +119,9 @@ describe("dashboard pages and sessions", () => {
       (await post(`name=x&expires_in_days=30&_csrf=${csrf}`, { origin: "https://evil.example" })).statusCode,
     ).toBe(403);
     const ok = await post(`name=ok&expires_in_days=30&_csrf=${csrf}`);
-    expect(ok.statusCode).toBe(201);
-    expect(ok.body).toMatch(/value="skt_/);
+    expect(ok.statusCode).toBe(303);
+    expect(ok.body).not.toMatch(/skt_/);
+    expect((await get(String(ok.headers.location), token)).body).toMatch(/value="skt_/);
     // Inline validation, nothing saved.
     const invalid = await post(`name=&expires_in_days=7&_csrf=${csrf}`);
     expect(invalid.statusCode).toBe(400);

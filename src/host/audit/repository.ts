@@ -1,6 +1,34 @@
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
-import { auditEvents } from "../../storage/schema.ts";
+import { auditEvents, users } from "../../storage/schema.ts";
+
+/** What the audit log can be narrowed to. `actor: null` is the service itself. */
+export interface AuditFilter {
+  action?: string;
+  actor?: string | null;
+  /** Inclusive lower and exclusive upper bound on `created_at`. */
+  from?: Date;
+  to?: Date;
+}
+
+function where(teamId: string, f: AuditFilter): SQL | undefined {
+  return and(
+    eq(auditEvents.teamId, teamId),
+    f.action ? eq(auditEvents.action, f.action) : undefined,
+    f.actor === null
+      ? isNull(auditEvents.actorUserId)
+      : f.actor
+        ? eq(auditEvents.actorUserId, f.actor)
+        : undefined,
+    f.from ? gte(auditEvents.createdAt, f.from) : undefined,
+    f.to ? lt(auditEvents.createdAt, f.to) : undefined,
+  );
+}
+
+const withActor = {
+  event: auditEvents,
+  actorEmail: users.email,
+};
 
 export function auditRepository(db: Database) {
   return {
@@ -37,6 +65,48 @@ export function auditRepository(db: Database) {
         )
         .orderBy(desc(auditEvents.id))
         .limit(limit + 1);
+    },
+    /** One numbered page of the filtered log with the actors' emails (ids are time-ordered). */
+    async numbered(
+      teamId: string,
+      f: AuditFilter,
+      o: { offset: number; limit: number; oldestFirst: boolean },
+    ) {
+      return db
+        .select(withActor)
+        .from(auditEvents)
+        .leftJoin(users, eq(users.id, auditEvents.actorUserId))
+        .where(where(teamId, f))
+        .orderBy(o.oldestFirst ? asc(auditEvents.id) : desc(auditEvents.id))
+        .offset(o.offset)
+        .limit(o.limit);
+    },
+    async count(teamId: string, f: AuditFilter) {
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(auditEvents)
+        .where(where(teamId, f));
+      return row?.n ?? 0;
+    },
+    /** Export batches in id order, after `afterId`. */
+    async batch(teamId: string, f: AuditFilter, afterId: string | null, limit: number) {
+      return db
+        .select(withActor)
+        .from(auditEvents)
+        .leftJoin(users, eq(users.id, auditEvents.actorUserId))
+        .where(and(where(teamId, f), afterId ? gt(auditEvents.id, afterId) : undefined))
+        .orderBy(asc(auditEvents.id))
+        .limit(limit);
+    },
+    /** Everyone who acted in the team, with their email (former members included). */
+    async actors(teamId: string) {
+      return db
+        .selectDistinct({ id: users.id, email: users.email })
+        .from(auditEvents)
+        .innerJoin(users, eq(users.id, auditEvents.actorUserId))
+        .where(eq(auditEvents.teamId, teamId))
+        .orderBy(users.email)
+        .limit(500);
     },
   };
 }

@@ -105,6 +105,12 @@ export function tokensService(db: Database, audit: Pick<AuditService, "record">)
       return { tokenId: found.token.id, user: found.user, scope: found.token.scope };
     },
 
+    /** One of the user's tokens (never another user's), without its secret. */
+    async find(userId: string, tokenId: string) {
+      const row = await repo.findForUser(tokenId, userId);
+      return row ? view(row) : undefined;
+    },
+
     async page(userId: string, cursor: string | undefined, limit: number) {
       const rows = await repo.pageForUser(userId, decodeTextCursor(cursor), limit);
       return toPage(rows, limit, view, (t) => t.id);
@@ -123,8 +129,8 @@ export function tokensService(db: Database, audit: Pick<AuditService, "record">)
             action: "api_token.revoked",
             targetType: "api_token",
             targetId: row.id,
-            before: { revoked_at: row.revokedAt?.toISOString() ?? null },
-            after: { revoked_at: (row.revokedAt ?? now).toISOString() },
+            before: { name: row.name, prefix: row.prefix, revoked_at: row.revokedAt?.toISOString() ?? null },
+            after: { name: row.name, prefix: row.prefix, revoked_at: (row.revokedAt ?? now).toISOString() },
             requestId: input.requestId,
           },
           tx,
