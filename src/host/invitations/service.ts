@@ -5,9 +5,9 @@ import type { AuditService } from "../audit/service.ts";
 import { DomainError, ValidationError } from "../errors/domain-error.ts";
 import { newId } from "../ids.ts";
 import type { Mailer } from "../mail/mailer.ts";
+import type { Role } from "../teams/access.ts";
 import { adminRequired } from "../teams/errors.ts";
 import type { MemberAdmin } from "../teams/members.ts";
-import type { Role } from "../teams/repository.ts";
 import type { TeamsService } from "../teams/service.ts";
 import { type InvitationRow, invitationsRepository } from "./repository.ts";
 

@@ -1,5 +1,7 @@
 import type { Role } from "./repository.ts";
 
+export type { Role };
+
 /** The team's inventory and binding versions as read at authentication, so snapshots know they are current. */
 export interface TeamVersions {
   inventory: number;
