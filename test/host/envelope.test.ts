@@ -107,11 +107,11 @@ describe("bad input leaves nothing written", () => {
       method: "POST",
       url: "/api/v1/tokens/",
       as: t.admin,
-      payload: { name: "x", scope: "all" },
+      payload: { name: "x", permissions: "all" },
     });
     expect(res.statusCode).toBe(400);
     const body = expectEnvelope(res, "validation_error");
-    expect(body.fields).toContainEqual({ field: "body.scope", problem: "is not a known field" });
+    expect(body.fields).toContainEqual({ field: "body.permissions", problem: "is not a known field" });
     expect(await tokenCount(t.admin.userId)).toBe(before);
   });
 
