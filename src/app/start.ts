@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Config } from "../host/config.ts";
 import { type ProviderSettings, providerSettingsFromEnv } from "../host/installations/settings.ts";
 import { createLogger } from "../host/logger.ts";
+import type { Mailer } from "../host/mail/mailer.ts";
 import { type OperatorChannel, startOperatorChannel } from "../host/operator/channel.ts";
 import { vaultFromConfig } from "../host/secrets/vault.ts";
 import { type DataDirLock, describeHolder, lockDataDir } from "../storage/data-dir-lock.ts";
@@ -14,6 +15,8 @@ export interface ServiceOwner {
   lock?: DataDirLock;
   /** Names this process in the lock file (default `npm start`). */
   program?: string;
+  /** Where invitation emails go (the demo: its log); default none configured. */
+  mailer?: Mailer;
 }
 
 /**
@@ -51,6 +54,7 @@ export async function startService(
       outbound: config.outbound,
       jobs: config.jobs,
       jobRetentionDays: config.jobRetentionDays,
+      mailer: owner.mailer,
     });
     await app.server.listen({ host: config.host, port: config.port });
     if (lock) channel = await startOperatorChannel(app.services, logger);

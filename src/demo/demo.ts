@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { shutdownOnSignals, startService, takeDataDir } from "../app/start.ts";
 import { loadConfig } from "../host/config.ts";
 import { createLogger } from "../host/logger.ts";
+import { logMailer } from "../host/mail/mailer.ts";
 import { startAllSimulators } from "../simulators/index.ts";
 import { DataDirInUseError } from "../storage/data-dir-lock.ts";
 import { connectDemoInstallations, type DemoSeed, seedDemo } from "./seed.ts";
@@ -45,6 +46,8 @@ const outbound = {
 const service = await startService({ ...config, outbound }, logger, providerSettingsFor(sims.simulators), {
   lock,
   program: "npm run demo",
+  // The demo has no mail server: invitation emails, links included, go to this log.
+  mailer: logMailer(logger),
 });
 const seed = await seedDemo(service.services, {
   apiToken: env.DEMO_API_TOKEN || undefined,
