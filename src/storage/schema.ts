@@ -118,6 +118,9 @@ export const auditEvents = pgTable(
     index("audit_events_team_created_idx").on(t.teamId, t.createdAt, t.id),
     // "Who disconnected this installation, and when": the newest event of one action on one target.
     index("audit_events_target_idx").on(t.teamId, t.targetType, t.targetId, t.action, t.id),
+    // The audit log's filters by action and by actor, newest first (and the removed members among actors).
+    index("audit_events_action_idx").on(t.teamId, t.action, t.createdAt, t.id),
+    index("audit_events_actor_idx").on(t.teamId, t.actorUserId, t.createdAt, t.id),
   ],
 );
 

@@ -120,7 +120,7 @@ function pagerOf(a: AuditQuery, total: number, count: number): Renderable {
 async function actorChoices(services: Deps, ctx: DashContext) {
   const [members, acted] = await Promise.all([
     services.teams.membersPage(ctx.auth.team.id, null, 500),
-    services.audit.actors(ctx.auth.team.id),
+    services.audit.removedMembers(ctx.auth.team.id),
   ]);
   const byId = new Map<string, string>();
   for (const m of members.items) byId.set(m.user_id, m.email);

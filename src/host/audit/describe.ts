@@ -140,12 +140,25 @@ const SECRET_KEY =
 
 export const REDACTED = "[redacted]";
 
+/** Payload keys are few and repeat across events: each is tested once. */
+const secretKeys = new Map<string, boolean>();
+const isSecretKey = (k: string) => {
+  let secret = secretKeys.get(k);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(k);
+    if (secretKeys.size < 10_000) secretKeys.set(k, secret);
+  }
+  return secret;
+};
+
 export function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
-  if (value && typeof value === "object")
-    return Object.fromEntries(
-      Object.entries(value as Fields).map(([k, v]) => [k, SECRET_KEY.test(k) ? REDACTED : redactSecrets(v)]),
-    );
+  if (value && typeof value === "object") {
+    const out: Fields = {};
+    for (const [k, v] of Object.entries(value as Fields))
+      out[k] = isSecretKey(k) ? REDACTED : redactSecrets(v);
+    return out;
+  }
   return value;
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
 import { auditEvents, users } from "../../storage/schema.ts";
 
@@ -77,7 +77,11 @@ export function auditRepository(db: Database) {
         .from(auditEvents)
         .leftJoin(users, eq(users.id, auditEvents.actorUserId))
         .where(where(teamId, f))
-        .orderBy(o.oldestFirst ? asc(auditEvents.id) : desc(auditEvents.id))
+        .orderBy(
+          ...(o.oldestFirst
+            ? [asc(auditEvents.createdAt), asc(auditEvents.id)]
+            : [desc(auditEvents.createdAt), desc(auditEvents.id)]),
+        )
         .offset(o.offset)
         .limit(o.limit);
     },
@@ -88,24 +92,33 @@ export function auditRepository(db: Database) {
         .where(where(teamId, f));
       return row?.n ?? 0;
     },
-    /** Export batches in id order, after `afterId`. */
+    /**
+     * Export batches, oldest first, after the last event of the previous batch. Its `created_at` is read
+     * back in SQL: a JS Date would drop the microseconds and repeat events.
+     */
     async batch(teamId: string, f: AuditFilter, afterId: string | null, limit: number) {
       return db
         .select(withActor)
         .from(auditEvents)
         .leftJoin(users, eq(users.id, auditEvents.actorUserId))
-        .where(and(where(teamId, f), afterId ? gt(auditEvents.id, afterId) : undefined))
-        .orderBy(asc(auditEvents.id))
+        .where(
+          and(
+            where(teamId, f),
+            afterId
+              ? sql`(${auditEvents.createdAt}, ${auditEvents.id}) > (select a.created_at, a.id from audit_events a where a.id = ${afterId})`
+              : undefined,
+          ),
+        )
+        .orderBy(asc(auditEvents.createdAt), asc(auditEvents.id))
         .limit(limit);
     },
-    /** Everyone who acted in the team, with their email (former members included). */
-    async actors(teamId: string) {
+    /** Accounts removed from the team (they may have acted before), with their current email. */
+    async removedMembers(teamId: string) {
       return db
         .selectDistinct({ id: users.id, email: users.email })
         .from(auditEvents)
-        .innerJoin(users, eq(users.id, auditEvents.actorUserId))
-        .where(eq(auditEvents.teamId, teamId))
-        .orderBy(users.email)
+        .innerJoin(users, eq(users.id, auditEvents.targetId))
+        .where(and(eq(auditEvents.teamId, teamId), eq(auditEvents.action, "member.removed")))
         .limit(500);
     },
   };

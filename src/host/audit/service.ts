@@ -97,7 +97,8 @@ export function auditService(db: Database) {
       return out;
     },
 
-    actors: (teamId: string) => repo.actors(teamId),
+    /** Former members of the team (removed), who may appear as actors. */
+    removedMembers: (teamId: string) => repo.removedMembers(teamId),
   };
 }
 

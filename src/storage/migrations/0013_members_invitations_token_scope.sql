@@ -28,4 +28,6 @@ ALTER TABLE "invitations" ADD CONSTRAINT "invitations_team_id_teams_id_fk" FOREI
 ALTER TABLE "invitations" ADD CONSTRAINT "invitations_invited_by_users_id_fk" FOREIGN KEY ("invited_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "invitations" ADD CONSTRAINT "invitations_accepted_by_users_id_fk" FOREIGN KEY ("accepted_by") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "dashboard_flashes_expires_idx" ON "dashboard_flashes" USING btree ("expires_at");--> statement-breakpoint
-CREATE INDEX "invitations_team_idx" ON "invitations" USING btree ("team_id","created_at");
+CREATE INDEX "invitations_team_idx" ON "invitations" USING btree ("team_id","created_at");--> statement-breakpoint
+CREATE INDEX "audit_events_action_idx" ON "audit_events" USING btree ("team_id","action","created_at","id");--> statement-breakpoint
+CREATE INDEX "audit_events_actor_idx" ON "audit_events" USING btree ("team_id","actor_user_id","created_at","id");
