@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Services } from "../src/app/compose.ts";
 import { authenticate } from "../src/host/http/auth.ts";
-import { BENCH_SECONDS, fmt, type LoadResult, load, startBenchApp } from "./support.ts";
+import { BENCH_SECONDS, drivers, fmt, type LoadResult, load, startBenchApp } from "./support.ts";
 
 /**
  * Issue 18 benchmark: every CLI read as a share of the framework floor, measured in one run with load
@@ -112,7 +112,7 @@ export function table(results: ReadsResult[]) {
 
 export async function run(opts: { resources?: number; drivers?: ("pglite" | "postgres")[] } = {}) {
   const results = [];
-  for (const d of opts.drivers ?? ["pglite", "postgres"]) results.push(await one(d, opts.resources ?? 2_000));
+  for (const d of opts.drivers ?? drivers()) results.push(await one(d, opts.resources ?? 2_000));
   return table(results);
 }
 

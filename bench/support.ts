@@ -183,6 +183,10 @@ export async function load(
   };
 }
 
+/** The drivers to measure (`BENCH_DRIVERS=pglite,postgres`, the default). */
+export const drivers = () =>
+  (process.env.BENCH_DRIVERS ?? "pglite,postgres").split(",") as ("pglite" | "postgres")[];
+
 /** Seconds per measured load (`BENCH_SECONDS`, default 5). */
 export const BENCH_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 
