@@ -23,6 +23,11 @@ const teamColumns = {
   auth: teams.authVersion,
 };
 
+/** The named team, the caller's membership in it, and what both statements return of them. */
+const namedTeam = or(eq(teams.slug, ref), eq(teams.id, ref));
+const membership = and(eq(memberships.teamId, teams.id), eq(memberships.userId, users.id));
+const caller = { user: credentialUser, team: teamColumns, role: memberships.role };
+
 export interface TeamVersionsRow {
   inventory: number;
   binding: number;
@@ -42,14 +47,12 @@ export function authRepository(db: Database) {
       revokedAt: apiTokens.revokedAt,
       expiresAt: apiTokens.expiresAt,
       lastUsedAt: apiTokens.lastUsedAt,
-      user: credentialUser,
-      team: teamColumns,
-      role: memberships.role,
+      ...caller,
     })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
-    .leftJoin(teams, or(eq(teams.slug, ref), eq(teams.id, ref)))
-    .leftJoin(memberships, and(eq(memberships.teamId, teams.id), eq(memberships.userId, users.id)))
+    .leftJoin(teams, namedTeam)
+    .leftJoin(memberships, membership)
     .where(eq(apiTokens.tokenHash, hash))
     .limit(1)
     .prepare("auth_api_token");
@@ -61,15 +64,13 @@ export function authRepository(db: Database) {
       sessionId: oauthSessions.id,
       revokedAt: oauthSessions.revokedAt,
       lastUsedAt: oauthSessions.lastUsedAt,
-      user: credentialUser,
-      team: teamColumns,
-      role: memberships.role,
+      ...caller,
     })
     .from(oauthAccessTokens)
     .innerJoin(oauthSessions, eq(oauthSessions.id, oauthAccessTokens.sessionId))
     .innerJoin(users, eq(users.id, oauthSessions.userId))
-    .leftJoin(teams, or(eq(teams.slug, ref), eq(teams.id, ref)))
-    .leftJoin(memberships, and(eq(memberships.teamId, teams.id), eq(memberships.userId, users.id)))
+    .leftJoin(teams, namedTeam)
+    .leftJoin(memberships, membership)
     .where(eq(oauthAccessTokens.tokenHash, hash))
     .limit(1)
     .prepare("auth_access_token");
