@@ -12,6 +12,7 @@ import type { JobsService } from "./jobs/service.ts";
 import type { LinksService } from "./links/service.ts";
 import type { MappingAdminService } from "./mappings/admin-service.ts";
 import type { MappingsService } from "./mappings/service.ts";
+import type { Metrics } from "./metrics/registry.ts";
 import type { OAuthService } from "./oauth/service.ts";
 import type { OriginsService } from "./origins/service.ts";
 import type { ProjectsService } from "./projects/service.ts";
@@ -51,4 +52,6 @@ export interface Domain {
   status: StatusService;
   teams: TeamsService;
   tokens: TokensService;
+  /** Prometheus counters and histograms (metrics/registry.ts); features record, the listener serves. */
+  metrics: Metrics;
 }
