@@ -92,7 +92,14 @@ export async function startService(
      */
     async close() {
       logger.info("draining: no new connections; finishing requests and jobs in flight");
-      await Promise.all([server.close(), channel?.close()]);
+      // A kept-alive connection whose request finishes during the drain would hold the close until its
+      // keep-alive timeout: close connections as they fall idle.
+      const sweep = setInterval(() => server.server.closeIdleConnections(), 100);
+      try {
+        await Promise.all([server.close(), channel?.close()]);
+      } finally {
+        clearInterval(sweep);
+      }
       await scrape?.close();
       await database.close();
       logger.info("stopped");
