@@ -143,6 +143,21 @@ describe("compose.yaml", () => {
   });
 });
 
+describe("docs/operations.md", () => {
+  it("explains every variable the service reads, and each topic an operator needs", () => {
+    const doc = read("docs/operations.md");
+    for (const name of Object.keys(Environment.properties)) expect(doc, name).toContain(`| \`${name}\``);
+    for (const topic of [
+      "## Running N processes",
+      "## Rolling restarts",
+      "## Graceful shutdown",
+      "## Health checks",
+    ])
+      expect(doc).toContain(topic);
+    expect(doc).toContain("pg_dump");
+  });
+});
+
 describe("the image's command, run as compose runs it", () => {
   const children: ChildProcess[] = [];
   let drop: (() => Promise<void>) | undefined;
