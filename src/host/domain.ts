@@ -13,6 +13,7 @@ import type { JobsService } from "./jobs/service.ts";
 import type { LinksService } from "./links/service.ts";
 import type { MappingAdminService } from "./mappings/admin-service.ts";
 import type { MappingsService } from "./mappings/service.ts";
+import type { Metrics } from "./metrics/registry.ts";
 import type { OAuthService } from "./oauth/service.ts";
 import type { OriginsService } from "./origins/service.ts";
 import type { ProjectsService } from "./projects/service.ts";
@@ -53,4 +54,6 @@ export interface Domain {
   teams: TeamsService;
   tokens: TokensService;
   auth: AuthService;
+  /** Prometheus counters and histograms (metrics/registry.ts); features record, the listener serves. */
+  metrics: Metrics;
 }

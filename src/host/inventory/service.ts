@@ -17,6 +17,7 @@ import { newId } from "../ids.ts";
 import type { InstallationRow, InstallationsService } from "../installations/service.ts";
 import type { JobContext, JobFailure, JobRow, JobsService } from "../jobs/service.ts";
 import type { MappingsService } from "../mappings/service.ts";
+import type { Metrics } from "../metrics/registry.ts";
 import { REFRESH_JOB, requestRefresh } from "./refresh-job.ts";
 import {
   type InventoryFilter,
@@ -166,10 +167,11 @@ export function inventoryService(
     audit: Pick<AuditService, "record">;
     candidates: Pick<CandidateTokens, "mint">;
     mappings: Pick<MappingsService, "refreshLabels">;
+    metrics?: Pick<Metrics, "inventory">;
   },
 ) {
   const repo = inventoryRepository(db);
-  const snapshots = bindableSnapshots(db);
+  const snapshots = bindableSnapshots(db, { onBuild: deps.metrics?.inventory.snapshotBuilt });
 
   /**
    * Candidate tokens for a snapshot's rows, reused for up to TOKEN_REUSE_MS: minting 10,000 of them is
