@@ -32,7 +32,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
     "/tracker/resources/",
     cliRoute(
       "Bindable resources of the team's installations for a provider (`spec-kitty tracker discover`)",
-      { querystring: CliResourcesQuery, response: { 200: CliResources } },
+      { querystring: CliResourcesQuery, response: { 200: CliResources }, errors: ["no_installation"] },
     ),
     (req) =>
       services.inventory.cliResources(req.auth.team, req.query.provider, req.query.cursor, req.query.limit),

@@ -24,6 +24,9 @@ export const IssueSearchBody = Type.Object(
     additionalProperties: false,
     description:
       "Without a routing key, searches the team's mapped resources for the provider (never unmapped ones).",
+    examples: [
+      { provider: "jira", binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5", limit: 20, query_key: "PAY-12" },
+    ],
   },
 );
 
@@ -34,7 +37,10 @@ export const ListTicketsBody = Type.Object(
     project_slug: RoutingKey,
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ provider: "jira", binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5", limit: 20 }],
+  },
 );
 
 // Responses (contract §8.1-§8.2): each candidate carries what both CLI consumers read.
@@ -106,10 +112,80 @@ export const RoutedSearch = Type.Object({
 export const TeamSearch = Type.Object({ candidates: Type.Array(Candidate), ...TeamFrame, ...PartialNotice });
 export const IssueSearchResult = Type.Union([RoutedSearch, TeamSearch], {
   description: "Matches in the mapped resource (routed) or the team's mapped resources (provider only).",
+  examples: [
+    {
+      candidates: [
+        {
+          external_issue_id: "10042",
+          external_issue_key: "PAY-12",
+          identifier: "PAY-12",
+          title: "Refunds over 500 EUR need a second approval",
+          status: "In Progress",
+          state: { name: "In Progress" },
+          normalized_status: "in_progress",
+          url: "https://acme.atlassian.net/browse/PAY-12",
+          match_type: "exact",
+          body: "Finance asks for a four-eyes check on large refunds.",
+          issue_type: "story",
+          priority: 2,
+          labels: ["payments"],
+          assignee: { id: "ada@acme.test", name: null },
+          assignees: ["ada@acme.test"],
+          created_at: "2026-11-28T10:00:00.000Z",
+          updated_at: "2026-11-30T09:15:00.000Z",
+          resource_type: "jira_project",
+          resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E",
+          binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+        },
+      ],
+      provider: "jira",
+      resource_type: "jira_project",
+      resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E",
+      binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+      display_label: "Acme / PAY Payments",
+      provider_context: { workspace_name: "Acme", project_key: "PAY", project_name: "Payments" },
+      project_slug: "payments",
+    },
+  ],
 });
 
 export const RoutedTickets = Type.Object({ tickets: Type.Array(Candidate), ...RoutedFrame });
 export const TeamTickets = Type.Object({ tickets: Type.Array(Candidate), ...TeamFrame });
 export const ListTicketsResult = Type.Union([RoutedTickets, TeamTickets], {
   description: "Tickets of the mapped resource (routed) or the team's mapped resources (provider only).",
+  examples: [
+    {
+      tickets: [
+        {
+          external_issue_id: "10042",
+          external_issue_key: "PAY-12",
+          identifier: "PAY-12",
+          title: "Refunds over 500 EUR need a second approval",
+          status: "In Progress",
+          state: { name: "In Progress" },
+          normalized_status: "in_progress",
+          url: "https://acme.atlassian.net/browse/PAY-12",
+          match_type: "text",
+          body: "Finance asks for a four-eyes check on large refunds.",
+          issue_type: "story",
+          priority: 2,
+          labels: ["payments"],
+          assignee: { id: "ada@acme.test", name: null },
+          assignees: ["ada@acme.test"],
+          created_at: "2026-11-28T10:00:00.000Z",
+          updated_at: "2026-11-30T09:15:00.000Z",
+          resource_type: "jira_project",
+          resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E",
+          binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+        },
+      ],
+      provider: "jira",
+      resource_type: "jira_project",
+      resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E",
+      binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+      display_label: "Acme / PAY Payments",
+      provider_context: { workspace_name: "Acme", project_key: "PAY", project_name: "Payments" },
+      project_slug: "payments",
+    },
+  ],
 });
