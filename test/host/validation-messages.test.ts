@@ -65,6 +65,21 @@ describe("validation errors", () => {
     ]);
   });
 
+  it("a missing header is named as it is spelled", async () => {
+    const res = await t.call({
+      method: "POST",
+      url: "/api/v1/tracker/bind-confirm/",
+      as: t.admin,
+      payload: { provider: "jira", candidate_token: "cand_x", project_identity: identity },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      error_code: "validation_error",
+      message: "Invalid request: the Idempotency-Key header is required.",
+      fields: [{ field: "headers.idempotency-key", problem: "is required" }],
+    });
+  });
+
   it("a missing field and a bad query value are each named", async () => {
     const missing = await refusal("/api/v1/tracker/bind-resolve/", { provider: "jira" });
     expect(missing.fields).toEqual([{ field: "body.project_identity", problem: "is required" }]);

@@ -30,9 +30,19 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message: string }> = {
   },
 };
 
+/** A field as the message names it: a header by its usual spelling (`the Idempotency-Key header`). */
+const shown = (field: string) =>
+  field.startsWith("headers.")
+    ? `the ${field
+        .slice("headers.".length)
+        .split("-")
+        .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+        .join("-")} header`
+    : field;
+
 function fromValidation(err: FastifyError): ValidationError {
   const fields = explain(err.validationContext ?? "body", (err.validation ?? []) as ErrorObject[]);
-  const summary = fields.map((f) => `${f.field} ${f.problem}`).join("; ");
+  const summary = fields.map((f) => `${shown(f.field)} ${f.problem}`).join("; ");
   return new ValidationError(`Invalid request: ${summary || "the input does not match the schema"}.`, fields);
 }
 

@@ -91,3 +91,16 @@ export const IdempotencyKeyHeaders = Type.Object({
     examples: ["logical-operation:bind-confirm:3f9a0c2e7b1d4e5f"],
   }),
 });
+
+/**
+ * Documents a schema in place, beside its definition: its description (a response's description in the
+ * OpenAPI document) and examples, which test/host/openapi.test.ts validates against it (not typed as
+ * `Static<T>`: a union built from a list, like the provider names, has no static type). The definition
+ * itself stays as written.
+ */
+export function documented<T extends TSchema>(
+  schema: T,
+  doc: { description?: string; examples: unknown[] },
+): T {
+  return Object.assign(schema, doc);
+}

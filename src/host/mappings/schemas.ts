@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import { ProjectIdentity, RoutedMapping } from "../binding/schemas.ts";
 import { PageQuery, pageOf } from "../http/pagination.ts";
-import { LiteralUnion } from "../http/schemas.ts";
+import { documented, LiteralUnion } from "../http/schemas.ts";
 import { ProviderName } from "../installations/schemas.ts";
 import { SYNC_STATES } from "./health.ts";
 import { MAPPING_STATES, SETTABLE_MAPPING_STATES } from "./states.ts";
@@ -11,53 +11,51 @@ export const SyncState = LiteralUnion(SYNC_STATES, {
   description: "`idle` when the CLI can use it; otherwise what needs attention.",
 });
 
-export const Mapping = Type.Object(
-  {
-    binding_ref: Type.String(),
-    provider: Type.String(),
-    status: LiteralUnion(MAPPING_STATES),
-    display_label: Type.String(),
-    provider_context: Type.Record(Type.String(), Type.String()),
-    project_id: Type.String(),
-    project_slug: Type.String(),
-    installation_id: Type.String(),
-    resource_id: Type.String(),
-    resource_key: Type.String(),
-    routing_metadata: Type.Record(Type.String(), Type.Unknown()),
-    resource_missing_since: Type.Union([Type.String(), Type.Null()]),
-    sync_state: SyncState,
-    created_via: Type.String(),
-    created_by: Type.Union([Type.String(), Type.Null()]),
-    bound_at: Type.String(),
-    updated_at: Type.String(),
-    deleted_at: Type.Union([Type.String(), Type.Null()]),
-  },
-  {
-    description: "A mapping: which discovered resource a project is bound to, by its stable `binding_ref`.",
-    examples: [
-      {
-        binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
-        provider: "jira",
-        status: "active",
-        display_label: "Acme / PAY Payments",
-        provider_context: { workspace_name: "Acme", project_key: "PAY", project_name: "Payments" },
-        project_id: "prj_01JF3QF4G6H8J0K2M4N6P8Q0R2",
-        project_slug: "payments",
-        installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
-        resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E",
-        resource_key: "jira:acme.atlassian.net:10000:project:10001",
-        routing_metadata: { version: 1, project_id: "10001", project_key: "PAY" },
-        resource_missing_since: null,
-        sync_state: "idle",
-        created_via: "dashboard",
-        created_by: "usr_01JF3Q7A2B4C6D8E0F2G4H6J8K",
-        bound_at: "2026-11-30T09:15:00.000Z",
-        updated_at: "2026-11-30T09:15:00.000Z",
-        deleted_at: null,
-      },
-    ],
-  },
-);
+export const Mapping = Type.Object({
+  binding_ref: Type.String(),
+  provider: Type.String(),
+  status: LiteralUnion(MAPPING_STATES),
+  display_label: Type.String(),
+  provider_context: Type.Record(Type.String(), Type.String()),
+  project_id: Type.String(),
+  project_slug: Type.String(),
+  installation_id: Type.String(),
+  resource_id: Type.String(),
+  resource_key: Type.String(),
+  routing_metadata: Type.Record(Type.String(), Type.Unknown()),
+  resource_missing_since: Type.Union([Type.String(), Type.Null()]),
+  sync_state: SyncState,
+  created_via: Type.String(),
+  created_by: Type.Union([Type.String(), Type.Null()]),
+  bound_at: Type.String(),
+  updated_at: Type.String(),
+  deleted_at: Type.Union([Type.String(), Type.Null()]),
+});
+documented(Mapping, {
+  description: "A mapping: which discovered resource a project is bound to, by its stable `binding_ref`.",
+  examples: [
+    {
+      binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+      provider: "jira",
+      status: "active",
+      display_label: "Acme / PAY Payments",
+      provider_context: { workspace_name: "Acme", project_key: "PAY", project_name: "Payments" },
+      project_id: "prj_01JF3QF4G6H8J0K2M4N6P8Q0R2",
+      project_slug: "payments",
+      installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
+      resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E",
+      resource_key: "jira:acme.atlassian.net:10000:project:10001",
+      routing_metadata: { version: 1, project_id: "10001", project_key: "PAY" },
+      resource_missing_since: null,
+      sync_state: "idle",
+      created_via: "dashboard",
+      created_by: "usr_01JF3Q7A2B4C6D8E0F2G4H6J8K",
+      bound_at: "2026-11-30T09:15:00.000Z",
+      updated_at: "2026-11-30T09:15:00.000Z",
+      deleted_at: null,
+    },
+  ],
+});
 
 export const MappingPage = pageOf(Mapping);
 
@@ -84,11 +82,11 @@ export const CreateMappingBody = Type.Object(
     ),
     project_identity: Type.Optional(ProjectIdentity),
   },
-  {
-    additionalProperties: false,
-    examples: [{ resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E", project_slug: "payments" }],
-  },
+  { additionalProperties: false },
 );
+documented(CreateMappingBody, {
+  examples: [{ resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E", project_slug: "payments" }],
+});
 
 export const RefParams = Type.Object({ binding_ref: Type.String({ maxLength: 64 }) });
 
@@ -102,8 +100,9 @@ export const ChangeMappingBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false, minProperties: 1, examples: [{ status: "disabled" }] },
+  { additionalProperties: false, minProperties: 1 },
 );
+documented(ChangeMappingBody, { examples: [{ status: "disabled" }] });
 
 export const DeleteQuery = Type.Object(
   { confirm: Type.String({ description: "Repeat the binding_ref to confirm." }) },
@@ -116,11 +115,11 @@ export const RepairLookupBody = Type.Object(
     installation_id: Type.String({ maxLength: 64 }),
     native_id: Type.String({ minLength: 1, maxLength: 256 }),
   },
-  {
-    additionalProperties: false,
-    examples: [{ installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P", native_id: "10001" }],
-  },
+  { additionalProperties: false },
 );
+documented(RepairLookupBody, {
+  examples: [{ installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P", native_id: "10001" }],
+});
 
 /** A work-package ↔ issue link, recorded by push (contract §3; the CLI prints `wp_id`, `system`, `external_key`). */
 export const WorkPackageLink = Type.Object({
@@ -158,6 +157,8 @@ export const TeamMappings = Type.Object({
 
 export const TrackerMappings = Type.Union([BoundMappings, TeamMappings], {
   description: "Work-package links of the routed mapping, or (provider only) of the team's mappings.",
+});
+documented(TrackerMappings, {
   examples: [
     {
       binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",

@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import { ISSUE_STATUSES, ISSUE_TYPES } from "../../tracker/index.ts";
 import { RoutedMapping } from "../binding/schemas.ts";
-import { Nullable, StringEnum } from "../http/schemas.ts";
+import { documented, Nullable, StringEnum } from "../http/schemas.ts";
 import { ProviderName } from "../installations/schemas.ts";
 
 const RoutingKey = Type.Optional(Type.String({ minLength: 1, maxLength: 128 }));
@@ -24,11 +24,13 @@ export const IssueSearchBody = Type.Object(
     additionalProperties: false,
     description:
       "Without a routing key, searches the team's mapped resources for the provider (never unmapped ones).",
-    examples: [
-      { provider: "jira", binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5", limit: 20, query_key: "PAY-12" },
-    ],
   },
 );
+documented(IssueSearchBody, {
+  examples: [
+    { provider: "jira", binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5", limit: 20, query_key: "PAY-12" },
+  ],
+});
 
 export const ListTicketsBody = Type.Object(
   {
@@ -37,11 +39,11 @@ export const ListTicketsBody = Type.Object(
     project_slug: RoutingKey,
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
   },
-  {
-    additionalProperties: false,
-    examples: [{ provider: "jira", binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5", limit: 20 }],
-  },
+  { additionalProperties: false },
 );
+documented(ListTicketsBody, {
+  examples: [{ provider: "jira", binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5", limit: 20 }],
+});
 
 // Responses (contract §8.1-§8.2): each candidate carries what both CLI consumers read.
 
@@ -112,6 +114,8 @@ export const RoutedSearch = Type.Object({
 export const TeamSearch = Type.Object({ candidates: Type.Array(Candidate), ...TeamFrame, ...PartialNotice });
 export const IssueSearchResult = Type.Union([RoutedSearch, TeamSearch], {
   description: "Matches in the mapped resource (routed) or the team's mapped resources (provider only).",
+});
+documented(IssueSearchResult, {
   examples: [
     {
       candidates: [
@@ -153,6 +157,8 @@ export const RoutedTickets = Type.Object({ tickets: Type.Array(Candidate), ...Ro
 export const TeamTickets = Type.Object({ tickets: Type.Array(Candidate), ...TeamFrame });
 export const ListTicketsResult = Type.Union([RoutedTickets, TeamTickets], {
   description: "Tickets of the mapped resource (routed) or the team's mapped resources (provider only).",
+});
+documented(ListTicketsResult, {
   examples: [
     {
       tickets: [

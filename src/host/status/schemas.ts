@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 import { RoutedMapping } from "../binding/schemas.ts";
-import { Nullable, StringEnum } from "../http/schemas.ts";
+import { documented, Nullable, StringEnum } from "../http/schemas.ts";
 import { CliInstallationState } from "../inventory/schemas.ts";
 import { SyncState } from "../mappings/schemas.ts";
 import { MAPPING_STATES } from "../mappings/states.ts";
@@ -52,6 +52,8 @@ export const InstallationWideStatus = Type.Object({
 
 export const TrackerStatus = Type.Union([ProjectStatus, InstallationWideStatus], {
   description: "The routed project's status, or (provider only) the installation-wide one.",
+});
+documented(TrackerStatus, {
   examples: [
     {
       configured: true,
