@@ -3,6 +3,8 @@ import { admissionService } from "../host/admission/service.ts";
 import { auditService } from "../host/audit/service.ts";
 import { candidateTokens } from "../host/binding/candidate-token.ts";
 import { bindingService } from "../host/binding/service.ts";
+import { readCurationRules } from "../host/curation/repository.ts";
+import { curationService } from "../host/curation/service.ts";
 import type { Domain } from "../host/domain.ts";
 import { type OutboundPolicy, outboundPolicy } from "../host/http/outbound.ts";
 import { rateLimits } from "../host/http/rate-limits.ts";
@@ -69,7 +71,14 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     jobs,
   });
   const mappings = mappingsService(db, { audit, projects });
-  const inventory = inventoryService(db, { installations, jobs, audit, candidates, mappings });
+  const inventory = inventoryService(db, {
+    installations,
+    jobs,
+    audit,
+    candidates,
+    mappings,
+    curationRules: readCurationRules,
+  });
   const binding = bindingService({ installations, inventory, mappings, projects, candidates });
   // Runtime (pull, push, run, search, origin links): every call routes its mapping through `binding`.
   const links = linksService(db, { mappings });
@@ -103,6 +112,7 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     runtime: runtimeService({ targets, links, jobs }),
     search: searchService({ targets }),
     origins: originsService(db, { targets }),
+    curation: curationService(db, { installations, inventory, audit }),
   };
 }
 

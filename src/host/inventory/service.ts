@@ -10,6 +10,7 @@ import {
 } from "../../tracker/index.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
+import { type CurationRulesReader, hiddenNotice } from "../curation/rules.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { decodeKeyCursor, encodeCursor, toPage } from "../http/pagination.ts";
 import { providerError } from "../http/provider-errors.ts";
@@ -166,45 +167,54 @@ export function inventoryService(
     audit: Pick<AuditService, "record">;
     candidates: Pick<CandidateTokens, "mint">;
     mappings: Pick<MappingsService, "refreshLabels">;
+    /** The team's curation rules (issue 20); absent: everything bindable is offered. */
+    curationRules?: CurationRulesReader;
   },
 ) {
   const repo = inventoryRepository(db);
-  const snapshots = bindableSnapshots(db);
+  const snapshots = bindableSnapshots(db, { curationRules: deps.curationRules });
 
   /**
-   * Candidate tokens for a snapshot's rows, reused for up to TOKEN_REUSE_MS: minting 10,000 of them is
-   * most of the cost of a listing, and a reused token still has at least 14 of its 15 minutes left.
-   * Keyed by the rows array, which a binding change keeps and an inventory change replaces.
+   * Candidate tokens for a snapshot's offered rows, reused for up to TOKEN_REUSE_MS: minting 10,000 of
+   * them is most of the cost of a listing, and a reused token still has at least 14 of its 15 minutes
+   * left. Keyed by the offered rows (`offered`), which a binding change keeps unless the curation rules
+   * changed, and an inventory change replaces.
    */
-  const minted = new WeakMap<BindableSnapshot["rows"], { at: number; tokens: string[] }>();
+  const minted = new WeakMap<BindableSnapshot["offered"], { at: number; tokens: string[] }>();
   function tokensFor(snap: BindableSnapshot, teamId: string, provider: ProviderId, now: number) {
-    const memo = minted.get(snap.rows);
+    const memo = minted.get(snap.offered);
     if (memo && now - memo.at < TOKEN_REUSE_MS) return memo;
-    const tokens = snap.rows.map((r) =>
-      deps.candidates.mint({ teamId, provider, installationId: r.installationId, resourceId: r.id }, now),
+    const tokens = snap.offered.map((i) =>
+      deps.candidates.mint(
+        { teamId, provider, installationId: snap.rows[i].installationId, resourceId: snap.rows[i].id },
+        now,
+      ),
     );
     const fresh = { at: now, tokens };
-    minted.set(snap.rows, fresh);
+    minted.set(snap.offered, fresh);
     return fresh;
   }
 
-  /** The `tracker discover` items of a snapshot, built once per snapshot and token batch. */
+  /** The `tracker discover` items of a snapshot's offered rows, built once per snapshot and token batch. */
   const listings = new WeakMap<BindableSnapshot, { tokens: string[]; items: ListedResource[] }>();
   function listedResources(snap: BindableSnapshot, teamId: string, provider: ProviderId) {
     const { tokens } = tokensFor(snap, teamId, provider, Date.now());
     const memo = listings.get(snap);
     if (memo && memo.tokens === tokens) return memo.items;
-    const items = snap.rows.map((r, i) => ({
-      candidate_token: tokens[i],
-      display_label: r.label,
-      provider: r.provider,
-      provider_context: r.context,
-      binding_ref: snap.boundBy[i]?.bindingRef ?? null,
-      bound_project_slug: snap.boundBy[i]?.projectSlug ?? null,
-      bound_at: snap.boundBy[i]?.boundAt.toISOString() ?? null,
-      installation_id: r.installationId,
-      resource_key: r.resourceKey,
-    }));
+    const items = snap.offered.map((i, at) => {
+      const r = snap.rows[i];
+      return {
+        candidate_token: tokens[at],
+        display_label: r.label,
+        provider: r.provider,
+        provider_context: r.context,
+        binding_ref: snap.boundBy[i]?.bindingRef ?? null,
+        bound_project_slug: snap.boundBy[i]?.projectSlug ?? null,
+        bound_at: snap.boundBy[i]?.boundAt.toISOString() ?? null,
+        installation_id: r.installationId,
+        resource_key: r.resourceKey,
+      };
+    });
     listings.set(snap, { tokens, items });
     return items;
   }
@@ -443,10 +453,19 @@ export function inventoryService(
         throw noInstallation(provider, disconnected.length > 0);
       }
       const after = decodeKeyCursor(cursor, ["label", "id"]);
-      const from = after ? snap.indexAfter(after) : 0;
-      const to = Math.min(from + limit, snap.rows.length);
-      const last = snap.rows[to - 1];
-      const nextCursor = to < snap.rows.length ? encodeCursor({ label: last.label, id: last.id }) : null;
+      // Positions in `offered` (the rows curation leaves offered), found from the cursor's row position.
+      const offered = snap.offered;
+      const fromRow = after ? snap.indexAfter(after) : 0;
+      let from = 0;
+      for (let hi = offered.length; from < hi; ) {
+        const mid = (from + hi) >> 1;
+        if (offered[mid] < fromRow) from = mid + 1;
+        else hi = mid;
+      }
+      const to = Math.min(from + limit, offered.length);
+      const last = snap.rows[offered[to - 1]];
+      const nextCursor = to < offered.length ? encodeCursor({ label: last.label, id: last.id }) : null;
+      const hidden = snap.rows.length - offered.length;
       return {
         provider,
         installation_id: snap.installations[0].id,
@@ -454,7 +473,20 @@ export function inventoryService(
         resources: listedResources(snap, team.id, provider).slice(from, to),
         has_more: nextCursor !== null,
         next_cursor: nextCursor,
+        hidden_by_curation: hidden,
+        curation_notice: hiddenNotice(hidden),
       };
+    },
+
+    /**
+     * Whether the team's curation rules leave a resource offered (the one verdict of
+     * `curation/rules.ts`, as the snapshot applied it). Resources outside the bindable snapshot
+     * (missing, archived, issues disabled) are not bindable anyway and answer true here.
+     */
+    async isOffered(team: { id: string; versions?: TeamVersions }, provider: ProviderId, resourceId: string) {
+      const snap = await snapshots.get(team.id, provider, team.versions);
+      const i = snap.rowIndexById.get(resourceId);
+      return i === undefined || snap.curationHidden[i] === 0;
     },
   };
 }

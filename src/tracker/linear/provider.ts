@@ -58,6 +58,17 @@ export const linearProvider: ProviderModule<LinearSettings> = {
     team_key: Routing.text,
     team_name: Routing.text,
   }),
+  kinds: [
+    {
+      name: "visibility",
+      label: "Visibility",
+      values: [
+        { value: "private", label: "Private team" },
+        { value: "public", label: "Public team" },
+      ],
+      of: (rm) => (typeof rm.private === "boolean" ? (rm.private ? "private" : "public") : null),
+    },
+  ],
   capabilities: {
     repositoryShaped: false,
     oneTeamPerWorkspace: false,
