@@ -479,6 +479,48 @@ export function inventoryService(
     },
 
     /**
+     * Of some resources (an inventory page's rows), the ids the team's curation rules hide: the verdict
+     * each provider's snapshot holds, so a page and the CLI agree.
+     */
+    async hiddenAmong(
+      team: { id: string; versions?: TeamVersions },
+      rows: { id: string; provider: string }[],
+    ): Promise<Set<string>> {
+      const hidden = new Set<string>();
+      for (const provider of new Set(rows.map((r) => r.provider))) {
+        const snap = await snapshots.get(team.id, provider, team.versions);
+        for (const r of rows) {
+          const i = r.provider === provider ? snap.rowIndexById.get(r.id) : undefined;
+          if (i !== undefined && snap.curationHidden[i] === 1) hidden.add(r.id);
+        }
+      }
+      return hidden;
+    },
+
+    /**
+     * Up to `limit` resources matching `f` that curation leaves offered (the dashboard picker): pages
+     * of the inventory with the hidden ones left out, until enough are found or none are left.
+     */
+    async offeredPage(team: { id: string; versions?: TeamVersions }, f: InventoryFilter, limit: number) {
+      const items: ReturnType<typeof resourceView>[] = [];
+      let after: { label: string; id: string } | null = null;
+      for (let pages = 0; items.length < limit && pages < 20; pages++) {
+        const rows = await repo.page(f, after, limit);
+        const hidden = await this.hiddenAmong(
+          team,
+          rows.slice(0, limit).map((r) => r.resource),
+        );
+        for (const r of rows.slice(0, limit))
+          if (!hidden.has(r.resource.id) && items.length < limit)
+            items.push(resourceView(r.resource, r.mapping));
+        if (rows.length <= limit) break;
+        const last = rows[limit - 1].resource;
+        after = { label: last.label, id: last.id };
+      }
+      return { items, next_cursor: null };
+    },
+
+    /**
      * Whether the team's curation rules leave a resource offered (the one verdict of
      * `curation/rules.ts`, as the snapshot applied it). Resources outside the bindable snapshot
      * (missing, archived, issues disabled) are not bindable anyway and answer true here.
