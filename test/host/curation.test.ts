@@ -203,6 +203,31 @@ describe("kinds recorded by discovery", () => {
   });
 });
 
+describe("single-resource inventory updates", () => {
+  it("a resource written on its own (the admin repair lookup) is curated by the same rules at once", async () => {
+    const provider: SimProvider = "gitlab";
+    await saveRules(provider, [{ effect: "exclude", match: "pattern", pattern: "curated-solo-*" }]);
+    const created = await t.sim(provider, "POST", "/_sim/resources", {
+      name: "curated-solo-1",
+      type: "project",
+    });
+    const looked = await post(
+      "/api/v1/mappings/repair-lookup/",
+      { installation_id: installations.get(provider), native_id: String(created.id) },
+      { as: t.admin },
+    );
+    expect(looked.statusCode, looked.body).toBe(200);
+    const row = looked.json();
+    const listed = await discover(provider);
+    expect(listed.resources.some((r) => r.resource_key === row.resource_key)).toBe(false);
+    expect(
+      (await t.call({ method: "GET", url: curationUrl(provider), as: t.admin })).json().counts.hidden,
+    ).toBe(1);
+    await saveRules(provider, []);
+    expect((await discover(provider)).resources.some((r) => r.resource_key === row.resource_key)).toBe(true);
+  });
+});
+
 describe("a mapped resource that becomes hidden", () => {
   it("still pulls and pushes, still resolves as the project's mapping, and is flagged to admins", async () => {
     const provider: SimProvider = "github";
@@ -275,6 +300,30 @@ describe("rules belong to the team", () => {
     expect((await t.call({ method: "PUT", url, as: t.member, payload: rules })).statusCode).toBe(403);
     // Nothing changed for this team.
     expect((await t.call({ method: "GET", url, as: t.admin })).json().rules).toEqual([]);
+  });
+
+  it("a second team's rules apply to its own installation only, and neither team reaches the other's", async () => {
+    const theirs = (await t.connect("linear", t.outsider)).installationId;
+    const url = `/api/v1/installations/${theirs}/curation/`;
+    const hideAll = { rules: [{ effect: "exclude", match: "pattern", pattern: "**" }] };
+    const put = await t.call({ method: "PUT", url, as: t.outsider, payload: hideAll });
+    expect(put.statusCode, put.body).toBe(200);
+    const theirList = await t.call({
+      method: "GET",
+      url: "/api/v1/tracker/resources/?provider=linear",
+      as: t.outsider,
+    });
+    expect(theirList.json().resources).toEqual([]);
+    expect(theirList.json().hidden_by_curation).toBe(put.json().counts.hidden);
+    expect(put.json().counts.hidden).toBeGreaterThan(0);
+
+    // This team's Linear list is untouched, and its admin cannot read or change the other team's rules.
+    const ours = await discover("linear");
+    expect(ours.hidden).toBe(0);
+    expect(ours.resources.length).toBeGreaterThan(0);
+    expect((await t.call({ method: "GET", url, as: t.admin })).statusCode).toBe(404);
+    expect((await t.call({ method: "PUT", url, as: t.admin, payload: { rules: [] } })).statusCode).toBe(404);
+    expect((await t.call({ method: "GET", url, as: t.outsider })).json().rules).toHaveLength(1);
   });
 
   it("every save is audited with the rules before and after", async () => {
