@@ -119,12 +119,7 @@ export function curationService(
   async function views(teamId: string, rows: CurationRuleRow[]) {
     return Promise.all(
       rows.map(async (r) => ({
-        effect: r.effect,
-        match: r.match,
-        pattern: r.pattern,
-        kind: r.kind,
-        value: r.kindValue,
-        resource_id: r.resourceId,
+        ...ruleView(toRule(r)),
         resource_label: r.resourceId
           ? ((await deps.inventory.resource(teamId, r.resourceId))?.label ?? null)
           : null,

@@ -42,6 +42,22 @@ export interface ResourceKind {
   of(routing: Record<string, unknown>): string | null;
 }
 
+/** A kind from a boolean routing-metadata field: one value when it is true, the other when false. */
+export function flagKind(
+  name: string,
+  label: string,
+  field: string,
+  whenTrue: [value: string, label: string],
+  whenFalse: [value: string, label: string],
+): ResourceKind {
+  return {
+    name,
+    label,
+    values: [whenTrue, whenFalse].map(([value, l]) => ({ value, label: l })),
+    of: (rm) => (typeof rm[field] === "boolean" ? (rm[field] ? whenTrue[0] : whenFalse[0]) : null),
+  };
+}
+
 /** A kind whose value is a routing-metadata field as stored (lower-cased). */
 export function fieldKind(
   name: string,

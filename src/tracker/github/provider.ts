@@ -3,6 +3,7 @@ import type { OAuthClientApp } from "../core/oauth.ts";
 import {
   type Env,
   fieldKind,
+  flagKind,
   ISSUE_KEYS,
   type ProviderModule,
   Routing,
@@ -108,16 +109,8 @@ export const githubProvider: ProviderModule<GithubSettings> = {
       ["private", "Private"],
       ["internal", "Internal"],
     ]),
-    {
-      name: "fork",
-      label: "Fork",
-      values: [
-        { value: "fork", label: "A fork" },
-        { value: "source", label: "Not a fork" },
-      ],
-      // Recorded since issue 20: a repository discovered before has no value until its next sync.
-      of: (rm) => (typeof rm.fork === "boolean" ? (rm.fork ? "fork" : "source") : null),
-    },
+    // Recorded since issue 20: a repository discovered before has no value until its next sync.
+    flagKind("fork", "Fork", "fork", ["fork", "A fork"], ["source", "Not a fork"]),
   ],
   capabilities: { repositoryShaped: true, oneTeamPerWorkspace: true },
   resourceRef: { type: "github_repo", id: (rm) => String(rm.full_name ?? rm.repo_id ?? "") },

@@ -1,5 +1,6 @@
 import { OAUTH_PROFILES, type OAuthClientApp } from "../core/oauth.ts";
 import {
+  flagKind,
   ISSUE_KEYS,
   oauthAppFromEnv,
   oauthRedirect,
@@ -59,15 +60,7 @@ export const linearProvider: ProviderModule<LinearSettings> = {
     team_name: Routing.text,
   }),
   kinds: [
-    {
-      name: "visibility",
-      label: "Visibility",
-      values: [
-        { value: "private", label: "Private team" },
-        { value: "public", label: "Public team" },
-      ],
-      of: (rm) => (typeof rm.private === "boolean" ? (rm.private ? "private" : "public") : null),
-    },
+    flagKind("visibility", "Visibility", "private", ["private", "Private team"], ["public", "Public team"]),
   ],
   capabilities: {
     repositoryShaped: false,
