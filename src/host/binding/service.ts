@@ -165,12 +165,12 @@ export function bindingService(deps: {
       const unbound = (i: number) => snap.boundBy[i] === null && usable.has(snap.rows[i].installationId);
       const eligible = (i: number) => unbound(i) && snap.curationHidden[i] === 0;
       const id = identityOf({ slug: identity.slug, repoSlug: identity.repo_slug ?? null });
-      // Matches the team's curation rules hide: counted for the user, never named.
-      const hiddenMatches = findCandidates(
-        snap,
-        id,
-        (i) => unbound(i) && snap.curationHidden[i] === 1,
-      ).length;
+      // Matches the team's curation rules hide, found as candidates are: counted for the user, never
+      // named. Nothing hidden (no rules): no second search.
+      const hiddenMatches =
+        snap.offered.length === snap.rows.length
+          ? 0
+          : findCandidates(snap, id, (i) => unbound(i) && snap.curationHidden[i] === 1).length;
       const curation = { hidden_by_curation: hiddenMatches, curation_notice: hiddenNotice(hiddenMatches) };
       let ranked = findCandidates(snap, id, eligible);
       if (ranked.length === 0) ranked = fewEnoughToOffer(snap, eligible);

@@ -236,13 +236,23 @@ export function bindableSnapshots(
         if (!part || part.inventoryVersion !== versions.inventory) {
           const ids = installations.map((i) => i.id);
           const rows = ids.length ? await repo.snapshotRows(teamId, ids) : [];
+          // Most rows share a few kind combinations: one object each, not one per row.
+          const kinds = new Map<string, Record<string, string>>();
+          const kindsFor = (provider: string, routing: unknown) => {
+            const k = kindsOf(provider, routing);
+            const text = JSON.stringify(k);
+            const seen = kinds.get(text);
+            if (seen) return seen;
+            kinds.set(text, k);
+            return k;
+          };
           part = inventoryPart(
             versions.inventory,
             rows.map(({ routingMetadata, ...r }) => ({
               ...r,
               context: r.context as Record<string, string>,
               names: targetNames(r),
-              kinds: kindsOf(r.provider, routingMetadata),
+              kinds: kindsFor(r.provider, routingMetadata),
             })),
           );
         }
