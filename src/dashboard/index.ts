@@ -11,6 +11,7 @@ import { html } from "./html.ts";
 import { bare, page } from "./layout.ts";
 import { auditPages } from "./pages/audit.ts";
 import { authPages, sessionPages } from "./pages/auth.ts";
+import { curationPages } from "./pages/curation.ts";
 import { installationPages } from "./pages/installations.ts";
 import { inventoryPages } from "./pages/inventory.ts";
 import { invitationPages } from "./pages/invitations.ts";
@@ -26,6 +27,7 @@ export type DashboardDeps = Pick<
   Domain,
   | "audit"
   | "connect"
+  | "curation"
   | "installations"
   | "inventory"
   | "jobs"
@@ -144,6 +146,7 @@ const pages: FastifyPluginAsync<{ services: DashboardDeps }> = async (app, { ser
     auditPages(signedIn, services);
     tokenPages(signedIn, services);
     memberPages(signedIn, services);
+    curationPages(signedIn, services);
   });
 };
 

@@ -1,7 +1,9 @@
 import type { AdmissionService } from "./admission/service.ts";
 import type { AuditService } from "./audit/service.ts";
+import type { AuthService } from "./auth/service.ts";
 import type { CandidateTokens } from "./binding/candidate-token.ts";
 import type { BindingService } from "./binding/service.ts";
+import type { CurationService } from "./curation/service.ts";
 import type { FlashService } from "./flash/service.ts";
 import type { RateLimits } from "./http/rate-limits.ts";
 import type { IdempotencyService } from "./idempotency/service.ts";
@@ -14,6 +16,7 @@ import type { JobsService } from "./jobs/service.ts";
 import type { LinksService } from "./links/service.ts";
 import type { MappingAdminService } from "./mappings/admin-service.ts";
 import type { MappingsService } from "./mappings/service.ts";
+import type { Metrics } from "./metrics/registry.ts";
 import type { OAuthService } from "./oauth/service.ts";
 import type { OriginsService } from "./origins/service.ts";
 import type { ProjectsService } from "./projects/service.ts";
@@ -36,6 +39,7 @@ export interface Domain {
   binding: BindingService;
   candidates: CandidateTokens;
   connect: ConnectFlows;
+  curation: CurationService;
   idempotency: IdempotencyService;
   installations: InstallationsService;
   inventory: InventoryService;
@@ -57,4 +61,7 @@ export interface Domain {
   members: MembersService;
   invitations: InvitationsService;
   flash: FlashService;
+  auth: AuthService;
+  /** Prometheus counters and histograms (metrics/registry.ts); features record, the listener serves. */
+  metrics: Metrics;
 }

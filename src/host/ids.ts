@@ -15,6 +15,7 @@ export const newId = (
     | "prj"
     | "wpl"
     | "mol"
+    | "cur"
     | "inv"
     | "fl",
 ) => `${prefix}_${ulid()}`;
