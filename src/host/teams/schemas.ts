@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 import { pageOf } from "../http/pagination.ts";
-import { documented, documented } from "../http/schemas.ts";
+import { documented } from "../http/schemas.ts";
 
 export const MeTeam = Type.Object({
   id: Type.String({ description: "Send this (or the slug) as `X-Team-Slug`." }),
