@@ -73,10 +73,7 @@ const RoleSchema = Type.Union([Type.Literal("admin"), Type.Literal("member")]);
 
 export const MemberParams = Type.Object({ user_id: Type.String({ maxLength: 64 }) });
 
-export const SetRoleBody = Type.Object(
-  { role: RoleSchema },
-  { additionalProperties: false },
-);
+export const SetRoleBody = Type.Object({ role: RoleSchema }, { additionalProperties: false });
 documented(SetRoleBody, { examples: [{ role: "admin" }] });
 
 export const ChangedMember = Type.Object({
@@ -143,7 +140,9 @@ const INVITATION_EXAMPLE = {
 
 documented(ChangedMember, {
   description: "The member with their role now.",
-  examples: [{ user_id: "usr_01JF3QE2F4G6H8J0K2M4N6P8Q0", email: "dev@acme.test", role: "admin", changed: true }],
+  examples: [
+    { user_id: "usr_01JF3QE2F4G6H8J0K2M4N6P8Q0", email: "dev@acme.test", role: "admin", changed: true },
+  ],
 });
 documented(RemovedMember, {
   description: "The member removed: their sessions and tokens no longer reach the team.",
@@ -159,7 +158,8 @@ documented(CreatedInvitation, {
   examples: [
     {
       invitation: INVITATION_EXAMPLE,
-      invite_url: "https://tracker.example.com/dashboard/invitations/3fA9xQ2mV8kL0pR7tW1yZ4bN6cH5jDs8uE2gT0wK9aB",
+      invite_url:
+        "https://tracker.example.com/dashboard/invitations/3fA9xQ2mV8kL0pR7tW1yZ4bN6cH5jDs8uE2gT0wK9aB",
     },
   ],
 });
