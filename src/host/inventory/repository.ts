@@ -117,6 +117,21 @@ export function inventoryRepository(db: Database) {
     );
   }
 
+  /** Resources with the live mapping (if any) of each. */
+  const withMapping = (q: Database) =>
+    q
+      .select({
+        resource: resources,
+        mapping: {
+          bindingRef: mappings.bindingRef,
+          projectId: mappings.projectId,
+          boundAt: mappings.boundAt,
+          status: mappings.status,
+        },
+      })
+      .from(resources)
+      .leftJoin(mappings, liveMapping);
+
   /** Runs reads of `f` with the fuzzy threshold set for their own transaction when `f` searches fuzzily. */
   const reading = <T>(f: InventoryFilter, read: (q: Database) => Promise<T>): Promise<T> =>
     fuzzyTerm(f)
@@ -240,18 +255,7 @@ export function inventoryRepository(db: Database) {
     async page(f: InventoryFilter, after: { label: string; id: string } | null, limit: number) {
       const keyset = keysetAfter(resources.label, resources.id, after && [after.label, after.id]);
       return reading(f, (q) =>
-        q
-          .select({
-            resource: resources,
-            mapping: {
-              bindingRef: mappings.bindingRef,
-              projectId: mappings.projectId,
-              boundAt: mappings.boundAt,
-              status: mappings.status,
-            },
-          })
-          .from(resources)
-          .leftJoin(mappings, liveMapping)
+        withMapping(q)
           .where(and(where(f), keyset.where))
           .orderBy(...keyset.orderBy)
           .limit(limit + 1),
@@ -270,18 +274,7 @@ export function inventoryRepository(db: Database) {
     ) {
       const keyset = keysetSeek(INVENTORY_SORTS[sort].spec, resources.id, from);
       return reading(f, async (tx) => {
-        const found = await tx
-          .select({
-            resource: resources,
-            mapping: {
-              bindingRef: mappings.bindingRef,
-              projectId: mappings.projectId,
-              boundAt: mappings.boundAt,
-              status: mappings.status,
-            },
-          })
-          .from(resources)
-          .leftJoin(mappings, liveMapping)
+        const found = await withMapping(tx)
           .where(and(where(f), keyset.where))
           .orderBy(...keyset.orderBy)
           .limit(limit + 1);
