@@ -69,7 +69,10 @@ describe.skipIf(!haveChromium)("dashboard flows in a browser", () => {
     `/dashboard/mappings/${ids.mapping}/delete`,
     "/dashboard/audit",
     "/dashboard/tokens",
+    "/dashboard/cli/sessions",
   ];
+  /** Signed-in pages of their own, without the dashboard's top bar (the CLI's device-code entry). */
+  const barePages = ["/dashboard/cli/device"];
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -130,9 +133,14 @@ describe.skipIf(!haveChromium)("dashboard flows in a browser", () => {
         expect(signOut, path).not.toBeNull();
         expect(signOut!.x + signOut!.width, path).toBeLessThanOrEqual(viewport.width);
       }
+      for (const path of barePages) {
+        expect((await page.goto(`${base}${path}`))?.status(), path).toBe(200);
+        const over = await sideways(page);
+        if (over > 0) wide.push(`${path}: ${over}px too wide`);
+      }
       if (viewport === PHONE) {
         await page.goto(`${base}/dashboard/inventory`);
-        await page.screenshot({ path: `${SHOTS}/phone-inventory.png`, fullPage: true });
+        await page.screenshot({ path: `${SHOTS}/phone-inventory.png` });
       }
       // Pages without a session: the landing page and sign-in.
       const anonymous = await browser.newContext({ viewport });

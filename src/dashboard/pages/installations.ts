@@ -141,7 +141,7 @@ function catalog(services: Deps): Html {
     const main = redirect
       ? html`<a class="btn btn-primary" href="${href}">${redirect.kind === "app_install" ? `Install the ${name} App` : `Sign in with ${name}`}</a>`
       : token
-        ? html`<a class="btn btn-primary" href="${href}">Connect with ${token.noun}</a>`
+        ? html`<a class="btn btn-primary" href="${href}">Connect with a token</a>`
         : null;
     const text = redirect
       ? redirect.kind === "app_install"
@@ -153,7 +153,7 @@ function catalog(services: Deps): Html {
     return html`<section class="card provider-card" data-provider="${p}">
     <h2>${providerBadge(p)}</h2>
     <p>${text}</p>
-    <div class="button-row">${main}${redirect && token ? html`<a class="btn btn-ghost" href="${href}#connect-form">Use ${token.noun}</a>` : null}</div>
+    <div class="button-row">${main}${redirect && token ? html`<a class="btn btn-ghost" href="${href}#connect-form">Use a token instead</a>` : null}</div>
   </section>`;
   })}</div>`;
 }
