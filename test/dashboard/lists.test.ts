@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ListPage, ListRequest } from "../../src/host/http/pagination.ts";
 import type { AuthContext } from "../../src/host/teams/access.ts";
@@ -184,6 +185,21 @@ describe("dashboard lists", () => {
     expect(projects.body.indexOf("proj-6")).toBeLessThan(projects.body.indexOf("proj-0"));
     const mappings = await get("/dashboard/mappings?sort=project");
     expect(mappings.body).toContain("1–5 of 5 mappings");
+  });
+
+  it("lists an installation with no good sync for a day as stale, on the overview and its page", async () => {
+    const before = await get("/dashboard/");
+    expect(before.body).not.toContain('id="installations-attention"');
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600_000).toISOString();
+    await app.database.db.execute(
+      sql`update installations set last_success_at = ${twoDaysAgo}, last_sync_at = ${twoDaysAgo} where id = ${installationId}`,
+    );
+    const overview = await get("/dashboard/");
+    const section = /id="installations-attention">[\s\S]*?<\/section>/.exec(overview.body)?.[0];
+    expect(section).toContain("Stale");
+    expect(section).toContain("No successful sync for more than 24 hours");
+    const detail = await get(`/dashboard/installations/${installationId}`);
+    expect(detail.body).toContain('id="stale"');
   });
 
   it("serves /favicon.ico as an icon", async () => {

@@ -33,7 +33,7 @@ import {
   when,
 } from "../layout.ts";
 import { contentSecurityPolicy } from "../security.ts";
-import { guidance, healthBadge, mappingStatusBadge } from "../views.ts";
+import { guidance, healthBadge, installationAttention, mappingStatusBadge } from "../views.ts";
 
 /** The domain services these pages call. */
 type Deps = Pick<
@@ -395,7 +395,12 @@ export function installationPages(app: FastifyInstance, services: Deps) {
       <a class="btn" href="/dashboard/connect?reconnect=${i.id}">Reconnect</a>
       <a class="btn btn-danger-ghost" href="/dashboard/installations/${i.id}/disconnect">Disconnect</a>`
       : null;
-    const body = html`${opPanel}
+    const attention = installationAttention(i);
+    const stale =
+      attention?.label === "Stale" && !running
+        ? html`<div class="notice notice-warn" role="note" id="stale">${attention.todo}</div>`
+        : null;
+    const body = html`${opPanel}${stale}
 <div class="grid-2">
 <section class="card">
   <h2>Status</h2>
