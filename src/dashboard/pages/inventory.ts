@@ -172,7 +172,7 @@ export function inventoryPages(app: FastifyInstance, services: Deps) {
                 ? html`No resource matches these filters. <a href="/dashboard/inventory">Clear the filters</a>.`
                 : html`This page is past the end of the list. <a href="/dashboard/inventory${qs(params)}">Back to the first page</a>.`,
         )
-      : html`<table class="table table-stack" id="inventory-table">
+      : html`<table class="table" id="inventory-table">
     <thead><tr><th scope="col">Resource</th><th scope="col">Key</th><th scope="col">Workspace</th><th scope="col">Installation</th><th scope="col">State</th><th scope="col">Mapping</th></tr></thead>
     <tbody>${result.items.map(
       (r) => html`<tr>

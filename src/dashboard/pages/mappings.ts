@@ -192,7 +192,7 @@ export function mappingPages(app: FastifyInstance, services: Deps) {
                 ? html`No mapping yet. A mapping ties a Spec Kitty project to one discovered resource; <a href="/dashboard/mappings/new">create the first one</a>, or let the CLI bind a project.`
                 : "No mapping yet. A team admin maps projects to resources here, or the CLI binds them.",
         )
-      : html`<table class="table table-stack" id="mappings-table"><thead><tr><th scope="col">Resource</th><th scope="col">Project</th><th scope="col">Provider</th><th scope="col">Status</th><th scope="col">binding_ref</th><th scope="col">Bound</th></tr></thead><tbody>
+      : html`<table class="table" id="mappings-table"><thead><tr><th scope="col">Resource</th><th scope="col">Project</th><th scope="col">Provider</th><th scope="col">Status</th><th scope="col">binding_ref</th><th scope="col">Bound</th></tr></thead><tbody>
     ${result.items.map(
       (
         m,

@@ -101,7 +101,7 @@ ${
   troubled.length
     ? html`<section class="card card-error" id="installations-attention">
   <div class="card-head"><h2>Installations that need attention</h2>${badge("bad", String(troubled.length))}</div>
-  <table class="table table-stack">
+  <table class="table">
     <thead><tr><th scope="col">Installation</th><th scope="col">Problem</th><th scope="col">What to do</th></tr></thead>
     <tbody>${troubled.map(
       (t) => html`<tr>
@@ -123,7 +123,7 @@ ${
             ? html`No tracker is connected${disconnected.length ? " now" : " yet"}. <a href="/dashboard/connect">Connect ${anyProvider()}</a>.`
             : `No tracker is connected${disconnected.length ? " now" : " yet"}. Ask a team admin to connect one.`,
         )
-      : html`<table class="table table-stack" id="installations">
+      : html`<table class="table" id="installations">
     <thead><tr><th scope="col">Installation</th><th scope="col">Provider</th><th scope="col">Health</th><th scope="col">Last sync</th><th scope="col" class="num">Bound</th><th scope="col" class="num">Unbound</th><th scope="col" class="num">Missing</th></tr></thead>
     <tbody>
       ${installs.map(
@@ -147,7 +147,7 @@ ${
     ? html`<section class="card card-muted" id="disconnected-installations">
   <div class="card-head"><h2>Disconnected</h2>${badge("muted", String(disconnected.length))}</div>
   <p class="muted">Not synced and not usable by the CLI. Reconnecting the same workspace keeps the installation id and brings its mappings back.</p>
-  <table class="table table-stack">
+  <table class="table">
     <thead><tr><th scope="col">Installation</th><th scope="col">Provider</th><th scope="col">Disconnected</th>${ctx.isAdmin ? html`<th scope="col"><span class="visually-hidden">Action</span></th>` : null}</tr></thead>
     <tbody>${disconnected.map(
       (i) => html`<tr class="muted">
@@ -165,7 +165,7 @@ ${
   <div class="card-head"><h2>Mappings that need attention</h2>${attention.length ? badge("warn", String(attention.length)) : null}</div>
   ${
     attention.length > 0
-      ? html`<table class="table table-stack" id="attention">
+      ? html`<table class="table" id="attention">
     <thead><tr><th scope="col">Project</th><th scope="col">Resource</th><th scope="col">Provider</th><th scope="col">What to do</th></tr></thead>
     <tbody>${attention.map(
       ({ m, why }) => html`<tr>

@@ -41,7 +41,7 @@ export function projectPages(app: FastifyInstance, services: Deps) {
               ? html`No project yet. Projects appear when a CLI binds one, or when you <a href="/dashboard/mappings/new">map a resource to a new project</a>.`
               : "No project yet. Projects appear when a CLI binds one, or when an admin maps a resource to a new project.",
         )
-      : html`<table class="table table-stack" id="projects-table"><thead><tr><th scope="col">Project</th><th scope="col">Name</th><th scope="col">Repository</th><th scope="col">CLI bound</th><th scope="col">Created</th></tr></thead><tbody>
+      : html`<table class="table" id="projects-table"><thead><tr><th scope="col">Project</th><th scope="col">Name</th><th scope="col">Repository</th><th scope="col">CLI bound</th><th scope="col">Created</th></tr></thead><tbody>
       ${result.items.map(
         (
           p,
