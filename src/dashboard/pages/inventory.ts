@@ -47,20 +47,21 @@ export function optionItem(r: ResourceView, allowRef?: string): Html {
 
 export async function searchResources(
   services: Deps,
-  teamId: string,
+  team: { id: string },
   f: { installationId?: string; provider?: string; q?: string },
   limit = 20,
 ) {
   if (!f.installationId && !f.provider) return { items: [] as ResourceView[], next_cursor: null };
-  return services.inventory.page(
+  // Resources the team's curation rules hide are not offered here either (issue 20).
+  return services.inventory.offeredPage(
+    team,
     {
-      teamId,
+      teamId: team.id,
       installationId: f.installationId || undefined,
       provider: f.provider || undefined,
       q: f.q?.slice(0, 200) || undefined,
       fuzzy: true,
     },
-    undefined,
     limit,
   );
 }
@@ -111,7 +112,7 @@ export function typeahead(opts: {
 export function inventoryPages(app: FastifyInstance, services: Deps) {
   app.get("/resources/search", async (req, reply) => {
     const q = req.query as Form;
-    const page = await searchResources(services, req.dash.auth.team.id, {
+    const page = await searchResources(services, req.dash.auth.team, {
       installationId: str(q.installation_id),
       provider: str(q.provider),
       q: str(q.q),
@@ -142,6 +143,7 @@ export function inventoryPages(app: FastifyInstance, services: Deps) {
     };
     const list = listRequest(q, INVENTORY_SORT_LABELS, "name");
     const result = await services.inventory.list(filter, list);
+    const hidden = await services.inventory.hiddenAmong(ctx.auth.team, result.items);
     const names = new Map(installs.map((i) => [i.id, i.displayName]));
     const params = { installation_id: installationId, q: search || undefined, state };
     const body = html`<section class="card">
@@ -180,11 +182,12 @@ export function inventoryPages(app: FastifyInstance, services: Deps) {
       <td data-label="Key">${r.key ? html`<code>${r.key}</code>` : html`<span class="muted">—</span>`}</td>
       <td data-label="Workspace">${r.provider_context.workspace_name ?? ""}</td>
       <td data-label="Installation">${providerBadge(r.provider)} <span class="sub">${names.get(r.installation_id) ?? ""}</span></td>
-      <td data-label="State">${resourceStateBadges(r)}</td>
-      <td data-label="Mapping" class="actions">${mappingCell(ctx, r)}</td></tr>`,
+      <td data-label="State">${resourceStateBadges(r)}${hidden.has(r.id) ? html` <span class="badge badge-muted" title="Still discovered and tracked; not offered to the CLI or the picker">hidden by curation</span>` : null}</td>
+      <td data-label="Mapping" class="actions">${mappingCell(ctx, r)}${ctx.isAdmin ? html` <a href="/dashboard/installations/${r.installation_id}/curation?resource_id=${r.id}">Curate…</a>` : null}</td></tr>`,
     )}</tbody></table>`
   }
   ${listPager("/dashboard/inventory", params, list, result)}
+  ${ctx.isAdmin && installationId ? html`<p><a href="/dashboard/installations/${installationId}/curation" id="curation-link">Curation rules of this installation</a></p>` : null}
 </section>`;
     return sendHtml(reply, page(ctx, { title: "Inventory", active: "inventory", body }));
   });
