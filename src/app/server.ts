@@ -1,6 +1,4 @@
 import cookie from "@fastify/cookie";
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, {
   type FastifyBaseLogger,
@@ -18,9 +16,10 @@ import { auditRoutes } from "../host/audit/routes.ts";
 import { bindingRoutes } from "../host/binding/routes.ts";
 import { DEFAULT_BODY_LIMIT, type TrustProxy } from "../host/config.ts";
 import { healthRoutes } from "../host/health/routes.ts";
+import { registerApiDocs } from "../host/http/api-docs.ts";
 import { authenticate } from "../host/http/auth.ts";
 import { frameworkErrors, registerErrorHandling } from "../host/http/error-handler.ts";
-import { addErrorSchemas } from "../host/http/error-schemas.ts";
+import { addErrorSchemas, documentTeamAuth } from "../host/http/error-schemas.ts";
 import { type OutboundConfig, outboundPolicy } from "../host/http/outbound.ts";
 import { ErrorEnvelope } from "../host/http/schemas.ts";
 import { rejectUnstorableText } from "../host/http/storable-text.ts";
@@ -34,6 +33,7 @@ import { createLogger } from "../host/logger.ts";
 import { mappingAdminRoutes, mappingRoutes } from "../host/mappings/routes.ts";
 import { recordRequests } from "../host/metrics/http.ts";
 import { createMetrics, type Metrics } from "../host/metrics/registry.ts";
+import { authorizePaths } from "../host/oauth/authorize-docs.ts";
 import { oauthRoutes, sessionStatusRoutes } from "../host/oauth/routes.ts";
 import type { OAuthOptions } from "../host/oauth/service.ts";
 import { originRoutes } from "../host/origins/routes.ts";
@@ -147,21 +147,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   // `request.cookies` and `reply.setCookie` for the dashboard, CLI sign-in and connect cookies (http/cookies.ts).
   await server.register(cookie);
 
-  await server.register(swagger, {
-    openapi: {
-      openapi: "3.1.0",
-      info: { title: "Spec Kitty tracker control plane", version: "1", description: API_DESCRIPTION },
-      components: {
-        securitySchemes: {
-          bearer: { type: "http", scheme: "bearer", description: "Personal API token or CLI access token." },
-          team: { type: "apiKey", in: "header", name: "X-Team-Slug", description: "Team slug or id." },
-        },
-      },
-      security: [{ bearer: [], team: [] }],
-    },
-  });
-  await server.register(swaggerUi, { routePrefix: "/api/docs" });
-  server.get("/api/v1/openapi.json", { schema: { hide: true } }, () => server.swagger());
+  await registerApiDocs(server, { description: API_DESCRIPTION, paths: authorizePaths });
 
   await server.register(dashboardRoutes, { services });
   await server.register(healthRoutes, { ready: opts.database.ready });
@@ -179,6 +165,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await server.register(
     async (api) => {
       api.addHook("onRequest", authenticate(services));
+      documentTeamAuth(api);
       await api.register(teamRoutes, { services });
       await api.register(tokenRoutes, { services });
       await api.register(auditRoutes, { services });
