@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildApp } from "../../src/app/server.ts";
 import { providerSettingsFor, simulatorOrigins, tokenConnectFor } from "../../src/demo/simulated.ts";
 import { createLogger } from "../../src/host/logger.ts";
@@ -10,6 +10,7 @@ import { type ProviderSimulator, SIMULATORS } from "../../src/simulators/index.t
 import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
 import { createPostgresDatabase } from "../support/database.ts";
 import { type Run, runScript } from "../support/embedded-process.ts";
+import { describeOnPostgres } from "../support/postgres.ts";
 
 /**
  * Traces of a real `npm start` process on PostgreSQL, exported over OTLP/HTTP (JSON) to a collector
@@ -30,7 +31,7 @@ const attr = (span: OtlpSpan, key: string) => {
   return v?.stringValue ?? v?.intValue;
 };
 
-describe("OpenTelemetry traces", () => {
+describeOnPostgres("OpenTelemetry traces", () => {
   let collector: Server;
   const spans: OtlpSpan[] = [];
   const paths: string[] = [];
