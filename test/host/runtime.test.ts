@@ -665,8 +665,9 @@ describe.each(ALL_PROVIDERS)("%s runtime", (provider) => {
     expect((await post("/api/v1/tracker/pull/", { ...routed(), limit: 1 })).statusCode).toBe(200);
   });
 
-  it("provider refusals map to the contract envelope: rate limit with retry_after_seconds, nothing applied", async () => {
-    await t.sim(provider, "POST", "/_sim/faults", { count: 100, status: 429, retry_after: 7 });
+  it("provider refusals map to the contract envelope: a wait beyond the CLI's deadline with nothing applied is rate_limited", async () => {
+    // Longer than a synchronous write may hand to an operation (the CLI gives up after 120 s).
+    await t.sim(provider, "POST", "/_sim/faults", { count: 100, status: 429, retry_after: 600 });
     try {
       const pull = await post("/api/v1/tracker/pull/", { ...routed(), limit: 5 });
       expect(pull.statusCode, pull.body).toBe(429);
@@ -674,7 +675,7 @@ describe.each(ALL_PROVIDERS)("%s runtime", (provider) => {
         error_code: "rate_limited",
         source: "provider",
         retryable: true,
-        retry_after_seconds: 7,
+        retry_after_seconds: 600,
         effect_certainty: "no_effect",
       });
       const k = key();
@@ -686,11 +687,13 @@ describe.each(ALL_PROVIDERS)("%s runtime", (provider) => {
       expect(push.statusCode, push.body).toBe(429);
       expect(push.json()).toMatchObject({
         error_code: "rate_limited",
+        retry_after_seconds: 600,
         idempotency_key: k,
         effect_certainty: "no_effect",
       });
 
-      // The same refusal in an asynchronous push: the operation fails with the envelope.
+      // The same refusal in an asynchronous push that never got anywhere: it uses its attempts (one
+      // here) and fails with the envelope.
       const bulk = await post(
         "/api/v1/tracker/push/",
         {
@@ -711,13 +714,60 @@ describe.each(ALL_PROVIDERS)("%s runtime", (provider) => {
         retryable: true,
         user_action_required: false,
         source: "provider",
-        retry_after_seconds: 7,
+        retry_after_seconds: 600,
         effect_certainty: "no_effect",
       });
     } finally {
       await t.sim(provider, "DELETE", "/_sim/faults");
     }
     expect((await simIssues(provider, mapped.id)).map((i) => i.title)).not.toContain(`Limited ${provider}`);
+  });
+
+  it("a provider asking a small push to slow down mid-batch answers 202; the operation finishes each item once", async () => {
+    const title = (i: number) => `Paced ${provider} ${i}`;
+    // The third create is refused with Retry-After: 1 (the simulator has not applied it).
+    await t.sim(provider, "POST", "/_sim/faults", {
+      count: 1,
+      status: 429,
+      retry_after: 1,
+      body_includes: title(3),
+    });
+    try {
+      const res = await post(
+        "/api/v1/tracker/push/",
+        {
+          ...routed(),
+          items: [1, 2, 3, 4, 5].map((i) => ({ action: "create", patch: { title: title(i) } })),
+        },
+        { key: key() },
+      );
+      expect(res.statusCode, res.body).toBe(202);
+      expect(res.json()).toEqual({ operation_id: expect.any(String), status: "pending" });
+      const id = res.json().operation_id;
+      const waiting = (
+        await t.call({ method: "GET", url: `/api/v1/tracker/operations/${id}/`, as: t.member })
+      ).json();
+      expect(waiting.status).toBe("pending");
+      expect(waiting.progress).toMatchObject({ done: 2, total: 5 });
+      expect(waiting.progress.outcomes.map((o: any) => o.outcome)).toEqual(["created", "created"]);
+
+      const op = await poll(id);
+      expect(op.status, JSON.stringify(op.error)).toBe("completed");
+      expect(op.result).toMatchObject({
+        status: "ok",
+        summary: { total: 5, succeeded: 5, failed: 0, skipped: 0 },
+        item_errors: null,
+        binding_ref: ref,
+      });
+      expect(op.result.items.map((o: any) => [o.index, o.outcome])).toEqual(
+        [0, 1, 2, 3, 4].map((i) => [i, "created"]),
+      );
+      expect(new Set(op.result.items.map((o: any) => o.remote_ref.id)).size).toBe(5);
+    } finally {
+      await t.sim(provider, "DELETE", "/_sim/faults");
+    }
+    const upstream = (await simIssues(provider, mapped.id)).filter((i) => i.title.startsWith("Paced "));
+    expect(upstream.map((i) => i.title).sort()).toEqual([1, 2, 3, 4, 5].map(title));
   });
 
   it("a mapped resource deleted upstream answers resource_missing", async () => {
@@ -821,5 +871,66 @@ describe("a large push against a slow tracker", () => {
     } finally {
       await t.sim("gitlab", "DELETE", "/_sim/faults");
     }
+  });
+});
+
+describe("a provider asking to slow down", () => {
+  let bound: { binding_ref: string };
+  let target: any;
+  const title = (tag: string, i: number) => `${tag} ${i}`;
+  const fault = (body_includes: string, retry_after: number) =>
+    t.sim("gitlab", "POST", "/_sim/faults", { count: 1, status: 429, retry_after, body_includes });
+
+  beforeAll(async () => {
+    for (const c of t.sims.gitlab.store.credentials.values()) c.expires_at = null;
+    await t.connect("gitlab");
+    const named = await namedResources("gitlab");
+    target = named[named.length - 2];
+    bound = await bindTo("gitlab", target, "paced-gitlab");
+  });
+
+  it("an operation told to wait longer than it sleeps in-process pauses, resumes, and is not charged an attempt", async () => {
+    // Retry-After 3 s is beyond the client's in-process patience here (2 s): the job goes back to the
+    // queue. Attempts are 1 in tests, so only a paused run that is not counted can finish.
+    await fault(title("Paused", 6), 3);
+    const items = Array.from({ length: 12 }, (_, i) => ({
+      action: "create",
+      patch: { title: title("Paused", i) },
+    }));
+    const res = await post(
+      "/api/v1/tracker/push/",
+      { provider: "gitlab", binding_ref: bound.binding_ref, items },
+      { key: key() },
+    );
+    expect(res.statusCode, res.body).toBe(202);
+    const op = await poll(res.json().operation_id);
+    expect(op.status, JSON.stringify(op.error)).toBe("completed");
+    expect(op.attempts).toBe(1);
+    expect(op.result.summary).toEqual({ total: 12, succeeded: 12, failed: 0, skipped: 0 });
+    const upstream = (await simIssues("gitlab", target.id)).filter((i) => i.title.startsWith("Paused "));
+    expect(upstream).toHaveLength(12);
+  });
+
+  it("a run whose push is asked to wait answers 202 and keeps the pull it already did", async () => {
+    await fault(title("Run paced", 2), 1);
+    const items = [0, 1, 2, 3].map((i) => ({ action: "create", patch: { title: title("Run paced", i) } }));
+    const res = await post(
+      "/api/v1/tracker/run/",
+      { provider: "gitlab", binding_ref: bound.binding_ref, pull_first: true, limit: 2, items },
+      { key: key() },
+    );
+    expect(res.statusCode, res.body).toBe(202);
+    const op = await poll(res.json().operation_id);
+    expect(op.status, JSON.stringify(op.error)).toBe("completed");
+    expect(op.kind).toBe("tracker.run");
+    expect(op.result).toMatchObject({
+      status: "ok",
+      pull: { status: "ok", has_more: true },
+      push: { summary: { total: 4, succeeded: 4 } },
+    });
+    // The pull ran before any of this run's creates: none of them is in it.
+    expect(op.result.pull.items.map((i: any) => i.title)).not.toContain(title("Run paced", 0));
+    const upstream = (await simIssues("gitlab", target.id)).filter((i) => i.title.startsWith("Run paced "));
+    expect(upstream).toHaveLength(4);
   });
 });

@@ -84,8 +84,29 @@ export interface HttpResponse<T = unknown> {
   body: T;
 }
 
+export interface CallOptions {
+  /**
+   * Overrides the policy's `maxRetryAfterMs` for this call: a provider asking to wait longer than this
+   * fails at once (rate_limited, or upstream_unavailable for a 503), with the wait in `retryAfterSeconds`.
+   */
+  maxRetryAfterMs?: number;
+}
+
 export interface HttpClient {
-  request<T = unknown>(rules: ProviderHttpRules, req: HttpRequest): Promise<HttpResponse<T>>;
+  request<T = unknown>(
+    rules: ProviderHttpRules,
+    req: HttpRequest,
+    call?: CallOptions,
+  ): Promise<HttpResponse<T>>;
+}
+
+/**
+ * The same client, but it never sleeps on a provider's "slow down" (Retry-After, rate-limit resets):
+ * the caller gets the wait in the error and decides (a request that must answer soon hands its work to
+ * the job queue instead of holding the request open).
+ */
+export function impatient(http: HttpClient): HttpClient {
+  return { request: (rules, req, call) => http.request(rules, req, { ...call, maxRetryAfterMs: 0 }) };
 }
 
 export interface HttpClientOptions {
@@ -217,7 +238,12 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
   const backoff = (attempt: number) =>
     Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
 
-  async function request<T>(rules: ProviderHttpRules, req: HttpRequest): Promise<HttpResponse<T>> {
+  async function request<T>(
+    rules: ProviderHttpRules,
+    req: HttpRequest,
+    call: CallOptions = {},
+  ): Promise<HttpResponse<T>> {
+    const patience = call.maxRetryAfterMs ?? policy.maxRetryAfterMs;
     const method = req.method ?? "GET";
     const repeatable = req.idempotent ?? REPEATABLE_METHODS.has(method);
     const path = safePath(req.url);
@@ -307,16 +333,20 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
         kind === "rate_limited" ||
         (kind === "upstream_unavailable" && (repeatable || (res.status === 503 && retryAfter !== null)));
       if (retryable && attempt < policy.maxRetries) {
+        // Our own backoff is bounded by the policy; a wait the provider names, by the caller's patience.
         const waitMs = retryAfter !== null ? retryAfter * 1000 : backoff(attempt);
-        if (waitMs <= policy.maxRetryAfterMs) {
+        if (waitMs <= (retryAfter !== null ? patience : policy.maxRetryAfterMs)) {
           await sleep(waitMs);
           continue;
         }
       }
+      const slowDown = kind === "rate_limited" || (kind === "upstream_unavailable" && res.status === 503);
       throw new TrackerError(kind, rules.provider, `${label} answered ${res.status}`, {
         status: res.status,
-        effectUnknown: kind === "upstream_unavailable" && !repeatable,
-        retryAfterSeconds: kind === "rate_limited" ? (retryAfter ?? null) : null,
+        // A 503 that names when to come back was refused, not half-done.
+        effectUnknown:
+          kind === "upstream_unavailable" && !repeatable && !(res.status === 503 && retryAfter !== null),
+        retryAfterSeconds: slowDown ? (retryAfter ?? null) : null,
         requiredScopes: rules.requiredScopes?.(res, parsed) ?? null,
         reason: reasonWithoutSecrets(rules.reason?.(res, parsed) ?? null, headers),
       });
