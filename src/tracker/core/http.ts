@@ -47,7 +47,8 @@ export interface ProviderHttpRules {
   requiredScopes?(res: Response, body: unknown): string[] | null;
   /**
    * The provider's own words for a refused request (a validation message), shown to the user. The client
-   * removes the request's own credentials from it and shortens it.
+   * removes the request's own credentials and anything token-shaped from it and shortens it
+   * (`redactReason`): adapters never strip secrets themselves.
    */
   reason?(res: Response, body: unknown): string | null;
 }
@@ -217,17 +218,45 @@ function safePath(url: string): string {
   }
 }
 
-/** A provider's reason as people may read it: the request's credential values removed, one line, bounded. */
-function reasonWithoutSecrets(reason: string | null, headers: Record<string, string>): string | null {
-  if (!reason) return null;
-  let text = reason;
+/** What of a request's credential headers a provider could echo: each value, its token, a Basic pair's password. */
+function credentialValues(headers: Record<string, string>): string[] {
+  const out: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
     if (!/^(authorization|private-token|x-api-key)$/i.test(name)) continue;
-    for (const part of [value, ...value.split(/\s+/).slice(1)])
-      if (part.length >= 8) text = text.split(part).join("[redacted]");
+    out.push(value, ...value.split(/\s+/).slice(1));
+    const basic = /^basic\s+(\S+)$/i.exec(value);
+    if (basic) {
+      const pair = Buffer.from(basic[1], "base64").toString("utf8");
+      out.push(pair, pair.slice(pair.indexOf(":") + 1));
+    }
   }
-  text = text.replace(/\s+/g, " ").trim();
-  return text ? text.slice(0, 300) : null;
+  return out.filter((v) => v.length >= 8);
+}
+
+const MAX_REASON = 500;
+
+/**
+ * The one way a provider's own words become a reason people may read (every provider's `reason` hook goes
+ * through it): the request's credential values and `secrets` removed, anything token-shaped removed
+ * (Atlassian, GitHub and GitLab tokens, JWTs, long opaque strings), one line, bounded.
+ */
+export function redactReason(reason: string | null, secrets: string[] = []): string | null {
+  if (!reason) return null;
+  let text = reason.replace(/\s+/g, " ").trim();
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length))
+    if (secret.length >= 4) text = text.split(secret).join("[redacted]");
+  text = text.replace(
+    /\b(ATATT|ATCTT|ATOA|ghp_|gho_|ghu_|ghs_|ghr_|github_pat_|glpat-)[A-Za-z0-9_=-]+/g,
+    "[redacted]",
+  );
+  text = text.replace(/\b[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b/g, "[redacted]");
+  // Long opaque strings; a UUID (an id a provider names in its message) stays.
+  text = text.replace(
+    /\b(?=[A-Za-z0-9+/_-]*\d)(?=[A-Za-z0-9+/_-]*[A-Za-z])[A-Za-z0-9+/_-]{32,}={0,2}/g,
+    (m) => (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(m) ? m : "[redacted]"),
+  );
+  if (text.length > MAX_REASON) text = `${text.slice(0, MAX_REASON - 1)}…`;
+  return text || null;
 }
 
 export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
@@ -348,7 +377,7 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
           kind === "upstream_unavailable" && !repeatable && !(res.status === 503 && retryAfter !== null),
         retryAfterSeconds: slowDown ? (retryAfter ?? null) : null,
         requiredScopes: rules.requiredScopes?.(res, parsed) ?? null,
-        reason: reasonWithoutSecrets(rules.reason?.(res, parsed) ?? null, headers),
+        reason: redactReason(rules.reason?.(res, parsed) ?? null, credentialValues(headers)),
       });
     }
   }
