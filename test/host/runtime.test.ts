@@ -15,11 +15,15 @@ afterAll(() => t?.close());
 
 const key = () => `logical-operation:write:${randomUUID().replace(/-/g, "")}`;
 
-const post = (url: string, payload: unknown, opts: { key?: string; as?: SimulatedApp["admin"] } = {}) =>
-  t.call({
+const post = (
+  url: string,
+  payload: unknown,
+  opts: { key?: string; as?: SimulatedApp["admin"]; app?: SimulatedApp } = {},
+) =>
+  (opts.app ?? t).call({
     method: "POST",
     url,
-    as: opts.as ?? t.member,
+    as: opts.as ?? (opts.app ?? t).member,
     payload: payload as object,
     headers: opts.key ? { "idempotency-key": opts.key } : {},
   });
@@ -41,12 +45,13 @@ async function poll(operationId: string, as = t.member) {
   }
 }
 
-const workspaceOf = (provider: SimProvider) => String(t.sims[provider].store.workspaces.keys().next().value);
+const workspaceOf = (provider: SimProvider, app = t) =>
+  String(app.sims[provider].store.workspaces.keys().next().value);
 
 /** Named, bindable resources of the default workspace (no generated filler, no odd names). */
-async function namedResources(provider: SimProvider) {
-  const ws = workspaceOf(provider);
-  const all = (await t.sim(provider, "GET", `/_sim/resources?workspace_id=${encodeURIComponent(ws)}`))
+async function namedResources(provider: SimProvider, app = t) {
+  const ws = workspaceOf(provider, app);
+  const all = (await app.sim(provider, "GET", `/_sim/resources?workspace_id=${encodeURIComponent(ws)}`))
     .resources;
   return all.filter(
     (r: any) =>
@@ -55,12 +60,12 @@ async function namedResources(provider: SimProvider) {
 }
 
 /** Binds a new project to one simulator resource, picking it from `tracker discover` by its native id. */
-async function bindTo(provider: SimProvider, resource: { id: string }, slug: string) {
+async function bindTo(provider: SimProvider, resource: { id: string }, slug: string, app = t) {
   let cursor: string | null = null;
   let token: string | undefined;
   do {
     const q: string = `/api/v1/tracker/resources/?provider=${provider}&limit=200${cursor ? `&cursor=${cursor}` : ""}`;
-    const page = (await t.call({ method: "GET", url: q, as: t.member })).json();
+    const page = (await app.call({ method: "GET", url: q, as: app.member })).json();
     token = page.resources.find((r: any) =>
       r.resource_key.endsWith(`:${encodeURIComponent(resource.id)}`),
     )?.candidate_token;
@@ -80,7 +85,7 @@ async function bindTo(provider: SimProvider, resource: { id: string }, slug: str
         build_id: null,
       },
     },
-    { key: key() },
+    { key: key(), app },
   );
   expect(res.statusCode, res.body).toBe(200);
   return res.json() as { binding_ref: string; display_label: string; project_slug: string };
@@ -933,4 +938,48 @@ describe("a provider asking to slow down", () => {
     const upstream = (await simIssues("gitlab", target.id)).filter((i) => i.title.startsWith("Run paced "));
     expect(upstream).toHaveLength(4);
   });
+});
+
+describe("a create whose answer never arrives (the provider created it, then answered too late)", () => {
+  // Its own app: a client that gives up after 2 s, against simulators that answer the create after 4 s.
+  let slow: SimulatedApp;
+  beforeAll(async () => {
+    slow = await createSimulatedApp({
+      providers: ["github", "gitlab", "linear"],
+      retry: { timeoutMs: 2_000 },
+    });
+  });
+  afterAll(() => slow?.close());
+
+  it.each(["github", "gitlab", "linear"] as const)(
+    "%s: exactly one upstream issue, linked to the work package",
+    async (provider) => {
+      await slow.connect(provider);
+      const [resource] = await namedResources(provider, slow);
+      const bound = await bindTo(provider, resource, `lost-${provider}`, slow);
+      const routed = { provider, binding_ref: bound.binding_ref };
+      const title = `Lost answer ${provider}`;
+      await slow.sim(provider, "POST", "/_sim/faults", {
+        count: 1,
+        respond_after_ms: 4_000,
+        body_includes: title,
+      });
+
+      const push = () =>
+        post(
+          "/api/v1/tracker/push/",
+          { ...routed, items: [{ wp_id: "WP-LOST", action: "create", patch: { title } }] },
+          { key: key(), app: slow },
+        );
+      const first = await push();
+      expect(first.statusCode, first.body).toBe(200);
+      // The create timed out; the marker found the issue it made, which is linked and reported created.
+      expect(first.json().items[0]).toMatchObject({ wp_id: "WP-LOST", outcome: "created" });
+      const again = await push();
+      expect(again.json().items[0]).toMatchObject({ outcome: "updated" });
+      expect(again.json().items[0].remote_ref.id).toBe(first.json().items[0].remote_ref.id);
+      const upstream = (await slow.sim(provider, "GET", `/_sim/resources/${resource.id}/issues`)).issues;
+      expect(upstream.filter((i: any) => i.title === title)).toHaveLength(1);
+    },
+  );
 });

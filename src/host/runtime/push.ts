@@ -208,11 +208,30 @@ export async function applyPush(
     const { adapter, conn, params } = t;
     switch (item.action) {
       case "create": {
-        const draft: IssueDraft = { ...item.patch, title: item.patch.title! };
+        // A work package's issue carries a hidden marker, so a create whose answer was lost can be found.
+        const marker = item.wpId ? `wp=${m.mapping.bindingRef}/${encodeURIComponent(item.wpId)}` : undefined;
+        const draft: IssueDraft = { ...item.patch, title: item.patch.title!, marker };
+        /** The issue a create with an unknown effect made after all, brought to the item's status and labels. */
+        const recover = async (): Promise<NormalizedIssue | null> => {
+          if (!marker || !adapter.findByMarker) return null;
+          const found = await adapter.findByMarker(conn, params, marker);
+          if (!found) return null;
+          const rest: IssuePatch = {};
+          if (item.patch.status) rest.status = item.patch.status;
+          if (item.patch.labels) rest.labels = item.patch.labels;
+          return Object.keys(rest).length > 0
+            ? adapter.updateIssue(conn, params, found.ref.key ?? found.ref.id, rest)
+            : found;
+        };
         const create = async () => {
           try {
             return await adapter.createIssue(conn, params, draft);
           } catch (err) {
+            // The provider may have created it before the answer was lost: look before giving up.
+            if (err instanceof TrackerError && err.effectUnknown) {
+              const found = await recover().catch(() => null);
+              if (found) return found;
+            }
             // Nothing to find but the resource itself: it is gone upstream.
             if (err instanceof TrackerError && err.kind === "not_found")
               throw resourceMissing(t.provider, m.mapping.displayLabel);
@@ -245,7 +264,10 @@ export async function applyPush(
         const linked = await links.get(m, wpId);
         const updated = linked ? await updateLinked(linked) : null;
         if (updated) return updated;
-        const once = await links.createOnce(m, wpId, create, linked?.externalId);
+        const once = await links.createOnce(m, wpId, create, linked?.externalId, {
+          recover,
+          uncertain: (err) => err instanceof TrackerError && err.effectUnknown,
+        });
         if ("created" in once) return { outcome: "created", issue: once.created, message: null };
         const again = await updateLinked(once.linked);
         if (again) return again;

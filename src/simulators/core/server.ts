@@ -49,6 +49,11 @@ export interface Fault {
   headers?: Record<string, string>;
   /** Delay before answering (also applies when only latency is injected). */
   latency_ms?: number;
+  /**
+   * Handle the request first (the write happens), then wait this long before answering: a client that
+   * gives up sooner never learns the request succeeded (a create that timed out but was applied).
+   */
+  respond_after_ms?: number;
   /** Answer 200 with a body that is not JSON. */
   malformed?: boolean;
   /** Destroy the socket without answering. */
@@ -238,6 +243,7 @@ export async function startSimServer(opts: SimOptions): Promise<SimServer> {
         rawBody,
       });
       log.push({ method, path, status: reply.status ?? 200 });
+      if (fault?.respond_after_ms) await new Promise((r) => setTimeout(r, fault.respond_after_ms));
       send(res, reply);
     } catch (err) {
       log.push({ method, path, status: 500 });
