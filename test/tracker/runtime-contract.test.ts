@@ -78,10 +78,10 @@ const linearLabels = async (sim: ProviderSimulator) => {
 const http = fastHttp({ timeoutMs: 5000 });
 
 /**
- * Providers whose issues keep the hidden marker a lost create is found by (a comment in a Markdown
- * body). Jira (ADF / wiki markup) and Azure DevOps (HTML) keep no invisible text the adapters rely on yet.
+ * Providers whose issues keep the hidden marker a lost create is found by (a comment in a Markdown body;
+ * a Jira issue entity property). Azure DevOps does not carry one yet.
  */
-const MARKED: SimProvider[] = ["github", "gitlab", "linear"];
+const MARKED: SimProvider[] = ["github", "gitlab", "linear", "jira"];
 
 const patConnection =
   (kind: "bearer_pat" | "private_token") =>
