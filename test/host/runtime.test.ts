@@ -945,41 +945,38 @@ describe("a create whose answer never arrives (the provider created it, then ans
   let slow: SimulatedApp;
   beforeAll(async () => {
     slow = await createSimulatedApp({
-      providers: ["github", "gitlab", "linear"],
+      providers: ALL_PROVIDERS,
       retry: { timeoutMs: 2_000 },
     });
   });
   afterAll(() => slow?.close());
 
-  it.each(["github", "gitlab", "linear"] as const)(
-    "%s: exactly one upstream issue, linked to the work package",
-    async (provider) => {
-      await slow.connect(provider);
-      const [resource] = await namedResources(provider, slow);
-      const bound = await bindTo(provider, resource, `lost-${provider}`, slow);
-      const routed = { provider, binding_ref: bound.binding_ref };
-      const title = `Lost answer ${provider}`;
-      await slow.sim(provider, "POST", "/_sim/faults", {
-        count: 1,
-        respond_after_ms: 4_000,
-        body_includes: title,
-      });
+  it.each(ALL_PROVIDERS)("%s: exactly one upstream issue, linked to the work package", async (provider) => {
+    await slow.connect(provider);
+    const [resource] = await namedResources(provider, slow);
+    const bound = await bindTo(provider, resource, `lost-${provider}`, slow);
+    const routed = { provider, binding_ref: bound.binding_ref };
+    const title = `Lost answer ${provider}`;
+    await slow.sim(provider, "POST", "/_sim/faults", {
+      count: 1,
+      respond_after_ms: 4_000,
+      body_includes: title,
+    });
 
-      const push = () =>
-        post(
-          "/api/v1/tracker/push/",
-          { ...routed, items: [{ wp_id: "WP-LOST", action: "create", patch: { title } }] },
-          { key: key(), app: slow },
-        );
-      const first = await push();
-      expect(first.statusCode, first.body).toBe(200);
-      // The create timed out; the marker found the issue it made, which is linked and reported created.
-      expect(first.json().items[0]).toMatchObject({ wp_id: "WP-LOST", outcome: "created" });
-      const again = await push();
-      expect(again.json().items[0]).toMatchObject({ outcome: "updated" });
-      expect(again.json().items[0].remote_ref.id).toBe(first.json().items[0].remote_ref.id);
-      const upstream = (await slow.sim(provider, "GET", `/_sim/resources/${resource.id}/issues`)).issues;
-      expect(upstream.filter((i: any) => i.title === title)).toHaveLength(1);
-    },
-  );
+    const push = () =>
+      post(
+        "/api/v1/tracker/push/",
+        { ...routed, items: [{ wp_id: "WP-LOST", action: "create", patch: { title } }] },
+        { key: key(), app: slow },
+      );
+    const first = await push();
+    expect(first.statusCode, first.body).toBe(200);
+    // The create timed out; the marker found the issue it made, which is linked and reported created.
+    expect(first.json().items[0]).toMatchObject({ wp_id: "WP-LOST", outcome: "created" });
+    const again = await push();
+    expect(again.json().items[0]).toMatchObject({ outcome: "updated" });
+    expect(again.json().items[0].remote_ref.id).toBe(first.json().items[0].remote_ref.id);
+    const upstream = (await slow.sim(provider, "GET", `/_sim/resources/${resource.id}/issues`)).issues;
+    expect(upstream.filter((i: any) => i.title === title)).toHaveLength(1);
+  });
 });
