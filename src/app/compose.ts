@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { admissionService } from "../host/admission/service.ts";
 import { auditService } from "../host/audit/service.ts";
+import { authService } from "../host/auth/service.ts";
 import { candidateTokens } from "../host/binding/candidate-token.ts";
 import { bindingService } from "../host/binding/service.ts";
 import type { Domain } from "../host/domain.ts";
@@ -74,14 +75,21 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
   // Runtime (pull, push, run, search, origin links): every call routes its mapping through `binding`.
   const links = linksService(db, { mappings });
   const targets = runtimeTargets({ binding, installations, mappings });
+  const tokens = tokensService(db, audit);
+  const oauth = oauthService(db, {
+    publicUrl: deps.publicUrl,
+    logger: deps.logger,
+    options: deps.oauth,
+    limits,
+  });
   return {
     audit,
     teams,
     jobs,
-    tokens: tokensService(db, audit),
+    tokens,
     limits,
     sessions: sessionsService(db, { teams, limits }),
-    oauth: oauthService(db, { publicUrl: deps.publicUrl, logger: deps.logger, options: deps.oauth, limits }),
+    oauth,
     admission: admissionService(db, { teams }),
     installations,
     inventory,
@@ -103,6 +111,7 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     runtime: runtimeService({ targets, links, jobs }),
     search: searchService({ targets }),
     origins: originsService(db, { targets }),
+    auth: authService(db, { tokens, oauth }),
   };
 }
 

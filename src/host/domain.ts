@@ -1,5 +1,6 @@
 import type { AdmissionService } from "./admission/service.ts";
 import type { AuditService } from "./audit/service.ts";
+import type { AuthService } from "./auth/service.ts";
 import type { CandidateTokens } from "./binding/candidate-token.ts";
 import type { BindingService } from "./binding/service.ts";
 import type { RateLimits } from "./http/rate-limits.ts";
@@ -51,4 +52,5 @@ export interface Domain {
   status: StatusService;
   teams: TeamsService;
   tokens: TokensService;
+  auth: AuthService;
 }
