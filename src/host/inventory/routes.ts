@@ -33,7 +33,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
     "/tracker/resources/",
     cliRoute(
       "Bindable resources of the team's installations for a provider (`spec-kitty tracker discover`)",
-      { querystring: CliResourcesQuery, response: { 200: CliResources } },
+      { querystring: CliResourcesQuery, response: { 200: CliResources }, errors: ["no_installation"] },
     ),
     async (req, reply) => {
       const page = await services.inventory.cliResources(

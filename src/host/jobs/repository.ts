@@ -108,6 +108,18 @@ export function jobsRepository(db: Database) {
 
     getForTeam: (id: string, teamId: string) => teamRowById(db, jobs, teamId, id),
 
+    /** The team's pending or running job holding a dedupe key (e.g. an installation's refresh), if any. */
+    activeFor: (teamId: string, dedupeKey: string) =>
+      findOne(
+        db,
+        jobs,
+        and(
+          eq(jobs.teamId, teamId),
+          eq(jobs.dedupeKey, dedupeKey),
+          sql`${jobs.status} in ('pending', 'running')`,
+        ),
+      ),
+
     /** Ends the job if `lease` is still the current one; false when another worker took it over. */
     async finish(
       lease: Lease,
@@ -140,6 +152,21 @@ export function jobsRepository(db: Database) {
         ...(opts.refund ? { attempts: sql`greatest(${jobs.attempts} - 1, 0)` } : {}),
         lastError: error,
         runAfter: sql`now() + make_interval(secs => ${delaySeconds})`,
+        lockedUntil: null,
+        lockedBy: null,
+        updatedAt: new Date(),
+      });
+    },
+
+    /**
+     * Hands a running job back (its process is stopping): pending and due now, the attempt not counted,
+     * the lease released. The old holder's later writes are fenced off (the job is no longer running).
+     */
+    async release(lease: Lease): Promise<boolean> {
+      return fenced(lease, {
+        status: "pending",
+        attempts: sql`greatest(${jobs.attempts} - 1, 0)`,
+        runAfter: sql`now()`,
         lockedUntil: null,
         lockedBy: null,
         updatedAt: new Date(),
