@@ -70,6 +70,7 @@ describe.skipIf(!haveChromium)("dashboard flows in a browser", () => {
     `/dashboard/mappings/${ids.mapping}/delete`,
     "/dashboard/audit",
     "/dashboard/tokens",
+    "/dashboard/members",
     "/dashboard/cli/sessions",
   ];
   /** Signed-in pages of their own, without the dashboard's top bar (the CLI's device-code entry). */

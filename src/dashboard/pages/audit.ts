@@ -165,9 +165,9 @@ export function auditPages(app: FastifyInstance, services: Deps) {
       ? empty(filtered ? "No events match these filters." : "No audit events yet.")
       : html`<table class="table" id="audit-table"><thead><tr><th scope="col">When</th><th scope="col">What happened</th><th scope="col">Changes</th></tr></thead><tbody>
     ${result.items.map(
-      (e) => html`<tr data-action="${e.action}"><td>${when(e.created_at)}</td>
-      <td class="audit-sentence">${sentence(e)}<div class="muted small"><code>${e.action}</code>${e.request_id ? html` · request <code>${e.request_id}</code>` : null}</div></td>
-      <td class="change">${diff(fieldChanges(e.before, e.after))}</td></tr>`,
+      (e) => html`<tr data-action="${e.action}"><td data-label="When">${when(e.created_at)}</td>
+      <td class="audit-sentence" data-label="What happened">${sentence(e)}<div class="muted small"><code>${e.action}</code>${e.request_id ? html` · request <code>${e.request_id}</code>` : null}</div></td>
+      <td class="change" data-label="Changes">${diff(fieldChanges(e.before, e.after))}</td></tr>`,
     )}</tbody></table>`
   }
   ${pagerOf(a, result.total, result.items.length)}</section>`;

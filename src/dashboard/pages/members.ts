@@ -74,8 +74,8 @@ export function memberPages(app: FastifyInstance, services: Deps) {
     ${result.items.map(
       (
         m,
-      ) => html`<tr data-member="${m.email}"><td>${m.email}${m.user_id === self ? html` <span class="muted">(you)</span>` : null}</td><td>${m.name}</td>
-      <td>${m.role === "admin" ? badge("info", "admin") : badge("muted", "member")}</td><td>${when(m.joined_at)}</td>
+      ) => html`<tr data-member="${m.email}"><td data-label="Email">${m.email}${m.user_id === self ? html` <span class="muted">(you)</span>` : null}</td><td data-label="Name">${m.name}</td>
+      <td data-label="Role">${m.role === "admin" ? badge("info", "admin") : badge("muted", "member")}</td><td data-label="Joined">${when(m.joined_at)}</td>
       ${
         ctx.isAdmin && !team?.isPrivate
           ? html`<td class="actions">${
@@ -105,8 +105,8 @@ ${
     ${invitations.map(
       (
         i,
-      ) => html`<tr><td>${i.email}</td><td>${i.role}</td><td>${i.invited_by ?? html`<span class="muted">unknown</span>`}</td><td>${when(i.expires_at)}</td>
-      <td>${i.status === "expired" ? badge("warn", "expired") : badge("ok", "pending")}</td>
+      ) => html`<tr><td data-label="Email">${i.email}</td><td data-label="Role">${i.role}</td><td data-label="Invited by">${i.invited_by ?? html`<span class="muted">unknown</span>`}</td><td data-label="Expires">${when(i.expires_at)}</td>
+      <td data-label="State">${i.status === "expired" ? badge("warn", "expired") : badge("ok", "pending")}</td>
       <td class="actions"><a class="btn btn-small btn-danger-ghost" href="/dashboard/invitations/${i.id}/revoke">Revoke<span class="visually-hidden"> invitation of ${i.email}</span></a></td></tr>`,
     )}</tbody></table>`
       }</section>`

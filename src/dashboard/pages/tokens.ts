@@ -85,8 +85,8 @@ export function tokenPages(app: FastifyInstance, services: Deps) {
         : html`<table class="table" id="tokens-table"><thead><tr><th scope="col">Name</th><th scope="col">Prefix</th><th scope="col">Access</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>
     ${result.items.map((t) => {
       const expired = t.expires_at !== null && new Date(t.expires_at) <= new Date();
-      return html`<tr><td>${t.name}</td><td><code>${t.prefix}…</code></td><td>${t.scope === "read" ? badge("info", "read only") : badge("muted", "read and write")}</td><td>${when(t.created_at)}</td><td>${t.expires_at ? when(t.expires_at) : "never"}</td><td>${when(t.last_used_at)}</td>
-      <td>${t.revoked_at ? badge("muted", "revoked") : expired ? badge("warn", "expired") : badge("ok", "active")}</td>
+      return html`<tr><td data-label="Name">${t.name}</td><td data-label="Prefix"><code>${t.prefix}…</code></td><td data-label="Access">${t.scope === "read" ? badge("info", "read only") : badge("muted", "read and write")}</td><td data-label="Created">${when(t.created_at)}</td><td data-label="Expires">${t.expires_at ? when(t.expires_at) : "never"}</td><td data-label="Last used">${when(t.last_used_at)}</td>
+      <td data-label="State">${t.revoked_at ? badge("muted", "revoked") : expired ? badge("warn", "expired") : badge("ok", "active")}</td>
       <td class="actions">${t.revoked_at ? null : html`<a class="btn btn-small btn-danger-ghost" href="/dashboard/tokens/${t.id}/revoke">Revoke<span class="visually-hidden"> ${t.name}</span></a>`}</td></tr>`;
     })}</tbody></table>`
     }${pager("/dashboard/tokens", { cursor: q.cursor || undefined }, result.next_cursor)}</section>`;
