@@ -31,6 +31,8 @@ import { operationRoutes } from "../host/jobs/routes.ts";
 import type { JobQueueOptions } from "../host/jobs/service.ts";
 import { createLogger } from "../host/logger.ts";
 import { mappingAdminRoutes, mappingRoutes } from "../host/mappings/routes.ts";
+import { recordRequests } from "../host/metrics/http.ts";
+import { createMetrics, type Metrics } from "../host/metrics/registry.ts";
 import { authorizePaths } from "../host/oauth/authorize-docs.ts";
 import { oauthRoutes, sessionStatusRoutes } from "../host/oauth/routes.ts";
 import type { OAuthOptions } from "../host/oauth/service.ts";
@@ -76,6 +78,8 @@ export interface AppOptions {
   trustProxy?: TrustProxy;
   /** Extra plugins registered before the server is sealed (benchmarks add their baseline routes here). */
   plugins?: FastifyPluginAsync<{ services: Services }>[];
+  /** The metrics registry requests, provider calls and jobs record into (a new one when absent). */
+  metrics?: Metrics;
 }
 
 export interface App {
@@ -97,11 +101,21 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   };
   const logger = opts.logger ?? createLogger();
   const outbound = outboundPolicy(opts.outbound, configuredProviderUrls(opts.settings));
+  const metrics = opts.metrics ?? createMetrics();
+  const http =
+    opts.http ??
+    createHttpClient({
+      retry: opts.retry,
+      guard: outbound.guard,
+      onAttempt: metrics.provider.attempt,
+      onWait: metrics.provider.wait,
+    });
   const services = createServices(opts.database.db, {
     vault: opts.vault,
     settings: opts.settings,
     outbound,
-    http: opts.http ?? createHttpClient({ retry: opts.retry, guard: outbound.guard }),
+    http,
+    metrics,
     logger,
     jobPollMs: opts.jobPollMs,
     jobs: opts.jobs,
@@ -126,6 +140,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   addErrorSchemas(server);
   registerErrorHandling(server);
   rejectUnstorableText(server);
+  recordRequests(server as unknown as FastifyInstance, metrics);
   server.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });

@@ -180,7 +180,10 @@ interface Entry {
   snapshot: Promise<BindableSnapshot>;
 }
 
-export function bindableSnapshots(db: Database, opts: { maxRows?: number } = {}) {
+export function bindableSnapshots(
+  db: Database,
+  opts: { maxRows?: number; onBuild?: (part: "inventory" | "bindings") => void } = {},
+) {
   const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
   const cache = new Map<string, Entry>();
 
@@ -195,11 +198,12 @@ export function bindableSnapshots(db: Database, opts: { maxRows?: number } = {})
         if (!part || part.inventoryVersion !== versions.inventory) {
           const ids = installations.map((i) => i.id);
           const rows = ids.length ? await repo.snapshotRows(teamId, ids) : [];
+          opts.onBuild?.("inventory");
           part = inventoryPart(
             versions.inventory,
             rows.map((r) => ({ ...r, context: r.context as Record<string, string>, names: targetNames(r) })),
           );
-        }
+        } else opts.onBuild?.("bindings");
         return withBindings(
           part,
           versions.binding,
