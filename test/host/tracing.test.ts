@@ -1,8 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { createPostgresDatabase } from "../support/database.ts";
 import { type Run, runScript } from "../support/embedded-process.ts";
+import { describeOnPostgres } from "../support/postgres.ts";
 
 /**
  * Traces of a real `npm start` process on PostgreSQL, exported over OTLP/HTTP (JSON) to a collector
@@ -23,7 +24,7 @@ const attr = (span: OtlpSpan, key: string) => {
   return v?.stringValue ?? v?.intValue;
 };
 
-describe("OpenTelemetry traces", () => {
+describeOnPostgres("OpenTelemetry traces", () => {
   let collector: Server;
   const spans: OtlpSpan[] = [];
   const paths: string[] = [];
