@@ -4,6 +4,8 @@ import { auditService } from "../host/audit/service.ts";
 import { authService } from "../host/auth/service.ts";
 import { candidateTokens } from "../host/binding/candidate-token.ts";
 import { bindingService } from "../host/binding/service.ts";
+import { readCurationRules } from "../host/curation/repository.ts";
+import { curationService } from "../host/curation/service.ts";
 import type { Domain } from "../host/domain.ts";
 import { type OutboundPolicy, outboundPolicy } from "../host/http/outbound.ts";
 import { rateLimits } from "../host/http/rate-limits.ts";
@@ -78,7 +80,15 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     jobs,
   });
   const mappings = mappingsService(db, { audit, projects });
-  const inventory = inventoryService(db, { installations, jobs, audit, candidates, mappings, metrics });
+  const inventory = inventoryService(db, {
+    installations,
+    jobs,
+    audit,
+    candidates,
+    mappings,
+    metrics,
+    curationRules: readCurationRules,
+  });
   const binding = bindingService({ installations, inventory, mappings, projects, candidates });
   // Runtime (pull, push, run, search, origin links): every call routes its mapping through `binding`.
   const links = linksService(db, { mappings });
@@ -121,6 +131,7 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     origins: originsService(db, { targets }),
     auth: authService(db, { tokens, oauth }),
     metrics,
+    curation: curationService(db, { installations, inventory, audit }),
   };
 }
 

@@ -15,6 +15,7 @@ import { admissionRoutes } from "../host/admission/routes.ts";
 import { auditRoutes } from "../host/audit/routes.ts";
 import { bindingRoutes } from "../host/binding/routes.ts";
 import { DEFAULT_BODY_LIMIT, type TrustProxy } from "../host/config.ts";
+import { curationRoutes } from "../host/curation/routes.ts";
 import { healthRoutes } from "../host/health/routes.ts";
 import { registerApiDocs } from "../host/http/api-docs.ts";
 import { authenticate } from "../host/http/auth.ts";
@@ -180,6 +181,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       await api.register(runtimeRoutes, { services });
       await api.register(searchRoutes, { services });
       await api.register(originRoutes, { services });
+      await api.register(curationRoutes, { services });
     },
     { prefix: "/api/v1" },
   );

@@ -7,10 +7,12 @@ import { DomainError } from "../host/errors/domain-error.ts";
 import { acceptForms } from "../host/http/forms.ts";
 import { type DashContext, dashContextFor, formOf, sendHtml } from "./context.ts";
 import { pageProblem } from "./errors.ts";
+import { faviconIco } from "./favicon.ts";
 import { html } from "./html.ts";
 import { bare, page } from "./layout.ts";
 import { auditPages } from "./pages/audit.ts";
 import { authPages, sessionPages } from "./pages/auth.ts";
+import { curationPages } from "./pages/curation.ts";
 import { installationPages } from "./pages/installations.ts";
 import { inventoryPages } from "./pages/inventory.ts";
 import { mappingPages } from "./pages/mappings.ts";
@@ -24,6 +26,7 @@ export type DashboardDeps = Pick<
   Domain,
   | "audit"
   | "connect"
+  | "curation"
   | "installations"
   | "inventory"
   | "jobs"
@@ -133,6 +136,7 @@ const pages: FastifyPluginAsync<{ services: DashboardDeps }> = async (app, { ser
     mappingPages(signedIn, services);
     auditPages(signedIn, services);
     tokenPages(signedIn, services);
+    curationPages(signedIn, services);
   });
 };
 
@@ -161,5 +165,9 @@ export const dashboardRoutes: FastifyPluginAsync<{ services: DashboardDeps }> = 
       ),
     );
   });
+  const icon = faviconIco();
+  app.get("/favicon.ico", { schema: { hide: true } }, (_req, reply) =>
+    reply.type("image/x-icon").header("cache-control", "public, max-age=86400").send(icon),
+  );
   await app.register(pages, { prefix: "/dashboard", services });
 };

@@ -3,6 +3,7 @@ import type { AuditService } from "./audit/service.ts";
 import type { AuthService } from "./auth/service.ts";
 import type { CandidateTokens } from "./binding/candidate-token.ts";
 import type { BindingService } from "./binding/service.ts";
+import type { CurationService } from "./curation/service.ts";
 import type { RateLimits } from "./http/rate-limits.ts";
 import type { IdempotencyService } from "./idempotency/service.ts";
 import type { ConnectFlows } from "./installations/connect.ts";
@@ -35,6 +36,7 @@ export interface Domain {
   binding: BindingService;
   candidates: CandidateTokens;
   connect: ConnectFlows;
+  curation: CurationService;
   idempotency: IdempotencyService;
   installations: InstallationsService;
   inventory: InventoryService;

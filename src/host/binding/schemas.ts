@@ -66,6 +66,14 @@ export const BindResolveResult = Type.Object(
     project_slug: Nullable(Type.String()),
     provider_context: Type.Optional(Context),
     candidates: Type.Array(Candidate),
+    hidden_by_curation: Type.Integer({
+      minimum: 0,
+      description:
+        "Resources that match this project but the team's curation rules hide (never named). The CLI ignores it.",
+    }),
+    curation_notice: Nullable(
+      Type.String({ description: "A sentence for the user when curation hid matches, else null." }),
+    ),
   },
   {
     description:
@@ -87,6 +95,8 @@ export const BindResolveResult = Type.Object(
             provider_context: CONTEXT_EXAMPLE,
           },
         ],
+        hidden_by_curation: 0,
+        curation_notice: null,
       },
     ],
   },

@@ -119,6 +119,14 @@ export const CliResources = Type.Object({
   resources: Type.Array(CliResource),
   has_more: Type.Boolean(),
   next_cursor: Type.Union([Type.String(), Type.Null()]),
+  hidden_by_curation: Type.Integer({
+    minimum: 0,
+    description:
+      "Bindable resources the team's curation rules hide from this list (never named). The CLI ignores it.",
+  }),
+  curation_notice: Type.Union([Type.String(), Type.Null()], {
+    description: "A sentence for the user when curation hid resources, else null. The CLI ignores it.",
+  }),
 });
 documented(CliResources, {
   description:
@@ -153,6 +161,8 @@ documented(CliResources, {
       ],
       has_more: false,
       next_cursor: null,
+      hidden_by_curation: 0,
+      curation_notice: null,
     },
   ],
 });
