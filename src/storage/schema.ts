@@ -40,6 +40,12 @@ export const teams = pgTable("teams", {
   inventoryVersion: bigint("inventory_version", { mode: "number" }).notNull().default(0),
   bindingVersion: bigint("binding_version", { mode: "number" }).notNull().default(0),
   createdAt: createdAt(),
+  /**
+   * Bumped at commit whenever who may act in the team, or as whom, changes: a membership, the team's
+   * slug or name, a member's name or email, a member's API token or CLI session revoked (migration
+   * 0013). Cached authentications of the team are current while it stands still.
+   */
+  authVersion: bigint("auth_version", { mode: "number" }).notNull().default(0),
 });
 
 export const users = pgTable(

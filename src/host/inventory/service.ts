@@ -18,6 +18,7 @@ import { newId } from "../ids.ts";
 import type { InstallationRow, InstallationsService } from "../installations/service.ts";
 import type { JobContext, JobFailure, JobRow, JobsService } from "../jobs/service.ts";
 import type { MappingsService } from "../mappings/service.ts";
+import type { Metrics } from "../metrics/registry.ts";
 import { REFRESH_JOB, requestRefresh } from "./refresh-job.ts";
 import {
   type InventoryFilter,
@@ -167,12 +168,16 @@ export function inventoryService(
     audit: Pick<AuditService, "record">;
     candidates: Pick<CandidateTokens, "mint">;
     mappings: Pick<MappingsService, "refreshLabels">;
+    metrics?: Pick<Metrics, "inventory">;
     /** The team's curation rules (issue 20); absent: everything bindable is offered. */
     curationRules?: CurationRulesReader;
   },
 ) {
   const repo = inventoryRepository(db);
-  const snapshots = bindableSnapshots(db, { curationRules: deps.curationRules });
+  const snapshots = bindableSnapshots(db, {
+    onBuild: deps.metrics?.inventory.snapshotBuilt,
+    curationRules: deps.curationRules,
+  });
 
   /**
    * Candidate tokens for a snapshot's offered rows, reused for up to TOKEN_REUSE_MS: minting 10,000 of
@@ -196,11 +201,14 @@ export function inventoryService(
   }
 
   /** The `tracker discover` items of a snapshot's offered rows, built once per snapshot and token batch. */
-  const listings = new WeakMap<BindableSnapshot, { tokens: string[]; items: ListedResource[] }>();
-  function listedResources(snap: BindableSnapshot, teamId: string, provider: ProviderId) {
+  const listings = new WeakMap<
+    BindableSnapshot,
+    { tokens: string[]; items: ListedResource[]; pages: Map<string, Static<typeof CliResources>> }
+  >();
+  function listing(snap: BindableSnapshot, teamId: string, provider: ProviderId) {
     const { tokens } = tokensFor(snap, teamId, provider, Date.now());
     const memo = listings.get(snap);
-    if (memo && memo.tokens === tokens) return memo.items;
+    if (memo && memo.tokens === tokens) return memo;
     const items = snap.offered.map((i, at) => {
       const r = snap.rows[i];
       return {
@@ -215,8 +223,9 @@ export function inventoryService(
         resource_key: r.resourceKey,
       };
     });
-    listings.set(snap, { tokens, items });
-    return items;
+    const fresh = { tokens, items, pages: new Map() };
+    listings.set(snap, fresh);
+    return fresh;
   }
   const running = new Set<string>();
 
@@ -440,6 +449,7 @@ export function inventoryService(
     /**
      * The CLI's `tracker discover` list: every bindable resource of the team's installations for a
      * provider, from the team's bindable snapshot (no query beyond authentication while it is current).
+     * The same page of the same listing is the same object, so the route serialises it once.
      */
     async cliResources(
       team: { id: string; versions?: TeamVersions },
@@ -463,19 +473,26 @@ export function inventoryService(
         else hi = mid;
       }
       const to = Math.min(from + limit, offered.length);
+      const memo = listing(snap, team.id, provider);
+      const known = memo.pages.get(`${from}:${to}`);
+      if (known) return known;
       const last = snap.rows[offered[to - 1]];
       const nextCursor = to < offered.length ? encodeCursor({ label: last.label, id: last.id }) : null;
       const hidden = snap.rows.length - offered.length;
-      return {
+      const page = {
         provider,
         installation_id: snap.installations[0].id,
         installations: snap.installations.map(installationState),
-        resources: listedResources(snap, team.id, provider).slice(from, to),
+        resources: memo.items.slice(from, to),
         has_more: nextCursor !== null,
         next_cursor: nextCursor,
         hidden_by_curation: hidden,
         curation_notice: hiddenNotice(hidden),
       };
+      // A CLI reads from the start (one page, or a few at a small limit): keep the last few pages.
+      if (memo.pages.size >= 8) memo.pages.delete(memo.pages.keys().next().value as string);
+      memo.pages.set(`${from}:${to}`, page);
+      return page;
     },
 
     /**

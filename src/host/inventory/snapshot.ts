@@ -220,7 +220,11 @@ interface Entry {
 
 export function bindableSnapshots(
   db: Database,
-  opts: { maxRows?: number; curationRules?: CurationRulesReader } = {},
+  opts: {
+    maxRows?: number;
+    onBuild?: (part: "inventory" | "bindings") => void;
+    curationRules?: CurationRulesReader;
+  } = {},
 ) {
   const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
   const cache = new Map<string, Entry>();
@@ -236,6 +240,7 @@ export function bindableSnapshots(
         if (!part || part.inventoryVersion !== versions.inventory) {
           const ids = installations.map((i) => i.id);
           const rows = ids.length ? await repo.snapshotRows(teamId, ids) : [];
+          opts.onBuild?.("inventory");
           // Most rows share a few kind combinations: one object each, not one per row.
           const kinds = new Map<string, Record<string, string>>();
           const kindsFor = (provider: string, routing: unknown) => {
@@ -255,7 +260,7 @@ export function bindableSnapshots(
               kinds: kindsFor(r.provider, routingMetadata),
             })),
           );
-        }
+        } else opts.onBuild?.("bindings");
         return withBindings(
           part,
           versions.binding,
