@@ -1,4 +1,5 @@
 import { Type } from "typebox";
+import { documented } from "../http/schemas.ts";
 
 const Nullable = <T extends import("typebox").TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -85,4 +86,67 @@ export const CurationPreview = Type.Object({
   rule_matches: Type.Array(Type.Integer(), {
     description: "Per proposed rule (same order), how many bindable resources it matches on its own.",
   }),
+});
+
+/** The story the examples tell: team acme's GitHub installation hides sandboxes and forks, keeps one fork. */
+const INSTALLATION = "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P";
+const RULES_EXAMPLE = [
+  { effect: "exclude", match: "pattern", pattern: "acme/sandbox-*" },
+  { effect: "exclude", match: "kind", kind: "fork", value: "fork" },
+  { effect: "include", match: "resource", resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E" },
+];
+
+documented(CurationRulesBody, {
+  description: "The installation's whole rule list (a save replaces it; an empty list offers everything).",
+  examples: [{ rules: RULES_EXAMPLE }],
+});
+
+documented(Curation, {
+  description: "The installation's curation rules, the kinds its provider has, and what the rules hide.",
+  examples: [
+    {
+      installation_id: INSTALLATION,
+      provider: "github",
+      rules: RULES_EXAMPLE.map((r) => ({
+        effect: r.effect,
+        match: r.match,
+        pattern: r.pattern ?? null,
+        kind: r.kind ?? null,
+        value: r.value ?? null,
+        resource_id: r.resource_id ?? null,
+        resource_label: r.resource_id ? "acme/forked-tool" : null,
+      })),
+      kinds: [
+        {
+          name: "fork",
+          label: "Fork",
+          values: [
+            { value: "fork", label: "A fork" },
+            { value: "source", label: "Not a fork" },
+          ],
+        },
+      ],
+      counts: { bindable: 120, hidden: 14, offered: 106, hidden_mapped: 1 },
+      hidden_mappings: [
+        {
+          binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+          display_label: "acme/sandbox-old",
+          project_slug: "old-tool",
+        },
+      ],
+    },
+  ],
+});
+
+documented(CurationPreview, {
+  description: "What saving the proposed rules would change; nothing was saved.",
+  examples: [
+    {
+      current: { bindable: 120, hidden: 0, offered: 120, hidden_mapped: 0 },
+      proposed: { bindable: 120, hidden: 14, offered: 106, hidden_mapped: 1 },
+      newly_hidden: 14,
+      newly_revealed: 0,
+      rule_matches: [9, 6, 1],
+    },
+  ],
 });
