@@ -161,9 +161,8 @@ documented(CliResources, {
       ],
       has_more: false,
       next_cursor: null,
-      hidden_by_curation: 3,
-      curation_notice:
-        "3 more resources match but are hidden by your team's curation rules; a team admin can change them in the Spec Kitty dashboard.",
+      hidden_by_curation: 0,
+      curation_notice: null,
     },
   ],
 });

@@ -108,6 +108,18 @@ export function jobsRepository(db: Database) {
 
     getForTeam: (id: string, teamId: string) => teamRowById(db, jobs, teamId, id),
 
+    /** The team's pending or running job holding a dedupe key (e.g. an installation's refresh), if any. */
+    activeFor: (teamId: string, dedupeKey: string) =>
+      findOne(
+        db,
+        jobs,
+        and(
+          eq(jobs.teamId, teamId),
+          eq(jobs.dedupeKey, dedupeKey),
+          sql`${jobs.status} in ('pending', 'running')`,
+        ),
+      ),
+
     /** Ends the job if `lease` is still the current one; false when another worker took it over. */
     async finish(
       lease: Lease,

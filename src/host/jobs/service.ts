@@ -267,6 +267,9 @@ export function jobsService(
 
     get: (id: string, teamId: string) => repo.getForTeam(id, teamId),
 
+    /** The team's pending or running job holding `dedupeKey`, if any. */
+    activeFor: (teamId: string, dedupeKey: string) => repo.activeFor(teamId, dedupeKey),
+
     /** Waits until the job is terminal (tests, the demo's first sync). */
     async waitFor(id: string, timeoutMs = 60_000): Promise<JobRow> {
       const deadline = Date.now() + timeoutMs;
