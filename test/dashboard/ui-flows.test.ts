@@ -57,6 +57,7 @@ describe.skipIf(!haveChromium)("dashboard flows in a browser", () => {
     `/dashboard/installations/${ids.github}`,
     `/dashboard/installations/${ids.linear}`,
     `/dashboard/installations/${ids.gitlab}/repair`,
+    `/dashboard/installations/${ids.gitlab}/curation`,
     `/dashboard/installations/${ids.gitlab}/disconnect`,
     "/dashboard/inventory",
     "/dashboard/inventory?q=portal&state=archived",

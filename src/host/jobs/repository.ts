@@ -137,10 +137,19 @@ export function jobsRepository(db: Database) {
       });
     },
 
-    /** Puts the job back in the queue to run again after `delaySeconds`, keeping the failure. */
-    async retryLater(lease: Lease, error: unknown, delaySeconds: number): Promise<boolean> {
+    /**
+     * Puts the job back in the queue to run again after `delaySeconds`, keeping the failure. `refund`
+     * gives back the attempt this run used (it made progress, and only paused at the provider's word).
+     */
+    async retryLater(
+      lease: Lease,
+      error: unknown,
+      delaySeconds: number,
+      opts: { refund?: boolean } = {},
+    ): Promise<boolean> {
       return fenced(lease, {
         status: "pending",
+        ...(opts.refund ? { attempts: sql`greatest(${jobs.attempts} - 1, 0)` } : {}),
         lastError: error,
         runAfter: sql`now() + make_interval(secs => ${delaySeconds})`,
         lockedUntil: null,
