@@ -679,7 +679,7 @@ export const rateLimits = pgTable(
 /**
  * Curation rules of an installation (issue 20): which discovered resources the CLI and the dashboard
  * picker offer. No row: everything bindable is offered. Evaluated by `src/host/curation/rules.ts`;
- * a change bumps `teams.binding_version` (trigger, migration 0013), so every process re-applies the
+ * a change bumps `teams.binding_version` (trigger, migration 0014), so every process re-applies the
  * rules to its snapshot's rows without re-reading them.
  */
 export const curationRules = pgTable(

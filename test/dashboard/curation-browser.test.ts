@@ -55,27 +55,30 @@ describe.skipIf(!haveChromium)("curation rules in a browser", () => {
     await page.goto(`${base}/dashboard/inventory?installation_id=${installationId}`);
     await page.locator("#curation-link").click();
     await page.getByRole("heading", { name: "Rules" }).waitFor();
-    await expect(page.locator("#curation-counts").innerText()).resolves.toContain(`${before} of ${before}`);
+    await expect(page.locator("#curation-counts").textContent()).resolves.toContain(`${before} of ${before}`);
 
     await page.getByLabel("Effect").selectOption("exclude");
     await page.getByLabel("Match by").selectOption("pattern");
     await page.getByLabel("Pattern").fill("*service*");
     await page.locator("#curation-preview-button").click();
     await page.locator("#curation-preview").waitFor();
-    const hides = Number.parseInt(await page.locator("[data-newly-hidden]").innerText(), 10);
+    const hides = Number.parseInt((await page.locator("[data-newly-hidden]").textContent()) ?? "", 10);
     expect(hides).toBeGreaterThan(3);
-    const offeredAfter = Number.parseInt(await page.locator("[data-offered-after]").innerText(), 10);
+    const offeredAfter = Number.parseInt(
+      (await page.locator("[data-offered-after]").textContent()) ?? "",
+      10,
+    );
     expect(offeredAfter).toBe(before - hides);
     // The previewed rule is in the list, not saved yet.
-    await expect(page.locator("#curation-rules").innerText()).resolves.toContain("*service*");
+    await expect(page.locator("#curation-rules").textContent()).resolves.toContain("*service*");
     expect(await cliCount()).toBe(before);
 
     await page.locator("#curation-save").click();
     await page.locator("#curation-saved").waitFor();
-    await expect(page.locator("#curation-saved").innerText()).resolves.toContain(
+    await expect(page.locator("#curation-saved").textContent()).resolves.toContain(
       `${offeredAfter} of ${before}`,
     );
-    await expect(page.locator("#curation-rules").innerText()).resolves.toContain("*service*");
+    await expect(page.locator("#curation-rules").textContent()).resolves.toContain("*service*");
     // What the preview said is what the CLI now gets.
     expect(await cliCount()).toBe(offeredAfter);
 
@@ -83,13 +86,13 @@ describe.skipIf(!haveChromium)("curation rules in a browser", () => {
     await page.goto(`${base}/dashboard/mappings/new?installation_id=${installationId}`);
     await page.getByRole("combobox", { name: "Resource" }).fill("service");
     await page.locator("#resource-search-options li").first().waitFor();
-    await expect(page.locator("#resource-search-options").innerText()).resolves.toContain(
+    await expect(page.locator("#resource-search-options").textContent()).resolves.toContain(
       "No matching resource",
     );
 
     // The inventory still lists them, marked.
     await page.goto(`${base}/dashboard/inventory?installation_id=${installationId}&q=service`);
-    await expect(page.locator("#inventory-table").innerText()).resolves.toContain("hidden by curation");
+    await expect(page.locator("#inventory-table").textContent()).resolves.toContain("hidden by curation");
 
     // Removing the rule offers everything again.
     await page.goto(`${base}/dashboard/installations/${installationId}/curation`);
@@ -101,7 +104,7 @@ describe.skipIf(!haveChromium)("curation rules in a browser", () => {
     await page.goto(`${base}/dashboard/mappings/new?installation_id=${installationId}`);
     await page.getByRole("combobox", { name: "Resource" }).fill("service");
     await page.locator("#resource-search-options li.option:not(.option-empty)").first().waitFor();
-    await expect(page.locator("#resource-search-options").innerText()).resolves.toContain("service");
+    await expect(page.locator("#resource-search-options").textContent()).resolves.toContain("service");
 
     expect(problems).toEqual([]);
   });

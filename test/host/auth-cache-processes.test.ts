@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { and, eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Services } from "../../src/app/compose.ts";
 import { buildApp } from "../../src/app/server.ts";
 import { providerSettingsFromEnv } from "../../src/host/installations/settings.ts";
@@ -10,13 +10,14 @@ import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts
 import { memberships } from "../../src/storage/schema.ts";
 import { type AppProcess, startAppProcess } from "../support/app-process.ts";
 import { createPostgresDatabase } from "../support/database.ts";
+import { describeOnPostgres } from "../support/postgres.ts";
 
 /**
  * Two service processes on one PostgreSQL database, each caching authentications: a token revoked or
  * a member removed or demoted through one process (or straight in the database) is refused by the
  * other on its very next request. (The embedded database is one process; auth-cache.test.ts covers it.)
  */
-describe("cached authentication across two app processes", () => {
+describeOnPostgres("cached authentication across two app processes", () => {
   let drop: (() => Promise<void>) | undefined;
   let database: DatabaseHandle;
   let services: Services;

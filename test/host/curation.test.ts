@@ -203,6 +203,24 @@ describe("kinds recorded by discovery", () => {
   });
 });
 
+describe("applying a rule change", () => {
+  it("re-applies the rules to the snapshot's rows without re-reading them", async () => {
+    const provider: SimProvider = "jira";
+    const before = await t.services.inventory.snapshot(t.team.id, provider);
+    await saveRules(provider, [{ effect: "exclude", match: "pattern", pattern: "*a*" }]);
+    const after = await t.services.inventory.snapshot(t.team.id, provider);
+    expect(after.bindingVersion).toBeGreaterThan(before.bindingVersion);
+    expect(after.inventoryVersion).toBe(before.inventoryVersion);
+    // The same rows (and their name indexes), with new flags.
+    expect(after.rows).toBe(before.rows);
+    expect(after.offered.length).toBeLessThan(before.offered.length);
+    await saveRules(provider, []);
+    expect((await t.services.inventory.snapshot(t.team.id, provider)).offered.length).toBe(
+      before.offered.length,
+    );
+  });
+});
+
 describe("single-resource inventory updates", () => {
   it("a resource written on its own (the admin repair lookup) is curated by the same rules at once", async () => {
     const provider: SimProvider = "gitlab";

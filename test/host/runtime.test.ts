@@ -883,7 +883,7 @@ describe("a large push against a slow tracker", () => {
     } finally {
       await t.sim("gitlab", "DELETE", "/_sim/faults");
     }
-  });
+  }, 240_000); // 500 real creates over HTTP: minutes on a loaded two-core machine, seconds on an idle one
 });
 
 describe("a provider asking to slow down", () => {

@@ -201,7 +201,8 @@ describe("unstorable text at the edge", () => {
       // Each scope answers in its own contract: OAuth (RFC 6749), sync admission (auth contract), pages;
       // a path the router cannot decode is refused before any scope is known.
       const enveloped = a.url.startsWith("/oauth/")
-        ? said.error === "invalid_request"
+        ? said.error === "invalid_request" ||
+          (a.url.startsWith("/oauth/authorize") && said.html !== undefined)
         : a.url.includes("/sync-admission/") && a.field !== "path"
           ? said.error_code === "invalid_admission_request"
           : said.html !== undefined ||

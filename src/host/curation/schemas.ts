@@ -88,53 +88,50 @@ export const CurationPreview = Type.Object({
   }),
 });
 
-const COUNTS_EXAMPLE = { bindable: 120, hidden: 4, offered: 116, hidden_mapped: 1 };
+/** The story the examples tell: team acme's GitHub installation hides sandboxes and forks, keeps one fork. */
+const INSTALLATION = "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P";
+const RULES_EXAMPLE = [
+  { effect: "exclude", match: "pattern", pattern: "acme/sandbox-*" },
+  { effect: "exclude", match: "kind", kind: "fork", value: "fork" },
+  { effect: "include", match: "resource", resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E" },
+];
 
 documented(CurationRulesBody, {
-  description: "The installation's whole rule list, in order; the last matching rule decides.",
-  examples: [
-    {
-      rules: [
-        { effect: "exclude", match: "pattern", pattern: "sandbox-*" },
-        { effect: "exclude", match: "kind", kind: "fork", value: "fork" },
-      ],
-    },
-  ],
+  description: "The installation's whole rule list (a save replaces it; an empty list offers everything).",
+  examples: [{ rules: RULES_EXAMPLE }],
 });
 
 documented(Curation, {
-  description: "The installation's curation rules, the kinds they can name, and what they hide now.",
+  description: "The installation's curation rules, the kinds its provider has, and what the rules hide.",
   examples: [
     {
-      installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
+      installation_id: INSTALLATION,
       provider: "github",
-      rules: [
-        {
-          effect: "exclude",
-          match: "pattern",
-          pattern: "sandbox-*",
-          kind: null,
-          value: null,
-          resource_id: null,
-          resource_label: null,
-        },
-      ],
+      rules: RULES_EXAMPLE.map((r) => ({
+        effect: r.effect,
+        match: r.match,
+        pattern: r.pattern ?? null,
+        kind: r.kind ?? null,
+        value: r.value ?? null,
+        resource_id: r.resource_id ?? null,
+        resource_label: r.resource_id ? "acme/forked-tool" : null,
+      })),
       kinds: [
         {
-          name: "visibility",
-          label: "Visibility",
+          name: "fork",
+          label: "Fork",
           values: [
-            { value: "public", label: "Public" },
-            { value: "private", label: "Private" },
+            { value: "fork", label: "A fork" },
+            { value: "source", label: "Not a fork" },
           ],
         },
       ],
-      counts: COUNTS_EXAMPLE,
+      counts: { bindable: 120, hidden: 14, offered: 106, hidden_mapped: 1 },
       hidden_mappings: [
         {
           binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
-          display_label: "acme/sandbox-api",
-          project_slug: "api",
+          display_label: "acme/sandbox-old",
+          project_slug: "old-tool",
         },
       ],
     },
@@ -142,14 +139,14 @@ documented(Curation, {
 });
 
 documented(CurationPreview, {
-  description: "What the proposed rules would change; nothing is saved.",
+  description: "What saving the proposed rules would change; nothing was saved.",
   examples: [
     {
-      current: COUNTS_EXAMPLE,
-      proposed: { bindable: 120, hidden: 10, offered: 110, hidden_mapped: 1 },
-      newly_hidden: 6,
+      current: { bindable: 120, hidden: 0, offered: 120, hidden_mapped: 0 },
+      proposed: { bindable: 120, hidden: 14, offered: 106, hidden_mapped: 1 },
+      newly_hidden: 14,
       newly_revealed: 0,
-      rule_matches: [10],
+      rule_matches: [9, 6, 1],
     },
   ],
 });
