@@ -26,6 +26,7 @@ import { sessionsService } from "../host/sessions/service.ts";
 import { statusService } from "../host/status/service.ts";
 import { teamsService } from "../host/teams/service.ts";
 import { tokensService } from "../host/tokens/service.ts";
+import { webhooksService } from "../host/webhooks/service.ts";
 import type { Database } from "../storage/database.ts";
 import type { HttpClient } from "../tracker/index.ts";
 
@@ -103,6 +104,16 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     runtime: runtimeService({ targets, links, jobs }),
     search: searchService({ targets }),
     origins: originsService(db, { targets }),
+    webhooks: webhooksService(db, {
+      vault: deps.vault,
+      settings: deps.settings,
+      publicUrl: deps.publicUrl,
+      logger: deps.logger,
+      installations,
+      inventory,
+      jobs,
+      audit,
+    }),
   };
 }
 

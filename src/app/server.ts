@@ -42,6 +42,7 @@ import type { Vault } from "../host/secrets/vault.ts";
 import { statusRoutes } from "../host/status/routes.ts";
 import { meRoutes, teamRoutes } from "../host/teams/routes.ts";
 import { tokenRoutes } from "../host/tokens/routes.ts";
+import { webhookAdminRoutes, webhookReceiverRoutes } from "../host/webhooks/routes.ts";
 import type { DatabaseHandle } from "../storage/database.ts";
 import { createHttpClient, type HttpClient, type RetryPolicy } from "../tracker/index.ts";
 import { createServices, type Services } from "./compose.ts";
@@ -161,6 +162,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     services,
     problemPage: callbackProblemPage,
   });
+  // Provider webhooks: signed by the provider, no bearer token (docs/webhooks.md).
+  await server.register(webhookReceiverRoutes, { prefix: "/api/v1", services });
   await server.register(
     async (api) => {
       api.addHook("onRequest", authenticate(services));
@@ -178,6 +181,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       await api.register(runtimeRoutes, { services });
       await api.register(searchRoutes, { services });
       await api.register(originRoutes, { services });
+      await api.register(webhookAdminRoutes, { services });
     },
     { prefix: "/api/v1" },
   );

@@ -21,6 +21,7 @@ import type { SessionsService } from "./sessions/service.ts";
 import type { StatusService } from "./status/service.ts";
 import type { TeamsService } from "./teams/service.ts";
 import type { TokensService } from "./tokens/service.ts";
+import type { WebhooksService } from "./webhooks/service.ts";
 
 /**
  * The domain operations by feature, as types only: the composition root (src/app/compose.ts) builds
@@ -51,4 +52,5 @@ export interface Domain {
   status: StatusService;
   teams: TeamsService;
   tokens: TokensService;
+  webhooks: WebhooksService;
 }

@@ -2,5 +2,18 @@ import { ulid } from "ulid";
 
 /** Prefixed ULIDs: sortable, and the prefix says what an id names when it shows up in a log. */
 export const newId = (
-  prefix: "team" | "usr" | "tok" | "aud" | "op" | "inst" | "res" | "pass" | "srm" | "prj" | "wpl" | "mol",
+  prefix:
+    | "team"
+    | "usr"
+    | "tok"
+    | "aud"
+    | "op"
+    | "inst"
+    | "res"
+    | "pass"
+    | "srm"
+    | "prj"
+    | "wpl"
+    | "mol"
+    | "whd",
 ) => `${prefix}_${ulid()}`;

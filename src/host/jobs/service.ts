@@ -242,6 +242,9 @@ export function jobsService(db: Database, logger: Logger, opts: JobQueueOptions 
 
     get: (id: string, teamId: string) => repo.getForTeam(id, teamId),
 
+    /** Whether a job with this dedupe key is running now (e.g. an installation's inventory pass). */
+    isRunning: (dedupeKey: string) => repo.runningWith(dedupeKey),
+
     /** Waits until the job is terminal (tests, the demo's first sync). */
     async waitFor(id: string, timeoutMs = 60_000): Promise<JobRow> {
       const deadline = Date.now() + timeoutMs;
