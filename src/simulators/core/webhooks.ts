@@ -149,9 +149,14 @@ export class WebhookHub {
   }
 
   private drain() {
-    this.draining ??= (async () => {
-      while (this.queue.length > 0) await this.deliver(this.queue.shift() as Job);
-      this.draining = null;
+    if (this.draining || this.queue.length === 0) return;
+    this.draining = (async () => {
+      await Promise.resolve();
+      try {
+        while (this.queue.length > 0) await this.deliver(this.queue.shift() as Job);
+      } finally {
+        this.draining = null;
+      }
     })();
   }
 
