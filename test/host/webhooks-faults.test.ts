@@ -93,7 +93,7 @@ const githubPost = (
       "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`,
       ...headers,
     },
-    body,
+    body: new Uint8Array(Buffer.from(body)),
   });
 
 describe("signatures and tokens", () => {
@@ -321,7 +321,9 @@ describe("replays and malformed bodies", () => {
           "x-gitlab-token": signed ? gitlabHook.secret : "nope",
           "idempotency-key": randomUUID(),
         },
-        body: i % 2 ? body : mutate(JSON.stringify({ event_name: "project_rename", project_id: 48001 })),
+        body: new Uint8Array(
+          i % 2 ? body : mutate(JSON.stringify({ event_name: "project_rename", project_id: 48001 })),
+        ),
       });
       expect(gl.status, `gitlab case ${i}`).toBeLessThan(500);
     }
