@@ -34,6 +34,7 @@ export type DashboardDeps = Pick<
   | "settings"
   | "teams"
   | "tokens"
+  | "webhooks"
 >;
 
 const ASSETS = join(dirname(fileURLToPath(import.meta.url)), "assets");
