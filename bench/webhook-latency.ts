@@ -22,7 +22,8 @@ async function one(driver: "pglite" | "postgres", resources: number, trials: num
       body: JSON.stringify({ url: `${b.baseUrl}/api/v1/webhooks/github/`, secret: sim.demo.webhook_secret }),
     });
     const repos = [...sim.store.resources.values()].filter(
-      (r) => r.workspace_id === sim.demo.installation_id,
+      // Generated repositories only: live, issues on, given to the installation (some seeded ones are not).
+      (r) => r.workspace_id === sim.demo.installation_id && r.name.startsWith("service-"),
     );
     const read = async () => {
       const res = await fetch(`${b.baseUrl}/api/v1/tracker/resources/?provider=github&limit=1`, {

@@ -1,9 +1,14 @@
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimProvider } from "../../src/simulators/index.ts";
-import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
+import type { SimulatedApp } from "../support/simulated.ts";
+import {
+  cliResources as cliResourcesOf,
+  createHookedApp,
+  eventually,
+  flushHooks,
+} from "../support/webhooks.ts";
 
 /**
  * Issue 17: what a receiver refuses (bad signature, wrong token, unknown hook), what it acknowledges and
@@ -17,52 +22,15 @@ let gitlabInst: string;
 let gitlabHook: { url: string; secret: string };
 
 beforeAll(async () => {
-  t = await createSimulatedApp({
-    providers: ["github", "gitlab"],
-    // Two pages of repositories, so a pass can be caught between its pages.
-    generatedResources: 120,
-    jobs: { maxAttempts: 20, retryBaseSeconds: 0.05, retryMaxSeconds: 0.2 },
-  });
-  await t.server.listen({ port: 0, host: "127.0.0.1" });
-  base = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
-  githubInst = (await t.connect("github")).installationId;
-  gitlabInst = (await t.connect("gitlab")).installationId;
-  await t.sim("github", "POST", "/_sim/webhooks", {
-    url: `${base}/api/v1/webhooks/github/`,
-    secret: t.sims.github.demo.webhook_secret,
-  });
-  const rotated = await t.call({
-    method: "POST",
-    url: `/api/v1/installations/${gitlabInst}/webhook/secret/`,
-    as: t.admin,
-  });
-  gitlabHook = rotated.json();
-  await t.sim("gitlab", "POST", "/_sim/webhooks", gitlabHook);
+  // Two pages of repositories, so a pass can be caught between its pages.
+  const hooked = await createHookedApp({ generatedResources: 120 });
+  ({ t, base, gitlabHook } = hooked);
+  ({ github: githubInst, gitlab: gitlabInst } = hooked.inst);
 }, 90_000);
 afterAll(() => t?.close());
 
-const cliResources = async (provider: SimProvider) => {
-  const res = await t.call({
-    method: "GET",
-    url: `/api/v1/tracker/resources/?provider=${provider}&limit=500`,
-    as: t.member,
-  });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json().resources as any[];
-};
-
-async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const flush = async (provider: SimProvider) =>
-  (await t.sim(provider, "POST", "/_sim/webhooks/flush")).deliveries;
+const flush = (provider: SimProvider) => flushHooks(t, provider);
+const cliResources = (provider: SimProvider) => cliResourcesOf(t, provider);
 const health = async (id: string) =>
   (await t.call({ method: "GET", url: `/api/v1/installations/${id}/webhook/`, as: t.member })).json();
 const fault = (provider: SimProvider, f: object) => t.sim(provider, "POST", "/_sim/webhooks/faults", f);

@@ -1,39 +1,23 @@
 import { createHash, randomUUID } from "node:crypto";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SimProvider } from "../../src/simulators/index.ts";
-import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
+import type { SimulatedApp } from "../support/simulated.ts";
+import {
+  cliResources as cliResourcesOf,
+  createHookedApp,
+  eventually,
+  flushHooks,
+} from "../support/webhooks.ts";
 
 /**
  * Issue 17: the simulators deliver signed webhooks over real HTTP to the listening app; the CLI's next
  * `tracker/resources/` shows the change with no refresh pass, binding_refs unchanged.
  */
 let t: SimulatedApp;
-let base: string;
-const inst: Partial<Record<SimProvider, string>> = {};
+let inst: Record<"github" | "gitlab", string>;
 
 beforeAll(async () => {
-  // Retries of a deferred event (a pass was running) come back quickly in tests.
-  t = await createSimulatedApp({
-    providers: ["github", "gitlab"],
-    jobs: { maxAttempts: 8, retryBaseSeconds: 0.05, retryMaxSeconds: 0.2 },
-  });
-  await t.server.listen({ port: 0, host: "127.0.0.1" });
-  base = `http://127.0.0.1:${(t.server.server.address() as AddressInfo).port}`;
-  inst.github = (await t.connect("github")).installationId;
-  inst.gitlab = (await t.connect("gitlab")).installationId;
-  await t.sim("github", "POST", "/_sim/webhooks", {
-    url: `${base}/api/v1/webhooks/github/`,
-    secret: t.sims.github.demo.webhook_secret,
-  });
-  // GitLab registration is manual: the admin takes URL and secret from the installation and pastes them.
-  const rotated = await t.call({
-    method: "POST",
-    url: `/api/v1/installations/${inst.gitlab}/webhook/secret/`,
-    as: t.admin,
-  });
-  expect(rotated.statusCode, rotated.body).toBe(200);
-  await t.sim("gitlab", "POST", "/_sim/webhooks", { url: rotated.json().url, secret: rotated.json().secret });
+  ({ t, inst } = await createHookedApp());
 }, 60_000);
 afterAll(() => t?.close());
 
@@ -42,28 +26,9 @@ const uuidOf = (slug: string) => {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
 
-const cliResources = async (provider: SimProvider) => {
-  const res = await t.call({
-    method: "GET",
-    url: `/api/v1/tracker/resources/?provider=${provider}&limit=200`,
-    as: t.member,
-  });
-  expect(res.statusCode, res.body).toBe(200);
-  return res.json().resources as any[];
-};
+const cliResources = (provider: SimProvider) => cliResourcesOf(t, provider);
 
-/** Waits (bounded) until the CLI's read satisfies `ok`: the event is applied in the background. */
-async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const v = await read();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const flush = (provider: SimProvider) => t.sim(provider, "POST", "/_sim/webhooks/flush");
+const flush = (provider: SimProvider) => flushHooks(t, provider);
 
 const upstream = async (provider: SimProvider) =>
   (await t.sim(provider, "GET", "/_sim/resources")).resources as any[];
