@@ -3,6 +3,7 @@
  * Results are recorded in docs/performance.md with this command. Never a timed assertion in tests.
  */
 const benches: Record<string, () => Promise<{ run(): Promise<string> }>> = {
+  "cli-reads": () => import("./cli-reads.ts"),
   "discover-github": () => import("./discover-github.ts"),
   "cli-resources": () => import("./cli-resources.ts"),
   "bind-resolve": () => import("./bind-resolve.ts"),

@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { buildApp } from "../src/app/server.ts";
 import { connectSimulated, providerSettingsFor } from "../src/demo/simulated.ts";
 import { createLogger } from "../src/host/logger.ts";
@@ -113,7 +115,7 @@ export async function startBenchApp(opts: {
       const ms: number[] = [];
       for (let i = 0; i < 3; i++) {
         await this.change(kind);
-        ms.push((await load(req, { concurrency: 1, total: 1 })).p50_ms);
+        ms.push(await once(req));
       }
       return median(ms);
     },
@@ -134,34 +136,70 @@ export interface LoadResult {
   p99_ms: number;
 }
 
-/** A closed-loop load: `concurrency` workers send `total` requests in all; latency per request. */
+type Req = { url: string; method?: string; headers?: Record<string, string>; body?: string };
+
+const AUTOCANNON = fileURLToPath(new URL("../node_modules/autocannon/autocannon.js", import.meta.url));
+
+/**
+ * Load from a separate process: autocannon (its CLI, as a child process) keeps `concurrency`
+ * connections busy for `seconds` (or until `total` requests), so the client's work never runs on the
+ * server's event loop. Any non-2xx answer or socket error fails the run.
+ */
 export async function load(
-  req: { url: string; method?: string; headers?: Record<string, string>; body?: string },
-  opts: { concurrency: number; total: number },
+  req: Req,
+  opts: { concurrency: number; total?: number; seconds?: number },
 ): Promise<LoadResult> {
-  const latencies: number[] = [];
-  let sent = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: opts.concurrency }, async () => {
-      while (sent < opts.total) {
-        sent++;
-        const t0 = performance.now();
-        const res = await fetch(req.url, {
-          method: req.method ?? "GET",
-          headers: req.headers,
-          body: req.body,
-        });
-        await res.arrayBuffer();
-        if (!res.ok) throw new Error(`${req.method ?? "GET"} ${req.url} → ${res.status}`);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return { requests: latencies.length, rps: latencies.length / seconds, p50_ms: pct(0.5), p99_ms: pct(0.99) };
+  const args = [AUTOCANNON, "--json", "-c", String(opts.concurrency), "-m", req.method ?? "GET"];
+  if (opts.total) args.push("-a", String(opts.total));
+  else args.push("-d", String(opts.seconds ?? BENCH_SECONDS));
+  for (const [k, v] of Object.entries(req.headers ?? {})) args.push("-H", `${k}=${v}`);
+  if (req.body !== undefined) args.push("-b", req.body);
+  args.push(req.url);
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => {
+    out += d;
+  });
+  child.stderr.on("data", (d) => {
+    err += d;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  if (code !== 0) throw new Error(`autocannon exited ${code}: ${err}`);
+  const r = JSON.parse(out) as {
+    requests: { total: number; average: number };
+    latency: { p50: number; p99: number };
+    duration: number;
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+  };
+  if (r.non2xx || r.errors || r.timeouts)
+    throw new Error(
+      `${req.method ?? "GET"} ${req.url}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`,
+    );
+  return {
+    requests: r.requests.total,
+    rps: r.requests.total / r.duration,
+    p50_ms: r.latency.p50,
+    p99_ms: r.latency.p99,
+  };
+}
+
+/** The drivers to measure (`BENCH_DRIVERS=pglite,postgres`, the default). */
+export const drivers = () =>
+  (process.env.BENCH_DRIVERS ?? "pglite,postgres").split(",") as ("pglite" | "postgres")[];
+
+/** Seconds per measured load (`BENCH_SECONDS`, default 5). */
+export const BENCH_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+
+/** One request's latency, sent from this process (for single requests the client's cost is negligible). */
+export async function once(req: Req): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(req.url, { method: req.method ?? "GET", headers: req.headers, body: req.body });
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`${req.method ?? "GET"} ${req.url} → ${res.status}`);
+  return performance.now() - t0;
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

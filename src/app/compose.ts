@@ -1,8 +1,11 @@
 import type { Logger } from "pino";
 import { admissionService } from "../host/admission/service.ts";
 import { auditService } from "../host/audit/service.ts";
+import { authService } from "../host/auth/service.ts";
 import { candidateTokens } from "../host/binding/candidate-token.ts";
 import { bindingService } from "../host/binding/service.ts";
+import { readCurationRules } from "../host/curation/repository.ts";
+import { curationService } from "../host/curation/service.ts";
 import type { Domain } from "../host/domain.ts";
 import { type OutboundPolicy, outboundPolicy } from "../host/http/outbound.ts";
 import { rateLimits } from "../host/http/rate-limits.ts";
@@ -15,6 +18,8 @@ import { type JobQueueOptions, jobsService } from "../host/jobs/service.ts";
 import { linksService } from "../host/links/service.ts";
 import { mappingAdminService } from "../host/mappings/admin-service.ts";
 import { mappingsService } from "../host/mappings/service.ts";
+import { createMetrics, type Metrics } from "../host/metrics/registry.ts";
+import { metricSources } from "../host/metrics/sources.ts";
 import { type OAuthOptions, oauthService } from "../host/oauth/service.ts";
 import { originsService } from "../host/origins/service.ts";
 import { projectsService } from "../host/projects/service.ts";
@@ -44,6 +49,8 @@ export interface ServiceDeps {
   publicUrl: () => string;
   /** CLI sign-in lifetimes (tests shorten them). */
   oauth?: OAuthOptions;
+  /** The process's metrics registry (the app's scrape listener serves it); a private one when absent. */
+  metrics?: Metrics;
 }
 
 /**
@@ -53,10 +60,14 @@ export interface ServiceDeps {
 export function createServices(db: Database, deps: ServiceDeps): Domain {
   const audit = auditService(db);
   const limits = rateLimits(db);
-  const jobs = jobsService(db, deps.logger, {
-    ...(deps.jobPollMs ? { pollMs: deps.jobPollMs } : {}),
-    ...deps.jobs,
-  });
+  const metrics = deps.metrics ?? createMetrics();
+  const jobs = jobsService(
+    db,
+    deps.logger,
+    { ...(deps.jobPollMs ? { pollMs: deps.jobPollMs } : {}), ...deps.jobs },
+    metrics.jobs,
+  );
+  metrics.readFrom(metricSources(db, jobs));
   const teams = teamsService(db);
   const projects = projectsService(db);
   const candidates = candidateTokens(deps.vault.deriveKey("candidate-token"));
@@ -70,19 +81,34 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     jobs,
   });
   const mappings = mappingsService(db, { audit, projects });
-  const inventory = inventoryService(db, { installations, jobs, audit, candidates, mappings });
+  const inventory = inventoryService(db, {
+    installations,
+    jobs,
+    audit,
+    candidates,
+    mappings,
+    metrics,
+    curationRules: readCurationRules,
+  });
   const binding = bindingService({ installations, inventory, mappings, projects, candidates });
   // Runtime (pull, push, run, search, origin links): every call routes its mapping through `binding`.
   const links = linksService(db, { mappings });
   const targets = runtimeTargets({ binding, installations, mappings });
+  const tokens = tokensService(db, audit);
+  const oauth = oauthService(db, {
+    publicUrl: deps.publicUrl,
+    logger: deps.logger,
+    options: deps.oauth,
+    limits,
+  });
   return {
     audit,
     teams,
     jobs,
-    tokens: tokensService(db, audit),
+    tokens,
     limits,
     sessions: sessionsService(db, { teams, limits }),
-    oauth: oauthService(db, { publicUrl: deps.publicUrl, logger: deps.logger, options: deps.oauth, limits }),
+    oauth,
     admission: admissionService(db, { teams }),
     installations,
     inventory,
@@ -104,6 +130,9 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     runtime: runtimeService({ targets, links, jobs }),
     search: searchService({ targets }),
     origins: originsService(db, { targets }),
+    auth: authService(db, { tokens, oauth }),
+    metrics,
+    curation: curationService(db, { installations, inventory, audit }),
     webhooks: webhooksService(db, {
       vault: deps.vault,
       settings: deps.settings,

@@ -1,7 +1,9 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../host/config.ts";
 import { providerSettingsFromEnv } from "../host/installations/settings.ts";
 import { createLogger } from "../host/logger.ts";
+import { createBackup, restoreBackup } from "../host/operator/backup.ts";
 import { type CommandArgs, runOperatorCommand } from "../host/operator/commands.ts";
 import { vaultFromConfig } from "../host/secrets/vault.ts";
 import type { DataDirLock } from "../storage/data-dir-lock.ts";
@@ -35,4 +37,19 @@ export async function runDirect(
   } finally {
     await database.close();
   }
+}
+
+/** A backup of DATA_DIR taken by this process, which holds its lock (no service runs on it). */
+export async function backupHere(config: Config, lock: DataDirLock): Promise<Buffer> {
+  const database = await openDatabase({ dataDir: config.dataDir, lock });
+  try {
+    return await createBackup(database, config.dataDir);
+  } finally {
+    await database.close();
+  }
+}
+
+/** Restores `file` into DATA_DIR, whose lock this process holds; the caller releases it. */
+export async function restoreHere(config: Config, lock: DataDirLock, file: string) {
+  return restoreBackup(readFileSync(file), config.dataDir, lock);
 }

@@ -1,6 +1,4 @@
 import cookie from "@fastify/cookie";
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, {
   type FastifyBaseLogger,
@@ -17,10 +15,12 @@ import { admissionRoutes } from "../host/admission/routes.ts";
 import { auditRoutes } from "../host/audit/routes.ts";
 import { bindingRoutes } from "../host/binding/routes.ts";
 import { DEFAULT_BODY_LIMIT, type TrustProxy } from "../host/config.ts";
+import { curationRoutes } from "../host/curation/routes.ts";
 import { healthRoutes } from "../host/health/routes.ts";
+import { registerApiDocs } from "../host/http/api-docs.ts";
 import { authenticate } from "../host/http/auth.ts";
 import { frameworkErrors, registerErrorHandling } from "../host/http/error-handler.ts";
-import { addErrorSchemas } from "../host/http/error-schemas.ts";
+import { addErrorSchemas, documentTeamAuth } from "../host/http/error-schemas.ts";
 import { type OutboundConfig, outboundPolicy } from "../host/http/outbound.ts";
 import { ErrorEnvelope } from "../host/http/schemas.ts";
 import { rejectUnstorableText } from "../host/http/storable-text.ts";
@@ -32,6 +32,9 @@ import { operationRoutes } from "../host/jobs/routes.ts";
 import type { JobQueueOptions } from "../host/jobs/service.ts";
 import { createLogger } from "../host/logger.ts";
 import { mappingAdminRoutes, mappingRoutes } from "../host/mappings/routes.ts";
+import { recordRequests } from "../host/metrics/http.ts";
+import { createMetrics, type Metrics } from "../host/metrics/registry.ts";
+import { authorizePaths } from "../host/oauth/authorize-docs.ts";
 import { oauthRoutes, sessionStatusRoutes } from "../host/oauth/routes.ts";
 import type { OAuthOptions } from "../host/oauth/service.ts";
 import { originRoutes } from "../host/origins/routes.ts";
@@ -77,6 +80,8 @@ export interface AppOptions {
   trustProxy?: TrustProxy;
   /** Extra plugins registered before the server is sealed (benchmarks add their baseline routes here). */
   plugins?: FastifyPluginAsync<{ services: Services }>[];
+  /** The metrics registry requests, provider calls and jobs record into (a new one when absent). */
+  metrics?: Metrics;
 }
 
 export interface App {
@@ -98,11 +103,21 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   };
   const logger = opts.logger ?? createLogger();
   const outbound = outboundPolicy(opts.outbound, configuredProviderUrls(opts.settings));
+  const metrics = opts.metrics ?? createMetrics();
+  const http =
+    opts.http ??
+    createHttpClient({
+      retry: opts.retry,
+      guard: outbound.guard,
+      onAttempt: metrics.provider.attempt,
+      onWait: metrics.provider.wait,
+    });
   const services = createServices(opts.database.db, {
     vault: opts.vault,
     settings: opts.settings,
     outbound,
-    http: opts.http ?? createHttpClient({ retry: opts.retry, guard: outbound.guard }),
+    http,
+    metrics,
     logger,
     jobPollMs: opts.jobPollMs,
     jobs: opts.jobs,
@@ -127,27 +142,14 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   addErrorSchemas(server);
   registerErrorHandling(server);
   rejectUnstorableText(server);
+  recordRequests(server as unknown as FastifyInstance, metrics);
   server.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
   // `request.cookies` and `reply.setCookie` for the dashboard, CLI sign-in and connect cookies (http/cookies.ts).
   await server.register(cookie);
 
-  await server.register(swagger, {
-    openapi: {
-      openapi: "3.1.0",
-      info: { title: "Spec Kitty tracker control plane", version: "1", description: API_DESCRIPTION },
-      components: {
-        securitySchemes: {
-          bearer: { type: "http", scheme: "bearer", description: "Personal API token or CLI access token." },
-          team: { type: "apiKey", in: "header", name: "X-Team-Slug", description: "Team slug or id." },
-        },
-      },
-      security: [{ bearer: [], team: [] }],
-    },
-  });
-  await server.register(swaggerUi, { routePrefix: "/api/docs" });
-  server.get("/api/v1/openapi.json", { schema: { hide: true } }, () => server.swagger());
+  await registerApiDocs(server, { description: API_DESCRIPTION, paths: authorizePaths });
 
   await server.register(dashboardRoutes, { services });
   await server.register(healthRoutes, { ready: opts.database.ready });
@@ -167,6 +169,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
   await server.register(
     async (api) => {
       api.addHook("onRequest", authenticate(services));
+      documentTeamAuth(api);
       await api.register(teamRoutes, { services });
       await api.register(tokenRoutes, { services });
       await api.register(auditRoutes, { services });
@@ -181,6 +184,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       await api.register(runtimeRoutes, { services });
       await api.register(searchRoutes, { services });
       await api.register(originRoutes, { services });
+      await api.register(curationRoutes, { services });
       await api.register(webhookAdminRoutes, { services });
     },
     { prefix: "/api/v1" },

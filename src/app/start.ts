@@ -3,6 +3,9 @@ import type { Logger } from "pino";
 import type { Config } from "../host/config.ts";
 import { type ProviderSettings, providerSettingsFromEnv } from "../host/installations/settings.ts";
 import { createLogger } from "../host/logger.ts";
+import { type MetricsListener, startMetricsListener } from "../host/metrics/listener.ts";
+import { createMetrics } from "../host/metrics/registry.ts";
+import { createBackup } from "../host/operator/backup.ts";
 import { type OperatorChannel, startOperatorChannel } from "../host/operator/channel.ts";
 import { vaultFromConfig } from "../host/secrets/vault.ts";
 import { type DataDirLock, describeHolder, lockDataDir } from "../storage/data-dir-lock.ts";
@@ -34,6 +37,8 @@ export async function startService(
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, lock });
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let channel: OperatorChannel | undefined;
+  let scrape: MetricsListener | undefined;
+  const metrics = createMetrics();
   try {
     const vault = vaultFromConfig({
       keys: config.credentialsKeys,
@@ -51,10 +56,20 @@ export async function startService(
       outbound: config.outbound,
       jobs: config.jobs,
       jobRetentionDays: config.jobRetentionDays,
+      worker: config.jobWorker,
+      metrics,
     });
     await app.server.listen({ host: config.host, port: config.port });
-    if (lock) channel = await startOperatorChannel(app.services, logger);
+    if (config.metrics) {
+      scrape = await startMetricsListener(metrics, config.metrics);
+      logger.info({ metrics_url: scrape.url }, "metrics listening");
+    }
+    if (lock) {
+      const db = database;
+      channel = await startOperatorChannel(app.services, logger, () => createBackup(db, config.dataDir));
+    }
   } catch (err) {
+    await scrape?.close();
     await app?.server.close();
     await database.close();
     throw err;
@@ -69,10 +84,25 @@ export async function startService(
     ...app,
     database,
     baseUrl,
-    /** Stops taking requests and commands, stops the workers, closes the database and releases DATA_DIR. */
+    /**
+     * Graceful stop: stops accepting connections and answers the requests in flight (Fastify's close,
+     * new requests on kept-alive connections get 503), stops the job worker (running jobs get
+     * JOB_SHUTDOWN_GRACE_SECONDS to finish, then go back to the queue for another process), stops the
+     * operator channel and the metrics listener, closes the database and releases DATA_DIR.
+     */
     async close() {
-      await Promise.all([server.close(), channel?.close()]);
+      logger.info("draining: no new connections; finishing requests and jobs in flight");
+      // A kept-alive connection whose request finishes during the drain would hold the close until its
+      // keep-alive timeout: close connections as they fall idle.
+      const sweep = setInterval(() => server.server.closeIdleConnections(), 100);
+      try {
+        await Promise.all([server.close(), channel?.close()]);
+      } finally {
+        clearInterval(sweep);
+      }
+      await scrape?.close();
       await database.close();
+      logger.info("stopped");
     },
   };
 }

@@ -11,6 +11,7 @@ import { html } from "./html.ts";
 import { bare, page } from "./layout.ts";
 import { auditPages } from "./pages/audit.ts";
 import { authPages, sessionPages } from "./pages/auth.ts";
+import { curationPages } from "./pages/curation.ts";
 import { installationPages } from "./pages/installations.ts";
 import { inventoryPages } from "./pages/inventory.ts";
 import { mappingPages } from "./pages/mappings.ts";
@@ -24,6 +25,7 @@ export type DashboardDeps = Pick<
   Domain,
   | "audit"
   | "connect"
+  | "curation"
   | "installations"
   | "inventory"
   | "jobs"
@@ -134,6 +136,7 @@ const pages: FastifyPluginAsync<{ services: DashboardDeps }> = async (app, { ser
     mappingPages(signedIn, services);
     auditPages(signedIn, services);
     tokenPages(signedIn, services);
+    curationPages(signedIn, services);
   });
 };
 

@@ -22,6 +22,13 @@ const JobEnvironment = Type.Object({
   JOB_RETRY_BASE_SECONDS: positive("Backoff after the first failed attempt, doubling after each (5)."),
   JOB_RETRY_MAX_SECONDS: positive("Cap of the backoff between attempts (600)."),
   JOB_POLL_MS: positiveWhole("Milliseconds between the worker's looks for due jobs (500)."),
+  JOB_SHUTDOWN_GRACE_SECONDS: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      description:
+        "At SIGTERM, seconds running jobs may take to finish before they are handed back to the queue (10).",
+    }),
+  ),
 });
 
 /**
@@ -85,6 +92,33 @@ export const Environment = Type.Object({
     default: 7,
     description: "Days finished operations are kept.",
   }),
+  JOB_WORKER: Type.Boolean({
+    default: true,
+    description:
+      "Run the job worker and housekeeping in this process; false: serve HTTP only (needs DATABASE_URL and a worker elsewhere).",
+  }),
+  METRICS_PORT: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 65535,
+      description: "TCP port of the Prometheus scrape listener (`GET /metrics`); unset: no metrics listener.",
+    }),
+  ),
+  METRICS_HOST: Type.String({
+    default: "127.0.0.1",
+    description: "Address the metrics listener binds (0.0.0.0 in a container the scraper reaches).",
+  }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
+    Type.String({
+      format: "uri",
+      pattern: "^https?://",
+      description: "OTLP/HTTP collector base URL (traces go to <url>/v1/traces); unset: tracing off.",
+    }),
+  ),
+  OTEL_SERVICE_NAME: Type.String({
+    default: "spec-kitty-tracker",
+    description: "service.name of the traces this process exports.",
+  }),
   ...JobEnvironment.properties,
 });
 
@@ -112,6 +146,12 @@ export interface Config {
   jobs: JobQueueOptions;
   /** Days finished operations are kept (JOB_RETENTION_DAYS, default 7, at least 1). */
   jobRetentionDays: number;
+  /** Whether this process runs the job worker and housekeeping (JOB_WORKER, default true). */
+  jobWorker: boolean;
+  /** The Prometheus scrape listener; undefined: none. */
+  metrics: { host: string; port: number } | undefined;
+  /** OpenTelemetry tracing; undefined: off. */
+  tracing: { endpoint: string; serviceName: string } | undefined;
 }
 
 /** false (default: the socket's peer is the client), true (every peer is a proxy), or proxy addresses/CIDRs. */
@@ -188,6 +228,8 @@ function jobsFrom(v: Static<typeof JobEnvironment>): JobQueueOptions {
     retryBaseSeconds: v.JOB_RETRY_BASE_SECONDS,
     retryMaxSeconds: v.JOB_RETRY_MAX_SECONDS,
     pollMs: v.JOB_POLL_MS,
+    shutdownGraceMs:
+      v.JOB_SHUTDOWN_GRACE_SECONDS === undefined ? undefined : v.JOB_SHUTDOWN_GRACE_SECONDS * 1000,
   };
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
@@ -207,6 +249,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const v = readEnvironment(Environment, env);
   const outbound = { allowPrivateNetworks: v.OUTBOUND_ALLOW_PRIVATE_NETWORKS, allow: list(v.OUTBOUND_ALLOW) };
   outboundPolicy(outbound); // refuses an OUTBOUND_ALLOW entry now, not at the first connection
+  if (!v.JOB_WORKER && !v.DATABASE_URL)
+    throw new Error(
+      "JOB_WORKER=false: the embedded database has one process, which must run the jobs. Unset JOB_WORKER, or set DATABASE_URL.",
+    );
   return {
     host: v.HOST,
     port: v.PORT,
@@ -221,5 +267,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobs: jobsFrom(v),
     jobRetentionDays: v.JOB_RETENTION_DAYS,
     outbound,
+    jobWorker: v.JOB_WORKER,
+    metrics: v.METRICS_PORT === undefined ? undefined : { host: v.METRICS_HOST, port: v.METRICS_PORT },
+    tracing: v.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME }
+      : undefined,
   };
 }

@@ -1,7 +1,9 @@
 import type { AdmissionService } from "./admission/service.ts";
 import type { AuditService } from "./audit/service.ts";
+import type { AuthService } from "./auth/service.ts";
 import type { CandidateTokens } from "./binding/candidate-token.ts";
 import type { BindingService } from "./binding/service.ts";
+import type { CurationService } from "./curation/service.ts";
 import type { RateLimits } from "./http/rate-limits.ts";
 import type { IdempotencyService } from "./idempotency/service.ts";
 import type { ConnectFlows } from "./installations/connect.ts";
@@ -12,6 +14,7 @@ import type { JobsService } from "./jobs/service.ts";
 import type { LinksService } from "./links/service.ts";
 import type { MappingAdminService } from "./mappings/admin-service.ts";
 import type { MappingsService } from "./mappings/service.ts";
+import type { Metrics } from "./metrics/registry.ts";
 import type { OAuthService } from "./oauth/service.ts";
 import type { OriginsService } from "./origins/service.ts";
 import type { ProjectsService } from "./projects/service.ts";
@@ -34,6 +37,7 @@ export interface Domain {
   binding: BindingService;
   candidates: CandidateTokens;
   connect: ConnectFlows;
+  curation: CurationService;
   idempotency: IdempotencyService;
   installations: InstallationsService;
   inventory: InventoryService;
@@ -52,5 +56,8 @@ export interface Domain {
   status: StatusService;
   teams: TeamsService;
   tokens: TokensService;
+  auth: AuthService;
+  /** Prometheus counters and histograms (metrics/registry.ts); features record, the listener serves. */
+  metrics: Metrics;
   webhooks: WebhooksService;
 }

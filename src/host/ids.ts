@@ -15,5 +15,6 @@ export const newId = (
     | "prj"
     | "wpl"
     | "mol"
+    | "cur"
     | "whd",
 ) => `${prefix}_${ulid()}`;

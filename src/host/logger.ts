@@ -1,3 +1,4 @@
+import { context, trace } from "@opentelemetry/api";
 import pino, { type DestinationStream, type Logger } from "pino";
 
 /**
@@ -35,6 +36,13 @@ export function createLogger(opts: { level?: string; stream?: DestinationStream 
     {
       level: opts.level ?? process.env.LOG_LEVEL ?? "info",
       redact: { paths: REDACT_PATHS, censor: "[Redacted]" },
+      // With tracing on (telemetry/tracing.ts), each line names the trace and span it was written in.
+      mixin() {
+        const span = trace.getSpan(context.active());
+        if (!span) return {};
+        const { traceId, spanId } = span.spanContext();
+        return { trace_id: traceId, span_id: spanId };
+      },
       serializers: {
         req: (req) => ({ method: req.method, url: redactUrl(req.url), remote_address: req.ip }),
         res: (res) => ({ status_code: res.statusCode }),

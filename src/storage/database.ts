@@ -24,6 +24,11 @@ export interface DatabaseHandle {
   close(): Promise<void>;
   /** The data directory's lock: held while this handle is open (embedded, on disk). */
   lock?: DataDirLock;
+  /**
+   * Embedded only: a gzipped tarball of the database files, consistent while the service runs (taken
+   * between transactions, after a checkpoint; on restore PostgreSQL replays the WAL it holds).
+   */
+  dump?(): Promise<Uint8Array>;
 }
 
 export interface OpenOptions {
@@ -60,6 +65,22 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
   }
 }
 
+/**
+ * Creates the embedded database of `dataDir` from a `dump()` tarball. The directory must hold no
+ * database yet, and its lock must be held by the caller (restore never writes under a running service).
+ */
+export async function restorePglite(dataDir: string, tarball: Uint8Array, lock: DataDirLock): Promise<void> {
+  if (lock.dataDir !== resolve(dataDir)) throw new Error(`the lock held is not the lock of ${dataDir}`);
+  const dir = resolve(dataDir, "pglite");
+  mkdirSync(dir, { recursive: true });
+  const client = new PGlite(dir, {
+    extensions: { pg_trgm },
+    loadDataDir: new Blob([tarball as Uint8Array<ArrayBuffer>], { type: "application/x-gzip" }),
+  });
+  await client.waitReady;
+  await client.close();
+}
+
 async function openPglite(client: PGlite, lock?: DataDirLock): Promise<DatabaseHandle> {
   const db = drizzlePglite(client, { schema }) as unknown as Database;
   const { migrate } = await import("drizzle-orm/pglite/migrator");
@@ -74,6 +95,12 @@ async function openPglite(client: PGlite, lock?: DataDirLock): Promise<DatabaseH
     driver: "pglite",
     ready: () => ping(db),
     lock,
+    async dump() {
+      await client.exec("CHECKPOINT");
+      // Holds PGlite's transaction lock: no statement or transaction of the service is half done meanwhile.
+      const tarball = await client._runExclusiveTransaction(() => client.dumpDataDir("gzip"));
+      return new Uint8Array(await tarball.arrayBuffer());
+    },
     async close() {
       try {
         if (!client.closed) await client.close();

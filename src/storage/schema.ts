@@ -40,6 +40,12 @@ export const teams = pgTable("teams", {
   inventoryVersion: bigint("inventory_version", { mode: "number" }).notNull().default(0),
   bindingVersion: bigint("binding_version", { mode: "number" }).notNull().default(0),
   createdAt: createdAt(),
+  /**
+   * Bumped at commit whenever who may act in the team, or as whom, changes: a membership, the team's
+   * slug or name, a member's name or email, a member's API token or CLI session revoked (migration
+   * 0013). Cached authentications of the team are current while it stands still.
+   */
+  authVersion: bigint("auth_version", { mode: "number" }).notNull().default(0),
 });
 
 export const users = pgTable(
@@ -663,6 +669,36 @@ export const rateLimits = pgTable(
     expire: timestamp("expire", { withTimezone: true }),
   },
   (t) => [index("rate_limits_expire_idx").on(t.expire)],
+);
+
+/**
+ * Curation rules of an installation (issue 20): which discovered resources the CLI and the dashboard
+ * picker offer. No row: everything bindable is offered. Evaluated by `src/host/curation/rules.ts`;
+ * a change bumps `teams.binding_version` (trigger, migration 0013), so every process re-applies the
+ * rules to its snapshot's rows without re-reading them.
+ */
+export const curationRules = pgTable(
+  "curation_rules",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id").notNull(),
+    installationId: text("installation_id")
+      .notNull()
+      .references(() => installations.id, { onDelete: "cascade" }),
+    /** Display order; evaluation does not depend on it. */
+    position: integer("position").notNull(),
+    /** `include` | `exclude` */
+    effect: text("effect").notNull(),
+    /** `pattern` (glob over path, name, key, label) | `kind` (a provider kind) | `resource` (one resource) */
+    match: text("match").notNull(),
+    pattern: text("pattern"),
+    kind: text("kind"),
+    kindValue: text("kind_value"),
+    resourceId: text("resource_id").references(() => resources.id, { onDelete: "cascade" }),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("curation_rules_installation_idx").on(t.installationId, t.position)],
 );
 
 /**

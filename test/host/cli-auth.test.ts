@@ -674,6 +674,23 @@ describe("headless sign-in (device authorization grant)", () => {
 });
 
 describe("CLI sessions page", () => {
+  it("a team call authenticated moments ago (cached) is refused once the session is signed out", async () => {
+    const login = await browserLogin();
+    const call = () =>
+      t.call({ method: "GET", url: "/api/v1/tokens/", headers: bearer(login.access_token, "acme") });
+    for (let i = 0; i < 2; i++) expect((await call()).statusCode).toBe(200);
+    const out = await t.call({
+      method: "POST",
+      url: "/oauth/revoke",
+      headers: FORM_HEADERS,
+      payload: form({ token: login.access_token, token_type_hint: "access_token" }),
+    });
+    expect(out.json()).toEqual({ revoked: true });
+    const next = await call();
+    expect(next.statusCode).toBe(401);
+    expect(next.json().message).toContain("signed out or revoked");
+  });
+
   it("lists the user's CLI sessions and revokes one", async () => {
     const login = await browserLogin();
     const page = await t.call({ method: "GET", url: "/dashboard/cli/sessions", headers: { cookie } });

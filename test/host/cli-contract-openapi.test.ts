@@ -416,6 +416,31 @@ describe("OpenAPI: the CLI wire contract", () => {
   });
 });
 
+/**
+ * Fields this service adds to CLI answers that the CLI does not read (it ignores unknown keys), each
+ * always sent: curation's count of hidden matches and its sentence for the user (issue 20, docs/curation.md).
+ */
+const CLI_EXTENSIONS: { method: "get" | "post"; path: string; fields: string[] }[] = [
+  { method: "get", path: "/api/v1/tracker/resources/", fields: ["!hidden_by_curation", "!curation_notice"] },
+  {
+    method: "post",
+    path: "/api/v1/tracker/bind-resolve/",
+    fields: ["!hidden_by_curation", "!curation_notice"],
+  },
+];
+
+describe("OpenAPI: additions the CLI ignores", () => {
+  it.each(CLI_EXTENSIONS.map((c) => [`${c.method.toUpperCase()} ${c.path}`, c] as const))(
+    "%s documents them as always present, beside the fields the CLI reads",
+    (_, c) => {
+      const schema = jsonSchema(doc.paths[c.path][c.method].responses["200"]);
+      expectFields(schema, c.fields, c.path);
+      const read = CLI_CONTRACT.find((x) => x.path === c.path)!.success[200].map((f) => f.replace(/^!/, ""));
+      for (const f of c.fields) expect(read).not.toContain(f.slice(1));
+    },
+  );
+});
+
 describe("OpenAPI: error schemas", () => {
   it("every documented API route answers its errors with the envelope", () => {
     for (const [path, ops] of Object.entries<Schema>(doc.paths)) {

@@ -18,6 +18,9 @@ describe("configuration from the environment", () => {
       jobs: {},
       jobRetentionDays: 7,
       outbound: { allowPrivateNetworks: false, allow: [] },
+      jobWorker: true,
+      metrics: undefined,
+      tracing: undefined,
     });
   });
 
@@ -70,6 +73,31 @@ describe("configuration from the environment", () => {
     ["list of proxies", { TRUST_PROXY: "2" }, "TRUST_PROXY=2: hop counts are not supported."],
   ])("refuses a bad %s at start, naming the variable", (_kind, env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it("reads the operations variables: metrics listener, tracing, worker role, shutdown grace", () => {
+    expect(
+      loadConfig({
+        METRICS_PORT: "9464",
+        METRICS_HOST: "0.0.0.0",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+        JOB_SHUTDOWN_GRACE_SECONDS: "2.5",
+        JOB_WORKER: "false",
+        DATABASE_URL: "postgres://db/tracker",
+      }),
+    ).toMatchObject({
+      metrics: { host: "0.0.0.0", port: 9464 },
+      tracing: { endpoint: "http://collector:4318", serviceName: "spec-kitty-tracker" },
+      jobs: { shutdownGraceMs: 2500 },
+      jobWorker: false,
+    });
+    expect(() => loadConfig({ METRICS_PORT: "70000" })).toThrow(
+      "METRICS_PORT=70000: expected a whole number from 0 to 65535.",
+    );
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" })).toThrow(
+      "OTEL_EXPORTER_OTLP_ENDPOINT=collector:4318: expected an http:// or https:// URL.",
+    );
+    expect(() => loadConfig({ JOB_WORKER: "false" })).toThrow(/JOB_WORKER=false: the embedded database/);
   });
 
   it("names every refused variable in one message", () => {

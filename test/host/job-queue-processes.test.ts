@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Services } from "../../src/app/compose.ts";
 import { buildApp } from "../../src/app/server.ts";
 import { providerSettingsFor, simulatorOrigins, tokenConnectFor } from "../../src/demo/simulated.ts";
@@ -14,6 +14,7 @@ import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts
 import { type AppProcess, startAppProcess } from "../support/app-process.ts";
 import { createPostgresDatabase } from "../support/database.ts";
 import { startJobWorker } from "../support/job-worker.ts";
+import { describeOnPostgres } from "../support/postgres.ts";
 
 /** Short leases so a killed worker's job is taken over in seconds, not the production 30 s. */
 const QUEUE_ENV = {
@@ -27,7 +28,7 @@ const QUEUE_ENV = {
 const logger = createLogger({ level: "silent" });
 const rows = (r: unknown) => ((r as any).rows ?? r) as any[];
 
-describe("two app processes sharing one PostgreSQL job queue", () => {
+describeOnPostgres("two app processes sharing one PostgreSQL job queue", () => {
   let drop: (() => Promise<void>) | undefined;
   let url: string;
   let database: DatabaseHandle;
@@ -219,7 +220,7 @@ describe("two app processes sharing one PostgreSQL job queue", () => {
   });
 });
 
-describe("two job worker processes on one PostgreSQL queue", () => {
+describeOnPostgres("two job worker processes on one PostgreSQL queue", () => {
   it("60 jobs claimed by both processes, three at a time each: every job runs exactly once", async () => {
     const created = await createPostgresDatabase();
     if (!created) throw new Error("PostgreSQL unreachable: start it or run under CI");

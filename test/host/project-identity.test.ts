@@ -4,6 +4,7 @@ import { createVault } from "../../src/host/secrets/vault.ts";
 import type { SimProvider } from "../../src/simulators/index.ts";
 import { type AppProcess, startAppProcess } from "../support/app-process.ts";
 import { createPostgresDatabase } from "../support/database.ts";
+import { describeOnPostgres } from "../support/postgres.ts";
 import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 
 /**
@@ -169,7 +170,7 @@ describe("concurrent first binds of one project", () => {
   });
 });
 
-describe("concurrent first binds on two app processes sharing one PostgreSQL", () => {
+describeOnPostgres("concurrent first binds on two app processes sharing one PostgreSQL", () => {
   let apps: AppProcess[] = [];
   let pgApp: SimulatedApp;
   let drop: (() => Promise<void>) | undefined;

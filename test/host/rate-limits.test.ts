@@ -12,6 +12,7 @@ import { createTestApp, type TestApp } from "../support/app.ts";
 import { type AppProcess, startAppProcess } from "../support/app-process.ts";
 import { readCookie } from "../support/cookies.ts";
 import { createPostgresDatabase } from "../support/database.ts";
+import { describeOnPostgres } from "../support/postgres.ts";
 
 /**
  * Rate limits count on one table every app process shares (rate-limiter-flexible's Drizzle store).
@@ -214,7 +215,7 @@ describe("TRUST_PROXY", () => {
   });
 });
 
-describe("two app processes on one PostgreSQL database", () => {
+describeOnPostgres("two app processes on one PostgreSQL database", () => {
   let drop: (() => Promise<void>) | undefined;
   let apps: AppProcess[] = [];
   let url: string;

@@ -6,9 +6,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { teamsService } from "../../src/host/teams/service.ts";
 import { openDatabase } from "../../src/storage/database.ts";
 import { createPostgresDatabase, openTestDatabase } from "../support/database.ts";
+import { describeOnPostgres, itOnPostgres } from "../support/postgres.ts";
 
 describe.each(["pglite", "postgres"] as const)("storage on %s", (driver) => {
-  it("applies the migrations and reports ready", async () => {
+  const onDriver = driver === "postgres" ? itOnPostgres : it;
+  onDriver("applies the migrations and reports ready", async () => {
     const db = await openTestDatabase({ driver });
     try {
       expect(db.driver).toBe(driver);
@@ -25,7 +27,7 @@ describe.each(["pglite", "postgres"] as const)("storage on %s", (driver) => {
     }
   });
 
-  it("refuses a second user with the same email in another case, leaving one row", async () => {
+  onDriver("refuses a second user with the same email in another case, leaving one row", async () => {
     const db = await openTestDatabase({ driver });
     try {
       const services = { teams: teamsService(db.db) };
@@ -62,7 +64,7 @@ describe("embedded default keeps data on disk", () => {
   });
 });
 
-describe("PostgreSQL server", () => {
+describeOnPostgres("PostgreSQL server", () => {
   it("several processes starting at once migrate once and all come up", async () => {
     const created = await createPostgresDatabase();
     if (!created) throw new Error("PostgreSQL unreachable: start it or run under CI");

@@ -46,19 +46,20 @@ export function optionItem(r: ResourceView, allowRef?: string): Html {
 
 export async function searchResources(
   services: Deps,
-  teamId: string,
+  team: { id: string },
   f: { installationId?: string; provider?: string; q?: string },
   limit = 20,
 ) {
   if (!f.installationId && !f.provider) return { items: [] as ResourceView[], next_cursor: null };
-  return services.inventory.page(
+  // Resources the team's curation rules hide are not offered here either (issue 20).
+  return services.inventory.offeredPage(
+    team,
     {
-      teamId,
+      teamId: team.id,
       installationId: f.installationId || undefined,
       provider: f.provider || undefined,
       q: f.q?.slice(0, 200) || undefined,
     },
-    undefined,
     limit,
   );
 }
@@ -109,7 +110,7 @@ export function typeahead(opts: {
 export function inventoryPages(app: FastifyInstance, services: Deps) {
   app.get("/resources/search", async (req, reply) => {
     const q = req.query as Form;
-    const page = await searchResources(services, req.dash.auth.team.id, {
+    const page = await searchResources(services, req.dash.auth.team, {
       installationId: str(q.installation_id),
       provider: str(q.provider),
       q: str(q.q),
@@ -138,6 +139,7 @@ export function inventoryPages(app: FastifyInstance, services: Deps) {
       state,
     };
     const result = await services.inventory.page(filter, q.cursor || undefined, 50);
+    const hidden = await services.inventory.hiddenAmong(ctx.auth.team, result.items);
     const names = new Map(installs.map((i) => [i.id, i.displayName]));
     const params = {
       installation_id: installationId,
@@ -173,17 +175,18 @@ export function inventoryPages(app: FastifyInstance, services: Deps) {
       <td>${r.key ? html`<code>${r.key}</code>` : html`<span class="muted">—</span>`}</td>
       <td>${r.provider_context.workspace_name ?? ""}</td>
       <td>${providerBadge(r.provider)} <span class="sub">${names.get(r.installation_id) ?? ""}</span></td>
-      <td>${resourceStateBadges(r)}</td>
+      <td>${resourceStateBadges(r)}${hidden.has(r.id) ? html` <span class="badge badge-muted" title="Still discovered and tracked; not offered to the CLI or the picker">hidden by curation</span>` : null}</td>
       <td class="actions">${
         r.binding_ref
           ? html`<a href="/dashboard/mappings/${r.binding_ref}">View mapping</a>`
           : ctx.isAdmin && !unpickable(r)
             ? html`<a href="/dashboard/mappings/new?installation_id=${r.installation_id}&resource_id=${r.id}">Map…</a>`
             : null
-      }</td></tr>`,
+      }${ctx.isAdmin ? html` <a href="/dashboard/installations/${r.installation_id}/curation?resource_id=${r.id}">Curate…</a>` : null}</td></tr>`,
     )}</tbody></table>`
   }
   ${pager("/dashboard/inventory", params, result.next_cursor)}
+  ${ctx.isAdmin && installationId ? html`<p><a href="/dashboard/installations/${installationId}/curation" id="curation-link">Curation rules of this installation</a></p>` : null}
 </section>`;
     return sendHtml(reply, page(ctx, { title: "Inventory", active: "inventory", body }));
   });

@@ -202,7 +202,7 @@ export function mappingPages(app: FastifyInstance, services: Deps) {
     const q = req.query as Form;
     const results = q.search
       ? (
-          await searchResources(services, teamOf(req.dash), {
+          await searchResources(services, req.dash.auth.team, {
             installationId: str(q.installation_id),
             q: str(q.q),
           })
@@ -304,7 +304,7 @@ ${
       allowRef: m.binding_ref,
       results: q.search
         ? (
-            await searchResources(services, teamOf(ctx), {
+            await searchResources(services, ctx.auth.team, {
               installationId: str(q.installation_id),
               q: str(q.q),
             })

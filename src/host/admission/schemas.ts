@@ -1,4 +1,5 @@
 import { Type } from "typebox";
+import { documented } from "../http/schemas.ts";
 
 export const AdmissionParams = Type.Object({
   project_uuid: Type.String({ maxLength: 64, description: "The CLI project UUID (canonical, lower-case)." }),
@@ -26,12 +27,25 @@ export const AdmitBody = Type.Union([
   ),
   Type.Null(),
 ]);
+documented(AdmitBody, { examples: [{ project_slug: "payments" }] });
 
 export const Admission = Type.Object({
   source_project_uuid: Type.String(),
   state: Type.Union([Type.Literal("admitted"), Type.Literal("revoked")]),
   generation: Type.Integer({ minimum: 1 }),
   binding_audience: Type.String({ description: "Opaque; copied into every write as admission proof." }),
+});
+documented(Admission, {
+  description:
+    "The project's admission: its state and generation (send it as `If-Match-Admission-Generation` to change it).",
+  examples: [
+    {
+      source_project_uuid: "8f0c7b1e-0000-4000-8000-000000000001",
+      state: "admitted",
+      generation: 1,
+      binding_audience: "aud_8f0c7b1e:1:3fa9c2",
+    },
+  ],
 });
 
 export const AdmissionRefusal = Type.Object({

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Domain } from "../domain.ts";
-import { cliRoute } from "../http/schemas.ts";
+import { cliRoute, IdempotencyKeyHeaders } from "../http/schemas.ts";
 import {
   BindConfirmBody,
   BindResolveBody,
@@ -27,7 +27,16 @@ export const bindingRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = asyn
     "/tracker/bind-confirm/",
     cliRoute("Bind the project to the resource a candidate token names (requires Idempotency-Key)", {
       body: BindConfirmBody,
+      headers: IdempotencyKeyHeaders,
       response: { 200: BindResult },
+      errors: [
+        "invalid_candidate_token",
+        "resource_missing",
+        "resource_not_bindable",
+        "already_bound",
+        "mapping_deleted",
+        "project_mismatch",
+      ],
     }),
     (req, reply) =>
       services.idempotency.run(req, reply, async () => {

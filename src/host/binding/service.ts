@@ -1,5 +1,6 @@
 import type { Static } from "typebox";
 import type { ProviderId } from "../../tracker/index.ts";
+import { hiddenNotice } from "../curation/rules.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import type { InventoryService } from "../inventory/service.ts";
 import type { BindableRow, BindableSnapshot } from "../inventory/snapshot.ts";
@@ -103,7 +104,7 @@ function findProject(snap: BindableSnapshot, identity: ProjectIdentity) {
 
 export function bindingService(deps: {
   installations: Pick<InstallationsService, "findConnected">;
-  inventory: Pick<InventoryService, "resource" | "snapshot">;
+  inventory: Pick<InventoryService, "isOffered" | "resource" | "snapshot">;
   mappings: Pick<MappingsService, "bind" | "byRef" | "liveForProject">;
   projects: Pick<ProjectsService, "bySlug" | "ensure">;
   candidates: Pick<CandidateTokens, "mint" | "verify">;
@@ -128,6 +129,8 @@ export function bindingService(deps: {
         display_label: null,
         project_slug: null,
         candidates: [],
+        hidden_by_curation: 0,
+        curation_notice: null,
       };
       const teamId = auth.team.id;
       const snap = await deps.inventory.snapshot(teamId, provider, auth.team.versions);
@@ -153,14 +156,25 @@ export function bindingService(deps: {
           project_slug: existing.projectSlug,
           provider_context: existing.providerContext,
           candidates: [],
+          // An existing mapping resolves even when curation hides its resource (it keeps working).
+          hidden_by_curation: 0,
+          curation_notice: null,
         };
       }
 
-      const eligible = (i: number) => snap.boundBy[i] === null && usable.has(snap.rows[i].installationId);
+      const unbound = (i: number) => snap.boundBy[i] === null && usable.has(snap.rows[i].installationId);
+      const eligible = (i: number) => unbound(i) && snap.curationHidden[i] === 0;
       const id = identityOf({ slug: identity.slug, repoSlug: identity.repo_slug ?? null });
+      // Matches the team's curation rules hide, found as candidates are: counted for the user, never
+      // named. Nothing hidden (no rules): no second search.
+      const hiddenMatches =
+        snap.offered.length === snap.rows.length
+          ? 0
+          : findCandidates(snap, id, (i) => unbound(i) && snap.curationHidden[i] === 1).length;
+      const curation = { hidden_by_curation: hiddenMatches, curation_notice: hiddenNotice(hiddenMatches) };
       let ranked = findCandidates(snap, id, eligible);
       if (ranked.length === 0) ranked = fewEnoughToOffer(snap, eligible);
-      if (ranked.length === 0) return none;
+      if (ranked.length === 0) return { ...none, ...curation };
 
       const sorted = ranked.map((x) => ({ ...x, label: x.row.label, id: x.row.id })).sort(compareCandidates);
       const highs = sorted.filter((x) => x.evidence.confidence === "high");
@@ -175,6 +189,7 @@ export function bindingService(deps: {
             project?.slug ??
             freeProjectSlug(identity, highs[0].row.fullPath, (slug) => snap.projectsBySlug.has(slug)),
           candidates: [],
+          ...curation,
         };
       }
       return {
@@ -191,6 +206,7 @@ export function bindingService(deps: {
           sort_position: i,
           provider_context: x.row.context,
         })),
+        ...curation,
       };
     },
 
@@ -214,6 +230,9 @@ export function bindingService(deps: {
       const installation = await deps.installations.findConnected(teamId, claims.installationId);
       if (!resource || !installation)
         throw invalidCandidateToken("for a resource that is no longer available");
+      // A token minted before an admin's curation rule hid the resource binds nothing new.
+      if (!(await deps.inventory.isOffered(auth.team, input.provider, resource.id)))
+        throw invalidCandidateToken("for a resource your team's curation rules now hide");
       const { mapping, created, project } = await deps.mappings.bind({
         teamId,
         resource,

@@ -12,7 +12,12 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ ready: () => Promise<bool
       schema: {
         tags: ["health"],
         summary: "Process is up",
-        response: { 200: Type.Object({ status: Type.Literal("ok") }) },
+        response: {
+          200: Type.Object(
+            { status: Type.Literal("ok") },
+            { description: "The process answers.", examples: [{ status: "ok" }] },
+          ),
+        },
       },
     },
     async () => ({ status: "ok" as const }),
@@ -23,7 +28,16 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ ready: () => Promise<bool
       schema: {
         tags: ["health"],
         summary: "Database reachable and migrations applied",
-        response: { 200: Type.Object({ status: Type.Literal("ready") }) },
+        response: {
+          200: Type.Object(
+            { status: Type.Literal("ready") },
+            {
+              description: "The database answers and every migration is applied.",
+              examples: [{ status: "ready" }],
+            },
+          ),
+        },
+        errors: ["not_ready"],
       },
     },
     async () => {

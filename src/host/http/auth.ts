@@ -1,18 +1,18 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { AuthService } from "../auth/service.ts";
 import { DomainError, TooManyRequestsError, UnauthorizedError } from "../errors/domain-error.ts";
 import type { OAuthService } from "../oauth/service.ts";
 import type { AuthContext } from "../teams/access.ts";
-import { adminRequired, missingTeamHeader, teamAccessDenied } from "../teams/errors.ts";
-import type { TeamsService } from "../teams/service.ts";
+import { adminRequired } from "../teams/errors.ts";
 import type { TokensService } from "../tokens/service.ts";
 import { type RateLimits, tooManyAttempts } from "./rate-limits.ts";
 
-/** What authentication reads: the two kinds of bearer token, team membership and the failure counter. */
+/** What authentication reads: the two kinds of bearer token, the caller in a team and the failure counter. */
 export interface AuthDeps {
   limits: Pick<RateLimits, "apiTokenFailures">;
   oauth: Pick<OAuthService, "isAccessToken" | "authenticateAccessToken">;
   tokens: Pick<TokensService, "authenticate">;
-  teams: Pick<TeamsService, "findTeam" | "roleOf">;
+  auth: Pick<AuthService, "resolve">;
 }
 
 declare module "fastify" {
@@ -33,14 +33,12 @@ const tokenGuessing = (seconds: number) =>
  * presents, valid tokens included (otherwise a 200 among the 429s would still confirm a guess). The
  * check before the lookup costs no query: it uses what this process learnt when the address went over.
  */
-async function bearer(services: AuthDeps, request: FastifyRequest, secret: string) {
+async function counted<T>(services: AuthDeps, request: FastifyRequest, lookUp: () => Promise<T>) {
   const failures = services.limits.apiTokenFailures;
   const known = failures.knownRetryAfter(request.ip);
   if (known) throw tokenGuessing(known);
   try {
-    return await (services.oauth.isAccessToken(secret)
-      ? services.oauth.authenticateAccessToken(secret)
-      : services.tokens.authenticate(secret));
+    return await lookUp();
   } catch (err) {
     if (!(err instanceof DomainError && err.code === "unauthorized")) throw err;
     const wait = await failures.note(request.ip);
@@ -48,8 +46,16 @@ async function bearer(services: AuthDeps, request: FastifyRequest, secret: strin
   }
 }
 
+const bearer = (services: AuthDeps, request: FastifyRequest, secret: string) =>
+  counted(services, request, () =>
+    services.oauth.isAccessToken(secret)
+      ? services.oauth.authenticateAccessToken(secret)
+      : services.tokens.authenticate(secret),
+  );
+
 /**
- * Bearer token first (401), then the team header (400), then membership (403). A team that does not
+ * Bearer token first (401), then the team header (400), then membership (403), resolved together by
+ * `auth.resolve` (one statement, or none while a cached authentication is current). A team that does not
  * exist and a team the caller is not in answer the same, so ids of other teams reveal nothing.
  */
 export function authenticate(services: AuthDeps) {
@@ -57,25 +63,12 @@ export function authenticate(services: AuthDeps) {
     const header = request.headers.authorization;
     const match = typeof header === "string" ? BEARER.exec(header) : null;
     if (!match) throw new UnauthorizedError();
-    const token = await bearer(services, request, match[1]);
-
+    const secret = match[1];
     const teamRef = request.headers["x-team-slug"];
-    if (typeof teamRef !== "string" || teamRef.trim() === "") throw missingTeamHeader();
-    const team = await services.teams.findTeam(teamRef.trim());
-    const role = team ? await services.teams.roleOf(team.id, token.user.id) : undefined;
-    if (!team || !role) throw teamAccessDenied();
-
-    request.auth = {
-      user: token.user,
-      team: {
-        id: team.id,
-        slug: team.slug,
-        name: team.name,
-        versions: { inventory: team.inventoryVersion, binding: team.bindingVersion },
-      },
-      role,
-      tokenId: token.tokenId,
-    };
+    const ref = typeof teamRef === "string" && teamRef.trim() !== "" ? teamRef.trim() : null;
+    request.auth = await counted(services, request, () =>
+      services.auth.resolve(secret, services.oauth.isAccessToken(secret), ref),
+    );
   };
 }
 

@@ -1,7 +1,9 @@
+import type { ErrorObject } from "ajv";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type ErrorCode, httpStatusOf } from "../errors/codes.ts";
 import { DomainError, ValidationError } from "../errors/domain-error.ts";
 import { toEnvelope } from "../errors/envelope.ts";
+import { explain } from "./validation-errors.ts";
 
 /**
  * The API surface of the error family: a domain error answers its code's status with the envelope
@@ -28,20 +30,19 @@ const FASTIFY_CODES: Record<string, { code: ErrorCode; message: string }> = {
   },
 };
 
+/** A field as the message names it: a header by its usual spelling (`the Idempotency-Key header`). */
+const shown = (field: string) =>
+  field.startsWith("headers.")
+    ? `the ${field
+        .slice("headers.".length)
+        .split("-")
+        .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+        .join("-")} header`
+    : field;
+
 function fromValidation(err: FastifyError): ValidationError {
-  const part = err.validationContext ?? "body";
-  const fields = (err.validation ?? []).map((v) => {
-    const params = v.params as Record<string, unknown>;
-    let field = v.instancePath.replace(/^\//, "").replace(/\//g, ".");
-    if (params?.missingProperty) field = [field, params.missingProperty].filter(Boolean).join(".");
-    if (params?.additionalProperty) field = [field, params.additionalProperty].filter(Boolean).join(".");
-    const problem =
-      v.keyword === "additionalProperties"
-        ? "is not a known field"
-        : (v.message ?? "is invalid").replace(/^must/, "must");
-    return { field: `${part}${field ? `.${field}` : ""}`, problem };
-  });
-  const summary = fields.map((f) => `${f.field} ${f.problem}`).join("; ");
+  const fields = explain(err.validationContext ?? "body", (err.validation ?? []) as ErrorObject[]);
+  const summary = fields.map((f) => `${shown(f.field)} ${f.problem}`).join("; ");
   return new ValidationError(`Invalid request: ${summary || "the input does not match the schema"}.`, fields);
 }
 

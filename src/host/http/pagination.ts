@@ -52,8 +52,27 @@ export const PageQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const pageOf = <T extends import("typebox").TSchema>(item: T) =>
-  Type.Object({ items: Type.Array(item), next_cursor: Type.Union([Type.String(), Type.Null()]) });
+/**
+ * A page of items. Documented from its item: "A page of …" with the item's description, and an example
+ * page of the item's first example (items keep their own examples, so a page needs none of its own).
+ */
+export const pageOf = <T extends import("typebox").TSchema>(item: T) => {
+  const { description, examples } = item as { description?: string; examples?: unknown[] };
+  return Type.Object(
+    {
+      items: Type.Array(item),
+      next_cursor: Type.Union([Type.String(), Type.Null()], {
+        description: "Pass as `cursor` for the next page; null on the last page.",
+      }),
+    },
+    {
+      description: `A page (\`limit\` items at most; \`next_cursor\` for the next) of: ${description ?? "items"}`,
+      ...(examples?.length
+        ? { examples: [{ items: examples.slice(0, 1), next_cursor: "eyJpZCI6IjAxSkYzUSJ9" }] }
+        : {}),
+    },
+  );
+};
 
 /** Splits a `limit + 1` row fetch into a page and its next cursor. */
 export function toPage<R, O>(rows: R[], limit: number, map: (r: R) => O, keyOf: (r: R) => unknown) {

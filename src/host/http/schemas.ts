@@ -1,4 +1,5 @@
 import { type TSchema, type TUnsafe, Type } from "typebox";
+import type { ErrorCode } from "../errors/codes.ts";
 
 /** The error envelope, as documented in OpenAPI for every non-2xx response. */
 export const ErrorEnvelope = Type.Object(
@@ -67,9 +68,39 @@ export const Nullable = <T extends TSchema>(schema: T, options: { description?: 
 
 /**
  * Route options of a CLI contract call: documented under the `tracker` tag with its summary, its
- * strictly validated input (`body` or `querystring`) and its success responses, whose schemas also
- * serialise the result.
+ * strictly validated input (`body` or `querystring`, and `headers`), its success responses, whose schemas also
+ * serialise the result, and the error codes it answers besides those its shape implies (error-schemas.ts).
  */
-export const cliRoute = <S extends { response: Record<number, TSchema> }>(summary: string, schema: S) => ({
+export const cliRoute = <S extends { response: Record<number, TSchema>; errors?: readonly ErrorCode[] }>(
+  summary: string,
+  schema: S,
+) => ({
   schema: { tags: ["tracker"], summary, ...schema },
 });
+
+/**
+ * The `Idempotency-Key` a contract write requires (cli-wire-contract §1.4): the same key with the same body
+ * replays the first answer (`Idempotency-Replayed: true`), with another body it is refused. Declared on
+ * the route, so it is validated and documented; idempotency/service.ts keeps the records.
+ */
+export const IdempotencyKeyHeaders = Type.Object({
+  "idempotency-key": Type.String({
+    pattern: "^[\\x21-\\x7e]{1,255}$",
+    description:
+      "1-255 printable ASCII characters, one per logical write: a retry sends the same key. Kept 24 hours per team and credential.",
+    examples: ["logical-operation:bind-confirm:3f9a0c2e7b1d4e5f"],
+  }),
+});
+
+/**
+ * Documents a schema in place, beside its definition: its description (a response's description in the
+ * OpenAPI document) and examples, which test/host/openapi.test.ts validates against it (not typed as
+ * `Static<T>`: a union built from a list, like the provider names, has no static type). The definition
+ * itself stays as written.
+ */
+export function documented<T extends TSchema>(
+  schema: T,
+  doc: { description?: string; examples: unknown[] },
+): T {
+  return Object.assign(schema, doc);
+}

@@ -13,6 +13,8 @@ function makeAjv(coerce: boolean) {
     useDefaults: true,
     coerceTypes: coerce ? "array" : false,
     strict: false,
+    // Errors carry their schema, so a refusal can name the known fields (validation-errors.ts).
+    verbose: true,
   });
   (addFormats as unknown as (a: Ajv) => void)(ajv);
   return ajv;

@@ -2,6 +2,7 @@ import { Type } from "typebox";
 import { providerIds } from "../../tracker/index.ts";
 import { PageQuery, pageOf } from "../http/pagination.ts";
 import { REDIRECT_PATH_PATTERN } from "../http/redirect-target.ts";
+import { documented } from "../http/schemas.ts";
 import { Operation } from "../jobs/schemas.ts";
 
 /** Every registered provider's id (the registry is read when this module loads). */
@@ -74,11 +75,21 @@ export const ConnectBody = Type.Object(
   },
   { additionalProperties: false },
 );
+documented(ConnectBody, {
+  examples: [
+    {
+      provider: "linear",
+      credential: { kind: "api_key", api_key: "lin_api_0123456789abcdef" },
+      display_name: "Acme Linear",
+    },
+  ],
+});
 
 export const UpdateBody = Type.Object(
   { display_name: Type.String({ minLength: 1, maxLength: 200 }) },
   { additionalProperties: false },
 );
+documented(UpdateBody, { examples: [{ display_name: "Acme Jira (EU)" }] });
 
 export const InstallationParams = Type.Object({ installation_id: Type.String({ maxLength: 64 }) });
 
@@ -127,6 +138,40 @@ export const Installation = Type.Object({
   created_at: Type.String(),
   updated_at: Type.String(),
 });
+documented(Installation, {
+  description: "An installation: a connected provider workspace, its health and its inventory size.",
+  examples: [
+    {
+      id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
+      provider: "jira",
+      display_name: "Acme Jira",
+      base_url: "https://api.atlassian.com",
+      host: "acme.atlassian.net",
+      workspace: {
+        id: "1324a887-45db-1bf4-1e99-ef0ff456d421",
+        name: "Acme",
+        url: "https://acme.atlassian.net",
+        details: {},
+      },
+      connection_options: {},
+      auth_kind: "oauth",
+      status: "active",
+      disconnected_at: null,
+      repository_selection: null,
+      health: {
+        last_success_at: "2026-11-30T09:15:00.000Z",
+        last_failure_at: null,
+        last_error_code: null,
+        last_error_message: null,
+        consecutive_failures: 0,
+      },
+      last_sync_at: "2026-11-30T09:15:00.000Z",
+      resource_count: 12,
+      created_at: "2026-11-01T08:00:00.000Z",
+      updated_at: "2026-11-30T09:15:00.000Z",
+    },
+  ],
+});
 
 /** The refresh an installation change queues (its schema lives with the job queue). */
 export { Operation };
@@ -135,6 +180,54 @@ export const ConnectResult = Type.Object({
   installation: Installation,
   reconnected: Type.Boolean(),
   refresh: Operation,
+});
+documented(ConnectResult, {
+  description: "Connected (201) or reconnected (200): the installation and the inventory refresh it queued.",
+  examples: [
+    {
+      installation: {
+        id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
+        provider: "jira",
+        display_name: "Acme Jira",
+        base_url: "https://api.atlassian.com",
+        host: "acme.atlassian.net",
+        workspace: {
+          id: "1324a887-45db-1bf4-1e99-ef0ff456d421",
+          name: "Acme",
+          url: "https://acme.atlassian.net",
+          details: {},
+        },
+        connection_options: {},
+        auth_kind: "oauth",
+        status: "active",
+        disconnected_at: null,
+        repository_selection: null,
+        health: {
+          last_success_at: "2026-11-30T09:15:00.000Z",
+          last_failure_at: null,
+          last_error_code: null,
+          last_error_message: null,
+          consecutive_failures: 0,
+        },
+        last_sync_at: "2026-11-30T09:15:00.000Z",
+        resource_count: 12,
+        created_at: "2026-11-01T08:00:00.000Z",
+        updated_at: "2026-11-30T09:15:00.000Z",
+      },
+      reconnected: false,
+      refresh: {
+        operation_id: "op_01JF3QB4N6M8K0J2H4G6F8D0S2",
+        status: "pending",
+        kind: "inventory.refresh",
+        progress: null,
+        result: null,
+        error: null,
+        attempts: 0,
+        created_at: "2026-11-30T09:15:00.000Z",
+        updated_at: "2026-11-30T09:15:00.000Z",
+      },
+    },
+  ],
 });
 
 export const InstallationListQuery = Type.Interface(
@@ -176,11 +269,23 @@ export const StartConnectBody = Type.Object(
   },
   { additionalProperties: false },
 );
+documented(StartConnectBody, { examples: [{ provider: "github", return_to: "/dashboard/installations" }] });
 
 export const StartConnectResult = Type.Object({
   provider: Type.String(),
   authorize_url: Type.String({ description: "Send the admin's browser here." }),
   expires_at: Type.String(),
+});
+documented(StartConnectResult, {
+  description: "Where to send the admin's browser to install or authorize, and until when the link works.",
+  examples: [
+    {
+      provider: "github",
+      authorize_url:
+        "https://github.com/apps/spec-kitty/installations/new?state=cs_01JF3QH8J0K2M4N6P8Q0R2S4T6",
+      expires_at: "2026-11-30T09:25:00.000Z",
+    },
+  ],
 });
 
 export const CallbackParams = Type.Object({ provider: ProviderName });

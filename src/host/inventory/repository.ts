@@ -241,6 +241,8 @@ export function inventoryRepository(db: Database) {
           name: resources.name,
           fullPath: resources.fullPath,
           context: resources.context,
+          // Read for the curation kinds only (not kept in the snapshot).
+          routingMetadata: resources.routingMetadata,
         })
         .from(resources)
         .where(

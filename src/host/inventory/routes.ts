@@ -7,6 +7,7 @@ import { CliResources, CliResourcesQuery, InventoryQuery, ResourcePage } from ".
 type Deps = Pick<Domain, "installations" | "inventory">;
 
 export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
+  const serialised = new WeakMap<object, Buffer>();
   app.get(
     "/inventory/",
     {
@@ -32,9 +33,23 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
     "/tracker/resources/",
     cliRoute(
       "Bindable resources of the team's installations for a provider (`spec-kitty tracker discover`)",
-      { querystring: CliResourcesQuery, response: { 200: CliResources } },
+      { querystring: CliResourcesQuery, response: { 200: CliResources }, errors: ["no_installation"] },
     ),
-    (req) =>
-      services.inventory.cliResources(req.auth.team, req.query.provider, req.query.cursor, req.query.limit),
+    async (req, reply) => {
+      const page = await services.inventory.cliResources(
+        req.auth.team,
+        req.query.provider,
+        req.query.cursor,
+        req.query.limit,
+      );
+      // Serialised by the route's response schema and encoded once per page of a listing, then sent as is.
+      let body = serialised.get(page);
+      if (body === undefined) {
+        body = Buffer.from(reply.serialize(page) as string);
+        serialised.set(page, body);
+      }
+      // Bytes are sent unserialised (the type provider only knows objects).
+      return reply.type("application/json; charset=utf-8").send(body as unknown as typeof page);
+    },
   );
 };

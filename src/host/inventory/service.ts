@@ -10,6 +10,7 @@ import {
 } from "../../tracker/index.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
+import { type CurationRulesReader, hiddenNotice } from "../curation/rules.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { decodeKeyCursor, encodeCursor, toPage } from "../http/pagination.ts";
 import { providerError } from "../http/provider-errors.ts";
@@ -17,6 +18,7 @@ import { newId } from "../ids.ts";
 import type { InstallationRow, InstallationsService } from "../installations/service.ts";
 import type { JobContext, JobFailure, JobRow, JobsService } from "../jobs/service.ts";
 import type { MappingsService } from "../mappings/service.ts";
+import type { Metrics } from "../metrics/registry.ts";
 import { REFRESH_JOB, requestRefresh } from "./refresh-job.ts";
 import {
   type InventoryFilter,
@@ -166,47 +168,64 @@ export function inventoryService(
     audit: Pick<AuditService, "record">;
     candidates: Pick<CandidateTokens, "mint">;
     mappings: Pick<MappingsService, "refreshLabels">;
+    metrics?: Pick<Metrics, "inventory">;
+    /** The team's curation rules (issue 20); absent: everything bindable is offered. */
+    curationRules?: CurationRulesReader;
   },
 ) {
   const repo = inventoryRepository(db);
-  const snapshots = bindableSnapshots(db);
+  const snapshots = bindableSnapshots(db, {
+    onBuild: deps.metrics?.inventory.snapshotBuilt,
+    curationRules: deps.curationRules,
+  });
 
   /**
-   * Candidate tokens for a snapshot's rows, reused for up to TOKEN_REUSE_MS: minting 10,000 of them is
-   * most of the cost of a listing, and a reused token still has at least 14 of its 15 minutes left.
-   * Keyed by the rows array, which a binding change keeps and an inventory change replaces.
+   * Candidate tokens for a snapshot's offered rows, reused for up to TOKEN_REUSE_MS: minting 10,000 of
+   * them is most of the cost of a listing, and a reused token still has at least 14 of its 15 minutes
+   * left. Keyed by the offered rows (`offered`), which a binding change keeps unless the curation rules
+   * changed, and an inventory change replaces.
    */
-  const minted = new WeakMap<BindableSnapshot["rows"], { at: number; tokens: string[] }>();
+  const minted = new WeakMap<BindableSnapshot["offered"], { at: number; tokens: string[] }>();
   function tokensFor(snap: BindableSnapshot, teamId: string, provider: ProviderId, now: number) {
-    const memo = minted.get(snap.rows);
+    const memo = minted.get(snap.offered);
     if (memo && now - memo.at < TOKEN_REUSE_MS) return memo;
-    const tokens = snap.rows.map((r) =>
-      deps.candidates.mint({ teamId, provider, installationId: r.installationId, resourceId: r.id }, now),
+    const tokens = snap.offered.map((i) =>
+      deps.candidates.mint(
+        { teamId, provider, installationId: snap.rows[i].installationId, resourceId: snap.rows[i].id },
+        now,
+      ),
     );
     const fresh = { at: now, tokens };
-    minted.set(snap.rows, fresh);
+    minted.set(snap.offered, fresh);
     return fresh;
   }
 
-  /** The `tracker discover` items of a snapshot, built once per snapshot and token batch. */
-  const listings = new WeakMap<BindableSnapshot, { tokens: string[]; items: ListedResource[] }>();
-  function listedResources(snap: BindableSnapshot, teamId: string, provider: ProviderId) {
+  /** The `tracker discover` items of a snapshot's offered rows, built once per snapshot and token batch. */
+  const listings = new WeakMap<
+    BindableSnapshot,
+    { tokens: string[]; items: ListedResource[]; pages: Map<string, Static<typeof CliResources>> }
+  >();
+  function listing(snap: BindableSnapshot, teamId: string, provider: ProviderId) {
     const { tokens } = tokensFor(snap, teamId, provider, Date.now());
     const memo = listings.get(snap);
-    if (memo && memo.tokens === tokens) return memo.items;
-    const items = snap.rows.map((r, i) => ({
-      candidate_token: tokens[i],
-      display_label: r.label,
-      provider: r.provider,
-      provider_context: r.context,
-      binding_ref: snap.boundBy[i]?.bindingRef ?? null,
-      bound_project_slug: snap.boundBy[i]?.projectSlug ?? null,
-      bound_at: snap.boundBy[i]?.boundAt.toISOString() ?? null,
-      installation_id: r.installationId,
-      resource_key: r.resourceKey,
-    }));
-    listings.set(snap, { tokens, items });
-    return items;
+    if (memo && memo.tokens === tokens) return memo;
+    const items = snap.offered.map((i, at) => {
+      const r = snap.rows[i];
+      return {
+        candidate_token: tokens[at],
+        display_label: r.label,
+        provider: r.provider,
+        provider_context: r.context,
+        binding_ref: snap.boundBy[i]?.bindingRef ?? null,
+        bound_project_slug: snap.boundBy[i]?.projectSlug ?? null,
+        bound_at: snap.boundBy[i]?.boundAt.toISOString() ?? null,
+        installation_id: r.installationId,
+        resource_key: r.resourceKey,
+      };
+    });
+    const fresh = { tokens, items, pages: new Map() };
+    listings.set(snap, fresh);
+    return fresh;
   }
   const running = new Set<string>();
 
@@ -451,6 +470,7 @@ export function inventoryService(
     /**
      * The CLI's `tracker discover` list: every bindable resource of the team's installations for a
      * provider, from the team's bindable snapshot (no query beyond authentication while it is current).
+     * The same page of the same listing is the same object, so the route serialises it once.
      */
     async cliResources(
       team: { id: string; versions?: TeamVersions },
@@ -464,18 +484,89 @@ export function inventoryService(
         throw noInstallation(provider, disconnected.length > 0);
       }
       const after = decodeKeyCursor(cursor, ["label", "id"]);
-      const from = after ? snap.indexAfter(after) : 0;
-      const to = Math.min(from + limit, snap.rows.length);
-      const last = snap.rows[to - 1];
-      const nextCursor = to < snap.rows.length ? encodeCursor({ label: last.label, id: last.id }) : null;
-      return {
+      // Positions in `offered` (the rows curation leaves offered), found from the cursor's row position.
+      const offered = snap.offered;
+      const fromRow = after ? snap.indexAfter(after) : 0;
+      let from = 0;
+      for (let hi = offered.length; from < hi; ) {
+        const mid = (from + hi) >> 1;
+        if (offered[mid] < fromRow) from = mid + 1;
+        else hi = mid;
+      }
+      const to = Math.min(from + limit, offered.length);
+      const memo = listing(snap, team.id, provider);
+      const known = memo.pages.get(`${from}:${to}`);
+      if (known) return known;
+      const last = snap.rows[offered[to - 1]];
+      const nextCursor = to < offered.length ? encodeCursor({ label: last.label, id: last.id }) : null;
+      const hidden = snap.rows.length - offered.length;
+      const page = {
         provider,
         installation_id: snap.installations[0].id,
         installations: snap.installations.map(installationState),
-        resources: listedResources(snap, team.id, provider).slice(from, to),
+        resources: memo.items.slice(from, to),
         has_more: nextCursor !== null,
         next_cursor: nextCursor,
+        hidden_by_curation: hidden,
+        curation_notice: hiddenNotice(hidden),
       };
+      // A CLI reads from the start (one page, or a few at a small limit): keep the last few pages.
+      if (memo.pages.size >= 8) memo.pages.delete(memo.pages.keys().next().value as string);
+      memo.pages.set(`${from}:${to}`, page);
+      return page;
+    },
+
+    /**
+     * Of some resources (an inventory page's rows), the ids the team's curation rules hide: the verdict
+     * each provider's snapshot holds, so a page and the CLI agree.
+     */
+    async hiddenAmong(
+      team: { id: string; versions?: TeamVersions },
+      rows: { id: string; provider: string }[],
+    ): Promise<Set<string>> {
+      const hidden = new Set<string>();
+      for (const provider of new Set(rows.map((r) => r.provider))) {
+        const snap = await snapshots.get(team.id, provider, team.versions);
+        for (const r of rows) {
+          const i = r.provider === provider ? snap.rowIndexById.get(r.id) : undefined;
+          if (i !== undefined && snap.curationHidden[i] === 1) hidden.add(r.id);
+        }
+      }
+      return hidden;
+    },
+
+    /**
+     * Up to `limit` resources matching `f` that curation leaves offered (the dashboard picker): pages
+     * of the inventory with the hidden ones left out, until enough are found or none are left.
+     */
+    async offeredPage(team: { id: string; versions?: TeamVersions }, f: InventoryFilter, limit: number) {
+      const items: ReturnType<typeof resourceView>[] = [];
+      let after: { label: string; id: string } | null = null;
+      for (let pages = 0; items.length < limit && pages < 20; pages++) {
+        const rows = await repo.page(f, after, limit);
+        const hidden = await this.hiddenAmong(
+          team,
+          rows.slice(0, limit).map((r) => r.resource),
+        );
+        for (const r of rows.slice(0, limit))
+          if (!hidden.has(r.resource.id) && items.length < limit)
+            items.push(resourceView(r.resource, r.mapping));
+        if (rows.length <= limit) break;
+        const last = rows[limit - 1].resource;
+        after = { label: last.label, id: last.id };
+      }
+      return { items, next_cursor: null };
+    },
+
+    /**
+     * Whether the team's curation rules leave a resource offered (the one verdict of
+     * `curation/rules.ts`, as the snapshot applied it). Resources outside the bindable snapshot
+     * (missing, archived, issues disabled) are not bindable anyway and answer true here.
+     */
+    async isOffered(team: { id: string; versions?: TeamVersions }, provider: ProviderId, resourceId: string) {
+      const snap = await snapshots.get(team.id, provider, team.versions);
+      const i = snap.rowIndexById.get(resourceId);
+      return i === undefined || snap.curationHidden[i] === 0;
     },
   };
 }

@@ -1,5 +1,12 @@
 import type { Database } from "../../storage/database.ts";
 import { type TargetNames, targetNames } from "../binding/ranking.ts";
+import {
+  type CompiledRules,
+  type CurationRulesReader,
+  compileRules,
+  isHidden,
+  kindsOf,
+} from "../curation/rules.ts";
 import type { InstallationRow } from "../installations/service.ts";
 import {
   inventoryRepository,
@@ -31,6 +38,8 @@ export interface BindableRow {
   fullPath: string | null;
   context: Record<string, string>;
   names: TargetNames;
+  /** Provider kinds curation rules can name (`curation/rules.ts`). */
+  kinds: Record<string, string>;
 }
 
 /** The live mapping a row is bound by. */
@@ -71,6 +80,15 @@ export interface BindableSnapshot extends InventoryPart {
   projectsBySlug: Map<string, SnapshotProject>;
   /** Live mappings for the provider, by project id. */
   mappingsByProject: Map<string, SnapshotMapping>;
+  /**
+   * Curation (issue 20): 1 where the team's rules hide the row. A hidden row stays in `rows` (its
+   * mapping, renames and missing detection are untouched) but is not offered by tracker/resources/,
+   * bind-resolve or the dashboard picker. Re-applied on a binding-version change (a rule change moves
+   * it), reusing the rows; unchanged rules reuse the flags too.
+   */
+  curationHidden: Uint8Array;
+  /** Indexes of the rows not hidden, in row (label) order. */
+  offered: number[];
 }
 
 /** Rows kept across all cached snapshots; the least recently used snapshot goes first. */
@@ -150,12 +168,29 @@ function inventoryPart(inventoryVersion: number, rows: BindableRow[]): Inventory
   };
 }
 
+/** The curation flags of a part's rows under some rules, computed once per rules text. */
+const hiddenMemo = new WeakMap<InventoryPart, { key: string; hidden: Uint8Array; offered: number[] }>();
+function curationOf(part: InventoryPart, rules: CompiledRules) {
+  const memo = hiddenMemo.get(part);
+  if (memo && memo.key === rules.key) return memo;
+  const hidden = new Uint8Array(part.rows.length);
+  const offered: number[] = [];
+  part.rows.forEach((r, i) => {
+    if (isHidden(rules, r)) hidden[i] = 1;
+    else offered.push(i);
+  });
+  const fresh = { key: rules.key, hidden, offered };
+  hiddenMemo.set(part, fresh);
+  return fresh;
+}
+
 function withBindings(
   part: InventoryPart,
   bindingVersion: number,
   installations: InstallationRow[],
   projects: SnapshotProject[],
   mappings: SnapshotMapping[],
+  rules: CompiledRules = compileRules([]),
 ): BindableSnapshot {
   const boundBy: (RowBinding | null)[] = new Array(part.rows.length).fill(null);
   for (const m of mappings) {
@@ -163,11 +198,14 @@ function withBindings(
     if (i !== undefined)
       boundBy[i] = { bindingRef: m.bindingRef, boundAt: m.boundAt, projectSlug: m.projectSlug };
   }
+  const curation = curationOf(part, rules);
   return {
     ...part,
     bindingVersion,
     installations,
     boundBy,
+    curationHidden: curation.hidden,
+    offered: curation.offered,
     projectsByUuid: new Map(projects.filter((p) => p.uuid).map((p) => [p.uuid as string, p])),
     projectsBySlug: new Map(projects.map((p) => [p.slug, p])),
     mappingsByProject: new Map(mappings.map((m) => [m.projectId, m])),
@@ -180,7 +218,14 @@ interface Entry {
   snapshot: Promise<BindableSnapshot>;
 }
 
-export function bindableSnapshots(db: Database, opts: { maxRows?: number } = {}) {
+export function bindableSnapshots(
+  db: Database,
+  opts: {
+    maxRows?: number;
+    onBuild?: (part: "inventory" | "bindings") => void;
+    curationRules?: CurationRulesReader;
+  } = {},
+) {
   const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
   const cache = new Map<string, Entry>();
 
@@ -195,17 +240,34 @@ export function bindableSnapshots(db: Database, opts: { maxRows?: number } = {})
         if (!part || part.inventoryVersion !== versions.inventory) {
           const ids = installations.map((i) => i.id);
           const rows = ids.length ? await repo.snapshotRows(teamId, ids) : [];
+          opts.onBuild?.("inventory");
+          // Most rows share a few kind combinations: one object each, not one per row.
+          const kinds = new Map<string, Record<string, string>>();
+          const kindsFor = (provider: string, routing: unknown) => {
+            const k = kindsOf(provider, routing);
+            const text = JSON.stringify(k);
+            const seen = kinds.get(text);
+            if (seen) return seen;
+            kinds.set(text, k);
+            return k;
+          };
           part = inventoryPart(
             versions.inventory,
-            rows.map((r) => ({ ...r, context: r.context as Record<string, string>, names: targetNames(r) })),
+            rows.map(({ routingMetadata, ...r }) => ({
+              ...r,
+              context: r.context as Record<string, string>,
+              names: targetNames(r),
+              kinds: kindsFor(r.provider, routingMetadata),
+            })),
           );
-        }
+        } else opts.onBuild?.("bindings");
         return withBindings(
           part,
           versions.binding,
           installations,
           await repo.snapshotProjects(teamId),
           await repo.snapshotMappings(teamId, provider),
+          compileRules(opts.curationRules ? await opts.curationRules(tx as unknown as Database, teamId) : []),
         );
       },
       { isolationLevel: "repeatable read", accessMode: "read only" },

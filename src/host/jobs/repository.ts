@@ -148,6 +148,21 @@ export function jobsRepository(db: Database) {
       });
     },
 
+    /**
+     * Hands a running job back (its process is stopping): pending and due now, the attempt not counted,
+     * the lease released. The old holder's later writes are fenced off (the job is no longer running).
+     */
+    async release(lease: Lease): Promise<boolean> {
+      return fenced(lease, {
+        status: "pending",
+        attempts: sql`greatest(${jobs.attempts} - 1, 0)`,
+        runAfter: sql`now()`,
+        lockedUntil: null,
+        lockedBy: null,
+        updatedAt: new Date(),
+      });
+    },
+
     /** Extends the lease; false when it was lost (expired and claimed by another worker, or ended). */
     async heartbeat(lease: Lease, leaseSeconds: number): Promise<boolean> {
       return fenced(lease, {

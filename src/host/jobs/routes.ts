@@ -51,7 +51,29 @@ export const operationRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
       schema: {
         tags: ["operations"],
         summary: "This team's background job queue per kind: depth, oldest due job's age, dead jobs (admins)",
-        response: { 200: Type.Object({ kinds: Type.Array(KindSummary) }) },
+        response: {
+          200: Type.Object(
+            { kinds: Type.Array(KindSummary) },
+            {
+              description: "One row per job kind this team has queued, running or dead in the last 24 hours.",
+              examples: [
+                {
+                  kinds: [
+                    {
+                      kind: "inventory.refresh",
+                      pending: 1,
+                      due: 1,
+                      running: 0,
+                      lease_expired: 0,
+                      dead_last_24h: 0,
+                      oldest_due_age_seconds: 4,
+                    },
+                  ],
+                },
+              ],
+            },
+          ),
+        },
       },
     },
     async (req) => ({ kinds: await services.jobs.summary(req.auth.team.id) }),

@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import { Nullable, StringEnum } from "../http/schemas.ts";
+import { documented, Nullable, StringEnum } from "../http/schemas.ts";
 
 /** A failed operation's error: the envelope's fields, plus `dead` and `attempts` when retries ran out. */
 const OperationError = Type.Object(
@@ -42,3 +42,37 @@ export const Operation = Type.Object(
   },
   { description: "Poll until `completed` (with `result`) or `failed` (with `error`)." },
 );
+documented(Operation, {
+  examples: [
+    {
+      operation_id: "op_01JF3QB4N6M8K0J2H4G6F8D0S2",
+      status: "completed",
+      kind: "inventory.refresh",
+      progress: { pages: 3, resources: 12 },
+      result: { resources: 12, added: 1, missing: 0 },
+      error: null,
+      attempts: 1,
+      created_at: "2026-11-30T09:15:00.000Z",
+      updated_at: "2026-11-30T09:15:04.000Z",
+    },
+    {
+      operation_id: "op_01JF3QB4N6M8K0J2H4G6F8D0S3",
+      status: "failed",
+      kind: "tracker.push",
+      progress: null,
+      result: null,
+      error: {
+        error_code: "provider_auth_revoked",
+        message: "Jira no longer accepts this installation's credentials. Reconnect it in the dashboard.",
+        retryable: false,
+        user_action_required: true,
+        source: "provider",
+        retry_after_seconds: null,
+        effect_certainty: "no_effect",
+      },
+      attempts: 1,
+      created_at: "2026-11-30T09:15:00.000Z",
+      updated_at: "2026-11-30T09:15:02.000Z",
+    },
+  ],
+});

@@ -59,6 +59,18 @@ export interface JobQueueOptions {
   /** Backoff after the n-th failed attempt: uniform in [0, min(max, base·2^(n-1))] ("full jitter"). */
   retryBaseSeconds?: number;
   retryMaxSeconds?: number;
+  /**
+   * At stop, how long running jobs may take to finish before they are handed back to the queue (their
+   * lease released, so another process runs them at once instead of after the lease expires).
+   */
+  shutdownGraceMs?: number;
+}
+
+/** What the queue tells an observer (metrics) besides its rows. */
+export interface JobEvents {
+  retried?(kind: string): void;
+  died?(kind: string): void;
+  released?(kind: string): void;
 }
 
 export const JOB_DEFAULTS = {
@@ -68,6 +80,7 @@ export const JOB_DEFAULTS = {
   maxAttempts: 5,
   retryBaseSeconds: 5,
   retryMaxSeconds: 600,
+  shutdownGraceMs: 10_000,
 } as const;
 
 const unexpected: JobFailure = {
@@ -103,12 +116,19 @@ export function retryDelaySeconds(
  * `concurrency` jobs with `for update skip locked`, keeps each lease alive by heartbeats, and retries
  * retryable failures with backoff; on the embedded default that is the one in-process worker.
  */
-export function jobsService(db: Database, logger: Logger, opts: JobQueueOptions = {}) {
+export function jobsService(
+  db: Database,
+  logger: Logger,
+  opts: JobQueueOptions = {},
+  events: JobEvents = {},
+) {
   const o = { ...JOB_DEFAULTS, ...opts };
   const heartbeatMs = opts.heartbeatMs ?? Math.max(50, (o.leaseSeconds * 1000) / 3);
   const repo = jobsRepository(db);
   const kinds = new Map<string, { handler: JobHandler; options: JobKindOptions }>();
   const active = new Set<Promise<void>>();
+  /** The running attempts of this process, to hand back at shutdown. */
+  const running = new Map<string, { job: JobRow; abort: AbortController }>();
   let timer: NodeJS.Timeout | null = null;
   let filling: Promise<void> | null = null;
   let again = false;
@@ -116,6 +136,7 @@ export function jobsService(db: Database, logger: Logger, opts: JobQueueOptions 
 
   async function died(job: JobRow) {
     logger.warn({ job_id: job.id, job_kind: job.kind, error: job.error }, "job dead");
+    events.died?.(job.kind);
     await kinds.get(job.kind)?.options.onDead?.(job);
   }
 
@@ -142,6 +163,7 @@ export function jobsService(db: Database, logger: Logger, opts: JobQueueOptions 
     const log = logger.child({ job_id: job.id, job_kind: job.kind, attempt: job.attempts });
     const abort = new AbortController();
     const stopBeating = keepAlive(lease, abort);
+    running.set(job.id, { job, abort });
     const lost = () => new LeaseLostError(job.id);
     const ctx: JobContext = {
       attemptId: `${job.id}:${job.lease}`,
@@ -162,6 +184,7 @@ export function jobsService(db: Database, logger: Logger, opts: JobQueueOptions 
       else await failed(job, lease, err, log);
     } finally {
       stopBeating();
+      running.delete(job.id);
     }
   }
 
@@ -172,8 +195,10 @@ export function jobsService(db: Database, logger: Logger, opts: JobQueueOptions 
     const retry = failure.retryable;
     if (retry && job.attempts < job.maxAttempts) {
       const delay = retryDelaySeconds(job.attempts, failure, o);
-      if (await repo.retryLater(lease, { ...failure, attempts: job.attempts }, delay))
+      if (await repo.retryLater(lease, { ...failure, attempts: job.attempts }, delay)) {
         log.info({ error_code: failure.error_code, retry_in_seconds: delay }, "job will retry");
+        events.retried?.(job.kind);
+      }
       return;
     }
     const error = retry ? { ...failure, attempts: job.attempts } : failure;
@@ -264,12 +289,34 @@ export function jobsService(db: Database, logger: Logger, opts: JobQueueOptions 
       kick();
     },
 
-    /** Stops claiming and waits for the jobs this process runs. */
-    async stop() {
+    /**
+     * Stops claiming and waits for the jobs this process runs, up to the shutdown grace; the ones still
+     * running then are handed back to the queue as not attempted (due now, lease released), so another
+     * process claims them at once, and their handlers are aborted.
+     */
+    async stop(graceMs: number = o.shutdownGraceMs) {
       stopped = true;
       if (timer) clearInterval(timer);
       await filling;
-      await Promise.all(active);
+      const all = Promise.all(active);
+      let timeout: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<"grace over">((r) => {
+        timeout = setTimeout(() => r("grace over"), graceMs);
+      });
+      const outcome = await Promise.race([all, graceOver]);
+      clearTimeout(timeout);
+      if (outcome !== "grace over") return;
+      for (const { job, abort } of [...running.values()]) {
+        // Released before the abort, so the handler's unwinding cannot record a failed attempt first.
+        const released = await repo.release({ id: job.id, lease: job.lease });
+        abort.abort(new LeaseLostError(job.id));
+        if (released) {
+          logger.info({ job_id: job.id, job_kind: job.kind }, "job handed back to the queue at shutdown");
+          events.released?.(job.kind);
+        }
+      }
+      // The aborted handlers' writes are fenced off now; give them a moment to unwind before the database closes.
+      await Promise.race([all, new Promise((r) => setTimeout(r, 1_000).unref())]);
     },
 
     /** Claims and runs due jobs one at a time in this process until none is due (tests). */

@@ -3,6 +3,7 @@ import { RoutedQuery } from "../binding/schemas.ts";
 import type { Domain } from "../domain.ts";
 import { ValidationError } from "../errors/domain-error.ts";
 import { requireAdmin } from "../http/auth.ts";
+import { ROUTING_ERRORS } from "../http/error-schemas.ts";
 import { cliRoute } from "../http/schemas.ts";
 import { Resource } from "../inventory/schemas.ts";
 import { enrichment } from "../status/service.ts";
@@ -26,7 +27,7 @@ export const mappingRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = asyn
     "/tracker/mappings/",
     cliRoute(
       "Work-package links of a bound project, or (provider only) the team's mappings for the provider",
-      { querystring: RoutedQuery, response: { 200: TrackerMappings } },
+      { querystring: RoutedQuery, response: { 200: TrackerMappings }, errors: ROUTING_ERRORS },
     ),
     async (req) => {
       const { provider, binding_ref, project_slug } = req.query;

@@ -1,7 +1,7 @@
 import { Type } from "typebox";
 import { ProjectIdentity, RoutedMapping } from "../binding/schemas.ts";
 import { PageQuery, pageOf } from "../http/pagination.ts";
-import { LiteralUnion } from "../http/schemas.ts";
+import { documented, LiteralUnion } from "../http/schemas.ts";
 import { ProviderName } from "../installations/schemas.ts";
 import { SYNC_STATES } from "./health.ts";
 import { MAPPING_STATES, SETTABLE_MAPPING_STATES } from "./states.ts";
@@ -31,6 +31,31 @@ export const Mapping = Type.Object({
   updated_at: Type.String(),
   deleted_at: Type.Union([Type.String(), Type.Null()]),
 });
+documented(Mapping, {
+  description: "A mapping: which discovered resource a project is bound to, by its stable `binding_ref`.",
+  examples: [
+    {
+      binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+      provider: "jira",
+      status: "active",
+      display_label: "Acme / PAY Payments",
+      provider_context: { workspace_name: "Acme", project_key: "PAY", project_name: "Payments" },
+      project_id: "prj_01JF3QF4G6H8J0K2M4N6P8Q0R2",
+      project_slug: "payments",
+      installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
+      resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E",
+      resource_key: "jira:acme.atlassian.net:10000:project:10001",
+      routing_metadata: { version: 1, project_id: "10001", project_key: "PAY" },
+      resource_missing_since: null,
+      sync_state: "idle",
+      created_via: "dashboard",
+      created_by: "usr_01JF3Q7A2B4C6D8E0F2G4H6J8K",
+      bound_at: "2026-11-30T09:15:00.000Z",
+      updated_at: "2026-11-30T09:15:00.000Z",
+      deleted_at: null,
+    },
+  ],
+});
 
 export const MappingPage = pageOf(Mapping);
 
@@ -59,6 +84,9 @@ export const CreateMappingBody = Type.Object(
   },
   { additionalProperties: false },
 );
+documented(CreateMappingBody, {
+  examples: [{ resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E", project_slug: "payments" }],
+});
 
 export const RefParams = Type.Object({ binding_ref: Type.String({ maxLength: 64 }) });
 
@@ -74,6 +102,7 @@ export const ChangeMappingBody = Type.Object(
   },
   { additionalProperties: false, minProperties: 1 },
 );
+documented(ChangeMappingBody, { examples: [{ status: "disabled" }] });
 
 export const DeleteQuery = Type.Object(
   { confirm: Type.String({ description: "Repeat the binding_ref to confirm." }) },
@@ -88,6 +117,9 @@ export const RepairLookupBody = Type.Object(
   },
   { additionalProperties: false },
 );
+documented(RepairLookupBody, {
+  examples: [{ installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P", native_id: "10001" }],
+});
 
 /** A work-package ↔ issue link, recorded by push (contract §3; the CLI prints `wp_id`, `system`, `external_key`). */
 export const WorkPackageLink = Type.Object({
@@ -125,4 +157,26 @@ export const TeamMappings = Type.Object({
 
 export const TrackerMappings = Type.Union([BoundMappings, TeamMappings], {
   description: "Work-package links of the routed mapping, or (provider only) of the team's mappings.",
+});
+documented(TrackerMappings, {
+  examples: [
+    {
+      binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+      display_label: "Acme / PAY Payments",
+      provider_context: { workspace_name: "Acme", project_key: "PAY", project_name: "Payments" },
+      project_slug: "payments",
+      mappings: [
+        {
+          wp_id: "WP01",
+          system: "jira",
+          workspace: "acme",
+          external_id: "10043",
+          external_key: "PAY-13",
+          external_url: "https://acme.atlassian.net/browse/PAY-13",
+          created_at: "2026-11-30T09:15:00.000Z",
+          updated_at: "2026-11-30T09:15:00.000Z",
+        },
+      ],
+    },
+  ],
 });

@@ -141,6 +141,18 @@ function withQuery(base: string, params: Record<string, string | undefined>) {
 export const accessTokenExpired = () =>
   new DomainError("access_token_expired", "The access token expired. Refresh it with `POST /oauth/token`.");
 
+/** Why an access token (with its session) does not authenticate at `now`, or null when it does. */
+export function accessTokenRefusal(
+  found: { sessionRevokedAt: Date | null; expiresAt: Date } | undefined,
+  now: Date,
+): DomainError | null {
+  if (!found) return new UnauthorizedError("Invalid access token. Run `spec-kitty auth login`.");
+  if (found.sessionRevokedAt)
+    return new UnauthorizedError("This CLI session was signed out or revoked. Run `spec-kitty auth login`.");
+  if (found.expiresAt <= now) return accessTokenExpired();
+  return null;
+}
+
 export function oauthService(
   db: Database,
   deps: { publicUrl: () => string; logger?: Logger; options?: OAuthOptions; limits?: RateLimits },
@@ -546,15 +558,18 @@ export function oauthService(
     /** Bearer access token → the same identity an API token yields (`tokenId` is the session id). */
     async authenticateAccessToken(bearer: string, now = new Date()) {
       const found = await repo.findAccessToken(sha256(bearer));
-      if (!found) throw new UnauthorizedError("Invalid access token. Run `spec-kitty auth login`.");
-      if (found.session.revokedAt)
-        throw new UnauthorizedError(
-          "This CLI session was signed out or revoked. Run `spec-kitty auth login`.",
-        );
-      if (found.token.expiresAt <= now) throw accessTokenExpired();
-      await repo.touchSession(found.session.id, now, new Date(now.getTime() - TOUCH_INTERVAL_MS));
+      const refusal = accessTokenRefusal(
+        found && { sessionRevokedAt: found.session.revokedAt, expiresAt: found.token.expiresAt },
+        now,
+      );
+      if (refusal || !found) throw refusal;
+      await service.touchSession(found.session.id, now);
       return { tokenId: found.session.id, user: found.user, session: found.session };
     },
+
+    /** Records the session's use: a write at most once a minute (the statement checks). */
+    touchSession: (sessionId: string, now = new Date()) =>
+      repo.touchSession(sessionId, now, new Date(now.getTime() - TOUCH_INTERVAL_MS)),
 
     async sessionStatus(sessionId: string) {
       const s = await repo.findSession(sessionId);

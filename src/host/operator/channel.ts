@@ -28,11 +28,16 @@ export interface OperatorChannel {
 
 const BODY_LIMIT = 64 * 1024;
 
-export async function startOperatorChannel(services: OperatorDeps, logger: Logger): Promise<OperatorChannel> {
+export async function startOperatorChannel(
+  services: OperatorDeps,
+  logger: Logger,
+  /** Takes a backup of the database this service holds (`POST /backup`: the file's bytes). */
+  backup?: () => Promise<Buffer>,
+): Promise<OperatorChannel> {
   const secret = randomBytes(32).toString("base64url");
   const expected = digest(`Bearer ${secret}`);
   const server = createServer((req, res) => {
-    answer(req, res, expected, services, logger).catch((err) => {
+    answer(req, res, expected, services, logger, backup).catch((err) => {
       const { status, error } = toApiRefusal(err);
       if (status >= 500) logger.error({ err }, "operator command failed");
       if (!res.headersSent) send(res, status, toEnvelope(error));
@@ -59,10 +64,23 @@ async function answer(
   expected: Buffer,
   services: OperatorDeps,
   logger: Logger,
+  backup: (() => Promise<Buffer>) | undefined,
 ) {
   const auth = digest(req.headers.authorization ?? "");
   if (!timingSafeEqual(auth, expected))
     return send(res, 401, toEnvelope(new DomainError("unauthorized", "Wrong operator secret.")));
+  if (req.method === "POST" && req.url === "/backup" && backup) {
+    logger.info({ operator_command: "backup" }, "operator command");
+    const file = await backup();
+    res.writeHead(200, {
+      "content-type": "application/octet-stream",
+      "content-length": file.length,
+      "cache-control": "no-store",
+      connection: "close",
+    });
+    res.end(file);
+    return;
+  }
   const command = /^\/commands\/([a-z-]+)$/.exec(req.url ?? "")?.[1];
   if (req.method !== "POST" || !command)
     return send(res, 404, toEnvelope(new DomainError("not_found", "POST /commands/<name>.")));
@@ -142,4 +160,27 @@ export async function sendOperatorCommand(
   const code = body.error_code && isErrorCode(body.error_code) ? body.error_code : "internal_error";
   const error = new DomainError(code, body.message ?? res.statusText);
   return { ok: false, error };
+}
+
+/** Asks the service holding the data directory for a backup: its bytes, or `unreachable`. */
+export async function requestOperatorBackup(address: OperatorAddress): Promise<Buffer | "unreachable"> {
+  let res: Response;
+  try {
+    res = await fetch(`${address.url}/backup`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${address.secret}` },
+    });
+  } catch (err) {
+    if ((err as { cause?: { code?: string } }).cause?.code === "ECONNREFUSED") return "unreachable";
+    throw new DomainError(
+      "operator_channel_failed",
+      "The running service did not answer the backup request.",
+    );
+  }
+  if (!res.ok) {
+    const body = (await res.json().catch(() => ({}))) as Partial<ErrorEnvelope>;
+    const code = body.error_code && isErrorCode(body.error_code) ? body.error_code : "internal_error";
+    throw new DomainError(code, body.message ?? res.statusText);
+  }
+  return Buffer.from(await res.arrayBuffer());
 }

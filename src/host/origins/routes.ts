@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Domain } from "../domain.ts";
-import { cliRoute } from "../http/schemas.ts";
+import { PROVIDER_ERRORS, ROUTING_ERRORS } from "../http/error-schemas.ts";
+import { cliRoute, IdempotencyKeyHeaders } from "../http/schemas.ts";
 import { OriginBindBody, OriginLink } from "./schemas.ts";
 
 /** The domain services these routes call. */
@@ -12,7 +13,12 @@ export const originRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async
     cliRoute(
       "Record the issue a mission started from (requires Idempotency-Key). The issue must belong to the " +
         "mapped resource; the same origin again answers with the existing link; another origin → 409.",
-      { body: OriginBindBody, response: { 200: OriginLink } },
+      {
+        body: OriginBindBody,
+        headers: IdempotencyKeyHeaders,
+        response: { 200: OriginLink },
+        errors: [...ROUTING_ERRORS, ...PROVIDER_ERRORS, "issue_not_found", "origin_conflict"],
+      },
     ),
     (req, reply) => services.idempotency.run(req, reply, () => services.origins.bind(req.auth, req.body)),
   );

@@ -3,7 +3,7 @@ import { Type } from "typebox";
 import type { Domain } from "../domain.ts";
 import { requireAdmin } from "../http/auth.ts";
 import { PageQuery, pageOf } from "../http/pagination.ts";
-import { errorResponses } from "../http/schemas.ts";
+import { documented, errorResponses } from "../http/schemas.ts";
 import { projectView } from "./service.ts";
 
 /** The domain services these routes call. */
@@ -18,6 +18,20 @@ const Project = Type.Object({
   node_ids: Type.Array(Type.String()),
   created_at: Type.String(),
 });
+documented(Project, {
+  description: "A Spec Kitty project of the team.",
+  examples: [
+    {
+      id: "prj_01JF3QF4G6H8J0K2M4N6P8Q0R2",
+      uuid: "8f0c7b1e-0000-4000-8000-000000000001",
+      slug: "payments",
+      name: "Payments",
+      repo_slug: null,
+      node_ids: ["a1b2c3d4e5f6"],
+      created_at: "2026-11-30T09:15:00.000Z",
+    },
+  ],
+});
 
 const CreateProjectBody = Type.Object(
   {
@@ -26,6 +40,7 @@ const CreateProjectBody = Type.Object(
   },
   { additionalProperties: false },
 );
+documented(CreateProjectBody, { examples: [{ slug: "payments", name: "Payments" }] });
 
 export const projectRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
   app.get(

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Domain } from "../domain.ts";
-import { cliRoute } from "../http/schemas.ts";
+import { PROVIDER_ERRORS, ROUTING_ERRORS } from "../http/error-schemas.ts";
+import { cliRoute, IdempotencyKeyHeaders } from "../http/schemas.ts";
 import { Pending, PullBody, PullResult, PushBody, PushResult, RunBody, RunResult } from "./schemas.ts";
 
 /** The domain services these routes call. */
@@ -12,6 +13,7 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = asyn
     cliRoute("Normalised issues of the mapped resource, a page at a time (`cursor`, `filters` honoured)", {
       body: PullBody,
       response: { 200: PullResult },
+      errors: [...ROUTING_ERRORS, ...PROVIDER_ERRORS, "invalid_query"],
     }),
     (req) => services.runtime.pull(req.auth, req.body),
   );
@@ -21,7 +23,18 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = asyn
     cliRoute(
       "Create, update, transition or link issues of the mapped resource (requires Idempotency-Key). " +
         "Up to 10 items answer 200 with the result; more answer 202 with an operation to poll.",
-      { body: PushBody, response: { 200: PushResult, 202: Pending } },
+      {
+        body: PushBody,
+        headers: IdempotencyKeyHeaders,
+        response: { 200: PushResult, 202: Pending },
+        errors: [
+          ...ROUTING_ERRORS,
+          ...PROVIDER_ERRORS,
+          "invalid_item",
+          "create_in_progress",
+          "mapping_needs_repair",
+        ],
+      },
     ),
     (req, reply) => services.idempotency.run(req, reply, () => services.runtime.push(req.auth, req.body)),
   );
@@ -31,7 +44,18 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = asyn
     cliRoute(
       "Pull, then push (requires Idempotency-Key). 202 with an operation to poll when the pull limit " +
         "exceeds 100 or the push has more than 10 items.",
-      { body: RunBody, response: { 200: RunResult, 202: Pending } },
+      {
+        body: RunBody,
+        headers: IdempotencyKeyHeaders,
+        response: { 200: RunResult, 202: Pending },
+        errors: [
+          ...ROUTING_ERRORS,
+          ...PROVIDER_ERRORS,
+          "invalid_item",
+          "create_in_progress",
+          "mapping_needs_repair",
+        ],
+      },
     ),
     (req, reply) => services.idempotency.run(req, reply, () => services.runtime.run(req.auth, req.body)),
   );

@@ -13,6 +13,78 @@ const Routing = {
   project_slug: RoutingKey("Legacy routing by project slug."),
 };
 
+/** The examples' story: Jira project PAY of team acme, bound to the CLI project `payments`. */
+const ROUTED_EXAMPLE = {
+  provider: "jira",
+  binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+  display_label: "Acme / PAY Payments",
+  provider_context: { workspace_name: "Acme", project_key: "PAY", project_name: "Payments" },
+  project_slug: "payments",
+  identity_path: {
+    type: "installation",
+    installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
+    user_link_id: null,
+    provider: "jira",
+    provider_account_id: null,
+  },
+  doctrine: null,
+};
+const ISSUE_EXAMPLE = {
+  ref: {
+    system: "jira",
+    id: "10042",
+    workspace: "acme",
+    key: "PAY-12",
+    url: "https://acme.atlassian.net/browse/PAY-12",
+  },
+  title: "Refunds over 500 EUR need a second approval",
+  body: "Finance asks for a four-eyes check on large refunds.",
+  status: "in_progress",
+  issue_type: "story",
+  priority: 2,
+  assignees: ["ada@acme.test"],
+  labels: ["payments"],
+  created_at: "2026-11-28T10:00:00.000Z",
+  updated_at: "2026-11-30T09:15:00.000Z",
+  provider_metadata: { status_name: "In Progress", issue_type_name: "Story" },
+};
+const PULL_EXAMPLE = {
+  status: "ok",
+  summary: { total: 1, succeeded: 1, failed: 0, skipped: 0 },
+  items: [ISSUE_EXAMPLE],
+  item_errors: null,
+  has_more: false,
+  next_cursor: null,
+};
+const PUSH_EXAMPLE = {
+  status: "ok",
+  summary: { total: 1, succeeded: 1, failed: 0, skipped: 0 },
+  items: [
+    {
+      index: 0,
+      wp_id: "WP01",
+      action: "create",
+      ref: null,
+      outcome: "created",
+      remote_ref: {
+        system: "jira",
+        id: "10043",
+        workspace: "acme",
+        key: "PAY-13",
+        url: "https://acme.atlassian.net/browse/PAY-13",
+      },
+      version: "2026-11-30T09:16:00.000Z",
+      message: null,
+    },
+  ],
+  item_errors: null,
+};
+const PUSH_ITEM_EXAMPLE = {
+  wp_id: "WP01",
+  action: "create",
+  patch: { title: "Second approval for large refunds", labels: ["payments"], status: "todo" },
+};
+
 const Status = LiteralUnion(ISSUE_STATUSES);
 const IssueType = LiteralUnion(ISSUE_TYPES);
 
@@ -39,7 +111,18 @@ export const PullBody = Type.Object(
     ),
     filters: Type.Optional(Type.Union([PullFilters, Type.Null()])),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        provider: "jira",
+        binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+        limit: 100,
+        cursor: null,
+        filters: { updated_since: "2026-11-01T00:00:00.000Z", status: ["todo", "in_progress"] },
+      },
+    ],
+  },
 );
 
 export const PushBody = Type.Object(
@@ -51,7 +134,12 @@ export const PushBody = Type.Object(
         "PushItem[]: `{wp_id?, action: create|update|transition|link, ref?: {id?, key?}, patch?: {title?, body?, labels?, status?}, target_status?}`. Checked one by one; a bad item fails alone (see docs/runtime.md).",
     }),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { provider: "jira", binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5", items: [PUSH_ITEM_EXAMPLE] },
+    ],
+  },
 );
 
 export const RunBody = Type.Object(
@@ -63,7 +151,18 @@ export const RunBody = Type.Object(
       Type.Array(Type.Unknown(), { maxItems: 1000, description: "Push items after the pull." }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        provider: "jira",
+        binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+        pull_first: true,
+        limit: 100,
+        items: [PUSH_ITEM_EXAMPLE],
+      },
+    ],
+  },
 );
 
 export const Pending = Type.Object(
@@ -71,7 +170,10 @@ export const Pending = Type.Object(
     operation_id: Type.String({ description: "Poll `GET /tracker/operations/{operation_id}/`." }),
     status: Type.Literal("pending"),
   },
-  { description: "Accepted: runs as an operation; its `result` is what a 200 would have answered." },
+  {
+    description: "Accepted: runs as an operation; its `result` is what a 200 would have answered.",
+    examples: [{ operation_id: "op_01JF3QB4N6M8K0J2H4G6F8D0S2", status: "pending" }],
+  },
 );
 
 // Responses (contract §4-§6). The CLI renders `status`, `summary`, `identity_path` and `has_more`; the
@@ -143,7 +245,10 @@ const PullPhaseFields = {
 export const PullPhase = Type.Object(PullPhaseFields);
 export const PullResult = Type.Object(
   { ...PullPhaseFields, ...Frame },
-  { description: "One page of normalised issues of the mapped resource." },
+  {
+    description: "One page of normalised issues of the mapped resource.",
+    examples: [{ ...PULL_EXAMPLE, ...ROUTED_EXAMPLE }],
+  },
 );
 
 export const PushOutcome = Type.Object({
@@ -167,7 +272,10 @@ const PushPhaseFields = {
 export const PushPhase = Type.Object(PushPhaseFields);
 export const PushResult = Type.Object(
   { ...PushPhaseFields, ...Frame },
-  { description: "What each item did, in order; a failed item does not stop the others." },
+  {
+    description: "What each item did, in order; a failed item does not stop the others.",
+    examples: [{ ...PUSH_EXAMPLE, ...ROUTED_EXAMPLE }],
+  },
 );
 
 export const RunResult = Type.Object(
@@ -178,5 +286,16 @@ export const RunResult = Type.Object(
     push: PushPhase,
     ...Frame,
   },
-  { description: "The pull, then the push, and both together." },
+  {
+    description: "The pull, then the push, and both together.",
+    examples: [
+      {
+        status: "ok",
+        summary: { total: 2, succeeded: 2, failed: 0, skipped: 0 },
+        pull: PULL_EXAMPLE,
+        push: PUSH_EXAMPLE,
+        ...ROUTED_EXAMPLE,
+      },
+    ],
+  },
 );

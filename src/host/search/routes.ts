@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Domain } from "../domain.ts";
+import { PROVIDER_ERRORS, ROUTING_ERRORS } from "../http/error-schemas.ts";
 import { cliRoute } from "../http/schemas.ts";
 import { IssueSearchBody, IssueSearchResult, ListTicketsBody, ListTicketsResult } from "./schemas.ts";
 
@@ -12,6 +13,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async
     cliRoute("Search issues of the mapped resource (`query_key` wins over `query_text`)", {
       body: IssueSearchBody,
       response: { 200: IssueSearchResult },
+      errors: [...ROUTING_ERRORS, ...PROVIDER_ERRORS, "invalid_query", "no_installation"],
     }),
     (req) => services.search.issueSearch(req.auth, req.body),
   );
@@ -21,6 +23,7 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async
     cliRoute("Tickets of the mapped resource (or, provider only, of the team's mapped resources)", {
       body: ListTicketsBody,
       response: { 200: ListTicketsResult },
+      errors: [...ROUTING_ERRORS, ...PROVIDER_ERRORS, "no_installation"],
     }),
     (req) => services.search.listTickets(req.auth, req.body),
   );

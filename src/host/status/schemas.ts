@@ -1,6 +1,6 @@
 import { Type } from "typebox";
 import { RoutedMapping } from "../binding/schemas.ts";
-import { Nullable, StringEnum } from "../http/schemas.ts";
+import { documented, Nullable, StringEnum } from "../http/schemas.ts";
 import { CliInstallationState } from "../inventory/schemas.ts";
 import { SyncState } from "../mappings/schemas.ts";
 import { MAPPING_STATES } from "../mappings/states.ts";
@@ -52,4 +52,56 @@ export const InstallationWideStatus = Type.Object({
 
 export const TrackerStatus = Type.Union([ProjectStatus, InstallationWideStatus], {
   description: "The routed project's status, or (provider only) the installation-wide one.",
+});
+documented(TrackerStatus, {
+  examples: [
+    {
+      configured: true,
+      provider: "jira",
+      binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+      display_label: "Acme / PAY Payments",
+      provider_context: { workspace_name: "Acme", project_key: "PAY", project_name: "Payments" },
+      project_slug: "payments",
+      connected: true,
+      sync_state: "idle",
+      identity_path: {
+        type: "installation",
+        installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
+        user_link_id: null,
+        provider: "jira",
+        provider_account_id: null,
+      },
+      last_sync_at: "2026-11-30T09:15:00.000Z",
+      status: "active",
+    },
+    {
+      provider: "jira",
+      connected: true,
+      installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
+      installations: [
+        {
+          id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
+          display_name: "Acme Jira",
+          status: "active",
+          last_sync_at: "2026-11-30T09:15:00.000Z",
+          last_error_code: null,
+          last_error_message: null,
+          inventory_stale: false,
+        },
+      ],
+      resource_count: 12,
+      bindings: [
+        {
+          project_name: "Payments",
+          project_slug: "payments",
+          binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+          display_label: "Acme / PAY Payments",
+          provider: "jira",
+          status: "active",
+          sync_state: "idle",
+          bound_at: "2026-11-30T09:15:00.000Z",
+        },
+      ],
+    },
+  ],
 });

@@ -10,6 +10,8 @@ import { type ApiTokenRow, tokensRepository } from "./repository.ts";
 const TOKEN_PREFIX = "skt_";
 const TOUCH_INTERVAL_MS = 60_000;
 
+const staleBefore = (now: Date) => new Date(now.getTime() - TOUCH_INTERVAL_MS);
+
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
 export interface AuthenticatedToken {
@@ -28,6 +30,22 @@ function view(t: ApiTokenRow) {
     revoked_at: t.revokedAt?.toISOString() ?? null,
   };
 }
+
+/** Why a stored API token does not authenticate at `now`, or null when it does. */
+export function apiTokenRefusal(
+  token: { revokedAt: Date | null; expiresAt: Date | null },
+  now: Date,
+): UnauthorizedError | null {
+  if (token.revokedAt)
+    return new UnauthorizedError("This API token was revoked. Create a new one in the dashboard.");
+  if (token.expiresAt && token.expiresAt <= now)
+    return new UnauthorizedError("This API token has expired. Create a new one in the dashboard.");
+  return null;
+}
+
+/** Whether a token last used at `lastUsedAt` is due its once-a-minute `last_used_at` write. */
+export const touchDue = (lastUsedAt: Date | null, now: Date) =>
+  !lastUsedAt || lastUsedAt.getTime() < now.getTime() - TOUCH_INTERVAL_MS;
 
 export function tokensService(db: Database, audit: Pick<AuditService, "record">) {
   const repo = tokensRepository(db);
@@ -80,17 +98,15 @@ export function tokensService(db: Database, audit: Pick<AuditService, "record">)
       // The lookup is by hash, so timing cannot reveal a prefix of a valid token; compare anyway.
       if (!found || !timingSafeEqual(Buffer.from(found.token.tokenHash), Buffer.from(digest)))
         throw new UnauthorizedError();
-      if (found.token.revokedAt)
-        throw new UnauthorizedError("This API token was revoked. Create a new one in the dashboard.");
-      if (found.token.expiresAt && found.token.expiresAt <= now) {
-        throw new UnauthorizedError("This API token has expired. Create a new one in the dashboard.");
-      }
+      const refusal = apiTokenRefusal(found.token, now);
+      if (refusal) throw refusal;
       // The row just read says whether the once-a-minute write is due: no statement when it is not.
-      const staleBefore = new Date(now.getTime() - TOUCH_INTERVAL_MS);
-      if (!found.token.lastUsedAt || found.token.lastUsedAt < staleBefore)
-        await repo.touch(found.token.id, now, staleBefore);
+      if (touchDue(found.token.lastUsedAt, now)) await repo.touch(found.token.id, now, staleBefore(now));
       return { tokenId: found.token.id, user: found.user };
     },
+
+    /** Records the token's use (the statement writes only when the stored time is a minute old). */
+    touch: (tokenId: string, now = new Date()) => repo.touch(tokenId, now, staleBefore(now)),
 
     async page(userId: string, cursor: string | undefined, limit: number) {
       const rows = await repo.pageForUser(userId, decodeTextCursor(cursor), limit);

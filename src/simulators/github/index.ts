@@ -62,6 +62,8 @@ interface GithubSeed extends SeedFile {
 
 interface SeedExtras {
   visibility?: string;
+  /** A fork of another repository (served as `fork: true`). */
+  fork?: boolean;
   /** `false`: a repository of the account that a `selected` installation was not given. */
   selected?: boolean;
   pulls?: { title: string; body?: string | null }[];
@@ -182,6 +184,7 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
     }
   >();
   const visibility = new Map<string, string>();
+  const forks = new Set<string>();
   /** Repositories left out of their `selected` installation (readable only when public). */
   const unselected = new Set<string>();
   const pulls = new Map<string, SimPull[]>();
@@ -220,6 +223,7 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
       const r = store.resourcesOf(w.id).find((x) => x.name === res.name);
       if (!r) continue;
       if (res.visibility) visibility.set(r.id, res.visibility);
+      if (res.fork) forks.add(r.id);
       if (res.selected === false) unselected.add(r.id);
       for (const p of res.pulls ?? []) addPull(r, p.title, p.body ?? null);
     }
@@ -374,7 +378,7 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
   const renderRepo = (r: SimResource, urls: Urls) => {
     const ws = workspaceOf(r);
     nameIndex.set(fullName(ws, r).toLowerCase(), r.id);
-    return repository(ws, r, visibilityOf(r), urls);
+    return repository(ws, r, visibilityOf(r), urls, forks.has(r.id));
   };
 
   router.on(
@@ -956,6 +960,14 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
       ...(typeof b.search === "number" ? { search: b.search } : {}),
     });
     return { json: limiter.limits };
+  });
+  // A repository becomes a fork (or stops being one): what `fork` says in every repository object.
+  router.on("PUT", "/_sim/resources/:id/fork", (req) => {
+    const r = store.resources.get(req.params.id);
+    if (!r) return { status: 404, json: { error: `resource ${req.params.id} not found` } };
+    if (req.body?.fork === false) forks.delete(r.id);
+    else forks.add(r.id);
+    return { json: { id: r.id, fork: forks.has(r.id) } };
   });
   router.on("POST", "/_sim/resources/:id/pulls", (req) => {
     const r = store.resources.get(req.params.id);

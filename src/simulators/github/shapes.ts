@@ -88,7 +88,7 @@ export function installation(ws: SimWorkspace, app: SimApp, urls: Urls) {
   };
 }
 
-export function repository(ws: SimWorkspace, r: SimResource, visibility: string, urls: Urls) {
+export function repository(ws: SimWorkspace, r: SimResource, visibility: string, urls: Urls, fork = false) {
   const id = Number(r.id);
   const api = `${urls.api}/repos/${repoPath(ws, r)}`;
   const openIssues = r.issues.filter((i) => !isClosed(i.status)).length;
@@ -101,7 +101,7 @@ export function repository(ws: SimWorkspace, r: SimResource, visibility: string,
     owner: account(ws, urls),
     html_url: `${urls.web}/${repoPath(ws, r)}`,
     description: r.description,
-    fork: false,
+    fork,
     url: api,
     issues_url: `${api}/issues{/number}`,
     labels_url: `${api}/labels{/name}`,

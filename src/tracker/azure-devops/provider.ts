@@ -1,4 +1,4 @@
-import { ISSUE_KEYS, type ProviderModule, Routing, routingV1 } from "../core/provider.ts";
+import { fieldKind, ISSUE_KEYS, type ProviderModule, Routing, routingV1 } from "../core/provider.ts";
 import { azureDevOpsAdapter } from "./adapter.ts";
 
 export interface AzureDevOpsSettings {
@@ -47,6 +47,12 @@ export const azureDevOpsProvider: ProviderModule<AzureDevOpsSettings> = {
     project_name: Routing.text,
     url: Routing.maybe,
   }),
+  kinds: [
+    fieldKind("visibility", "Visibility", "visibility", [
+      ["private", "Private"],
+      ["public", "Public"],
+    ]),
+  ],
   capabilities: { repositoryShaped: false, oneTeamPerWorkspace: false },
   resourceRef: { type: "azure_devops_project", id: (rm) => String(rm.project_name ?? rm.project_id ?? "") },
   issueRefs: { keys: [ISSUE_KEYS.number], urls: [[/\/_workitems\/edit\/(\d+)\/?$/, (m) => m[1]]] },

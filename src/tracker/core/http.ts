@@ -105,7 +105,11 @@ export interface HttpClientOptions {
     path: string;
     status: number | null;
     attempt: number;
+    /** Time from sending the request to its answer's headers (or the failure). */
+    durationMs: number;
   }) => void;
+  /** Observes each wait before a repeat: `rate_limit` when the provider asked us to slow down, else `backoff`. */
+  onWait?: (info: { provider: string; ms: number; reason: "rate_limit" | "backoff" }) => void;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -232,8 +236,13 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
       body = new URLSearchParams(req.form).toString();
     }
 
+    const pause = (ms: number, reason: "rate_limit" | "backoff") => {
+      opts.onWait?.({ provider: rules.provider, ms, reason });
+      return sleep(ms);
+    };
     for (let attempt = 0; ; attempt++) {
       let res: Response;
+      const sent = performance.now();
       try {
         res = await doFetch(req.url, {
           method,
@@ -243,7 +252,8 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
           signal: AbortSignal.timeout(policy.timeoutMs),
         });
       } catch (err) {
-        opts.onAttempt?.({ provider: rules.provider, method, path, status: null, attempt });
+        const durationMs = performance.now() - sent;
+        opts.onAttempt?.({ provider: rules.provider, method, path, status: null, attempt, durationMs });
         const refused = refusal(err);
         if (refused)
           throw new TrackerError("destination_refused", rules.provider, `${label}: ${refused.reason}`);
@@ -251,7 +261,7 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
         // A certificate or a name that does not exist is not fixed by waiting.
         const hopeless = network.cause === "tls" || network.code === "ENOTFOUND";
         if (!hopeless && (repeatable || neverSent(network)) && attempt < policy.maxRetries) {
-          await sleep(backoff(attempt));
+          await pause(backoff(attempt), "backoff");
           continue;
         }
         const what = network.cause === "timeout" ? `no answer within ${policy.timeoutMs} ms` : network.detail;
@@ -260,7 +270,8 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
           effectUnknown: !repeatable && !neverSent(network),
         });
       }
-      opts.onAttempt?.({ provider: rules.provider, method, path, status: res.status, attempt });
+      const durationMs = performance.now() - sent;
+      opts.onAttempt?.({ provider: rules.provider, method, path, status: res.status, attempt, durationMs });
 
       let parsed: unknown = null;
       let malformed = false;
@@ -309,7 +320,7 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
       if (retryable && attempt < policy.maxRetries) {
         const waitMs = retryAfter !== null ? retryAfter * 1000 : backoff(attempt);
         if (waitMs <= policy.maxRetryAfterMs) {
-          await sleep(waitMs);
+          await pause(waitMs, kind === "rate_limited" || retryAfter !== null ? "rate_limit" : "backoff");
           continue;
         }
       }

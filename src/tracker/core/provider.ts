@@ -25,6 +25,52 @@ export interface ProviderModule<S = unknown> {
   readonly issueRefs: IssueRefForms;
   /** How connect errors tell the admin what to fix. */
   readonly hints: { newCredential: string; baseUrl: string };
+  /** Kinds of resource an admin's curation rules can name (GitHub forks, Jira project types, ...). */
+  readonly kinds?: ResourceKind[];
+}
+
+/**
+ * One way a provider sorts its resources, read from what discovery stored in a resource's routing
+ * metadata, so a rule applies to resources discovered before it existed.
+ */
+export interface ResourceKind {
+  /** Stable name stored in rules, e.g. `fork`, `project_type`. */
+  name: string;
+  label: string;
+  values: { value: string; label: string }[];
+  /** The resource's value, or null when discovery did not record it. */
+  of(routing: Record<string, unknown>): string | null;
+}
+
+/** A kind from a boolean routing-metadata field: one value when it is true, the other when false. */
+export function flagKind(
+  name: string,
+  label: string,
+  field: string,
+  whenTrue: [value: string, label: string],
+  whenFalse: [value: string, label: string],
+): ResourceKind {
+  return {
+    name,
+    label,
+    values: [whenTrue, whenFalse].map(([value, l]) => ({ value, label: l })),
+    of: (rm) => (typeof rm[field] === "boolean" ? (rm[field] ? whenTrue[0] : whenFalse[0]) : null),
+  };
+}
+
+/** A kind whose value is a routing-metadata field as stored (lower-cased). */
+export function fieldKind(
+  name: string,
+  label: string,
+  field: string,
+  values: [value: string, label: string][],
+): ResourceKind {
+  return {
+    name,
+    label,
+    values: values.map(([value, l]) => ({ value, label: l })),
+    of: (rm) => (typeof rm[field] === "string" && rm[field] ? String(rm[field]).toLowerCase() : null),
+  };
 }
 
 export type Env = Record<string, string | undefined>;

@@ -27,6 +27,8 @@ export interface GhRepository {
   owner: GhAccount;
   private?: boolean;
   visibility?: string;
+  /** True for a fork of another repository (REST "repository" object). */
+  fork?: boolean;
   html_url?: string;
   archived?: boolean;
   disabled?: boolean;
@@ -142,6 +144,7 @@ export function toResource(
       owner_type: repo.owner.type ?? null,
       default_branch: repo.default_branch ?? null,
       visibility,
+      fork: repo.fork === true,
       repository_selection: repositorySelection,
       display_key: repo.full_name,
       resource_url: htmlUrl,

@@ -1,6 +1,14 @@
 import type { Credential } from "../core/adapter.ts";
 import type { OAuthClientApp } from "../core/oauth.ts";
-import { type Env, ISSUE_KEYS, type ProviderModule, Routing, routingV1 } from "../core/provider.ts";
+import {
+  type Env,
+  fieldKind,
+  flagKind,
+  ISSUE_KEYS,
+  type ProviderModule,
+  Routing,
+  routingV1,
+} from "../core/provider.ts";
 import { githubAdapter } from "./adapter.ts";
 import { GITHUB_USER_OAUTH, githubInstallUrl, userInstallations, userLogin } from "./user-auth.ts";
 
@@ -98,6 +106,15 @@ export const githubProvider: ProviderModule<GithubSettings> = {
     html_url: Routing.maybe,
     api_base_url: Routing.text,
   }),
+  kinds: [
+    fieldKind("visibility", "Visibility", "visibility", [
+      ["public", "Public"],
+      ["private", "Private"],
+      ["internal", "Internal"],
+    ]),
+    // Recorded since issue 20: a repository discovered before has no value until its next sync.
+    flagKind("fork", "Fork", "fork", ["fork", "A fork"], ["source", "Not a fork"]),
+  ],
   capabilities: { repositoryShaped: true, oneTeamPerWorkspace: true },
   resourceRef: { type: "github_repo", id: (rm) => String(rm.full_name ?? rm.repo_id ?? "") },
   issueRefs: {

@@ -71,6 +71,26 @@ export const gitlabProvider: ProviderModule<GitlabSettings> = {
     name: Routing.text,
     web_url: Routing.maybe,
   }),
+  kinds: [
+    {
+      name: "namespace",
+      label: "Namespace",
+      values: [
+        { value: "user", label: "Personal namespace" },
+        { value: "group", label: "Top-level group" },
+        { value: "subgroup", label: "Subgroup" },
+      ],
+      // A subgroup is a group whose full path has a parent (`group/sub`).
+      of: (rm) =>
+        rm.namespace_kind === "user"
+          ? "user"
+          : rm.namespace_kind === "group"
+            ? String(rm.namespace_full_path ?? "").includes("/")
+              ? "subgroup"
+              : "group"
+            : null,
+    },
+  ],
   capabilities: { repositoryShaped: true, oneTeamPerWorkspace: false },
   resourceRef: { type: "gitlab_project", id: (rm) => String(rm.path_with_namespace ?? rm.project_id ?? "") },
   issueRefs: {

@@ -1,5 +1,6 @@
 import { OAUTH_PROFILES, type OAuthClientApp } from "../core/oauth.ts";
 import {
+  fieldKind,
   ISSUE_KEYS,
   oauthAppFromEnv,
   oauthRedirect,
@@ -74,6 +75,14 @@ export const jiraProvider: ProviderModule<JiraSettings> = {
     project_key: Routing.text,
     project_name: Routing.text,
   }),
+  kinds: [
+    fieldKind("project_type", "Project type", "project_type_key", [
+      ["software", "Software"],
+      ["service_desk", "Service management"],
+      ["business", "Business"],
+      ["product_discovery", "Product discovery"],
+    ]),
+  ],
   capabilities: { repositoryShaped: false, oneTeamPerWorkspace: false },
   resourceRef: { type: "jira_project", id: (rm) => String(rm.project_key ?? rm.project_id ?? "") },
   // Data Center may put a context path before /browse/.

@@ -1,5 +1,6 @@
 import { OAUTH_PROFILES, type OAuthClientApp } from "../core/oauth.ts";
 import {
+  flagKind,
   ISSUE_KEYS,
   oauthAppFromEnv,
   oauthRedirect,
@@ -58,6 +59,9 @@ export const linearProvider: ProviderModule<LinearSettings> = {
     team_key: Routing.text,
     team_name: Routing.text,
   }),
+  kinds: [
+    flagKind("visibility", "Visibility", "private", ["private", "Private team"], ["public", "Public team"]),
+  ],
   capabilities: {
     repositoryShaped: false,
     oneTeamPerWorkspace: false,

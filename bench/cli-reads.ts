@@ -1,0 +1,119 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { Services } from "../src/app/compose.ts";
+import { authenticate } from "../src/host/http/auth.ts";
+import { BENCH_SECONDS, drivers, fmt, type LoadResult, load, startBenchApp } from "./support.ts";
+
+/**
+ * Issue 18 benchmark: every CLI read as a share of the framework floor, measured in one run with load
+ * from a separate process (autocannon, concurrency 16). The floor is an unauthenticated route that
+ * answers a precomputed body (the bind-resolve answer): what Fastify and the socket cost with no work.
+ * Then the same body behind the service's authentication (what authentication costs), bind-resolve of an
+ * exact match with a warm snapshot, and `tracker/resources/` of the whole inventory (the CLI reads it
+ * all). The floor is measured first and last; the share uses their mean. One team, one GitHub
+ * installation of `resources` repositories, on PGlite and PostgreSQL.
+ */
+const CONCURRENCY = 16;
+
+const identity = {
+  uuid: "b7f3c2a0-0000-4000-8000-000000000001",
+  slug: "service-00123",
+  node_id: "a1b2c3d4e5f6",
+  repo_slug: null,
+  build_id: null,
+};
+
+export interface ReadsResult {
+  driver: string;
+  resources: number;
+  floor: LoadResult;
+  rows: { name: string; result: LoadResult }[];
+}
+
+/** The floor and the authenticated precomputed body, for any bench app. */
+export function floorRoutes(body: () => string): FastifyPluginAsync<{ services: Services }> {
+  return async (app, { services }) => {
+    app.get("/bench/floor", async (_req, reply) => reply.type("application/json").send(body()));
+    app.register(async (scoped) => {
+      scoped.addHook("onRequest", authenticate(services));
+      scoped.get("/bench/authenticated", async (_req, reply) => reply.type("application/json").send(body()));
+    });
+  };
+}
+
+async function one(driver: "pglite" | "postgres", resources: number): Promise<ReadsResult> {
+  let body = "";
+  const b = await startBenchApp({
+    driver,
+    providers: ["github"],
+    generatedResources: resources,
+    plugins: [floorRoutes(() => body)],
+  });
+  try {
+    const bind = {
+      url: `${b.baseUrl}/api/v1/tracker/bind-resolve/`,
+      method: "POST",
+      headers: b.headers,
+      body: JSON.stringify({ provider: "github", project_identity: identity }),
+    };
+    body = await (await fetch(bind.url, bind)).text();
+    const floor = { url: `${b.baseUrl}/bench/floor` };
+    const reads = [
+      {
+        name: "precomputed body behind authentication",
+        req: { url: `${b.baseUrl}/bench/authenticated`, headers: b.headers },
+      },
+      { name: "bind-resolve, warm snapshot", req: bind },
+      {
+        name: `tracker/resources/ (${resources} resources)`,
+        req: { url: `${b.baseUrl}/api/v1/tracker/resources/?provider=github`, headers: b.headers },
+      },
+    ];
+    for (const r of [{ req: floor }, ...reads]) await load(r.req, { concurrency: CONCURRENCY, seconds: 1 });
+    const first = await load(floor, { concurrency: CONCURRENCY });
+    const rows = [];
+    for (const r of reads)
+      rows.push({ name: r.name, result: await load(r.req, { concurrency: CONCURRENCY }) });
+    const last = await load(floor, { concurrency: CONCURRENCY });
+    const mean = (a: number, c: number) => (a + c) / 2;
+    return {
+      driver,
+      resources,
+      floor: {
+        requests: first.requests + last.requests,
+        rps: mean(first.rps, last.rps),
+        p50_ms: mean(first.p50_ms, last.p50_ms),
+        p99_ms: mean(first.p99_ms, last.p99_ms),
+      },
+      rows,
+    };
+  } finally {
+    await b.close();
+  }
+}
+
+export function table(results: ReadsResult[]) {
+  const lines = [
+    `#### CLI reads as a share of the framework floor (autocannon, ${CONCURRENCY} connections, ${BENCH_SECONDS} s each)`,
+    "",
+    "| driver | workload | req/s | p50 ms | p99 ms | share of the floor |",
+    "|---|---|---|---|---|---|",
+  ];
+  for (const r of results) {
+    lines.push(
+      `| ${r.driver} | floor: unauthenticated precomputed body | ${fmt(r.floor.rps, 0)} | ${fmt(r.floor.p50_ms)} | ${fmt(r.floor.p99_ms)} | 1.00× |`,
+    );
+    for (const row of r.rows)
+      lines.push(
+        `| ${r.driver} | ${row.name} | ${fmt(row.result.rps, 0)} | ${fmt(row.result.p50_ms)} | ${fmt(row.result.p99_ms)} | ${fmt(row.result.rps / r.floor.rps, 2)}× |`,
+      );
+  }
+  return lines.join("\n");
+}
+
+export async function run(opts: { resources?: number; drivers?: ("pglite" | "postgres")[] } = {}) {
+  const results = [];
+  for (const d of opts.drivers ?? drivers()) results.push(await one(d, opts.resources ?? 2_000));
+  return table(results);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await run());
