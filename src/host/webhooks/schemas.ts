@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import { Nullable, StringEnum } from "../http/schemas.ts";
+import { documented, Nullable, StringEnum } from "../http/schemas.ts";
 
 export const HookParams = Type.Object({
   provider: Type.String({ maxLength: 32 }),
@@ -47,4 +47,41 @@ export const RotatedSecret = Type.Object({
   installation_id: Type.String(),
   url: Type.String(),
   secret: Type.String({ description: "Shown this once: paste it as the hook's secret token." }),
+});
+
+documented(HookAck, {
+  description: "Accepted (queued), a duplicate, or nothing we follow: the same answer for all three.",
+  examples: [{ received: true }],
+});
+
+documented(EventHealth, {
+  description: "Event health of one installation.",
+  examples: [
+    {
+      installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
+      provider: "gitlab",
+      registration: "manual",
+      state: "receiving",
+      url: "https://kitty.example.com/api/v1/webhooks/gitlab/inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P/",
+      secret_set: true,
+      secret_rotated_at: "2026-12-01T09:00:00.000Z",
+      deliveries: 42,
+      last_delivery_at: "2026-12-02T10:15:00.000Z",
+      last_applied_at: "2026-12-02T10:15:00.000Z",
+      last_failure_at: null,
+      last_failure_reason: null,
+      inventory_synced_at: "2026-12-02T09:00:00.000Z",
+    },
+  ],
+});
+
+documented(RotatedSecret, {
+  description: "The hook's URL and its new secret, answered this once.",
+  examples: [
+    {
+      installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
+      url: "https://kitty.example.com/api/v1/webhooks/gitlab/inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P/",
+      secret: "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6",
+    },
+  ],
 });
