@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Services } from "../src/app/compose.ts";
 import { authenticate } from "../src/host/http/auth.ts";
-import { BENCH_SECONDS, drivers, fmt, type LoadResult, load, startBenchApp } from "./support.ts";
+import { BENCH_SECONDS, drivers, fmt, type LoadResult, load, median, startBenchApp } from "./support.ts";
 
 /**
  * Issue 18 benchmark: every CLI read as a share of the framework floor, measured in one run with load
@@ -9,10 +9,19 @@ import { BENCH_SECONDS, drivers, fmt, type LoadResult, load, startBenchApp } fro
  * answers a precomputed body (the bind-resolve answer): what Fastify and the socket cost with no work.
  * Then the same body behind the service's authentication (what authentication costs), bind-resolve of an
  * exact match with a warm snapshot, and `tracker/resources/` of the whole inventory (the CLI reads it
- * all). The floor is measured first and last; the share uses their mean. One team, one GitHub
+ * all). Floor and workload alternate in rounds; the share is the median ratio of a round's pair. One team, one GitHub
  * installation of `resources` repositories, on PGlite and PostgreSQL.
  */
 const CONCURRENCY = 16;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/** Field-wise medians of several runs. */
+const medianOf = (runs: LoadResult[]): LoadResult => ({
+  requests: median(runs.map((r) => r.requests)),
+  rps: median(runs.map((r) => r.rps)),
+  p50_ms: median(runs.map((r) => r.p50_ms)),
+  p99_ms: median(runs.map((r) => r.p99_ms)),
+});
 
 const identity = {
   uuid: "b7f3c2a0-0000-4000-8000-000000000001",
@@ -26,7 +35,7 @@ export interface ReadsResult {
   driver: string;
   resources: number;
   floor: LoadResult;
-  rows: { name: string; result: LoadResult }[];
+  rows: { name: string; result: LoadResult; share: number }[];
 }
 
 /** The floor and the authenticated precomputed body, for any bench app. */
@@ -69,23 +78,24 @@ async function one(driver: "pglite" | "postgres", resources: number): Promise<Re
       },
     ];
     for (const r of [{ req: floor }, ...reads]) await load(r.req, { concurrency: CONCURRENCY, seconds: 1 });
-    const first = await load(floor, { concurrency: CONCURRENCY });
+    // Floor and workload alternate, ROUNDS times each: a pair runs under the same background load, and
+    // the share is the median of the pairs' ratios.
+    const floors: LoadResult[] = [];
     const rows = [];
-    for (const r of reads)
-      rows.push({ name: r.name, result: await load(r.req, { concurrency: CONCURRENCY }) });
-    const last = await load(floor, { concurrency: CONCURRENCY });
-    const mean = (a: number, c: number) => (a + c) / 2;
-    return {
-      driver,
-      resources,
-      floor: {
-        requests: first.requests + last.requests,
-        rps: mean(first.rps, last.rps),
-        p50_ms: mean(first.p50_ms, last.p50_ms),
-        p99_ms: mean(first.p99_ms, last.p99_ms),
-      },
-      rows,
-    };
+    for (const r of reads) {
+      const pairs: { floor: LoadResult; result: LoadResult }[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const f = await load(floor, { concurrency: CONCURRENCY });
+        pairs.push({ floor: f, result: await load(r.req, { concurrency: CONCURRENCY }) });
+        floors.push(f);
+      }
+      rows.push({
+        name: r.name,
+        result: medianOf(pairs.map((p) => p.result)),
+        share: median(pairs.map((p) => p.result.rps / p.floor.rps)),
+      });
+    }
+    return { driver, resources, floor: medianOf(floors), rows };
   } finally {
     await b.close();
   }
@@ -93,7 +103,7 @@ async function one(driver: "pglite" | "postgres", resources: number): Promise<Re
 
 export function table(results: ReadsResult[]) {
   const lines = [
-    `#### CLI reads as a share of the framework floor (autocannon, ${CONCURRENCY} connections, ${BENCH_SECONDS} s each)`,
+    `#### CLI reads as a share of the framework floor (autocannon, ${CONCURRENCY} connections; ${ROUNDS} rounds of ${BENCH_SECONDS} s floor, ${BENCH_SECONDS} s workload; medians)`,
     "",
     "| driver | workload | req/s | p50 ms | p99 ms | share of the floor |",
     "|---|---|---|---|---|---|",
@@ -104,7 +114,7 @@ export function table(results: ReadsResult[]) {
     );
     for (const row of r.rows)
       lines.push(
-        `| ${r.driver} | ${row.name} | ${fmt(row.result.rps, 0)} | ${fmt(row.result.p50_ms)} | ${fmt(row.result.p99_ms)} | ${fmt(row.result.rps / r.floor.rps, 2)}× |`,
+        `| ${r.driver} | ${row.name} | ${fmt(row.result.rps, 0)} | ${fmt(row.result.p50_ms)} | ${fmt(row.result.p99_ms)} | ${fmt(row.share, 2)}× |`,
       );
   }
   return lines.join("\n");

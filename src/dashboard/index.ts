@@ -7,6 +7,7 @@ import { DomainError } from "../host/errors/domain-error.ts";
 import { acceptForms } from "../host/http/forms.ts";
 import { type DashContext, dashContextFor, formOf, sendHtml } from "./context.ts";
 import { pageProblem } from "./errors.ts";
+import { faviconIco } from "./favicon.ts";
 import { html } from "./html.ts";
 import { bare, page } from "./layout.ts";
 import { auditPages } from "./pages/audit.ts";
@@ -165,5 +166,9 @@ export const dashboardRoutes: FastifyPluginAsync<{ services: DashboardDeps }> = 
       ),
     );
   });
+  const icon = faviconIco();
+  app.get("/favicon.ico", { schema: { hide: true } }, (_req, reply) =>
+    reply.type("image/x-icon").header("cache-control", "public, max-age=86400").send(icon),
+  );
   await app.register(pages, { prefix: "/dashboard", services });
 };

@@ -2,7 +2,7 @@ import { isProvider, providerModule, providers } from "../tracker/index.ts";
 import type { DashContext } from "./context.ts";
 import { type Html, html, qs, type Renderable, safeUrl } from "./html.ts";
 
-export const ASSET_VERSION = "1";
+export const ASSET_VERSION = "2";
 
 export const providerName = (p: string) => (isProvider(p) ? providerModule(p).displayName : p);
 
@@ -56,7 +56,7 @@ function shell(title: string, body: Html, extraHead: Renderable = null): Html {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
-<link rel="icon" href="data:,">
+<link rel="icon" href="/favicon.ico" sizes="16x16">
 <title>${title} · Spec Kitty</title>
 <link rel="stylesheet" href="/dashboard/assets/app.css?v=${ASSET_VERSION}">
 <script src="/dashboard/assets/app.js?v=${ASSET_VERSION}" defer></script>
@@ -98,6 +98,7 @@ export function page(
 <a class="skip" href="#main">Skip to content</a>
 <header class="topbar">
   <a class="brand" href="/dashboard/"><span class="logo" aria-hidden="true">SK</span> Spec Kitty <span class="brand-sub">Trackers</span></a>
+  <button type="button" class="btn btn-small menu-toggle" aria-expanded="false" aria-controls="sidenav" data-menu-toggle hidden>Menu</button>
   <div class="topbar-right">
     ${teamPicker}
     <span class="role role-${ctx.auth.role}" title="Your role in this team">${ctx.auth.role}</span>
@@ -106,7 +107,7 @@ export function page(
   </div>
 </header>
 <div class="layout">
-  <nav class="sidenav" aria-label="Main">
+  <nav class="sidenav" id="sidenav" aria-label="Main">
     <ul>
       ${NAV.map((n) => html`<li><a href="${n.href}" ${n.key === opts.active ? html`aria-current="page" class="active"` : null}>${n.label}</a></li>`)}
     </ul>

@@ -22,6 +22,41 @@ export const healthBadge = (i: InstallationView) => {
   return badge(h.kind, h.label);
 };
 
+/** An installation whose last good sync is older than this is stale (the scheduled sync runs hourly by default). */
+export const STALE_AFTER_HOURS = 24;
+
+/**
+ * Why a connected installation needs someone, and what to do, or null when it does not: access revoked,
+ * suspended, failing (its last pass failed), or stale (no good sync for `STALE_AFTER_HOURS`).
+ */
+export function installationAttention(
+  i: InstallationView,
+  now = Date.now(),
+): { label: string; todo: string } | null {
+  const p = providerName(i.provider);
+  if (i.status === "disconnected") return null;
+  if (i.status === "revoked")
+    return {
+      label: "Access revoked",
+      todo: guidance(i.health.last_error_code ?? "provider_auth_revoked", i.provider),
+    };
+  if (i.status === "suspended")
+    return {
+      label: "Suspended",
+      todo: `The ${p} installation is suspended. Unsuspend it in ${p}, then press Sync now.`,
+    };
+  const h = health(i);
+  if (h.label === "Failing" || h.label === "Last sync failed")
+    return { label: h.label, todo: guidance(i.health.last_error_code, i.provider) };
+  const since = i.health.last_success_at ?? (i.last_sync_at ? null : i.created_at);
+  if (since && now - Date.parse(since) > STALE_AFTER_HOURS * 3600_000)
+    return {
+      label: "Stale",
+      todo: `No successful sync for more than ${STALE_AFTER_HOURS} hours, so the inventory may be out of date. Press Sync now; if it fails, the error says what to do.`,
+    };
+  return null;
+}
+
 /** What an admin should do about an installation's last error. */
 export function guidance(code: string | null, provider: string): string {
   const p = providerName(provider);

@@ -4,6 +4,7 @@ export * from "./core/discovery.ts";
 export * from "./core/errors.ts";
 export * from "./core/guarded-fetch.ts";
 export * from "./core/http.ts";
+export * from "./core/marker.ts";
 export * from "./core/oauth.ts";
 export * from "./core/provider.ts";
 export * from "./registry.ts";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Services } from "../../src/app/compose.ts";
 import { buildApp } from "../../src/app/server.ts";
 import { providerSettingsFor, simulatorOrigins, tokenConnectFor } from "../../src/demo/simulated.ts";
@@ -10,6 +10,7 @@ import { type ProviderSimulator, SIMULATORS } from "../../src/simulators/index.t
 import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
 import { createPostgresDatabase } from "../support/database.ts";
 import { type Run, runScript } from "../support/embedded-process.ts";
+import { describeOnPostgres } from "../support/postgres.ts";
 
 /**
  * SIGTERM to a real `npm start` process on PostgreSQL while it runs a job: the process answers the
@@ -48,7 +49,7 @@ async function startService(env: Record<string, string>) {
   return { run, baseUrl: JSON.parse(line).base_url as string };
 }
 
-describe("graceful shutdown", () => {
+describeOnPostgres("graceful shutdown", () => {
   let drop: (() => Promise<void>) | undefined;
   let database: DatabaseHandle;
   let services: Services;

@@ -1,13 +1,21 @@
+import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { buildApp } from "../../src/app/server.ts";
+import { providerSettingsFor, simulatorOrigins, tokenConnectFor } from "../../src/demo/simulated.ts";
+import { createLogger } from "../../src/host/logger.ts";
+import { vaultFromConfig } from "../../src/host/secrets/vault.ts";
+import { type ProviderSimulator, SIMULATORS } from "../../src/simulators/index.ts";
+import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
 import { createPostgresDatabase } from "../support/database.ts";
 import { type Run, runScript } from "../support/embedded-process.ts";
+import { describeOnPostgres } from "../support/postgres.ts";
 
 /**
  * Traces of a real `npm start` process on PostgreSQL, exported over OTLP/HTTP (JSON) to a collector
  * this test runs: a request is one trace holding the HTTP server span, Fastify's route span and the
- * database spans of its queries; the request's log lines name that trace.
+ * database spans of its queries, and the provider calls it makes; the request's log lines name that trace.
  */
 
 interface OtlpSpan {
@@ -23,13 +31,27 @@ const attr = (span: OtlpSpan, key: string) => {
   return v?.stringValue ?? v?.intValue;
 };
 
-describe("OpenTelemetry traces", () => {
+describeOnPostgres("OpenTelemetry traces", () => {
   let collector: Server;
   const spans: OtlpSpan[] = [];
   const paths: string[] = [];
   let app: Run;
   let baseUrl: string;
   let drop: (() => Promise<void>) | undefined;
+  let gitlab: ProviderSimulator;
+  let database: DatabaseHandle;
+  let token: string;
+
+  /** The root span of the request to `route`, and every span of its trace, once they have arrived. */
+  async function traceOf(route: string, complete: (spans: OtlpSpan[]) => boolean) {
+    for (let i = 0; i < 200; i++) {
+      const server = spans.find((s) => attr(s, "http.route") === route && !s.parentSpanId);
+      const inTrace = server ? spans.filter((s) => s.traceId === server.traceId) : [];
+      if (server && complete(inTrace)) return { server, inTrace };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no complete trace of ${route}: ${JSON.stringify(spans.map((s) => s.name))}`);
+  }
 
   beforeAll(async () => {
     collector = createServer((req, res) => {
@@ -48,8 +70,25 @@ describe("OpenTelemetry traces", () => {
     if (!created) throw new Error("PostgreSQL unreachable: start it or run under CI");
     drop = created.drop;
     const { port } = collector.address() as AddressInfo;
+    gitlab = await SIMULATORS.gitlab({});
+    const keys = `k1:${randomBytes(32).toString("base64")}`;
+    database = await openDatabase({ databaseUrl: created.url });
+    const { services } = await buildApp({
+      database,
+      logger: createLogger({ level: "silent" }),
+      vault: vaultFromConfig({ keys, keyFile: "/nonexistent" }),
+      settings: providerSettingsFor({ gitlab }),
+      worker: false,
+    });
+    const team = await services.teams.createTeam({ slug: "acme", name: "Acme" });
+    const user = await services.teams.createUser({ email: "admin@acme.test" });
+    await services.teams.setMembership(team.id, user.id, "admin");
+    ({ token } = await services.tokens.create({ userId: user.id, name: "test" }));
     app = runScript("src/app/main.ts", [], {
       DATABASE_URL: created.url,
+      CREDENTIALS_KEYS: keys,
+      GITLAB_URL: gitlab.demo.url,
+      OUTBOUND_ALLOW: simulatorOrigins([gitlab]).join(","),
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
       OTEL_BSP_SCHEDULE_DELAY: "100",
     });
@@ -66,6 +105,8 @@ describe("OpenTelemetry traces", () => {
   afterAll(async () => {
     app?.child.kill("SIGTERM");
     await app?.exited;
+    await database?.close();
+    await gitlab?.close();
     await drop?.();
     await new Promise((r) => collector?.close(r));
   });
@@ -110,5 +151,25 @@ describe("OpenTelemetry traces", () => {
       trace_id: server!.traceId,
       request_id: expect.stringMatching(/^req_/),
     });
+  });
+
+  it("a request that calls the provider holds the provider calls in its trace", async () => {
+    const res = await fetch(`${baseUrl}/api/v1/installations/`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "x-team-slug": "acme",
+        "content-type": "application/json",
+      },
+      body: JSON.stringify(tokenConnectFor(gitlab)),
+    });
+    expect(res.status).toBe(201);
+    const toProvider = (s: OtlpSpan) => String(attr(s, "url.full") ?? "").startsWith(gitlab.url);
+    const { inTrace } = await traceOf("/api/v1/installations/", (all) => all.some(toProvider));
+    const calls = inTrace.filter(toProvider);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((c) => attr(c, "http.response.status_code") === 200)).toBe(true);
+    // Never the credential: the token the connect sent is in no span.
+    expect(JSON.stringify(inTrace)).not.toContain(gitlab.demo.token);
   });
 });

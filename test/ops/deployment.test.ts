@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { Environment } from "../../src/host/config.ts";
 import { createPostgresDatabase } from "../support/database.ts";
+import { describeOnPostgres } from "../support/postgres.ts";
 
 /**
  * The Dockerfile and compose.yaml, checked without a Docker daemon: the files say what they should
@@ -158,7 +159,7 @@ describe("docs/operations.md", () => {
   });
 });
 
-describe("the image's command, run as compose runs it", () => {
+describeOnPostgres("the image's command, run as compose runs it", () => {
   const children: ChildProcess[] = [];
   let drop: (() => Promise<void>) | undefined;
   afterAll(async () => {

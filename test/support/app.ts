@@ -8,7 +8,7 @@ import type { JobQueueOptions } from "../../src/host/jobs/service.ts";
 import { createLogger } from "../../src/host/logger.ts";
 import { randomVault, type Vault } from "../../src/host/secrets/vault.ts";
 import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
-import type { HttpClient } from "../../src/tracker/index.ts";
+import type { HttpClient, RetryPolicy } from "../../src/tracker/index.ts";
 import { openTestDatabase } from "./database.ts";
 
 export interface Actor {
@@ -66,6 +66,8 @@ export interface TestAppOptions {
   jobs?: JobQueueOptions;
   /** An existing PostgreSQL database (shared with other app processes); not dropped on close. */
   databaseUrl?: string;
+  /** Overrides of the provider client's retry policy (e.g. a short timeout). */
+  retry?: Partial<RetryPolicy>;
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -87,7 +89,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     settings: opts.settings ?? providerSettingsFromEnv({}),
     http: opts.http,
     // The app's own guarded client, with short backoffs so tests of retries do not sleep for long.
-    retry: { baseDelayMs: 1, maxDelayMs: 10, maxRetries: 2, maxRetryAfterMs: 2_000 },
+    retry: { baseDelayMs: 1, maxDelayMs: 10, maxRetries: 2, maxRetryAfterMs: 2_000, ...opts.retry },
     outbound: opts.outbound,
     jobPollMs: 50,
     jobs: { maxAttempts: 1, ...opts.jobs },

@@ -6,7 +6,7 @@ import { startGitlabSimulator } from "../../src/simulators/gitlab/index.ts";
 import type { Connection } from "../../src/tracker/core/adapter.ts";
 import type { BindableResource } from "../../src/tracker/core/descriptor.ts";
 import { runDiscovery } from "../../src/tracker/core/discovery.ts";
-import { createHttpClient, type HttpClient } from "../../src/tracker/core/http.ts";
+import { createHttpClient, type HttpClient, impatient } from "../../src/tracker/core/http.ts";
 import { OAUTH_PROFILES, refreshTokens } from "../../src/tracker/core/oauth.ts";
 import { gitlabAdapter } from "../../src/tracker/gitlab/adapter.ts";
 import { FAST_RETRY, trackerFailure } from "../support/tracker.ts";
@@ -75,6 +75,26 @@ describe("retries by method", () => {
       expect(s.seen).toHaveLength(2);
       await s.close();
     }
+  });
+
+  it("an impatient client does not sleep on a provider's wait: it reports it (a rate limit, a 503)", async () => {
+    for (const first of [
+      { status: 429, headers: { "retry-after": "1" }, kind: "rate_limited" },
+      { status: 503, headers: { "retry-after": "1" }, kind: "upstream_unavailable" },
+    ]) {
+      const s = await scripted([first, { status: 201 }]);
+      const err = await trackerFailure(
+        impatient(client()).request(RULES, { method: "POST", url: `${s.url}/issues`, json: {} }),
+      );
+      // Refused, not half-done: the caller may send it again after the wait.
+      expect(err).toMatchObject({ kind: first.kind, retryAfterSeconds: 1, effectUnknown: false });
+      expect(s.seen).toHaveLength(1);
+      await s.close();
+    }
+    // Its own backoff (a GET's 502, no wait named) is unchanged.
+    const s = await scripted([{ status: 502 }, { status: 200 }]);
+    expect((await impatient(client()).request(RULES, { url: `${s.url}/items` })).status).toBe(200);
+    await s.close();
   });
 
   it("does not repeat a POST that timed out (it may have been applied)", async () => {

@@ -3,11 +3,13 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ProviderSimulator } from "../../src/simulators/core/types.ts";
 import { startGitlabSimulator } from "../../src/simulators/gitlab/index.ts";
+import { adoRequest } from "../../src/tracker/azure-devops/http.ts";
 import type { BindableResource } from "../../src/tracker/core/descriptor.ts";
 import { runDiscovery } from "../../src/tracker/core/discovery.ts";
 import { GITHUB_RULES } from "../../src/tracker/github/rules.ts";
 import { gitlabAdapter } from "../../src/tracker/gitlab/adapter.ts";
 import { GITLAB_RULES } from "../../src/tracker/gitlab/http.ts";
+import { jiraRequest } from "../../src/tracker/jira/http.ts";
 import { fastHttp, trackerFailure } from "../support/tracker.ts";
 
 /** The provider's own words for a refusal reach the user (push and run item errors), without our secrets. */
@@ -54,6 +56,35 @@ describe("provider reasons", () => {
     expect(err.reason).toBe("title is invalid for [redacted]");
     expect(JSON.stringify(err)).not.toContain(token);
     await s.close();
+  });
+
+  it("Jira and Azure DevOps reasons go through the same redaction: an echoed credential is removed", async () => {
+    const password = "ATATT3xFfGF0-jira-api-token-value";
+    const jira = await answering(400, { errors: { summary: `rejected for ${password}` } });
+    const jiraErr = await trackerFailure(
+      jiraRequest(
+        {
+          base_url: jira.url,
+          credential: { kind: "basic", username: "dev@example.com", password },
+          http: fastHttp(),
+        },
+        { method: "POST", url: `${jira.url}/rest/api/3/issue`, json: {} },
+      ),
+    );
+    expect(jiraErr).toMatchObject({ kind: "invalid_request", reason: "summary: rejected for [redacted]" });
+    await jira.close();
+
+    const pat = "ado-personal-access-token-0123456789";
+    const ado = await answering(400, { message: `TF401320: Rule Error for ${pat}` });
+    const adoErr = await trackerFailure(
+      adoRequest(
+        { base_url: ado.url, credential: { kind: "bearer_pat", token: pat }, http: fastHttp() },
+        { method: "PATCH", url: `${ado.url}/acme/_apis/wit/workitems/1`, json: [], jsonPatch: true },
+      ),
+    );
+    expect(adoErr).toMatchObject({ kind: "invalid_request", reason: "TF401320: Rule Error for [redacted]" });
+    expect(JSON.stringify([jiraErr, adoErr])).not.toMatch(/jira-api-token|access-token-0123/);
+    await ado.close();
   });
 
   describe("through the GitLab simulator", () => {

@@ -14,7 +14,7 @@ import {
   runDiscovery,
   type Workspace,
 } from "../../src/tracker/index.ts";
-import { fastHttp, simControl } from "../support/tracker.ts";
+import { fastHttp, simControl, trackerFailure } from "../support/tracker.ts";
 
 /**
  * The runtime contract, the same scenarios on every variant of every provider: create as planned, move to
@@ -378,6 +378,30 @@ describe.each(VARIANTS)("$name", (v) => {
   it("finds the issue by a word of its title", async () => {
     const hits = await adapter.searchIssues(conn, params(), { text: word, limit: 10 });
     expect(hits.map((h) => h.title)).toEqual([title]);
+  });
+
+  // Every provider keeps a hidden marker on the issues the service creates: a comment in a Markdown body
+  // (GitHub, GitLab, Linear), an issue entity property (Jira), a Hyperlink relation (Azure DevOps).
+  it("a create whose answer never arrives is found by its marker: exactly one upstream issue", async () => {
+    const control = simControl(() => sim.url);
+    const lost = `Lost ${word} create`;
+    const marker = `wp=contract/${word}`;
+    // The provider creates the issue, then answers after the client has given up.
+    await control("POST", "/_sim/faults", { count: 1, respond_after_ms: 1500, body_includes: lost });
+    const err = await trackerFailure(
+      adapter.createIssue({ ...conn, http: fastHttp({ timeoutMs: 300 }) }, params(), {
+        title: lost,
+        body: "Planned work.",
+        marker,
+      }),
+    );
+    expect(err).toMatchObject({ kind: "upstream_unavailable", effectUnknown: true });
+    const found = await adapter.findByMarker!(conn, params(), marker);
+    // The marker stays hidden: the body reads as written.
+    expect(found).toMatchObject({ title: lost, body: "Planned work." });
+    expect(await adapter.findByMarker!(conn, params(), `wp=contract/not-${word}`)).toBeNull();
+    const { issues } = await control("GET", `/_sim/resources/${resource.identity.native_id}/issues`);
+    expect(issues.filter((i: { title: string }) => i.title === lost)).toHaveLength(1);
   });
 
   it("jumps from todo straight to done, as a push of finished work does, keeping the labels", async () => {

@@ -3,6 +3,51 @@
   // Controls only needed without JavaScript (e.g. the plain "Search" button of a typeahead).
   for (const el of document.querySelectorAll(".js-remove")) el.remove();
 
+  // Phone widths: the navigation collapses behind the Menu button (CSS hides it only once this runs).
+  const toggle = document.querySelector("[data-menu-toggle]");
+  const nav = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (toggle && nav) {
+    document.documentElement.classList.add("has-menu");
+    toggle.hidden = false;
+    const setOpen = (open) => {
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      nav.classList.toggle("open", open);
+    };
+    toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true"));
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && toggle.getAttribute("aria-expanded") === "true") {
+        setOpen(false);
+        toggle.focus();
+      }
+    });
+  }
+
+  // Stacked table rows on phones label each cell with its column; pages that did not say, learn it here.
+  for (const table of document.querySelectorAll("table.table")) {
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    for (const row of table.querySelectorAll("tbody tr")) {
+      [...row.children].forEach((cell, i) => {
+        if (!cell.hasAttribute("data-label") && heads[i]) cell.setAttribute("data-label", heads[i]);
+      });
+    }
+  }
+
+  // A list's sort and page size apply as soon as they change.
+  for (const sel of document.querySelectorAll("select[data-submit-on-change]")) {
+    sel.addEventListener("change", () => sel.form?.requestSubmit());
+  }
+
+  // A button that starts work (Sync now) cannot be pressed twice: it is disabled once its form submits.
+  for (const btn of document.querySelectorAll("button[data-busy-label]")) {
+    btn.form?.addEventListener("submit", () => {
+      // After the submit has read the form, so the disabled button still counts as the submitter.
+      setTimeout(() => {
+        btn.disabled = true;
+        btn.textContent = btn.dataset.busyLabel;
+      });
+    });
+  }
+
   // Team switcher: switch on change.
   for (const form of document.querySelectorAll("form[data-autosubmit]")) {
     form.querySelector("button")?.classList.add("visually-hidden");
@@ -37,7 +82,9 @@
           const op = await res.json();
           if (text) text.textContent = `Sync ${op.status}…${op.progress_text}`;
           if (op.done) {
-            location.reload();
+            // The page of the finished operation shows its result (and Sync now enabled again).
+            if (el.dataset.doneUrl) location.assign(el.dataset.doneUrl);
+            else location.reload();
             return;
           }
         }

@@ -33,7 +33,7 @@ import {
   when,
 } from "../layout.ts";
 import { contentSecurityPolicy } from "../security.ts";
-import { guidance, healthBadge, mappingStatusBadge } from "../views.ts";
+import { guidance, healthBadge, installationAttention, mappingStatusBadge } from "../views.ts";
 import { eventHealthCard, eventHealthRoutes } from "./event-health.ts";
 
 /** The domain services these pages call. */
@@ -109,7 +109,8 @@ function connectPage(
       title: "Connect a tracker",
       active: "overview",
       crumbs: [{ label: "Overview", href: "/dashboard/" }, { label: "Connect" }],
-      body: html`${tabs}<section class="card"><p>Pick the tracker to connect. Spec Kitty then discovers every project, team or repository the credential can see, and keeps that inventory current.</p></section>`,
+      body: html`<p class="lead">Pick the tracker to connect. Spec Kitty then discovers every repository, project or team the connection can see, and keeps that inventory current.</p>
+${catalog(services)}`,
     });
   const redirect = redirectCard(ctx, services, p, opts.reconnect ?? null);
   const form = tokenFormOf(p);
@@ -125,6 +126,37 @@ ${redirect || token ? null : html`<section class="card"><p>${providerName(p)} is
     crumbs: [{ label: "Overview", href: "/dashboard/" }, { label: opts.reconnect ? "Reconnect" : "Connect" }],
     body,
   });
+}
+
+/**
+ * The provider catalog: one card per provider with its main way in first — the App install for GitHub,
+ * the provider's sign-in when this server has an OAuth app for it, else a pasted token — and what an
+ * operator must set up when neither is available.
+ */
+function catalog(services: Deps): Html {
+  return html`<div class="catalog" id="provider-catalog">${providerIds().map((p) => {
+    const name = providerName(p);
+    const redirect = oauthAvailable(services, p) ? redirectFlow(services.settings, p) : null;
+    const token = tokenFormOf(p);
+    const href = `/dashboard/connect?provider=${p}`;
+    const main = redirect
+      ? html`<a class="btn btn-primary" href="${href}">${redirect.kind === "app_install" ? `Install the ${name} App` : `Sign in with ${name}`}</a>`
+      : token
+        ? html`<a class="btn btn-primary" href="${href}">Connect with a token</a>`
+        : null;
+    const text = redirect
+      ? redirect.kind === "app_install"
+        ? `Recommended: install this server's ${name} App on an organization or account; ${name} confirms you can access it.`
+        : `Authorize Spec Kitty in ${name}, or paste ${token?.noun ?? "a token"} instead.`
+      : token
+        ? `Paste ${token.noun}; it is checked with ${name} before anything is saved.`
+        : `Not set up on this server yet: an operator must register the ${providerModule(p).connect.redirectSetup ?? "OAuth app"} first.`;
+    return html`<section class="card provider-card" data-provider="${p}">
+    <h2>${providerBadge(p)}</h2>
+    <p>${text}</p>
+    <div class="button-row">${main}${redirect && token ? html`<a class="btn btn-ghost" href="${href}#connect-form">Use a token instead</a>` : null}</div>
+  </section>`;
+  })}</div>`;
 }
 
 /** The consent-flow card: an App install (GitHub's), or "Sign in with" for the OAuth providers. */
@@ -336,13 +368,17 @@ export function installationPages(app: FastifyInstance, services: Deps) {
       return sendHtml(reply, disconnectedPage(ctx, i, by?.email ?? null, mappings.items, q.done));
     }
     const events = eventHealthCard(ctx, await services.webhooks.health(teamId, i.id));
-    const op = q.op ? await services.jobs.get(q.op, teamId) : undefined;
+    // The operation the URL names, else the pass queued or running now (started by anyone, or scheduled).
+    const op =
+      (q.op ? await services.jobs.get(q.op, teamId) : undefined) ??
+      (await services.inventory.activeRefresh(teamId, i.id));
+    const running = op?.status === "pending" || op?.status === "running";
     const opPanel = op
       ? op.status === "completed"
         ? html`<div class="notice notice-ok" role="status" id="sync-status">Sync completed: ${syncSummary(op.result)}.</div>`
         : op.status === "failed" || op.status === "dead"
           ? html`<div class="notice notice-error" role="alert" id="sync-status">Sync failed${op.status === "dead" ? ` after ${op.attempts} attempts` : ""}: ${(op.error as { message?: string })?.message ?? "unknown error"}</div>`
-          : html`<div class="notice notice-info progress" role="status" aria-live="polite" id="sync-status" data-poll="/dashboard/operations/${op.id}">
+          : html`<div class="notice notice-info progress" role="status" aria-live="polite" id="sync-status" data-poll="/dashboard/operations/${op.id}" data-done-url="/dashboard/installations/${i.id}?op=${op.id}">
             <span class="spinner" aria-hidden="true"></span> <span data-progress-text>Sync ${op.status}…${progressText(op.progress)}</span>
             <a class="js-remove" href="/dashboard/installations/${i.id}?op=${op.id}">Refresh</a></div>`
       : null;
@@ -353,11 +389,20 @@ export function installationPages(app: FastifyInstance, services: Deps) {
       <p class="muted small">Failed ${when(i.health.last_failure_at)}; ${i.health.consecutive_failures} failure(s) in a row.</p></section>`
       : null;
     const actions = ctx.isAdmin
-      ? html`<form method="post" action="/dashboard/installations/${i.id}/sync" class="inline">${csrfField(ctx)}<button type="submit" class="btn btn-primary" id="sync-now">Sync now</button></form>
+      ? html`<form method="post" action="/dashboard/installations/${i.id}/sync" class="inline">${csrfField(ctx)}${
+          running
+            ? html`<button type="submit" class="btn btn-primary" id="sync-now" disabled aria-describedby="sync-status">Syncing…</button>`
+            : html`<button type="submit" class="btn btn-primary" id="sync-now" data-busy-label="Syncing…">Sync now</button>`
+        }</form>
       <a class="btn" href="/dashboard/connect?reconnect=${i.id}">Reconnect</a>
       <a class="btn btn-danger-ghost" href="/dashboard/installations/${i.id}/disconnect">Disconnect</a>`
       : null;
-    const body = html`${opPanel}
+    const attention = installationAttention(i);
+    const stale =
+      attention?.label === "Stale" && !running
+        ? html`<div class="notice notice-warn" role="note" id="stale">${attention.todo}</div>`
+        : null;
+    const body = html`${opPanel}${stale}
 <div class="grid-2">
 <section class="card">
   <h2>Status</h2>
@@ -395,8 +440,8 @@ ${events}
     ${mappings.items.map(
       (
         m,
-      ) => html`<tr><td>${m.display_label}</td><td><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></td>
-      <td>${mappingStatusBadge(m)}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td></tr>`,
+      ) => html`<tr><td data-label="Resource">${m.display_label}</td><td data-label="Project"><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></td>
+      <td data-label="Status">${mappingStatusBadge(m)}</td><td data-label="binding_ref"><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td></tr>`,
     )}</tbody></table>`
   }
 </section>`;
@@ -549,8 +594,8 @@ function disconnectedPage(
     ${mappings.map(
       (
         m,
-      ) => html`<tr><td>${m.display_label}</td><td><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></td>
-      <td>${badge("warn", "Needs attention")}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td></tr>`,
+      ) => html`<tr><td data-label="Resource">${m.display_label}</td><td data-label="Project"><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></td>
+      <td data-label="Status">${badge("warn", "Needs attention")}</td><td data-label="binding_ref"><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td></tr>`,
     )}</tbody></table>`
   }
 </section>`;

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import type { Domain } from "../../host/domain.ts";
-import type { InventoryFilter, resourceView } from "../../host/inventory/service.ts";
+import type { InventoryFilter, InventorySort, resourceView } from "../../host/inventory/service.ts";
 import { type Unbindable, unbindable } from "../../host/mappings/service.ts";
 import { type DashContext, type Form, sendHtml, str } from "../context.ts";
-import { type Html, html } from "../html.ts";
-import { empty, extLink, page, pager, providerBadge, providerName } from "../layout.ts";
+import { type Html, html, qs } from "../html.ts";
+import { empty, extLink, page, providerBadge, providerName } from "../layout.ts";
+import { listFields, listPager, listRequest, listTotal } from "../listing.ts";
 import { resourceStateBadges } from "../views.ts";
 
 /** The domain services these pages call. */
@@ -59,6 +60,7 @@ export async function searchResources(
       installationId: f.installationId || undefined,
       provider: f.provider || undefined,
       q: f.q?.slice(0, 200) || undefined,
+      fuzzy: true,
     },
     limit,
   );
@@ -136,17 +138,14 @@ export function inventoryPages(app: FastifyInstance, services: Deps) {
       installationId,
       installationIds: installationId ? undefined : installs.map((i) => i.id),
       q: search || undefined,
+      fuzzy: true,
       state,
     };
-    const result = await services.inventory.page(filter, q.cursor || undefined, 50);
+    const list = listRequest(q, INVENTORY_SORT_LABELS, "name");
+    const result = await services.inventory.list(filter, list);
     const hidden = await services.inventory.hiddenAmong(ctx.auth.team, result.items);
     const names = new Map(installs.map((i) => [i.id, i.displayName]));
-    const params = {
-      installation_id: installationId,
-      q: search || undefined,
-      state,
-      cursor: q.cursor || undefined,
-    };
+    const params = { installation_id: installationId, q: search || undefined, state };
     const body = html`<section class="card">
   <form method="get" action="/dashboard/inventory" class="filters" role="search">
     <div class="field"><label for="inv-q">Search</label><input id="inv-q" type="search" name="q" value="${search}" placeholder="Key, name or path"></div>
@@ -158,36 +157,64 @@ export function inventoryPages(app: FastifyInstance, services: Deps) {
       <option value="">All live and missing</option>
       ${STATES.map((s) => html`<option value="${s}" ${s === state ? html`selected` : null}>${s[0].toUpperCase() + s.slice(1)}</option>`)}
     </select></div>
+    ${listFields("inv", INVENTORY_SORT_LABELS, list)}
     <div class="field field-button"><button type="submit" class="btn">Apply</button></div>
   </form>
+  ${listTotal(result, "resources")}
   ${
     result.items.length === 0
       ? empty(
-          installs.length
-            ? "No resource matches these filters."
-            : "No tracker is connected yet, so nothing is discovered.",
+          installs.length === 0
+            ? ctx.isAdmin
+              ? html`No tracker is connected yet, so nothing is discovered. <a href="/dashboard/connect">Connect a tracker</a> first.`
+              : "No tracker is connected yet, so nothing is discovered. Ask a team admin to connect one."
+            : result.total === 0 && !search && !state
+              ? "Nothing discovered yet. The first sync of an installation fills the inventory; open the installation to see its progress."
+              : result.total === 0
+                ? html`No resource matches these filters. <a href="/dashboard/inventory">Clear the filters</a>.`
+                : html`This page is past the end of the list. <a href="/dashboard/inventory${qs(params)}">Back to the first page</a>.`,
         )
       : html`<table class="table" id="inventory-table">
-    <thead><tr><th scope="col">Resource</th><th scope="col">Key</th><th scope="col">Workspace</th><th scope="col">Installation</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+    <thead><tr><th scope="col">Resource</th><th scope="col">Key</th><th scope="col">Workspace</th><th scope="col">Installation</th><th scope="col">State</th><th scope="col">Mapping</th></tr></thead>
     <tbody>${result.items.map(
       (r) => html`<tr>
-      <td>${extLink(r.web_url, r.display_label)}<div class="sub">${r.name}${r.full_path ? html` · ${r.full_path}` : null}</div></td>
-      <td>${r.key ? html`<code>${r.key}</code>` : html`<span class="muted">—</span>`}</td>
-      <td>${r.provider_context.workspace_name ?? ""}</td>
-      <td>${providerBadge(r.provider)} <span class="sub">${names.get(r.installation_id) ?? ""}</span></td>
-      <td>${resourceStateBadges(r)}${hidden.has(r.id) ? html` <span class="badge badge-muted" title="Still discovered and tracked; not offered to the CLI or the picker">hidden by curation</span>` : null}</td>
-      <td class="actions">${
-        r.binding_ref
-          ? html`<a href="/dashboard/mappings/${r.binding_ref}">View mapping</a>`
-          : ctx.isAdmin && !unpickable(r)
-            ? html`<a href="/dashboard/mappings/new?installation_id=${r.installation_id}&resource_id=${r.id}">Map…</a>`
-            : null
-      }${ctx.isAdmin ? html` <a href="/dashboard/installations/${r.installation_id}/curation?resource_id=${r.id}">Curate…</a>` : null}</td></tr>`,
+      <td data-label="Resource">${extLink(r.web_url, r.display_label)}<div class="sub">${r.name}${r.full_path ? html` · ${r.full_path}` : null}</div></td>
+      <td data-label="Key">${r.key ? html`<code>${r.key}</code>` : html`<span class="muted">—</span>`}</td>
+      <td data-label="Workspace">${r.provider_context.workspace_name ?? ""}</td>
+      <td data-label="Installation">${providerBadge(r.provider)} <span class="sub">${names.get(r.installation_id) ?? ""}</span></td>
+      <td data-label="State">${resourceStateBadges(r)}${hidden.has(r.id) ? html` <span class="badge badge-muted" title="Still discovered and tracked; not offered to the CLI or the picker">hidden by curation</span>` : null}</td>
+      <td data-label="Mapping" class="actions">${mappingCell(ctx, r)}${ctx.isAdmin ? html` <a href="/dashboard/installations/${r.installation_id}/curation?resource_id=${r.id}">Curate…</a>` : null}</td></tr>`,
     )}</tbody></table>`
   }
-  ${pager("/dashboard/inventory", params, result.next_cursor)}
+  ${listPager("/dashboard/inventory", params, list, result)}
   ${ctx.isAdmin && installationId ? html`<p><a href="/dashboard/installations/${installationId}/curation" id="curation-link">Curation rules of this installation</a></p>` : null}
 </section>`;
     return sendHtml(reply, page(ctx, { title: "Inventory", active: "inventory", body }));
   });
 }
+
+/** What the inventory's mapping column says: the mapping, the way to map it, or why it cannot be mapped. */
+function mappingCell(ctx: DashContext, r: ResourceView) {
+  if (r.binding_ref)
+    return html`<span class="why">Already mapped.</span> <a href="/dashboard/mappings/${r.binding_ref}">View mapping</a>`;
+  const why = unpickable(r);
+  if (why) return html`<span class="why">${CANNOT_MAP[why] ?? `Cannot be mapped: ${why}.`}</span>`;
+  return ctx.isAdmin
+    ? html`<a href="/dashboard/mappings/new?installation_id=${r.installation_id}&resource_id=${r.id}">Map…</a>`
+    : html`<span class="muted">Not mapped</span>`;
+}
+
+/** Why a row cannot be mapped, in a sentence that says what would change it. */
+const CANNOT_MAP: Record<string, string> = {
+  "missing upstream": "Cannot be mapped: it no longer exists upstream (missing since the last sync).",
+  archived: "Cannot be mapped: archived in the provider. Unarchive it there, then sync.",
+  "issues disabled": "Cannot be mapped: issues are turned off for it in the provider.",
+};
+
+/** The inventory's sorts, as the sort menu names them. */
+export const INVENTORY_SORT_LABELS: Record<InventorySort, string> = {
+  name: "Name A–Z",
+  name_desc: "Name Z–A",
+  newest: "Newest discovered",
+  oldest: "Oldest discovered",
+};

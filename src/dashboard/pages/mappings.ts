@@ -2,12 +2,13 @@ import type { FastifyInstance } from "fastify";
 import type { Domain } from "../../host/domain.ts";
 import { DomainError } from "../../host/errors/domain-error.ts";
 import { resourceView } from "../../host/inventory/service.ts";
+import type { MappingSort } from "../../host/mappings/service.ts";
 import { MAPPING_STATES } from "../../host/mappings/states.ts";
 import { isProvider, providerIds } from "../../tracker/index.ts";
 import { confirmThenAct } from "../confirm.ts";
 import { type DashContext, type Form, formOf, requireAdmin, seeOther, sendHtml, str } from "../context.ts";
 import { isRefusal, statusOf } from "../errors.ts";
-import { html } from "../html.ts";
+import { html, qs } from "../html.ts";
 import {
   csrfField,
   empty,
@@ -17,11 +18,11 @@ import {
   fieldError,
   invalidAttrs,
   page,
-  pager,
   providerBadge,
   providerName,
   when,
 } from "../layout.ts";
+import { listFields, listPager, listRequest, listTotal } from "../listing.ts";
 import { mappingStatusBadge } from "../views.ts";
 import { searchResources, typeahead } from "./inventory.ts";
 
@@ -29,6 +30,15 @@ import { searchResources, typeahead } from "./inventory.ts";
 type Deps = Pick<Domain, "installations" | "inventory" | "mappingAdmin" | "mappings" | "projects">;
 
 const NEW = "__new__";
+
+/** The mapping list's sorts, as the sort menu names them. */
+const MAPPING_SORT_LABELS: Record<MappingSort, string> = {
+  resource: "Resource A–Z",
+  resource_desc: "Resource Z–A",
+  project: "Project A–Z",
+  newest: "Newest bound",
+  oldest: "Oldest bound",
+};
 type ResourceView = ReturnType<typeof resourceView>;
 type Installation = Awaited<ReturnType<Deps["installations"]["listForTeam"]>>[number];
 
@@ -158,31 +168,39 @@ export function mappingPages(app: FastifyInstance, services: Deps) {
     const q = req.query as Form;
     const provider = isProvider(q.provider) ? q.provider : undefined;
     const status = MAPPING_STATES.find((s) => s === q.status);
-    const result = await services.mappings.page(
-      { teamId: teamOf(ctx), provider, status },
-      q.cursor || undefined,
-      50,
-    );
+    const list = listRequest(q, MAPPING_SORT_LABELS, "resource");
+    const result = await services.mappings.list({ teamId: teamOf(ctx), provider, status }, list);
+    const params = { provider, status };
     const body = html`<section class="card">
   <form method="get" action="/dashboard/mappings" class="filters">
     <div class="field"><label for="m-provider">Provider</label><select id="m-provider" name="provider"><option value="">All</option>
       ${providerIds().map((p) => html`<option value="${p}" ${p === provider ? html`selected` : null}>${providerName(p)}</option>`)}</select></div>
     <div class="field"><label for="m-status">Status</label><select id="m-status" name="status"><option value="">Live (active and disabled)</option>
       ${MAPPING_STATES.map((s) => html`<option value="${s}" ${s === status ? html`selected` : null}>${s}</option>`)}</select></div>
+    ${listFields("m", MAPPING_SORT_LABELS, list)}
     <div class="field field-button"><button class="btn" type="submit">Apply</button></div>
   </form>
+  ${listTotal(result, "mappings")}
   ${
     result.items.length === 0
-      ? empty("No mapping matches.")
+      ? empty(
+          result.total > 0
+            ? html`This page is past the end of the list. <a href="/dashboard/mappings${qs(params)}">Back to the first page</a>.`
+            : provider || status
+              ? html`No mapping matches these filters. <a href="/dashboard/mappings">Clear the filters</a>.`
+              : ctx.isAdmin
+                ? html`No mapping yet. A mapping ties a Spec Kitty project to one discovered resource; <a href="/dashboard/mappings/new">create the first one</a>, or let the CLI bind a project.`
+                : "No mapping yet. A team admin maps projects to resources here, or the CLI binds them.",
+        )
       : html`<table class="table" id="mappings-table"><thead><tr><th scope="col">Resource</th><th scope="col">Project</th><th scope="col">Provider</th><th scope="col">Status</th><th scope="col">binding_ref</th><th scope="col">Bound</th></tr></thead><tbody>
     ${result.items.map(
       (
         m,
-      ) => html`<tr><td>${m.display_label}</td><td><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></td><td>${providerBadge(m.provider)}</td>
-      <td>${mappingStatusBadge(m)}</td><td><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td><td>${when(m.bound_at)}</td></tr>`,
+      ) => html`<tr><td data-label="Resource">${m.display_label}</td><td data-label="Project"><a href="/dashboard/projects/${m.project_id}">${m.project_slug}</a></td><td data-label="Provider">${providerBadge(m.provider)}</td>
+      <td data-label="Status">${mappingStatusBadge(m)}</td><td data-label="binding_ref"><a href="/dashboard/mappings/${m.binding_ref}"><code>${m.binding_ref}</code></a></td><td data-label="Bound">${when(m.bound_at)}</td></tr>`,
     )}</tbody></table>`
   }
-  ${pager("/dashboard/mappings", { provider, status, cursor: q.cursor || undefined }, result.next_cursor)}
+  ${listPager("/dashboard/mappings", params, list, result)}
 </section>`;
     return sendHtml(
       reply,

@@ -1,4 +1,5 @@
 import { Type } from "typebox";
+import { documented } from "../http/schemas.ts";
 
 const Nullable = <T extends import("typebox").TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -85,4 +86,70 @@ export const CurationPreview = Type.Object({
   rule_matches: Type.Array(Type.Integer(), {
     description: "Per proposed rule (same order), how many bindable resources it matches on its own.",
   }),
+});
+
+const COUNTS_EXAMPLE = { bindable: 120, hidden: 4, offered: 116, hidden_mapped: 1 };
+
+documented(CurationRulesBody, {
+  description: "The installation's whole rule list, in order; the last matching rule decides.",
+  examples: [
+    {
+      rules: [
+        { effect: "exclude", match: "pattern", pattern: "sandbox-*" },
+        { effect: "exclude", match: "kind", kind: "fork", value: "fork" },
+      ],
+    },
+  ],
+});
+
+documented(Curation, {
+  description: "The installation's curation rules, the kinds they can name, and what they hide now.",
+  examples: [
+    {
+      installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
+      provider: "github",
+      rules: [
+        {
+          effect: "exclude",
+          match: "pattern",
+          pattern: "sandbox-*",
+          kind: null,
+          value: null,
+          resource_id: null,
+          resource_label: null,
+        },
+      ],
+      kinds: [
+        {
+          name: "visibility",
+          label: "Visibility",
+          values: [
+            { value: "public", label: "Public" },
+            { value: "private", label: "Private" },
+          ],
+        },
+      ],
+      counts: COUNTS_EXAMPLE,
+      hidden_mappings: [
+        {
+          binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+          display_label: "acme/sandbox-api",
+          project_slug: "api",
+        },
+      ],
+    },
+  ],
+});
+
+documented(CurationPreview, {
+  description: "What the proposed rules would change; nothing is saved.",
+  examples: [
+    {
+      current: COUNTS_EXAMPLE,
+      proposed: { bindable: 120, hidden: 10, offered: 110, hidden_mapped: 1 },
+      newly_hidden: 6,
+      newly_revealed: 0,
+      rule_matches: [10],
+    },
+  ],
 });

@@ -79,6 +79,10 @@ export function providerError(err: TrackerError, effect: "no_effect" | "unknown"
       return new DomainError("upstream_unavailable", `${who} is unavailable right now. Retry later.`, {
         ...common,
         retryable: true,
+        // A 503 that said when to come back.
+        ...(err.retryAfterSeconds !== null
+          ? { retryAfterSeconds: Math.max(1, Math.ceil(err.retryAfterSeconds)) }
+          : {}),
       });
   }
 }

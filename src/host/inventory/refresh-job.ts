@@ -3,6 +3,9 @@ import type { JobsService } from "../jobs/service.ts";
 /** The job kind of an inventory pass; inventory/service.ts registers its handler. */
 export const REFRESH_JOB = "inventory.refresh";
 
+/** One pass at a time per installation: the dedupe key its refresh jobs hold. */
+export const refreshKey = (installationId: string) => `${REFRESH_JOB}:${installationId}`;
+
 /**
  * Queues a pass; a second request while one is pending or running gets the same operation. A leaf of
  * its own so that connecting (installations) can queue the first pass without depending on inventory.
@@ -17,7 +20,7 @@ export function requestRefresh(
     teamId,
     kind: REFRESH_JOB,
     payload: { installation_id: installationId },
-    dedupeKey: `${REFRESH_JOB}:${installationId}`,
+    dedupeKey: refreshKey(installationId),
     createdBy: userId,
   });
 }

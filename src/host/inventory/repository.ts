@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
 import { teamRowById } from "../../storage/find.ts";
-import { keysetAfter } from "../../storage/keyset.ts";
+import { keysetAfter, keysetSeek, type SortSpec } from "../../storage/keyset.ts";
 import {
   installations,
   inventoryStaging,
@@ -44,8 +44,53 @@ export interface InventoryFilter {
   provider?: string;
   /** Case-insensitive substring over label, key, name and path. */
   q?: string;
+  /** Also match words close to `q` (typos), not only substrings: see `matches`. */
+  fuzzy?: boolean;
   state?: "bound" | "unbound" | "missing" | "archived";
 }
+
+/**
+ * The orders a person can list the inventory in, each with the value its cursor carries. The tie-break
+ * is the resource id.
+ */
+export const INVENTORY_SORTS = {
+  name: { spec: { by: resources.label }, key: (r: ResourceRow) => r.label },
+  name_desc: { spec: { by: resources.label, desc: true }, key: (r: ResourceRow) => r.label },
+  newest: {
+    spec: { by: resources.firstSeenAt, desc: true, time: true },
+    key: (r: ResourceRow) => r.firstSeenAt.toISOString(),
+  },
+  oldest: {
+    spec: { by: resources.firstSeenAt, time: true },
+    key: (r: ResourceRow) => r.firstSeenAt.toISOString(),
+  },
+} satisfies Record<string, { spec: SortSpec; key: (r: ResourceRow) => string }>;
+export type InventorySort = keyof typeof INVENTORY_SORTS;
+
+/** Queries this short match only as a substring: a trigram match of one or two trigrams is noise. */
+const FUZZY_MIN_LENGTH = 4;
+
+/**
+ * How close a word must be for a fuzzy match: pg_trgm's word similarity (shared trigrams over the term's
+ * trigrams). Its default, 0.6, misses one wrong letter in a seven-letter word ("servcie" scores 0.5);
+ * 0.4 finds a wrong, missing or extra letter and most swapped pairs, and still not unrelated words.
+ */
+export const FUZZY_THRESHOLD = 0.4;
+
+/**
+ * A search term matches a resource whose search text contains it or, with `fuzzy` and from four
+ * characters on, holds a word close to it (pg_trgm's `<%`, at `FUZZY_THRESHOLD`), so "frontedn" still
+ * finds "frontend". Both operators are answered by the trigram index `resources_search_trgm_idx`.
+ */
+function matches(q: string, fuzzy: boolean) {
+  const term = q.toLowerCase();
+  const substring = sql`${resources.searchText} like ${`%${term.replace(/[\\%_]/g, "\\$&")}%`}`;
+  return fuzzy && term.length >= FUZZY_MIN_LENGTH
+    ? sql`(${substring} or ${term} <% ${resources.searchText})`
+    : substring;
+}
+
+const fuzzyTerm = (f: InventoryFilter) => f.fuzzy === true && (f.q?.length ?? 0) >= FUZZY_MIN_LENGTH;
 
 const rows = (r: unknown) => ((r as any).rows ?? r) as any[];
 
@@ -64,15 +109,39 @@ export function inventoryRepository(db: Database) {
         ? inArray(resources.installationId, f.installationIds.length ? f.installationIds : ["-"])
         : undefined,
       f.provider ? eq(resources.provider, f.provider) : undefined,
-      f.q
-        ? sql`${resources.searchText} like ${`%${f.q.toLowerCase().replace(/[\\%_]/g, "\\$&")}%`}`
-        : undefined,
+      f.q ? matches(f.q, f.fuzzy === true) : undefined,
       f.state === "missing" ? isNotNull(resources.missingSince) : undefined,
       f.state === "archived" ? eq(resources.archived, true) : undefined,
       f.state === "bound" ? isNotNull(mappings.bindingRef) : undefined,
       f.state === "unbound" ? and(isNull(mappings.bindingRef), isNull(resources.missingSince)) : undefined,
     );
   }
+
+  /** Resources with the live mapping (if any) of each. */
+  const withMapping = (q: Database) =>
+    q
+      .select({
+        resource: resources,
+        mapping: {
+          bindingRef: mappings.bindingRef,
+          projectId: mappings.projectId,
+          boundAt: mappings.boundAt,
+          status: mappings.status,
+        },
+      })
+      .from(resources)
+      .leftJoin(mappings, liveMapping);
+
+  /** Runs reads of `f` with the fuzzy threshold set for their own transaction when `f` searches fuzzily. */
+  const reading = <T>(f: InventoryFilter, read: (q: Database) => Promise<T>): Promise<T> =>
+    fuzzyTerm(f)
+      ? db.transaction(async (tx) => {
+          await tx.execute(
+            sql`select set_config('pg_trgm.word_similarity_threshold', ${String(FUZZY_THRESHOLD)}, true)`,
+          );
+          return read(tx as unknown as Database);
+        })
+      : read(db);
 
   return {
     /** Fingerprints of the given keys, to diff a discovery page without loading whole rows. */
@@ -185,21 +254,37 @@ export function inventoryRepository(db: Database) {
     /** One page ordered by label then id, with the live mapping (if any) of each resource. */
     async page(f: InventoryFilter, after: { label: string; id: string } | null, limit: number) {
       const keyset = keysetAfter(resources.label, resources.id, after && [after.label, after.id]);
-      return db
-        .select({
-          resource: resources,
-          mapping: {
-            bindingRef: mappings.bindingRef,
-            projectId: mappings.projectId,
-            boundAt: mappings.boundAt,
-            status: mappings.status,
-          },
-        })
-        .from(resources)
-        .leftJoin(mappings, liveMapping)
-        .where(and(where(f), keyset.where))
-        .orderBy(...keyset.orderBy)
-        .limit(limit + 1);
+      return reading(f, (q) =>
+        withMapping(q)
+          .where(and(where(f), keyset.where))
+          .orderBy(...keyset.orderBy)
+          .limit(limit + 1),
+      );
+    },
+
+    /**
+     * One page of a person's list in `INVENTORY_SORTS[sort]` order, either way from a cursor's key, and
+     * the filter's total, read together (in one transaction when the search is fuzzy).
+     */
+    async list(
+      f: InventoryFilter,
+      sort: InventorySort,
+      from: { key: [string, string]; backwards: boolean } | null,
+      limit: number,
+    ) {
+      const keyset = keysetSeek(INVENTORY_SORTS[sort].spec, resources.id, from);
+      return reading(f, async (tx) => {
+        const found = await withMapping(tx)
+          .where(and(where(f), keyset.where))
+          .orderBy(...keyset.orderBy)
+          .limit(limit + 1);
+        const [c] = await tx
+          .select({ n: sql<number>`count(*)::int` })
+          .from(resources)
+          .leftJoin(mappings, liveMapping)
+          .where(where(f));
+        return { rows: found, total: Number(c?.n ?? 0) };
+      });
     },
 
     /** The team's inventory and binding versions (see `teams.inventory_version`). */

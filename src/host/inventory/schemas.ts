@@ -161,6 +161,8 @@ documented(CliResources, {
       ],
       has_more: false,
       next_cursor: null,
+      hidden_by_curation: 0,
+      curation_notice: null,
     },
   ],
 });

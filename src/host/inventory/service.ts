@@ -12,16 +12,25 @@ import type { AuditService } from "../audit/service.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
 import { type CurationRulesReader, hiddenNotice } from "../curation/rules.ts";
 import { DomainError } from "../errors/domain-error.ts";
-import { decodeKeyCursor, encodeCursor, toPage } from "../http/pagination.ts";
+import {
+  decodeKeyCursor,
+  decodeListCursor,
+  encodeCursor,
+  type ListRequest,
+  toListPage,
+  toPage,
+} from "../http/pagination.ts";
 import { providerError } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
 import type { InstallationRow, InstallationsService } from "../installations/service.ts";
 import type { JobContext, JobFailure, JobRow, JobsService } from "../jobs/service.ts";
 import type { MappingsService } from "../mappings/service.ts";
 import type { Metrics } from "../metrics/registry.ts";
-import { REFRESH_JOB, requestRefresh } from "./refresh-job.ts";
+import { REFRESH_JOB, refreshKey, requestRefresh } from "./refresh-job.ts";
 import {
+  INVENTORY_SORTS,
   type InventoryFilter,
+  type InventorySort,
   inventoryRepository,
   type ResourceRow,
   type StagedResource,
@@ -31,7 +40,7 @@ import type { CliResources } from "./schemas.ts";
 import { type BindableSnapshot, bindableSnapshots } from "./snapshot.ts";
 
 /** The rows this feature hands to others (its repository stays private). */
-export type { InventoryFilter, ResourceRow } from "./repository.ts";
+export type { InventoryFilter, InventorySort, ResourceRow } from "./repository.ts";
 
 /** How long candidate tokens minted for a `tracker discover` listing are served again. */
 const TOKEN_REUSE_MS = 60_000;
@@ -164,7 +173,7 @@ export function inventoryService(
       | "recordPassSucceeded"
       | "workspaceOf"
     >;
-    jobs: Pick<JobsService, "enqueue" | "register">;
+    jobs: Pick<JobsService, "activeFor" | "enqueue" | "register">;
     audit: Pick<AuditService, "record">;
     candidates: Pick<CandidateTokens, "mint">;
     mappings: Pick<MappingsService, "refreshLabels">;
@@ -425,6 +434,10 @@ export function inventoryService(
     requestRefresh: (teamId: string, installationId: string, userId: string | null) =>
       requestRefresh(deps.jobs, teamId, installationId, userId),
 
+    /** The pass queued or running for an installation, if any (what its page shows while it runs). */
+    activeRefresh: (teamId: string, installationId: string) =>
+      deps.jobs.activeFor(teamId, refreshKey(installationId)),
+
     /** Scheduled refresh: queues a pass for every installation not synced within the interval. */
     async enqueueDue(intervalMinutes: number) {
       const due = await deps.installations.dueForRefresh(new Date(Date.now() - intervalMinutes * 60_000));
@@ -439,6 +452,20 @@ export function inventoryService(
         limit,
         (r) => resourceView(r.resource, r.mapping),
         (r) => ({ label: r.resource.label, id: r.resource.id }),
+      );
+    },
+
+    /** A person's list (the dashboard): a named sort, a page size, a total, pages both ways. */
+    async list(f: InventoryFilter, req: ListRequest<InventorySort>) {
+      const seek = decodeListCursor(req);
+      const { rows, total } = await repo.list(f, req.sort, seek, req.size);
+      return toListPage(
+        rows,
+        req,
+        seek,
+        total,
+        (r) => resourceView(r.resource, r.mapping),
+        (r) => [INVENTORY_SORTS[req.sort].key(r.resource), r.resource.id],
       );
     },
 

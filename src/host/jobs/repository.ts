@@ -119,6 +119,18 @@ export function jobsRepository(db: Database) {
 
     getForTeam: (id: string, teamId: string) => teamRowById(db, jobs, teamId, id),
 
+    /** The team's pending or running job holding a dedupe key (e.g. an installation's refresh), if any. */
+    activeFor: (teamId: string, dedupeKey: string) =>
+      findOne(
+        db,
+        jobs,
+        and(
+          eq(jobs.teamId, teamId),
+          eq(jobs.dedupeKey, dedupeKey),
+          sql`${jobs.status} in ('pending', 'running')`,
+        ),
+      ),
+
     /** Ends the job if `lease` is still the current one; false when another worker took it over. */
     async finish(
       lease: Lease,
@@ -136,10 +148,19 @@ export function jobsRepository(db: Database) {
       });
     },
 
-    /** Puts the job back in the queue to run again after `delaySeconds`, keeping the failure. */
-    async retryLater(lease: Lease, error: unknown, delaySeconds: number): Promise<boolean> {
+    /**
+     * Puts the job back in the queue to run again after `delaySeconds`, keeping the failure. `refund`
+     * gives back the attempt this run used (it made progress, and only paused at the provider's word).
+     */
+    async retryLater(
+      lease: Lease,
+      error: unknown,
+      delaySeconds: number,
+      opts: { refund?: boolean } = {},
+    ): Promise<boolean> {
       return fenced(lease, {
         status: "pending",
+        ...(opts.refund ? { attempts: sql`greatest(${jobs.attempts} - 1, 0)` } : {}),
         lastError: error,
         runAfter: sql`now() + make_interval(secs => ${delaySeconds})`,
         lockedUntil: null,

@@ -46,6 +46,23 @@ export class LeaseLostError extends Error {
   }
 }
 
+/**
+ * Thrown by a handler whose provider asked it to wait: the job goes back to `pending` and runs again
+ * after `seconds` (resuming from the progress it saved). An attempt that made progress is not counted
+ * against `maxAttempts` (a long batch under a rate limit waits many times); one that made none is an
+ * ordinary retryable failure.
+ */
+export class RetryLater extends Error {
+  constructor(
+    readonly seconds: number,
+    readonly progressed: boolean,
+    /** The refusal behind the wait (a domain error), recorded as the job's last error. */
+    readonly refusal: unknown,
+  ) {
+    super(`retry in ${seconds} s`);
+  }
+}
+
 export interface JobQueueOptions {
   pollMs?: number;
   /** Seconds a claim (and each heartbeat) holds a job; a dead worker's job is claimable after it. */
@@ -190,6 +207,13 @@ export function jobsService(
 
   /** Retryable failures wait for their backoff while attempts remain, then the job is `dead`. */
   async function failed(job: JobRow, lease: { id: string; lease: number }, err: unknown, log: Logger) {
+    if (err instanceof RetryLater && err.progressed) {
+      const failure = failureOf(err.refusal);
+      if (await repo.retryLater(lease, { ...failure, attempts: job.attempts }, err.seconds, { refund: true }))
+        log.info({ error_code: failure.error_code, retry_in_seconds: err.seconds }, "job paused by provider");
+      return;
+    }
+    if (err instanceof RetryLater) return failed(job, lease, err.refusal, log);
     const failure = failureOf(err);
     if (!(err instanceof DomainError)) log.error({ err }, "job failed");
     const retry = failure.retryable;
@@ -249,6 +273,10 @@ export function jobsService(
       payload?: unknown;
       dedupeKey?: string;
       createdBy?: string | null;
+      /** Progress to start from (work a synchronous request already did). */
+      progress?: unknown;
+      /** Seconds before the job may first run (a provider's Retry-After). */
+      runAfterSeconds?: number;
     }) {
       // A job whose worker died on its last attempt must not absorb this request: end it first.
       if (input.dedupeKey) await buryAbandoned();
@@ -260,12 +288,17 @@ export function jobsService(
         dedupeKey: input.dedupeKey ?? null,
         createdBy: input.createdBy ?? null,
         maxAttempts: o.maxAttempts,
+        ...(input.progress === undefined ? {} : { progress: input.progress }),
+        ...(input.runAfterSeconds ? { runAfter: new Date(Date.now() + input.runAfterSeconds * 1000) } : {}),
       });
       kick();
       return out;
     },
 
     get: (id: string, teamId: string) => repo.getForTeam(id, teamId),
+
+    /** The team's pending or running job holding `dedupeKey`, if any. */
+    activeFor: (teamId: string, dedupeKey: string) => repo.activeFor(teamId, dedupeKey),
 
     /** Whether a job with this dedupe key is running now (e.g. an installation's inventory pass). */
     isRunning: (dedupeKey: string) => repo.runningWith(dedupeKey),

@@ -35,7 +35,16 @@ export function linksRepository(db: Database) {
     },
 
     /** Takes the create claim of a work package for `leaseMs`; false while another push holds it. */
-    async claimCreate(bindingRef: string, wpId: string, leaseMs: number): Promise<boolean> {
+    /**
+     * Takes the create claim: "fresh" when nobody held it, "taken_over" when an earlier claim had expired
+     * without being released (its push crashed, or its create ended with an unknown effect), false when
+     * another push holds it.
+     */
+    async claimCreate(
+      bindingRef: string,
+      wpId: string,
+      leaseMs: number,
+    ): Promise<"fresh" | "taken_over" | false> {
       const until = sql`now() + ${leaseMs} * interval '1 millisecond'`;
       const taken = await db
         .insert(workPackageCreateClaims)
@@ -45,8 +54,20 @@ export function linksRepository(db: Database) {
           set: { claimedUntil: until },
           setWhere: sql`${workPackageCreateClaims.claimedUntil} < now()`,
         })
-        .returning({ wpId: workPackageCreateClaims.wpId });
-      return taken.length > 0;
+        // xmax = 0 on a row this statement inserted; an upsert that updated an existing row sets it.
+        .returning({ fresh: sql<boolean>`(xmax = 0)` });
+      if (taken.length === 0) return false;
+      return taken[0].fresh ? "fresh" : "taken_over";
+    },
+
+    /** Ends a claim now but keeps its row, so the next claimer knows a create may have happened. */
+    async expireCreate(bindingRef: string, wpId: string) {
+      await db
+        .update(workPackageCreateClaims)
+        .set({ claimedUntil: sql`now() - interval '1 millisecond'` })
+        .where(
+          and(eq(workPackageCreateClaims.bindingRef, bindingRef), eq(workPackageCreateClaims.wpId, wpId)),
+        );
     },
 
     async releaseCreate(bindingRef: string, wpId: string) {

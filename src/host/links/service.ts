@@ -72,6 +72,15 @@ export function linksService(db: Database, deps: { mappings: Pick<MappingsServic
       wpId: string,
       create: () => Promise<NormalizedIssue>,
       deletedIssueId?: string,
+      opts: {
+        /**
+         * Finds the issue an earlier attempt may have created (by its marker). Asked before creating
+         * when the claim was taken over from an attempt that never released it.
+         */
+        recover?: () => Promise<NormalizedIssue | null>;
+        /** A create failure that may still have created the issue (a timeout): the claim is kept for `recover`. */
+        uncertain?: (err: unknown) => boolean;
+      } = {},
     ): Promise<{ created: NormalizedIssue } | { linked: WorkPackageLinkRow }> {
       const ref = m.mapping.bindingRef;
       const current = async () => {
@@ -80,22 +89,33 @@ export function linksService(db: Database, deps: { mappings: Pick<MappingsServic
       };
       const deadline = Date.now() + CREATE_WAIT_MS;
       for (;;) {
-        if (await repo.claimCreate(ref, wpId, CREATE_LEASE_MS)) {
-          let unlinked = false;
+        const claim = await repo.claimCreate(ref, wpId, CREATE_LEASE_MS);
+        if (claim) {
+          let keep = false;
           try {
             // A push that held the claim a moment ago may have linked it since this one looked.
             const linked = await current();
             if (linked) return { linked };
-            const created = await create();
+            const recovered = claim === "taken_over" && opts.recover ? await opts.recover() : null;
+            let created: NormalizedIssue;
+            try {
+              created = recovered ?? (await create());
+            } catch (err) {
+              if (opts.uncertain?.(err)) {
+                keep = true;
+                await repo.expireCreate(ref, wpId);
+              }
+              throw err;
+            }
             // The issue exists upstream: its link is the very next write, in its own commit (tried twice).
-            unlinked = true;
+            keep = true;
             await this.record(m, wpId, created).catch(() => this.record(m, wpId, created));
-            unlinked = false;
+            keep = false;
             return { created };
           } finally {
             // A created issue whose link could not be written keeps the claim until its lease ends, so a
             // retry answers create_in_progress instead of creating a second issue.
-            if (!unlinked) await repo.releaseCreate(ref, wpId);
+            if (!keep) await repo.releaseCreate(ref, wpId);
           }
         }
         const linked = await current();

@@ -1,11 +1,25 @@
 import { and, asc, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
 import { findOne } from "../../storage/find.ts";
-import { keysetAfter } from "../../storage/keyset.ts";
+import { keysetAfter, keysetSeek, type SortSpec } from "../../storage/keyset.ts";
 import { installations, mappings, projects, resources } from "../../storage/schema.ts";
 import type { MappingState } from "./states.ts";
 
 export type MappingRow = typeof mappings.$inferSelect;
+
+function filtered(f: MappingFilter) {
+  return and(
+    eq(mappings.teamId, f.teamId),
+    f.provider ? eq(mappings.provider, f.provider) : undefined,
+    f.projectId ? eq(mappings.projectId, f.projectId) : undefined,
+    f.installationId ? eq(mappings.installationId, f.installationId) : undefined,
+    f.status === "deleted"
+      ? isNotNull(mappings.deletedAt)
+      : f.status
+        ? and(eq(mappings.status, f.status), isNull(mappings.deletedAt))
+        : isNull(mappings.deletedAt),
+  );
+}
 
 export interface MappingFilter {
   teamId: string;
@@ -41,6 +55,25 @@ export type JoinedMapping = {
   installationStatus: string;
   installationDisconnectedAt: Date | null;
 };
+
+/** The orders a person can list mappings in, each with its cursor value; the tie-break is the binding_ref. */
+export const MAPPING_SORTS = {
+  resource: { spec: { by: mappings.displayLabel }, key: (j: JoinedMapping) => j.mapping.displayLabel },
+  resource_desc: {
+    spec: { by: mappings.displayLabel, desc: true },
+    key: (j: JoinedMapping) => j.mapping.displayLabel,
+  },
+  project: { spec: { by: projects.slug }, key: (j: JoinedMapping) => j.projectSlug },
+  newest: {
+    spec: { by: mappings.boundAt, desc: true, time: true },
+    key: (j: JoinedMapping) => j.mapping.boundAt.toISOString(),
+  },
+  oldest: {
+    spec: { by: mappings.boundAt, time: true },
+    key: (j: JoinedMapping) => j.mapping.boundAt.toISOString(),
+  },
+} satisfies Record<string, { spec: SortSpec; key: (j: JoinedMapping) => string }>;
+export type MappingSort = keyof typeof MAPPING_SORTS;
 
 export function mappingsRepository(db: Database) {
   const base = () =>
@@ -120,22 +153,27 @@ export function mappingsRepository(db: Database) {
         after && [after.label, after.ref],
       );
       return base()
-        .where(
-          and(
-            eq(mappings.teamId, f.teamId),
-            f.provider ? eq(mappings.provider, f.provider) : undefined,
-            f.projectId ? eq(mappings.projectId, f.projectId) : undefined,
-            f.installationId ? eq(mappings.installationId, f.installationId) : undefined,
-            f.status === "deleted"
-              ? isNotNull(mappings.deletedAt)
-              : f.status
-                ? and(eq(mappings.status, f.status), isNull(mappings.deletedAt))
-                : isNull(mappings.deletedAt),
-            keyset.where,
-          ),
-        )
+        .where(and(filtered(f), keyset.where))
         .orderBy(...keyset.orderBy)
         .limit(limit + 1);
+    },
+    /** One page of a person's list: `MAPPING_SORTS[sort]` order, either way from a cursor's key. */
+    async list(
+      f: MappingFilter,
+      sort: MappingSort,
+      from: { key: [string, string]; backwards: boolean } | null,
+      limit: number,
+    ) {
+      const keyset = keysetSeek(MAPPING_SORTS[sort].spec, mappings.bindingRef, from);
+      return base()
+        .where(and(filtered(f), keyset.where))
+        .orderBy(...keyset.orderBy)
+        .limit(limit + 1);
+    },
+    /** How many mappings the filter keeps (the list's total). */
+    async count(f: MappingFilter) {
+      const [c] = await db.select({ n: sql<number>`count(*)::int` }).from(mappings).where(filtered(f));
+      return Number(c?.n ?? 0);
     },
     /** Live mappings of a team for a provider (installation-wide CLI reads). */
     async liveForProvider(teamId: string, provider: string) {

@@ -1,17 +1,30 @@
 import type { Database } from "../../storage/database.ts";
 import { isUniqueViolation } from "../../storage/errors.ts";
 import type { AuditService } from "../audit/service.ts";
-import { decodeKeyCursor, toPage } from "../http/pagination.ts";
+import {
+  decodeKeyCursor,
+  decodeListCursor,
+  type ListRequest,
+  toListPage,
+  toPage,
+} from "../http/pagination.ts";
 import { newId } from "../ids.ts";
 import type { ResourceRow } from "../inventory/rows.ts";
 import type { ProjectRow, ProjectsService } from "../projects/service.ts";
 import { alreadyBound, resourceNotBindable } from "./errors.ts";
 import { mappingState, mappingSyncState } from "./health.ts";
-import { type JoinedMapping, type MappingFilter, type MappingRow, mappingsRepository } from "./repository.ts";
+import {
+  type JoinedMapping,
+  MAPPING_SORTS,
+  type MappingFilter,
+  type MappingRow,
+  type MappingSort,
+  mappingsRepository,
+} from "./repository.ts";
 import { validateRoutingMetadata } from "./routing-metadata.ts";
 
 /** The rows this feature hands to others (its repository stays private). */
-export type { JoinedMapping, MappingFilter, MappingRow } from "./repository.ts";
+export type { JoinedMapping, MappingFilter, MappingRow, MappingSort } from "./repository.ts";
 
 export type CreatedVia = "cli" | "dashboard" | "api";
 
@@ -210,6 +223,16 @@ export function mappingsService(
         );
         return after;
       });
+    },
+
+    /** A person's list (the dashboard): a named sort, a page size, a total, pages both ways. */
+    async list(f: MappingFilter, req: ListRequest<MappingSort>) {
+      const seek = decodeListCursor(req);
+      const [rows, total] = await Promise.all([repo.list(f, req.sort, seek, req.size), repo.count(f)]);
+      return toListPage(rows, req, seek, total, mappingView, (r) => [
+        MAPPING_SORTS[req.sort].key(r),
+        r.mapping.bindingRef,
+      ]);
     },
 
     async page(f: MappingFilter, cursor: string | undefined, limit: number) {

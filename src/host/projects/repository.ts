@@ -1,9 +1,22 @@
 import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
 import { findOne } from "../../storage/find.ts";
+import { keysetSeek, type SortSpec } from "../../storage/keyset.ts";
 import { projects } from "../../storage/schema.ts";
 
 export type ProjectRow = typeof projects.$inferSelect;
+
+/** The orders a person can list projects in, each with its cursor value; the tie-break is the id. */
+export const PROJECT_SORTS = {
+  slug: { spec: { by: projects.slug }, key: (p: ProjectRow) => p.slug },
+  slug_desc: { spec: { by: projects.slug, desc: true }, key: (p: ProjectRow) => p.slug },
+  newest: {
+    spec: { by: projects.createdAt, desc: true, time: true },
+    key: (p: ProjectRow) => p.createdAt.toISOString(),
+  },
+  oldest: { spec: { by: projects.createdAt, time: true }, key: (p: ProjectRow) => p.createdAt.toISOString() },
+} satisfies Record<string, { spec: SortSpec; key: (p: ProjectRow) => string }>;
+export type ProjectSort = keyof typeof PROJECT_SORTS;
 
 export function projectsRepository(db: Database) {
   return {
@@ -52,6 +65,28 @@ export function projectsRepository(db: Database) {
         .where(and(eq(projects.teamId, teamId), after ? gt(projects.slug, after.slug) : undefined))
         .orderBy(asc(projects.slug))
         .limit(limit + 1);
+    },
+    /** One page of a person's list: `PROJECT_SORTS[sort]` order, either way from a cursor's key. */
+    async list(
+      teamId: string,
+      sort: ProjectSort,
+      from: { key: [string, string]; backwards: boolean } | null,
+      limit: number,
+    ) {
+      const keyset = keysetSeek(PROJECT_SORTS[sort].spec, projects.id, from);
+      return db
+        .select()
+        .from(projects)
+        .where(and(eq(projects.teamId, teamId), keyset.where))
+        .orderBy(...keyset.orderBy)
+        .limit(limit + 1);
+    },
+    async count(teamId: string) {
+      const [c] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(projects)
+        .where(eq(projects.teamId, teamId));
+      return Number(c?.n ?? 0);
     },
     async search(teamId: string, q: string, limit: number) {
       const like = `%${q.toLowerCase().replace(/[\\%_]/g, "\\$&")}%`;

@@ -1,12 +1,24 @@
 import type { Database } from "../../storage/database.ts";
 import { normalize } from "../binding/ranking.ts";
 import { DomainError, ValidationError } from "../errors/domain-error.ts";
-import { decodeKeyCursor, toPage } from "../http/pagination.ts";
+import {
+  decodeKeyCursor,
+  decodeListCursor,
+  type ListRequest,
+  toListPage,
+  toPage,
+} from "../http/pagination.ts";
 import { newId } from "../ids.ts";
-import { type ProjectRow, type ProjectsRepository, projectsRepository } from "./repository.ts";
+import {
+  PROJECT_SORTS,
+  type ProjectRow,
+  type ProjectSort,
+  type ProjectsRepository,
+  projectsRepository,
+} from "./repository.ts";
 
 /** The rows this feature hands to others (its repository stays private). */
-export type { ProjectRow } from "./repository.ts";
+export type { ProjectRow, ProjectSort } from "./repository.ts";
 
 /** The CLI's local project identity (contract §11.1). */
 export interface ProjectIdentity {
@@ -170,6 +182,16 @@ export function projectsService(db: Database) {
       });
       if (!saved) throw projectSlugTaken(input.slug);
       return saved;
+    },
+
+    /** A person's list (the dashboard): a named sort, a page size, a total, pages both ways. */
+    async list(teamId: string, req: ListRequest<ProjectSort>) {
+      const seek = decodeListCursor(req);
+      const [rows, total] = await Promise.all([
+        repo.list(teamId, req.sort, seek, req.size),
+        repo.count(teamId),
+      ]);
+      return toListPage(rows, req, seek, total, projectView, (p) => [PROJECT_SORTS[req.sort].key(p), p.id]);
     },
 
     async page(teamId: string, cursor: string | undefined, limit: number) {

@@ -119,6 +119,40 @@ export function validateItem(raw: unknown, provider: string): ValidItem {
 /** Failures that say nothing about the other items: a bad item or an issue that is not there. */
 const itemScoped = (err: TrackerError) => err.kind === "not_found" || err.kind === "invalid_request";
 
+/**
+ * The provider asked to slow down (a rate limit, or 503 with Retry-After): nothing of this request was
+ * done, and it says when to come back.
+ */
+export const asksToSlowDown = (err: unknown): err is TrackerError =>
+  err instanceof TrackerError &&
+  (err.kind === "rate_limited" ||
+    (err.kind === "upstream_unavailable" && err.status === 503 && err.retryAfterSeconds !== null));
+
+/** Seconds to wait when a rate limit named no time (the contract's own default for the CLI is 5 s). */
+const DEFAULT_SLOW_DOWN_SECONDS = 5;
+
+/**
+ * A batch stopped because the provider asked to slow down: `done` are the outcomes of the items before
+ * the refused one (applied or failed on their own), so the rest can resume from there after the wait.
+ */
+export class SlowDown extends Error {
+  /** What the caller adds to the saved progress (a run's pull phase). */
+  extra: object = {};
+
+  constructor(
+    readonly done: ItemOutcome[],
+    readonly retryAfterSeconds: number,
+    readonly refusal: TrackerError,
+  ) {
+    super(`${refusal.provider} asked to slow down for ${retryAfterSeconds} s after ${done.length} item(s)`);
+  }
+
+  /** Items applied before the provider asked to wait. */
+  get applied(): number {
+    return this.done.filter((o) => o.outcome !== "failed" && o.outcome !== "skipped").length;
+  }
+}
+
 /** Failures the provider refused before doing anything. */
 const refusedUpfront = (err: TrackerError) =>
   err.kind === "auth_expired" ||
@@ -137,7 +171,12 @@ export async function applyPush(
   t: RuntimeTarget,
   links: LinksService,
   items: unknown[],
-  opts: { resume?: ItemOutcome[]; onItem?: (outcomes: ItemOutcome[]) => Promise<void> } = {},
+  opts: {
+    resume?: ItemOutcome[];
+    onItem?: (outcomes: ItemOutcome[], item: { unrepeatable: boolean }) => Promise<void>;
+    /** Throw `SlowDown` when the provider asks to wait, instead of failing the item and skipping the rest. */
+    deferSlowDown?: boolean;
+  } = {},
 ): Promise<PushPhase> {
   const outcomes: ItemOutcome[] = [];
   const itemErrors: ItemError[] = [];
@@ -169,11 +208,30 @@ export async function applyPush(
     const { adapter, conn, params } = t;
     switch (item.action) {
       case "create": {
-        const draft: IssueDraft = { ...item.patch, title: item.patch.title! };
+        // A work package's issue carries a hidden marker, so a create whose answer was lost can be found.
+        const marker = item.wpId ? `wp=${m.mapping.bindingRef}/${encodeURIComponent(item.wpId)}` : undefined;
+        const draft: IssueDraft = { ...item.patch, title: item.patch.title!, marker };
+        /** The issue a create with an unknown effect made after all, brought to the item's status and labels. */
+        const recover = async (): Promise<NormalizedIssue | null> => {
+          if (!marker || !adapter.findByMarker) return null;
+          const found = await adapter.findByMarker(conn, params, marker);
+          if (!found) return null;
+          const rest: IssuePatch = {};
+          if (item.patch.status) rest.status = item.patch.status;
+          if (item.patch.labels) rest.labels = item.patch.labels;
+          return Object.keys(rest).length > 0
+            ? adapter.updateIssue(conn, params, found.ref.key ?? found.ref.id, rest)
+            : found;
+        };
         const create = async () => {
           try {
             return await adapter.createIssue(conn, params, draft);
           } catch (err) {
+            // The provider may have created it before the answer was lost: look before giving up.
+            if (err instanceof TrackerError && err.effectUnknown) {
+              const found = await recover().catch(() => null);
+              if (found) return found;
+            }
             // Nothing to find but the resource itself: it is gone upstream.
             if (err instanceof TrackerError && err.kind === "not_found")
               throw resourceMissing(t.provider, m.mapping.displayLabel);
@@ -206,7 +264,10 @@ export async function applyPush(
         const linked = await links.get(m, wpId);
         const updated = linked ? await updateLinked(linked) : null;
         if (updated) return updated;
-        const once = await links.createOnce(m, wpId, create, linked?.externalId);
+        const once = await links.createOnce(m, wpId, create, linked?.externalId, {
+          recover,
+          uncertain: (err) => err instanceof TrackerError && err.effectUnknown,
+        });
         if ("created" in once) return { outcome: "created", issue: once.created, message: null };
         const again = await updateLinked(once.linked);
         if (again) return again;
@@ -266,8 +327,11 @@ export async function applyPush(
       });
       continue;
     }
+    /** A create without a work package cannot be recognised again: repeating it would duplicate it. */
+    let unrepeatable = false;
     try {
       const item = validateItem(raw, t.provider);
+      unrepeatable = item.action === "create" && !item.wpId;
       const done = await apply(item);
       outcomes.push({
         ...base,
@@ -278,6 +342,8 @@ export async function applyPush(
       });
     } catch (caught) {
       let err = caught;
+      if (opts.deferSlowDown && asksToSlowDown(err))
+        throw new SlowDown(outcomes, Math.ceil(err.retryAfterSeconds ?? DEFAULT_SLOW_DOWN_SECONDS), err);
       // An item that finds nothing (or is refused) may mean the resource itself is gone upstream.
       if (
         err instanceof TrackerError &&
@@ -327,7 +393,7 @@ export async function applyPush(
         error_code: e.error_code,
       });
     }
-    await opts.onItem?.(outcomes);
+    await opts.onItem?.(outcomes, { unrepeatable });
   }
 
   const applied = outcomes.filter((o) => o.outcome !== "failed" && o.outcome !== "skipped").length;

@@ -22,7 +22,8 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = asyn
     "/tracker/push/",
     cliRoute(
       "Create, update, transition or link issues of the mapped resource (requires Idempotency-Key). " +
-        "Up to 10 items answer 200 with the result; more answer 202 with an operation to poll.",
+        "Up to 10 items answer 200 with the result; more answer 202 with an operation to poll, and so " +
+        "does a small push the provider asks to slow down (the operation resumes after the wait).",
       {
         body: PushBody,
         headers: IdempotencyKeyHeaders,
@@ -43,7 +44,7 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = asyn
     "/tracker/run/",
     cliRoute(
       "Pull, then push (requires Idempotency-Key). 202 with an operation to poll when the pull limit " +
-        "exceeds 100 or the push has more than 10 items.",
+        "exceeds 100, the push has more than 10 items, or the provider asks the push to slow down.",
       {
         body: RunBody,
         headers: IdempotencyKeyHeaders,

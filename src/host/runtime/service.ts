@@ -1,11 +1,12 @@
 import type { Static } from "typebox";
-import type { ProviderId } from "../../tracker/index.ts";
-import type { JobsService } from "../jobs/service.ts";
+import { httpFor, impatient, type ProviderId } from "../../tracker/index.ts";
+import { providerError } from "../http/provider-errors.ts";
+import { type JobContext, type JobRow, type JobsService, RetryLater } from "../jobs/service.ts";
 import type { LinksService } from "../links/service.ts";
 import { enrichment, identityPath } from "../status/service.ts";
 import { type AuthContext, systemContext } from "../teams/access.ts";
-import { type PhaseStatus, type PullFilters, pullIssues } from "./pull.ts";
-import { applyPush, type ItemOutcome } from "./push.ts";
+import { type PhaseStatus, type PullFilters, type PullPhase, pullIssues } from "./pull.ts";
+import { applyPush, type ItemOutcome, type PushPhase, SlowDown } from "./push.ts";
 import type { Pending, PullResult, PushResult, RunResult } from "./schemas.ts";
 import type { RuntimeTarget, RuntimeTargets } from "./target.ts";
 
@@ -30,6 +31,23 @@ interface JobPayload {
   binding_ref: string;
   items: unknown[];
   pull?: { limit: number } | null;
+}
+
+/**
+ * The CLI gives up 120 s after it sent a write, polling included (contract §1.5). A provider that asks
+ * a synchronous push to wait at most this long gets the rest done by an operation (202); a longer wait
+ * with nothing applied answers `rate_limited` instead.
+ */
+export const DEFER_MAX_WAIT_SECONDS = 60;
+/** An operation saves its per-item progress at most this often (see `progressOf`). */
+const PROGRESS_EVERY_MS = 500;
+
+/** What a push or run operation saved: outcomes so far (and a run's pull phase, done once). */
+interface SavedProgress {
+  done: number;
+  total: number;
+  outcomes: ItemOutcome[];
+  pull?: PullPhase | null;
 }
 
 /** A write's answer: the result now, or an operation to poll. */
@@ -57,22 +75,38 @@ export function runtimeService(deps: {
     doctrine: null,
   });
 
+  /** The push phase of a request that must answer soon: a provider's "wait" ends it instead of a sleep. */
+  const hurried = (t: RuntimeTarget): RuntimeTarget => ({
+    ...t,
+    conn: { ...t.conn, http: impatient(httpFor(t.conn)) },
+  });
+
   async function pushResult(
     t: RuntimeTarget,
     items: unknown[],
-    progress?: JobProgress,
+    progress: JobProgress,
   ): Promise<Static<typeof PushResult>> {
-    const push = await applyPush(t, deps.links, items, progress);
+    const push = await applyPush(t, deps.links, items, { ...progress, deferSlowDown: true });
     return { ...push, ...frame(t) };
   }
 
   async function runResult(
     t: RuntimeTarget,
     input: { pull_first: boolean; limit: number; items: unknown[] },
-    progress?: JobProgress,
+    progress: JobProgress & { pull?: PullPhase | null; hurry?: boolean },
   ): Promise<Static<typeof RunResult>> {
-    const pull = input.pull_first ? await pullIssues(t, { limit: input.limit }) : null;
-    const push = await applyPush(t, deps.links, input.items, progress);
+    const pull = progress.pull ?? (input.pull_first ? await pullIssues(t, { limit: input.limit }) : null);
+    let push: PushPhase;
+    try {
+      push = await applyPush(progress.hurry ? hurried(t) : t, deps.links, input.items, {
+        ...progress,
+        onItem: progress.onItem && ((o, item) => progress.onItem!(o, item, { pull })),
+        deferSlowDown: true,
+      });
+    } catch (err) {
+      if (err instanceof SlowDown) err.extra = { pull };
+      throw err;
+    }
     return {
       status: combined(pull?.status ?? null, push.status),
       summary: {
@@ -87,7 +121,10 @@ export function runtimeService(deps: {
     };
   }
 
-  type JobProgress = { resume?: ItemOutcome[]; onItem?: (o: ItemOutcome[]) => Promise<void> };
+  type JobProgress = {
+    resume?: ItemOutcome[];
+    onItem?: (o: ItemOutcome[], item: { unrepeatable: boolean }, extra?: object) => Promise<void>;
+  };
 
   /** Jobs re-route their mapping when they run: a mapping disabled or deleted meanwhile stops them. */
   async function jobTarget(p: JobPayload) {
@@ -97,37 +134,95 @@ export function runtimeService(deps: {
     });
   }
 
-  function progressOf(job: { progress: unknown }, save: (p: unknown) => Promise<void>): JobProgress {
-    const prev = (job.progress as { outcomes?: ItemOutcome[] } | null)?.outcomes;
+  /**
+   * What an operation reports while it runs: `{done, total, outcomes}` (the per-item outcomes so far,
+   * in the result's shape), saved at most every `PROGRESS_EVERY_MS`, after the last item, and at once
+   * after an item that could not be recognised if repeated (a create without a work package).
+   */
+  function progressOf(job: JobRow, ctx: JobContext, total: number): JobProgress & { saved?: SavedProgress } {
+    const saved = (job.progress as SavedProgress | null) ?? undefined;
+    const prev = saved?.outcomes;
+    let last = 0;
     return {
+      saved,
       resume: Array.isArray(prev) ? prev : undefined,
-      onItem: (outcomes) => save({ done: outcomes.length, outcomes }),
+      async onItem(outcomes, item, extra) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        const now = Date.now();
+        if (!item.unrepeatable && outcomes.length < total && now - last < PROGRESS_EVERY_MS) return;
+        last = now;
+        await ctx.progress({ done: outcomes.length, total, outcomes, ...extra });
+      },
     };
+  }
+
+  /**
+   * A job whose provider asked to wait saves what it did and goes back to the queue for after the
+   * wait; it resumes from those outcomes, so nothing applied is applied again.
+   */
+  async function pausable<T>(job: JobRow, ctx: JobContext, total: number, work: () => Promise<T>) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!(err instanceof SlowDown)) throw err;
+      const before = (job.progress as SavedProgress | null)?.outcomes?.length ?? 0;
+      await ctx.progress({ done: err.done.length, total, outcomes: err.done, ...err.extra });
+      throw new RetryLater(err.retryAfterSeconds, err.done.length > before, providerError(err.refusal));
+    }
   }
 
   deps.jobs.register(PUSH_JOB, async (job, ctx) => {
     const p = job.payload as JobPayload;
-    return pushResult(await jobTarget(p), p.items, progressOf(job, ctx.progress));
+    const t = await jobTarget(p);
+    return pausable(job, ctx, p.items.length, () =>
+      pushResult(t, p.items, progressOf(job, ctx, p.items.length)),
+    );
   });
   deps.jobs.register(RUN_JOB, async (job, ctx) => {
     const p = job.payload as JobPayload;
-    return runResult(
-      await jobTarget(p),
-      { pull_first: Boolean(p.pull), limit: p.pull?.limit ?? 0, items: p.items },
-      progressOf(job, ctx.progress),
+    const t = await jobTarget(p);
+    const progress = progressOf(job, ctx, p.items.length);
+    return pausable(job, ctx, p.items.length, () =>
+      runResult(
+        t,
+        { pull_first: Boolean(p.pull), limit: p.pull?.limit ?? 0, items: p.items },
+        { ...progress, pull: progress.saved?.pull ?? null },
+      ),
     );
   });
+
+  /**
+   * A synchronous write the provider asked to wait: the rest becomes an operation that starts after
+   * the wait and resumes from the outcomes so far (202). When nothing was applied yet and the wait is
+   * longer than the CLI's deadline leaves room for, the provider's refusal is the answer (`rate_limited`
+   * with `retry_after_seconds`, nothing queued): the CLI reports when to come back.
+   */
+  function deferred(
+    auth: AuthContext,
+    t: RuntimeTarget,
+    kind: string,
+    payload: Omit<JobPayload, "team_id" | "user_id" | "provider" | "binding_ref">,
+    s: SlowDown,
+  ): Promise<Answer<never>> {
+    if (s.applied === 0 && s.retryAfterSeconds > DEFER_MAX_WAIT_SECONDS) throw providerError(s.refusal);
+    return enqueue(auth, t, kind, payload, {
+      progress: { done: s.done.length, total: payload.items.length, outcomes: s.done, ...s.extra },
+      runAfterSeconds: s.retryAfterSeconds,
+    });
+  }
 
   async function enqueue(
     auth: AuthContext,
     t: RuntimeTarget,
     kind: string,
     payload: Omit<JobPayload, "team_id" | "user_id" | "provider" | "binding_ref">,
+    start: { progress?: SavedProgress; runAfterSeconds?: number } = {},
   ): Promise<Answer<never>> {
     const { job } = await deps.jobs.enqueue({
       teamId: auth.team.id,
       kind,
       createdBy: auth.user.id,
+      ...start,
       payload: {
         team_id: auth.team.id,
         user_id: auth.user.id,
@@ -161,7 +256,12 @@ export function runtimeService(deps: {
     ): Promise<Answer<Static<typeof PushResult>>> {
       const t = await deps.targets.route(auth, input);
       if (input.items.length > PUSH_SYNC_MAX_ITEMS) return enqueue(auth, t, PUSH_JOB, { items: input.items });
-      return { status: 200, body: await pushResult(t, input.items) };
+      try {
+        return { status: 200, body: await pushResult(hurried(t), input.items, {}) };
+      } catch (err) {
+        if (err instanceof SlowDown) return deferred(auth, t, PUSH_JOB, { items: input.items }, err);
+        throw err;
+      }
     },
 
     /** `POST /tracker/run/` (contract §6): pull, then push (the CLI sends no items: an empty push). */
@@ -173,10 +273,14 @@ export function runtimeService(deps: {
       const items = input.items ?? [];
       if (items.length > PUSH_SYNC_MAX_ITEMS || (input.pull_first && input.limit > RUN_SYNC_MAX_PULL))
         return enqueue(auth, t, RUN_JOB, { items, pull: input.pull_first ? { limit: input.limit } : null });
-      return {
-        status: 200,
-        body: await runResult(t, { pull_first: input.pull_first, limit: input.limit, items }),
-      };
+      const run = { pull_first: input.pull_first, limit: input.limit, items };
+      try {
+        return { status: 200, body: await runResult(t, run, { hurry: true }) };
+      } catch (err) {
+        const pull = input.pull_first ? { limit: input.limit } : null;
+        if (err instanceof SlowDown) return deferred(auth, t, RUN_JOB, { items, pull }, err);
+        throw err;
+      }
     },
   };
 }

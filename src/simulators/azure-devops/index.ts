@@ -82,6 +82,8 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
       if (r && isProcessName(named)) processes.set(r.id, named);
     }
   const processOf = (r: SimResource): ProcessDef => PROCESSES[processes.get(r.id) ?? DEFAULT_PROCESS];
+  /** Work item relations added on create (`/relations/-`): only Hyperlink relations are modelled. */
+  const relations = new Map<string, { rel: string; url: string; attributes?: unknown }[]>();
   const written = new Map<string, { type: string; state: string; status: SimIssue["status"] }>();
   /** The type and state an item shows: what a client wrote, unless `/_sim/` changed its status since. */
   function viewOf(issue: SimIssue, project: SimResource): WorkItemView & { def: WorkItemTypeDef } {
@@ -404,6 +406,10 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
             ? renderWorkItem(base, org, hit.issue, hit.project, rev(id), viewOf(hit.issue, hit.project), {
                 links: expand === "links" || expand === "all",
                 fields,
+                relations:
+                  expand === "relations" || expand === "all"
+                    ? (relations.get(hit.issue.id) ?? [])
+                    : undefined,
               })
             : null,
         );
@@ -480,13 +486,33 @@ export async function startAzureDevOpsSimulator(opts: SimulatorOptions = {}): Pr
         initial: true,
         def,
       };
-      const applied = applyPatch(draft, req.body, initial);
+      // `add /relations/-` with a Hyperlink relation; other relation kinds are not modelled.
+      const ops = (Array.isArray(req.body) ? req.body : []) as { op?: string; path?: string; value?: any }[];
+      const links = ops.filter((o) => o.path === "/relations/-");
+      for (const l of links)
+        if (
+          l.op !== "add" ||
+          l.value?.rel !== "Hyperlink" ||
+          typeof l.value?.url !== "string" ||
+          !l.value.url
+        )
+          return adoError(400, "VS403471: The relation is not supported.", "InvalidPatchException");
+      const applied = applyPatch(
+        draft,
+        ops.filter((o) => o.path !== "/relations/-"),
+        initial,
+      );
       if ("error" in applied) return applied.error;
       const fields = { ...draft, ...applied.change };
       if (!fields.title.trim()) return ruleError("Title", "InvalidEmpty");
       const { id: _id, number: _n, resource_id: _r, created_at: _c, updated_at: _u, ...input } = fields;
       const issue = store.addIssue(project.id, input);
       written.set(issue.id, { type: def.name, state: applied.state, status: issue.status });
+      if (links.length > 0)
+        relations.set(
+          issue.id,
+          links.map((l) => ({ rel: "Hyperlink", url: l.value.url, attributes: l.value.attributes ?? {} })),
+        );
       const view = viewOf(issue, project);
       return { json: renderWorkItem(base, org, issue, project, 1, view, { links: true }) };
     }),

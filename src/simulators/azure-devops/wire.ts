@@ -146,7 +146,11 @@ export function renderWorkItem(
   project: SimResource,
   rev: number,
   view: WorkItemView,
-  opts: { links: boolean; fields?: string[] },
+  opts: {
+    links: boolean;
+    fields?: string[];
+    relations?: { rel: string; url: string; attributes?: unknown }[];
+  },
 ) {
   const all = workItemFields(base, issue, project, view);
   const { "System.Id": _id, ...rest } = all;
@@ -168,5 +172,6 @@ export function renderWorkItem(
       fields: { href: `${base}/${org.slug}/${project.id}/_apis/wit/fields` },
     };
   }
+  if (opts.relations) item.relations = opts.relations;
   return item;
 }

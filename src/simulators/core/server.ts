@@ -40,6 +40,8 @@ export interface Fault {
   method?: string;
   /** Requests whose path starts with this match. Default: every non-control request. */
   path_prefix?: string;
+  /** Only requests whose raw body contains this text match (e.g. one item's title, a GraphQL mutation). */
+  body_includes?: string;
   status?: number;
   /** Sent as `Retry-After` (seconds). */
   retry_after?: number;
@@ -47,6 +49,11 @@ export interface Fault {
   headers?: Record<string, string>;
   /** Delay before answering (also applies when only latency is injected). */
   latency_ms?: number;
+  /**
+   * Handle the request first (the write happens), then wait this long before answering: a client that
+   * gives up sooner never learns the request succeeded (a create that timed out but was applied).
+   */
+  respond_after_ms?: number;
   /** Answer 200 with a body that is not JSON. */
   malformed?: boolean;
   /** Destroy the socket without answering. */
@@ -156,11 +163,12 @@ export async function startSimServer(opts: SimOptions): Promise<SimServer> {
     return { status: 204 };
   });
 
-  const takeFault = (method: string, path: string): Fault | null => {
+  const takeFault = (method: string, path: string, rawBody: string): Fault | null => {
     for (let i = 0; i < faults.length; i++) {
       const f = faults[i];
       if (f.method && f.method.toUpperCase() !== method) continue;
       if (f.path_prefix && !path.startsWith(f.path_prefix)) continue;
+      if (f.body_includes && !rawBody.includes(f.body_includes)) continue;
       if (f.after && f.after > 0) {
         f.after--;
         return null;
@@ -179,7 +187,7 @@ export async function startSimServer(opts: SimOptions): Promise<SimServer> {
     try {
       const rawBody = await readBody(req);
       const isControl = path.startsWith("/_sim/");
-      const fault = isControl ? null : takeFault(method, path);
+      const fault = isControl ? null : takeFault(method, path, rawBody);
       if (fault?.latency_ms) await new Promise((r) => setTimeout(r, fault.latency_ms));
       if (fault?.drop) {
         log.push({ method, path, status: 0 });
@@ -235,6 +243,7 @@ export async function startSimServer(opts: SimOptions): Promise<SimServer> {
         rawBody,
       });
       log.push({ method, path, status: reply.status ?? 200 });
+      if (fault?.respond_after_ms) await new Promise((r) => setTimeout(r, fault.respond_after_ms));
       send(res, reply);
     } catch (err) {
       log.push({ method, path, status: 500 });

@@ -398,8 +398,25 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
     }
   }
 
-  const render = (c: Ctx, fields: ReturnType<typeof fieldSelection>) => (i: SimIssue) =>
-    issueJson(i, store.resource(i.resource_id), c.apiBase, c.siteUrl, c.v, fields, viewOf(i));
+  /** Issue entity properties (key → JSON value) per issue id, set on create (`properties`). */
+  const issueProperties = new Map<string, Record<string, unknown>>();
+  /** A search's `properties` parameter (a list, or comma-separated in a GET): which to return per issue. */
+  const propertyKeys = (input: Record<string, unknown>): string[] =>
+    (Array.isArray(input.properties) ? input.properties : String(input.properties ?? "").split(","))
+      .map((k) => String(k).trim())
+      .filter(Boolean);
+
+  const render =
+    (c: Ctx, fields: ReturnType<typeof fieldSelection>, properties: string[] = []) =>
+    (i: SimIssue) => {
+      const json = issueJson(i, store.resource(i.resource_id), c.apiBase, c.siteUrl, c.v, fields, viewOf(i));
+      if (properties.length === 0) return json;
+      const held = issueProperties.get(i.id) ?? {};
+      return {
+        ...json,
+        properties: Object.fromEntries(properties.filter((k) => k in held).map((k) => [k, held[k]])),
+      };
+    };
 
   const pageToken = (offset: number, jql: string) =>
     Buffer.from(JSON.stringify({ o: offset, q: jql })).toString("base64url");
@@ -428,7 +445,7 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
     const isLast = offset + page.length >= found.length;
     return {
       json: {
-        issues: page.map(render(c, fields)),
+        issues: page.map(render(c, fields, propertyKeys(input))),
         ...(isLast ? {} : { nextPageToken: pageToken(offset + page.length, jql) }),
         isLast,
       },
@@ -456,7 +473,7 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
         startAt,
         maxResults,
         total: found.length,
-        issues: found.slice(startAt, startAt + maxResults).map(render(c, fields)),
+        issues: found.slice(startAt, startAt + maxResults).map(render(c, fields, propertyKeys(input))),
       },
     };
   };
@@ -511,6 +528,16 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
       profileOf(project).issueTypes.find(
         (t) => t.id === typeRef || t.name.toLowerCase() === typeRef.toLowerCase(),
       );
+    // Entity properties set with the create: `[{key, value}]`, key at most 255 characters, value JSON.
+    const props = c.req.body?.properties;
+    if (
+      props !== undefined &&
+      (!Array.isArray(props) ||
+        props.some(
+          (p: any) => typeof p?.key !== "string" || !p.key || p.key.length > 255 || p.value === undefined,
+        ))
+    )
+      errors.properties = "Each property needs a key (at most 255 characters) and a value.";
     if (!typeRef) errors.issuetype = "Specify an issue type";
     else if (project && !type) errors.issuetype = "Specify a valid issue type";
     if (Object.keys(errors).length > 0) return jiraError(400, [], errors);
@@ -523,6 +550,8 @@ export async function startJiraSimulator(opts: SimulatorOptions = {}): Promise<P
       priority: f.priority?.id ? Math.min(4, Math.max(0, Number(f.priority.id) - 1)) : 2,
     });
     jiraTypes.set(issue.id, type!.id);
+    if (Array.isArray(props))
+      issueProperties.set(issue.id, Object.fromEntries(props.map((p: any) => [p.key, p.value])));
     return {
       status: 201,
       json: { id: issue.id, key: issueKey(project!, issue), self: `${c.apiBase}/issue/${issue.id}` },

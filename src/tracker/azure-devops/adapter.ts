@@ -13,7 +13,7 @@ import {
   PROVIDER,
   serviceBase,
 } from "./http.ts";
-import { createIssue, getIssue, listIssues, searchIssues, updateIssue } from "./issues.ts";
+import { createIssue, findByMarker, getIssue, listIssues, searchIssues, updateIssue } from "./issues.ts";
 import {
   boardsDisabledFor,
   instanceIdOf,
@@ -164,5 +164,6 @@ export const azureDevOpsAdapter: TrackerAdapter = {
   searchIssues,
   getIssue,
   createIssue,
+  findByMarker,
   updateIssue,
 };

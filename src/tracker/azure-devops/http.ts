@@ -123,10 +123,15 @@ function retryAfterSeconds(res: Response): number | null {
   return delay && Number.isFinite(Number(delay)) ? Math.max(0, Number(delay)) : null;
 }
 
-export const ADO_RULES: ProviderHttpRules = { provider: PROVIDER, classify, retryAfterSeconds };
-
-/** 4xx answers whose body says why (TF/VS messages): read here so the reason reaches the user. */
+/** 4xx answers whose body says why (TF/VS messages). */
 const EXPLAINED = [400, 404, 409];
+
+export const ADO_RULES: ProviderHttpRules = {
+  provider: PROVIDER,
+  classify,
+  retryAfterSeconds,
+  reason: (res, body) => (EXPLAINED.includes(res.status) ? reasonOf(body) : null),
+};
 
 export async function adoRequest<T>(
   conn: Connection,
@@ -143,40 +148,20 @@ export async function adoRequest<T>(
   // Work item create/update take RFC 6902 JSON Patch; the core client keeps a content-type set here.
   if (req.jsonPatch) headers["content-type"] = "application/json-patch+json";
   const { jsonPatch: _, ...rest } = req;
-  const expected = req.okStatuses ?? [];
-  const res = await httpFor(conn).request<T>(ADO_RULES, {
-    ...rest,
-    headers,
-    okStatuses: [...expected, ...EXPLAINED.filter((s) => !expected.includes(s))],
-  });
-  if (!EXPLAINED.includes(res.status) || expected.includes(res.status)) return res;
-  const path = new URL(req.url).pathname;
-  throw new TrackerError(
-    res.status === 404 ? "not_found" : "invalid_request",
-    PROVIDER,
-    `azure_devops ${req.method ?? "GET"} ${path} answered ${res.status}`,
-    { status: res.status, reason: reasonOf(conn, res.body) },
-  );
+  return httpFor(conn).request<T>(ADO_RULES, { ...rest, headers });
 }
 
-/** ADO's own message (`TF401320: Rule Error for field State. ...`), with the reason it gives per field. */
-function reasonOf(conn: Connection, body: unknown): string | null {
+/**
+ * ADO's own message (`TF401320: Rule Error for field State. ...`), with the reason it gives per field
+ * (the core client removes credentials and token-shaped text from it, as for every provider).
+ */
+function reasonOf(body: unknown): string | null {
   const b = body as { message?: unknown; customProperties?: { ErrorMessage?: unknown } } | null;
   if (typeof b?.message !== "string" || !b.message.trim()) return null;
   const detail = b.customProperties?.ErrorMessage;
-  const text =
-    typeof detail === "string" && detail && !b.message.includes(detail)
-      ? `${b.message} ${detail}`
-      : b.message;
-  return stripSecrets(conn, text).replace(/\s+/g, " ").trim().slice(0, 500);
-}
-
-/** ADO never echoes a PAT, but a reason shown to people must not carry one even if it did. */
-function stripSecrets(conn: Connection, text: string): string {
-  const c = conn.credential;
-  if (c.kind !== "bearer_pat" || !c.token) return text;
-  const basic = Buffer.from(`:${c.token}`).toString("base64");
-  return text.split(c.token).join("[redacted]").split(basic).join("[redacted]");
+  return typeof detail === "string" && detail && !b.message.includes(detail)
+    ? `${b.message} ${detail}`
+    : b.message;
 }
 
 /** The organization under this name is gone (renamed or deleted): ADO's `VS800075`. */

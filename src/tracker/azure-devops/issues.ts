@@ -104,13 +104,18 @@ async function wiqlIds(conn: Connection, t: Target, where: string[], orderBy: st
 }
 
 /** Reads work items by id, 200 per call; ids deleted meanwhile are skipped (`errorPolicy=omit`). */
-async function readWorkItems(conn: Connection, t: Target, ids: number[]): Promise<WorkItem[]> {
+async function readWorkItems(
+  conn: Connection,
+  t: Target,
+  ids: number[],
+  expand: "links" | "relations" = "links",
+): Promise<WorkItem[]> {
   const out: WorkItem[] = [];
   for (let i = 0; i < ids.length; i += BATCH) {
     const res = await adoRequest<unknown>(conn, {
       url: adoUrl(conn, t.org, "/_apis/wit/workitems", {
         ids: ids.slice(i, i + BATCH).join(","),
-        $expand: "links",
+        $expand: expand,
         errorPolicy: "omit",
       }),
     });
@@ -271,6 +276,13 @@ export async function createIssue(
     const process = await projectProcess(conn, t.org, t.projectId);
     const type = process.backlogType;
     const ops: PatchOp[] = [setField("System.Title", draft.title)];
+    // The marker is a Hyperlink relation added with the create (a link, not text in the description).
+    if (draft.marker)
+      ops.push({
+        op: "add",
+        path: "/relations/-",
+        value: { rel: "Hyperlink", url: markerUrl(draft.marker) },
+      });
     if (draft.body) ops.push(setField("System.Description", textToHtml(draft.body)));
     const tags = tagsFor(draft.labels ?? [], status);
     if (tags) ops.push(setField("System.Tags", tags));
@@ -288,6 +300,28 @@ export async function createIssue(
       jsonPatch: true,
     });
     return issueOf(conn, t, asWorkItem(res.body, "created work item"), process);
+  });
+}
+
+/** The Hyperlink a created work item carries as its marker (core/marker.ts). */
+const markerUrl = (marker: string) => `https://spec-kitty.invalid/marker/${encodeURIComponent(marker)}`;
+
+/**
+ * The project's 50 newest work items (WIQL by id, descending) read with their relations; the one whose
+ * Hyperlink is the marker's.
+ */
+export async function findByMarker(conn: Connection, params: ConnectorParams, marker: string) {
+  const t = targetOf(params);
+  return inOrganization(conn, t, async () => {
+    const ids = await wiqlIds(conn, t, ["[System.TeamProject] = @project"], "[System.Id] DESC", 50);
+    const items = await readWorkItems(conn, t, ids, "relations");
+    const url = markerUrl(marker);
+    const hit = items.find((wi) =>
+      ((wi as { relations?: unknown }).relations as { rel?: unknown; url?: unknown }[] | undefined)?.some?.(
+        (r) => r?.rel === "Hyperlink" && r.url === url,
+      ),
+    );
+    return hit ? issueOf(conn, t, hit, await projectProcess(conn, t.org, t.projectId)) : null;
   });
 }
 

@@ -85,6 +85,11 @@ export interface IssueDraft {
   body?: string | null;
   status?: IssueStatus;
   labels?: string[];
+  /**
+   * An opaque token the adapter stores with the issue where people do not see it (core/marker.ts), so
+   * `findByMarker` can find the issue when the create's answer was lost.
+   */
+  marker?: string;
 }
 
 export interface IssuePatch {
@@ -142,4 +147,14 @@ export interface TrackerAdapter {
     idOrKey: string,
     patch: IssuePatch,
   ): Promise<NormalizedIssue>;
+  /**
+   * The issue created with `marker` (`IssueDraft.marker`), among the resource's most recently created
+   * issues, read in a way that sees an issue the moment it is created (a list, not a search index).
+   * Null when there is none. Absent for a provider that cannot store a marker.
+   */
+  findByMarker?(
+    conn: Connection,
+    params: BindableResource["connector_params"],
+    marker: string,
+  ): Promise<NormalizedIssue | null>;
 }

@@ -30,7 +30,7 @@ export class TrackerError extends Error {
   readonly kind: TrackerErrorKind;
   readonly provider: string;
   readonly status: number | null;
-  /** Seconds until the provider accepts requests again (rate_limited), when it said so. */
+  /** Seconds until the provider accepts requests again (rate_limited, or a 503), when it said so. */
   readonly retryAfterSeconds: number | null;
   /** Set when no HTTP answer came back. */
   readonly network: NetworkFailure | null;

@@ -47,7 +47,8 @@ export interface ProviderHttpRules {
   requiredScopes?(res: Response, body: unknown): string[] | null;
   /**
    * The provider's own words for a refused request (a validation message), shown to the user. The client
-   * removes the request's own credentials from it and shortens it.
+   * removes the request's own credentials and anything token-shaped from it and shortens it
+   * (`redactReason`): adapters never strip secrets themselves.
    */
   reason?(res: Response, body: unknown): string | null;
 }
@@ -84,8 +85,29 @@ export interface HttpResponse<T = unknown> {
   body: T;
 }
 
+export interface CallOptions {
+  /**
+   * Overrides the policy's `maxRetryAfterMs` for this call: a provider asking to wait longer than this
+   * fails at once (rate_limited, or upstream_unavailable for a 503), with the wait in `retryAfterSeconds`.
+   */
+  maxRetryAfterMs?: number;
+}
+
 export interface HttpClient {
-  request<T = unknown>(rules: ProviderHttpRules, req: HttpRequest): Promise<HttpResponse<T>>;
+  request<T = unknown>(
+    rules: ProviderHttpRules,
+    req: HttpRequest,
+    call?: CallOptions,
+  ): Promise<HttpResponse<T>>;
+}
+
+/**
+ * The same client, but it never sleeps on a provider's "slow down" (Retry-After, rate-limit resets):
+ * the caller gets the wait in the error and decides (a request that must answer soon hands its work to
+ * the job queue instead of holding the request open).
+ */
+export function impatient(http: HttpClient): HttpClient {
+  return { request: (rules, req, call) => http.request(rules, req, { ...call, maxRetryAfterMs: 0 }) };
 }
 
 export interface HttpClientOptions {
@@ -200,17 +222,45 @@ function safePath(url: string): string {
   }
 }
 
-/** A provider's reason as people may read it: the request's credential values removed, one line, bounded. */
-function reasonWithoutSecrets(reason: string | null, headers: Record<string, string>): string | null {
-  if (!reason) return null;
-  let text = reason;
+/** What of a request's credential headers a provider could echo: each value, its token, a Basic pair's password. */
+function credentialValues(headers: Record<string, string>): string[] {
+  const out: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
     if (!/^(authorization|private-token|x-api-key)$/i.test(name)) continue;
-    for (const part of [value, ...value.split(/\s+/).slice(1)])
-      if (part.length >= 8) text = text.split(part).join("[redacted]");
+    out.push(value, ...value.split(/\s+/).slice(1));
+    const basic = /^basic\s+(\S+)$/i.exec(value);
+    if (basic) {
+      const pair = Buffer.from(basic[1], "base64").toString("utf8");
+      out.push(pair, pair.slice(pair.indexOf(":") + 1));
+    }
   }
-  text = text.replace(/\s+/g, " ").trim();
-  return text ? text.slice(0, 300) : null;
+  return out.filter((v) => v.length >= 8);
+}
+
+const MAX_REASON = 500;
+
+/**
+ * The one way a provider's own words become a reason people may read (every provider's `reason` hook goes
+ * through it): the request's credential values and `secrets` removed, anything token-shaped removed
+ * (Atlassian, GitHub and GitLab tokens, JWTs, long opaque strings), one line, bounded.
+ */
+export function redactReason(reason: string | null, secrets: string[] = []): string | null {
+  if (!reason) return null;
+  let text = reason.replace(/\s+/g, " ").trim();
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length))
+    if (secret.length >= 4) text = text.split(secret).join("[redacted]");
+  text = text.replace(
+    /\b(ATATT|ATCTT|ATOA|ghp_|gho_|ghu_|ghs_|ghr_|github_pat_|glpat-)[A-Za-z0-9_=-]+/g,
+    "[redacted]",
+  );
+  text = text.replace(/\b[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b/g, "[redacted]");
+  // Long opaque strings; a UUID (an id a provider names in its message) stays.
+  text = text.replace(
+    /\b(?=[A-Za-z0-9+/_-]*\d)(?=[A-Za-z0-9+/_-]*[A-Za-z])[A-Za-z0-9+/_-]{32,}={0,2}/g,
+    (m) => (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(m) ? m : "[redacted]"),
+  );
+  if (text.length > MAX_REASON) text = `${text.slice(0, MAX_REASON - 1)}…`;
+  return text || null;
 }
 
 export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
@@ -221,7 +271,12 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
   const backoff = (attempt: number) =>
     Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
 
-  async function request<T>(rules: ProviderHttpRules, req: HttpRequest): Promise<HttpResponse<T>> {
+  async function request<T>(
+    rules: ProviderHttpRules,
+    req: HttpRequest,
+    call: CallOptions = {},
+  ): Promise<HttpResponse<T>> {
+    const patience = call.maxRetryAfterMs ?? policy.maxRetryAfterMs;
     const method = req.method ?? "GET";
     const repeatable = req.idempotent ?? REPEATABLE_METHODS.has(method);
     const path = safePath(req.url);
@@ -318,18 +373,22 @@ export function createHttpClient(opts: HttpClientOptions = {}): HttpClient {
         kind === "rate_limited" ||
         (kind === "upstream_unavailable" && (repeatable || (res.status === 503 && retryAfter !== null)));
       if (retryable && attempt < policy.maxRetries) {
+        // Our own backoff is bounded by the policy; a wait the provider names, by the caller's patience.
         const waitMs = retryAfter !== null ? retryAfter * 1000 : backoff(attempt);
-        if (waitMs <= policy.maxRetryAfterMs) {
+        if (waitMs <= (retryAfter !== null ? patience : policy.maxRetryAfterMs)) {
           await pause(waitMs, kind === "rate_limited" || retryAfter !== null ? "rate_limit" : "backoff");
           continue;
         }
       }
+      const slowDown = kind === "rate_limited" || (kind === "upstream_unavailable" && res.status === 503);
       throw new TrackerError(kind, rules.provider, `${label} answered ${res.status}`, {
         status: res.status,
-        effectUnknown: kind === "upstream_unavailable" && !repeatable,
-        retryAfterSeconds: kind === "rate_limited" ? (retryAfter ?? null) : null,
+        // A 503 that names when to come back was refused, not half-done.
+        effectUnknown:
+          kind === "upstream_unavailable" && !repeatable && !(res.status === 503 && retryAfter !== null),
+        retryAfterSeconds: slowDown ? (retryAfter ?? null) : null,
         requiredScopes: rules.requiredScopes?.(res, parsed) ?? null,
-        reason: reasonWithoutSecrets(rules.reason?.(res, parsed) ?? null, headers),
+        reason: redactReason(rules.reason?.(res, parsed) ?? null, credentialValues(headers)),
       });
     }
   }

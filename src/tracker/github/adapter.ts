@@ -10,6 +10,7 @@ import { type BindableResource, hostOf } from "../core/descriptor.ts";
 import { parseLinkHeader } from "../core/discovery.ts";
 import { TrackerError } from "../core/errors.ts";
 import { type HttpResponse, httpFor, type ProviderHttpRules } from "../core/http.ts";
+import { bodyWithMarker, carriesMarker } from "../core/marker.ts";
 import {
   appCredential,
   appJwt,
@@ -324,7 +325,7 @@ export const githubAdapter: TrackerAdapter = {
       url: `${baseOf(conn)}${path}/issues`,
       json: {
         title: draft.title,
-        body: draft.body ?? undefined,
+        body: bodyWithMarker(draft.body, draft.marker),
         labels: labelsWithStatus(draft.labels ?? [], status),
       },
     });
@@ -332,6 +333,16 @@ export const githubAdapter: TrackerAdapter = {
     const { state, state_reason } = stateFor(status);
     if (state === "closed") return patchIssue(conn, params, res.body.number, { state, state_reason });
     return toIssue(res.body, owner, repo);
+  },
+
+  /** The issues list (newest first) sees an issue at once; the search API's index lags behind. */
+  async findByMarker(conn, params, marker) {
+    const { owner, repo, path } = repoParams(params);
+    const res = await call<unknown>(conn, {
+      url: `${baseOf(conn)}${path}/issues?state=all&sort=created&direction=desc&per_page=50`,
+    });
+    const hit = issuesOnly(res.body).find((i) => carriesMarker(i.body, marker));
+    return hit ? toIssue(hit, owner, repo) : null;
   },
 
   async updateIssue(conn, params, idOrKey, patch: IssuePatch) {

@@ -1,6 +1,7 @@
 import type { IssueStatus, NormalizedIssue } from "../core/adapter.ts";
 import { type BindableResource, identity, type Workspace } from "../core/descriptor.ts";
 import { TrackerError } from "../core/errors.ts";
+import { withoutMarker } from "../core/marker.ts";
 
 /** The parts of GitHub's wire objects this adapter reads. */
 export interface GhAccount {
@@ -253,7 +254,7 @@ export function toIssue(issue: GhIssue, owner: string, repo: string): Normalized
       url: issue.html_url ?? null,
     },
     title: issue.title,
-    body: issue.body ?? null,
+    body: withoutMarker(issue.body ?? null),
     status: statusOf(issue),
     issue_type: issueTypeOf(issue, labels),
     priority: priorityOf(labels),

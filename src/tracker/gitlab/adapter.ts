@@ -10,6 +10,7 @@ import type {
 import type { BindableResource, ConnectorParams, Workspace } from "../core/descriptor.ts";
 import { probing, TrackerError } from "../core/errors.ts";
 import type { HttpResponse } from "../core/http.ts";
+import { bodyWithMarker, carriesMarker } from "../core/marker.ts";
 import { apiUrl, glPages, glRequest, instanceUrl, isGitlabNotFound, malformed, nextPageUrl } from "./http.ts";
 import {
   checkGroup,
@@ -286,6 +287,20 @@ async function listIssues(
   return { issues, next_cursor: nextPage > 0 ? encodeCursor(nextPage) : null };
 }
 
+/** The newest issues, as listed (the list sees an issue at once, unlike a search index). */
+async function findByMarker(conn: Connection, params: ConnectorParams, marker: string) {
+  const project = projectOf(params);
+  const url = apiUrl(conn, `/projects/${project.id}/issues`, {
+    state: "all",
+    order_by: "created_at",
+    sort: "desc",
+    per_page: 50,
+  });
+  const res = await glRequest<unknown>(conn, { url });
+  const hit = issueList(res.body).find((i) => carriesMarker(i.description, marker));
+  return hit ? toIssue(hit, project.path) : null;
+}
+
 async function searchIssues(
   conn: Connection,
   params: ConnectorParams,
@@ -344,7 +359,7 @@ async function createIssue(conn: Connection, params: ConnectorParams, draft: Iss
   const url = apiUrl(conn, `/projects/${project.id}/issues`);
   const body = {
     title: draft.title,
-    description: draft.body ?? undefined,
+    description: bodyWithMarker(draft.body, draft.marker),
     labels: labelsFor(draft.labels ?? [], status),
   };
   let issue = checkIssue((await glRequest<unknown>(conn, { method: "POST", url, json: body })).body);
@@ -388,5 +403,6 @@ export const gitlabAdapter: TrackerAdapter = {
     return issue ? toIssue(issue, projectOf(params).path) : null;
   },
   createIssue,
+  findByMarker,
   updateIssue,
 };

@@ -1,5 +1,6 @@
 import { ISSUE_TYPES, type IssueStatus, type NormalizedIssue } from "../core/adapter.ts";
 import { type BindableResource, hostOf, identity, type Workspace } from "../core/descriptor.ts";
+import { withoutMarker } from "../core/marker.ts";
 import { malformed } from "./http.ts";
 
 /** The GitLab REST v4 fields this adapter reads (responses carry many more). */
@@ -215,7 +216,7 @@ export function toIssue(i: GlIssue, projectPath: string): NormalizedIssue {
       url: i.web_url ?? null,
     },
     title: i.title,
-    body: i.description ?? null,
+    body: withoutMarker(i.description ?? null),
     status: statusOf(i.state, i.labels ?? []),
     issue_type: issueTypeOf(i),
     priority: priorityOf(i.labels ?? []),

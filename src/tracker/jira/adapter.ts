@@ -2,7 +2,7 @@ import type { Connection, ResourcePage, TrackerAdapter } from "../core/adapter.t
 import type { BindableResource, Workspace } from "../core/descriptor.ts";
 import { probing, TrackerError } from "../core/errors.ts";
 import { apiRoot, deploymentOf, jiraRequest, malformed, modeOf, PROVIDER, restUrl, trimUrl } from "./http.ts";
-import { createIssue, getIssue, listIssues, searchIssues, updateIssue } from "./issues.ts";
+import { createIssue, findByMarker, getIssue, listIssues, searchIssues, updateIssue } from "./issues.ts";
 import {
   checkProject,
   cloudWorkspace,
@@ -181,5 +181,6 @@ export const jiraAdapter: TrackerAdapter = {
   searchIssues,
   getIssue,
   createIssue,
+  findByMarker,
   updateIssue,
 };

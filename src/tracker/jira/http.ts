@@ -139,60 +139,30 @@ export function retryAfterSeconds(res: Response): number | null {
   return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
-export function rulesFor(mode: Mode): ProviderHttpRules {
-  return { provider: PROVIDER, classify: classifyFor(mode), retryAfterSeconds };
-}
-
-/** Refusals whose body says why (field errors, workflow rules): the adapter reads them itself. */
+/** Refusals whose body says why (field errors, workflow rules). */
 const REFUSALS = [400, 409, 422];
-const MAX_REASON = 300;
 
-function secretsOf(conn: Connection): string[] {
-  const c = conn.credential as Record<string, unknown>;
-  return ["access_token", "token", "password", "refresh_token"]
-    .map((k) => c[k])
-    .filter((v): v is string => typeof v === "string" && v.length >= 4);
+export function rulesFor(mode: Mode): ProviderHttpRules {
+  return {
+    provider: PROVIDER,
+    classify: classifyFor(mode),
+    retryAfterSeconds,
+    reason: (res, body) => (REFUSALS.includes(res.status) ? reasonOf(body) : null),
+  };
 }
 
 /**
- * Jira's own reason for a refusal, `field: message` per entry of `errors` plus `errorMessages`, with the
- * connection's secrets and anything token-shaped replaced, and bounded in length.
+ * Jira's own reason for a refusal, `field: message` per entry of `errors` plus `errorMessages` (the core
+ * client removes credentials and token-shaped text from it, as for every provider).
  */
-export function reasonOf(body: unknown, secrets: string[] = []): string | null {
+export function reasonOf(body: unknown): string | null {
   const b = (body ?? {}) as JiraErrorBody;
   const parts: string[] = [];
   if (Array.isArray(b.errorMessages)) parts.push(...b.errorMessages.map(String));
   if (b.errors && typeof b.errors === "object")
     for (const [field, msg] of Object.entries(b.errors)) parts.push(`${field}: ${String(msg)}`);
   if (parts.length === 0 && typeof b.message === "string") parts.push(b.message);
-  let text = parts.join("; ").replace(/\s+/g, " ").trim();
-  for (const secret of secrets) text = text.split(secret).join("[redacted]");
-  // Atlassian API tokens (ATATT…), JWT-shaped and long opaque strings.
-  text = text.replace(/\b(ATATT|ATCTT|ATOA)[A-Za-z0-9_=-]+/g, "[redacted]");
-  text = text.replace(/\b[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b/g, "[redacted]");
-  text = text.replace(
-    /\b(?=[A-Za-z0-9+/_-]*\d)(?=[A-Za-z0-9+/_-]*[A-Za-z])[A-Za-z0-9+/_-]{32,}={0,2}/g,
-    "[redacted]",
-  );
-  if (text.length > MAX_REASON) text = `${text.slice(0, MAX_REASON - 1)}…`;
-  return text || null;
-}
-
-/** The refusal as a TrackerError carrying Jira's reason (a missing project from JQL stays not_found). */
-function refusal(conn: Connection, method: string, url: string, res: HttpResponse<unknown>): TrackerError {
-  const login = res.headers.get("x-seraph-loginreason") ?? "";
-  if (/AUTHENTICATED_FAILED|AUTHENTICATION_DENIED/i.test(login))
-    return new TrackerError("auth_revoked", PROVIDER, `${PROVIDER} ${method} answered ${res.status}`, {
-      status: res.status,
-    });
-  const texts = errorTexts(res.body);
-  const gone = res.status === 400 && texts.some((t) => /does not exist for the field 'project'/i.test(t));
-  return new TrackerError(
-    gone ? "not_found" : "invalid_request",
-    PROVIDER,
-    `${PROVIDER} ${method} ${new URL(url).pathname} answered ${res.status}`,
-    { status: res.status, reason: reasonOf(res.body, secretsOf(conn)) },
-  );
+  return parts.join("; ").trim() || null;
 }
 
 export async function jiraRequest<T>(
@@ -200,16 +170,11 @@ export async function jiraRequest<T>(
   req: Omit<HttpRequest, "headers"> & { anonymous?: boolean },
 ): Promise<HttpResponse<T>> {
   const { anonymous, ...rest } = req;
-  const expected = rest.okStatuses ?? [];
-  const res = await httpFor(conn).request<T>(rulesFor(modeOf(conn)), {
+  return httpFor(conn).request<T>(rulesFor(modeOf(conn)), {
     ...rest,
-    okStatuses: [...expected, ...REFUSALS.filter((s) => !expected.includes(s))],
     // Jira rejects state-changing calls without this header as XSRF when cookies are involved; harmless otherwise.
     headers: { ...(anonymous ? {} : authHeaders(conn)), "x-atlassian-token": "no-check" },
   });
-  if (REFUSALS.includes(res.status) && !expected.includes(res.status))
-    throw refusal(conn, rest.method ?? "GET", rest.url, res);
-  return res;
 }
 
 export function malformed(what: string): TrackerError {

@@ -211,10 +211,12 @@ export async function createIssue(
   const desc = description(s, draft.body);
   if (desc !== null) fields.description = desc;
   if (draft.labels?.length) fields.labels = jiraLabels(draft.labels);
+  // The marker is an issue entity property: stored with the issue, never shown in its fields.
+  const properties = draft.marker ? [{ key: MARKER_PROPERTY, value: { marker: draft.marker } }] : undefined;
   const res = await jiraRequest<{ id?: unknown; key?: unknown }>(conn, {
     method: "POST",
     url: url(conn, s, "/issue"),
-    json: { fields },
+    json: { fields, ...(properties ? { properties } : {}) },
   });
   const id = res.body?.id;
   if (typeof id !== "string") throw malformed("create-issue response");
@@ -222,6 +224,36 @@ export async function createIssue(
   const created = await fetchIssue(conn, s, id);
   if (!created) throw malformed("issue after create");
   return created;
+}
+
+/** The issue entity property that holds a created issue's marker (core/marker.ts). */
+const MARKER_PROPERTY = "spec-kitty";
+
+/**
+ * The project's newest issues with their marker property (`properties` of the search), newest first.
+ * Jira's search reads its index, which takes a moment to see a new issue; the marker is looked for again
+ * before the next create.
+ */
+export async function findByMarker(conn: Connection, params: ConnectorParams, marker: string) {
+  const s = scopeOf(conn, params);
+  const res = await jiraRequest<{ issues?: unknown }>(conn, {
+    method: "POST",
+    url: url(conn, s, s.mode === "dc" ? "/search" : "/search/jql"),
+    idempotent: true,
+    json: {
+      jql: `project = ${s.projectId} ORDER BY created DESC`,
+      maxResults: 50,
+      fields: ["summary"],
+      properties: [MARKER_PROPERTY],
+    },
+  });
+  const issues = res.body?.issues;
+  if (!Array.isArray(issues)) throw malformed("search response");
+  const hit = issues.find(
+    (i: { properties?: Record<string, { marker?: unknown }> }) =>
+      i?.properties?.[MARKER_PROPERTY]?.marker === marker,
+  ) as { id?: unknown } | undefined;
+  return typeof hit?.id === "string" ? fetchIssue(conn, s, hit.id) : null;
 }
 
 export async function updateIssue(

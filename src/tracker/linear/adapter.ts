@@ -2,7 +2,7 @@ import type { Connection, ResourcePage, TrackerAdapter } from "../core/adapter.t
 import { type BindableResource, hostOf, identity, type Workspace } from "../core/descriptor.ts";
 import { TrackerError } from "../core/errors.ts";
 import { gql, gqlNode, need, PROVIDER } from "./graphql.ts";
-import { createIssue, getIssue, listIssues, searchIssues, updateIssue } from "./issues.ts";
+import { createIssue, findByMarker, getIssue, listIssues, searchIssues, updateIssue } from "./issues.ts";
 
 /**
  * Linear: one organization per credential (the workspace), teams as the bindable resources. Team ids
@@ -158,5 +158,6 @@ export const linearAdapter: TrackerAdapter = {
   searchIssues,
   getIssue,
   createIssue,
+  findByMarker,
   updateIssue,
 };

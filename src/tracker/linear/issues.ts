@@ -9,6 +9,7 @@ import type {
 import { connectionCache } from "../core/connection-cache.ts";
 import type { ConnectorParams } from "../core/descriptor.ts";
 import { TrackerError } from "../core/errors.ts";
+import { bodyWithMarker, carriesMarker, markerComment, withoutMarker } from "../core/marker.ts";
 import { gql, gqlNode, need, PROVIDER } from "./graphql.ts";
 
 /**
@@ -154,7 +155,7 @@ function normalize(issue: IssueNode, params: Params): NormalizedIssue {
       url: issue.url ?? null,
     },
     title: issue.title,
-    body: issue.description ?? null,
+    body: withoutMarker(issue.description ?? null),
     status: statusOf(issue.state),
     issue_type: issueTypeOf(labels, Boolean(issue.parent)),
     priority: typeof issue.priority === "number" ? Math.min(4, Math.max(0, issue.priority)) : 0,
@@ -217,6 +218,23 @@ export async function searchIssues(
   });
   const nodes = need(data?.searchIssues?.nodes, "searchIssues.nodes", Array.isArray);
   return nodes.map((i) => normalize(need(i, "searchIssues.nodes[]", isIssue), params));
+}
+
+const MARKED_QUERY = `query SpecKittyMarked($teamId: String!, $marker: String!) {
+  team(id: $teamId) {
+    issues(first: 5, filter: { description: { contains: $marker } }) { nodes { ${ISSUE_FIELDS} } }
+  }
+}`;
+
+/** Linear filters on the stored description directly (no search index between). */
+export async function findByMarker(conn: Connection, params: Params, marker: string) {
+  const data = await gql<{ team: { issues: { nodes: IssueNode[] } } }>(conn, MARKED_QUERY, {
+    teamId: teamIdOf(params),
+    marker: markerComment(marker),
+  });
+  const nodes = need(data?.team?.issues?.nodes, "team.issues.nodes", Array.isArray);
+  const hit = nodes.find((i) => carriesMarker(i.description, marker));
+  return hit ? normalize(need(hit, "issues.nodes[]", isIssue), params) : null;
 }
 
 export async function getIssue(
@@ -345,7 +363,8 @@ export async function createIssue(
 ): Promise<NormalizedIssue> {
   const teamId = teamIdOf(params);
   const input: Record<string, unknown> = { teamId, title: draft.title };
-  if (draft.body !== undefined && draft.body !== null) input.description = draft.body;
+  const description = bodyWithMarker(draft.body, draft.marker);
+  if (description !== undefined) input.description = description;
   if (draft.status) input.stateId = await stateIdFor(conn, teamId, draft.status);
   if (draft.labels?.length) input.labelIds = await labelIdsFor(conn, teamId, draft.labels);
   const data = await gql<{ issueCreate: { success: boolean; issue: IssueNode | null } }>(conn, ISSUE_CREATE, {
