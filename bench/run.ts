@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   "cli-resources": () => import("./cli-resources.ts"),
   "bind-resolve": () => import("./bind-resolve.ts"),
   "refresh-memory": () => import("./refresh-memory.ts"),
+  "webhook-latency": () => import("./webhook-latency.ts"),
 };
 
 const only = process.argv.slice(2);

@@ -18,6 +18,8 @@ export async function startBenchApp(opts: {
   /** More installations of a provider, each its own simulator (a separate instance or organisation). */
   more?: { provider: SimProvider; generatedPrefix: string }[];
   plugins?: import("fastify").FastifyPluginAsync<{ services: import("../src/app/compose.ts").Services }>[];
+  /** Run the job worker in the server (webhook events are applied by jobs); default off. */
+  worker?: boolean;
 }) {
   const sims = {} as Record<SimProvider, ProviderSimulator>;
   for (const p of opts.providers)
@@ -32,7 +34,8 @@ export async function startBenchApp(opts: {
     settings: providerSettingsFor(sims),
     http: createHttpClient(),
     outbound: { allow: ["127.0.0.1"] }, // the simulators listen on loopback
-    worker: false,
+    worker: opts.worker ?? false,
+    jobPollMs: 50,
     plugins: opts.plugins,
   });
   await app.server.listen({ host: "127.0.0.1", port: 0 });

@@ -35,6 +35,7 @@ import { statusService } from "../host/status/service.ts";
 import { membersService } from "../host/teams/members.ts";
 import { teamsService } from "../host/teams/service.ts";
 import { tokensService } from "../host/tokens/service.ts";
+import { webhooksService } from "../host/webhooks/service.ts";
 import type { Database } from "../storage/database.ts";
 import type { HttpClient } from "../tracker/index.ts";
 
@@ -146,6 +147,16 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     auth: authService(db, { tokens, oauth }),
     metrics,
     curation: curationService(db, { installations, inventory, audit }),
+    webhooks: webhooksService(db, {
+      vault: deps.vault,
+      settings: deps.settings,
+      publicUrl: deps.publicUrl,
+      logger: deps.logger,
+      installations,
+      inventory,
+      jobs,
+      audit,
+    }),
   };
 }
 

@@ -48,6 +48,7 @@ import { memberRoutes } from "../host/teams/member-routes.ts";
 import { meRoutes, teamRoutes } from "../host/teams/routes.ts";
 import { tokenRoutes } from "../host/tokens/routes.ts";
 import { refuseWritesOfReadOnlyTokens } from "../host/tokens/scope.ts";
+import { webhookAdminRoutes, webhookReceiverRoutes } from "../host/webhooks/routes.ts";
 import type { DatabaseHandle } from "../storage/database.ts";
 import { createHttpClient, type HttpClient, type RetryPolicy } from "../tracker/index.ts";
 import { createServices, type Services } from "./compose.ts";
@@ -169,6 +170,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     services,
     problemPage: callbackProblemPage,
   });
+  // Provider webhooks: signed by the provider, no bearer token (docs/webhooks.md).
+  await server.register(webhookReceiverRoutes, { prefix: "/api/v1", services });
   await server.register(
     async (api) => {
       api.addHook("onRequest", authenticate(services));
@@ -190,6 +193,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
       await api.register(originRoutes, { services });
       await api.register(memberRoutes, { services });
       await api.register(curationRoutes, { services });
+      await api.register(webhookAdminRoutes, { services });
     },
     { prefix: "/api/v1" },
   );

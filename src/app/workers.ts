@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Domain } from "../host/domain.ts";
 
 /** What runs in the background of a serving process: the job worker and a once-a-minute housekeeping tick. */
-type WorkerDeps = Pick<Domain, "jobs" | "inventory" | "idempotency" | "oauth" | "limits">;
+type WorkerDeps = Pick<Domain, "jobs" | "inventory" | "idempotency" | "oauth" | "limits" | "webhooks">;
 
 export interface WorkerOptions {
   /** Minutes between scheduled inventory refreshes per installation (0 = off). */
@@ -23,6 +23,7 @@ export function startWorkers(services: WorkerDeps, opts: WorkerOptions, logger: 
     services.idempotency.purgeExpired().catch((err) => logger.error({ err }, "idempotency purge failed"));
     services.oauth.purgeExpired().catch((err) => logger.error({ err }, "CLI sign-in purge failed"));
     services.limits.purgeExpired().catch((err) => logger.error({ err }, "rate limit purge failed"));
+    services.webhooks.purge().catch((err) => logger.error({ err }, "webhook delivery purge failed"));
     services.jobs
       .purge(opts.jobRetentionDays ?? 7)
       .then((n) => {

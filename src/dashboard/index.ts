@@ -42,6 +42,7 @@ export type DashboardDeps = Pick<
   | "members"
   | "invitations"
   | "flash"
+  | "webhooks"
 >;
 
 const ASSETS = join(dirname(fileURLToPath(import.meta.url)), "assets");

@@ -27,6 +27,7 @@ export function providerSettingsFor(sims: Partial<Record<SimProvider, ProviderSi
             slug: gh.app_slug,
             privateKeyPem: gh.private_key_pem,
             oauth: { clientId: gh.client_id, clientSecret: gh.client_secret },
+            webhookSecret: gh.webhook_secret,
           }
         : undefined,
     },

@@ -27,6 +27,7 @@ import type { StatusService } from "./status/service.ts";
 import type { MembersService } from "./teams/members.ts";
 import type { TeamsService } from "./teams/service.ts";
 import type { TokensService } from "./tokens/service.ts";
+import type { WebhooksService } from "./webhooks/service.ts";
 
 /**
  * The domain operations by feature, as types only: the composition root (src/app/compose.ts) builds
@@ -64,4 +65,5 @@ export interface Domain {
   auth: AuthService;
   /** Prometheus counters and histograms (metrics/registry.ts); features record, the listener serves. */
   metrics: Metrics;
+  webhooks: WebhooksService;
 }

@@ -17,5 +17,6 @@ export const newId = (
     | "mol"
     | "cur"
     | "inv"
-    | "fl",
+    | "fl"
+    | "whd",
 ) => `${prefix}_${ulid()}`;

@@ -221,6 +221,8 @@ export const resources = pgTable(
     uniqueIndex("resources_installation_key_uq").on(t.installationId, t.resourceKey),
     index("resources_team_provider_label_idx").on(t.teamId, t.provider, t.label, t.id),
     index("resources_installation_label_idx").on(t.installationId, t.label, t.id),
+    // A webhook names a resource by its native id: one lookup per event, at 100,000 resources too.
+    index("resources_installation_native_idx").on(t.installationId, t.nativeId),
     // Trigrams make `search_text like '%term%'` an index lookup instead of a scan (pg_trgm).
     index("resources_search_trgm_idx")
       .using("gin", sql`${t.searchText} gin_trgm_ops`)
@@ -747,4 +749,49 @@ export const dashboardFlashes = pgTable(
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   },
   (t) => [index("dashboard_flashes_expires_idx").on(t.expiresAt)],
+);
+
+/**
+ * Webhook receiving per installation (docs/webhooks.md): the installation's own signing secret where the
+ * provider signs per hook (GitLab, Linear; GitHub uses the App-wide secret of the provider settings),
+ * encrypted with the credentials vault and bound to the installation id, and what the dashboard shows
+ * of the event stream: last delivery, last failure and why.
+ */
+export const webhookEndpoints = pgTable("webhook_endpoints", {
+  installationId: text("installation_id")
+    .primaryKey()
+    .references(() => installations.id, { onDelete: "cascade" }),
+  secretCiphertext: text("secret_ciphertext"),
+  secretRotatedAt: timestamp("secret_rotated_at", { withTimezone: true }),
+  lastDeliveryAt: timestamp("last_delivery_at", { withTimezone: true }),
+  lastAppliedAt: timestamp("last_applied_at", { withTimezone: true }),
+  lastFailureAt: timestamp("last_failure_at", { withTimezone: true }),
+  lastFailureReason: text("last_failure_reason"),
+  deliveries: integer("deliveries").notNull().default(0),
+  createdAt: createdAt(),
+});
+
+/**
+ * One row per accepted delivery, keyed by the provider's delivery id: a redelivery (or a duplicate) finds
+ * its row and is acknowledged without being applied twice. `targets` is what the parser read from the
+ * verified body (native ids and the installation action), never the body itself.
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    provider: text("provider").notNull(),
+    deliveryId: text("delivery_id").notNull(),
+    installationId: text("installation_id").references(() => installations.id, { onDelete: "cascade" }),
+    event: text("event").notNull(),
+    targets: jsonb("targets").notNull().default([]),
+    state: text("state", { enum: ["pending", "applied", "ignored", "failed"] }).notNull(),
+    error: text("error"),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+    appliedAt: timestamp("applied_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_delivery_uq").on(t.provider, t.deliveryId),
+    index("webhook_deliveries_installation_idx").on(t.installationId, t.receivedAt),
+  ],
 );

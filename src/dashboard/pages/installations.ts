@@ -34,11 +34,12 @@ import {
 } from "../layout.ts";
 import { contentSecurityPolicy } from "../security.ts";
 import { guidance, healthBadge, installationAttention, mappingStatusBadge } from "../views.ts";
+import { eventHealthCard, eventHealthRoutes } from "./event-health.ts";
 
 /** The domain services these pages call. */
 type Deps = Pick<
   Domain,
-  "connect" | "installations" | "inventory" | "jobs" | "mappingAdmin" | "mappings" | "settings"
+  "connect" | "installations" | "inventory" | "jobs" | "mappingAdmin" | "mappings" | "settings" | "webhooks"
 >;
 
 /** The provider's token form; a provider without one (the GitHub App) connects only through its redirect flow. */
@@ -366,6 +367,7 @@ export function installationPages(app: FastifyInstance, services: Deps) {
       const by = await services.installations.disconnectedBy(row);
       return sendHtml(reply, disconnectedPage(ctx, i, by?.email ?? null, mappings.items, q.done));
     }
+    const events = eventHealthCard(ctx, await services.webhooks.health(teamId, i.id));
     // The operation the URL names, else the pass queued or running now (started by anyone, or scheduled).
     const op =
       (q.op ? await services.jobs.get(q.op, teamId) : undefined) ??
@@ -428,6 +430,7 @@ export function installationPages(app: FastifyInstance, services: Deps) {
 </section>
 </div>
 ${err}
+${events}
 <section class="card">
   <h2>Mappings</h2>
   ${
@@ -454,6 +457,8 @@ ${err}
       }),
     );
   });
+
+  eventHealthRoutes(app, services, connectedForAdmin);
 
   app.post("/installations/:id/sync", async (req, reply) => {
     const row = await connectedForAdmin(req);

@@ -191,6 +191,27 @@ const entries = {
   not_a_provider_server: { status: 422, meaning: "Connect: the URL does not answer like the provider." },
   provider_workspace_not_found: { status: 422, meaning: "Connect: no such workspace for the token." },
 
+  // ── webhooks (src/host/webhooks) ────────────────────────────────────────────────────
+  webhook_unverified: {
+    status: 401,
+    meaning: "A webhook delivery whose signature, token or timestamp did not verify (no detail given).",
+  },
+  webhook_secret_app_wide: {
+    status: 409,
+    meaning:
+      "The provider signs with one App-wide secret from the server settings, not one per installation.",
+    userAction: true,
+  },
+  webhooks_unsupported: {
+    status: 409,
+    meaning: "The provider has no webhook this service receives; its inventory follows the schedule.",
+  },
+  installation_suspended: {
+    status: 403,
+    meaning: "The provider suspended the installation: nothing can sync until it is unsuspended.",
+    userAction: true,
+  },
+
   // ── background work ─────────────────────────────────────────────────────────────────
   refresh_in_progress: { status: 409, meaning: "A refresh of the installation is already running." },
   worker_lost: {

@@ -146,6 +146,35 @@ export function installationsRepository(db: Database) {
         // A pass that ends after a disconnect records nothing: the installation keeps `disconnected`.
         .where(and(eq(installations.id, id), isNull(installations.disconnectedAt)));
     },
+    /** What the provider said of the installation itself (an event, confirmed by a re-read). */
+    async recordProviderState(
+      id: string,
+      at: Date,
+      state: { status: "active" | "suspended" | "revoked"; code: string | null; message: string | null },
+    ) {
+      await db
+        .update(installations)
+        .set({
+          status: state.status,
+          lastErrorCode: state.code,
+          lastErrorMessage: state.message,
+          ...(state.status === "active" ? { consecutiveFailures: 0 } : { lastFailureAt: at }),
+          updatedAt: at,
+        })
+        .where(and(eq(installations.id, id), isNull(installations.disconnectedAt)));
+    },
+    /** Connected installations of a provider workspace (a GitHub App installation id), in any team. */
+    connectedForWorkspace: (provider: string, workspaceId: string) =>
+      db
+        .select()
+        .from(installations)
+        .where(
+          and(
+            eq(installations.provider, provider),
+            eq(installations.workspaceId, workspaceId),
+            isNull(installations.disconnectedAt),
+          ),
+        ),
     async insertState(row: typeof connectStates.$inferInsert) {
       await db.insert(connectStates).values(row);
     },

@@ -314,6 +314,16 @@ export function installationsService(db: Database, deps: Deps) {
     recordPassFailed: (id: string, at: Date, code: string, message: string, status?: FailedPassStatus) =>
       repo.recordFailure(id, at, code, message, status),
 
+    /** The installation's own state as the provider reported it (webhooks: deleted, suspended, unsuspended). */
+    recordProviderState: (
+      id: string,
+      at: Date,
+      state: { status: "active" | "suspended" | "revoked"; code: string | null; message: string | null },
+    ) => repo.recordProviderState(id, at, state),
+    /** Connected installations of a provider workspace in any team (a webhook names the workspace). */
+    connectedForWorkspace: (provider: string, workspaceId: string) =>
+      repo.connectedForWorkspace(provider, workspaceId),
+
     /** Connected installations not synced since `olderThan` (the scheduled refresh). */
     dueForRefresh: (olderThan: Date) => repo.dueForRefresh(olderThan),
 

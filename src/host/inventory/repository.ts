@@ -382,6 +382,22 @@ export function inventoryRepository(db: Database) {
       return saved;
     },
 
+    /** Marks an installation's live resource missing by its native id; the number of rows it changed. */
+    async markMissingByNativeId(installationId: string, nativeId: string, at: Date) {
+      const changed = await db
+        .update(resources)
+        .set({ missingSince: at, updatedAt: at })
+        .where(
+          and(
+            eq(resources.installationId, installationId),
+            eq(resources.nativeId, nativeId),
+            isNull(resources.missingSince),
+          ),
+        )
+        .returning({ id: resources.id });
+      return changed.length;
+    },
+
     get: (teamId: string, id: string) => teamRowById(db, resources, teamId, id),
 
     async counts(teamId: string, installationId?: string) {

@@ -474,6 +474,27 @@ export function inventoryService(
     upsertOne: (inst: InstallationRow, r: BindableResource) => repo.upsertOne(toRow(r, inst.teamId, inst.id)),
 
     /**
+     * One resource as an event re-read it from the provider (src/host/webhooks): the row a pass would
+     * stage for it, written only when its fingerprint differs (a rename updates labels and keeps the
+     * mapping, a missing row is live again). The resources trigger moves the inventory version.
+     */
+    async applyResource(
+      inst: InstallationRow,
+      r: BindableResource,
+    ): Promise<"added" | "updated" | "unchanged"> {
+      const row = toRow(r, inst.teamId, inst.id);
+      const before = (await repo.fingerprints(inst.id, [row.resourceKey])).get(row.resourceKey);
+      if (before && before.fingerprint === row.fingerprint && !before.missing) return "unchanged";
+      await repo.upsertOne(row);
+      await deps.mappings.refreshLabels(inst.id);
+      return before ? "updated" : "added";
+    },
+
+    /** The provider confirmed (a re-read answered not found) that the resource is gone: it is missing now. */
+    markGone: (installationId: string, nativeId: string) =>
+      repo.markMissingByNativeId(installationId, nativeId, new Date()),
+
+    /**
      * The CLI's `tracker discover` list: every bindable resource of the team's installations for a
      * provider, from the team's bindable snapshot (no query beyond authentication while it is current).
      * The same page of the same listing is the same object, so the route serialises it once.

@@ -102,6 +102,17 @@ export function jobsRepository(db: Database) {
       return id ? this.get(id) : undefined;
     },
 
+    /** Whether a job holding this dedupe key is running under a live lease (in any process). */
+    async runningWith(dedupeKey: string) {
+      const [row] = await db
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(
+          and(eq(jobs.dedupeKey, dedupeKey), eq(jobs.status, "running"), sql`${jobs.lockedUntil} > now()`),
+        )
+        .limit(1);
+      return Boolean(row);
+    },
     async get(id: string) {
       return findOne(db, jobs, eq(jobs.id, id));
     },

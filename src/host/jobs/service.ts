@@ -300,6 +300,9 @@ export function jobsService(
     /** The team's pending or running job holding `dedupeKey`, if any. */
     activeFor: (teamId: string, dedupeKey: string) => repo.activeFor(teamId, dedupeKey),
 
+    /** Whether a job with this dedupe key is running now (e.g. an installation's inventory pass). */
+    isRunning: (dedupeKey: string) => repo.runningWith(dedupeKey),
+
     /** Waits until the job is terminal (tests, the demo's first sync). */
     async waitFor(id: string, timeoutMs = 60_000): Promise<JobRow> {
       const deadline = Date.now() + timeoutMs;

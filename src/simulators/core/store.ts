@@ -47,6 +47,12 @@ export interface SimResource {
   next_issue_number: number;
 }
 
+/** A change to a resource, as the simulators' webhook emitters hear it (before: the resource as it was). */
+export type ResourceChange =
+  | { type: "created"; resource: SimResource }
+  | { type: "updated"; resource: SimResource; before: SimResource }
+  | { type: "deleted"; resource: SimResource };
+
 export interface SimWorkspace {
   /** Immutable id: GitHub installation id, GitLab group id, Jira cloud id, Linear org id, ADO org name. */
   id: string;
@@ -109,6 +115,16 @@ export class SimStore {
   accessTokenTtlSeconds: number | null = null;
   private resourceSeq = 0;
   private issueSeq = 0;
+  private readonly listeners: ((change: ResourceChange) => void)[] = [];
+
+  /** Calls `fn` after every resource change (the webhook emitters); seeding happens before anyone listens. */
+  onResourceChange(fn: (change: ResourceChange) => void) {
+    this.listeners.push(fn);
+  }
+
+  private changed(change: ResourceChange) {
+    for (const fn of this.listeners) fn(change);
+  }
 
   constructor(readonly opts: StoreOptions) {}
 
@@ -144,6 +160,7 @@ export class SimStore {
     };
     if (this.resources.has(r.id)) throw new SimInputError(`resource ${r.id} exists`);
     this.resources.set(r.id, r);
+    this.changed({ type: "created", resource: r });
     return r;
   }
 
@@ -154,7 +171,9 @@ export class SimStore {
     >,
   ) {
     const r = this.resource(id);
+    const before = { ...r };
     Object.assign(r, stripUndefined(patch), { updated_at: now() });
+    this.changed({ type: "updated", resource: r, before });
     return r;
   }
 
@@ -162,6 +181,7 @@ export class SimStore {
     const r = this.resource(id);
     for (const i of r.issues) this.issues.delete(i.id);
     this.resources.delete(id);
+    this.changed({ type: "deleted", resource: r });
   }
 
   resource(id: string): SimResource {

@@ -38,6 +38,7 @@ import {
   statusFromLabel,
   type Urls,
 } from "./shapes.ts";
+import { githubWebhooks } from "./webhooks.ts";
 
 /**
  * A GitHub (api.github.com / GHES REST v3) simulator for one GitHub App: app JWT authentication
@@ -163,6 +164,8 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
   const limiter = new RateLimiter();
   const users: SimUser[] = seed.users ?? [];
   const oauthClient = { id: `Iv1.${app.id}sim`, secret: randomBytes(20).toString("hex") };
+  /** The App's webhook secret, as set on its settings page (the hook itself is registered at /_sim/webhooks). */
+  const webhookSecret = randomBytes(20).toString("hex");
   const web: { callbackUrl: string | null; installTarget: string | null; signedIn: string | null } = {
     callbackUrl: null,
     installTarget: null,
@@ -229,6 +232,14 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
     for (const r of store.resources.values()) nameIndex.set(fullName(workspaceOf(r), r).toLowerCase(), r.id);
   };
   indexNames();
+
+  let simUrl = "http://127.0.0.1";
+  const hooks = githubWebhooks(store, {
+    app,
+    urls: () => ({ api: simUrl, web: simUrl }),
+    visibilityOf,
+    granted: (r) => !unselected.has(r.id),
+  });
 
   const urlsOf = (req: SimRequest): Urls => {
     const origin = `http://${req.headers.host ?? "127.0.0.1"}`;
@@ -911,17 +922,37 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
     const ws = store.workspaces.get(req.params.id);
     if (!ws) return { status: 404, json: { error: `installation ${req.params.id} not found` } };
     if (typeof req.body?.suspended === "boolean") {
+      const was = Boolean(ws.details.suspended_at);
       ws.details.suspended_at = req.body.suspended ? new Date().toISOString() : null;
+      if (was !== req.body.suspended)
+        hooks.installationEvent(ws, req.body.suspended ? "suspend" : "unsuspend");
     }
     return { json: ws };
   });
   router.on("DELETE", "/_sim/installations/:id", (req) => {
     const ws = store.workspaces.get(req.params.id);
     if (!ws) return { status: 404, json: { error: `installation ${req.params.id} not found` } };
+    const was = !ws.details.uninstalled;
     ws.details.uninstalled = true;
     for (const c of store.credentials.values()) if (c.workspaces.includes(ws.id)) c.revoked = true;
+    if (was) hooks.installationEvent(ws, "deleted");
     return { status: 204 };
   });
+  // A `selected` installation given (or losing) a repository: `installation_repositories` added / removed.
+  router.on("PUT", "/_sim/installations/:id/repositories/:repo_id", (req) => {
+    const ws = store.workspaces.get(req.params.id);
+    const r = store.resources.get(req.params.repo_id);
+    if (!ws || !r || r.workspace_id !== ws.id)
+      return { status: 404, json: { error: "no such installation or repository" } };
+    if (typeof req.body?.selected !== "boolean")
+      return { status: 400, json: { error: "selected is required" } };
+    const was = !unselected.has(r.id);
+    if (req.body.selected) unselected.delete(r.id);
+    else unselected.add(r.id);
+    if (was !== req.body.selected) hooks.selectionEvent(ws, req.body.selected ? "added" : "removed", [r]);
+    return { json: { id: r.id, selected: req.body.selected } };
+  });
+  hooks.hub.mount(router);
   router.on("PUT", "/_sim/rate-limit", (req) => {
     const b = req.body ?? {};
     limiter.configure({
@@ -953,8 +984,10 @@ export async function startGithubSimulator(opts: SimulatorOptions = {}): Promise
     port: opts.port,
     faultBody: (status) => ({ message: STATUS_CODES[status] ?? "Error", documentation_url: DOCS }),
   });
+  simUrl = sim.url;
   const def = store.workspaces.get(defaultWorkspace())!;
   return providerSimulator("github", sim, store, {
+    webhook_secret: webhookSecret,
     api_url: sim.url,
     web_url: sim.url,
     app_id: app.id,

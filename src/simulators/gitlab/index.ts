@@ -4,6 +4,7 @@ import { mountControlApi, type SeedFile, SimStore } from "../core/store.ts";
 import { type ProviderSimulator, providerSimulator, type SimulatorOptions } from "../core/types.ts";
 import { mountApi, Throttle } from "./api.ts";
 import { mountOAuth } from "./oauth.ts";
+import { gitlabWebhooks } from "./webhooks.ts";
 import { type GitlabSeedExtras, GitlabWorld } from "./world.ts";
 
 /**
@@ -40,6 +41,7 @@ export async function startGitlabSimulator(opts: SimulatorOptions = {}): Promise
   const throttle = new Throttle();
   const router = new SimRouter();
   mountControlApi(router, store);
+  gitlabWebhooks(store, () => world.baseUrl).hub.mount(router);
   router.on("POST", "/_sim/gitlab/rate-limit", (req) => {
     const limit = Number(req.body?.limit);
     const windowSeconds = Number(req.body?.window_seconds ?? 60);

@@ -21,6 +21,8 @@ export interface GithubApp {
   slug: string;
   privateKeyPem: string;
   oauth?: OAuthClientApp;
+  /** The App's webhook secret (`GITHUB_APP_WEBHOOK_SECRET`): GitHub signs every App delivery with it. */
+  webhookSecret?: string;
 }
 
 export interface GithubSettings {
@@ -40,6 +42,7 @@ function appFromEnv(env: Env): GithubApp | undefined {
     slug: env.GITHUB_APP_SLUG ?? "spec-kitty",
     privateKeyPem: env.GITHUB_APP_PRIVATE_KEY.replace(/\\n/g, "\n"),
     oauth,
+    ...(env.GITHUB_APP_WEBHOOK_SECRET ? { webhookSecret: env.GITHUB_APP_WEBHOOK_SECRET } : {}),
   };
 }
 
