@@ -14,7 +14,7 @@ export interface MetricsListener {
  * token. Anything else answers 404.
  */
 export async function startMetricsListener(
-  metrics: Pick<Metrics, "registry" | "withProcessMetrics">,
+  metrics: Pick<Metrics, "registry" | "scrape" | "withProcessMetrics">,
   opts: { host: string; port: number },
 ): Promise<MetricsListener> {
   metrics.withProcessMetrics();
@@ -24,7 +24,7 @@ export async function startMetricsListener(
       res.writeHead(404, { "content-type": "text/plain" }).end("GET /metrics\n");
       return;
     }
-    metrics.registry.metrics().then(
+    metrics.scrape().then(
       (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
       (err: Error) =>
         res.writeHead(500, { "content-type": "text/plain" }).end(`metrics failed: ${err.message}\n`),

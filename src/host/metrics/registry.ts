@@ -122,12 +122,14 @@ export function createMetrics() {
     registers,
   });
 
-  // The queue is read once per scrape, whichever of its gauges asks first.
-  let queueRead: { at: number; rows: ReturnType<MetricSources["queue"]> } | null = null;
+  // The queue is read once per scrape, whichever of its gauges asks first: a new scrape (`scrape()`)
+  // always reads it afresh, so a job that ended just after the last scrape is never shown running.
+  let scrapes = 0;
+  let queueRead: { scrape: number; at: number; rows: ReturnType<MetricSources["queue"]> } | null = null;
   const queue = () => {
     if (!sources) return Promise.resolve([]);
-    if (!queueRead || Date.now() - queueRead.at > 1_000)
-      queueRead = { at: Date.now(), rows: sources.queue() };
+    if (!queueRead || queueRead.scrape !== scrapes || Date.now() - queueRead.at > 1_000)
+      queueRead = { scrape: scrapes, at: Date.now(), rows: sources.queue() };
     return queueRead.rows;
   };
   const queueGauge = (
@@ -179,6 +181,12 @@ export function createMetrics() {
 
   return {
     registry,
+
+    /** One scrape's text: every database-backed gauge read afresh, once. */
+    scrape() {
+      scrapes++;
+      return registry.metrics();
+    },
 
     /** Where the database-backed gauges read from (set once the services exist). */
     readFrom(s: MetricSources) {
