@@ -138,39 +138,38 @@ export const Installation = Type.Object({
   created_at: Type.String(),
   updated_at: Type.String(),
 });
+const INSTALLATION_EXAMPLE = {
+  id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
+  provider: "jira",
+  display_name: "Acme Jira",
+  base_url: "https://api.atlassian.com",
+  host: "acme.atlassian.net",
+  workspace: {
+    id: "1324a887-45db-1bf4-1e99-ef0ff456d421",
+    name: "Acme",
+    url: "https://acme.atlassian.net",
+    details: {},
+  },
+  connection_options: {},
+  auth_kind: "oauth",
+  status: "active",
+  disconnected_at: null,
+  repository_selection: null,
+  health: {
+    last_success_at: "2026-11-30T09:15:00.000Z",
+    last_failure_at: null,
+    last_error_code: null,
+    last_error_message: null,
+    consecutive_failures: 0,
+  },
+  last_sync_at: "2026-11-30T09:15:00.000Z",
+  resource_count: 12,
+  created_at: "2026-11-01T08:00:00.000Z",
+  updated_at: "2026-11-30T09:15:00.000Z",
+};
 documented(Installation, {
   description: "An installation: a connected provider workspace, its health and its inventory size.",
-  examples: [
-    {
-      id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
-      provider: "jira",
-      display_name: "Acme Jira",
-      base_url: "https://api.atlassian.com",
-      host: "acme.atlassian.net",
-      workspace: {
-        id: "1324a887-45db-1bf4-1e99-ef0ff456d421",
-        name: "Acme",
-        url: "https://acme.atlassian.net",
-        details: {},
-      },
-      connection_options: {},
-      auth_kind: "oauth",
-      status: "active",
-      disconnected_at: null,
-      repository_selection: null,
-      health: {
-        last_success_at: "2026-11-30T09:15:00.000Z",
-        last_failure_at: null,
-        last_error_code: null,
-        last_error_message: null,
-        consecutive_failures: 0,
-      },
-      last_sync_at: "2026-11-30T09:15:00.000Z",
-      resource_count: 12,
-      created_at: "2026-11-01T08:00:00.000Z",
-      updated_at: "2026-11-30T09:15:00.000Z",
-    },
-  ],
+  examples: [INSTALLATION_EXAMPLE],
 });
 
 /** The refresh an installation change queues (its schema lives with the job queue). */
@@ -185,35 +184,7 @@ documented(ConnectResult, {
   description: "Connected (201) or reconnected (200): the installation and the inventory refresh it queued.",
   examples: [
     {
-      installation: {
-        id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
-        provider: "jira",
-        display_name: "Acme Jira",
-        base_url: "https://api.atlassian.com",
-        host: "acme.atlassian.net",
-        workspace: {
-          id: "1324a887-45db-1bf4-1e99-ef0ff456d421",
-          name: "Acme",
-          url: "https://acme.atlassian.net",
-          details: {},
-        },
-        connection_options: {},
-        auth_kind: "oauth",
-        status: "active",
-        disconnected_at: null,
-        repository_selection: null,
-        health: {
-          last_success_at: "2026-11-30T09:15:00.000Z",
-          last_failure_at: null,
-          last_error_code: null,
-          last_error_message: null,
-          consecutive_failures: 0,
-        },
-        last_sync_at: "2026-11-30T09:15:00.000Z",
-        resource_count: 12,
-        created_at: "2026-11-01T08:00:00.000Z",
-        updated_at: "2026-11-30T09:15:00.000Z",
-      },
+      installation: INSTALLATION_EXAMPLE,
       reconnected: false,
       refresh: {
         operation_id: "op_01JF3QB4N6M8K0J2H4G6F8D0S2",

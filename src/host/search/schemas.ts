@@ -115,42 +115,41 @@ export const TeamSearch = Type.Object({ candidates: Type.Array(Candidate), ...Te
 export const IssueSearchResult = Type.Union([RoutedSearch, TeamSearch], {
   description: "Matches in the mapped resource (routed) or the team's mapped resources (provider only).",
 });
+const TICKET_EXAMPLE = {
+  external_issue_id: "10042",
+  external_issue_key: "PAY-12",
+  identifier: "PAY-12",
+  title: "Refunds over 500 EUR need a second approval",
+  status: "In Progress",
+  state: { name: "In Progress" },
+  normalized_status: "in_progress",
+  url: "https://acme.atlassian.net/browse/PAY-12",
+  match_type: "exact",
+  body: "Finance asks for a four-eyes check on large refunds.",
+  issue_type: "story",
+  priority: 2,
+  labels: ["payments"],
+  assignee: { id: "ada@acme.test", name: null },
+  assignees: ["ada@acme.test"],
+  created_at: "2026-11-28T10:00:00.000Z",
+  updated_at: "2026-11-30T09:15:00.000Z",
+  resource_type: "jira_project",
+  resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E",
+  binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+};
+
+const ROUTED_FRAME_EXAMPLE = {
+  provider: "jira",
+  resource_type: "jira_project",
+  resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E",
+  binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
+  display_label: "Acme / PAY Payments",
+  provider_context: { workspace_name: "Acme", project_key: "PAY", project_name: "Payments" },
+  project_slug: "payments",
+};
+
 documented(IssueSearchResult, {
-  examples: [
-    {
-      candidates: [
-        {
-          external_issue_id: "10042",
-          external_issue_key: "PAY-12",
-          identifier: "PAY-12",
-          title: "Refunds over 500 EUR need a second approval",
-          status: "In Progress",
-          state: { name: "In Progress" },
-          normalized_status: "in_progress",
-          url: "https://acme.atlassian.net/browse/PAY-12",
-          match_type: "exact",
-          body: "Finance asks for a four-eyes check on large refunds.",
-          issue_type: "story",
-          priority: 2,
-          labels: ["payments"],
-          assignee: { id: "ada@acme.test", name: null },
-          assignees: ["ada@acme.test"],
-          created_at: "2026-11-28T10:00:00.000Z",
-          updated_at: "2026-11-30T09:15:00.000Z",
-          resource_type: "jira_project",
-          resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E",
-          binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
-        },
-      ],
-      provider: "jira",
-      resource_type: "jira_project",
-      resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E",
-      binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
-      display_label: "Acme / PAY Payments",
-      provider_context: { workspace_name: "Acme", project_key: "PAY", project_name: "Payments" },
-      project_slug: "payments",
-    },
-  ],
+  examples: [{ candidates: [TICKET_EXAMPLE], ...ROUTED_FRAME_EXAMPLE }],
 });
 
 export const RoutedTickets = Type.Object({ tickets: Type.Array(Candidate), ...RoutedFrame });
@@ -159,39 +158,5 @@ export const ListTicketsResult = Type.Union([RoutedTickets, TeamTickets], {
   description: "Tickets of the mapped resource (routed) or the team's mapped resources (provider only).",
 });
 documented(ListTicketsResult, {
-  examples: [
-    {
-      tickets: [
-        {
-          external_issue_id: "10042",
-          external_issue_key: "PAY-12",
-          identifier: "PAY-12",
-          title: "Refunds over 500 EUR need a second approval",
-          status: "In Progress",
-          state: { name: "In Progress" },
-          normalized_status: "in_progress",
-          url: "https://acme.atlassian.net/browse/PAY-12",
-          match_type: "text",
-          body: "Finance asks for a four-eyes check on large refunds.",
-          issue_type: "story",
-          priority: 2,
-          labels: ["payments"],
-          assignee: { id: "ada@acme.test", name: null },
-          assignees: ["ada@acme.test"],
-          created_at: "2026-11-28T10:00:00.000Z",
-          updated_at: "2026-11-30T09:15:00.000Z",
-          resource_type: "jira_project",
-          resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E",
-          binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
-        },
-      ],
-      provider: "jira",
-      resource_type: "jira_project",
-      resource_id: "res_01JF3Q9M6K2T8V4X7B5N1C0D2E",
-      binding_ref: "srm_01JF3QA2B7C9D4E6F8G0H1J3K5",
-      display_label: "Acme / PAY Payments",
-      provider_context: { workspace_name: "Acme", project_key: "PAY", project_name: "Payments" },
-      project_slug: "payments",
-    },
-  ],
+  examples: [{ tickets: [{ ...TICKET_EXAMPLE, match_type: "text" }], ...ROUTED_FRAME_EXAMPLE }],
 });
