@@ -231,6 +231,25 @@ export const resources = pgTable(
 );
 
 /**
+ * Which resources each inventory version changed (migration 0017), written by the same triggers that
+ * move `teams.inventory_version`: a process holding the team's snapshot at version N re-reads only the
+ * rows of versions N+1.. instead of the whole inventory. `resource_ids` is null when a change is too
+ * broad to list (a disconnect, a reconnect, a first discovery of thousands): the snapshot is rebuilt.
+ * The triggers keep the newest versions of each team only; an older snapshot rebuilds too.
+ */
+export const inventoryChanges = pgTable(
+  "inventory_changes",
+  {
+    teamId: text("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    version: bigint("version", { mode: "number" }).notNull(),
+    resourceIds: text("resource_ids").array(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.version] })],
+);
+
+/**
  * Changes found by a discovery pass that is still running. They reach `resources` in one transaction
  * only when the pass completes; a failed or truncated pass deletes its rows and leaves inventory untouched.
  */

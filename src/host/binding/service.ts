@@ -81,7 +81,7 @@ function findCandidates(snap: BindableSnapshot, id: Identity, eligible: (i: numb
 /** Small inventory and no name evidence: everything, so the user can still pick. */
 function fewEnoughToOffer(snap: BindableSnapshot, eligible: (i: number) => boolean): Ranked[] {
   const all: Ranked[] = [];
-  for (let i = 0; i < snap.rows.length; i++) {
+  for (const i of snap.order) {
     if (!eligible(i)) continue;
     if (all.length === MAX_CANDIDATES) return [];
     all.push({
@@ -168,7 +168,7 @@ export function bindingService(deps: {
       // Matches the team's curation rules hide, found as candidates are: counted for the user, never
       // named. Nothing hidden (no rules): no second search.
       const hiddenMatches =
-        snap.offered.length === snap.rows.length
+        snap.offered.length === snap.order.length
           ? 0
           : findCandidates(snap, id, (i) => unbound(i) && snap.curationHidden[i] === 1).length;
       const curation = { hidden_by_curation: hiddenMatches, curation_notice: hiddenNotice(hiddenMatches) };

@@ -45,15 +45,16 @@ export function curationService(
   function evaluate(snap: BindableSnapshot, installationId: string, rules: CompiledRules) {
     const counts: Counts = { bindable: 0, hidden: 0, offered: 0, hidden_mapped: 0 };
     const hidden = new Set<number>();
-    snap.rows.forEach((r, i) => {
-      if (r.installationId !== installationId) return;
+    for (const i of snap.order) {
+      const r = snap.rows[i];
+      if (r.installationId !== installationId) continue;
       counts.bindable++;
       if (curationVerdict(rules, r) === "hidden") {
         counts.hidden++;
         hidden.add(i);
         if (snap.boundBy[i]) counts.hidden_mapped++;
       } else counts.offered++;
-    });
+    }
     return { counts, hidden };
   }
 

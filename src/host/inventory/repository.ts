@@ -1,9 +1,10 @@
-import { and, asc, eq, inArray, isNotNull, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, sql } from "drizzle-orm";
 import type { Database } from "../../storage/database.ts";
 import { teamRowById } from "../../storage/find.ts";
 import { keysetAfter, keysetSeek, type SortSpec } from "../../storage/keyset.ts";
 import {
   installations,
+  inventoryChanges,
   inventoryStaging,
   mappings,
   projects,
@@ -22,6 +23,11 @@ export interface SnapshotProject {
 }
 
 export type { TeamVersions };
+
+/** A bindable resource as the snapshot reads it. */
+export type SnapshotRowRead = Awaited<
+  ReturnType<ReturnType<typeof inventoryRepository>["snapshotRows"]>
+>[number];
 
 export interface SnapshotMapping {
   projectId: string;
@@ -100,6 +106,35 @@ export function inventoryRepository(db: Database) {
     eq(mappings.resourceKey, resources.resourceKey),
     isNull(mappings.deletedAt),
   );
+
+  /** Bindable rows (live, not archived, issues enabled) of the installations, optionally only `ids`. */
+  function bindableRows(teamId: string, installationIds: string[], ids?: string[]) {
+    return db
+      .select({
+        id: resources.id,
+        installationId: resources.installationId,
+        provider: resources.provider,
+        resourceKey: resources.resourceKey,
+        label: resources.label,
+        key: resources.key,
+        name: resources.name,
+        fullPath: resources.fullPath,
+        context: resources.context,
+        // Read for the curation kinds only (not kept in the snapshot).
+        routingMetadata: resources.routingMetadata,
+      })
+      .from(resources)
+      .where(
+        and(
+          eq(resources.teamId, teamId),
+          inArray(resources.installationId, installationIds),
+          ids ? inArray(resources.id, ids) : undefined,
+          isNull(resources.missingSince),
+          eq(resources.archived, false),
+          eq(resources.issuesDisabled, false),
+        ),
+      );
+  }
 
   function where(f: InventoryFilter) {
     return and(
@@ -314,32 +349,24 @@ export function inventoryRepository(db: Database) {
         .orderBy(asc(installations.provider), asc(installations.displayName), asc(installations.id)),
 
     /** Bindable resources of the given installations: live, not archived, issues enabled. */
-    async snapshotRows(teamId: string, installationIds: string[]) {
-      return db
-        .select({
-          id: resources.id,
-          installationId: resources.installationId,
-          provider: resources.provider,
-          resourceKey: resources.resourceKey,
-          label: resources.label,
-          key: resources.key,
-          name: resources.name,
-          fullPath: resources.fullPath,
-          context: resources.context,
-          // Read for the curation kinds only (not kept in the snapshot).
-          routingMetadata: resources.routingMetadata,
-        })
-        .from(resources)
+    snapshotRows: (teamId: string, installationIds: string[]) => bindableRows(teamId, installationIds),
+
+    /** The bindable ones among `ids` (a changed row that is no longer bindable is simply absent). */
+    snapshotRowsById: (teamId: string, installationIds: string[], ids: string[]) =>
+      bindableRows(teamId, installationIds, ids),
+
+    /** What moved the team's inventory version after `after`, up to `upTo` (migration 0017). */
+    inventoryChangesSince: (teamId: string, after: number, upTo: number) =>
+      db
+        .select({ version: inventoryChanges.version, resourceIds: inventoryChanges.resourceIds })
+        .from(inventoryChanges)
         .where(
           and(
-            eq(resources.teamId, teamId),
-            inArray(resources.installationId, installationIds),
-            isNull(resources.missingSince),
-            eq(resources.archived, false),
-            eq(resources.issuesDisabled, false),
+            eq(inventoryChanges.teamId, teamId),
+            gt(inventoryChanges.version, after),
+            lte(inventoryChanges.version, upTo),
           ),
-        );
-    },
+        ),
 
     async snapshotProjects(teamId: string): Promise<SnapshotProject[]> {
       return db

@@ -189,48 +189,64 @@ export function inventoryService(
   });
 
   /**
-   * Candidate tokens for a snapshot's offered rows, reused for up to TOKEN_REUSE_MS: minting 10,000 of
-   * them is most of the cost of a listing, and a reused token still has at least 14 of its 15 minutes
-   * left. Keyed by the offered rows (`offered`), which a binding change keeps unless the curation rules
-   * changed, and an inventory change replaces.
+   * Candidate tokens for a snapshot's offered rows, by slot, reused for up to TOKEN_REUSE_MS: minting
+   * 10,000 of them is most of the cost of a listing, and a reused token still has at least 14 of its 15
+   * minutes left. Keyed by the index's rows (`rows`), which a patch extends (its new rows get new
+   * tokens) and a rebuild replaces.
    */
-  const minted = new WeakMap<BindableSnapshot["offered"], { at: number; tokens: string[] }>();
+  const minted = new WeakMap<BindableSnapshot["rows"], { at: number; tokens: string[] }>();
   function tokensFor(snap: BindableSnapshot, teamId: string, provider: ProviderId, now: number) {
-    const memo = minted.get(snap.offered);
-    if (memo && now - memo.at < TOKEN_REUSE_MS) return memo;
-    const tokens = snap.offered.map((i) =>
-      deps.candidates.mint(
+    let memo = minted.get(snap.rows);
+    if (!memo || now - memo.at >= TOKEN_REUSE_MS) {
+      memo = { at: now, tokens: [] };
+      minted.set(snap.rows, memo);
+    }
+    for (const i of snap.offered)
+      memo.tokens[i] ??= deps.candidates.mint(
         { teamId, provider, installationId: snap.rows[i].installationId, resourceId: snap.rows[i].id },
         now,
-      ),
-    );
-    const fresh = { at: now, tokens };
-    minted.set(snap.offered, fresh);
-    return fresh;
+      );
+    return memo;
   }
 
-  /** The `tracker discover` items of a snapshot's offered rows, built once per snapshot and token batch. */
+  /**
+   * The `tracker discover` items of a snapshot's offered rows, built once per snapshot and token batch;
+   * a row whose token and binding did not change keeps its item from the snapshot before.
+   */
   const listings = new WeakMap<
     BindableSnapshot,
     { tokens: string[]; items: ListedResource[]; pages: Map<string, Static<typeof CliResources>> }
   >();
+  const itemsBySlot = new WeakMap<string[], ListedResource[]>();
   function listing(snap: BindableSnapshot, teamId: string, provider: ProviderId) {
     const { tokens } = tokensFor(snap, teamId, provider, Date.now());
     const memo = listings.get(snap);
     if (memo && memo.tokens === tokens) return memo;
-    const items = snap.offered.map((i, at) => {
+    const known = itemsBySlot.get(tokens) ?? [];
+    itemsBySlot.set(tokens, known);
+    const items = snap.offered.map((i) => {
+      const bound = snap.boundBy[i];
+      const seen = known[i];
+      if (
+        seen &&
+        seen.binding_ref === (bound?.bindingRef ?? null) &&
+        seen.bound_project_slug === (bound?.projectSlug ?? null) &&
+        seen.bound_at === (bound?.boundAt.toISOString() ?? null)
+      )
+        return seen;
       const r = snap.rows[i];
-      return {
-        candidate_token: tokens[at],
+      known[i] = {
+        candidate_token: tokens[i],
         display_label: r.label,
         provider: r.provider,
         provider_context: r.context,
-        binding_ref: snap.boundBy[i]?.bindingRef ?? null,
-        bound_project_slug: snap.boundBy[i]?.projectSlug ?? null,
-        bound_at: snap.boundBy[i]?.boundAt.toISOString() ?? null,
+        binding_ref: bound?.bindingRef ?? null,
+        bound_project_slug: bound?.projectSlug ?? null,
+        bound_at: bound?.boundAt.toISOString() ?? null,
         installation_id: r.installationId,
         resource_key: r.resourceKey,
       };
+      return known[i];
     });
     const fresh = { tokens, items, pages: new Map() };
     listings.set(snap, fresh);
@@ -511,22 +527,16 @@ export function inventoryService(
         throw noInstallation(provider, disconnected.length > 0);
       }
       const after = decodeKeyCursor(cursor, ["label", "id"]);
-      // Positions in `offered` (the rows curation leaves offered), found from the cursor's row position.
+      // Positions in `offered` (the rows curation leaves offered, in label order).
       const offered = snap.offered;
-      const fromRow = after ? snap.indexAfter(after) : 0;
-      let from = 0;
-      for (let hi = offered.length; from < hi; ) {
-        const mid = (from + hi) >> 1;
-        if (offered[mid] < fromRow) from = mid + 1;
-        else hi = mid;
-      }
+      const from = after ? snap.offeredAfter(after) : 0;
       const to = Math.min(from + limit, offered.length);
       const memo = listing(snap, team.id, provider);
       const known = memo.pages.get(`${from}:${to}`);
       if (known) return known;
       const last = snap.rows[offered[to - 1]];
       const nextCursor = to < offered.length ? encodeCursor({ label: last.label, id: last.id }) : null;
-      const hidden = snap.rows.length - offered.length;
+      const hidden = snap.order.length - offered.length;
       const page = {
         provider,
         installation_id: snap.installations[0].id,
@@ -555,7 +565,7 @@ export function inventoryService(
       for (const provider of new Set(rows.map((r) => r.provider))) {
         const snap = await snapshots.get(team.id, provider, team.versions);
         for (const r of rows) {
-          const i = r.provider === provider ? snap.rowIndexById.get(r.id) : undefined;
+          const i = r.provider === provider ? snap.slotOf(r.id) : undefined;
           if (i !== undefined && snap.curationHidden[i] === 1) hidden.add(r.id);
         }
       }
@@ -592,7 +602,7 @@ export function inventoryService(
      */
     async isOffered(team: { id: string; versions?: TeamVersions }, provider: ProviderId, resourceId: string) {
       const snap = await snapshots.get(team.id, provider, team.versions);
-      const i = snap.rowIndexById.get(resourceId);
+      const i = snap.slotOf(resourceId);
       return i === undefined || snap.curationHidden[i] === 0;
     },
   };

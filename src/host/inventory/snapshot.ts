@@ -12,6 +12,7 @@ import {
   inventoryRepository,
   type SnapshotMapping,
   type SnapshotProject,
+  type SnapshotRowRead,
   type TeamVersions,
 } from "./repository.ts";
 
@@ -49,50 +50,11 @@ export interface RowBinding {
   projectSlug: string;
 }
 
-/** Normalised values of every row joined by newlines, with each row's start offset: one native scan. */
+/** Normalised values of rows joined by newlines, with each row's start offset: one native scan. */
 interface Haystack {
   text: string;
   starts: Int32Array;
 }
-
-/** What the resources decide: rebuilt when the inventory version moves. */
-interface InventoryPart {
-  inventoryVersion: number;
-  /** Live, not archived, issue-enabled resources of connected installations, by label then id. */
-  rows: BindableRow[];
-  /** Index of the first row after a (label, id) page cursor. */
-  indexAfter(after: { label: string; id: string }): number;
-  /** Rows whose normalised name, key, path or last path segment equals the given value. */
-  withName(value: string): number[];
-  /** Rows whose normalised name (or path) contains `term`, in label order, up to `limit` accepted ones. */
-  nameContains(term: string, accept: (i: number) => boolean, limit: number): number[];
-  pathContains(term: string, accept: (i: number) => boolean, limit: number): number[];
-  rowIndexById: Map<string, number>;
-}
-
-export interface BindableSnapshot extends InventoryPart {
-  bindingVersion: number;
-  /** Connected (not disconnected) installations for the provider, revoked ones included. */
-  installations: InstallationRow[];
-  /** The live mapping of each row (same index as `rows`), or null when the row is unbound. */
-  boundBy: (RowBinding | null)[];
-  projectsByUuid: Map<string, SnapshotProject>;
-  projectsBySlug: Map<string, SnapshotProject>;
-  /** Live mappings for the provider, by project id. */
-  mappingsByProject: Map<string, SnapshotMapping>;
-  /**
-   * Curation (issue 20): 1 where the team's rules hide the row. A hidden row stays in `rows` (its
-   * mapping, renames and missing detection are untouched) but is not offered by tracker/resources/,
-   * bind-resolve or the dashboard picker. Re-applied on a binding-version change (a rule change moves
-   * it), reusing the rows; unchanged rules reuse the flags too.
-   */
-  curationHidden: Uint8Array;
-  /** Indexes of the rows not hidden, in row (label) order. */
-  offered: number[];
-}
-
-/** Rows kept across all cached snapshots; the least recently used snapshot goes first. */
-const DEFAULT_MAX_ROWS = 200_000;
 
 type LabelKey = Pick<BindableRow, "label" | "id">;
 const byLabel = (a: LabelKey, b: LabelKey) =>
@@ -120,87 +82,249 @@ function rowAt(h: Haystack, offset: number): number {
   return lo;
 }
 
-function contains(h: Haystack, term: string, accept: (i: number) => boolean, limit: number): number[] {
-  const found: number[] = [];
-  // Normalised values never hold a newline, so a match cannot straddle two rows.
-  if (!term || term.includes("\n")) return found;
-  let from = 0;
-  while (found.length < limit) {
-    const at = h.text.indexOf(term, from);
-    if (at < 0) break;
-    const i = rowAt(h, at);
-    if (accept(i)) found.push(i);
-    from = i + 1 < h.starts.length ? h.starts[i + 1] : h.text.length;
+/** First position in `slots` (label-ordered) whose row sorts after `key`. */
+function positionAfter(rows: BindableRow[], slots: number[], key: LabelKey): number {
+  let lo = 0;
+  let hi = slots.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (byLabel(rows[slots[mid]], key) <= 0) lo = mid + 1;
+    else hi = mid;
   }
-  return found;
+  return lo;
 }
 
-function inventoryPart(inventoryVersion: number, rows: BindableRow[]): InventoryPart {
-  rows.sort(byLabel);
-  const names = new Map<string, number[]>();
-  rows.forEach((r, i) => {
-    for (const v of new Set([r.names.name, r.names.key, r.names.path, r.names.last])) {
-      if (!v) continue;
-      const list = names.get(v);
-      if (list) list.push(i);
-      else names.set(v, [i]);
+const nameValues = (r: BindableRow) => new Set([r.names.name, r.names.key, r.names.path, r.names.last]);
+
+/**
+ * The rows the resources decide, with their lookups, patched in place by a change of a few rows.
+ *
+ * Rows live in slots. A changed or added row takes a new slot at the end; the slot of a changed or
+ * removed row becomes dead (never returned again) until a compaction. So the slot of a row never moves:
+ * the per-slot arrays of a snapshot (`boundBy`, curation flags) stay valid for every row they cover, and
+ * a patch costs the changed rows (plus one copy of the order), not the inventory.
+ */
+class InventoryIndex {
+  readonly rows: BindableRow[] = [];
+  /** Live slots in label order (a new array per patch: a snapshot holds the order it was built with). */
+  order: number[];
+  readonly slotById = new Map<string, number>();
+  /** Bumped per patch; what per-index memos compare. */
+  revision = 0;
+  private readonly names = new Map<string, number[]>();
+  /** Text of the slots that existed at the last build, in label order; later slots are `tail`. */
+  private readonly nameText: Haystack;
+  private readonly pathText: Haystack;
+  private readonly tail: number[] = [];
+  private readonly dead = new Set<number>();
+  /** Most rows share a few kind combinations: one object each, not one per row. */
+  readonly kinds: Map<string, Record<string, string>>;
+
+  constructor(
+    public inventoryVersion: number,
+    rows: BindableRow[],
+    kinds = new Map<string, Record<string, string>>(),
+  ) {
+    this.kinds = kinds;
+    rows.sort(byLabel);
+    this.order = rows.map((r, i) => {
+      this.rows.push(r);
+      this.slotById.set(r.id, i);
+      this.addNames(i);
+      return i;
+    });
+    this.nameText = haystack(rows.map((r) => r.names.name));
+    this.pathText = haystack(rows.map((r) => r.names.path));
+  }
+
+  get liveCount() {
+    return this.order.length;
+  }
+
+  /** Dead slots and late rows cost every lookup a little: past an eighth of the rows, start afresh. */
+  needsCompaction(after = Math.max(2_000, this.order.length >> 3)) {
+    return this.tail.length + this.dead.size > after;
+  }
+
+  /** Replace the rows of `changedIds` by `fresh` (the bindable ones among them, re-read). */
+  patch(inventoryVersion: number, changedIds: Iterable<string>, fresh: BindableRow[]) {
+    const order = this.order.slice();
+    for (const id of changedIds) {
+      const slot = this.slotById.get(id);
+      if (slot === undefined) continue;
+      this.slotById.delete(id);
+      this.dead.add(slot);
+      this.dropNames(slot);
+      const at = positionAfter(this.rows, order, this.rows[slot]) - 1;
+      order.splice(order[at] === slot ? at : order.indexOf(slot), 1);
     }
-  });
-  const nameText = haystack(rows.map((r) => r.names.name));
-  const pathText = haystack(rows.map((r) => r.names.path));
-  return {
-    inventoryVersion,
-    rows,
-    rowIndexById: new Map(rows.map((r, i) => [r.id, i])),
-    indexAfter(after) {
-      let lo = 0;
-      let hi = rows.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (byLabel(rows[mid], after) <= 0) lo = mid + 1;
-        else hi = mid;
-      }
-      return lo;
-    },
-    withName: (value) => names.get(value) ?? [],
-    nameContains: (term, accept, limit) => contains(nameText, term, accept, limit),
-    pathContains: (term, accept, limit) => contains(pathText, term, accept, limit),
-  };
+    for (const row of fresh) {
+      const slot = this.rows.push(row) - 1;
+      this.slotById.set(row.id, slot);
+      this.addNames(slot);
+      this.tail.push(slot);
+      order.splice(positionAfter(this.rows, order, row), 0, slot);
+    }
+    this.order = order;
+    this.inventoryVersion = inventoryVersion;
+    this.revision++;
+  }
+
+  /** A fresh index of the live rows: no dead slots, one text scan again. */
+  compacted() {
+    return new InventoryIndex(
+      this.inventoryVersion,
+      this.order.map((s) => this.rows[s]),
+      this.kinds,
+    );
+  }
+
+  withName(value: string): number[] {
+    return this.names.get(value) ?? [];
+  }
+
+  nameContains(term: string, accept: (i: number) => boolean, limit: number) {
+    return this.contains(this.nameText, "name", term, accept, limit);
+  }
+
+  pathContains(term: string, accept: (i: number) => boolean, limit: number) {
+    return this.contains(this.pathText, "path", term, accept, limit);
+  }
+
+  private addNames(slot: number) {
+    for (const v of nameValues(this.rows[slot])) {
+      if (!v) continue;
+      const list = this.names.get(v);
+      if (list) list.push(slot);
+      else this.names.set(v, [slot]);
+    }
+  }
+
+  private dropNames(slot: number) {
+    for (const v of nameValues(this.rows[slot])) {
+      const list = this.names.get(v)?.filter((s) => s !== slot);
+      if (list?.length) this.names.set(v, list);
+      else this.names.delete(v);
+    }
+  }
+
+  /** Live slots whose value contains `term`, in label order, up to `limit` accepted ones. */
+  private contains(
+    h: Haystack,
+    field: "name" | "path",
+    term: string,
+    accept: (i: number) => boolean,
+    limit: number,
+  ): number[] {
+    const found: number[] = [];
+    // Normalised values never hold a newline, so a match cannot straddle two rows.
+    if (!term || term.includes("\n")) return found;
+    let from = 0;
+    while (found.length < limit) {
+      const at = h.text.indexOf(term, from);
+      if (at < 0) break;
+      const i = rowAt(h, at);
+      if (!this.dead.has(i) && accept(i)) found.push(i);
+      from = i + 1 < h.starts.length ? h.starts[i + 1] : h.text.length;
+    }
+    const late = this.tail.filter(
+      (s) => !this.dead.has(s) && this.rows[s].names[field].includes(term) && accept(s),
+    );
+    if (late.length === 0) return found;
+    // Both lists are in label order: the first `limit` of their merge are the first `limit` overall.
+    late.sort((a, b) => byLabel(this.rows[a], this.rows[b]));
+    const merged: number[] = [];
+    let a = 0;
+    let b = 0;
+    while (merged.length < limit && (a < found.length || b < late.length)) {
+      const takeFound =
+        b >= late.length || (a < found.length && byLabel(this.rows[found[a]], this.rows[late[b]]) < 0);
+      merged.push(takeFound ? found[a++] : late[b++]);
+    }
+    return merged;
+  }
 }
 
-/** The curation flags of a part's rows under some rules, computed once per rules text. */
-const hiddenMemo = new WeakMap<InventoryPart, { key: string; hidden: Uint8Array; offered: number[] }>();
-function curationOf(part: InventoryPart, rules: CompiledRules) {
-  const memo = hiddenMemo.get(part);
-  if (memo && memo.key === rules.key) return memo;
-  const hidden = new Uint8Array(part.rows.length);
-  const offered: number[] = [];
-  part.rows.forEach((r, i) => {
-    if (isHidden(rules, r)) hidden[i] = 1;
-    else offered.push(i);
-  });
-  const fresh = { key: rules.key, hidden, offered };
-  hiddenMemo.set(part, fresh);
+export interface BindableSnapshot {
+  inventoryVersion: number;
+  /** Rows by slot; only the slots of `order` (and the lookups' answers) are live. */
+  rows: BindableRow[];
+  /** Live, not archived, issue-enabled resources of connected installations: their slots, by label then id. */
+  order: number[];
+  /** Live slots whose normalised name, key, path or last path segment equals the given value. */
+  withName(value: string): number[];
+  /** Live slots whose normalised name (or path) contains `term`, in label order, up to `limit` accepted ones. */
+  nameContains(term: string, accept: (i: number) => boolean, limit: number): number[];
+  pathContains(term: string, accept: (i: number) => boolean, limit: number): number[];
+  /** The slot of a live row. */
+  slotOf(resourceId: string): number | undefined;
+  /** Position in `offered` of the first offered row after a (label, id) page cursor. */
+  offeredAfter(after: LabelKey): number;
+  bindingVersion: number;
+  /** Connected (not disconnected) installations for the provider, revoked ones included. */
+  installations: InstallationRow[];
+  /** The live mapping of each row (by slot), or null when the row is unbound. */
+  boundBy: (RowBinding | null)[];
+  projectsByUuid: Map<string, SnapshotProject>;
+  projectsBySlug: Map<string, SnapshotProject>;
+  /** Live mappings for the provider, by project id. */
+  mappingsByProject: Map<string, SnapshotMapping>;
+  /**
+   * Curation (issue 20): 1 where the team's rules hide the row (by slot). A hidden row stays in `order`
+   * (its mapping, renames and missing detection are untouched) but is not offered by
+   * tracker/resources/, bind-resolve or the dashboard picker. Re-applied on a binding-version change (a
+   * rule change moves it), reusing the rows; unchanged rules reuse the flags too, and a patch computes
+   * them for its new rows only.
+   */
+  curationHidden: Uint8Array;
+  /** Slots of the rows not hidden, in label order. */
+  offered: number[];
+}
+
+/** The curation flags of an index's rows under some rules, computed once per rules text and patch. */
+const hiddenMemo = new WeakMap<
+  InventoryIndex,
+  { key: string; revision: number; hidden: Uint8Array; offered: number[] }
+>();
+function curationOf(index: InventoryIndex, rules: CompiledRules) {
+  const memo = hiddenMemo.get(index);
+  if (memo && memo.key === rules.key && memo.revision === index.revision) return memo;
+  // Slots never change their row: flags of the slots the memo covers still hold under the same rules.
+  const known = memo && memo.key === rules.key ? memo.hidden : new Uint8Array(0);
+  const hidden = new Uint8Array(index.rows.length);
+  hidden.set(known);
+  for (let s = known.length; s < index.rows.length; s++) if (isHidden(rules, index.rows[s])) hidden[s] = 1;
+  const offered = index.order.filter((s) => hidden[s] === 0);
+  const fresh = { key: rules.key, revision: index.revision, hidden, offered };
+  hiddenMemo.set(index, fresh);
   return fresh;
 }
 
 function withBindings(
-  part: InventoryPart,
+  index: InventoryIndex,
   bindingVersion: number,
   installations: InstallationRow[],
   projects: SnapshotProject[],
   mappings: SnapshotMapping[],
   rules: CompiledRules = compileRules([]),
 ): BindableSnapshot {
-  const boundBy: (RowBinding | null)[] = new Array(part.rows.length).fill(null);
+  const { rows, order } = index;
+  const boundBy: (RowBinding | null)[] = new Array(rows.length).fill(null);
   for (const m of mappings) {
-    const i = part.rowIndexById.get(m.resourceId);
+    const i = index.slotById.get(m.resourceId);
     if (i !== undefined)
       boundBy[i] = { bindingRef: m.bindingRef, boundAt: m.boundAt, projectSlug: m.projectSlug };
   }
-  const curation = curationOf(part, rules);
+  const curation = curationOf(index, rules);
   return {
-    ...part,
+    inventoryVersion: index.inventoryVersion,
+    rows,
+    order,
+    withName: (value) => index.withName(value),
+    nameContains: (term, accept, limit) => index.nameContains(term, accept, limit),
+    pathContains: (term, accept, limit) => index.pathContains(term, accept, limit),
+    slotOf: (id) => index.slotById.get(id),
+    offeredAfter: (after) => positionAfter(rows, curation.offered, after),
     bindingVersion,
     installations,
     boundBy,
@@ -210,6 +334,62 @@ function withBindings(
     projectsBySlug: new Map(projects.map((p) => [p.slug, p])),
     mappingsByProject: new Map(mappings.map((m) => [m.projectId, m])),
   };
+}
+
+/** What a snapshot build did: re-read every row, patched a few, or re-read only the bindings. */
+export type SnapshotBuild = "inventory" | "patch" | "bindings";
+
+/** Rows kept across all cached snapshots; the least recently used snapshot goes first. */
+const DEFAULT_MAX_ROWS = 200_000;
+
+/** At most this many changed rows are re-read and patched in; more rebuild the index. */
+const MAX_PATCHED_ROWS = 5_000;
+
+const sameIds = (installations: InstallationRow[], ids: string[]) =>
+  installations.length === ids.length && installations.every((inst, i) => inst.id === ids[i]);
+
+/**
+ * The resources changed between the index's version and `upTo`, from `inventory_changes`: null when the
+ * log cannot say (a version missing or pruned, a change too broad to list, too many rows to patch).
+ */
+async function changedSince(
+  repo: ReturnType<typeof inventoryRepository>,
+  teamId: string,
+  from: number,
+  upTo: number,
+): Promise<string[] | null> {
+  const gap = upTo - from;
+  if (gap <= 0 || gap > CHANGE_LOG_VERSIONS) return null;
+  const changes = await repo.inventoryChangesSince(teamId, from, upTo);
+  if (changes.length !== gap) return null;
+  const ids = new Set<string>();
+  for (const c of changes) {
+    if (!c.resourceIds) return null;
+    for (const id of c.resourceIds) ids.add(id);
+    if (ids.size > MAX_PATCHED_ROWS) return null;
+  }
+  return [...ids];
+}
+
+/** Versions the triggers keep per team (migration 0017). */
+const CHANGE_LOG_VERSIONS = 256;
+
+/** A row as the snapshot keeps it, sharing one kinds object per distinct combination. */
+function bindableRow(kinds: Map<string, Record<string, string>>) {
+  const kindsFor = (provider: string, routing: unknown) => {
+    const k = kindsOf(provider, routing);
+    const text = JSON.stringify(k);
+    const seen = kinds.get(text);
+    if (seen) return seen;
+    kinds.set(text, k);
+    return k;
+  };
+  return ({ routingMetadata, ...r }: SnapshotRowRead): BindableRow => ({
+    ...r,
+    context: r.context as Record<string, string>,
+    names: targetNames(r),
+    kinds: kindsFor(r.provider, routingMetadata),
+  });
 }
 
 interface Entry {
@@ -222,53 +402,66 @@ export function bindableSnapshots(
   db: Database,
   opts: {
     maxRows?: number;
-    onBuild?: (part: "inventory" | "bindings") => void;
+    onBuild?: (part: SnapshotBuild) => void;
     curationRules?: CurationRulesReader;
+    /** Dead and late rows after which a patched index is compacted (default: an eighth, at least 2,000). */
+    compactAfter?: number;
   } = {},
 ) {
   const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
   const cache = new Map<string, Entry>();
+  const indexes = new WeakMap<BindableSnapshot, InventoryIndex>();
 
-  /** One read of the database: the versions read are the versions of the rows read. */
+  /**
+   * One read of the database: the versions read are the versions of the rows read. With the previous
+   * snapshot's index, an inventory change listed in `inventory_changes` re-reads only its rows.
+   */
   async function build(teamId: string, provider: string, previous?: BindableSnapshot) {
     return db.transaction(
       async (tx) => {
         const repo = inventoryRepository(tx as unknown as Database);
         const versions = await repo.teamVersions(teamId);
         const installations = await repo.snapshotInstallations(teamId, provider);
-        let part: InventoryPart | undefined = previous;
-        if (!part || part.inventoryVersion !== versions.inventory) {
-          const ids = installations.map((i) => i.id);
-          const rows = ids.length ? await repo.snapshotRows(teamId, ids) : [];
-          opts.onBuild?.("inventory");
-          // Most rows share a few kind combinations: one object each, not one per row.
-          const kinds = new Map<string, Record<string, string>>();
-          const kindsFor = (provider: string, routing: unknown) => {
-            const k = kindsOf(provider, routing);
-            const text = JSON.stringify(k);
-            const seen = kinds.get(text);
-            if (seen) return seen;
-            kinds.set(text, k);
-            return k;
+        const installationIds = installations.map((i) => i.id);
+        const prior = previous && indexes.get(previous);
+        // Every read happens before the index changes: a failed read leaves it as it was.
+        let next: () => InventoryIndex;
+        if (prior && prior.inventoryVersion === versions.inventory) {
+          next = () => {
+            opts.onBuild?.("bindings");
+            return prior;
           };
-          part = inventoryPart(
-            versions.inventory,
-            rows.map(({ routingMetadata, ...r }) => ({
-              ...r,
-              context: r.context as Record<string, string>,
-              names: targetNames(r),
-              kinds: kindsFor(r.provider, routingMetadata),
-            })),
-          );
-        } else opts.onBuild?.("bindings");
-        return withBindings(
-          part,
-          versions.binding,
-          installations,
-          await repo.snapshotProjects(teamId),
-          await repo.snapshotMappings(teamId, provider),
-          compileRules(opts.curationRules ? await opts.curationRules(tx as unknown as Database, teamId) : []),
+        } else {
+          const change =
+            prior && sameIds(previous.installations, installationIds)
+              ? await changedSince(repo, teamId, prior.inventoryVersion, versions.inventory)
+              : null;
+          if (prior && change) {
+            const fresh = change.length ? await repo.snapshotRowsById(teamId, installationIds, change) : [];
+            next = () => {
+              prior.patch(versions.inventory, change, fresh.map(bindableRow(prior.kinds)));
+              opts.onBuild?.("patch");
+              return prior;
+            };
+          } else {
+            const rows = installationIds.length ? await repo.snapshotRows(teamId, installationIds) : [];
+            next = () => {
+              const kinds = new Map<string, Record<string, string>>();
+              opts.onBuild?.("inventory");
+              return new InventoryIndex(versions.inventory, rows.map(bindableRow(kinds)), kinds);
+            };
+          }
+        }
+        const projects = await repo.snapshotProjects(teamId);
+        const mappings = await repo.snapshotMappings(teamId, provider);
+        const rules = compileRules(
+          opts.curationRules ? await opts.curationRules(tx as unknown as Database, teamId) : [],
         );
+        let current = next();
+        if (current.needsCompaction(opts.compactAfter)) current = current.compacted();
+        const snapshot = withBindings(current, versions.binding, installations, projects, mappings, rules);
+        indexes.set(snapshot, current);
+        return snapshot;
       },
       { isolationLevel: "repeatable read", accessMode: "read only" },
     );
@@ -302,7 +495,8 @@ export function bindableSnapshots(
         cache.set(key, hit);
         return hit.snapshot;
       }
-      const previous = hit && hit.versions.inventory >= want.inventory ? hit.snapshot : undefined;
+      // Even an older snapshot helps: its index is patched from the change log when that covers the gap.
+      const previous = hit?.snapshot;
       const entry: Entry = {
         versions: want,
         rows: 0,
@@ -314,7 +508,7 @@ export function bindableSnapshots(
       try {
         const snapshot = await entry.snapshot;
         entry.versions = { inventory: snapshot.inventoryVersion, binding: snapshot.bindingVersion };
-        entry.rows = snapshot.rows.length;
+        entry.rows = snapshot.rows.length; // slots: dead ones hold memory too
         evict(key);
         return snapshot;
       } catch (err) {

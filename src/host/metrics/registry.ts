@@ -105,7 +105,7 @@ export function createMetrics() {
   });
   const snapshotBuilds = new Counter({
     name: "skt_inventory_snapshot_builds_total",
-    help: "Bindable snapshot builds: `inventory` re-read the resources, `bindings` only the mappings.",
+    help: "Bindable snapshot builds: `inventory` re-read the resources, `patch` only the changed ones, `bindings` only the mappings.",
     labelNames: ["part"] as const,
     registers,
   });
@@ -228,7 +228,7 @@ export function createMetrics() {
     },
 
     inventory: {
-      snapshotBuilt: (part: "inventory" | "bindings") => snapshotBuilds.inc({ part }),
+      snapshotBuilt: (part: "inventory" | "patch" | "bindings") => snapshotBuilds.inc({ part }),
     },
 
     /** Registered now so dashboards and alerts can name them; the webhook receiver records into them. */
