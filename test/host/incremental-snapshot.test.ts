@@ -7,6 +7,7 @@ import {
   type SnapshotBuild,
 } from "../../src/host/inventory/snapshot.ts";
 import { installations, inventoryChanges, resources } from "../../src/storage/schema.ts";
+import { copyResource } from "../support/inventory.ts";
 import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 
 /**
@@ -40,7 +41,7 @@ function observed(snap: BindableSnapshot, terms: string[]) {
   return {
     order: snap.order.map((s) => `${snap.rows[s].label}|${snap.rows[s].id}`),
     offered: ids(snap.offered),
-    bound: snap.order.filter((s) => snap.boundBy[s]).map((s) => snap.rows[s].id),
+    bound: snap.order.filter((s) => snap.boundBy.has(s)).map((s) => snap.rows[s].id),
     lookups: terms.map((term) => ({
       term,
       equal: ids(snap.withName(term)).sort(),
@@ -64,18 +65,7 @@ const liveRows = () =>
     .from(resources)
     .where(and(eq(resources.installationId, installationId), sql`${resources.missingSince} is null`));
 
-let copies = 0;
-/** A new resource of the installation, copied from `from` with a new identity and name. */
-const insertCopy = (from: string, n = 1) => {
-  const tag = `copy${++copies}`;
-  return t.database.db.execute(sql`
-    insert into resources (id, team_id, installation_id, provider, resource_key, resource_type, native_id,
-      label, key, name, full_path, web_url, context, connector_params, routing_metadata, search_text, fingerprint)
-    select 'res_' || ${tag} || '_' || n, team_id, installation_id, provider, resource_key || '-' || ${tag} || '-' || n,
-      resource_type, native_id || ${tag} || n, label || '-' || ${tag} || '-' || n, key, name || '-' || ${tag} || '-' || n,
-      full_path || '-' || ${tag} || '-' || n, web_url, context, connector_params, routing_metadata, search_text, fingerprint
-    from resources, generate_series(1, ${n}) n where id = ${from}`);
-};
+const insertCopy = (from: string, n = 1) => copyResource(t.database.db, from, n);
 
 describe("incremental bindable snapshot", () => {
   it("a rename refreshed from the provider patches the snapshot: one row re-read, binding_ref kept", async () => {
@@ -115,7 +105,7 @@ describe("incremental bindable snapshot", () => {
     const [slot] = after.withName("renamed-in-place");
     expect(after.rows[slot].resourceKey).toBe(item.resource_key);
     expect(after.withName(repo.name)).toEqual([]);
-    expect(after.boundBy[slot]?.bindingRef).toBe(bound.json().binding_ref);
+    expect(after.boundBy.get(slot)?.bindingRef).toBe(bound.json().binding_ref);
     await expectSameAsFreshBuild(after);
   });
 

@@ -162,7 +162,7 @@ export function bindingService(deps: {
         };
       }
 
-      const unbound = (i: number) => snap.boundBy[i] === null && usable.has(snap.rows[i].installationId);
+      const unbound = (i: number) => !snap.boundBy.has(i) && usable.has(snap.rows[i].installationId);
       const eligible = (i: number) => unbound(i) && snap.curationHidden[i] === 0;
       const id = identityOf({ slug: identity.slug, repoSlug: identity.repo_slug ?? null });
       // Matches the team's curation rules hide, found as candidates are: counted for the user, never

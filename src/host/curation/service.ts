@@ -6,7 +6,7 @@ import type { AuditService } from "../audit/service.ts";
 import { newId } from "../ids.ts";
 import type { InstallationsService } from "../installations/service.ts";
 import type { InventoryService } from "../inventory/service.ts";
-import type { BindableSnapshot } from "../inventory/snapshot.ts";
+import type { BindableSnapshot, RowBinding } from "../inventory/snapshot.ts";
 import type { Actor, TeamScope } from "../teams/access.ts";
 import { invalidRules, type RuleProblem } from "./errors.ts";
 import { type CurationRuleRow, curationRepository, toRule } from "./repository.ts";
@@ -52,7 +52,7 @@ export function curationService(
       if (curationVerdict(rules, r) === "hidden") {
         counts.hidden++;
         hidden.add(i);
-        if (snap.boundBy[i]) counts.hidden_mapped++;
+        if (snap.boundBy.has(i)) counts.hidden_mapped++;
       } else counts.offered++;
     }
     return { counts, hidden };
@@ -149,9 +149,9 @@ export function curationService(
       kinds: curationKinds(inst.provider),
       counts,
       hidden_mappings: [...hidden]
-        .filter((i) => snap.boundBy[i])
+        .filter((i) => snap.boundBy.has(i))
         .map((i) => {
-          const b = snap.boundBy[i]!;
+          const b = snap.boundBy.get(i) as RowBinding;
           return {
             binding_ref: b.bindingRef,
             display_label: snap.rows[i].label,

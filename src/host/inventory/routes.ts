@@ -1,7 +1,31 @@
+import { Readable } from "node:stream";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { Static } from "typebox";
 import type { Domain } from "../domain.ts";
 import { cliRoute } from "../http/schemas.ts";
 import { CliResources, CliResourcesQuery, InventoryQuery, ResourcePage } from "./schemas.ts";
+
+/** Listings longer than this are streamed rather than serialised into one cached body. */
+const STREAM_AFTER = 10_000;
+
+/**
+ * The listing as a stream of JSON text, a thousand resources a chunk, waiting for the socket between
+ * chunks: memory stays flat in the inventory's size. Every value is a plain string, number, boolean,
+ * null or string record (the `CliResource` schema), so JSON.stringify writes what the schema would.
+ */
+function streamed(page: Static<typeof CliResources>) {
+  const { resources, ...rest } = page;
+  return Readable.from(
+    (function* () {
+      yield '{"resources":[';
+      for (let at = 0; at < resources.length; at += 1_000) {
+        const chunk = resources.slice(at, at + 1_000).map((r) => JSON.stringify(r));
+        yield (at ? "," : "") + chunk.join(",");
+      }
+      yield `],${JSON.stringify(rest).slice(1)}`;
+    })(),
+  );
+}
 
 /** The domain services these routes call. */
 type Deps = Pick<Domain, "installations" | "inventory">;
@@ -42,6 +66,9 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
         req.query.cursor,
         req.query.limit,
       );
+      // A whole large inventory is written as it is serialised, never held as one body.
+      if (page.resources.length > STREAM_AFTER)
+        return reply.type("application/json; charset=utf-8").send(streamed(page) as unknown as typeof page);
       // Serialised by the route's response schema and encoded once per page of a listing, then sent as is.
       let body = serialised.get(page);
       if (body === undefined) {

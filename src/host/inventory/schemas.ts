@@ -77,12 +77,14 @@ export const ResourcePage = pageOf(Resource);
 export const CliResourcesQuery = Type.Object(
   {
     provider: ProviderName,
-    limit: Type.Integer({
-      minimum: 1,
-      maximum: 10_000,
-      default: 10_000,
-      description: "Page size; the CLI sends none and gets up to 10,000.",
-    }),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 10_000,
+        description:
+          "Page size. The CLI sends none and gets the whole list, however long (streamed past 10,000 resources).",
+      }),
+    ),
     cursor: Type.Optional(Type.String({ maxLength: 512 })),
   },
   { additionalProperties: false },

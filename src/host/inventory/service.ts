@@ -225,7 +225,7 @@ export function inventoryService(
     const known = itemsBySlot.get(tokens) ?? [];
     itemsBySlot.set(tokens, known);
     const items = snap.offered.map((i) => {
-      const bound = snap.boundBy[i];
+      const bound = snap.boundBy.get(i);
       const seen = known[i];
       if (
         seen &&
@@ -519,7 +519,7 @@ export function inventoryService(
       team: { id: string; versions?: TeamVersions },
       provider: ProviderId,
       cursor: string | undefined,
-      limit: number,
+      limit: number | undefined,
     ): Promise<Static<typeof CliResources>> {
       const snap = await snapshots.get(team.id, provider, team.versions);
       if (snap.installations.length === 0) {
@@ -530,7 +530,8 @@ export function inventoryService(
       // Positions in `offered` (the rows curation leaves offered, in label order).
       const offered = snap.offered;
       const from = after ? snap.offeredAfter(after) : 0;
-      const to = Math.min(from + limit, offered.length);
+      // No limit is the CLI's `tracker discover`: every resource, never a truncated list.
+      const to = Math.min(from + (limit ?? offered.length), offered.length);
       const memo = listing(snap, team.id, provider);
       const known = memo.pages.get(`${from}:${to}`);
       if (known) return known;

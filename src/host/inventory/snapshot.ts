@@ -263,8 +263,8 @@ export interface BindableSnapshot {
   bindingVersion: number;
   /** Connected (not disconnected) installations for the provider, revoked ones included. */
   installations: InstallationRow[];
-  /** The live mapping of each row (by slot), or null when the row is unbound. */
-  boundBy: (RowBinding | null)[];
+  /** The live mapping of each bound row, by slot (most rows are unbound: a map, not an array). */
+  boundBy: Map<number, RowBinding>;
   projectsByUuid: Map<string, SnapshotProject>;
   projectsBySlug: Map<string, SnapshotProject>;
   /** Live mappings for the provider, by project id. */
@@ -294,26 +294,30 @@ function curationOf(index: InventoryIndex, rules: CompiledRules) {
   const hidden = new Uint8Array(index.rows.length);
   hidden.set(known);
   for (let s = known.length; s < index.rows.length; s++) if (isHidden(rules, index.rows[s])) hidden[s] = 1;
-  const offered = index.order.filter((s) => hidden[s] === 0);
+  // No rules (most teams): every live row is offered, in the order as it is.
+  const offered = rules.byInstallation.size === 0 ? index.order : index.order.filter((s) => hidden[s] === 0);
   const fresh = { key: rules.key, revision: index.revision, hidden, offered };
   hiddenMemo.set(index, fresh);
   return fresh;
 }
 
-function withBindings(
-  index: InventoryIndex,
-  bindingVersion: number,
-  installations: InstallationRow[],
-  projects: SnapshotProject[],
-  mappings: SnapshotMapping[],
-  rules: CompiledRules = compileRules([]),
-): BindableSnapshot {
+/** What the binding version decides: re-read when it moves, kept while only the inventory changes. */
+interface Bindings {
+  version: number;
+  installations: InstallationRow[];
+  projects: SnapshotProject[];
+  mappings: SnapshotMapping[];
+  rules: CompiledRules;
+}
+
+function withBindings(index: InventoryIndex, b: Bindings): BindableSnapshot {
   const { rows, order } = index;
-  const boundBy: (RowBinding | null)[] = new Array(rows.length).fill(null);
+  const { installations, projects, mappings, rules } = b;
+  const boundBy = new Map<number, RowBinding>();
   for (const m of mappings) {
     const i = index.slotById.get(m.resourceId);
     if (i !== undefined)
-      boundBy[i] = { bindingRef: m.bindingRef, boundAt: m.boundAt, projectSlug: m.projectSlug };
+      boundBy.set(i, { bindingRef: m.bindingRef, boundAt: m.boundAt, projectSlug: m.projectSlug });
   }
   const curation = curationOf(index, rules);
   return {
@@ -325,7 +329,7 @@ function withBindings(
     pathContains: (term, accept, limit) => index.pathContains(term, accept, limit),
     slotOf: (id) => index.slotById.get(id),
     offeredAfter: (after) => positionAfter(rows, curation.offered, after),
-    bindingVersion,
+    bindingVersion: b.version,
     installations,
     boundBy,
     curationHidden: curation.hidden,
@@ -410,7 +414,24 @@ export function bindableSnapshots(
 ) {
   const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
   const cache = new Map<string, Entry>();
-  const indexes = new WeakMap<BindableSnapshot, InventoryIndex>();
+  /** What each snapshot was made of, for the next build of its team and provider to reuse. */
+  const built = new WeakMap<BindableSnapshot, { index: InventoryIndex; bindings: Bindings }>();
+
+  async function readBindings(
+    tx: Database,
+    teamId: string,
+    provider: string,
+    version: number,
+  ): Promise<Bindings> {
+    const repo = inventoryRepository(tx);
+    return {
+      version,
+      installations: await repo.snapshotInstallations(teamId, provider),
+      projects: await repo.snapshotProjects(teamId),
+      mappings: await repo.snapshotMappings(teamId, provider),
+      rules: compileRules(opts.curationRules ? await opts.curationRules(tx, teamId) : []),
+    };
+  }
 
   /**
    * One read of the database: the versions read are the versions of the rows read. With the previous
@@ -421,27 +442,32 @@ export function bindableSnapshots(
       async (tx) => {
         const repo = inventoryRepository(tx as unknown as Database);
         const versions = await repo.teamVersions(teamId);
-        const installations = await repo.snapshotInstallations(teamId, provider);
-        const installationIds = installations.map((i) => i.id);
-        const prior = previous && indexes.get(previous);
+        const prior = previous && built.get(previous);
+        // Installations, projects, mappings and rules all move the binding version: unmoved, they stand.
+        const bindings =
+          prior && prior.bindings.version === versions.binding
+            ? prior.bindings
+            : await readBindings(tx as unknown as Database, teamId, provider, versions.binding);
+        const installationIds = bindings.installations.map((i) => i.id);
         // Every read happens before the index changes: a failed read leaves it as it was.
         let next: () => InventoryIndex;
-        if (prior && prior.inventoryVersion === versions.inventory) {
+        const index = prior?.index;
+        if (index && index.inventoryVersion === versions.inventory) {
           next = () => {
             opts.onBuild?.("bindings");
-            return prior;
+            return index;
           };
         } else {
           const change =
-            prior && sameIds(previous.installations, installationIds)
-              ? await changedSince(repo, teamId, prior.inventoryVersion, versions.inventory)
+            index && prior && sameIds(prior.bindings.installations, installationIds)
+              ? await changedSince(repo, teamId, index.inventoryVersion, versions.inventory)
               : null;
-          if (prior && change) {
+          if (index && change) {
             const fresh = change.length ? await repo.snapshotRowsById(teamId, installationIds, change) : [];
             next = () => {
-              prior.patch(versions.inventory, change, fresh.map(bindableRow(prior.kinds)));
+              index.patch(versions.inventory, change, fresh.map(bindableRow(index.kinds)));
               opts.onBuild?.("patch");
-              return prior;
+              return index;
             };
           } else {
             const rows = installationIds.length ? await repo.snapshotRows(teamId, installationIds) : [];
@@ -452,15 +478,10 @@ export function bindableSnapshots(
             };
           }
         }
-        const projects = await repo.snapshotProjects(teamId);
-        const mappings = await repo.snapshotMappings(teamId, provider);
-        const rules = compileRules(
-          opts.curationRules ? await opts.curationRules(tx as unknown as Database, teamId) : [],
-        );
         let current = next();
         if (current.needsCompaction(opts.compactAfter)) current = current.compacted();
-        const snapshot = withBindings(current, versions.binding, installations, projects, mappings, rules);
-        indexes.set(snapshot, current);
+        const snapshot = withBindings(current, bindings);
+        built.set(snapshot, { index: current, bindings });
         return snapshot;
       },
       { isolationLevel: "repeatable read", accessMode: "read only" },

@@ -1,0 +1,154 @@
+import { eq, sql } from "drizzle-orm";
+import { installations, resources } from "../src/storage/schema.ts";
+import { floorRoutes } from "./cli-reads.ts";
+import { drivers, fmt, median, once, startBenchApp } from "./support.ts";
+
+/**
+ * Issue 18 item 4: the first CLI read after one resource changes, in a team of `BENCH_SNAPSHOT_ROWS`
+ * resources (default 100,000; target ≤ 20 ms). Each trial renames one random resource with one committed
+ * statement (what a webhook's apply or a refresh's one-row diff writes), then times the first
+ * bind-resolve that names it: the service re-reads that row from `inventory_changes` and patches its
+ * snapshot. Baselines in the same run: the floor (an unauthenticated precomputed body), the same
+ * bind-resolve with nothing changed, and the first one after a change the log cannot list (a disconnect
+ * and reconnect, which rebuilds the snapshot from every row, as every change did before).
+ */
+const ROWS = Number(process.env.BENCH_SNAPSHOT_ROWS ?? 100_000);
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 30);
+
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+
+async function one(driver: "pglite" | "postgres") {
+  let body = "";
+  const b = await startBenchApp({
+    driver,
+    providers: ["github"],
+    generatedResources: 200,
+    plugins: [floorRoutes(() => body)],
+  });
+  try {
+    const db = b.database.db;
+    const installationId = b.installations.github;
+    // Grow the installation to ROWS with copies of one repository (one statement; recorded as a rebuild).
+    const [seed] = await db
+      .select({ id: resources.id })
+      .from(resources)
+      .where(eq(resources.installationId, installationId))
+      .limit(1);
+    const have = (
+      await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(resources)
+        .where(eq(resources.installationId, installationId))
+    )[0].n;
+    await db.execute(sql`
+      insert into resources (id, team_id, installation_id, provider, resource_key, resource_type, native_id,
+        label, key, name, full_path, web_url, context, connector_params, routing_metadata, search_text, fingerprint)
+      select 'res_bench_' || n, team_id, installation_id, provider, resource_key || '-b' || n, resource_type,
+        native_id || 'b' || n, 'acme/bench-' || lpad(n::text, 6, '0'), key, 'bench-' || lpad(n::text, 6, '0'),
+        'acme/bench-' || lpad(n::text, 6, '0'), web_url, context, connector_params, routing_metadata,
+        'bench-' || n, fingerprint
+      from resources, generate_series(1, ${Math.max(0, ROWS - have)}) n where id = ${seed.id}`);
+    const ids = (
+      await db
+        .select({ id: resources.id })
+        .from(resources)
+        .where(eq(resources.installationId, installationId))
+    ).map((r) => r.id);
+
+    const resolve = (slug: string) => ({
+      url: `${b.baseUrl}/api/v1/tracker/bind-resolve/`,
+      method: "POST",
+      headers: b.headers,
+      body: JSON.stringify({
+        provider: "github",
+        project_identity: {
+          uuid: "b7f3c2a0-0000-4000-8000-000000000002",
+          slug,
+          node_id: "a1b2c3d4e5f6",
+          repo_slug: null,
+          build_id: null,
+        },
+      }),
+    });
+    const exact = async (slug: string) => {
+      const res = await fetch(resolve(slug).url, resolve(slug));
+      const answer = (await res.json()) as { match_type: string };
+      if (answer.match_type !== "exact") throw new Error(`${slug}: ${answer.match_type}`);
+    };
+    body = await (await fetch(resolve("bench-000123").url, resolve("bench-000123"))).text();
+    await exact("bench-000123");
+
+    const floor: number[] = [];
+    const warm: number[] = [];
+    const afterChange: number[] = [];
+    for (let i = 0; i < TRIALS; i++) {
+      floor.push(await once({ url: `${b.baseUrl}/bench/floor` }));
+      warm.push(await once(resolve("bench-000123")));
+      const name = `renamed-${driver}-${i}`;
+      await db
+        .update(resources)
+        .set({ name, label: `acme/${name}`, fullPath: `acme/${name}` })
+        .where(eq(resources.id, ids[(i * 7919) % ids.length]));
+      afterChange.push(await once(resolve(name)));
+      await exact(name);
+    }
+    const rebuild: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      for (const at of [new Date(), null])
+        await db
+          .update(installations)
+          .set({ disconnectedAt: at })
+          .where(eq(installations.id, installationId));
+      rebuild.push(await once(resolve("bench-000123")));
+    }
+    const w = median(warm);
+    const changeRow = `| ${driver} | ${ids.length} | ${fmt(median(floor))} | ${fmt(w)} | ${fmt(median(afterChange))} | ${fmt(pct(afterChange, 0.95))} | ${fmt(median(afterChange) / w, 2)}× | ${fmt(median(rebuild), 0)} | ${fmt(median(rebuild) / median(afterChange), 0)}× |`;
+    return { changeRow, listRow: `| ${driver} | ${ids.length} | ${await wholeListing(b)} |` };
+  } finally {
+    await b.close();
+  }
+}
+
+/**
+ * The CLI's `tracker discover` read of the whole inventory (no limit: streamed past 10,000), twice:
+ * time, size, and how far this process's heap rises above where it was while the answer is written
+ * (sampled every 5 ms), next to the size of the answer itself.
+ */
+async function wholeListing(b: Awaited<ReturnType<typeof startBenchApp>>) {
+  const url = `${b.baseUrl}/api/v1/tracker/resources/?provider=github`;
+  const cells: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    global.gc?.();
+    const base = process.memoryUsage().heapUsed;
+    let peak = base;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }, 5);
+    const t0 = performance.now();
+    const res = await fetch(url, { headers: b.headers });
+    let bytes = 0;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
+    const ms = performance.now() - t0;
+    clearInterval(sampler);
+    cells.push(`${fmt(ms, 0)} | ${fmt(bytes / 2 ** 20)} | ${fmt((peak - base) / 2 ** 20)}`);
+  }
+  return cells.join(" | ");
+}
+
+export async function run() {
+  const lists = [
+    "| driver | resources | first: ms | MB | heap rise (MB) | again: ms | MB | heap rise (MB) |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  const rows = [
+    "| driver | resources | floor (ms) | bind-resolve, warm (ms) | first after a 1-row change p50 (ms) | p95 (ms) | vs warm | first after a rebuild (ms) | rebuild vs patch |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const driver of drivers()) {
+    const r = await one(driver);
+    rows.push(r.changeRow);
+    lists.push(r.listRow);
+  }
+  return `${rows.join("\n")}\n\nThe whole listing (\`tracker/resources/\` with no limit):\n\n${lists.join("\n")}`;
+}
