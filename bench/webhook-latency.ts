@@ -1,4 +1,4 @@
-import { fmt, load, startBenchApp } from "./support.ts";
+import { drivers, fmt, load, startBenchApp } from "./support.ts";
 
 /**
  * Issue 17 benchmark: an upstream change (a GitHub repository renamed in the simulator, which delivers a
@@ -73,10 +73,87 @@ async function one(driver: "pglite" | "postgres", resources: number, trials: num
     const burstMs = performance.now() - w0;
     const cpu = process.cpuUsage(cpu0);
     const r = await reads;
+    steadyRows.push(await steady(b, driver, resources, repos));
     return `| ${driver} | ${resources} | ${trials} | ${fmt(pct(visible, 0.5), 0)} | ${fmt(pct(visible, 0.95), 0)} | ${fmt(visible.at(-1) ?? 0, 0)} | ${burst} | ${fmt(burstMs, 0)} | ${fmt((cpu.user + cpu.system) / 1000 / burst, 1)} | ${fmt(r.p50_ms, 0)} | ${fmt(r.p99_ms, 0)} |`;
   } finally {
     await b.close();
   }
+}
+
+/** Rows of the steady-rate table, filled by `one`. */
+const steadyRows: string[] = [];
+const RATE = Number(process.env.BENCH_EVENTS_PER_MINUTE ?? 1000);
+const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? 20);
+
+/** Snapshot builds of this process by kind (`skt_inventory_snapshot_builds_total`). */
+async function builds(b: Awaited<ReturnType<typeof startBenchApp>>) {
+  const metric = b.app.services.metrics.registry.getSingleMetric("skt_inventory_snapshot_builds_total");
+  const out: Record<string, number> = { inventory: 0, patch: 0, bindings: 0 };
+  for (const v of (await metric?.get())?.values ?? []) out[String(v.labels.part)] = v.value;
+  return out;
+}
+
+/**
+ * Issue 17's load target: renames at `RATE` per minute for `STEADY_SECONDS`, each a signed webhook the
+ * service applies, while the CLI reads (bind-resolve of a repository that does not change, concurrency
+ * 4, from autocannon). Baseline in the same run: the same reads with no events. Reported: the CPU of the
+ * whole process per event with no reads running (service and simulator share it), the read latency
+ * with and without events, and how the snapshot was brought up to date (rebuilds vs patches).
+ */
+async function steady(
+  b: Awaited<ReturnType<typeof startBenchApp>>,
+  driver: string,
+  resources: number,
+  repos: { id: string; name: string }[],
+) {
+  const sim = b.sims.github;
+  const stable = repos[repos.length - 1];
+  const read = {
+    url: `${b.baseUrl}/api/v1/tracker/bind-resolve/`,
+    method: "POST",
+    headers: b.headers,
+    body: JSON.stringify({
+      provider: "github",
+      project_identity: {
+        uuid: "b7f3c2a0-0000-4000-8000-000000000003",
+        slug: stable.name,
+        node_id: "a1b2c3d4e5f6",
+        repo_slug: null,
+        build_id: null,
+      },
+    }),
+  };
+  const events = async (tag: string) => {
+    const n = Math.round((RATE * STEADY_SECONDS) / 60);
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const wait = t0 + (i * 60_000) / RATE - performance.now();
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+      const r = repos[(i * 7919 + 1) % (repos.length - 1)];
+      sim.store.updateResource(r.id, { name: `st-${tag}-${i}-${r.id}` });
+    }
+    // Applied: the last rename is in the inventory.
+    const q = `${b.baseUrl}/api/v1/inventory/?installation_id=${b.installations.github}&q=${encodeURIComponent(`st-${tag}-${n - 1}-`)}&limit=1`;
+    for (;;) {
+      const items = ((await (await fetch(q, { headers: b.headers })).json()) as { items: unknown[] }).items;
+      if (items.length > 0) break;
+      if (performance.now() - t0 > STEADY_SECONDS * 1000 + 300_000) throw new Error("events never applied");
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    return { n, lagMs: performance.now() - t0 - STEADY_SECONDS * 1000 };
+  };
+  const quiet = await load(read, { concurrency: 4, seconds: STEADY_SECONDS });
+  const before = await builds(b);
+  const cpu0 = process.cpuUsage();
+  const alone = await events("alone");
+  const cpu = process.cpuUsage(cpu0);
+  const [during, flowing] = await Promise.all([
+    load(read, { concurrency: 4, seconds: STEADY_SECONDS }),
+    events("reads"),
+  ]);
+  const after = await builds(b);
+  const perEvent = (cpu.user + cpu.system) / 1000 / alone.n;
+  return `| ${driver} | ${resources} | ${alone.n + flowing.n} | ${fmt(perEvent, 1)} | ${fmt(Math.max(0, alone.lagMs), 0)} | ${fmt(quiet.p50_ms, 0)} / ${fmt(quiet.p99_ms, 0)} | ${fmt(during.p50_ms, 0)} / ${fmt(during.p99_ms, 0)} | ${fmt(during.rps / quiet.rps, 2)}× | ${after.inventory - before.inventory} | ${after.patch - before.patch} |`;
 }
 
 export async function run() {
@@ -85,7 +162,11 @@ export async function run() {
     "| driver | repositories | renames | visible p50 (ms) | visible p95 (ms) | max (ms) | burst events | burst applied (ms) | CPU per event (ms) | read p50 during burst (ms) | read p99 during burst (ms) |",
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
-  for (const driver of ["pglite", "postgres"] as const)
-    for (const n of sizes) rows.push(await one(driver, n, 40, 200));
-  return rows.join("\n");
+  for (const driver of drivers())
+    for (const n of sizes) rows.push(await one(driver, n, Number(process.env.BENCH_TRIALS ?? 40), 200));
+  return `${rows.join("\n")}\n\nSteady events (${RATE} per minute, ${STEADY_SECONDS} s per phase):\n\n${[
+    "| driver | repositories | events | CPU per event, no reads (ms) | applied after the last (ms) | reads alone p50 / p99 (ms) | reads during events p50 / p99 (ms) | read rate during / alone | snapshot rebuilds | snapshot patches |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...steadyRows,
+  ].join("\n")}`;
 }
