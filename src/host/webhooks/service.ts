@@ -141,6 +141,19 @@ export function webhooksService(
   /** Stores what happened; a hook that could not be updated keeps its id, so a disconnect can still remove it. */
   async function recordOutcome(inst: InstallationRow, outcome: HookOutcome, ep: EndpointRow | undefined) {
     const known = knownHook(ep);
+    if (outcome.registered && known && known.scope !== outcome.hook.scope) {
+      // A new credential got a different kind of hook: the old one would deliver every event twice.
+      const why = await deleteGitlabHook(
+        await deps.installations.connectionFor(inst),
+        groupOf(inst),
+        known,
+      ).catch((err: Error) => err.message);
+      if (why)
+        deps.logger.warn(
+          { installation: inst.id, hook: known, why },
+          "the previous hook could not be removed; delete it in GitLab",
+        );
+    }
     await repo.recordHook(
       inst.id,
       outcome.registered
