@@ -205,6 +205,24 @@ describe.sequential("GitLab hook registration through the API", () => {
     expect(mine.map((d) => d.event)).toEqual(["project_create"]);
   });
 
+  it("Register again (admins) updates the same hook instead of adding one; members may not", async () => {
+    const before = await hooksTo(inst);
+    const denied = await t.call({
+      method: "POST",
+      url: `/api/v1/installations/${inst}/webhook/register/`,
+      as: t.member,
+    });
+    expect(denied.statusCode).toBe(403);
+    const again = await t.call({
+      method: "POST",
+      url: `/api/v1/installations/${inst}/webhook/register/`,
+      as: t.admin,
+    });
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toMatchObject({ registration: "automatic", hook_scope: "system" });
+    expect((await hooksTo(inst)).map((h) => h.id)).toEqual(before.map((h) => h.id));
+  });
+
   it("disconnect removes the registered hook from GitLab", async () => {
     expect(await hooksTo(inst)).toHaveLength(1);
     const res = await t.call({
@@ -217,5 +235,11 @@ describe.sequential("GitLab hook registration through the API", () => {
     const h = await health(inst);
     expect(h.registration).toBe("manual");
     expect(h.registration_reason).toContain("removed from GitLab");
+    const again = await t.call({
+      method: "POST",
+      url: `/api/v1/installations/${inst}/webhook/register/`,
+      as: t.admin,
+    });
+    expect(again.statusCode).toBe(409);
   });
 });
