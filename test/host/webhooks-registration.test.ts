@@ -223,6 +223,29 @@ describe.sequential("GitLab hook registration through the API", () => {
     expect((await hooksTo(inst)).map((h) => h.id)).toEqual(before.map((h) => h.id));
   });
 
+  it("GitLab failing during Register again: the answer is the manual instructions with the reason, and the next try updates the same hook", async () => {
+    const [before] = await hooksTo(inst);
+    for (const path_prefix of ["/api/v4/hooks", `/api/v4/groups/${group}/hooks`])
+      await t.sim("gitlab", "POST", "/_sim/faults", { path_prefix, status: 503, count: 50 });
+    const failed = await t.call({
+      method: "POST",
+      url: `/api/v1/installations/${inst}/webhook/register/`,
+      as: t.admin,
+    });
+    await t.sim("gitlab", "DELETE", "/_sim/faults");
+    expect(failed.statusCode, failed.body).toBe(200);
+    expect(failed.json().registration).toBe("manual");
+    expect(failed.json().registration_reason).toContain("Register again");
+
+    const again = await t.call({
+      method: "POST",
+      url: `/api/v1/installations/${inst}/webhook/register/`,
+      as: t.admin,
+    });
+    expect(again.json()).toMatchObject({ registration: "automatic", hook_scope: "system" });
+    expect((await hooksTo(inst)).map((h) => h.id)).toEqual([before.id]);
+  });
+
   it("disconnect removes the registered hook from GitLab", async () => {
     expect(await hooksTo(inst)).toHaveLength(1);
     const res = await t.call({

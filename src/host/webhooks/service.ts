@@ -129,7 +129,11 @@ export function webhooksService(
       const quick = { ...conn, http: impatient(httpFor(conn)) };
       outcome = await registerGitlabHook(quick, groupOf(inst), urlOf(inst) as string, secret, knownHook(ep));
     } catch (err) {
-      deps.logger.warn({ err, installation: inst.id }, "webhook registration failed");
+      // The message only: a provider error's cause may carry the request.
+      deps.logger.warn(
+        { installation: inst.id, reason: err instanceof Error ? err.message : String(err) },
+        "webhook registration failed",
+      );
       outcome = {
         registered: false,
         reason: `Automatic registration failed: ${err instanceof Error ? err.message : String(err)}. Paste the URL and secret into a hook by hand, or choose Register again later.`,
@@ -139,15 +143,19 @@ export function webhooksService(
   }
 
   /** Stores what happened; a hook that could not be updated keeps its id, so a disconnect can still remove it. */
-  async function recordOutcome(inst: InstallationRow, outcome: HookOutcome, ep: EndpointRow | undefined) {
+  async function recordOutcome(
+    inst: InstallationRow,
+    outcome: HookOutcome,
+    ep: EndpointRow | undefined,
+    actorUserId?: string,
+  ) {
     const known = knownHook(ep);
     if (outcome.registered && known && known.scope !== outcome.hook.scope) {
       // A new credential got a different kind of hook: the old one would deliver every event twice.
-      const why = await deleteGitlabHook(
-        await deps.installations.connectionFor(inst),
-        groupOf(inst),
-        known,
-      ).catch((err: Error) => err.message);
+      const why = await deps.installations
+        .connectionFor(inst)
+        .then((conn) => deleteGitlabHook(conn, groupOf(inst), known))
+        .catch((err: Error) => err.message);
       if (why)
         deps.logger.warn(
           { installation: inst.id, hook: known, why },
@@ -164,6 +172,7 @@ export function webhooksService(
     if (outcome.registered && (known?.id !== outcome.hook.id || ep?.hookMode !== "automatic"))
       await deps.audit.record({
         teamId: inst.teamId,
+        actorUserId,
         action: "installation.webhook_registered",
         targetType: "installation",
         targetId: inst.id,
@@ -175,7 +184,7 @@ export function webhooksService(
    * Registers the hook with the installation's secret (a new one when there is none yet; it is kept only if
    * the hook now carries it, so the manual instructions still start with "generate the secret").
    */
-  async function register(inst: InstallationRow) {
+  async function register(inst: InstallationRow, actorUserId?: string) {
     const ep = await repo.endpoint(inst.id);
     const current = ep?.secretCiphertext
       ? deps.vault.decrypt<string>(ep.secretCiphertext, secretBinding(inst.id))
@@ -184,7 +193,7 @@ export function webhooksService(
     const outcome = await tryRegister(inst, secret, ep);
     if (outcome.registered && !current)
       await repo.setSecret(inst.id, deps.vault.encrypt(secret, secretBinding(inst.id)), new Date());
-    await recordOutcome(inst, outcome, ep);
+    await recordOutcome(inst, outcome, ep, actorUserId);
     return outcome;
   }
 
@@ -218,12 +227,20 @@ export function webhooksService(
     );
   }
 
+  /** Connect and disconnect go on whatever happens here; a failure is logged (and shown where it can be). */
+  const quietly = (what: string, inst: InstallationRow, fn: () => Promise<unknown>) =>
+    fn().then(
+      () => undefined,
+      (err: Error) =>
+        deps.logger.warn({ installation: inst.id, reason: err.message }, `webhook ${what} failed`),
+    );
   deps.installations.onLifecycle({
-    async connected(inst) {
-      if (registersHooks(inst.provider)) await register(inst);
+    async connected(inst, actorUserId) {
+      if (registersHooks(inst.provider))
+        await quietly("registration", inst, () => register(inst, actorUserId));
     },
     async disconnecting(inst) {
-      if (registersHooks(inst.provider)) await unregister(inst);
+      if (registersHooks(inst.provider)) await quietly("removal", inst, () => unregister(inst));
     },
   });
 
@@ -457,7 +474,7 @@ export function webhooksService(
       let outcome: HookOutcome | null = null;
       if (registersHooks(inst.provider) && !inst.disconnectedAt) {
         outcome = await tryRegister(inst, secret, ep);
-        await recordOutcome(inst, outcome, ep);
+        await recordOutcome(inst, outcome, ep, auth.user.id);
       }
       return {
         installation_id: inst.id,
@@ -477,7 +494,7 @@ export function webhooksService(
       const kind = registrationOf(inst.provider);
       if (kind === "app") throw notRegisteredPerInstallation();
       if (!registersHooks(inst.provider)) throw webhooksUnsupported(inst.provider);
-      const outcome = await register(inst);
+      const outcome = await register(inst, auth.user.id);
       await deps.audit.record({
         teamId: auth.team.id,
         actorUserId: auth.user.id,
