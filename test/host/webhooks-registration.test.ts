@@ -244,6 +244,18 @@ describe.sequential("GitLab hook registration through the API", () => {
     });
     expect(again.json()).toMatchObject({ registration: "automatic", hook_scope: "system" });
     expect((await hooksTo(inst)).map((h) => h.id)).toEqual([before.id]);
+
+    // Someone deletes the hook in GitLab: the next Register again creates it anew.
+    await t.sim("gitlab", "DELETE", `/_sim/webhooks/${before.id}`);
+    const recreated = await t.call({
+      method: "POST",
+      url: `/api/v1/installations/${inst}/webhook/register/`,
+      as: t.admin,
+    });
+    expect(recreated.json()).toMatchObject({ registration: "automatic", hook_scope: "system" });
+    const now = await hooksTo(inst);
+    expect(now).toHaveLength(1);
+    expect(now[0].id).not.toBe(before.id);
   });
 
   it("disconnect removes the registered hook from GitLab", async () => {
