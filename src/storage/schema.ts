@@ -787,6 +787,18 @@ export const webhookEndpoints = pgTable("webhook_endpoints", {
   lastFailureAt: timestamp("last_failure_at", { withTimezone: true }),
   lastFailureReason: text("last_failure_reason"),
   deliveries: integer("deliveries").notNull().default(0),
+  /**
+   * How the provider's hook came to be: `automatic` (the service registered it through the provider's API;
+   * `hook_scope` and `hook_id` say which), `manual` (an admin pastes URL and secret; `hook_reason` says why
+   * the service could not), or null (never tried).
+   */
+  hookMode: text("hook_mode"),
+  /** GitLab: `system` (instance-wide, `/hooks`) or `group` (`/groups/:id/hooks`). */
+  hookScope: text("hook_scope"),
+  hookId: text("hook_id"),
+  /** In automatic mode what the hook covers; in manual mode why it could not be registered (the provider's answer). */
+  hookReason: text("hook_reason"),
+  hookCheckedAt: timestamp("hook_checked_at", { withTimezone: true }),
   createdAt: createdAt(),
 });
 

@@ -86,6 +86,36 @@ describe.skipIf(!haveChromium)("event health on the installation page", () => {
     await expect(page.locator("#event-failure").textContent()).resolves.toContain("none");
   });
 
+  it("GitLab: manual with GitLab's reason → the user becomes Owner → Register again → registered automatically; a new secret needs no paste", async () => {
+    await page.goto(`${base}/dashboard/installations/${gitlab}`);
+    const card = page.locator("#event-health");
+    await expect(card.locator("#hook-mode").textContent()).resolves.toContain("Manual setup");
+    await expect(card.locator("#hook-reason").textContent()).resolves.toContain(
+      `not an Owner of group ${app.sims.gitlab.demo.group_id}`,
+    );
+
+    // The GitLab admin makes the connected user (ada) an Owner of the group; the team admin tries again.
+    await app.sim("gitlab", "PATCH", "/_sim/gitlab/users/ada", {
+      access: { [app.sims.gitlab.demo.group_id]: 50 },
+    });
+    await page.getByRole("button", { name: "Register again" }).click();
+    await page.locator("#event-health").waitFor();
+    await expect(page.locator("#hook-mode").textContent()).resolves.toContain(
+      "Registered automatically (group webhook)",
+    );
+    await expect(page.locator("#hook-reason").textContent()).resolves.toContain("scheduled refresh");
+    const hooks = (await app.sim("gitlab", "GET", "/_sim/webhooks")).hooks as any[];
+    expect(hooks.filter((h) => h.url.endsWith(`/webhooks/gitlab/${gitlab}/`) && h.workspace_id)).toHaveLength(
+      1,
+    );
+
+    await page.getByRole("button", { name: "Generate a new secret" }).click();
+    await expect(page.locator("#hook-secret-updated").textContent()).resolves.toContain("Nothing to paste");
+    await expect(page.locator("#hook-secret-value").count()).resolves.toBe(0);
+    await page.getByRole("link", { name: "Done" }).click();
+    await expect(page.locator("#hook-mode").textContent()).resolves.toContain("Registered automatically");
+  });
+
   it("GitHub: the App-wide hook needs nothing per installation (no secret button)", async () => {
     await page.goto(`${base}/dashboard/installations/${github}`);
     const card = page.locator("#event-health");

@@ -202,6 +202,11 @@ const entries = {
       "The provider signs with one App-wide secret from the server settings, not one per installation.",
     userAction: true,
   },
+  webhook_registration_app_wide: {
+    status: 409,
+    meaning: "The provider's hook is the App's one webhook, set on the App's settings, not per installation.",
+    userAction: true,
+  },
   webhooks_unsupported: {
     status: 409,
     meaning: "The provider has no webhook this service receives; its inventory follows the schedule.",

@@ -81,6 +81,16 @@ export interface Deps {
   jobs: Pick<JobsService, "enqueue">;
 }
 
+/**
+ * Work other features do when an installation is connected (or reconnected) and before it is
+ * disconnected, while its credential still works (webhooks: register and remove the provider's hook).
+ * A listener never fails the connect or the disconnect: it records its own failures.
+ */
+export interface InstallationLifecycle {
+  connected?(row: InstallationRow, actorUserId: string): Promise<void>;
+  disconnecting?(row: InstallationRow): Promise<void>;
+}
+
 const RENEW_BEFORE_MS = 5 * 60_000;
 
 function needsRenewal(stored: StoredCredential): boolean {
@@ -129,6 +139,10 @@ export type InstallationView = ReturnType<typeof installationView>;
 
 export function installationsService(db: Database, deps: Deps) {
   const repo = installationsRepository(db);
+  const lifecycle: InstallationLifecycle[] = [];
+  /** A listener's own failure is its business: connect and disconnect go on. */
+  const notify = (fn: (l: InstallationLifecycle) => Promise<void> | undefined) =>
+    Promise.all(lifecycle.map((l) => fn(l)?.catch(() => undefined)));
 
   /** Pasted credentials only, of the kinds the provider takes; an App connects through its install flow. */
   function completeCredential(provider: ProviderId, input: ConnectInput["credential"]): Credential {
@@ -302,6 +316,11 @@ export function installationsService(db: Database, deps: Deps) {
   }
 
   return {
+    /** Subscribes another feature to connects and disconnects (see InstallationLifecycle). */
+    onLifecycle: (listener: InstallationLifecycle) => {
+      lifecycle.push(listener);
+    },
+
     /** Any team's installation by id, for background work that names it (jobs, runtime targets). */
     byId: (id: string) => repo.byId(id),
 
@@ -401,6 +420,7 @@ export function installationsService(db: Database, deps: Deps) {
         if (!isUniqueViolation(err)) throw err;
         return saveOnce(auth, input, requestId);
       });
+      await notify((l) => l.connected?.(saved.installation, auth.user.id));
       // A connection is only useful with an inventory: every connect queues its first pass.
       const { job } = await requestRefresh(deps.jobs, auth.team.id, saved.installation.id, auth.user.id);
       return { ...saved, refresh: job };
@@ -421,6 +441,7 @@ export function installationsService(db: Database, deps: Deps) {
     async disconnect(auth: AuthContext, id: string, requestId?: string) {
       const before = await this.get(auth.team.id, id);
       if (before.disconnectedAt) return before;
+      await notify((l) => l.disconnecting?.(before));
       return changeAudited(auth, before, "installation.disconnected", requestId, {
         disconnectedAt: new Date(),
         status: "disconnected",

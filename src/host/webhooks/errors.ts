@@ -9,6 +9,12 @@ export const appWideSecret = (provider: string) =>
     `${provider} signs every delivery with the App's webhook secret (GITHUB_APP_WEBHOOK_SECRET in the server settings); there is no per-installation secret to rotate.`,
   );
 
+export const notRegisteredPerInstallation = () =>
+  new DomainError(
+    "webhook_registration_app_wide",
+    "GitHub delivers every installation's events to the App's one webhook, set on the App's settings page; there is no per-installation hook to register.",
+  );
+
 export const webhooksUnsupported = (provider: string) =>
   new DomainError(
     "webhooks_unsupported",

@@ -27,6 +27,25 @@ export function webhooksRepository(db: Database) {
 
     recordApplied: (installationId: string, at: Date) => touch(installationId, { lastAppliedAt: at }),
 
+    /** The provider hook's registration: automatic (scope and id of the hook) or manual (and why). */
+    recordHook: (
+      installationId: string,
+      hook: {
+        mode: "automatic" | "manual" | null;
+        scope: string | null;
+        id: string | null;
+        reason: string | null;
+      },
+      at: Date,
+    ) =>
+      touch(installationId, {
+        hookMode: hook.mode,
+        hookScope: hook.scope,
+        hookId: hook.id,
+        hookReason: hook.reason,
+        hookCheckedAt: at,
+      }),
+
     /**
      * The delivery, unless its id was seen before (then null: a duplicate or a redelivery). Counts it on
      * the endpoint in the same statement order as it was received.

@@ -93,4 +93,19 @@ export const webhookAdminRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> =
     },
     (req) => services.webhooks.rotateSecret(req.auth, req.params.installation_id, req.id),
   );
+
+  app.post(
+    "/installations/:installation_id/webhook/register/",
+    {
+      preHandler: requireAdmin,
+      schema: {
+        tags,
+        summary:
+          "Register the provider's hook through its API again (GitLab); answers the event health, automatic or manual with the reason",
+        params: WebhookParams,
+        response: { 200: EventHealth, ...errorResponses },
+      },
+    },
+    (req) => services.webhooks.registerAgain(req.auth, req.params.installation_id, req.id),
+  );
 };

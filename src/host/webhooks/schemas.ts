@@ -19,9 +19,20 @@ export const WebhookParams = Type.Object({ installation_id: Type.String({ maxLen
 export const EventHealth = Type.Object({
   installation_id: Type.String(),
   provider: Type.String(),
-  registration: StringEnum(["app", "manual", "schedule_only"] as const, {
+  registration: StringEnum(["app", "automatic", "manual", "schedule_only"] as const, {
     description:
-      "app: one App-wide hook (GitHub); manual: an admin pastes `url` and the secret into the provider; schedule_only: the provider sends no event we follow.",
+      "app: one App-wide hook (GitHub); automatic: the service registered the hook through the provider's API (GitLab); manual: an admin pastes `url` and the secret into the provider; schedule_only: the provider sends no event we follow.",
+  }),
+  registration_reason: Nullable(Type.String(), {
+    description:
+      "automatic: what the registered hook covers; manual: why the service could not register it (the provider's answer) and what to do.",
+  }),
+  hook_scope: Nullable(StringEnum(["system", "group"] as const), {
+    description:
+      "The kind of hook registered automatically (GitLab: an instance system hook or a group webhook).",
+  }),
+  hook_checked_at: Nullable(Type.String({ format: "date-time" }), {
+    description: "When the service last registered, updated or tried to register the hook.",
   }),
   state: StringEnum([
     "schedule_only",
@@ -47,6 +58,13 @@ export const RotatedSecret = Type.Object({
   installation_id: Type.String(),
   url: Type.String(),
   secret: Type.String({ description: "Shown this once: paste it as the hook's secret token." }),
+  hook_updated: Type.Boolean({
+    description:
+      "Whether the service put the new secret on the provider's hook itself (automatic registration); false: paste it by hand.",
+  }),
+  registration_reason: Nullable(Type.String(), {
+    description: "What the updated hook covers, or why it could not be updated.",
+  }),
 });
 
 documented(HookAck, {
@@ -60,7 +78,11 @@ documented(EventHealth, {
     {
       installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
       provider: "gitlab",
-      registration: "manual",
+      registration: "automatic",
+      registration_reason:
+        "A system hook registered through GitLab's API: every project creation, update, rename, transfer and deletion arrives as an event.",
+      hook_scope: "system",
+      hook_checked_at: "2026-12-01T09:00:00.000Z",
       state: "receiving",
       url: "https://kitty.example.com/api/v1/webhooks/gitlab/inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P/",
       secret_set: true,
@@ -82,6 +104,9 @@ documented(RotatedSecret, {
       installation_id: "inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P",
       url: "https://kitty.example.com/api/v1/webhooks/gitlab/inst_01JF3Q8Z1Y2X3W4V5T6S7R8Q9P/",
       secret: "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6",
+      hook_updated: false,
+      registration_reason:
+        "Automatic registration was not possible: the connected user is not an Owner of group 8001 (group webhooks need the Owner role). Paste the URL and secret into a hook by hand, or reconnect with an administrator's or the group Owner's token and choose Register again.",
     },
   ],
 });

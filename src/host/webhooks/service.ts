@@ -1,7 +1,14 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Database } from "../../storage/database.ts";
-import { adapterFor, type ProviderId, type ProviderSettings, TrackerError } from "../../tracker/index.ts";
+import {
+  adapterFor,
+  httpFor,
+  impatient,
+  type ProviderId,
+  type ProviderSettings,
+  TrackerError,
+} from "../../tracker/index.ts";
 import type { AuditService } from "../audit/service.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import { providerError } from "../http/provider-errors.ts";
@@ -12,7 +19,14 @@ import type { InventoryService } from "../inventory/service.ts";
 import type { JobRow, JobsService } from "../jobs/service.ts";
 import type { Vault } from "../secrets/vault.ts";
 import type { AuthContext } from "../teams/access.ts";
-import { appWideSecret, passRunning, unverified, webhooksUnsupported } from "./errors.ts";
+import {
+  appWideSecret,
+  notRegisteredPerInstallation,
+  passRunning,
+  unverified,
+  webhooksUnsupported,
+} from "./errors.ts";
+import { deleteGitlabHook, type HookOutcome, type HookRef, registerGitlabHook } from "./gitlab-hooks.ts";
 import {
   type Headers,
   isReceiverProvider,
@@ -27,10 +41,18 @@ export const APPLY_JOB = "webhooks.apply";
 /** How long delivery ids are remembered: providers redeliver within hours, people within days. */
 export const DELIVERY_RETENTION_DAYS = 7;
 
-/** How each provider's hooks are registered (docs/webhooks.md). */
-export type Registration = "app" | "manual" | "schedule_only";
+/**
+ * How each provider's hooks are registered (docs/webhooks.md): one App-wide hook (GitHub), a hook per
+ * installation (GitLab: `automatic` when the service registered it through the API, else `manual`), or
+ * none (the schedule only).
+ */
+export type Registration = "app" | "automatic" | "manual" | "schedule_only";
 export const registrationOf = (provider: string): Registration =>
   provider === "github" ? "app" : provider === "gitlab" ? "manual" : "schedule_only";
+/** Providers whose per-installation hook the service tries to register through the provider's API. */
+const registersHooks = (provider: string) => provider === "gitlab";
+
+const newSecret = () => randomBytes(24).toString("base64url");
 
 export type EventHealthState =
   | "schedule_only"
@@ -63,7 +85,14 @@ export function webhooksService(
     logger: Logger;
     installations: Pick<
       InstallationsService,
-      "byId" | "get" | "connectedForWorkspace" | "connectionFor" | "workspaceOf" | "recordProviderState"
+      | "byId"
+      | "get"
+      | "getConnected"
+      | "connectedForWorkspace"
+      | "connectionFor"
+      | "workspaceOf"
+      | "recordProviderState"
+      | "onLifecycle"
     >;
     inventory: Pick<InventoryService, "applyResource" | "markGone">;
     jobs: Pick<JobsService, "enqueue" | "register" | "isRunning">;
@@ -81,6 +110,139 @@ export function webhooksService(
     if (reg === "manual") return `${base}/api/v1/webhooks/${inst.provider}/${inst.id}/`;
     return null;
   };
+
+  // ---- the provider's hook: registered through its API where the credential permits ------------------
+
+  const knownHook = (ep: EndpointRow | undefined): HookRef | null =>
+    ep?.hookId && (ep.hookScope === "system" || ep.hookScope === "group")
+      ? { scope: ep.hookScope, id: ep.hookId }
+      : null;
+  /** A membership installation has no group to hook. */
+  const groupOf = (inst: InstallationRow) => (inst.workspaceId === "membership" ? null : inst.workspaceId);
+
+  /** One try at registering (or updating) the hook with `secret`; never throws for the provider's refusal. */
+  async function tryRegister(inst: InstallationRow, secret: string, ep: EndpointRow | undefined) {
+    let outcome: HookOutcome;
+    try {
+      const conn = await deps.installations.connectionFor(inst);
+      // A connect waits for this: a provider asking us to slow down gets the manual instructions instead.
+      const quick = { ...conn, http: impatient(httpFor(conn)) };
+      outcome = await registerGitlabHook(quick, groupOf(inst), urlOf(inst) as string, secret, knownHook(ep));
+    } catch (err) {
+      // The message only: a provider error's cause may carry the request.
+      deps.logger.warn(
+        { installation: inst.id, reason: err instanceof Error ? err.message : String(err) },
+        "webhook registration failed",
+      );
+      outcome = {
+        registered: false,
+        reason: `Automatic registration failed: ${err instanceof Error ? err.message : String(err)}. Paste the URL and secret into a hook by hand, or choose Register again later.`,
+      };
+    }
+    return outcome;
+  }
+
+  /** Stores what happened; a hook that could not be updated keeps its id, so a disconnect can still remove it. */
+  async function recordOutcome(
+    inst: InstallationRow,
+    outcome: HookOutcome,
+    ep: EndpointRow | undefined,
+    actorUserId?: string,
+  ) {
+    const known = knownHook(ep);
+    if (outcome.registered && known && known.scope !== outcome.hook.scope) {
+      // A new credential got a different kind of hook: the old one would deliver every event twice.
+      const why = await deps.installations
+        .connectionFor(inst)
+        .then((conn) => deleteGitlabHook(conn, groupOf(inst), known))
+        .catch((err: Error) => err.message);
+      if (why)
+        deps.logger.warn(
+          { installation: inst.id, hook: known, why },
+          "the previous hook could not be removed; delete it in GitLab",
+        );
+    }
+    await repo.recordHook(
+      inst.id,
+      outcome.registered
+        ? { mode: "automatic", scope: outcome.hook.scope, id: outcome.hook.id, reason: outcome.covers }
+        : { mode: "manual", scope: known?.scope ?? null, id: known?.id ?? null, reason: outcome.reason },
+      new Date(),
+    );
+    if (outcome.registered && (known?.id !== outcome.hook.id || ep?.hookMode !== "automatic"))
+      await deps.audit.record({
+        teamId: inst.teamId,
+        actorUserId,
+        action: "installation.webhook_registered",
+        targetType: "installation",
+        targetId: inst.id,
+        after: { scope: outcome.hook.scope, hook_id: outcome.hook.id },
+      });
+  }
+
+  /**
+   * Registers the hook with the installation's secret (a new one when there is none yet; it is kept only if
+   * the hook now carries it, so the manual instructions still start with "generate the secret").
+   */
+  async function register(inst: InstallationRow, actorUserId?: string) {
+    const ep = await repo.endpoint(inst.id);
+    const current = ep?.secretCiphertext
+      ? deps.vault.decrypt<string>(ep.secretCiphertext, secretBinding(inst.id))
+      : null;
+    const secret = current ?? newSecret();
+    const outcome = await tryRegister(inst, secret, ep);
+    if (outcome.registered && !current)
+      await repo.setSecret(inst.id, deps.vault.encrypt(secret, secretBinding(inst.id)), new Date());
+    await recordOutcome(inst, outcome, ep, actorUserId);
+    return outcome;
+  }
+
+  /** Before the credential is discarded: our hook goes, so GitLab stops calling a URL that now refuses it. */
+  async function unregister(inst: InstallationRow) {
+    const ep = await repo.endpoint(inst.id);
+    const hook = knownHook(ep);
+    if (!hook) return;
+    let why: string | null;
+    try {
+      why = await deleteGitlabHook(await deps.installations.connectionFor(inst), groupOf(inst), hook);
+    } catch (err) {
+      why = err instanceof Error ? err.message : String(err);
+    }
+    await repo.recordHook(
+      inst.id,
+      why === null
+        ? {
+            mode: null,
+            scope: null,
+            id: null,
+            reason: "The hook was removed from GitLab when the installation was disconnected.",
+          }
+        : {
+            mode: "manual",
+            scope: hook.scope,
+            id: hook.id,
+            reason: `The ${hook.scope} hook ${hook.id} could not be removed on disconnect (${why}); delete it in GitLab.`,
+          },
+      new Date(),
+    );
+  }
+
+  /** Connect and disconnect go on whatever happens here; a failure is logged (and shown where it can be). */
+  const quietly = (what: string, inst: InstallationRow, fn: () => Promise<unknown>) =>
+    fn().then(
+      () => undefined,
+      (err: Error) =>
+        deps.logger.warn({ installation: inst.id, reason: err.message }, `webhook ${what} failed`),
+    );
+  deps.installations.onLifecycle({
+    async connected(inst, actorUserId) {
+      if (registersHooks(inst.provider))
+        await quietly("registration", inst, () => register(inst, actorUserId));
+    },
+    async disconnecting(inst) {
+      if (registersHooks(inst.provider)) await quietly("removal", inst, () => unregister(inst));
+    },
+  });
 
   /** The installation a per-hook URL names and its secret, or undefined (answered like a bad signature). */
   async function hookOf(provider: ReceiverProvider, installationId: string) {
@@ -263,13 +425,18 @@ export function webhooksService(
     /** What the installation page shows: is the provider telling us of changes, and how fresh is the inventory. */
     async health(teamId: string, installationId: string) {
       const inst = await deps.installations.get(teamId, installationId);
-      const registration = registrationOf(inst.provider);
       const ep = await repo.endpoint(inst.id);
-      const secretSet = registration === "app" ? Boolean(appSecret()) : Boolean(ep?.secretCiphertext);
+      const kind = registrationOf(inst.provider);
+      const registration: Registration =
+        kind === "manual" && ep?.hookMode === "automatic" ? "automatic" : kind;
+      const secretSet = kind === "app" ? Boolean(appSecret()) : Boolean(ep?.secretCiphertext);
       return {
         installation_id: inst.id,
         provider: inst.provider,
         registration,
+        registration_reason: kind === "manual" ? (ep?.hookReason ?? null) : null,
+        hook_scope: registration === "automatic" ? (ep?.hookScope ?? null) : null,
+        hook_checked_at: ep?.hookCheckedAt?.toISOString() ?? null,
         state: healthState(registration, secretSet, ep),
         url: urlOf(inst),
         secret_set: secretSet,
@@ -292,7 +459,9 @@ export function webhooksService(
       const registration = registrationOf(inst.provider);
       if (registration === "app") throw appWideSecret("GitHub");
       if (registration !== "manual") throw webhooksUnsupported(inst.provider);
-      const secret = randomBytes(24).toString("base64url");
+      const secret = newSecret();
+      const ep = await repo.endpoint(inst.id);
+      // Stored first: from here the old secret is refused, whatever GitLab says to the update below.
       await repo.setSecret(inst.id, deps.vault.encrypt(secret, secretBinding(inst.id)), new Date());
       await deps.audit.record({
         teamId: auth.team.id,
@@ -302,7 +471,40 @@ export function webhooksService(
         targetId: inst.id,
         requestId,
       });
-      return { installation_id: inst.id, url: urlOf(inst) as string, secret };
+      let outcome: HookOutcome | null = null;
+      if (registersHooks(inst.provider) && !inst.disconnectedAt) {
+        outcome = await tryRegister(inst, secret, ep);
+        await recordOutcome(inst, outcome, ep, auth.user.id);
+      }
+      return {
+        installation_id: inst.id,
+        url: urlOf(inst) as string,
+        secret,
+        hook_updated: outcome?.registered === true,
+        registration_reason: outcome ? (outcome.registered ? outcome.covers : outcome.reason) : null,
+      };
+    },
+
+    /**
+     * Admins: try the provider's hooks API again (after giving the connected user the rights it lacked, or
+     * after someone deleted the hook in GitLab). Answers the event health with the outcome.
+     */
+    async registerAgain(auth: AuthContext, installationId: string, requestId?: string) {
+      const inst = await deps.installations.getConnected(auth.team.id, installationId);
+      const kind = registrationOf(inst.provider);
+      if (kind === "app") throw notRegisteredPerInstallation();
+      if (!registersHooks(inst.provider)) throw webhooksUnsupported(inst.provider);
+      const outcome = await register(inst, auth.user.id);
+      await deps.audit.record({
+        teamId: auth.team.id,
+        actorUserId: auth.user.id,
+        action: "installation.webhook_registration_requested",
+        targetType: "installation",
+        targetId: inst.id,
+        after: { registered: outcome.registered },
+        requestId,
+      });
+      return this.health(auth.team.id, inst.id);
     },
 
     /** Housekeeping: forget delivery ids older than the retention. */

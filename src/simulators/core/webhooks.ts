@@ -14,6 +14,10 @@ export interface SimHook {
   secret: string;
   /** Events of this workspace only; null: every event (GitHub's App webhook, GitLab's system hook). */
   workspace_id: string | null;
+  /** Which of its scope's events the hook hears (a provider's event flags); absent: all of them. */
+  accepts?: (event: SimEvent) => boolean;
+  /** Headers of this hook's deliveries on top of the signer's (GitLab names the hook kind in `X-Gitlab-Event`). */
+  headers?: Record<string, string>;
 }
 
 /** What a provider emitter hands over: its event name, the JSON body, and which workspace it concerns. */
@@ -84,13 +88,8 @@ export class WebhookHub {
     },
   ) {}
 
-  register(input: { url: string; secret: string; workspace_id?: string | null }): SimHook {
-    const hook: SimHook = {
-      id: String(++this.seq),
-      url: input.url,
-      secret: input.secret,
-      workspace_id: input.workspace_id ?? null,
-    };
+  register(input: Omit<SimHook, "id" | "workspace_id"> & { workspace_id?: string | null }): SimHook {
+    const hook: SimHook = { ...input, id: String(++this.seq), workspace_id: input.workspace_id ?? null };
     this.hooks.set(hook.id, hook);
     return hook;
   }
@@ -107,6 +106,7 @@ export class WebhookHub {
   emit(event: SimEvent) {
     for (const hook of this.hooks.values()) {
       if (hook.workspace_id !== null && hook.workspace_id !== event.workspace_id) continue;
+      if (hook.accepts && !hook.accepts(event)) continue;
       const deliveryId = this.opts.newDeliveryId?.() ?? randomUUID();
       const record: DeliveryRecord = {
         delivery_id: deliveryId,
@@ -166,6 +166,7 @@ export class WebhookHub {
     const headers = {
       "content-type": "application/json",
       ...this.opts.sign({ raw, secret, deliveryId: job.deliveryId, event: job.event.event }),
+      ...job.hook.headers,
     };
     try {
       const res = await fetch(job.hook.url, {
@@ -223,7 +224,7 @@ export class WebhookHub {
    */
   mount(router: SimRouter) {
     const view = () => ({
-      hooks: [...this.hooks.values()].map(({ secret: _s, ...h }) => h),
+      hooks: [...this.hooks.values()].map(({ secret: _s, accepts: _a, ...h }) => h),
       deliveries: this.deliveries,
     });
     router.on("POST", "/_sim/webhooks", (req) => {

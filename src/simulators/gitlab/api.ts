@@ -6,6 +6,8 @@ import {
   type SimResource,
   type SimStore,
 } from "../core/store.ts";
+import type { WebhookHub } from "../core/webhooks.ts";
+import { mountHooksApi } from "./hooks.ts";
 import { keysetPage, offsetCapped, offsetPage } from "./paging.ts";
 import { type GitlabWorld, isClosed, normalizeLabels, type SimGroup, statusFrom } from "./world.ts";
 
@@ -136,7 +138,13 @@ function labelList(v: unknown): string[] {
   return [];
 }
 
-export function mountApi(router: SimRouter, store: SimStore, world: GitlabWorld, throttle: Throttle) {
+export function mountApi(
+  router: SimRouter,
+  store: SimStore,
+  world: GitlabWorld,
+  throttle: Throttle,
+  hub: WebhookHub,
+) {
   const base = () => world.baseUrl;
   const reaches = (a: Auth, workspaceId: string) => a.cred.workspaces.includes(workspaceId);
 
@@ -179,7 +187,7 @@ export function mountApi(router: SimRouter, store: SimStore, world: GitlabWorld,
       created_at: "2023-03-01T10:00:00.000Z",
       bio: "",
       public_email: null,
-      is_admin: false,
+      is_admin: world.userOf(a.cred).admin === true,
       two_factor_enabled: true,
     },
   }));
@@ -416,6 +424,15 @@ export function mountApi(router: SimRouter, store: SimStore, world: GitlabWorld,
       .map((id) => world.users.find((u) => String(u.id) === String(id).trim())?.username)
       .filter((u): u is string => Boolean(u));
   }
+
+  mountHooksApi(
+    (method, path, handler) =>
+      api(method, path, (req, a) =>
+        handler(req, { user: world.userOf(a.cred), reaches: (ws) => reaches(a, ws) }),
+      ),
+    world,
+    hub,
+  );
 
   // Unknown API routes answer like Grape does.
   for (const method of ["GET", "POST", "PUT", "DELETE"]) {

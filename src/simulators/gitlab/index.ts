@@ -41,7 +41,8 @@ export async function startGitlabSimulator(opts: SimulatorOptions = {}): Promise
   const throttle = new Throttle();
   const router = new SimRouter();
   mountControlApi(router, store);
-  gitlabWebhooks(store, () => world.baseUrl).hub.mount(router);
+  const { hub } = gitlabWebhooks(store, () => world.baseUrl);
+  hub.mount(router);
   router.on("POST", "/_sim/gitlab/rate-limit", (req) => {
     const limit = Number(req.body?.limit);
     const windowSeconds = Number(req.body?.window_seconds ?? 60);
@@ -56,18 +57,32 @@ export async function startGitlabSimulator(opts: SimulatorOptions = {}): Promise
     world.maxProjectOffset = max;
     return { json: { max_offset: max } };
   });
+  // A user's instance role and group roles (who may manage system and group hooks).
+  router.on("PATCH", "/_sim/gitlab/users/:username", (req) => {
+    const user = world.users.find((u) => u.username === req.params.username);
+    if (!user) return { status: 404, json: { error: "no such user" } };
+    const b = req.body ?? {};
+    if (b.admin !== undefined) user.admin = b.admin === true;
+    if (b.access && typeof b.access === "object") user.access = { ...user.access, ...b.access };
+    return { json: { username: user.username, admin: user.admin === true, access: user.access ?? {} } };
+  });
   mountOAuth(router, store, world);
-  mountApi(router, store, world, throttle);
+  mountApi(router, store, world, throttle, hub);
 
   const sim = await startSimServer({ name: "gitlab", router, port: opts.port, faultBody });
   world.baseUrl = sim.url;
 
   const adminPat = seed.credentials?.find((c) => c.kind === "pat") ?? seed.credentials?.[0];
+  const patOf = (username: string) =>
+    seed.credentials?.find((c) => c.kind === "pat" && c.meta?.user === username)?.token ?? "";
   const firstWorkspace = [...store.workspaces.keys()][0] ?? "";
   const app = seed.oauth_apps?.[0];
   return providerSimulator("gitlab", sim, store, {
     url: sim.url,
     token: adminPat?.token ?? "",
+    // Who may register hooks: an instance administrator (system hooks) and acme's Owner (group hooks).
+    admin_token: patOf("root"),
+    owner_token: patOf("olivia"),
     group_id: firstWorkspace,
     oauth_client_id: app?.client_id ?? "",
     oauth_client_secret: app?.client_secret ?? "",

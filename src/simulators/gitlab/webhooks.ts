@@ -15,7 +15,8 @@ export function gitlabWebhooks(store: SimStore, instanceUrl: () => string) {
     sign: ({ secret, deliveryId }) => ({
       "user-agent": "GitLab/17.6.0",
       "x-gitlab-event": "System Hook",
-      "x-gitlab-token": secret,
+      // GitLab sends the header only when the hook has a token.
+      ...(secret ? { "x-gitlab-token": secret } : {}),
       "x-gitlab-event-uuid": deliveryId,
       "x-gitlab-instance": instanceUrl(),
       "idempotency-key": deliveryId,

@@ -19,7 +19,18 @@ export interface SeedUser {
   name: string;
   /** Top-level groups (store workspace ids) the user is a member of. */
   workspaces?: string[];
+  /** An instance administrator (self-managed): may manage system hooks and every group's hooks. */
+  admin?: boolean;
+  /**
+   * The user's role per top-level group, as GitLab's access level (10 Guest, 20 Reporter, 30 Developer,
+   * 40 Maintainer, 50 Owner), inherited by its subgroups. A group the credential reaches without an entry
+   * here counts as Developer.
+   */
+  access?: Record<string, number>;
 }
+
+/** GitLab's access levels (doc/api/members.md, "Roles"). */
+export const ACCESS = { guest: 10, reporter: 20, developer: 30, maintainer: 40, owner: 50 } as const;
 
 export interface SeedOAuthApp {
   name: string;
@@ -105,6 +116,12 @@ export class GitlabWorld {
 
   userOf(cred: SimCredential): SeedUser {
     return this.userNamed(cred.meta?.user ?? this.users[0].username);
+  }
+
+  /** The user's role in a group (its top-level group's entry); an administrator counts as Owner everywhere. */
+  accessLevel(user: SeedUser, group: SimGroup): number {
+    if (user.admin) return ACCESS.owner;
+    return user.access?.[group.workspace_id] ?? ACCESS.developer;
   }
 
   userNamed(username: string): SeedUser {
