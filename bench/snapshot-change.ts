@@ -59,7 +59,7 @@ async function one(driver: "pglite" | "postgres") {
           resource_key || '-b' || n, resource_type, native_id || 'b' || n, 'acme/bench-' || lpad(n::text, 6, '0'),
           key, 'bench-' || lpad(n::text, 6, '0'), 'acme/bench-' || lpad(n::text, 6, '0'), web_url, context,
           connector_params, routing_metadata, 'bench-' || n, fingerprint
-        from resources, generate_series(${grown + 1}, ${grown + Math.max(0, total - have)}) n where id = ${seed.id}`);
+        from resources, generate_series(${grown + 1}::int, ${grown + Math.max(0, total - have)}::int) n where id = ${seed.id}`);
       grown += Math.max(0, total - have);
     };
     const resolve = (slug: string) => ({
@@ -78,7 +78,10 @@ async function one(driver: "pglite" | "postgres") {
       }),
     });
     const exact = async (slug: string) => {
-      const res = await fetch(resolve(slug).url, resolve(slug));
+      // After a long pause (growing the table) the idle keep-alive socket may be closed under us: once more.
+      const res = await fetch(resolve(slug).url, resolve(slug)).catch(() =>
+        fetch(resolve(slug).url, resolve(slug)),
+      );
       const answer = (await res.json()) as { match_type: string };
       if (answer.match_type !== "exact") throw new Error(`${slug}: ${answer.match_type}`);
     };
