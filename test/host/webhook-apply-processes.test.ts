@@ -148,10 +148,23 @@ describeOnPostgres("webhook events of one installation, applied by two service p
       url: `${apps[0].baseUrl}/api/v1/webhooks/gitlab/${installationId}/`,
       secret: secret.body.secret,
     });
-    const all = ((await sim("GET", "/_sim/resources")).resources as any[]).filter((r) => !r.archived);
+    const known = new Set(
+      rows(
+        await database.db.execute(
+          sql`select native_id from resources where installation_id = ${installationId} and not archived`,
+        ),
+      ).map((r) => String(r.native_id)),
+    );
+    const all = ((await sim("GET", "/_sim/resources")).resources as any[]).filter((r) =>
+      known.has(String(r.id)),
+    );
     const ids = all.map((r) => String(r.id));
-    projects = all.filter((r) => !ids.some((o) => o !== String(r.id) && o.startsWith(String(r.id))));
-    for (const p of projects.slice(0, 2)) expect(await inventoryRow(p.id)).toMatchObject({ archived: false });
+    projects = all
+      .filter((r) => !ids.some((o) => o !== String(r.id) && o.startsWith(String(r.id))))
+      .sort((a, b) => b.id - a.id);
+    // The pass test needs the lowest id (first page); the others take the highest.
+    projects.splice(2, 0, projects.pop()!);
+    for (const p of projects.slice(0, 3)) expect(await inventoryRow(p.id)).toMatchObject({ archived: false });
   }, 120_000);
   afterAll(async () => {
     await Promise.all(apps.map((a) => a.stop().catch(() => {})));
@@ -197,6 +210,50 @@ describeOnPostgres("webhook events of one installation, applied by two service p
     await sim("DELETE", "/_sim/faults");
   });
 
+  it("an event during another process's pass waits for it, so the pass's older read does not win", async () => {
+    const p = projects[2]; // the lowest id: on the pass's first page
+    const [{ workspace_id: ws }] = rows(
+      await database.db.execute(sql`select workspace_id from installations where id = ${installationId}`),
+    );
+    await sim("DELETE", "/_sim/requests");
+    // The pass's first page is read at once but answered 3 s later: the pass holds an older read.
+    const pageOne = `/api/v4/groups/${encodeURIComponent(ws)}/projects`;
+    await sim("POST", "/_sim/faults", {
+      method: "GET",
+      path_prefix: pageOne,
+      respond_after_ms: 3_000,
+      count: 1,
+    });
+    const pass = await api(apps[1], "POST", `/api/v1/installations/${installationId}/refresh/`);
+    expect(pass.status, JSON.stringify(pass.body)).toBe(202);
+    await until(
+      async () => ((await sim("GET", "/_sim/requests")).requests as any[]).some((r) => r.path === pageOne),
+      "the pass read its first page",
+    );
+    const name = await rename(p);
+    await flush();
+    const [event] = await until(async () => {
+      const ids = await applyJobs(p.id);
+      return ids.length === 1 && ids;
+    }, "rename queued");
+    for (const id of [pass.body.operation_id, event]) {
+      const done = await until(async () => {
+        const j = await job(id);
+        return ["completed", "failed", "dead"].includes(j.status) && j;
+      }, `job ${id} ended`);
+      expect(done, JSON.stringify(done)).toMatchObject({ status: "completed" });
+    }
+    // The event's newer read is what stays; it ran once, after the pass (never refused and retried).
+    expect(await inventoryRow(p.id)).toMatchObject({
+      label: expect.stringContaining(name),
+      missing_since: null,
+    });
+    const [passJob, eventJob] = [await job(pass.body.operation_id), await job(event)];
+    expect(eventJob.attempts).toBe(1);
+    expect(eventJob.finishedAt!.getTime()).toBeGreaterThan(passJob.finishedAt!.getTime());
+    await sim("DELETE", "/_sim/faults");
+  });
+
   it("kill -9 of the process mid-apply: the other takes the event over after the lease, then the next event", async () => {
     const p = projects[1];
     // The rename's re-read hangs at GitLab: the process applying it is inside the apply when killed.
@@ -237,8 +294,11 @@ describeOnPostgres("webhook events of one installation, applied by two service p
       }, `job ${id} ended`);
       expect(done, JSON.stringify(done)).toMatchObject({ status: "completed", result: { applied: true } });
     }
-    // The rename was attempted twice (the killed process, then the survivor under a new lease).
-    expect(await job(renamed)).toMatchObject({ attempts: 2, lease: held.lease + 1 });
+    // The rename was attempted twice (the killed process, then the survivor under a new lease), and the
+    // archive waited for it: the key passed to the survivor with the job, not to the next event.
+    const [again, after] = [await job(renamed), await job(archived)];
+    expect(again).toMatchObject({ attempts: 2, lease: held.lease + 1 });
+    expect(after.finishedAt!.getTime()).toBeGreaterThan(again.finishedAt!.getTime());
     expect(await inventoryRow(p.id)).toMatchObject({ archived: true, label: expect.stringContaining(name) });
     await sim("DELETE", "/_sim/faults");
   });
