@@ -279,6 +279,17 @@ describe("leases", () => {
 });
 
 describe("concurrency keys", () => {
+  const rows = (r: unknown) => ((r as { rows?: any[] }).rows ?? r) as any[];
+  let n = 0;
+  const keyedRow = (concurrencyKey: string) => ({
+    id: `op_race_${++n}`,
+    teamId: TEAM,
+    kind: "t.race",
+    payload: {},
+    concurrencyKey,
+    maxAttempts: 3,
+  });
+
   it("two workers, 3 jobs each on 4 keys: jobs of one key never run at once, and all run once", async () => {
     // In one process on both drivers; across processes on PostgreSQL: webhook-apply-processes.test.ts.
     const running = new Map<string, number>();
@@ -308,6 +319,22 @@ describe("concurrency keys", () => {
     for (const id of ids) expect((await a.waitFor(id, 30_000)).status).toBe("completed");
     expect(overlaps).toEqual([]);
     expect(ran.sort()).toEqual([...ids].sort());
+  });
+
+  it("claims at the same instant on pending jobs of one key: exactly one wins (the unique index settles it)", async () => {
+    // On PostgreSQL the two claims are two connections racing; on PGlite they are serialised anyway.
+    for (let round = 0; round < 15; round++) {
+      const key = `installation:race-${round}`;
+      for (let i = 0; i < 2; i++) await queue.enqueue(keyedRow(key));
+      const claimed = await Promise.all([queue.claim(30, ["t.race"]), queue.claim(30, ["t.race"])]);
+      expect(claimed.filter(Boolean).length, `round ${round}`).toBe(1);
+      const running = rows(
+        await handle.db.execute(
+          sql`select count(*)::int as n from jobs where concurrency_key = ${key} and status = 'running'`,
+        ),
+      );
+      expect(running[0].n).toBe(1);
+    }
   });
 
   it("a running job holds its key even after its lease lapsed: it is taken over before the next job of the key runs", async () => {
