@@ -288,6 +288,11 @@ export const jobs = pgTable(
       .notNull()
       .default("pending"),
     dedupeKey: text("dedupe_key"),
+    /**
+     * Jobs sharing this key run one at a time across every process (e.g. `installation:<id>`: an
+     * installation's refresh pass and its webhook events); a pending one waits while another runs.
+     */
+    concurrencyKey: text("concurrency_key"),
     result: jsonb("result"),
     error: jsonb("error"),
     /** The failure of the latest attempt, kept while the job waits for its retry. */
@@ -309,6 +314,8 @@ export const jobs = pgTable(
   },
   (t) => [
     uniqueIndex("jobs_dedupe_active_uq").on(t.dedupeKey).where(sql`${t.status} in ('pending', 'running')`),
+    // At most one running job per concurrency key: two processes claiming at once cannot both win.
+    uniqueIndex("jobs_concurrency_running_uq").on(t.concurrencyKey).where(sql`${t.status} = 'running'`),
     // Claim order: due pending jobs by run_after; running jobs whose lease expired.
     index("jobs_pending_due_idx").on(t.runAfter, t.id).where(sql`${t.status} = 'pending'`),
     index("jobs_running_lease_idx").on(t.lockedUntil).where(sql`${t.status} = 'running'`),

@@ -278,6 +278,105 @@ describe("leases", () => {
   });
 });
 
+describe("concurrency keys", () => {
+  const rows = (r: unknown) => ((r as { rows?: any[] }).rows ?? r) as any[];
+  let n = 0;
+  const keyedRow = (concurrencyKey: string) => ({
+    id: `op_race_${++n}`,
+    teamId: TEAM,
+    kind: "t.race",
+    payload: {},
+    concurrencyKey,
+    maxAttempts: 3,
+  });
+
+  it("two workers, 3 jobs each on 4 keys: jobs of one key never run at once, and all run once", async () => {
+    // In one process on both drivers; across processes on PostgreSQL: webhook-apply-processes.test.ts.
+    const running = new Map<string, number>();
+    const overlaps: string[] = [];
+    const ran: string[] = [];
+    const handler = async (job: { id: string; payload: unknown }) => {
+      const key = (job.payload as { key: string }).key;
+      if (running.get(key)) overlaps.push(key);
+      running.set(key, (running.get(key) ?? 0) + 1);
+      await new Promise((r) => setTimeout(r, 10));
+      running.set(key, running.get(key)! - 1);
+      ran.push(job.id);
+      return {};
+    };
+    const [a, b] = [worker({ concurrency: 4 }), worker({ concurrency: 4 })];
+    a.register("t.keyed", handler);
+    b.register("t.keyed", handler);
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const key = `installation:k${i % 4}`;
+      ids.push(
+        (await a.enqueue({ teamId: TEAM, kind: "t.keyed", payload: { key }, concurrencyKey: key })).job.id,
+      );
+    }
+    a.start();
+    b.start();
+    for (const id of ids) expect((await a.waitFor(id, 30_000)).status).toBe("completed");
+    expect(overlaps).toEqual([]);
+    expect(ran.sort()).toEqual([...ids].sort());
+  });
+
+  it("claims at the same instant on pending jobs of one key: exactly one wins (the unique index settles it)", async () => {
+    // On PostgreSQL the two claims are two connections racing; on PGlite they are serialised anyway.
+    for (let round = 0; round < 15; round++) {
+      const key = `installation:race-${round}`;
+      for (let i = 0; i < 2; i++) await queue.enqueue(keyedRow(key));
+      const claimed = await Promise.all([queue.claim(30, ["t.race"]), queue.claim(30, ["t.race"])]);
+      expect(claimed.filter(Boolean).length, `round ${round}`).toBe(1);
+      const running = rows(
+        await handle.db.execute(
+          sql`select count(*)::int as n from jobs where concurrency_key = ${key} and status = 'running'`,
+        ),
+      );
+      expect(running[0].n).toBe(1);
+    }
+  });
+
+  it("a running job holds its key even after its lease lapsed: it is taken over before the next job of the key runs", async () => {
+    const w = worker();
+    const order: string[] = [];
+    w.register("t.held", async (job) => {
+      order.push((job.payload as { name: string }).name);
+      return {};
+    });
+    const key = "installation:held";
+    const first = (
+      await w.enqueue({ teamId: TEAM, kind: "t.held", payload: { name: "first" }, concurrencyKey: key })
+    ).job;
+    const second = (
+      await w.enqueue({ teamId: TEAM, kind: "t.held", payload: { name: "second" }, concurrencyKey: key })
+    ).job;
+    // `first` claimed by a worker that then died: running, lease expired.
+    expect((await queue.claim(30, ["t.held"]))?.id).toBe(first.id);
+    expect(await queue.claim(30, ["t.held"])).toBeUndefined(); // `second` waits for the key
+    await expireLease(first.id);
+    await w.runDue();
+    expect(order).toEqual(["first", "second"]);
+    expect(await queue.get(first.id)).toMatchObject({ status: "completed", attempts: 2 });
+    expect(await queue.get(second.id)).toMatchObject({ status: "completed", attempts: 1 });
+  });
+
+  it("jobs without a key, or of another key, are not held up by a running keyed job", async () => {
+    const w = worker();
+    w.register("t.free", async () => ({}));
+    const key = "installation:busy";
+    const busy = (await w.enqueue({ teamId: TEAM, kind: "t.free", concurrencyKey: key })).job;
+    expect((await queue.claim(30, ["t.free"]))?.id).toBe(busy.id);
+    const other = (await w.enqueue({ teamId: TEAM, kind: "t.free", concurrencyKey: "installation:idle" }))
+      .job;
+    const none = (await w.enqueue({ teamId: TEAM, kind: "t.free" })).job;
+    await w.runDue();
+    expect((await queue.get(other.id))?.status).toBe("completed");
+    expect((await queue.get(none.id))?.status).toBe("completed");
+    expect((await queue.get(busy.id))?.status).toBe("running");
+  });
+});
+
 describe("retention and queue summary", () => {
   const ago = (s: string) => sql`now() - ${s}::interval`;
 

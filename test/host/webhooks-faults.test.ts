@@ -328,11 +328,16 @@ describe("events arriving during a pass", () => {
       (l) => Boolean(l?.includes(name)),
       "rename after pass",
     );
-    // The event's job was put back while the pass ran (refresh_in_progress), then applied.
+    // The event's job waited for the pass (they share the installation's concurrency key) and ran once,
+    // after it: it was never refused and retried.
     const r: any = await t.database.db.execute(
-      sql`select max(attempts)::int as n from jobs where kind = 'webhooks.apply' and status = 'completed'`,
+      sql`select e.attempts, e.finished_at > p.finished_at as after_pass
+          from jobs e, jobs p
+          where e.kind = 'webhooks.apply' and e.created_at > p.created_at and p.id = ${job.id}`,
     );
-    expect(Number((r.rows ?? r)[0].n)).toBeGreaterThan(1);
+    const applied = (r.rows ?? r) as { attempts: number; after_pass: boolean }[];
+    expect(applied.length).toBeGreaterThan(0);
+    expect(applied).toEqual(applied.map(() => ({ attempts: 1, after_pass: true })));
   });
 });
 

@@ -28,6 +28,7 @@ export const ROUTING_ERRORS = [
   "project_mismatch",
   "binding_installation_disconnected",
   "installation_revoked",
+  "installation_suspended",
 ] as const satisfies readonly ErrorCode[];
 
 /** Codes of a call that reaches the provider: its refusals and outages, classified (http/provider-errors.ts). */

@@ -116,8 +116,9 @@ export function installationsRepository(db: Database) {
       return row;
     },
     /**
-     * A complete pass is the provider accepting the credential again: `error` and `revoked` become
-     * `active`. `suspended` and `disconnected` are left alone (a pass does not lift those).
+     * A complete pass is the provider accepting the credential again: `error`, `revoked` and
+     * `suspended` become `active` (a suspended GitHub App installation is refused its token, so a pass
+     * that completed proves it was unsuspended, even if that event was lost). `disconnected` stays.
      */
     async recordSuccess(id: string, at: Date, resourceCount: number | null) {
       await db
@@ -126,7 +127,7 @@ export function installationsRepository(db: Database) {
           lastSuccessAt: at,
           lastSyncAt: at,
           consecutiveFailures: 0,
-          status: sql`case when ${installations.status} in ('error', 'revoked') then 'active' else ${installations.status} end`,
+          status: sql`case when ${installations.status} in ('error', 'revoked', 'suspended') then 'active' else ${installations.status} end`,
           ...(resourceCount === null ? {} : { resourceCount }),
           updatedAt: at,
         })
@@ -140,7 +141,13 @@ export function installationsRepository(db: Database) {
           lastErrorCode: code,
           lastErrorMessage: message,
           consecutiveFailures: sql`${installations.consecutiveFailures} + 1`,
-          ...(status ? { status } : {}),
+          // A suspended installation refused a pass for that reason: it stays suspended (not `error`),
+          // so runtime calls keep being refused up front; only `revoked` (uninstalled) replaces it.
+          ...(status
+            ? {
+                status: sql`case when ${installations.status} = 'suspended' and ${status} = 'error' then 'suspended' else ${status} end`,
+              }
+            : {}),
           updatedAt: at,
         })
         // A pass that ends after a disconnect records nothing: the installation keeps `disconnected`.
@@ -201,8 +208,9 @@ export function installationsRepository(db: Database) {
         .where(
           and(
             isNull(installations.disconnectedAt),
-            // Revoked ones too: a later accepted pass is how a provider's change of mind shows.
-            sql`${installations.status} in ('active', 'error', 'revoked')`,
+            // Revoked and suspended ones too: a later accepted pass is how a provider's change of mind
+            // shows (an unsuspend whose event was lost).
+            sql`${installations.status} in ('active', 'error', 'revoked', 'suspended')`,
             or(
               isNull(installations.lastSyncAt),
               sql`${installations.lastSyncAt} < ${olderThan.toISOString()}`,

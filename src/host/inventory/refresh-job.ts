@@ -7,6 +7,13 @@ export const REFRESH_JOB = "inventory.refresh";
 export const refreshKey = (installationId: string) => `${REFRESH_JOB}:${installationId}`;
 
 /**
+ * The concurrency key of everything that writes an installation's inventory from the provider: its
+ * passes and its webhook events run one at a time across all processes, so a pass's older read never
+ * lands after an event's newer one, and two events never interleave their read and write.
+ */
+export const installationWorkKey = (installationId: string) => `installation:${installationId}`;
+
+/**
  * Queues a pass; a second request while one is pending or running gets the same operation. A leaf of
  * its own so that connecting (installations) can queue the first pass without depending on inventory.
  */
@@ -21,6 +28,7 @@ export function requestRefresh(
     kind: REFRESH_JOB,
     payload: { installation_id: installationId },
     dedupeKey: refreshKey(installationId),
+    concurrencyKey: installationWorkKey(installationId),
     createdBy: userId,
   });
 }

@@ -29,7 +29,44 @@ const WORKER = `${hostname()}:${process.pid}`;
 
 const held = (l: Lease) => and(eq(jobs.id, l.id), eq(jobs.lease, l.lease), eq(jobs.status, "running"));
 
+/** Whether `err` (as either driver wraps it) is a unique violation of `constraint`. */
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  for (let e = err as { code?: string; constraint?: string; cause?: unknown } | undefined; e; ) {
+    if (e.code === "23505") return e.constraint === undefined || e.constraint === constraint;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
 export function jobsRepository(db: Database) {
+  /**
+   * The claim statement. A pending job whose concurrency key another job holds (running, even with
+   * its lease expired: that one is taken over first, or buried) is not due.
+   */
+  async function claimOnce(leaseSeconds: number, kinds: string[]) {
+    const rows = rowsOf(
+      await db.execute(sql`
+        update ${jobs} set status = 'running', attempts = ${jobs.attempts} + 1, lease = ${jobs.lease} + 1,
+          locked_until = now() + make_interval(secs => ${leaseSeconds}), heartbeat_at = now(), updated_at = now(),
+          locked_by = ${WORKER}
+        where ${jobs.id} = (
+          select id from ${jobs} j
+          where ((j.status = 'pending' and j.run_after <= now())
+             or (j.status = 'running' and j.locked_until < now() and j.attempts < j.max_attempts))
+            and j.kind in (${listOf(kinds)})
+            and (j.concurrency_key is null or not exists (
+              select 1 from ${jobs} held
+              where held.concurrency_key = j.concurrency_key and held.status = 'running' and held.id <> j.id))
+          order by j.run_after, j.id
+          for update skip locked
+          limit 1
+        )
+        returning id`),
+    );
+    const id = rows[0]?.id as string | undefined;
+    return id ? findOne(db, jobs, eq(jobs.id, id)) : undefined;
+  }
+
   /** Writes `set` only while `lease` is the job's current one: fencing; false when the lease was lost. */
   const fenced = async (lease: Lease, set: PgUpdateSetSource<typeof jobs>) =>
     (await db.update(jobs).set(set).where(held(lease)).returning({ id: jobs.id })).length > 0;
@@ -81,38 +118,18 @@ export function jobsRepository(db: Database) {
      */
     async claim(leaseSeconds: number, kinds: string[]): Promise<JobRow | undefined> {
       if (kinds.length === 0) return undefined;
-
-      const rows = rowsOf(
-        await db.execute(sql`
-        update ${jobs} set status = 'running', attempts = ${jobs.attempts} + 1, lease = ${jobs.lease} + 1,
-          locked_until = now() + make_interval(secs => ${leaseSeconds}), heartbeat_at = now(), updated_at = now(),
-          locked_by = ${WORKER}
-        where ${jobs.id} = (
-          select id from ${jobs}
-          where ((status = 'pending' and run_after <= now())
-             or (status = 'running' and locked_until < now() and attempts < max_attempts))
-            and kind in (${listOf(kinds)})
-          order by run_after, id
-          for update skip locked
-          limit 1
-        )
-        returning id`),
-      );
-      const id = rows[0]?.id as string | undefined;
-      return id ? this.get(id) : undefined;
+      // Two claimers can pick two pending jobs of one concurrency key at the same moment; the unique
+      // index lets one win, and the loser claims again (now seeing the winner running).
+      for (let tries = 0; tries < 5; tries++) {
+        try {
+          return await claimOnce(leaseSeconds, kinds);
+        } catch (err) {
+          if (!isUniqueViolation(err, "jobs_concurrency_running_uq")) throw err;
+        }
+      }
+      return undefined;
     },
 
-    /** Whether a job holding this dedupe key is running under a live lease (in any process). */
-    async runningWith(dedupeKey: string) {
-      const [row] = await db
-        .select({ id: jobs.id })
-        .from(jobs)
-        .where(
-          and(eq(jobs.dedupeKey, dedupeKey), eq(jobs.status, "running"), sql`${jobs.lockedUntil} > now()`),
-        )
-        .limit(1);
-      return Boolean(row);
-    },
     async get(id: string) {
       return findOne(db, jobs, eq(jobs.id, id));
     },

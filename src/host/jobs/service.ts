@@ -131,7 +131,8 @@ export function retryDelaySeconds(
 /**
  * The job queue on the application's own table. Every app process runs a worker that claims up to
  * `concurrency` jobs with `for update skip locked`, keeps each lease alive by heartbeats, and retries
- * retryable failures with backoff; on the embedded default that is the one in-process worker.
+ * retryable failures with backoff; on the embedded default that is the one in-process worker. Jobs
+ * that share a concurrency key run one at a time, in whichever process claims them.
  */
 export function jobsService(
   db: Database,
@@ -272,6 +273,8 @@ export function jobsService(
       kind: string;
       payload?: unknown;
       dedupeKey?: string;
+      /** Jobs sharing it run one at a time across every process (see `jobs.concurrency_key`). */
+      concurrencyKey?: string;
       createdBy?: string | null;
       /** Progress to start from (work a synchronous request already did). */
       progress?: unknown;
@@ -286,6 +289,7 @@ export function jobsService(
         kind: input.kind,
         payload: input.payload ?? {},
         dedupeKey: input.dedupeKey ?? null,
+        concurrencyKey: input.concurrencyKey ?? null,
         createdBy: input.createdBy ?? null,
         maxAttempts: o.maxAttempts,
         ...(input.progress === undefined ? {} : { progress: input.progress }),
@@ -299,9 +303,6 @@ export function jobsService(
 
     /** The team's pending or running job holding `dedupeKey`, if any. */
     activeFor: (teamId: string, dedupeKey: string) => repo.activeFor(teamId, dedupeKey),
-
-    /** Whether a job with this dedupe key is running now (e.g. an installation's inventory pass). */
-    isRunning: (dedupeKey: string) => repo.runningWith(dedupeKey),
 
     /** Waits until the job is terminal (tests, the demo's first sync). */
     async waitFor(id: string, timeoutMs = 60_000): Promise<JobRow> {

@@ -14,6 +14,18 @@ export const installationRevoked = (provider: string, label: string) =>
     `${provider} refused the credential of the installation behind ${label} (twice in a row). Ask a team admin to reconnect it in the dashboard; a later successful sync also restores it.`,
   );
 
+/**
+ * The provider suspended the installation (a GitHub App installation an owner suspended): every call
+ * would be refused, so none is made. Lifted by the provider's `unsuspend` event (src/host/webhooks).
+ */
+export const installationSuspended = (provider: string, label: string, account: string) =>
+  new DomainError(
+    "installation_suspended",
+    provider === "github"
+      ? `The GitHub App installation behind ${label} is suspended, so nothing was sent to GitHub. An owner of ${account} can unsuspend it in the account's GitHub settings (GitHub Apps → Configure → Unsuspend); if the App's owner suspended it, only they can.`
+      : `The ${provider} installation behind ${label} is suspended, so nothing was sent to ${provider}. An admin of ${account} can lift the suspension in ${provider}.`,
+  );
+
 /** A provider-only call (no routing key) in a team with no usable mapping for the provider. */
 export const noMappedResource = (provider: string) =>
   new DomainError(

@@ -18,6 +18,7 @@ import {
   allMappingsDisabled,
   installationDisconnected,
   installationRevoked,
+  installationSuspended,
   mappingNeedsRepair,
   noMappedResource,
 } from "./errors.ts";
@@ -84,6 +85,9 @@ export function runtimeTargets(deps: {
     if (!installation || installation.disconnectedAt)
       throw installationDisconnected(provider, m.mapping.displayLabel);
     if (installation.status === "revoked") throw installationRevoked(provider, m.mapping.displayLabel);
+    // Before the connection: building it mints a token, which a suspended GitHub App installation is refused.
+    if (installation.status === "suspended")
+      throw installationSuspended(provider, m.mapping.displayLabel, installation.workspaceName);
     const conn = await callProvider(() => deps.installations.connectionFor(installation));
     const adapter = adapterFor(provider);
     let gone: Promise<boolean> | null = null;

@@ -26,7 +26,11 @@ export const ProjectStatus = Type.Object({
   identity_path: IdentityPath,
   last_sync_at: Nullable(Type.String()),
   status: MappingState,
-  guidance: Type.Optional(Type.String({ description: "What to do when the resource is gone upstream." })),
+  guidance: Type.Optional(
+    Type.String({
+      description: "What to do when the resource is gone upstream or the installation is suspended.",
+    }),
+  ),
 });
 
 export const StatusBinding = Type.Object({

@@ -29,6 +29,22 @@ export function identityPath(m: JoinedMapping, inst?: InstallationRow): Static<t
   };
 }
 
+/** What to do next when the mapping cannot be used for a reason the user (or an owner) can fix. */
+function guidanceFor(state: string, provider: string, inst?: InstallationRow) {
+  if (state === "resource_missing")
+    return {
+      guidance: `The bound resource no longer exists upstream. Run \`spec-kitty tracker bind --provider ${provider}\` to rebind.`,
+    };
+  if (state === "installation_suspended")
+    return {
+      guidance:
+        provider === "github"
+          ? `The GitHub App installation on ${inst?.workspaceName ?? "the account"} is suspended: an owner of that account can unsuspend it in its GitHub settings (GitHub Apps → Configure → Unsuspend).`
+          : `The ${provider} installation is suspended: an admin of the account can lift the suspension in ${provider}.`,
+    };
+  return {};
+}
+
 export function statusService(deps: {
   binding: Pick<BindingService, "route">;
   installations: Pick<InstallationsService, "byId" | "listForTeam">;
@@ -44,16 +60,15 @@ export function statusService(deps: {
         configured: true,
         provider: m.mapping.provider,
         ...enrichment(m),
-        connected: !m.installationDisconnectedAt && m.installationStatus !== "revoked",
+        connected:
+          !m.installationDisconnectedAt &&
+          m.installationStatus !== "revoked" &&
+          m.installationStatus !== "suspended",
         sync_state: state,
         identity_path: identityPath(m, inst),
         last_sync_at: inst?.lastSyncAt?.toISOString() ?? null,
         status: mappingState(m.mapping),
-        ...(state === "resource_missing"
-          ? {
-              guidance: `The bound resource no longer exists upstream. Run \`spec-kitty tracker bind --provider ${keys.provider}\` to rebind.`,
-            }
-          : {}),
+        ...guidanceFor(state, keys.provider, inst),
       };
     },
 

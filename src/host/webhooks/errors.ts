@@ -20,10 +20,3 @@ export const webhooksUnsupported = (provider: string) =>
     "webhooks_unsupported",
     `This service receives no ${provider} webhooks yet; the inventory follows the scheduled refresh (docs/webhooks.md).`,
   );
-
-export const passRunning = () =>
-  new DomainError(
-    "refresh_in_progress",
-    "An inventory pass of the installation is running; the event is applied after it.",
-    { retryable: true, retryAfterSeconds: 1 },
-  );

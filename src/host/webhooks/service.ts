@@ -14,18 +14,12 @@ import { DomainError } from "../errors/domain-error.ts";
 import { providerError } from "../http/provider-errors.ts";
 import { newId } from "../ids.ts";
 import type { InstallationRow, InstallationsService } from "../installations/service.ts";
-import { REFRESH_JOB } from "../inventory/refresh-job.ts";
+import { installationWorkKey } from "../inventory/refresh-job.ts";
 import type { InventoryService } from "../inventory/service.ts";
-import type { JobRow, JobsService } from "../jobs/service.ts";
+import type { JobContext, JobRow, JobsService } from "../jobs/service.ts";
 import type { Vault } from "../secrets/vault.ts";
 import type { AuthContext } from "../teams/access.ts";
-import {
-  appWideSecret,
-  notRegisteredPerInstallation,
-  passRunning,
-  unverified,
-  webhooksUnsupported,
-} from "./errors.ts";
+import { appWideSecret, notRegisteredPerInstallation, unverified, webhooksUnsupported } from "./errors.ts";
 import { deleteGitlabHook, type HookOutcome, type HookRef, registerGitlabHook } from "./gitlab-hooks.ts";
 import {
   type Headers,
@@ -95,7 +89,7 @@ export function webhooksService(
       | "onLifecycle"
     >;
     inventory: Pick<InventoryService, "applyResource" | "markGone">;
-    jobs: Pick<JobsService, "enqueue" | "register" | "isRunning">;
+    jobs: Pick<JobsService, "enqueue" | "register">;
     audit: Pick<AuditService, "record">;
   },
 ) {
@@ -255,7 +249,7 @@ export function webhooksService(
   }
 
   /** One event's change to one installation, re-read from the provider first (nothing is taken from the body). */
-  async function applyTarget(inst: InstallationRow, target: Target) {
+  async function applyTarget(inst: InstallationRow, target: Target, lease: Pick<JobContext, "assertLease">) {
     const adapter = adapterFor(inst.provider as ProviderId);
     const conn = await deps.installations.connectionFor(inst);
     const workspace = deps.installations.workspaceOf(inst);
@@ -280,6 +274,8 @@ export function webhooksService(
         };
       }
       if (state.status === inst.status && state.code === inst.lastErrorCode) return "unchanged";
+      // A worker whose lease lapsed (it stalled; another process re-runs the job) must not write its older read.
+      await lease.assertLease();
       await deps.installations.recordProviderState(inst.id, new Date(), state);
       await deps.audit.record({
         teamId: inst.teamId,
@@ -292,22 +288,10 @@ export function webhooksService(
       return state.status;
     }
     const found = await adapter.getResource(conn, workspace, target.native_id);
+    await lease.assertLease();
     if (found) return deps.inventory.applyResource(inst, found);
     // The provider confirmed it: not found (or no longer the installation's).
     return (await deps.inventory.markGone(inst.id, target.native_id)) > 0 ? "missing" : "unchanged";
-  }
-
-  /** Deliveries of one installation are applied one at a time in this process, in the order they came. */
-  const chains = new Map<string, Promise<unknown>>();
-  function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const next = (chains.get(key) ?? Promise.resolve()).catch(() => undefined).then(fn);
-    chains.set(key, next);
-    next
-      .finally(() => {
-        if (chains.get(key) === next) chains.delete(key);
-      })
-      .catch(() => undefined);
-    return next;
   }
 
   async function failDelivery(deliveryId: string, installationId: string, reason: string) {
@@ -316,7 +300,12 @@ export function webhooksService(
     await repo.recordFailure(installationId, reason, at);
   }
 
-  async function apply(job: JobRow) {
+  /**
+   * One delivery's job. It holds its installation's concurrency key (`installationWorkKey`), so no pass
+   * and no other event of the installation runs meanwhile, in any process: each re-read is written
+   * before the next one is made, and the last event's re-read is the last write.
+   */
+  async function apply(job: JobRow, ctx: JobContext) {
     const { delivery } = job.payload as { delivery: string };
     const d = await repo.delivery(delivery);
     if (d?.state !== "pending" || !d.installationId) return { delivery, applied: false };
@@ -326,32 +315,28 @@ export function webhooksService(
       await repo.finish(d.id, "ignored", "installation disconnected", new Date());
       return { delivery, applied: false };
     }
-    // A pass staged what it read before this event: applying the event first would be overwritten.
-    if (await deps.jobs.isRunning(`${REFRESH_JOB}:${inst.id}`)) throw passRunning();
-    return serialized(inst.id, async () => {
-      const outcomes: string[] = [];
-      try {
-        for (const t of d.targets as Target[]) {
-          // A deleted installation answers nothing more; its resource events wait for a reinstall.
-          const current = t.kind === "resource" ? await deps.installations.byId(inst.id) : inst;
-          if (t.kind === "resource" && current?.status === "revoked") {
-            outcomes.push("skipped");
-            continue;
-          }
-          outcomes.push(String(await applyTarget(current ?? inst, t)));
+    const outcomes: string[] = [];
+    try {
+      for (const t of d.targets as Target[]) {
+        // A deleted installation answers nothing more; its resource events wait for a reinstall.
+        const current = t.kind === "resource" ? await deps.installations.byId(inst.id) : inst;
+        if (t.kind === "resource" && current?.status === "revoked") {
+          outcomes.push("skipped");
+          continue;
         }
-      } catch (err) {
-        if (!(err instanceof TrackerError)) throw err;
-        const envelope = providerError(err);
-        if (envelope.retryable) throw envelope;
-        await failDelivery(d.id, inst.id, `Applying ${d.event} failed: ${envelope.message}`);
-        return { delivery, applied: false, error_code: envelope.code };
+        outcomes.push(String(await applyTarget(current ?? inst, t, ctx)));
       }
-      const at = new Date();
-      await repo.finish(d.id, "applied", null, at);
-      await repo.recordApplied(inst.id, at);
-      return { delivery, applied: true, outcomes };
-    });
+    } catch (err) {
+      if (!(err instanceof TrackerError)) throw err;
+      const envelope = providerError(err);
+      if (envelope.retryable) throw envelope;
+      await failDelivery(d.id, inst.id, `Applying ${d.event} failed: ${envelope.message}`);
+      return { delivery, applied: false, error_code: envelope.code };
+    }
+    const at = new Date();
+    await repo.finish(d.id, "applied", null, at);
+    await repo.recordApplied(inst.id, at);
+    return { delivery, applied: true, outcomes };
   }
 
   deps.jobs.register(APPLY_JOB, apply, {
@@ -418,7 +403,12 @@ export function webhooksService(
           state: parsed.targets.length > 0 ? "pending" : "ignored",
         });
         if (saved && parsed.targets.length > 0)
-          await deps.jobs.enqueue({ teamId: inst.teamId, kind: APPLY_JOB, payload: { delivery: saved.id } });
+          await deps.jobs.enqueue({
+            teamId: inst.teamId,
+            kind: APPLY_JOB,
+            payload: { delivery: saved.id },
+            concurrencyKey: installationWorkKey(inst.id),
+          });
       }
     },
 

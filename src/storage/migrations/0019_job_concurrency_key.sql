@@ -1,0 +1,2 @@
+ALTER TABLE "jobs" ADD COLUMN "concurrency_key" text;--> statement-breakpoint
+CREATE UNIQUE INDEX "jobs_concurrency_running_uq" ON "jobs" USING btree ("concurrency_key") WHERE "jobs"."status" = 'running';
