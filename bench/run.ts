@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   "bind-resolve": () => import("./bind-resolve.ts"),
   "refresh-memory": () => import("./refresh-memory.ts"),
   "webhook-latency": () => import("./webhook-latency.ts"),
+  "many-teams": () => import("./many-teams.ts"),
 };
 
 const only = process.argv.slice(2);
