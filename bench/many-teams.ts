@@ -61,6 +61,7 @@ async function admin(sql: string) {
 interface SeededTeam {
   g: number;
   id: string;
+  installation: string;
   slug: string;
   token: string;
   size: number;
@@ -117,7 +118,8 @@ async function seed(url: string): Promise<Seeded> {
     for (const i of indexes) await c.query(`drop index "${i.indexname}"`);
     await c.query(
       `create temp table bench_teams as
-         select g, 'team_bench_' || lpad(g::text, 5, '0') as id, 'bench-' || g as slug,
+         select g, 'team_' || rpad('BENCH' || lpad(g::text, 5, '0'), 26, '0') as id, 'bench-' || g as slug,
+                'inst_' || rpad('BENCH' || lpad(g::text, 5, '0'), 26, '0') as installation,
                 'skt_bench_' || g || '_${salt}' as token,
                 ${MIN} + ((${MAX - MIN})::bigint * (g - 1) / greatest(${TEAMS} - 1, 1))::int as size
          from generate_series(1, ${TEAMS}) g`,
@@ -138,7 +140,7 @@ async function seed(url: string): Promise<Seeded> {
          from bench_teams`,
     );
     const inst = await columnsOf(c, "installations", {
-      id: "'inst_bench_' || t.g",
+      id: "t.installation",
       team_id: "t.id",
       // One GitHub installation belongs to one team (installations_github_owner_uq).
       workspace_id: "src.workspace_id || '-' || t.g",
@@ -149,15 +151,18 @@ async function seed(url: string): Promise<Seeded> {
       [templateInstallation],
     );
     const res = await columnsOf(c, "resources", {
-      id: "'res_bench_' || t.g || '_' || src.n",
+      // As long as the service's ids (prefix + 26-character ULID): the snapshot's memory is mostly strings.
+      id: "'res_' || rpad('BENCH' || lpad(t.g::text, 5, '0') || lpad(src.n::text, 6, '0'), 26, '0')",
       team_id: "t.id",
-      installation_id: "'inst_bench_' || t.g",
+      installation_id: "t.installation",
     });
     await c.query(
       `insert into resources (${res.list})
          select ${res.values}
          from (select *, row_number() over (order by id) as n from resources where installation_id = $1) src
-         join bench_teams t on src.n <= t.size`,
+         join bench_teams t on src.n <= t.size
+         -- A team's rows together, as its discovery pass writes them (not one row per page per team).
+         order by t.g, src.n`,
       [templateInstallation],
     );
     const copySeconds = (performance.now() - t0) / 1000;
@@ -165,8 +170,9 @@ async function seed(url: string): Promise<Seeded> {
     await c.query("set session_replication_role = origin");
     for (const i of indexes) await c.query(i.indexdef);
     await c.query("analyze");
-    const teams = (await c.query<SeededTeam>("select g, id, slug, token, size from bench_teams order by g"))
-      .rows;
+    const teams = (
+      await c.query<SeededTeam>("select g, id, installation, slug, token, size from bench_teams order by g")
+    ).rows;
     const { rows: counted } = await c.query<{ n: number }>(
       "select count(*)::int as n from resources where team_id <> $1",
       [templateTeam],
@@ -414,7 +420,7 @@ async function rowMemory(url: string, teams: SeededTeam[]): Promise<RowMemory> {
   };
   const m0 = sample();
   const held: unknown[] = [];
-  for (const t of teams) held.push(await repo.snapshotRows(t.id, [`inst_bench_${t.g}`]));
+  for (const t of teams) held.push(await repo.snapshotRows(t.id, [t.installation]));
   const m1 = sample();
   const rows = (held as unknown[][]).reduce((n, r) => n + r.length, 0);
   held.length = 0;
