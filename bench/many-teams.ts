@@ -36,7 +36,8 @@ import {
  *
  * Seeding: one real team is connected and refreshed through the service (the simulator's rows as a
  * discovery pass writes them), then copied in SQL to every team, one `INSERT … SELECT` per table, in
- * its own database (`skt_bench_many_teams`), dropped at the end.
+ * its own database (`skt_bench_many_teams`), dropped at the end. A bench-only route prototypes the cold-team
+ * lookup docs/decisions.md proposes (`coldLookupRoute`), loaded with a random team too.
  */
 const TEAMS = Number(process.env.BENCH_TEAMS ?? 1_000);
 const MIN = Number(process.env.BENCH_TEAM_MIN ?? 1_000);
