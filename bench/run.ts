@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   "refresh-memory": () => import("./refresh-memory.ts"),
   "webhook-latency": () => import("./webhook-latency.ts"),
   "snapshot-change": () => import("./snapshot-change.ts"),
+  "many-teams": () => import("./many-teams.ts"),
 };
 
 const only = process.argv.slice(2);

@@ -20,13 +20,16 @@ export async function startBenchApp(opts: {
   plugins?: import("fastify").FastifyPluginAsync<{ services: import("../src/app/compose.ts").Services }>[];
   /** Run the job worker in the server (webhook events are applied by jobs); default off. */
   worker?: boolean;
+  /** A PostgreSQL database the caller created and drops (instead of a fresh one dropped on close). */
+  databaseUrl?: string;
 }) {
   const sims = {} as Record<SimProvider, ProviderSimulator>;
   for (const p of opts.providers)
     sims[p] = await SIMULATORS[p]({ generatedResources: opts.generatedResources });
-  const pg = opts.driver === "postgres" ? await createPostgresDatabase() : null;
-  if (opts.driver === "postgres" && !pg) throw new Error("PostgreSQL is not reachable at 127.0.0.1:5432");
-  const database = await openDatabase({ databaseUrl: pg?.url, poolSize: 16 });
+  const pg = opts.driver === "postgres" && !opts.databaseUrl ? await createPostgresDatabase() : null;
+  if (opts.driver === "postgres" && !pg && !opts.databaseUrl)
+    throw new Error("PostgreSQL is not reachable at 127.0.0.1:5432");
+  const database = await openDatabase({ databaseUrl: opts.databaseUrl ?? pg?.url, poolSize: 16 });
   const app = await buildApp({
     database,
     logger: createLogger({ level: "warn" }),
@@ -155,26 +158,70 @@ export async function load(
   for (const [k, v] of Object.entries(req.headers ?? {})) args.push("-H", `${k}=${v}`);
   if (req.body !== undefined) args.push("-b", req.body);
   args.push(req.url);
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const r = await autocannonRun(args);
+  return summarise(r, req, true);
+}
+
+export interface LoadFailures {
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+const VARIED = fileURLToPath(new URL("./varied-load.mjs", import.meta.url));
+
+/**
+ * `load()` with headers chosen per request from `headerSets` (at random: e.g. a random team's token and
+ * slug), from autocannon's programmatic API in a separate process (bench/varied-load.mjs). Failures are
+ * counted, not thrown, so a workload that collapses still reports what it did.
+ */
+export async function loadVaried(
+  req: Req,
+  headerSets: Record<string, string>[],
+  opts: { concurrency: number; seconds?: number; timeoutSeconds?: number },
+): Promise<LoadResult & LoadFailures> {
+  const spec = {
+    url: req.url,
+    method: req.method ?? "GET",
+    headers: req.headers ?? {},
+    body: req.body,
+    headerSets,
+    concurrency: opts.concurrency,
+    seconds: opts.seconds ?? BENCH_SECONDS,
+    timeoutSeconds: opts.timeoutSeconds ?? 30,
+  };
+  return summarise(await autocannonRun([VARIED], JSON.stringify(spec)), req, false);
+}
+
+type AutocannonJson = {
+  requests: { total: number; average: number };
+  latency: { p50: number; p99: number };
+  duration: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+};
+
+async function autocannonRun(args: string[], stdin?: string): Promise<AutocannonJson> {
+  const child = spawn(process.execPath, args, {
+    stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+  });
+  if (stdin !== undefined) child.stdin?.end(stdin);
   let out = "";
   let err = "";
-  child.stdout.on("data", (d) => {
+  child.stdout?.on("data", (d) => {
     out += d;
   });
-  child.stderr.on("data", (d) => {
+  child.stderr?.on("data", (d) => {
     err += d;
   });
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
   if (code !== 0) throw new Error(`autocannon exited ${code}: ${err}`);
-  const r = JSON.parse(out) as {
-    requests: { total: number; average: number };
-    latency: { p50: number; p99: number };
-    duration: number;
-    non2xx: number;
-    errors: number;
-    timeouts: number;
-  };
-  if (r.non2xx || r.errors || r.timeouts)
+  return JSON.parse(out) as AutocannonJson;
+}
+
+function summarise(r: AutocannonJson, req: Req, strict: boolean): LoadResult & LoadFailures {
+  if (strict && (r.non2xx || r.errors || r.timeouts))
     throw new Error(
       `${req.method ?? "GET"} ${req.url}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`,
     );
@@ -183,6 +230,9 @@ export async function load(
     rps: r.requests.total / r.duration,
     p50_ms: r.latency.p50,
     p99_ms: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
   };
 }
 

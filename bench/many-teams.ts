@@ -1,0 +1,615 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { FastifyPluginAsync } from "fastify";
+import pg from "pg";
+import type { Services } from "../src/app/compose.ts";
+import { buildApp } from "../src/app/server.ts";
+import { providerSettingsFor } from "../src/demo/simulated.ts";
+import { identityOf, type RankTarget, rank } from "../src/host/binding/ranking.ts";
+import { authenticate } from "../src/host/http/auth.ts";
+import { inventoryRepository } from "../src/host/inventory/repository.ts";
+import { createLogger } from "../src/host/logger.ts";
+import { randomVault } from "../src/host/secrets/vault.ts";
+import { openDatabase } from "../src/storage/database.ts";
+import { createHttpClient } from "../src/tracker/index.ts";
+import { PG_URL } from "../test/support/database.ts";
+import {
+  BENCH_SECONDS,
+  fmt,
+  type LoadFailures,
+  type LoadResult,
+  loadVaried,
+  median,
+  startBenchApp,
+} from "./support.ts";
+
+/**
+ * Issue 18 item 3: many teams on PostgreSQL. `BENCH_TEAMS` teams (default 1,000), team i holding a
+ * GitHub installation of between `BENCH_TEAM_MIN` and `BENCH_TEAM_MAX` repositories (default 1,000 and
+ * 10,000, spread evenly), each with its admin, API token and membership. bind-resolve and
+ * `tracker/resources/` are loaded (autocannon in its own process, 16 connections) first as one team
+ * (the warm case: the median-sized team, every request) and then as a random team per request; the
+ * ratio random ÷ warm is the issue's measure (target ≥ 0.8×). The service runs in its own process, so
+ * its RSS (VmRSS sampled every 200 ms, and the kernel's VmHWM peak) is the service's alone.
+ *
+ * Seeding: one real team is connected and refreshed through the service (the simulator's rows as a
+ * discovery pass writes them), then copied in SQL to every team, one `INSERT … SELECT` per table, in
+ * its own database (`skt_bench_many_teams`), dropped at the end. A bench-only route prototypes the cold-team
+ * lookup docs/decisions.md proposes (`coldLookupRoute`), loaded with a random team too.
+ */
+const TEAMS = Number(process.env.BENCH_TEAMS ?? 1_000);
+const MIN = Number(process.env.BENCH_TEAM_MIN ?? 1_000);
+const MAX = Number(process.env.BENCH_TEAM_MAX ?? 10_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+const CONCURRENCY = 16;
+/** Its own database, dropped at the end (`BENCH_DATABASE` to run two at once). */
+const DATABASE = process.env.BENCH_DATABASE ?? "skt_bench_many_teams";
+
+const urlFor = (database: string) => {
+  const u = new URL(PG_URL);
+  u.pathname = `/${database}`;
+  return u.toString();
+};
+
+async function admin(sql: string) {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+interface SeededTeam {
+  g: number;
+  id: string;
+  installation: string;
+  slug: string;
+  token: string;
+  size: number;
+}
+
+interface Seeded {
+  teams: SeededTeam[];
+  rows: number;
+  seconds: { template: number; copy: number; indexes: number };
+}
+
+/**
+ * Every column of `table` copied from `source` rows, with `overrides` (column → SQL expression) for
+ * the ones that differ per team: the copy follows the schema instead of restating it.
+ */
+async function columnsOf(c: pg.Client, table: string, overrides: Record<string, string>) {
+  const { rows } = await c.query<{ column_name: string }>(
+    "select column_name from information_schema.columns where table_schema = 'public' and table_name = $1 order by ordinal_position",
+    [table],
+  );
+  const names = rows.map((r) => r.column_name);
+  return {
+    list: names.map((n) => `"${n}"`).join(", "),
+    values: names.map((n) => overrides[n] ?? `src."${n}"`).join(", "),
+  };
+}
+
+async function seed(url: string): Promise<Seeded> {
+  let t0 = performance.now();
+  // The template: a real team, connected and refreshed through the service over the GitHub simulator.
+  const template = await startBenchApp({
+    driver: "postgres",
+    databaseUrl: url,
+    providers: ["github"],
+    generatedResources: MAX,
+  });
+  const templateTeam = template.team.id;
+  const templateInstallation = template.installations.github;
+  await template.close();
+  const templateSeconds = (performance.now() - t0) / 1000;
+
+  t0 = performance.now();
+  const salt = randomBytes(6).toString("hex");
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    // Bulk copy: no row triggers (foreign keys, version bumps) and no secondary indexes while writing;
+    // the versions are set once below and the indexes rebuilt from their own definitions after.
+    await c.query("set session_replication_role = replica");
+    await c.query("set maintenance_work_mem = '512MB'");
+    const { rows: indexes } = await c.query<{ indexname: string; indexdef: string }>(
+      "select indexname, indexdef from pg_indexes where schemaname = 'public' and tablename = 'resources' and indexname <> 'resources_pkey'",
+    );
+    for (const i of indexes) await c.query(`drop index "${i.indexname}"`);
+    await c.query(
+      `create temp table bench_teams as
+         select g, 'team_' || rpad('BENCH' || lpad(g::text, 5, '0'), 26, '0') as id, 'bench-' || g as slug,
+                'inst_' || rpad('BENCH' || lpad(g::text, 5, '0'), 26, '0') as installation,
+                'skt_bench_' || g || '_${salt}' as token,
+                ${MIN} + ((${MAX - MIN})::bigint * (g - 1) / greatest(${TEAMS} - 1, 1))::int as size
+         from generate_series(1, ${TEAMS}) g`,
+    );
+    await c.query(
+      "insert into teams (id, slug, name, inventory_version, binding_version) select id, slug, 'Bench team ' || g, 1, 1 from bench_teams",
+    );
+    await c.query(
+      "insert into users (id, email, name) select 'usr_bench_' || g, 'bench-' || g || '@teams.test', 'Bench ' || g from bench_teams",
+    );
+    await c.query(
+      "insert into memberships (team_id, user_id, role) select id, 'usr_bench_' || g, 'admin' from bench_teams",
+    );
+    // As tokens/service.ts stores them: SHA-256 hex of the secret, and its first 10 characters.
+    await c.query(
+      `insert into api_tokens (id, user_id, name, token_hash, prefix)
+         select 'tok_bench_' || g, 'usr_bench_' || g, 'bench', encode(sha256(convert_to(token, 'UTF8')), 'hex'), left(token, 10)
+         from bench_teams`,
+    );
+    const inst = await columnsOf(c, "installations", {
+      id: "t.installation",
+      team_id: "t.id",
+      // One GitHub installation belongs to one team (installations_github_owner_uq).
+      workspace_id: "src.workspace_id || '-' || t.g",
+      resource_count: "t.size",
+    });
+    await c.query(
+      `insert into installations (${inst.list}) select ${inst.values} from installations src cross join bench_teams t where src.id = $1`,
+      [templateInstallation],
+    );
+    const res = await columnsOf(c, "resources", {
+      // As long as the service's ids (prefix + 26-character ULID): the snapshot's memory is mostly strings.
+      id: "'res_' || rpad('BENCH' || lpad(t.g::text, 5, '0') || lpad(src.n::text, 6, '0'), 26, '0')",
+      team_id: "t.id",
+      installation_id: "t.installation",
+    });
+    await c.query(
+      `insert into resources (${res.list})
+         select ${res.values}
+         from (select *, row_number() over (order by id) as n from resources where installation_id = $1) src
+         join bench_teams t on src.n <= t.size
+         -- A team's rows together, as its discovery pass writes them (not one row per page per team).
+         order by t.g, src.n`,
+      [templateInstallation],
+    );
+    const copySeconds = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    await c.query("set session_replication_role = origin");
+    for (const i of indexes) await c.query(i.indexdef);
+    // The prototype's stand-in for the proposed `bind_name` / `bind_path` columns: normalize() of
+    // binding/ranking.ts in SQL, for bindable rows, in one covering index.
+    const normalized = (col: string) =>
+      `trim(both '-' from regexp_replace(regexp_replace(lower(coalesce(${col}, '')), '\\.git$', ''), '[^a-z0-9/]+', '-', 'g')) collate "C"`;
+    await c.query(
+      `create table bench_bind_names as
+         select team_id, provider, ${normalized("name")} as n, ${normalized("full_path")} as p, id from resources
+         where missing_since is null and not archived and not issues_disabled`,
+    );
+    await c.query("create index on bench_bind_names (team_id, provider, n, p) include (id)");
+    await c.query("vacuum analyze");
+    const teams = (
+      await c.query<SeededTeam>("select g, id, installation, slug, token, size from bench_teams order by g")
+    ).rows;
+    const { rows: counted } = await c.query<{ n: number }>(
+      "select count(*)::int as n from resources where team_id <> $1",
+      [templateTeam],
+    );
+    return {
+      teams,
+      rows: counted[0].n,
+      seconds: { template: templateSeconds, copy: copySeconds, indexes: (performance.now() - t0) / 1000 },
+    };
+  } finally {
+    await c.end();
+  }
+}
+
+/** The service alone in a child process (`--serve <url>`); resolves with its pid and base URL. */
+function serve(url: string) {
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), "--serve", url],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  const ready = new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      const line = out.split("\n").find((l) => l.startsWith("listening "));
+      if (line) resolve(line.slice("listening ".length).trim());
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => reject(new Error(`many-teams server exited ${code}`)));
+  });
+  return {
+    child,
+    ready,
+    async stop() {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
+}
+
+/** Memory of a process from /proc: resident now (VmRSS) and the kernel's peak (VmHWM), in MB. */
+function memoryOf(pid: number) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rss: kb("VmRSS") / 1024, hwm: kb("VmHWM") / 1024 };
+}
+
+/** Samples RSS every 200 ms; `phase()` returns the peak since the last call and the current value. */
+function rssSampler(pid: number) {
+  let peak = 0;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, memoryOf(pid).rss);
+  }, 200);
+  return {
+    phase() {
+      const now = memoryOf(pid).rss;
+      const p = Math.max(peak, now);
+      peak = 0;
+      return { peakMb: p, endMb: now };
+    },
+    stop: () => clearInterval(timer),
+    hwmMb: () => memoryOf(pid).hwm,
+  };
+}
+
+type Measured = LoadResult & LoadFailures & { peakMb: number; endMb: number };
+
+export async function run(): Promise<string> {
+  const url = urlFor(DATABASE);
+  await admin(`drop database if exists ${DATABASE} with (force)`);
+  await admin(`create database ${DATABASE}`);
+  const server = { stop: async () => {} } as { stop(): Promise<void> };
+  let coldRow = "";
+  try {
+    const seeded = await seed(url);
+    const s = serve(url);
+    server.stop = s.stop;
+    const baseUrl = await s.ready;
+    const pid = s.child.pid as number;
+    const rss = rssSampler(pid);
+    const idleMb = memoryOf(pid).rss;
+    const as = (t: Seeded["teams"][number]) => ({
+      authorization: `Bearer ${t.token}`,
+      "x-team-slug": t.slug,
+    });
+    const warmTeam = [...seeded.teams].sort((a, b) => a.size - b.size)[Math.floor(seeded.teams.length / 2)];
+    const everyTeam = seeded.teams.map(as);
+    const workloads = [
+      {
+        name: "bind-resolve (exact match)",
+        req: {
+          url: `${baseUrl}/api/v1/tracker/bind-resolve/`,
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            provider: "github",
+            project_identity: {
+              uuid: "b7f3c2a0-0000-4000-8000-000000000001",
+              slug: "service-00123",
+              node_id: "a1b2c3d4e5f6",
+              repo_slug: null,
+              build_id: null,
+            },
+          }),
+        },
+      },
+      {
+        name: "tracker/resources/ (the whole list)",
+        req: { url: `${baseUrl}/api/v1/tracker/resources/?provider=github` },
+      },
+    ];
+    const rows: string[] = [];
+    const opts = { concurrency: CONCURRENCY };
+    {
+      // The proposed cold path's floor (prototype route), random team, against the warm bind-resolve.
+      const bind = workloads[0].req;
+      const cold = { ...bind, url: `${baseUrl}/bench/cold-bind-resolve` };
+      const check = await fetch(cold.url, {
+        method: "POST",
+        headers: { ...bind.headers, ...as(warmTeam) },
+        body: bind.body,
+      });
+      const sample = (await check.json()) as { match_type: string };
+      if (sample.match_type !== "exact")
+        throw new Error(`cold lookup prototype answered ${JSON.stringify(sample)}`);
+      const ratios: number[] = [];
+      const runs: Measured[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        await loadVaried(bind, [as(warmTeam)], { ...opts, seconds: 2 });
+        rss.phase();
+        const warm = await loadVaried(bind, [as(warmTeam)], opts);
+        rss.phase();
+        const random = { ...(await loadVaried(cold, everyTeam, opts)), ...rss.phase() };
+        ratios.push(random.rps / warm.rps);
+        runs.push(random);
+      }
+      const r = (f: (x: Measured) => number) => median(runs.map(f));
+      coldRow = `| prototype: cold lookup from indexed SQL (bench route, see docs/decisions.md) | random team of ${TEAMS} | ${fmt(
+        r((x) => x.rps),
+        1,
+      )} | ${fmt(
+        r((x) => x.p50_ms),
+        0,
+      )} | ${fmt(
+        r((x) => x.p99_ms),
+        0,
+      )} | ${r((x) => x.non2xx + x.errors + x.timeouts)} | ${fmt(median(ratios), 2)}× of warm bind-resolve in the same round | ${fmt(
+        r((x) => x.peakMb),
+        0,
+      )} | ${fmt(
+        r((x) => x.endMb),
+        0,
+      )} |`;
+    }
+    for (const w of workloads) {
+      const pairs: { warm: Measured; random: Measured }[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        await loadVaried(w.req, [as(warmTeam)], { ...opts, seconds: 2 });
+        rss.phase();
+        const warm = { ...(await loadVaried(w.req, [as(warmTeam)], opts)), ...rss.phase() };
+        const random = { ...(await loadVaried(w.req, everyTeam, opts)), ...rss.phase() };
+        pairs.push({ warm, random });
+      }
+      const pick = (k: "warm" | "random") => pairs.map((p) => p[k]);
+      const ratio = median(pairs.map((p) => p.random.rps / p.warm.rps));
+      const line = (label: string, m: Measured[], share: string) => {
+        const r = (f: (x: Measured) => number) => median(m.map(f));
+        const failed = r((x) => x.non2xx + x.errors + x.timeouts);
+        rows.push(
+          `| ${w.name} | ${label} | ${fmt(
+            r((x) => x.rps),
+            1,
+          )} | ${fmt(
+            r((x) => x.p50_ms),
+            0,
+          )} | ${fmt(
+            r((x) => x.p99_ms),
+            0,
+          )} | ${failed} | ${share} | ${fmt(
+            r((x) => x.peakMb),
+            0,
+          )} | ${fmt(
+            r((x) => x.endMb),
+            0,
+          )} |`,
+        );
+      };
+      line(`one warm team (${warmTeam.size} resources)`, pick("warm"), "1.00×");
+      line(`random team of ${TEAMS}`, pick("random"), `${fmt(ratio, 2)}×`);
+    }
+    await new Promise((r) => setTimeout(r, 3_000));
+    const after = memoryOf(pid).rss;
+    const hwm = rss.hwmMb();
+    rss.stop();
+    await server.stop();
+    server.stop = async () => {};
+    // Teams spread over the sizes, ~100,000 rows in all (under the LRU's 200,000), plus one for warm-up.
+    const measured: SeededTeam[] = [];
+    let total = 0;
+    const step = Math.max(1, Math.floor(seeded.teams.length / 40));
+    for (let i = 0; i < seeded.teams.length && total < 100_000; i += step) {
+      measured.push(seeded.teams[i]);
+      total += seeded.teams[i].size;
+    }
+    measured.push(seeded.teams[seeded.teams.length - 1]);
+    const mem = await rowMemoryInChild(url, measured);
+    return [
+      `#### ${TEAMS} teams of ${MIN}–${MAX} GitHub repositories (${seeded.rows} resources) on PostgreSQL, ${CONCURRENCY} connections, ${BENCH_SECONDS} s per load, ${ROUNDS} round(s)`,
+      "",
+      `Seeding: template team ${fmt(seeded.seconds.template, 0)} s, copy ${fmt(seeded.seconds.copy, 0)} s, indexes + analyze ${fmt(seeded.seconds.indexes, 0)} s.`,
+      "",
+      "| workload | teams | req/s | p50 ms | p99 ms | failed | random ÷ warm | service peak RSS (MB) | service RSS at end (MB) |",
+      "|---|---|---|---|---|---|---|---|---|",
+      ...rows,
+      coldRow,
+      "",
+      `Service RSS: ${fmt(idleMb, 0)} MB idle after start, ${fmt(after, 0)} MB 3 s after the last load, peak (VmHWM) ${fmt(hwm, 0)} MB.`,
+      "",
+      `#### Memory per cached row (${mem.teams} teams, ${mem.rows} rows; fresh process, live heap after forced GC)`,
+      "",
+      "| what is held | bytes per row |",
+      "|---|---|",
+      `| rows as the driver returns them (the snapshot query's result, for comparison) | ${mem.driverRows} |`,
+      `| bindable snapshot (rows, name index, haystacks, id map, curation flags) | ${mem.snapshot} |`,
+      `| + tracker/resources/ listing on the heap (candidate tokens, items, page) | ${mem.listingHeap} |`,
+      `| + tracker/resources/ encoded body (outside the heap) | ${mem.listingExternal} |`,
+      `| RSS growth, snapshot + listing | ${mem.rss} |`,
+      "",
+      `Cold snapshot build: ${fmt(mem.buildMs, 0)} ms per team (mean ${Math.round(mem.rows / mem.teams)} rows, one at a time); first tracker/resources/ on a built snapshot: ${fmt(mem.listingMs, 0)} ms.`,
+    ].join("\n");
+  } finally {
+    await server.stop();
+    // BENCH_KEEP_DATABASE=1 leaves the seeded database for SQL experiments (drop it yourself).
+    if (!process.env.BENCH_KEEP_DATABASE) await admin(`drop database if exists ${DATABASE} with (force)`);
+  }
+}
+
+interface RowMemory {
+  teams: number;
+  rows: number;
+  /** Heap bytes per row: the rows as the driver returns them, the snapshot, the listing on top. */
+  driverRows: number;
+  snapshot: number;
+  listingHeap: number;
+  listingExternal: number;
+  rss: number;
+  buildMs: number;
+  listingMs: number;
+}
+
+/**
+ * Where a cached team's memory goes, per row (`--memory <url>`, with --expose-gc, in a fresh process):
+ * the live heap after a forced GC before and after (1) reading the teams' rows as the snapshot query
+ * does, held in an array; (2) building their snapshots (\`inventory.snapshot\`, the LRU holding all of
+ * them); (3) answering \`tracker/resources/\` for each (tokens, items and the encoded body, which is
+ * outside the heap: \`external\`). The teams' rows stay under the LRU's bound, so nothing is evicted.
+ */
+async function rowMemory(url: string, teams: SeededTeam[]): Promise<RowMemory> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error("run with --expose-gc");
+  const database = await openDatabase({ databaseUrl: url, poolSize: 4 });
+  const app = await buildApp({
+    database,
+    logger: createLogger({ level: "warn" }),
+    vault: randomVault(),
+    settings: providerSettingsFor({}),
+    http: createHttpClient(),
+    worker: false,
+  });
+  const headers = (t: SeededTeam) => ({ authorization: `Bearer ${t.token}`, "x-team-slug": t.slug });
+  const list = (t: SeededTeam) =>
+    app.server.inject({
+      method: "GET",
+      url: "/api/v1/tracker/resources/?provider=github",
+      headers: headers(t),
+    });
+  // Warm-up outside the measured teams: JIT, pools, caches of the process.
+  const spare = teams.pop() as SeededTeam;
+  if ((await list(spare)).statusCode !== 200) throw new Error("tracker/resources/ refused the bench token");
+  const repo = inventoryRepository(database.db);
+  const sample = () => {
+    gc();
+    gc();
+    return process.memoryUsage();
+  };
+  const m0 = sample();
+  const held: unknown[] = [];
+  for (const t of teams) held.push(await repo.snapshotRows(t.id, [t.installation]));
+  const m1 = sample();
+  const rows = (held as unknown[][]).reduce((n, r) => n + r.length, 0);
+  held.length = 0;
+  const m2 = sample();
+  let t0 = performance.now();
+  for (const t of teams) await app.services.inventory.snapshot(t.id, "github");
+  const buildMs = (performance.now() - t0) / teams.length;
+  const m3 = sample();
+  t0 = performance.now();
+  for (const t of teams) if ((await list(t)).statusCode !== 200) throw new Error("tracker/resources/ failed");
+  const listingMs = (performance.now() - t0) / teams.length;
+  const m4 = sample();
+  const perRow = (bytes: number) => Math.round(bytes / rows);
+  await app.server.close();
+  await database.close();
+  return {
+    teams: teams.length,
+    rows,
+    driverRows: perRow(m1.heapUsed - m0.heapUsed),
+    snapshot: perRow(m3.heapUsed - m2.heapUsed),
+    listingHeap: perRow(m4.heapUsed - m3.heapUsed),
+    listingExternal: perRow(m4.external - m3.external),
+    rss: perRow(m4.rss - m2.rss),
+    buildMs,
+    listingMs,
+  };
+}
+
+function rowMemoryInChild(url: string, teams: SeededTeam[]): Promise<RowMemory> {
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, "--expose-gc", fileURLToPath(import.meta.url), "--memory", url],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  child.stdin.end(JSON.stringify(teams));
+  let out = "";
+  child.stdout.on("data", (d) => {
+    out += d;
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) reject(new Error(`memory child exited ${code}`));
+      else resolve(JSON.parse(out.trim().split("\n").at(-1) ?? "") as RowMemory);
+    });
+  });
+}
+
+/** Every substring of at least 3 characters, as bind-resolve looks names up (binding/service.ts). */
+function slugParts(slug: string): string[] {
+  const parts: string[] = [];
+  for (let i = 0; i < slug.length; i++)
+    for (let j = i + 3; j <= slug.length; j++) parts.push(slug.slice(i, j));
+  return parts;
+}
+
+/**
+ * A prototype, in the bench only, of the cold-team path docs/decisions.md proposes: behind the real
+ * authentication, one statement over the team's slice of a covering index of normalised names
+ * (`bench_bind_names` stands for the proposed columns), then `rank()` and a minted token for the one high
+ * match. Not the real answer: no projects, mappings, curation or candidates list — it measures the path's
+ * floor under a random team per request.
+ */
+function coldLookupRoute(url: string): FastifyPluginAsync<{ services: Services }> {
+  return async (app, { services }) => {
+    const pool = new pg.Pool({ connectionString: url, max: 16 });
+    app.addHook("onClose", () => pool.end());
+    app.register(async (scoped) => {
+      scoped.addHook("onRequest", authenticate(services));
+      scoped.post("/bench/cold-bind-resolve", async (req, reply) => {
+        const { project_identity: p } = req.body as {
+          project_identity: { slug: string; repo_slug: string | null };
+        };
+        const id = identityOf({ slug: p.slug, repoSlug: p.repo_slug });
+        const { rows } = await pool.query<RankTarget & { id: string; installation_id: string }>(
+          `select r.id, r.installation_id, r.provider, r.label, r.key, r.name, r.full_path as "fullPath"
+           from bench_bind_names s join resources r on r.id = s.id
+           where s.team_id = $1 and s.provider = 'github'
+             and (s.n = any($2) or s.n like '%' || $3 || '%' or s.p like '%' || $3 || '%')
+           limit 200`,
+          [req.auth.team.id, [id.slug, id.repo, ...slugParts(id.slug)].filter(Boolean), id.slug],
+        );
+        const highs = rows.filter((r) => rank(id, r)?.confidence === "high");
+        const one = highs.length === 1 ? highs[0] : null;
+        return reply.send({
+          match_type: one ? "exact" : "candidates",
+          candidate_token: one
+            ? services.candidates.mint({
+                teamId: req.auth.team.id,
+                provider: "github",
+                installationId: one.installation_id,
+                resourceId: one.id,
+              })
+            : null,
+          display_label: one?.label ?? null,
+          found: rows.length,
+        });
+      });
+    });
+  };
+}
+
+async function serveOnly(url: string) {
+  const database = await openDatabase({ databaseUrl: url, poolSize: 16 });
+  const app = await buildApp({
+    database,
+    logger: createLogger({ level: "warn" }),
+    vault: randomVault(),
+    settings: providerSettingsFor({}),
+    http: createHttpClient(),
+    worker: false,
+    plugins: [coldLookupRoute(url)],
+  });
+  await app.server.listen({ host: "127.0.0.1", port: 0 });
+  const a = app.server.server.address();
+  console.log(`listening http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}`);
+  process.once("SIGTERM", async () => {
+    await app.server.close();
+    await database.close();
+    process.exit(0);
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const i = process.argv.indexOf("--serve");
+  const m = process.argv.indexOf("--memory");
+  if (i > 0) await serveOnly(process.argv[i + 1]);
+  else if (m > 0) {
+    let input = "";
+    for await (const chunk of process.stdin) input += chunk;
+    console.log(JSON.stringify(await rowMemory(process.argv[m + 1], JSON.parse(input))));
+    process.exit(0);
+  } else console.log(await run());
+}
