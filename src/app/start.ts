@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../host/config.ts";
@@ -55,6 +56,7 @@ export async function startService(
       settings,
       publicUrl: config.publicUrl,
       refreshIntervalMinutes: config.refreshIntervalMinutes,
+      housekeepingSeconds: config.housekeepingSeconds,
       trustProxy: config.trustProxy,
       outbound: config.outbound,
       jobs: config.jobs,
@@ -82,7 +84,9 @@ export async function startService(
   const port = typeof address === "object" && address ? address.port : config.port;
   const baseUrl = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
   if (channel) lock?.publish({ base_url: baseUrl, operator: channel.address });
-  logger.info({ base_url: baseUrl, driver: database.driver }, "service listening");
+  // A worker of WORKERS=N says so; the primary says "service listening" once all of them listen.
+  if (cluster.isWorker) logger.info({ base_url: baseUrl, worker_pid: process.pid }, "worker listening");
+  else logger.info({ base_url: baseUrl, driver: database.driver }, "service listening");
   const server = app.server;
   return {
     ...app,
