@@ -14,6 +14,16 @@ export interface AppProcess {
   kill(): Promise<void>;
 }
 
+/** Short leases so a killed process's job is taken over in seconds, not the production 30 s. */
+export const SHORT_LEASES = {
+  JOB_LEASE_SECONDS: "5",
+  JOB_HEARTBEAT_SECONDS: "1",
+  JOB_POLL_MS: "100",
+  JOB_MAX_ATTEMPTS: "3",
+  JOB_RETRY_BASE_SECONDS: "0.1",
+  JOB_RETRY_MAX_SECONDS: "0.5",
+};
+
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
