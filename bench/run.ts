@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   "bind-resolve": () => import("./bind-resolve.ts"),
   "refresh-memory": () => import("./refresh-memory.ts"),
   "webhook-latency": () => import("./webhook-latency.ts"),
+  processes: () => import("./processes.ts"),
 };
 
 const only = process.argv.slice(2);

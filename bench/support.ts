@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { buildApp } from "../src/app/server.ts";
 import { connectSimulated, providerSettingsFor } from "../src/demo/simulated.ts";
 import { createLogger } from "../src/host/logger.ts";
-import { randomVault } from "../src/host/secrets/vault.ts";
+import { randomVault, vaultFromConfig } from "../src/host/secrets/vault.ts";
 import { type ProviderSimulator, SIMULATORS, type SimProvider } from "../src/simulators/index.ts";
 import { openDatabase } from "../src/storage/database.ts";
 import { createHttpClient } from "../src/tracker/index.ts";
@@ -20,6 +20,8 @@ export async function startBenchApp(opts: {
   plugins?: import("fastify").FastifyPluginAsync<{ services: import("../src/app/compose.ts").Services }>[];
   /** Run the job worker in the server (webhook events are applied by jobs); default off. */
   worker?: boolean;
+  /** `CREDENTIALS_KEYS` of the vault (another process on the same database needs the same); default random. */
+  credentialsKeys?: string;
 }) {
   const sims = {} as Record<SimProvider, ProviderSimulator>;
   for (const p of opts.providers)
@@ -30,7 +32,9 @@ export async function startBenchApp(opts: {
   const app = await buildApp({
     database,
     logger: createLogger({ level: "warn" }),
-    vault: randomVault(),
+    vault: opts.credentialsKeys
+      ? vaultFromConfig({ keys: opts.credentialsKeys, keyFile: "/nonexistent" })
+      : randomVault(),
     settings: providerSettingsFor(sims),
     http: createHttpClient(),
     outbound: { allow: ["127.0.0.1"] }, // the simulators listen on loopback
@@ -84,6 +88,8 @@ export async function startBenchApp(opts: {
     database,
     sims,
     baseUrl,
+    /** The PostgreSQL database's URL (undefined on PGlite), for service processes of its own. */
+    databaseUrl: pg?.url,
     team,
     installations,
     /**

@@ -12,7 +12,7 @@ import { type OperatorChannel, startOperatorChannel } from "../host/operator/cha
 import { vaultFromConfig } from "../host/secrets/vault.ts";
 import { type DataDirLock, describeHolder, lockDataDir } from "../storage/data-dir-lock.ts";
 import { openDatabase } from "../storage/database.ts";
-import { buildApp } from "./server.ts";
+import { type AppOptions, buildApp } from "./server.ts";
 
 export interface ServiceOwner {
   /** The data directory's lock, when the caller took it first (the demo, before its simulators). */
@@ -21,6 +21,8 @@ export interface ServiceOwner {
   program?: string;
   /** Where invitation emails go (the demo: its log); default none configured. */
   mailer?: Mailer;
+  /** Extra routes (bench/service-main.ts adds its baseline routes). */
+  plugins?: AppOptions["plugins"];
 }
 
 /**
@@ -62,6 +64,7 @@ export async function startService(
       jobs: config.jobs,
       jobRetentionDays: config.jobRetentionDays,
       mailer: owner.mailer,
+      plugins: owner.plugins,
       worker: config.jobWorker,
       metrics,
     });

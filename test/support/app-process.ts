@@ -28,14 +28,16 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
  * Starts the service on a free port against `databaseUrl` (several processes may share one database)
- * and resolves once it logs that it listens. `env` adds or overrides configuration.
+ * and resolves once it logs that it listens. `env` adds or overrides configuration; `entry` is the
+ * script run (another entry point must print the same `service listening` line).
  */
 export async function startAppProcess(
   databaseUrl: string,
   env: Record<string, string> = {},
+  entry = "src/app/main.ts",
 ): Promise<AppProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "skt-app-"));
-  const child = spawn(process.execPath, ["--import", "tsx", "src/app/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: ROOT,
     env: {
       ...process.env,
