@@ -1,4 +1,6 @@
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { startAppProcess } from "../test/support/app-process.ts";
 import { BENCH_SECONDS, fmt, type LoadResult, load, median, startBenchApp } from "./support.ts";
 
@@ -31,9 +33,35 @@ interface Row {
   share: number;
   /** Median over rounds of this req/s ÷ the same workload's at the first count, same round. */
   scaling: number;
+  /** Median CPU time of the service's processes per request (ms). */
+  cpuMs: number;
 }
 
-type Measured = { result: LoadResult; ratio: number };
+type Measured = { result: LoadResult; ratio: number; cpuMs: number };
+
+/** The service's processes: the started one and, with WORKERS > 1, its forked workers. */
+const processTree = (pid: number) => [
+  pid,
+  // ps exits 1 when there are none (WORKERS=1).
+  ...spawnSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+    .stdout.split("\n")
+    .map((l) => Number(l.trim()))
+    .filter(Boolean),
+];
+
+/** CPU time (user + system, ms) the processes have used: /proc/<pid>/stat fields 14 and 15, in 1/100 s. */
+const cpuMs = (pids: number[]) =>
+  pids.reduce((sum, pid) => {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return sum + (Number(fields[11]) + Number(fields[12])) * 10;
+  }, 0);
+
+/** One load, with the service's CPU time per request (load-independent, unlike req/s on a shared machine). */
+async function measured(req: Parameters<typeof load>[0], pids: number[]) {
+  const before = cpuMs(pids);
+  const result = await load(req, { concurrency: CONCURRENCY });
+  return { result, cpuMs: (cpuMs(pids) - before) / result.requests };
+}
 
 export async function run() {
   const credentialsKeys = `k1:${randomBytes(32).toString("base64")}`;
@@ -94,14 +122,20 @@ export async function run() {
       for (const w of workloads)
         for (const r of [{ req: w.floor }, ...w.reads])
           await load(r.req, { concurrency: CONCURRENCY, seconds: 2 });
-      const rounds = COUNTS.map(() => ({ floors: [] as LoadResult[], reads: [[], []] as Measured[][] }));
+      const rounds = COUNTS.map(() => ({
+        floors: [] as LoadResult[],
+        floorCpu: [] as number[],
+        reads: [[], []] as Measured[][],
+      }));
       for (let i = 0; i < ROUNDS; i++)
         for (const [n, w] of workloads.entries()) {
-          const f = await load(w.floor, { concurrency: CONCURRENCY });
-          rounds[n].floors.push(f);
+          const pids = processTree(services[n].pid);
+          const f = await measured(w.floor, pids);
+          rounds[n].floors.push(f.result);
+          rounds[n].floorCpu.push(f.cpuMs);
           for (const [k, r] of w.reads.entries()) {
-            const result = await load(r.req, { concurrency: CONCURRENCY });
-            rounds[n].reads[k].push({ result, ratio: result.rps / f.rps });
+            const m = await measured(r.req, pids);
+            rounds[n].reads[k].push({ ...m, ratio: m.result.rps / f.result.rps });
           }
         }
       for (const [n, processes] of COUNTS.entries()) {
@@ -113,6 +147,7 @@ export async function run() {
           result: medianOf(rounds[n].floors),
           share: 1,
           scaling: scale(rounds[n].floors, rounds[0].floors),
+          cpuMs: median(rounds[n].floorCpu),
         });
         for (const [k, r] of workloads[n].reads.entries()) {
           const runs = rounds[n].reads[k].map((x) => x.result);
@@ -121,6 +156,7 @@ export async function run() {
             name: r.name,
             result: medianOf(runs),
             share: median(rounds[n].reads[k].map((x) => x.ratio)),
+            cpuMs: median(rounds[n].reads[k].map((x) => x.cpuMs)),
             scaling: scale(
               runs,
               rounds[0].reads[k].map((x) => x.result),
@@ -148,12 +184,12 @@ function table(rows: Row[]) {
   const lines = [
     `#### Throughput by service processes on one PostgreSQL (WORKERS=N, autocannon ${CONCURRENCY} connections; ${ROUNDS} rounds of ${BENCH_SECONDS} s per workload, process counts alternating; medians)`,
     "",
-    `| processes | workload | req/s | p50 ms | p99 ms | share of the floor | req/s vs ${COUNTS[0]} process |`,
-    "|---|---|---|---|---|---|---|",
+    `| processes | workload | req/s | p50 ms | p99 ms | share of the floor | req/s vs ${COUNTS[0]} process | service CPU ms per request |`,
+    "|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows)
     lines.push(
-      `| ${r.processes} | ${r.name} | ${fmt(r.result.rps, 0)} | ${fmt(r.result.p50_ms)} | ${fmt(r.result.p99_ms)} | ${fmt(r.share, 2)}× | ${fmt(r.scaling, 2)}× |`,
+      `| ${r.processes} | ${r.name} | ${fmt(r.result.rps, 0)} | ${fmt(r.result.p50_ms)} | ${fmt(r.result.p99_ms)} | ${fmt(r.share, 2)}× | ${fmt(r.scaling, 2)}× | ${fmt(r.cpuMs, 3)} |`,
     );
   return lines.join("\n");
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -280,5 +281,52 @@ describeOnPostgres("four service processes on one PostgreSQL database", () => {
     await control(1)("DELETE", "/_sim/faults");
     for (const app of apps)
       expect((await api(app, "GET", `/api/v1/tracker/operations/${id}/`)).body.status).toBe("completed");
+  });
+});
+
+describeOnPostgres("WORKERS=2: one started process serving as two on one port", () => {
+  const children = (pid: number) =>
+    execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+      .split("\n")
+      .map((l) => Number(l.trim()))
+      .filter(Boolean);
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it("forks two workers, replaces one killed with -9, and SIGTERM stops both", async () => {
+    const created = await createPostgresDatabase();
+    if (!created) throw new Error("PostgreSQL unreachable: start it or run under CI");
+    const service = await startAppProcess(created.url, {
+      WORKERS: "2",
+      CREDENTIALS_KEYS: `k1:${randomBytes(32).toString("base64")}`,
+    });
+    try {
+      const workers = children(service.pid);
+      expect(workers).toHaveLength(2);
+      expect((await fetch(`${service.baseUrl}/readyz`)).status).toBe(200);
+
+      process.kill(workers[0], "SIGKILL");
+      const replaced = await eventually(
+        async () => children(service.pid),
+        (pids) => pids.length === 2 && !pids.includes(workers[0]),
+        "a new worker in place of the killed one",
+        60_000,
+      );
+      expect(replaced).toContain(workers[1]);
+      // The port is still served (by the survivor, then by both).
+      for (let i = 0; i < 10; i++) expect((await fetch(`${service.baseUrl}/healthz`)).status).toBe(200);
+
+      await service.stop();
+      for (const pid of replaced) expect(alive(pid), `worker ${pid} stopped`).toBe(false);
+    } finally {
+      await service.kill().catch(() => {});
+      await created.drop();
+    }
   });
 });
