@@ -142,8 +142,8 @@ describeOnPostgres("four service processes on one PostgreSQL database", () => {
   });
 
   it("refreshes requested through every process at once run one pass per installation", async () => {
-    // Each pass waits a moment at its first provider request, so the requests meet a pass still running.
-    for (const i of sims.keys()) await control(i)("POST", "/_sim/faults", { latency_ms: 300, count: 1 });
+    // Each pass waits 2 s at its first provider request, so every request meets the pass still running.
+    for (const i of sims.keys()) await control(i)("POST", "/_sim/faults", { latency_ms: 2_000, count: 1 });
     await forgetRequests();
     const since = new Date();
     const answers = await Promise.all(
