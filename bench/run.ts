@@ -11,6 +11,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<string> }>> = {
   "webhook-latency": () => import("./webhook-latency.ts"),
   "snapshot-change": () => import("./snapshot-change.ts"),
   "many-teams": () => import("./many-teams.ts"),
+  processes: () => import("./processes.ts"),
 };
 
 const only = process.argv.slice(2);

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { buildApp } from "../src/app/server.ts";
 import { connectSimulated, providerSettingsFor } from "../src/demo/simulated.ts";
 import { createLogger } from "../src/host/logger.ts";
-import { randomVault } from "../src/host/secrets/vault.ts";
+import { randomVault, vaultFromConfig } from "../src/host/secrets/vault.ts";
 import { type ProviderSimulator, SIMULATORS, type SimProvider } from "../src/simulators/index.ts";
 import { openDatabase } from "../src/storage/database.ts";
 import { createHttpClient } from "../src/tracker/index.ts";
@@ -22,6 +22,8 @@ export async function startBenchApp(opts: {
   worker?: boolean;
   /** A PostgreSQL database the caller created and drops (instead of a fresh one dropped on close). */
   databaseUrl?: string;
+  /** `CREDENTIALS_KEYS` of the vault (another process on the same database needs the same); default random. */
+  credentialsKeys?: string;
 }) {
   const sims = {} as Record<SimProvider, ProviderSimulator>;
   for (const p of opts.providers)
@@ -33,7 +35,9 @@ export async function startBenchApp(opts: {
   const app = await buildApp({
     database,
     logger: createLogger({ level: "warn" }),
-    vault: randomVault(),
+    vault: opts.credentialsKeys
+      ? vaultFromConfig({ keys: opts.credentialsKeys, keyFile: "/nonexistent" })
+      : randomVault(),
     settings: providerSettingsFor(sims),
     http: createHttpClient(),
     outbound: { allow: ["127.0.0.1"] }, // the simulators listen on loopback
@@ -87,6 +91,8 @@ export async function startBenchApp(opts: {
     database,
     sims,
     baseUrl,
+    /** The PostgreSQL database's URL (undefined on PGlite), for service processes of its own. */
+    databaseUrl: opts.databaseUrl ?? pg?.url,
     team,
     installations,
     /**

@@ -75,6 +75,8 @@ export interface AppOptions {
   jobRetentionDays?: number;
   /** Minutes between scheduled inventory refreshes per installation (0 = off). */
   refreshIntervalMinutes?: number;
+  /** Seconds between housekeeping ticks: scheduled-refresh check and purges (default 60). */
+  housekeepingSeconds?: number;
   /** Public origin for OAuth redirect URIs; defaults to the address the server listens on. */
   publicUrl?: string;
   /** CLI sign-in lifetimes (access token, device code, refresh reuse window). */

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { Config } from "../host/config.ts";
@@ -11,7 +12,7 @@ import { type OperatorChannel, startOperatorChannel } from "../host/operator/cha
 import { vaultFromConfig } from "../host/secrets/vault.ts";
 import { type DataDirLock, describeHolder, lockDataDir } from "../storage/data-dir-lock.ts";
 import { openDatabase } from "../storage/database.ts";
-import { buildApp } from "./server.ts";
+import { type AppOptions, buildApp } from "./server.ts";
 
 export interface ServiceOwner {
   /** The data directory's lock, when the caller took it first (the demo, before its simulators). */
@@ -20,6 +21,8 @@ export interface ServiceOwner {
   program?: string;
   /** Where invitation emails go (the demo: its log); default none configured. */
   mailer?: Mailer;
+  /** Extra routes (bench/service-main.ts adds its baseline routes). */
+  plugins?: AppOptions["plugins"];
 }
 
 /**
@@ -55,11 +58,13 @@ export async function startService(
       settings,
       publicUrl: config.publicUrl,
       refreshIntervalMinutes: config.refreshIntervalMinutes,
+      housekeepingSeconds: config.housekeepingSeconds,
       trustProxy: config.trustProxy,
       outbound: config.outbound,
       jobs: config.jobs,
       jobRetentionDays: config.jobRetentionDays,
       mailer: owner.mailer,
+      plugins: owner.plugins,
       worker: config.jobWorker,
       metrics,
     });
@@ -82,7 +87,9 @@ export async function startService(
   const port = typeof address === "object" && address ? address.port : config.port;
   const baseUrl = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${port}`;
   if (channel) lock?.publish({ base_url: baseUrl, operator: channel.address });
-  logger.info({ base_url: baseUrl, driver: database.driver }, "service listening");
+  // A worker of WORKERS=N says so; the primary says "service listening" once all of them listen.
+  if (cluster.isWorker) logger.info({ base_url: baseUrl, worker_pid: process.pid }, "worker listening");
+  else logger.info({ base_url: baseUrl, driver: database.driver }, "service listening");
   const server = app.server;
   return {
     ...app,

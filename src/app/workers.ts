@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Domain } from "../host/domain.ts";
 
-/** What runs in the background of a serving process: the job worker and a once-a-minute housekeeping tick. */
+/** What runs in the background of a serving process: the job worker and the housekeeping tick (every minute by default). */
 type WorkerDeps = Pick<Domain, "jobs" | "inventory" | "idempotency" | "oauth" | "limits" | "webhooks">;
 
 export interface WorkerOptions {
@@ -9,12 +9,15 @@ export interface WorkerOptions {
   refreshIntervalMinutes?: number;
   /** Days finished operations are kept before the purge. */
   jobRetentionDays?: number;
+  /** Seconds between housekeeping ticks (default 60). */
+  housekeepingSeconds?: number;
 }
 
 /** Starts the job worker and the housekeeping tick; the returned function stops both. */
 export function startWorkers(services: WorkerDeps, opts: WorkerOptions, logger: Logger) {
   services.jobs.start();
   const minutes = opts.refreshIntervalMinutes ?? 60;
+  const tickMs = (opts.housekeepingSeconds ?? 60) * 1000;
   const housekeeping = setInterval(() => {
     if (minutes > 0)
       services.inventory
@@ -37,7 +40,7 @@ export function startWorkers(services: WorkerDeps, opts: WorkerOptions, logger: 
         if (kinds.some((k) => k.pending + k.running > 0)) logger.info({ kinds }, "job queue");
       })
       .catch((err) => logger.error({ err }, "job queue summary failed"));
-  }, 60_000);
+  }, tickMs);
   housekeeping.unref();
   return async () => {
     clearInterval(housekeeping);

@@ -87,6 +87,12 @@ export const Environment = Type.Object({
     default: "",
     description: "Comma-separated host, host:port, IP, IP:port or CIDR that provider URLs may also reach.",
   }),
+  HOUSEKEEPING_INTERVAL_SECONDS: Type.Number({
+    exclusiveMinimum: 0,
+    default: 60,
+    description:
+      "Seconds between housekeeping ticks: the scheduled-refresh check, retention purges and the queue log line.",
+  }),
   JOB_RETENTION_DAYS: Type.Number({
     exclusiveMinimum: 0,
     default: 7,
@@ -96,6 +102,12 @@ export const Environment = Type.Object({
     default: true,
     description:
       "Run the job worker and housekeeping in this process; false: serve HTTP only (needs DATABASE_URL and a worker elsewhere).",
+  }),
+  WORKERS: Type.Integer({
+    minimum: 1,
+    default: 1,
+    description:
+      "Service processes forked by this one (node:cluster) sharing PORT; more than 1 needs DATABASE_URL.",
   }),
   METRICS_PORT: Type.Optional(
     Type.Integer({
@@ -148,6 +160,10 @@ export interface Config {
   jobRetentionDays: number;
   /** Whether this process runs the job worker and housekeeping (JOB_WORKER, default true). */
   jobWorker: boolean;
+  /** Seconds between housekeeping ticks (HOUSEKEEPING_INTERVAL_SECONDS, default 60). */
+  housekeepingSeconds: number;
+  /** Service processes sharing the port (WORKERS, default 1: this process serves, no cluster). */
+  workers: number;
   /** The Prometheus scrape listener; undefined: none. */
   metrics: { host: string; port: number } | undefined;
   /** OpenTelemetry tracing; undefined: off. */
@@ -253,6 +269,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(
       "JOB_WORKER=false: the embedded database has one process, which must run the jobs. Unset JOB_WORKER, or set DATABASE_URL.",
     );
+  if (v.WORKERS > 1 && !v.DATABASE_URL)
+    throw new Error(
+      `WORKERS=${v.WORKERS}: the embedded database is open in one process only. Unset WORKERS, or set DATABASE_URL.`,
+    );
+  if (v.WORKERS > 1 && v.METRICS_PORT !== undefined)
+    throw new Error(
+      `WORKERS=${v.WORKERS} with METRICS_PORT: the workers would share the metrics port and each scrape would reach one of them at random. Unset METRICS_PORT, or run one process per container (WORKERS=1) and scrape each.`,
+    );
   return {
     host: v.HOST,
     port: v.PORT,
@@ -268,6 +292,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobRetentionDays: v.JOB_RETENTION_DAYS,
     outbound,
     jobWorker: v.JOB_WORKER,
+    housekeepingSeconds: v.HOUSEKEEPING_INTERVAL_SECONDS,
+    workers: v.WORKERS,
     metrics: v.METRICS_PORT === undefined ? undefined : { host: v.METRICS_HOST, port: v.METRICS_PORT },
     tracing: v.OTEL_EXPORTER_OTLP_ENDPOINT
       ? { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME }

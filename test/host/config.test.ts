@@ -19,6 +19,8 @@ describe("configuration from the environment", () => {
       jobRetentionDays: 7,
       outbound: { allowPrivateNetworks: false, allow: [] },
       jobWorker: true,
+      housekeepingSeconds: 60,
+      workers: 1,
       metrics: undefined,
       tracing: undefined,
     });
@@ -98,6 +100,19 @@ describe("configuration from the environment", () => {
       "OTEL_EXPORTER_OTLP_ENDPOINT=collector:4318: expected an http:// or https:// URL.",
     );
     expect(() => loadConfig({ JOB_WORKER: "false" })).toThrow(/JOB_WORKER=false: the embedded database/);
+  });
+
+  it("forks WORKERS processes only on PostgreSQL, and never with a metrics port they would share", () => {
+    const pg = { DATABASE_URL: "postgres://db/tracker" };
+    expect(loadConfig({ ...pg, WORKERS: "4", HOUSEKEEPING_INTERVAL_SECONDS: "0.5" })).toMatchObject({
+      workers: 4,
+      housekeepingSeconds: 0.5,
+    });
+    expect(() => loadConfig({ WORKERS: "2" })).toThrow(
+      "WORKERS=2: the embedded database is open in one process only. Unset WORKERS, or set DATABASE_URL.",
+    );
+    expect(() => loadConfig({ ...pg, WORKERS: "2", METRICS_PORT: "9464" })).toThrow(/Unset METRICS_PORT/);
+    expect(() => loadConfig({ WORKERS: "0" })).toThrow("WORKERS=0: expected a whole number of at least 1.");
   });
 
   it("names every refused variable in one message", () => {

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { requestRefresh } from "../../src/host/inventory/refresh-job.ts";
 import { readCookie } from "../support/cookies.ts";
 import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 
@@ -99,5 +100,55 @@ describe("a dead refresh on its installation", () => {
     expect(health.last_error_message).toMatch(
       /^Sync gave up after 2 attempt\(s\): The operation was given up/,
     );
+  });
+});
+
+/**
+ * Another process's tick found the installation due, but queued its pass only after this pass ended
+ * (the dedupe key was free again): that scheduled pass finds the installation fresh and asks nothing of
+ * the provider. service-processes.test.ts meets this race with four real processes.
+ */
+describe("a scheduled pass queued after the installation was synced", () => {
+  let t: SimulatedApp;
+  afterAll(() => t?.close());
+
+  it("is skipped without a provider request; a due one runs", async () => {
+    t = await createSimulatedApp({ providers: ["gitlab"] });
+    const { installationId } = await t.connect("gitlab");
+    const requests = async () =>
+      ((await t.sim("gitlab", "GET", "/_sim/requests")).requests as { path: string }[]).filter(
+        (r) => !r.path.startsWith("/_sim/"),
+      ).length;
+    await t.sim("gitlab", "DELETE", "/_sim/requests");
+    // Found due an hour ago (before the first sync just now), queued only now.
+    const stale = await requestRefresh(
+      t.services.jobs,
+      t.team.id,
+      installationId,
+      null,
+      new Date(Date.now() - 3_600_000),
+    );
+    expect(await t.services.jobs.waitFor(stale.job.id)).toMatchObject({
+      status: "completed",
+      result: { installation_id: installationId, skipped: "synced since it was found due" },
+    });
+    expect(await requests()).toBe(0);
+
+    // Not synced within the interval: the scheduled check queues a pass that runs.
+    await t.database.db.execute(
+      sql`update installations set last_sync_at = now() - interval '2 hours' where id = ${installationId}`,
+    );
+    expect(await t.services.inventory.enqueueDue(60)).toBe(1);
+    const [queued] = (
+      (await t.database.db.execute(
+        sql`select id from jobs where dedupe_key = ${`inventory.refresh:${installationId}`} order by created_at desc limit 1`,
+      )) as any
+    ).rows;
+    const due = await t.services.jobs.waitFor(queued.id);
+    expect(due).toMatchObject({
+      status: "completed",
+      result: { installation_id: installationId, complete: true },
+    });
+    expect(await requests()).toBeGreaterThan(0);
   });
 });

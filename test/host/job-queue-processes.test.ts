@@ -11,20 +11,12 @@ import { vaultFromConfig } from "../../src/host/secrets/vault.ts";
 import type { ProviderSimulator } from "../../src/simulators/index.ts";
 import { SIMULATORS } from "../../src/simulators/index.ts";
 import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
-import { type AppProcess, startAppProcess } from "../support/app-process.ts";
+import { type AppProcess, SHORT_LEASES, startAppProcess } from "../support/app-process.ts";
 import { createPostgresDatabase } from "../support/database.ts";
 import { startJobWorker } from "../support/job-worker.ts";
 import { describeOnPostgres } from "../support/postgres.ts";
 
-/** Short leases so a killed worker's job is taken over in seconds, not the production 30 s. */
-const QUEUE_ENV = {
-  JOB_LEASE_SECONDS: "5",
-  JOB_HEARTBEAT_SECONDS: "1",
-  JOB_POLL_MS: "100",
-  JOB_MAX_ATTEMPTS: "3",
-  JOB_RETRY_BASE_SECONDS: "0.1",
-  JOB_RETRY_MAX_SECONDS: "0.5",
-};
+const QUEUE_ENV = SHORT_LEASES;
 const logger = createLogger({ level: "silent" });
 const rows = (r: unknown) => ((r as any).rows ?? r) as any[];
 

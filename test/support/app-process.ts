@@ -14,18 +14,30 @@ export interface AppProcess {
   kill(): Promise<void>;
 }
 
+/** Short leases so a killed process's job is taken over in seconds, not the production 30 s. */
+export const SHORT_LEASES = {
+  JOB_LEASE_SECONDS: "5",
+  JOB_HEARTBEAT_SECONDS: "1",
+  JOB_POLL_MS: "100",
+  JOB_MAX_ATTEMPTS: "3",
+  JOB_RETRY_BASE_SECONDS: "0.1",
+  JOB_RETRY_MAX_SECONDS: "0.5",
+};
+
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
  * Starts the service on a free port against `databaseUrl` (several processes may share one database)
- * and resolves once it logs that it listens. `env` adds or overrides configuration.
+ * and resolves once it logs that it listens. `env` adds or overrides configuration; `entry` is the
+ * script run (another entry point must print the same `service listening` line).
  */
 export async function startAppProcess(
   databaseUrl: string,
   env: Record<string, string> = {},
+  entry = "src/app/main.ts",
 ): Promise<AppProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "skt-app-"));
-  const child = spawn(process.execPath, ["--import", "tsx", "src/app/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: ROOT,
     env: {
       ...process.env,

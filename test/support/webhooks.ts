@@ -46,8 +46,13 @@ export async function cliResources(t: SimulatedApp, provider: SimProvider) {
 }
 
 /** Waits (bounded) until `read` satisfies `ok`: events are applied in the background. */
-export async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
+export async function eventually<T>(
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await read();
     if (ok(v)) return v;

@@ -26,7 +26,7 @@ import type { InstallationRow, InstallationsService } from "../installations/ser
 import type { JobContext, JobFailure, JobRow, JobsService } from "../jobs/service.ts";
 import type { MappingsService } from "../mappings/service.ts";
 import type { Metrics } from "../metrics/registry.ts";
-import { REFRESH_JOB, refreshKey, requestRefresh } from "./refresh-job.ts";
+import { REFRESH_JOB, type RefreshPayload, refreshKey, requestRefresh } from "./refresh-job.ts";
 import {
   INVENTORY_SORTS,
   type InventoryFilter,
@@ -403,7 +403,14 @@ export function inventoryService(
   deps.jobs.register(
     REFRESH_JOB,
     async (job, ctx) => {
-      const { installation_id } = job.payload as { installation_id: string };
+      const { installation_id, due_before } = job.payload as RefreshPayload;
+      // A scheduled pass found due by one process while another process's pass was finishing is queued
+      // after that pass ended (the dedupe key was free again): the installation is fresh, skip it.
+      if (due_before) {
+        const synced = (await deps.installations.byId(installation_id))?.lastSyncAt;
+        if (synced && synced >= new Date(due_before))
+          return { installation_id, skipped: "synced since it was found due" };
+      }
       // Belt and braces on top of the queue's dedupe: one pass per installation in this process.
       if (running.has(installation_id))
         throw new DomainError("refresh_in_progress", "A refresh of this installation is already running.", {
@@ -456,8 +463,9 @@ export function inventoryService(
 
     /** Scheduled refresh: queues a pass for every installation not synced within the interval. */
     async enqueueDue(intervalMinutes: number) {
-      const due = await deps.installations.dueForRefresh(new Date(Date.now() - intervalMinutes * 60_000));
-      for (const i of due) await this.requestRefresh(i.teamId, i.id, null);
+      const cutoff = new Date(Date.now() - intervalMinutes * 60_000);
+      const due = await deps.installations.dueForRefresh(cutoff);
+      for (const i of due) await requestRefresh(deps.jobs, i.teamId, i.id, null, cutoff);
       return due.length;
     },
 
