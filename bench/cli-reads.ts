@@ -1,7 +1,16 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Services } from "../src/app/compose.ts";
 import { authenticate } from "../src/host/http/auth.ts";
-import { BENCH_SECONDS, drivers, fmt, type LoadResult, load, median, startBenchApp } from "./support.ts";
+import {
+  BENCH_SECONDS,
+  cliIdentity,
+  drivers,
+  fmt,
+  type LoadResult,
+  load,
+  median,
+  startBenchApp,
+} from "./support.ts";
 
 /**
  * Issue 18 benchmark: every CLI read as a share of the framework floor, measured in one run with load
@@ -23,13 +32,7 @@ const medianOf = (runs: LoadResult[]): LoadResult => ({
   p99_ms: median(runs.map((r) => r.p99_ms)),
 });
 
-const identity = {
-  uuid: "b7f3c2a0-0000-4000-8000-000000000001",
-  slug: "service-00123",
-  node_id: "a1b2c3d4e5f6",
-  repo_slug: null,
-  build_id: null,
-};
+const identity = cliIdentity("service-00123");
 
 export interface ReadsResult {
   driver: string;

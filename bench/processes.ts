@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { startAppProcess } from "../test/support/app-process.ts";
-import { BENCH_SECONDS, fmt, type LoadResult, load, median, startBenchApp } from "./support.ts";
+import { BENCH_SECONDS, cliIdentity, fmt, type LoadResult, load, median, startBenchApp } from "./support.ts";
 
 /**
  * Issue 18: throughput of 1, 2 and 4 service processes on one PostgreSQL database. Each service runs
@@ -18,13 +18,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const COUNTS = (process.env.BENCH_PROCESSES ?? "1,2,4").split(",").map(Number);
 
-const identity = {
-  uuid: "b7f3c2a0-0000-4000-8000-000000000001",
-  slug: "service-00123",
-  node_id: "a1b2c3d4e5f6",
-  repo_slug: null,
-  build_id: null,
-};
+const identity = cliIdentity("service-00123");
 
 interface Row {
   processes: number;

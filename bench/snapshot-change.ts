@@ -1,7 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { installations, resources } from "../src/storage/schema.ts";
 import { floorRoutes } from "./cli-reads.ts";
-import { drivers, fmt, load, median, once, startBenchApp } from "./support.ts";
+import { bindResolveRequest, drivers, fmt, load, median, once, startBenchApp } from "./support.ts";
 
 /**
  * Issue 18 item 4: the first CLI read after one resource changes, in a team of `BENCH_SNAPSHOT_ROWS`
@@ -62,21 +62,7 @@ async function one(driver: "pglite" | "postgres") {
         from resources, generate_series(${grown + 1}::int, ${grown + Math.max(0, total - have)}::int) n where id = ${seed.id}`);
       grown += Math.max(0, total - have);
     };
-    const resolve = (slug: string) => ({
-      url: `${b.baseUrl}/api/v1/tracker/bind-resolve/`,
-      method: "POST",
-      headers: b.headers,
-      body: JSON.stringify({
-        provider: "github",
-        project_identity: {
-          uuid: "b7f3c2a0-0000-4000-8000-000000000002",
-          slug,
-          node_id: "a1b2c3d4e5f6",
-          repo_slug: null,
-          build_id: null,
-        },
-      }),
-    });
+    const resolve = (slug: string) => bindResolveRequest(b, slug, "b7f3c2a0-0000-4000-8000-000000000002");
     const exact = async (slug: string) => {
       // After a long pause (growing the table) the idle keep-alive socket may be closed under us: once more.
       const res = await fetch(resolve(slug).url, resolve(slug)).catch(() =>

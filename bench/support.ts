@@ -260,3 +260,24 @@ export async function once(req: Req): Promise<number> {
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 export const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+/** A CLI project identity naming `slug` (bind-resolve's body), with a fixed uuid per caller. */
+export const cliIdentity = (slug: string, uuid = "b7f3c2a0-0000-4000-8000-000000000001") => ({
+  uuid,
+  slug,
+  node_id: "a1b2c3d4e5f6",
+  repo_slug: null,
+  build_id: null,
+});
+
+/** The CLI's bind-resolve of `slug` against a bench app, as a request for `load` or `once`. */
+export const bindResolveRequest = (
+  b: { baseUrl: string; headers: Record<string, string> },
+  slug: string,
+  uuid?: string,
+) => ({
+  url: `${b.baseUrl}/api/v1/tracker/bind-resolve/`,
+  method: "POST",
+  headers: b.headers,
+  body: JSON.stringify({ provider: "github", project_identity: cliIdentity(slug, uuid) }),
+});

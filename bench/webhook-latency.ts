@@ -1,4 +1,4 @@
-import { drivers, fmt, load, startBenchApp } from "./support.ts";
+import { bindResolveRequest, drivers, fmt, load, startBenchApp } from "./support.ts";
 
 /**
  * Issue 17 benchmark: an upstream change (a GitHub repository renamed in the simulator, which delivers a
@@ -108,21 +108,8 @@ async function steady(
 ) {
   const sim = b.sims.github;
   const stable = repos[repos.length - 1];
-  const read = {
-    url: `${b.baseUrl}/api/v1/tracker/bind-resolve/`,
-    method: "POST",
-    headers: b.headers,
-    body: JSON.stringify({
-      provider: "github",
-      project_identity: {
-        uuid: "b7f3c2a0-0000-4000-8000-000000000003",
-        slug: stable.name,
-        node_id: "a1b2c3d4e5f6",
-        repo_slug: null,
-        build_id: null,
-      },
-    }),
-  };
+  const read = bindResolveRequest(b, stable.name, "b7f3c2a0-0000-4000-8000-000000000003");
+
   const events = async (tag: string) => {
     const n = Math.round((RATE * STEADY_SECONDS) / 60);
     const t0 = performance.now();

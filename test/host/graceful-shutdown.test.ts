@@ -8,6 +8,7 @@ import { createLogger } from "../../src/host/logger.ts";
 import { vaultFromConfig } from "../../src/host/secrets/vault.ts";
 import { type ProviderSimulator, SIMULATORS } from "../../src/simulators/index.ts";
 import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
+import { seedAcmeAdmin } from "../support/app-process.ts";
 import { createPostgresDatabase } from "../support/database.ts";
 import { type Run, runScript } from "../support/embedded-process.ts";
 import { describeOnPostgres } from "../support/postgres.ts";
@@ -87,14 +88,7 @@ describeOnPostgres("graceful shutdown", () => {
       outbound: { allow: simulatorOrigins([gitlab]) },
       worker: false,
     }));
-    const team = await services.teams.createTeam({ slug: "acme", name: "Acme" });
-    const user = await services.teams.createUser({
-      email: "admin@acme.test",
-      password: "correct horse battery",
-    });
-    await services.teams.setMembership(team.id, user.id, "admin");
-    const { token } = await services.tokens.create({ userId: user.id, name: "test" });
-    headers = { authorization: `Bearer ${token}`, "x-team-slug": "acme", "content-type": "application/json" };
+    headers = { ...(await seedAcmeAdmin(services)).headers, "content-type": "application/json" };
   });
   afterAll(async () => {
     for (const r of runs) if (r.child.exitCode === null) r.child.kill("SIGKILL");

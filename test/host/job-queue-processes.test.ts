@@ -11,7 +11,7 @@ import { vaultFromConfig } from "../../src/host/secrets/vault.ts";
 import type { ProviderSimulator } from "../../src/simulators/index.ts";
 import { SIMULATORS } from "../../src/simulators/index.ts";
 import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
-import { type AppProcess, SHORT_LEASES, startAppProcess } from "../support/app-process.ts";
+import { type AppProcess, SHORT_LEASES, seedAcmeAdmin, startAppProcess } from "../support/app-process.ts";
 import { createPostgresDatabase } from "../support/database.ts";
 import { startJobWorker } from "../support/job-worker.ts";
 import { describeOnPostgres } from "../support/postgres.ts";
@@ -83,14 +83,7 @@ describeOnPostgres("two app processes sharing one PostgreSQL job queue", () => {
       outbound: { allow: simulatorOrigins([gitlab]) },
       worker: false,
     }));
-    const team = await services.teams.createTeam({ slug: "acme", name: "Acme" });
-    const user = await services.teams.createUser({
-      email: "admin@acme.test",
-      password: "correct horse battery",
-    });
-    await services.teams.setMembership(team.id, user.id, "admin");
-    const { token } = await services.tokens.create({ userId: user.id, name: "test" });
-    headers = { authorization: `Bearer ${token}`, "x-team-slug": "acme" };
+    ({ headers } = await seedAcmeAdmin(services));
     await start();
     const connected = await fetch(`${apps[0].baseUrl}/api/v1/installations/`, {
       method: "POST",

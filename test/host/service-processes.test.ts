@@ -9,7 +9,7 @@ import { createLogger } from "../../src/host/logger.ts";
 import { vaultFromConfig } from "../../src/host/secrets/vault.ts";
 import { type ProviderSimulator, SIMULATORS } from "../../src/simulators/index.ts";
 import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
-import { type AppProcess, SHORT_LEASES, startAppProcess } from "../support/app-process.ts";
+import { type AppProcess, SHORT_LEASES, seedAcmeAdmin, startAppProcess } from "../support/app-process.ts";
 import { createPostgresDatabase } from "../support/database.ts";
 import { describeOnPostgres } from "../support/postgres.ts";
 import { simControl } from "../support/tracker.ts";
@@ -102,11 +102,7 @@ describeOnPostgres("four service processes on one PostgreSQL database", () => {
       outbound: { allow: simulatorOrigins(sims) },
       worker: false,
     }));
-    const team = await services.teams.createTeam({ slug: "acme", name: "Acme" });
-    const user = await services.teams.createUser({ email: "admin@acme.test" });
-    await services.teams.setMembership(team.id, user.id, "admin");
-    const { token } = await services.tokens.create({ userId: user.id, name: "test" });
-    headers = { authorization: `Bearer ${token}`, "x-team-slug": "acme" };
+    ({ headers } = await seedAcmeAdmin(services));
     const env = {
       ...SHORT_LEASES,
       CREDENTIALS_KEYS: keys,

@@ -9,7 +9,7 @@ import { vaultFromConfig } from "../../src/host/secrets/vault.ts";
 import type { ProviderSimulator } from "../../src/simulators/index.ts";
 import { SIMULATORS } from "../../src/simulators/index.ts";
 import { type DatabaseHandle, openDatabase } from "../../src/storage/database.ts";
-import { type AppProcess, startAppProcess } from "../support/app-process.ts";
+import { type AppProcess, seedAcmeAdmin, startAppProcess } from "../support/app-process.ts";
 import { createPostgresDatabase } from "../support/database.ts";
 import { describeOnPostgres } from "../support/postgres.ts";
 
@@ -126,14 +126,7 @@ describeOnPostgres("webhook events of one installation, applied by two service p
       outbound: { allow: simulatorOrigins([gitlab]) },
       worker: false,
     });
-    const team = await services.teams.createTeam({ slug: "acme", name: "Acme" });
-    const user = await services.teams.createUser({
-      email: "admin@acme.test",
-      password: "correct horse battery",
-    });
-    await services.teams.setMembership(team.id, user.id, "admin");
-    const { token } = await services.tokens.create({ userId: user.id, name: "test" });
-    headers = { authorization: `Bearer ${token}`, "x-team-slug": "acme" };
+    ({ headers } = await seedAcmeAdmin(services));
 
     const connected = await api(apps[0], "POST", "/api/v1/installations/", tokenConnectFor(gitlab));
     expect(connected.body.installation, JSON.stringify(connected.body)).toBeDefined();

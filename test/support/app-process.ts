@@ -100,3 +100,24 @@ function listening(child: ChildProcess): Promise<string> {
     );
   });
 }
+
+/**
+ * Team `acme` with an admin (who can also sign in with a password) and their API token, made through a
+ * test's own services on the database the service processes share: the CLI's headers for that admin.
+ */
+export async function seedAcmeAdmin(services: {
+  teams: Pick<
+    import("../../src/app/compose.ts").Services["teams"],
+    "createTeam" | "createUser" | "setMembership"
+  >;
+  tokens: Pick<import("../../src/app/compose.ts").Services["tokens"], "create">;
+}) {
+  const team = await services.teams.createTeam({ slug: "acme", name: "Acme" });
+  const user = await services.teams.createUser({
+    email: "admin@acme.test",
+    password: "correct horse battery",
+  });
+  await services.teams.setMembership(team.id, user.id, "admin");
+  const { token } = await services.tokens.create({ userId: user.id, name: "test" });
+  return { team, user, token, headers: { authorization: `Bearer ${token}`, "x-team-slug": "acme" } };
+}

@@ -52,8 +52,17 @@ function partsOf(slug: string): string[] {
  * the slug or contained in it (medium), paths containing it (low). Single words of the slug are looked
  * for only when none of those exist: resources sharing a word are noise next to them. Scans stop after
  * MAX_CANDIDATES accepted rows in label order, which never changes the top MAX_CANDIDATES.
+ *
+ * Every `high` rating is an equality the name lookups find; with `settle`, exactly one of them is the
+ * answer (an exact match, whatever else partly matches), so the text scans are skipped: at 100,000
+ * resources they are most of a resolve's cost.
  */
-function findCandidates(snap: BindableSnapshot, id: Identity, eligible: (i: number) => boolean): Ranked[] {
+function findCandidates(
+  snap: BindableSnapshot,
+  id: Identity,
+  eligible: (i: number) => boolean,
+  settle = false,
+): Ranked[] {
   const found = new Set<number>();
   const add = (rows: number[]) => {
     for (const i of rows) if (eligible(i)) found.add(i);
@@ -64,6 +73,10 @@ function findCandidates(snap: BindableSnapshot, id: Identity, eligible: (i: numb
       .filter((x): x is Ranked => x.evidence !== null);
 
   for (const name of [id.slug, id.repo, id.repoName]) if (name) add(snap.withName(name));
+  if (settle) {
+    const equal = rankFound();
+    if (equal.filter((x) => x.evidence.confidence === "high").length === 1) return equal;
+  }
   if (id.slug.length >= 3) {
     add(snap.nameContains(id.slug, eligible, MAX_CANDIDATES));
     for (const part of partsOf(id.slug)) add(snap.withName(part));
@@ -172,7 +185,7 @@ export function bindingService(deps: {
           ? 0
           : findCandidates(snap, id, (i) => unbound(i) && snap.curationHidden[i] === 1).length;
       const curation = { hidden_by_curation: hiddenMatches, curation_notice: hiddenNotice(hiddenMatches) };
-      let ranked = findCandidates(snap, id, eligible);
+      let ranked = findCandidates(snap, id, eligible, true);
       if (ranked.length === 0) ranked = fewEnoughToOffer(snap, eligible);
       if (ranked.length === 0) return { ...none, ...curation };
 
