@@ -79,6 +79,14 @@ async function one(driver: "pglite" | "postgres", resources: number): Promise<Re
         name: `tracker/resources/ (${resources} resources)`,
         req: { url: `${b.baseUrl}/api/v1/tracker/resources/?provider=github`, headers: b.headers },
       },
+      {
+        // What the CLI's httpx sends by default: the cached gzipped body.
+        name: `tracker/resources/ (${resources} resources, gzip)`,
+        req: {
+          url: `${b.baseUrl}/api/v1/tracker/resources/?provider=github`,
+          headers: { ...b.headers, "accept-encoding": "gzip, deflate" },
+        },
+      },
     ];
     for (const r of [{ req: floor }, ...reads]) await load(r.req, { concurrency: CONCURRENCY, seconds: 1 });
     // Floor and workload alternate, ROUNDS times each: a pair runs under the same background load, and

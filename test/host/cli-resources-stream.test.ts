@@ -1,5 +1,7 @@
+import { gunzipSync } from "node:zlib";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { acceptsGzip } from "../../src/host/inventory/routes.ts";
 import { resources } from "../../src/storage/schema.ts";
 import { copyResource } from "../support/inventory.ts";
 import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
@@ -57,6 +59,24 @@ describe("tracker/resources/ beyond 10,000 resources", () => {
     for (const [i, r] of body.resources.entries())
       expect(Object.keys(r).sort()).toEqual(Object.keys(paged[i]).sort());
     expect(body.installations).toEqual((await list("&limit=1")).json().installations);
+  });
+
+  it("the CLI's httpx asks for gzip and gets the same JSON gzipped; nothing else is sent gzip", async () => {
+    const plain = await list("&limit=2000");
+    const zipped = await t.call({
+      method: "GET",
+      url: "/api/v1/tracker/resources/?provider=github&limit=2000",
+      as: t.admin,
+      headers: { "accept-encoding": "gzip, deflate" },
+    });
+    expect(zipped.statusCode).toBe(200);
+    expect(zipped.headers["content-encoding"]).toBe("gzip");
+    expect(zipped.headers.vary).toBe("accept-encoding");
+    expect(zipped.rawPayload.length).toBeLessThan(plain.rawPayload.length / 3);
+    expect(JSON.parse(gunzipSync(zipped.rawPayload).toString())).toEqual(plain.json());
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    for (const refused of ["gzip;q=0", "br", "identity"]) expect(acceptsGzip(refused), refused).toBe(false);
+    for (const taken of ["gzip", "GZIP;q=0.5", "deflate, *"]) expect(acceptsGzip(taken), taken).toBe(true);
   });
 
   it("a page within 10,000 is one body with its length", async () => {

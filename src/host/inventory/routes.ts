@@ -1,9 +1,21 @@
 import { Readable } from "node:stream";
+import { gzipSync } from "node:zlib";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Static } from "typebox";
 import type { Domain } from "../domain.ts";
 import { cliRoute } from "../http/schemas.ts";
 import { CliResources, CliResourcesQuery, InventoryQuery, ResourcePage } from "./schemas.ts";
+
+/** Whether an Accept-Encoding header takes gzip (`gzip`, `gzip;q=0.5`, `*`; not `gzip;q=0`). */
+export function acceptsGzip(header: string | undefined) {
+  if (!header) return false;
+  return header.split(",").some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(";");
+    if (coding.trim() !== "gzip" && coding.trim() !== "*") return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
 
 /** Listings longer than this are streamed rather than serialised into one cached body. */
 const STREAM_AFTER = 10_000;
@@ -31,7 +43,7 @@ function streamed(page: Static<typeof CliResources>) {
 type Deps = Pick<Domain, "installations" | "inventory">;
 
 export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = async (app, { services }) => {
-  const serialised = new WeakMap<object, Buffer>();
+  const serialised = new WeakMap<object, { json: Buffer; gzip: Buffer }>();
   app.get(
     "/inventory/",
     {
@@ -69,14 +81,19 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
       // A whole large inventory is written as it is serialised, never held as one body.
       if (page.resources.length > STREAM_AFTER)
         return reply.type("application/json; charset=utf-8").send(streamed(page) as unknown as typeof page);
-      // Serialised by the route's response schema and encoded once per page of a listing, then sent as is.
+      // Serialised by the route's response schema and encoded once per page of a listing, then sent as is;
+      // gzipped once too, for clients that take it (the CLI's httpx asks for gzip by default).
       let body = serialised.get(page);
       if (body === undefined) {
-        body = Buffer.from(reply.serialize(page) as string);
+        const json = Buffer.from(reply.serialize(page) as string);
+        body = { json, gzip: gzipSync(json, { level: 6 }) };
         serialised.set(page, body);
       }
+      reply.type("application/json; charset=utf-8").header("vary", "accept-encoding");
+      const gzip = acceptsGzip(req.headers["accept-encoding"]);
+      if (gzip) reply.header("content-encoding", "gzip");
       // Bytes are sent unserialised (the type provider only knows objects).
-      return reply.type("application/json; charset=utf-8").send(body as unknown as typeof page);
+      return reply.send((gzip ? body.gzip : body.json) as unknown as typeof page);
     },
   );
 };
