@@ -281,10 +281,13 @@ describeOnPostgres("four service processes on one PostgreSQL database", () => {
 });
 
 describeOnPostgres("WORKERS=2: one started process serving as two on one port", () => {
+  // The service's worker processes: its children but the esbuild service tsx starts when it compiles
+  // (a fresh clone has no compile cache, so there is one).
   const children = (pid: number) =>
-    execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+    execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(pid)], { encoding: "utf8" })
       .split("\n")
-      .map((l) => Number(l.trim()))
+      .filter((l) => l.trim() && !l.includes("esbuild"))
+      .map((l) => Number.parseInt(l.trim(), 10))
       .filter(Boolean);
   const alive = (pid: number) => {
     try {

@@ -168,7 +168,14 @@ describeOnPostgres("OpenTelemetry traces", () => {
     const { inTrace } = await traceOf("/api/v1/installations/", (all) => all.some(toProvider));
     const calls = inTrace.filter(toProvider);
     expect(calls.length).toBeGreaterThan(0);
-    expect(calls.every((c) => attr(c, "http.response.status_code") === 200)).toBe(true);
+    // Each call carries GitLab's answer: the connect's reads succeed; registering the hook, which the
+    // demo's Maintainer may not do, may be among them as GitLab's refusal (docs/webhooks.md).
+    const statuses = calls.map((c) => attr(c, "http.response.status_code"));
+    expect(
+      statuses.every((s) => s === 200 || s === 403),
+      JSON.stringify(statuses),
+    ).toBe(true);
+    expect(statuses).toContain(200);
     // Never the credential: the token the connect sent is in no span.
     expect(JSON.stringify(inTrace)).not.toContain(gitlab.demo.token);
   });
