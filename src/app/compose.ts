@@ -57,6 +57,8 @@ export interface ServiceDeps {
   mailer?: Mailer;
   /** The process's metrics registry (the app's scrape listener serves it); a private one when absent. */
   metrics?: Metrics;
+  /** Memory for teams' inventory snapshots (see inventory/snapshot.ts); default 160 MB. */
+  snapshotCacheBytes?: number;
 }
 
 /**
@@ -95,6 +97,7 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     mappings,
     metrics,
     curationRules: readCurationRules,
+    snapshotCacheBytes: deps.snapshotCacheBytes,
   });
   const binding = bindingService({ installations, inventory, mappings, projects, candidates });
   // Runtime (pull, push, run, search, origin links): every call routes its mapping through `binding`.

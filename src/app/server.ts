@@ -85,6 +85,8 @@ export interface AppOptions {
   trustProxy?: TrustProxy;
   /** Extra plugins registered before the server is sealed (benchmarks add their baseline routes here). */
   plugins?: FastifyPluginAsync<{ services: Services }>[];
+  /** Memory for teams' inventory snapshots (SNAPSHOT_CACHE_MB); 0: every read from indexed SQL. */
+  snapshotCacheBytes?: number;
   /** Where invitation emails go; default: none configured (logged as not sent, without the link). */
   mailer?: Mailer;
   /** The metrics registry requests, provider calls and jobs record into (a new one when absent). */
@@ -131,6 +133,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     publicUrl: () => opts.publicUrl ?? listeningOrigin(),
     oauth: opts.oauth,
     mailer: opts.mailer,
+    snapshotCacheBytes: opts.snapshotCacheBytes,
   });
   const server = Fastify({
     loggerInstance: logger as FastifyBaseLogger,

@@ -59,6 +59,7 @@ export async function startService(
       publicUrl: config.publicUrl,
       refreshIntervalMinutes: config.refreshIntervalMinutes,
       housekeepingSeconds: config.housekeepingSeconds,
+      snapshotCacheBytes: config.snapshotCacheBytes,
       trustProxy: config.trustProxy,
       outbound: config.outbound,
       jobs: config.jobs,

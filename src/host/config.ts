@@ -93,6 +93,12 @@ export const Environment = Type.Object({
     description:
       "Seconds between housekeeping ticks: the scheduled-refresh check, retention purges and the queue log line.",
   }),
+  SNAPSHOT_CACHE_MB: Type.Number({
+    minimum: 0,
+    default: 160,
+    description:
+      "Megabytes of memory per process for the teams' in-memory inventory snapshots (0: none; every read answered from indexed SQL).",
+  }),
   JOB_RETENTION_DAYS: Type.Number({
     exclusiveMinimum: 0,
     default: 7,
@@ -164,6 +170,8 @@ export interface Config {
   housekeepingSeconds: number;
   /** Service processes sharing the port (WORKERS, default 1: this process serves, no cluster). */
   workers: number;
+  /** Bytes of the in-memory snapshot cache (SNAPSHOT_CACHE_MB, default 160). */
+  snapshotCacheBytes: number;
   /** The Prometheus scrape listener; undefined: none. */
   metrics: { host: string; port: number } | undefined;
   /** OpenTelemetry tracing; undefined: off. */
@@ -294,6 +302,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobWorker: v.JOB_WORKER,
     housekeepingSeconds: v.HOUSEKEEPING_INTERVAL_SECONDS,
     workers: v.WORKERS,
+    snapshotCacheBytes: Math.round(v.SNAPSHOT_CACHE_MB * 1024 * 1024),
     metrics: v.METRICS_PORT === undefined ? undefined : { host: v.METRICS_HOST, port: v.METRICS_PORT },
     tracing: v.OTEL_EXPORTER_OTLP_ENDPOINT
       ? { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME }

@@ -180,12 +180,15 @@ export function inventoryService(
     metrics?: Pick<Metrics, "inventory">;
     /** The team's curation rules (issue 20); absent: everything bindable is offered. */
     curationRules?: CurationRulesReader;
+    /** Memory for this process's snapshots (see snapshot.ts). */
+    snapshotCacheBytes?: number;
   },
 ) {
   const repo = inventoryRepository(db);
   const snapshots = bindableSnapshots(db, {
     onBuild: deps.metrics?.inventory.snapshotBuilt,
     curationRules: deps.curationRules,
+    maxBytes: deps.snapshotCacheBytes,
   });
 
   /**
@@ -452,6 +455,8 @@ export function inventoryService(
     resource: (teamId: string, id: string) => repo.get(teamId, id),
     /** The team's bindable inventory for a provider (see snapshot.ts). */
     snapshot: snapshots.get,
+    /** The team's snapshot if this process keeps (or now admits) one; null: answer from indexed SQL. */
+    warmSnapshot: snapshots.warm,
 
     /** Queues a pass; a second request while one is pending or running gets the same operation. */
     requestRefresh: (teamId: string, installationId: string, userId: string | null) =>

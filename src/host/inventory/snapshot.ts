@@ -343,8 +343,17 @@ function withBindings(index: InventoryIndex, b: Bindings): BindableSnapshot {
 /** What a snapshot build did: re-read every row, patched a few, or re-read only the bindings. */
 export type SnapshotBuild = "inventory" | "patch" | "bindings";
 
-/** Rows kept across all cached snapshots; the least recently used snapshot goes first. */
-const DEFAULT_MAX_ROWS = 200_000;
+/**
+ * What a cached row costs this process: the snapshot's row, names and lookups (~800 B measured, see
+ * docs/performance.md) and its `tracker/resources/` item and encoded page.
+ */
+const BYTES_PER_ROW = 1_600;
+/** The cache's default budget (SNAPSHOT_CACHE_MB): ~100,000 rows beside the idle service in 512 MB. */
+const DEFAULT_MAX_BYTES = 160 * 1024 * 1024;
+/** Requests counted before every team's count is halved: admission weighs recent demand. */
+const AGE_EVERY = 10_000;
+/** Teams whose demand is remembered (beyond it, the rarest are forgotten first). */
+const MAX_COUNTED = 50_000;
 
 /** At most this many changed rows are re-read and patched in; more rebuild the index. */
 const MAX_PATCHED_ROWS = 5_000;
@@ -422,22 +431,58 @@ function bindableRow(kinds: Map<string, Record<string, string>>) {
 
 interface Entry {
   versions: TeamVersions;
-  rows: number;
+  bytes: number;
   snapshot: Promise<BindableSnapshot>;
 }
+
+/**
+ * How often each team and provider was asked for lately (halved every AGE_EVERY requests), and what its
+ * snapshot last cost: what admission compares.
+ */
+function demand() {
+  const counts = new Map<string, number>();
+  const sizes = new Map<string, number>();
+  let sinceAging = 0;
+  const age = () => {
+    for (const [key, n] of counts) {
+      if (n > 1) counts.set(key, n >> 1);
+      else {
+        counts.delete(key);
+        sizes.delete(key);
+      }
+    }
+    sinceAging = 0;
+  };
+  return {
+    touch(key: string) {
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (++sinceAging >= AGE_EVERY || counts.size > MAX_COUNTED) age();
+    },
+    count: (key: string) => counts.get(key) ?? 0,
+    size: (key: string) => sizes.get(key),
+    sized: (key: string, bytes: number) => sizes.set(key, bytes),
+  };
+}
+
+const bytesOf = (snapshot: BindableSnapshot) => snapshot.rows.length * BYTES_PER_ROW; // dead slots too
 
 export function bindableSnapshots(
   db: Database,
   opts: {
-    maxRows?: number;
+    /** Memory the cached snapshots may take (estimated, BYTES_PER_ROW a row); 0: none cached. */
+    maxBytes?: number;
     onBuild?: (part: SnapshotBuild) => void;
     curationRules?: CurationRulesReader;
     /** Dead and late rows after which a patched index is compacted (default: an eighth, at least 2,000). */
     compactAfter?: number;
   } = {},
 ) {
-  const maxRows = opts.maxRows ?? DEFAULT_MAX_ROWS;
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  /** Least recently used first. */
   const cache = new Map<string, Entry>();
+  const asked = demand();
+  /** Builds of snapshots not (yet) cached, shared by concurrent callers. */
+  const uncached = new Map<string, Promise<BindableSnapshot>>();
   /** What each snapshot was made of, for the next build of its team and provider to reuse. */
   const built = new WeakMap<BindableSnapshot, { index: InventoryIndex; bindings: Bindings }>();
 
@@ -512,54 +557,115 @@ export function bindableSnapshots(
     );
   }
 
-  function evict(keep: string) {
+  const used = () => {
     let total = 0;
-    for (const e of cache.values()) total += e.rows;
+    for (const e of cache.values()) total += e.bytes;
+    return total;
+  };
+
+  function evict(keep: string) {
+    let total = used();
     for (const [key, e] of cache) {
-      if (total <= maxRows) break;
+      if (total <= maxBytes) break;
       if (key === keep) continue;
       cache.delete(key);
-      total -= e.rows;
+      total -= e.bytes;
     }
+  }
+
+  /**
+   * Whether a team that is not cached earns a place: there is room, or it is asked for more than twice
+   * as often lately as every snapshot it would evict (least recently used first). Teams asked for about
+   * equally often (a uniform spread over more teams than fit) never evict each other in a loop; a team
+   * that comes back often displaces ones that stopped coming.
+   */
+  function admits(key: string) {
+    const count = asked.count(key);
+    const need = asked.size(key) ?? (cache.size ? used() / cache.size : BYTES_PER_ROW * 1_000);
+    if (need > maxBytes) return false;
+    let free = maxBytes - used();
+    for (const [other, e] of cache) {
+      if (free >= need) break;
+      if (asked.count(other) * 2 >= count) return false;
+      free += e.bytes;
+    }
+    return free >= need;
   }
 
   const covers = (have: TeamVersions, want: TeamVersions) =>
     have.inventory >= want.inventory && have.binding >= want.binding;
 
+  async function cached(key: string, teamId: string, provider: string, want: TeamVersions) {
+    const hit = cache.get(key);
+    cache.delete(key);
+    if (hit && covers(hit.versions, want)) {
+      cache.set(key, hit);
+      return hit.snapshot;
+    }
+    // Even an older snapshot helps: its index is patched from the change log when that covers the gap.
+    const previous = hit?.snapshot;
+    const entry: Entry = {
+      versions: want,
+      bytes: hit?.bytes ?? 0,
+      snapshot: (previous ?? Promise.resolve(undefined))
+        .catch(() => undefined)
+        .then((prev) => build(teamId, provider, prev)),
+    };
+    cache.set(key, entry);
+    try {
+      const snapshot = await entry.snapshot;
+      entry.versions = { inventory: snapshot.inventoryVersion, binding: snapshot.bindingVersion };
+      entry.bytes = bytesOf(snapshot);
+      asked.sized(key, entry.bytes);
+      evict(key);
+      return snapshot;
+    } catch (err) {
+      if (cache.get(key) === entry) cache.delete(key);
+      throw err;
+    }
+  }
+
+  /** A build that is not kept (the team was not admitted): callers at the same moment share it. */
+  function once(key: string, teamId: string, provider: string) {
+    let pending = uncached.get(key);
+    if (!pending) {
+      pending = build(teamId, provider).then((snapshot) => {
+        asked.sized(key, bytesOf(snapshot));
+        return snapshot;
+      });
+      const clear = () => uncached.delete(key);
+      pending.then(clear, clear);
+      uncached.set(key, pending);
+    }
+    return pending;
+  }
+
   return {
     /**
      * The snapshot for a team and provider at `versions` or newer: what authentication read
-     * (`auth.team.versions`); without them they are read here. Concurrent callers share one build.
+     * (`auth.team.versions`); without them they are read here. Concurrent callers share one build; it is
+     * cached only when the team is admitted (`admits`).
      */
     async get(teamId: string, provider: string, versions?: TeamVersions): Promise<BindableSnapshot> {
       const key = `${teamId}|${provider}`;
       const want = versions ?? (await inventoryRepository(db).teamVersions(teamId));
-      const hit = cache.get(key);
-      cache.delete(key);
-      if (hit && covers(hit.versions, want)) {
-        cache.set(key, hit);
-        return hit.snapshot;
-      }
-      // Even an older snapshot helps: its index is patched from the change log when that covers the gap.
-      const previous = hit?.snapshot;
-      const entry: Entry = {
-        versions: want,
-        rows: 0,
-        snapshot: (previous ?? Promise.resolve(undefined))
-          .catch(() => undefined)
-          .then((prev) => build(teamId, provider, prev)),
-      };
-      cache.set(key, entry);
-      try {
-        const snapshot = await entry.snapshot;
-        entry.versions = { inventory: snapshot.inventoryVersion, binding: snapshot.bindingVersion };
-        entry.rows = snapshot.rows.length; // slots: dead ones hold memory too
-        evict(key);
-        return snapshot;
-      } catch (err) {
-        if (cache.get(key) === entry) cache.delete(key);
-        throw err;
-      }
+      asked.touch(key);
+      if (cache.has(key) || admits(key)) return cached(key, teamId, provider, want);
+      return once(key, teamId, provider);
+    },
+
+    /**
+     * The snapshot when this process keeps one for the team (patched up to `versions` if need be) or
+     * admits it now; otherwise null, and the caller answers from indexed SQL instead of building one.
+     * While another team's admitted build runs, a new one is not started: builds hold the event loop.
+     */
+    async warm(teamId: string, provider: string, versions: TeamVersions): Promise<BindableSnapshot | null> {
+      const key = `${teamId}|${provider}`;
+      asked.touch(key);
+      if (cache.has(key)) return cached(key, teamId, provider, versions);
+      if (admits(key) && ![...cache.values()].some((e) => e.bytes === 0))
+        return cached(key, teamId, provider, versions);
+      return null;
     },
   };
 }
