@@ -581,8 +581,9 @@ export function bindableSnapshots(
    */
   function admits(key: string) {
     const count = asked.count(key);
-    const need = asked.size(key) ?? (cache.size ? used() / cache.size : BYTES_PER_ROW * 1_000);
-    if (need > maxBytes) return false;
+    // A team never built is taken to cost what a kept one costs on average (nothing, into an empty cache).
+    const need = asked.size(key) ?? (cache.size ? used() / cache.size : 0);
+    if (maxBytes === 0 || need > maxBytes) return false;
     let free = maxBytes - used();
     for (const [other, e] of cache) {
       if (free >= need) break;
@@ -617,7 +618,9 @@ export function bindableSnapshots(
       entry.versions = { inventory: snapshot.inventoryVersion, binding: snapshot.bindingVersion };
       entry.bytes = bytesOf(snapshot);
       asked.sized(key, entry.bytes);
-      evict(key);
+      // A team larger than the whole budget is answered this once and never kept.
+      if (entry.bytes > maxBytes) cache.delete(key);
+      else evict(key);
       return snapshot;
     } catch (err) {
       if (cache.get(key) === entry) cache.delete(key);
