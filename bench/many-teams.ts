@@ -2,13 +2,10 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { FastifyPluginAsync } from "fastify";
 import pg from "pg";
-import type { Services } from "../src/app/compose.ts";
 import { buildApp } from "../src/app/server.ts";
 import { providerSettingsFor } from "../src/demo/simulated.ts";
-import { identityOf, type RankTarget, rank } from "../src/host/binding/ranking.ts";
-import { authenticate } from "../src/host/http/auth.ts";
+import { loadConfig } from "../src/host/config.ts";
 import { inventoryRepository } from "../src/host/inventory/repository.ts";
 import { createLogger } from "../src/host/logger.ts";
 import { randomVault } from "../src/host/secrets/vault.ts";
@@ -36,8 +33,8 @@ import {
  *
  * Seeding: one real team is connected and refreshed through the service (the simulator's rows as a
  * discovery pass writes them), then copied in SQL to every team, one `INSERT … SELECT` per table, in
- * its own database (`skt_bench_many_teams`), dropped at the end. A bench-only route prototypes the cold-team
- * lookup docs/decisions.md proposes (`coldLookupRoute`), loaded with a random team too.
+ * its own database (`skt_bench_many_teams`), dropped at the end. The service keeps as many teams'
+ * snapshots as SNAPSHOT_CACHE_MB holds (default 160) and answers the others from indexed SQL.
  */
 const TEAMS = Number(process.env.BENCH_TEAMS ?? 1_000);
 const MIN = Number(process.env.BENCH_TEAM_MIN ?? 1_000);
@@ -84,7 +81,7 @@ interface Seeded {
  */
 async function columnsOf(c: pg.Client, table: string, overrides: Record<string, string>) {
   const { rows } = await c.query<{ column_name: string }>(
-    "select column_name from information_schema.columns where table_schema = 'public' and table_name = $1 order by ordinal_position",
+    "select column_name from information_schema.columns where table_schema = 'public' and table_name = $1 and is_generated = 'NEVER' order by ordinal_position",
     [table],
   );
   const names = rows.map((r) => r.column_name);
@@ -174,16 +171,6 @@ async function seed(url: string): Promise<Seeded> {
     t0 = performance.now();
     await c.query("set session_replication_role = origin");
     for (const i of indexes) await c.query(i.indexdef);
-    // The prototype's stand-in for the proposed `bind_name` / `bind_path` columns: normalize() of
-    // binding/ranking.ts in SQL, for bindable rows, in one covering index.
-    const normalized = (col: string) =>
-      `trim(both '-' from regexp_replace(regexp_replace(lower(coalesce(${col}, '')), '\\.git$', ''), '[^a-z0-9/]+', '-', 'g')) collate "C"`;
-    await c.query(
-      `create table bench_bind_names as
-         select team_id, provider, ${normalized("name")} as n, ${normalized("full_path")} as p, id from resources
-         where missing_since is null and not archived and not issues_disabled`,
-    );
-    await c.query("create index on bench_bind_names (team_id, provider, n, p) include (id)");
     await c.query("vacuum analyze");
     const teams = (
       await c.query<SeededTeam>("select g, id, installation, slug, token, size from bench_teams order by g")
@@ -263,7 +250,6 @@ export async function run(): Promise<string> {
   await admin(`drop database if exists ${DATABASE} with (force)`);
   await admin(`create database ${DATABASE}`);
   const server = { stop: async () => {} } as { stop(): Promise<void> };
-  let coldRow = "";
   try {
     const seeded = await seed(url);
     const s = serve(url);
@@ -304,47 +290,6 @@ export async function run(): Promise<string> {
     ];
     const rows: string[] = [];
     const opts = { concurrency: CONCURRENCY };
-    {
-      // The proposed cold path's floor (prototype route), random team, against the warm bind-resolve.
-      const bind = workloads[0].req;
-      const cold = { ...bind, url: `${baseUrl}/bench/cold-bind-resolve` };
-      const check = await fetch(cold.url, {
-        method: "POST",
-        headers: { ...bind.headers, ...as(warmTeam) },
-        body: bind.body,
-      });
-      const sample = (await check.json()) as { match_type: string };
-      if (sample.match_type !== "exact")
-        throw new Error(`cold lookup prototype answered ${JSON.stringify(sample)}`);
-      const ratios: number[] = [];
-      const runs: Measured[] = [];
-      for (let i = 0; i < ROUNDS; i++) {
-        await loadVaried(bind, [as(warmTeam)], { ...opts, seconds: 2 });
-        rss.phase();
-        const warm = await loadVaried(bind, [as(warmTeam)], opts);
-        rss.phase();
-        const random = { ...(await loadVaried(cold, everyTeam, opts)), ...rss.phase() };
-        ratios.push(random.rps / warm.rps);
-        runs.push(random);
-      }
-      const r = (f: (x: Measured) => number) => median(runs.map(f));
-      coldRow = `| prototype: cold lookup from indexed SQL (bench route, see docs/decisions.md) | random team of ${TEAMS} | ${fmt(
-        r((x) => x.rps),
-        1,
-      )} | ${fmt(
-        r((x) => x.p50_ms),
-        0,
-      )} | ${fmt(
-        r((x) => x.p99_ms),
-        0,
-      )} | ${r((x) => x.non2xx + x.errors + x.timeouts)} | ${fmt(median(ratios), 2)}× of warm bind-resolve in the same round | ${fmt(
-        r((x) => x.peakMb),
-        0,
-      )} | ${fmt(
-        r((x) => x.endMb),
-        0,
-      )} |`;
-    }
     for (const w of workloads) {
       const pairs: { warm: Measured; random: Measured }[] = [];
       for (let i = 0; i < ROUNDS; i++) {
@@ -387,7 +332,7 @@ export async function run(): Promise<string> {
     rss.stop();
     await server.stop();
     server.stop = async () => {};
-    // Teams spread over the sizes, ~100,000 rows in all (under the LRU's 200,000), plus one for warm-up.
+    // Teams spread over the sizes, ~100,000 rows in all (all kept: the memory child sets a 4 GB budget), plus one for warm-up.
     const measured: SeededTeam[] = [];
     let total = 0;
     const step = Math.max(1, Math.floor(seeded.teams.length / 40));
@@ -405,7 +350,6 @@ export async function run(): Promise<string> {
       "| workload | teams | req/s | p50 ms | p99 ms | failed | random ÷ warm | service peak RSS (MB) | service RSS at end (MB) |",
       "|---|---|---|---|---|---|---|---|---|",
       ...rows,
-      coldRow,
       "",
       `Service RSS: ${fmt(idleMb, 0)} MB idle after start, ${fmt(after, 0)} MB 3 s after the last load, peak (VmHWM) ${fmt(hwm, 0)} MB.`,
       "",
@@ -459,6 +403,8 @@ async function rowMemory(url: string, teams: SeededTeam[]): Promise<RowMemory> {
     settings: providerSettingsFor({}),
     http: createHttpClient(),
     worker: false,
+    // Every measured team kept: this measures what a kept row costs, not admission.
+    snapshotCacheBytes: 4 * 1024 ** 3,
   });
   const headers = (t: SeededTeam) => ({ authorization: `Bearer ${t.token}`, "x-team-slug": t.slug });
   const list = (t: SeededTeam) =>
@@ -527,60 +473,6 @@ function rowMemoryInChild(url: string, teams: SeededTeam[]): Promise<RowMemory> 
   });
 }
 
-/** Every substring of at least 3 characters, as bind-resolve looks names up (binding/service.ts). */
-function slugParts(slug: string): string[] {
-  const parts: string[] = [];
-  for (let i = 0; i < slug.length; i++)
-    for (let j = i + 3; j <= slug.length; j++) parts.push(slug.slice(i, j));
-  return parts;
-}
-
-/**
- * A prototype, in the bench only, of the cold-team path docs/decisions.md proposes: behind the real
- * authentication, one statement over the team's slice of a covering index of normalised names
- * (`bench_bind_names` stands for the proposed columns), then `rank()` and a minted token for the one high
- * match. Not the real answer: no projects, mappings, curation or candidates list — it measures the path's
- * floor under a random team per request.
- */
-function coldLookupRoute(url: string): FastifyPluginAsync<{ services: Services }> {
-  return async (app, { services }) => {
-    const pool = new pg.Pool({ connectionString: url, max: 16 });
-    app.addHook("onClose", () => pool.end());
-    app.register(async (scoped) => {
-      scoped.addHook("onRequest", authenticate(services));
-      scoped.post("/bench/cold-bind-resolve", async (req, reply) => {
-        const { project_identity: p } = req.body as {
-          project_identity: { slug: string; repo_slug: string | null };
-        };
-        const id = identityOf({ slug: p.slug, repoSlug: p.repo_slug });
-        const { rows } = await pool.query<RankTarget & { id: string; installation_id: string }>(
-          `select r.id, r.installation_id, r.provider, r.label, r.key, r.name, r.full_path as "fullPath"
-           from bench_bind_names s join resources r on r.id = s.id
-           where s.team_id = $1 and s.provider = 'github'
-             and (s.n = any($2) or s.n like '%' || $3 || '%' or s.p like '%' || $3 || '%')
-           limit 200`,
-          [req.auth.team.id, [id.slug, id.repo, ...slugParts(id.slug)].filter(Boolean), id.slug],
-        );
-        const highs = rows.filter((r) => rank(id, r)?.confidence === "high");
-        const one = highs.length === 1 ? highs[0] : null;
-        return reply.send({
-          match_type: one ? "exact" : "candidates",
-          candidate_token: one
-            ? services.candidates.mint({
-                teamId: req.auth.team.id,
-                provider: "github",
-                installationId: one.installation_id,
-                resourceId: one.id,
-              })
-            : null,
-          display_label: one?.label ?? null,
-          found: rows.length,
-        });
-      });
-    });
-  };
-}
-
 async function serveOnly(url: string) {
   const database = await openDatabase({ databaseUrl: url, poolSize: 16 });
   const app = await buildApp({
@@ -590,7 +482,8 @@ async function serveOnly(url: string) {
     settings: providerSettingsFor({}),
     http: createHttpClient(),
     worker: false,
-    plugins: [coldLookupRoute(url)],
+    // As the service's configuration reads it (SNAPSHOT_CACHE_MB, default 160).
+    snapshotCacheBytes: loadConfig().snapshotCacheBytes,
   });
   await app.server.listen({ host: "127.0.0.1", port: 0 });
   const a = app.server.server.address();
