@@ -187,6 +187,8 @@ export function inventoryService(
   const repo = inventoryRepository(db);
   const snapshots = bindableSnapshots(db, {
     onBuild: deps.metrics?.inventory.snapshotBuilt,
+    onLookup: deps.metrics?.inventory.snapshotLookup,
+    onCacheChange: deps.metrics?.inventory.snapshotCache,
     curationRules: deps.curationRules,
     maxBytes: deps.snapshotCacheBytes,
   });

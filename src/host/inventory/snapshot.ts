@@ -472,6 +472,10 @@ export function bindableSnapshots(
     /** Memory the cached snapshots may take (estimated, BYTES_PER_ROW a row); 0: none cached. */
     maxBytes?: number;
     onBuild?: (part: SnapshotBuild) => void;
+    /** Whether `warm` found (or admitted) the team's snapshot: `kept`, or `cold`. */
+    onLookup?: (answer: "kept" | "cold") => void;
+    /** The cache's estimated bytes and entries, after each change. */
+    onCacheChange?: (bytes: number, entries: number) => void;
     curationRules?: CurationRulesReader;
     /** Dead and late rows after which a patched index is compacted (default: an eighth, at least 2,000). */
     compactAfter?: number;
@@ -621,6 +625,7 @@ export function bindableSnapshots(
       // A team larger than the whole budget is answered this once and never kept.
       if (entry.bytes > maxBytes) cache.delete(key);
       else evict(key);
+      opts.onCacheChange?.(used(), cache.size);
       return snapshot;
     } catch (err) {
       if (cache.get(key) === entry) cache.delete(key);
@@ -665,10 +670,9 @@ export function bindableSnapshots(
     async warm(teamId: string, provider: string, versions: TeamVersions): Promise<BindableSnapshot | null> {
       const key = `${teamId}|${provider}`;
       asked.touch(key);
-      if (cache.has(key)) return cached(key, teamId, provider, versions);
-      if (admits(key) && ![...cache.values()].some((e) => e.bytes === 0))
-        return cached(key, teamId, provider, versions);
-      return null;
+      const kept = cache.has(key) || (admits(key) && ![...cache.values()].some((e) => e.bytes === 0));
+      opts.onLookup?.(kept ? "kept" : "cold");
+      return kept ? cached(key, teamId, provider, versions) : null;
     },
   };
 }

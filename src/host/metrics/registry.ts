@@ -109,6 +109,22 @@ export function createMetrics() {
     labelNames: ["part"] as const,
     registers,
   });
+  const snapshotLookups = new Counter({
+    name: "skt_inventory_snapshot_lookups_total",
+    help: "Reads that may be answered from indexed SQL (bind-resolve, tracker/resources/): `kept` found the team's snapshot in memory (or admitted it), `cold` did not.",
+    labelNames: ["answer"] as const,
+    registers,
+  });
+  const snapshotCacheBytes = new Gauge({
+    name: "skt_inventory_snapshot_cache_bytes",
+    help: "Estimated memory of this process's kept snapshots (bounded by SNAPSHOT_CACHE_MB).",
+    registers,
+  });
+  const snapshotCacheTeams = new Gauge({
+    name: "skt_inventory_snapshot_cache_teams",
+    help: "Team and provider snapshots this process keeps in memory.",
+    registers,
+  });
   const webhookDeliveries = new Counter({
     name: "skt_webhook_deliveries_total",
     help: "Provider webhook deliveries received, by provider and outcome.",
@@ -229,6 +245,11 @@ export function createMetrics() {
 
     inventory: {
       snapshotBuilt: (part: "inventory" | "patch" | "bindings") => snapshotBuilds.inc({ part }),
+      snapshotLookup: (answer: "kept" | "cold") => snapshotLookups.inc({ answer }),
+      snapshotCache: (bytes: number, teams: number) => {
+        snapshotCacheBytes.set(bytes);
+        snapshotCacheTeams.set(teams);
+      },
     },
 
     /** Registered now so dashboards and alerts can name them; the webhook receiver records into them. */
