@@ -21,6 +21,7 @@ describe("configuration from the environment", () => {
       jobWorker: true,
       housekeepingSeconds: 60,
       workers: 1,
+      snapshotCacheBytes: 160 * 1024 * 1024,
       metrics: undefined,
       tracing: undefined,
     });
