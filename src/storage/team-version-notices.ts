@@ -1,4 +1,4 @@
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import type { Database } from "./database.ts";
 
 /** A team's versions as they now stand, or `deleted`. */
@@ -27,8 +27,10 @@ export async function listenToTeamVersions(
   listener: (notice: TeamVersionNotice) => void,
 ): Promise<boolean> {
   const client = (db as unknown as { $client?: unknown }).$client;
-  if (!(client instanceof PGlite)) return false;
-  await client.query("select set_config('spec_kitty.team_version_notices', 'on', false)");
-  await client.listen(CHANNEL, (payload) => listener(parseTeamVersionNotice(payload)));
+  // Told apart by shape, not `instanceof`: a PostgreSQL process never loads PGlite (~40 MB).
+  const pglite = client as PGlite;
+  if (typeof pglite?.listen !== "function" || typeof pglite.dumpDataDir !== "function") return false;
+  await pglite.query("select set_config('spec_kitty.team_version_notices', 'on', false)");
+  await pglite.listen(CHANNEL, (payload) => listener(parseTeamVersionNotice(payload)));
   return true;
 }
