@@ -40,6 +40,8 @@ const TEAMS = Number(process.env.BENCH_TEAMS ?? 1_000);
 const MIN = Number(process.env.BENCH_TEAM_MIN ?? 1_000);
 const MAX = Number(process.env.BENCH_TEAM_MAX ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
+/** Use the database a previous run kept (BENCH_KEEP_DATABASE=1), if it holds as many teams. */
+const REUSE = process.env.BENCH_REUSE_DATABASE === "1";
 const CONCURRENCY = 16;
 /** Its own database, dropped at the end (`BENCH_DATABASE` to run two at once). */
 const DATABASE = process.env.BENCH_DATABASE ?? "skt_bench_many_teams";
@@ -119,7 +121,7 @@ async function seed(url: string): Promise<Seeded> {
     );
     for (const i of indexes) await c.query(`drop index "${i.indexname}"`);
     await c.query(
-      `create temp table bench_teams as
+      `create table bench_teams as
          select g, 'team_' || rpad('BENCH' || lpad(g::text, 5, '0'), 26, '0') as id, 'bench-' || g as slug,
                 'inst_' || rpad('BENCH' || lpad(g::text, 5, '0'), 26, '0') as installation,
                 'skt_bench_' || g || '_${salt}' as token,
@@ -189,6 +191,33 @@ async function seed(url: string): Promise<Seeded> {
   }
 }
 
+/**
+ * The teams a kept database (BENCH_KEEP_DATABASE=1 before) was seeded with, if it exists and has as many:
+ * BENCH_REUSE_DATABASE=1 skips the minutes of seeding. The service migrates it on start as any upgrade would.
+ */
+async function seededBefore(url: string): Promise<Seeded | null> {
+  const c = new pg.Client({ connectionString: url });
+  try {
+    await c.connect();
+  } catch {
+    return null;
+  }
+  try {
+    const teams = (
+      await c.query<SeededTeam>("select g, id, installation, slug, token, size from bench_teams order by g")
+    ).rows;
+    if (teams.length !== TEAMS) return null;
+    const { rows } = await c.query<{ n: number }>(
+      "select count(*)::int as n from resources r join bench_teams t on t.id = r.team_id",
+    );
+    return { teams, rows: rows[0].n, seconds: { template: 0, copy: 0, indexes: 0 } };
+  } catch {
+    return null;
+  } finally {
+    await c.end();
+  }
+}
+
 /** The service alone in a child process (`--serve <url>`); resolves with its pid and base URL. */
 function serve(url: string) {
   const child = spawn(
@@ -247,14 +276,19 @@ type Measured = LoadResult & LoadFailures & { peakMb: number; endMb: number };
 
 export async function run(): Promise<string> {
   const url = urlFor(DATABASE);
-  await admin(`drop database if exists ${DATABASE} with (force)`);
-  await admin(`create database ${DATABASE}`);
+  const reused = REUSE && (await seededBefore(url));
+  if (!reused) {
+    await admin(`drop database if exists ${DATABASE} with (force)`);
+    await admin(`create database ${DATABASE}`);
+  }
   const server = { stop: async () => {} } as { stop(): Promise<void> };
   try {
-    const seeded = await seed(url);
+    const seeded = reused || (await seed(url));
     const s = serve(url);
     server.stop = s.stop;
+    const startedAt = performance.now();
     const baseUrl = await s.ready;
+    const startSeconds = (performance.now() - startedAt) / 1000;
     const pid = s.child.pid as number;
     const rss = rssSampler(pid);
     const idleMb = memoryOf(pid).rss;
@@ -345,13 +379,15 @@ export async function run(): Promise<string> {
     return [
       `#### ${TEAMS} teams of ${MIN}–${MAX} GitHub repositories (${seeded.rows} resources) on PostgreSQL, ${CONCURRENCY} connections, ${BENCH_SECONDS} s per load, ${ROUNDS} round(s)`,
       "",
-      `Seeding: template team ${fmt(seeded.seconds.template, 0)} s, copy ${fmt(seeded.seconds.copy, 0)} s, indexes + analyze ${fmt(seeded.seconds.indexes, 0)} s.`,
+      reused
+        ? "Seeding: the database of an earlier run (BENCH_REUSE_DATABASE=1), migrated by the service on start."
+        : `Seeding: template team ${fmt(seeded.seconds.template, 0)} s, copy ${fmt(seeded.seconds.copy, 0)} s, indexes + analyze ${fmt(seeded.seconds.indexes, 0)} s.`,
       "",
       "| workload | teams | req/s | p50 ms | p99 ms | failed | random ÷ warm | service peak RSS (MB) | service RSS at end (MB) |",
       "|---|---|---|---|---|---|---|---|---|",
       ...rows,
       "",
-      `Service RSS: ${fmt(idleMb, 0)} MB idle after start, ${fmt(after, 0)} MB 3 s after the last load, peak (VmHWM) ${fmt(hwm, 0)} MB.`,
+      `Service start, migrations included: ${fmt(startSeconds, 1)} s. Service RSS: ${fmt(idleMb, 0)} MB idle after start, ${fmt(after, 0)} MB 3 s after the last load, peak (VmHWM) ${fmt(hwm, 0)} MB.`,
       "",
       `#### Memory per cached row (${mem.teams} teams, ${mem.rows} rows; fresh process, live heap after forced GC)`,
       "",
@@ -367,8 +403,9 @@ export async function run(): Promise<string> {
     ].join("\n");
   } finally {
     await server.stop();
-    // BENCH_KEEP_DATABASE=1 leaves the seeded database for SQL experiments (drop it yourself).
-    if (!process.env.BENCH_KEEP_DATABASE) await admin(`drop database if exists ${DATABASE} with (force)`);
+    // BENCH_KEEP_DATABASE=1 leaves the seeded database for SQL experiments or BENCH_REUSE_DATABASE=1.
+    if (!process.env.BENCH_KEEP_DATABASE && !REUSE)
+      await admin(`drop database if exists ${DATABASE} with (force)`);
   }
 }
 
