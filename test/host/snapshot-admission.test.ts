@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bindableSnapshots, type SnapshotBuild } from "../../src/host/inventory/snapshot.ts";
+import { BYTES_PER_ROW, bindableSnapshots, type SnapshotBuild } from "../../src/host/inventory/snapshot.ts";
 import { cloneTeams } from "../support/inventory.ts";
 import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 
@@ -27,7 +27,7 @@ afterAll(async () => {
 /** A cache whose budget holds `fit` of the teams, recording its full builds. */
 function cacheHolding(fit: number) {
   const builds: SnapshotBuild[] = [];
-  const bytes = fit === 0 ? 0 : Math.round(fit * rowsPerTeam * 1_600) + 1_000;
+  const bytes = fit === 0 ? 0 : Math.round(fit * rowsPerTeam * BYTES_PER_ROW) + 1_000;
   const cache = bindableSnapshots(t.database.db, { maxBytes: bytes, onBuild: (b) => builds.push(b) });
   const versions = { inventory: 0, binding: 0 };
   return {

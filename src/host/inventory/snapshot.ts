@@ -344,11 +344,12 @@ function withBindings(index: InventoryIndex, b: Bindings): BindableSnapshot {
 export type SnapshotBuild = "inventory" | "patch" | "bindings";
 
 /**
- * What a cached row costs this process: the snapshot's row, names and lookups (~800 B measured, see
- * docs/performance.md) and its `tracker/resources/` item and encoded page.
+ * What a cached row costs this process's resident memory: the snapshot's row, names and lookups (~800 B
+ * of heap), its `tracker/resources/` item (~250 B) and encoded page (~530 B), and the heap's slack —
+ * measured as RSS growth by `npm run bench -- many-teams` (docs/performance.md).
  */
-const BYTES_PER_ROW = 1_600;
-/** The cache's default budget (SNAPSHOT_CACHE_MB): ~100,000 rows beside the idle service in 512 MB. */
+export const BYTES_PER_ROW = 2_100;
+/** The cache's default budget (SNAPSHOT_CACHE_MB): ~80,000 rows beside the idle service in 512 MB. */
 const DEFAULT_MAX_BYTES = 160 * 1024 * 1024;
 /** Requests counted before every team's count is halved: admission weighs recent demand. */
 const AGE_EVERY = 10_000;
