@@ -24,6 +24,17 @@ const byteOrderedText = customType<{ data: string }>({ dataType: () => 'text COL
  * generated from this file by drizzle-kit (`npm run db:generate`).
  */
 
+/**
+ * SQL of `normalize` in binding/ranking.ts: ASCII letters lower-cased (translate, not the locale's
+ * lower()), a trailing `.git` dropped, runs of anything but a-z, 0-9 and `/` made one `-`, `-` trimmed.
+ */
+const normalized = (column: string) =>
+  `btrim(regexp_replace(regexp_replace(translate(coalesce(${column}, ''), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), '\\.git$', ''), '[^a-z0-9/]+', '-', 'g'), '-')`;
+
+/** Rows bind-resolve can offer: live, not archived, issues enabled. */
+const bindable = (t: { missingSince: unknown; archived: unknown; issuesDisabled: unknown }) =>
+  sql`${t.missingSince} is null and not ${t.archived} and not ${t.issuesDisabled}`;
+
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
 
 export const teams = pgTable("teams", {
@@ -212,6 +223,23 @@ export const resources = pgTable(
     searchText: text("search_text").notNull(),
     /** Hash of everything a pass can change; equal hash → the pass writes nothing for this row. */
     fingerprint: text("fingerprint").notNull(),
+    /**
+     * `normalize` (binding/ranking.ts) of name, key and full path, and the path's last non-empty
+     * segment: what bind-resolve compares, so a team without a snapshot is answered by index lookups.
+     * Byte for byte the JS values (test/host/cold-bind-resolve.test.ts checks it).
+     */
+    bindName: text("bind_name")
+      .generatedAlwaysAs(sql.raw(normalized("name")))
+      .notNull(),
+    bindKey: text("bind_key")
+      .generatedAlwaysAs(sql.raw(normalized("key")))
+      .notNull(),
+    bindPath: text("bind_path")
+      .generatedAlwaysAs(sql.raw(normalized("full_path")))
+      .notNull(),
+    bindLast: text("bind_last")
+      .generatedAlwaysAs(sql.raw(`coalesce(substring(${normalized("full_path")} from '([^/]+)/*$'), '')`))
+      .notNull(),
     firstSeenAt: timestamp("first_seen_at", { withTimezone: true }).notNull().defaultNow(),
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
     missingSince: timestamp("missing_since", { withTimezone: true }),
@@ -227,6 +255,18 @@ export const resources = pgTable(
     index("resources_search_trgm_idx")
       .using("gin", sql`${t.searchText} gin_trgm_ops`)
       .with({ fastupdate: false }),
+    // bind-resolve of a team without a snapshot, over its bindable rows only. "Contains" scans read the
+    // team's slice in label order, index-only, and stop at the first rows that match; equal names are
+    // one lookup per column.
+    index("resources_bind_scan_idx")
+      .on(t.teamId, t.provider, t.label, t.id, t.bindName, t.bindPath, t.installationId)
+      .where(bindable(t)),
+    index("resources_bind_name_idx").on(t.teamId, t.provider, t.bindName).where(bindable(t)),
+    index("resources_bind_path_idx").on(t.teamId, t.provider, t.bindPath).where(bindable(t)),
+    index("resources_bind_last_idx").on(t.teamId, t.provider, t.bindLast).where(bindable(t)),
+    index("resources_bind_key_idx")
+      .on(t.teamId, t.provider, t.bindKey)
+      .where(sql`${bindable(t)} and ${t.bindKey} <> ''`),
   ],
 );
 

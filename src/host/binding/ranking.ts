@@ -25,10 +25,14 @@ export interface Evidence {
   score: number;
 }
 
-/** Case and separators do not matter: `My_Repo`, `my-repo` and `my repo` are one name. */
+/**
+ * Case and separators do not matter: `My_Repo`, `my-repo` and `my repo` are one name. Only ASCII
+ * letters are lower-cased (every other character becomes `-`): the database computes the same value in
+ * SQL (`resources.bind_name`…, schema.ts) and a locale's lower() could differ from JS's (`K` → `k`).
+ */
 export function normalize(s: string | null | undefined): string {
   return (s ?? "")
-    .toLowerCase()
+    .replace(/[A-Z]+/g, (upper) => upper.toLowerCase())
     .replace(/\.git$/, "")
     .replace(/[^a-z0-9/]+/g, "-")
     .replace(/^-+|-+$/g, "");
@@ -125,6 +129,23 @@ export function rank(id: Identity, t: RankTarget, n: TargetNames = targetNames(t
     };
   }
   return null;
+}
+
+/** At most this many candidates per bind-resolve; beyond it the user browses with `tracker discover`. */
+export const MAX_CANDIDATES = 20;
+/** Slugs up to this length are searched for every resource name they contain. */
+const MAX_SLUG_SCAN = 64;
+
+/** Every substring of at least 3 characters (word-aligned ones only for a long slug). */
+export function partsOf(slug: string): string[] {
+  if (slug.length > MAX_SLUG_SCAN) {
+    const words = slug.split("-");
+    return words.flatMap((_, i) => words.slice(i).map((__, j) => words.slice(i, i + j + 1).join("-")));
+  }
+  const parts: string[] = [];
+  for (let i = 0; i < slug.length; i++)
+    for (let j = i + 3; j <= slug.length; j++) parts.push(slug.slice(i, j));
+  return parts;
 }
 
 const ORDER: Record<Confidence, number> = { high: 0, medium: 1, low: 2 };

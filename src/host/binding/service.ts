@@ -18,13 +18,19 @@ import { freeProjectSlug, type ProjectIdentity, type ProjectsService } from "../
 import { installationDisconnected, installationRevoked } from "../runtime/errors.ts";
 import type { AuthContext, TeamScope } from "../teams/access.ts";
 import { type CandidateTokens, invalidCandidateToken } from "./candidate-token.ts";
-import { compareCandidates, type Evidence, type Identity, identityOf, rank } from "./ranking.ts";
+import { coldResolve } from "./cold.ts";
+import {
+  compareCandidates,
+  type Evidence,
+  type Identity,
+  identityOf,
+  MAX_CANDIDATES,
+  partsOf,
+  rank,
+} from "./ranking.ts";
 import type { BindResolveResult, BindResult, BindValidateResult } from "./schemas.ts";
 
-/** At most this many candidates per bind-resolve; beyond it the user browses with `tracker discover`. */
-export const MAX_CANDIDATES = 20;
-/** Slugs up to this length are searched for every resource name they contain. */
-const MAX_SLUG_SCAN = 64;
+export { MAX_CANDIDATES };
 
 export interface RoutingKeys {
   provider: ProviderId;
@@ -33,18 +39,6 @@ export interface RoutingKeys {
 }
 
 type Ranked = { row: BindableRow; evidence: Evidence };
-
-/** Every substring of at least 3 characters (word-aligned ones only for a long slug). */
-function partsOf(slug: string): string[] {
-  if (slug.length > MAX_SLUG_SCAN) {
-    const words = slug.split("-");
-    return words.flatMap((_, i) => words.slice(i).map((__, j) => words.slice(i, i + j + 1).join("-")));
-  }
-  const parts: string[] = [];
-  for (let i = 0; i < slug.length; i++)
-    for (let j = i + 3; j <= slug.length; j++) parts.push(slug.slice(i, j));
-  return parts;
-}
 
 /**
  * The rows `rank` can rate, found through the snapshot's name lookups and text scans rather than by
@@ -117,7 +111,10 @@ function findProject(snap: BindableSnapshot, identity: ProjectIdentity) {
 
 export function bindingService(deps: {
   installations: Pick<InstallationsService, "findConnected">;
-  inventory: Pick<InventoryService, "isOffered" | "resource" | "snapshot">;
+  inventory: Pick<
+    InventoryService,
+    "bindLookups" | "coldBindings" | "isOffered" | "resource" | "snapshot" | "warmSnapshot"
+  >;
   mappings: Pick<MappingsService, "bind" | "byRef" | "liveForProject">;
   projects: Pick<ProjectsService, "bySlug" | "ensure">;
   candidates: Pick<CandidateTokens, "mint" | "verify">;
@@ -125,102 +122,123 @@ export function bindingService(deps: {
   const mintFor = (teamId: string, provider: string, r: { installationId: string; id: string }) =>
     deps.candidates.mint({ teamId, provider, installationId: r.installationId, resourceId: r.id });
 
+  /**
+   * bind-resolve's answer from a snapshot (contract §9.2): the team's, or a partial one over the rows
+   * indexed SQL found (cold.ts). `hidesAny`: whether curation may hide some rows (a full snapshot knows).
+   */
+  function answerFrom(
+    snap: BindableSnapshot,
+    teamId: string,
+    provider: ProviderId,
+    identity: ProjectIdentity,
+    id: Identity,
+    hidesAny = snap.offered.length !== snap.order.length,
+  ): Static<typeof BindResolveResult> {
+    const none = {
+      match_type: "none" as const,
+      candidate_token: null,
+      binding_ref: null,
+      display_label: null,
+      project_slug: null,
+      candidates: [],
+      hidden_by_curation: 0,
+      curation_notice: null,
+    };
+    const usable = new Set(snap.installations.filter((i) => i.status !== "revoked").map((i) => i.id));
+    const project = findProject(snap, identity);
+    const existing = project ? snap.mappingsByProject.get(project.id) : undefined;
+    // The project is bound, but not through a usable installation: say so instead of offering others.
+    if (existing && existing.status === "active" && !usable.has(existing.installationId))
+      throw snap.installations.some((i) => i.id === existing.installationId)
+        ? installationRevoked(provider, existing.displayLabel)
+        : installationDisconnected(provider, existing.displayLabel);
+    if (usable.size === 0) return none;
+
+    if (existing && existing.status === "active") {
+      return {
+        match_type: "exact" as const,
+        candidate_token: mintFor(teamId, provider, {
+          installationId: existing.installationId,
+          id: existing.resourceId,
+        }),
+        binding_ref: existing.bindingRef,
+        display_label: existing.displayLabel,
+        project_slug: existing.projectSlug,
+        provider_context: existing.providerContext,
+        candidates: [],
+        // An existing mapping resolves even when curation hides its resource (it keeps working).
+        hidden_by_curation: 0,
+        curation_notice: null,
+      };
+    }
+
+    const unbound = (i: number) => !snap.boundBy.has(i) && usable.has(snap.rows[i].installationId);
+    const eligible = (i: number) => unbound(i) && snap.curationHidden[i] === 0;
+    // Matches the team's curation rules hide, found as candidates are: counted for the user, never
+    // named. Nothing hidden (no rules): no second search.
+    const hiddenMatches = !hidesAny
+      ? 0
+      : findCandidates(snap, id, (i) => unbound(i) && snap.curationHidden[i] === 1).length;
+    const curation = { hidden_by_curation: hiddenMatches, curation_notice: hiddenNotice(hiddenMatches) };
+    let ranked = findCandidates(snap, id, eligible, true);
+    if (ranked.length === 0) ranked = fewEnoughToOffer(snap, eligible);
+    if (ranked.length === 0) return { ...none, ...curation };
+
+    const sorted = ranked.map((x) => ({ ...x, label: x.row.label, id: x.row.id })).sort(compareCandidates);
+    const highs = sorted.filter((x) => x.evidence.confidence === "high");
+    if (highs.length === 1) {
+      return {
+        match_type: "exact" as const,
+        candidate_token: mintFor(teamId, provider, highs[0].row),
+        binding_ref: null,
+        display_label: highs[0].row.label,
+        // What bind-confirm will assign: a taken slug gets the alias confirm would give it.
+        project_slug:
+          project?.slug ??
+          freeProjectSlug(identity, highs[0].row.fullPath, (slug) => snap.projectsBySlug.has(slug)),
+        candidates: [],
+        ...curation,
+      };
+    }
+    return {
+      match_type: "candidates" as const,
+      candidate_token: null,
+      binding_ref: null,
+      display_label: null,
+      project_slug: null,
+      candidates: sorted.slice(0, MAX_CANDIDATES).map((x, i) => ({
+        candidate_token: mintFor(teamId, provider, x.row),
+        display_label: x.row.label,
+        confidence: x.evidence.confidence,
+        match_reason: x.evidence.reason,
+        sort_position: i,
+        provider_context: x.row.context,
+      })),
+      ...curation,
+    };
+  }
+
   return {
     /**
      * bind-resolve: an existing mapping, ranked candidates, or nothing (contract §9.2). Answered from
-     * the team's bindable snapshot: no query beyond authentication while the inventory is unchanged.
+     * the team's bindable snapshot when this process keeps one (no query beyond authentication while the
+     * inventory is unchanged), else from indexed SQL over the rows that can match (cold.ts), same answer.
      */
     async resolve(
       auth: AuthContext,
       provider: ProviderId,
       identity: ProjectIdentity,
     ): Promise<Static<typeof BindResolveResult>> {
-      const none = {
-        match_type: "none" as const,
-        candidate_token: null,
-        binding_ref: null,
-        display_label: null,
-        project_slug: null,
-        candidates: [],
-        hidden_by_curation: 0,
-        curation_notice: null,
-      };
-      const teamId = auth.team.id;
-      const snap = await deps.inventory.snapshot(teamId, provider, auth.team.versions);
-      const usable = new Set(snap.installations.filter((i) => i.status !== "revoked").map((i) => i.id));
-      const project = findProject(snap, identity);
-      const existing = project ? snap.mappingsByProject.get(project.id) : undefined;
-      // The project is bound, but not through a usable installation: say so instead of offering others.
-      if (existing && existing.status === "active" && !usable.has(existing.installationId))
-        throw snap.installations.some((i) => i.id === existing.installationId)
-          ? installationRevoked(provider, existing.displayLabel)
-          : installationDisconnected(provider, existing.displayLabel);
-      if (usable.size === 0) return none;
-
-      if (existing && existing.status === "active") {
-        return {
-          match_type: "exact" as const,
-          candidate_token: mintFor(teamId, provider, {
-            installationId: existing.installationId,
-            id: existing.resourceId,
-          }),
-          binding_ref: existing.bindingRef,
-          display_label: existing.displayLabel,
-          project_slug: existing.projectSlug,
-          provider_context: existing.providerContext,
-          candidates: [],
-          // An existing mapping resolves even when curation hides its resource (it keeps working).
-          hidden_by_curation: 0,
-          curation_notice: null,
-        };
-      }
-
-      const unbound = (i: number) => !snap.boundBy.has(i) && usable.has(snap.rows[i].installationId);
-      const eligible = (i: number) => unbound(i) && snap.curationHidden[i] === 0;
+      const team = auth.team;
       const id = identityOf({ slug: identity.slug, repoSlug: identity.repo_slug ?? null });
-      // Matches the team's curation rules hide, found as candidates are: counted for the user, never
-      // named. Nothing hidden (no rules): no second search.
-      const hiddenMatches =
-        snap.offered.length === snap.order.length
-          ? 0
-          : findCandidates(snap, id, (i) => unbound(i) && snap.curationHidden[i] === 1).length;
-      const curation = { hidden_by_curation: hiddenMatches, curation_notice: hiddenNotice(hiddenMatches) };
-      let ranked = findCandidates(snap, id, eligible, true);
-      if (ranked.length === 0) ranked = fewEnoughToOffer(snap, eligible);
-      if (ranked.length === 0) return { ...none, ...curation };
-
-      const sorted = ranked.map((x) => ({ ...x, label: x.row.label, id: x.row.id })).sort(compareCandidates);
-      const highs = sorted.filter((x) => x.evidence.confidence === "high");
-      if (highs.length === 1) {
-        return {
-          match_type: "exact" as const,
-          candidate_token: mintFor(teamId, provider, highs[0].row),
-          binding_ref: null,
-          display_label: highs[0].row.label,
-          // What bind-confirm will assign: a taken slug gets the alias confirm would give it.
-          project_slug:
-            project?.slug ??
-            freeProjectSlug(identity, highs[0].row.fullPath, (slug) => snap.projectsBySlug.has(slug)),
-          candidates: [],
-          ...curation,
-        };
-      }
-      return {
-        match_type: "candidates" as const,
-        candidate_token: null,
-        binding_ref: null,
-        display_label: null,
-        project_slug: null,
-        candidates: sorted.slice(0, MAX_CANDIDATES).map((x, i) => ({
-          candidate_token: mintFor(teamId, provider, x.row),
-          display_label: x.row.label,
-          confidence: x.evidence.confidence,
-          match_reason: x.evidence.reason,
-          sort_position: i,
-          provider_context: x.row.context,
-        })),
-        ...curation,
-      };
+      const answer = (snap: BindableSnapshot, hidesAny?: boolean) =>
+        answerFrom(snap, team.id, provider, identity, id, hidesAny);
+      const versions = team.versions;
+      if (!versions) return answer(await deps.inventory.snapshot(team.id, provider));
+      const warm = await deps.inventory.warmSnapshot(team.id, provider, versions);
+      // A team this process keeps no snapshot of: indexed SQL over the few rows that can match.
+      if (!warm) return coldResolve(deps.inventory, { id: team.id, versions }, provider, id, answer);
+      return answer(warm);
     },
 
     /** bind-confirm: creates (or returns) the mapping a candidate token names (contract §9.3). */

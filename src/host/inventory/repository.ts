@@ -24,10 +24,20 @@ export interface SnapshotProject {
 
 export type { TeamVersions };
 
-/** A bindable resource as the snapshot reads it. */
-export type SnapshotRowRead = Awaited<
-  ReturnType<ReturnType<typeof inventoryRepository>["snapshotRows"]>
->[number];
+/** A bindable resource as the snapshot reads it (`bindableRows`). */
+export interface SnapshotRowRead {
+  id: string;
+  installationId: string;
+  provider: string;
+  resourceKey: string;
+  label: string;
+  key: string | null;
+  name: string;
+  fullPath: string | null;
+  context: unknown;
+  /** Read for the curation kinds only (not kept in the snapshot). */
+  routingMetadata: unknown;
+}
 
 export interface SnapshotMapping {
   projectId: string;
@@ -100,6 +110,27 @@ const fuzzyTerm = (f: InventoryFilter) => f.fuzzy === true && (f.q?.length ?? 0)
 
 const rows = (r: unknown) => ((r as any).rows ?? r) as any[];
 
+/** What a bind-resolve of a team without a snapshot reads (see `bindLookups`). */
+export interface BindLookups {
+  /** Rows whose normalised name, key, path or last path segment is one of these. */
+  equal: string[];
+  /** For each term, the first rows (up to the limit) in label order whose normalised name contains it. */
+  names: string[];
+  /** The same for the normalised path. */
+  paths: string[];
+  /** The first rows in label order. */
+  all: boolean;
+}
+
+/** One lookup's answer: the ids it found, in label order for a scan. */
+export interface BindLookupHit {
+  lookup: "equal" | "names" | "paths" | "all";
+  term: string;
+  ids: string[];
+}
+
+const likeEscaped = (term: string) => `%${term.replace(/[\\%_]/g, "\\$&")}%`;
+
 export function inventoryRepository(db: Database) {
   const liveMapping = and(
     eq(mappings.installationId, resources.installationId),
@@ -108,7 +139,11 @@ export function inventoryRepository(db: Database) {
   );
 
   /** Bindable rows (live, not archived, issues enabled) of the installations, optionally only `ids`. */
-  function bindableRows(teamId: string, installationIds: string[], ids?: string[]) {
+  function bindableRows(
+    teamId: string,
+    installationIds: string[],
+    ids?: string[],
+  ): Promise<SnapshotRowRead[]> {
     return db
       .select({
         id: resources.id,
@@ -347,6 +382,79 @@ export function inventoryRepository(db: Database) {
           ),
         )
         .orderBy(asc(installations.provider), asc(installations.displayName), asc(installations.id)),
+
+    /**
+     * The bindable, unbound rows of `installationIds` that some lookups find, in one statement over the
+     * partial `resources_bind_*` indexes (migration 0020): each lookup is a branch of a union, so the
+     * rows come back once per lookup that found them (`hits` says which).
+     */
+    async bindLookups(
+      teamId: string,
+      provider: string,
+      offerable: { installationIds: string[]; boundIds: string[] },
+      q: BindLookups,
+      /** Rows each kind of lookup reads at most. */
+      limits: Record<BindLookupHit["lookup"], number>,
+    ): Promise<{ rows: SnapshotRowRead[]; hits: BindLookupHit[] }> {
+      const base = sql`team_id = ${teamId} and provider = ${provider} and missing_since is null
+        and not archived and not issues_disabled
+        and installation_id = any(${sql.param(offerable.installationIds)}::text[])
+        and id <> all(${sql.param(offerable.boundIds)}::text[])`;
+      const branches: { hit: Omit<BindLookupHit, "ids">; query: ReturnType<typeof sql> }[] = [];
+      const branch = (hit: Omit<BindLookupHit, "ids">, where: ReturnType<typeof sql>, limit: number) => {
+        const n = branches.length;
+        branches.push({
+          hit,
+          query: sql`(select ${sql.raw(String(n))} as branch, id, label from resources
+            where ${base} and ${where} order by label, id limit ${sql.raw(String(limit))})`,
+        });
+      };
+      if (q.equal.length) {
+        const values = sql`any(${sql.param(q.equal)}::text[])`;
+        branch(
+          { lookup: "equal", term: "" },
+          sql`(bind_name = ${values} or bind_path = ${values} or bind_last = ${values}
+            or (bind_key <> '' and bind_key = ${values}))`,
+          limits.equal,
+        );
+      }
+      for (const term of q.names)
+        branch({ lookup: "names", term }, sql`bind_name like ${likeEscaped(term)}`, limits.names);
+      for (const term of q.paths)
+        branch({ lookup: "paths", term }, sql`bind_path like ${likeEscaped(term)}`, limits.paths);
+      if (q.all) branch({ lookup: "all", term: "" }, sql`true`, limits.all);
+      if (branches.length === 0) return { rows: [], hits: [] };
+
+      const found = rows(
+        await db.execute(sql`
+          select b.branch, r.id, r.installation_id, r.provider, r.resource_key, r.label, r.key, r.name,
+            r.full_path, r.context, r.routing_metadata
+          from (${sql.join(
+            branches.map((b) => b.query),
+            sql` union all `,
+          )}) b join resources r on r.id = b.id
+          order by b.branch, b.label, b.id`),
+      );
+      const hits: BindLookupHit[] = branches.map((b) => ({ ...b.hit, ids: [] }));
+      const byId = new Map<string, SnapshotRowRead>();
+      for (const r of found) {
+        hits[Number(r.branch)].ids.push(r.id);
+        if (!byId.has(r.id))
+          byId.set(r.id, {
+            id: r.id,
+            installationId: r.installation_id,
+            provider: r.provider,
+            resourceKey: r.resource_key,
+            label: r.label,
+            key: r.key,
+            name: r.name,
+            fullPath: r.full_path,
+            context: r.context,
+            routingMetadata: r.routing_metadata,
+          });
+      }
+      return { rows: [...byId.values()], hits };
+    },
 
     /** Bindable resources of the given installations: live, not archived, issues enabled. */
     snapshotRows: (teamId: string, installationIds: string[]) => bindableRows(teamId, installationIds),

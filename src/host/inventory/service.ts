@@ -459,6 +459,10 @@ export function inventoryService(
     snapshot: snapshots.get,
     /** The team's snapshot if this process keeps (or now admits) one; null: answer from indexed SQL. */
     warmSnapshot: snapshots.warm,
+    /** A team's installations, projects, live mappings and curation rules, for one without a snapshot. */
+    coldBindings: snapshots.bindings,
+    /** The rows some bind-resolve lookups find, for a team without a snapshot (`partialSnapshot`). */
+    bindLookups: repo.bindLookups,
 
     /** Queues a pass; a second request while one is pending or running gets the same operation. */
     requestRefresh: (teamId: string, installationId: string, userId: string | null) =>

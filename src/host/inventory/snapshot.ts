@@ -302,7 +302,7 @@ function curationOf(index: InventoryIndex, rules: CompiledRules) {
 }
 
 /** What the binding version decides: re-read when it moves, kept while only the inventory changes. */
-interface Bindings {
+export interface Bindings {
   version: number;
   installations: InstallationRow[];
   projects: SnapshotProject[];
@@ -467,6 +467,24 @@ function demand() {
 
 const bytesOf = (snapshot: BindableSnapshot) => snapshot.rows.length * BYTES_PER_ROW; // dead slots too
 
+/**
+ * A snapshot over some of the team's bindable rows only (those a team without a snapshot read for a
+ * bind-resolve): the same index, lookups and curation as a full one, so the same ranking code answers.
+ * Its lookups and `order` cover only `rows`; the caller knows what they hold.
+ */
+export function partialSnapshot(
+  inventoryVersion: number,
+  rows: SnapshotRowRead[],
+  bindings: Bindings,
+): BindableSnapshot {
+  const kinds = new Map<string, Record<string, string>>();
+  return withBindings(new InventoryIndex(inventoryVersion, rows.map(bindableRow(kinds)), kinds), bindings);
+}
+
+/** Bindings kept for teams without a snapshot: at most this many of their rows (items) in all. */
+const MAX_COLD_BINDING_ITEMS = 100_000;
+const itemsOf = (b: Bindings) => 1 + b.installations.length + b.projects.length + b.mappings.length;
+
 export function bindableSnapshots(
   db: Database,
   opts: {
@@ -561,6 +579,35 @@ export function bindableSnapshots(
       { isolationLevel: "repeatable read", accessMode: "read only" },
     );
   }
+
+  /** Bindings of teams answered without a snapshot, least recently used first (`bindings`). */
+  const coldBindings = new Map<string, { items: number; bindings: Bindings }>();
+  let coldItems = 0;
+  function keepColdBindings(key: string, bindings: Bindings) {
+    const had = coldBindings.get(key);
+    if (had && had.bindings.version > bindings.version) return;
+    if (had) coldItems -= had.items;
+    coldBindings.delete(key);
+    const items = itemsOf(bindings);
+    coldBindings.set(key, { items, bindings });
+    coldItems += items;
+    for (const [other, e] of coldBindings) {
+      if (coldItems <= MAX_COLD_BINDING_ITEMS) break;
+      if (other === key) continue;
+      coldBindings.delete(other);
+      coldItems -= e.items;
+    }
+  }
+
+  /** The team's bindings at `version` or newer, with the versions, in one read-only transaction. */
+  const readColdBindings = (teamId: string, provider: string) =>
+    db.transaction(
+      async (tx) => {
+        const versions = await inventoryRepository(tx as unknown as Database).teamVersions(teamId);
+        return readBindings(tx as unknown as Database, teamId, provider, versions.binding);
+      },
+      { isolationLevel: "repeatable read", accessMode: "read only" },
+    );
 
   const used = () => {
     let total = 0;
@@ -674,6 +721,25 @@ export function bindableSnapshots(
       const kept = cache.has(key) || (admits(key) && ![...cache.values()].some((e) => e.bytes === 0));
       opts.onLookup?.(kept ? "kept" : "cold");
       return kept ? cached(key, teamId, provider, versions) : null;
+    },
+
+    /**
+     * The installations, projects, live mappings and curation rules of a team and provider at binding
+     * version `version` or newer, for a team answered without a snapshot: kept per team (much smaller
+     * than its rows, bounded by MAX_COLD_BINDING_ITEMS) and re-read when authentication saw a newer
+     * binding version, so a bind, revoke or rule change is seen on the next request.
+     */
+    async bindings(teamId: string, provider: string, version: number): Promise<Bindings> {
+      const key = `${teamId}|${provider}`;
+      const hit = coldBindings.get(key);
+      if (hit && hit.bindings.version >= version) {
+        coldBindings.delete(key);
+        coldBindings.set(key, hit);
+        return hit.bindings;
+      }
+      const bindings = await readColdBindings(teamId, provider);
+      keepColdBindings(key, bindings);
+      return bindings;
     },
   };
 }
