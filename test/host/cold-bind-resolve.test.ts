@@ -11,6 +11,7 @@ import { randomVault } from "../../src/host/secrets/vault.ts";
 import type { SimProvider } from "../../src/simulators/index.ts";
 import { installations, resources } from "../../src/storage/schema.ts";
 import { createHttpClient } from "../../src/tracker/index.ts";
+import { copyResource } from "../support/inventory.ts";
 import { createSimulatedApp, type SimulatedApp } from "../support/simulated.ts";
 
 /**
@@ -262,6 +263,30 @@ describe("bind-resolve without a snapshot", () => {
       expect((await save([])).statusCode).toBe(200);
     }
     expect((await resolveOn(cold, "github", identity("widget"))).body.hidden_by_curation).toBe(0);
+  });
+
+  it("a scan cut by its limit before enough rows are offered answers from a full build, the same answer", async () => {
+    const [widget] = await t.database.db
+      .select({ id: resources.id })
+      .from(resources)
+      .where(eq(resources.name, "widget-00"));
+    // 120 copies sorting right after widget-00, all hidden: the first 100 names holding "widget" offer one.
+    await copyResource(t.database.db, widget.id, 120);
+    const url = `/api/v1/installations/${installationOf.github}/curation/`;
+    const save = (rules: object[]) => t.call({ method: "PUT", url, as: t.admin, payload: { rules } });
+    expect((await save([{ effect: "exclude", match: "pattern", pattern: "*-copy*" }])).statusCode).toBe(200);
+    try {
+      const before = await snapshotBuilds();
+      const widgets = await expectSameAnswer("github", identity("widget"));
+      expect(widgets.body).toMatchObject({ match_type: "candidates", hidden_by_curation: 20 });
+      expect(await snapshotBuilds()).toBe(before + 1);
+      // An exact match still settles on its equal names: no build.
+      await expectSameAnswer("github", identity("widget-05"));
+      expect(await snapshotBuilds()).toBe(before + 1);
+    } finally {
+      expect((await save([])).statusCode).toBe(200);
+      await t.database.db.delete(resources).where(sql`${resources.name} like 'widget-00-copy%'`);
+    }
   });
 
   it("an upstream rename refreshed through one instance is what the cold one ranks next", async () => {
