@@ -250,11 +250,27 @@ describe("bind-resolve without a snapshot", () => {
   it("a curation rule saved through one instance hides matches from the cold one at once, counted", async () => {
     const url = `/api/v1/installations/${installationOf.github}/curation/`;
     const save = (rules: object[]) => t.call({ method: "PUT", url, as: t.admin, payload: { rules } });
+    const project = identity("widget-12");
+    const offered = await resolveOn(cold, "github", project);
+    expect(offered.body.match_type).toBe("exact");
     expect((await save([{ effect: "exclude", match: "pattern", pattern: "*widget-1*" }])).statusCode).toBe(
       200,
     );
     try {
       const before = await snapshotBuilds();
+      // A token minted before the rule binds nothing through the cold instance either.
+      const refused = await cold.inject({
+        method: "POST",
+        url: "/api/v1/tracker/bind-confirm/",
+        headers: { ...t.admin.headers, "idempotency-key": randomUUID() },
+        payload: {
+          provider: "github",
+          candidate_token: offered.body.candidate_token,
+          project_identity: project,
+        },
+      });
+      expect(refused.json()).toMatchObject({ error_code: "invalid_candidate_token" });
+      expect(refused.json().message).toContain("curation rules now hide");
       const widgets = await expectSameAnswer("github", identity("widget"));
       expect(widgets.body.hidden_by_curation).toBe(10);
       for (const [provider, slug, repo] of IDENTITIES) await expectSameAnswer(provider, identity(slug, repo));

@@ -37,7 +37,7 @@ import {
   type TeamVersions,
 } from "./repository.ts";
 import type { CliResources } from "./schemas.ts";
-import { type BindableSnapshot, bindableSnapshots } from "./snapshot.ts";
+import { type BindableSnapshot, bindableSnapshots, partialSnapshot } from "./snapshot.ts";
 
 /** The rows this feature hands to others (its repository stays private). */
 export type { InventoryFilter, InventorySort, ResourceRow } from "./repository.ts";
@@ -258,6 +258,17 @@ export function inventoryService(
     return fresh;
   }
   const running = new Set<string>();
+
+  /** A snapshot of one bindable row (or none) with the team's bindings: what `isOffered` asks of a cold team. */
+  async function coldRow(teamId: string, provider: ProviderId, versions: TeamVersions, resourceId: string) {
+    const bindings = await snapshots.bindings(teamId, provider, versions.binding);
+    const ids = bindings.installations.map((i) => i.id);
+    const rows =
+      bindings.rules.byInstallation.size && ids.length
+        ? await repo.snapshotRowsById(teamId, ids, [resourceId])
+        : [];
+    return partialSnapshot(versions.inventory, rows, bindings);
+  }
 
   type Outcome = Awaited<ReturnType<typeof runDiscovery>>;
   const isAuthRefusal = (o: Outcome) =>
@@ -621,7 +632,13 @@ export function inventoryService(
      * (missing, archived, issues disabled) are not bindable anyway and answer true here.
      */
     async isOffered(team: { id: string; versions?: TeamVersions }, provider: ProviderId, resourceId: string) {
-      const snap = await snapshots.get(team.id, provider, team.versions);
+      const warm = team.versions ? await snapshots.warm(team.id, provider, team.versions) : null;
+      // A team kept by no process: its bindings and the one row, curated as a snapshot would.
+      const snap =
+        warm ??
+        (team.versions
+          ? await coldRow(team.id, provider, team.versions, resourceId)
+          : await snapshots.get(team.id, provider));
       const i = snap.slotOf(resourceId);
       return i === undefined || snap.curationHidden[i] === 0;
     },
