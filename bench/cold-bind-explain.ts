@@ -54,6 +54,13 @@ try {
     )) as any
   ).rows;
   console.log(`team rows ${ROWS}, all rows ${n}; exact name "${names[0].name}"`);
+  const sizes = (
+    (await db.execute(
+      sql`select indexrelname as name, pg_relation_size(indexrelid) as bytes from pg_stat_user_indexes
+        where relname = 'resources' order by indexrelname`,
+    )) as any
+  ).rows;
+  for (const i of sizes) console.log(`index ${i.name}: ${(Number(i.bytes) / Number(n)).toFixed(0)} B a row`);
 
   const repo = inventoryRepository(db);
   const offerable = { installationIds: [installationId], boundIds: [] };
