@@ -212,6 +212,28 @@ describe("bind-resolve without a snapshot", () => {
     ]);
   });
 
+  it("answers identities derived from every resource name as the snapshot does", async () => {
+    const named = await t.database.db
+      .select({ provider: resources.provider, name: resources.name, fullPath: resources.fullPath })
+      .from(resources)
+      .where(eq(resources.teamId, t.team.id));
+    const before = await snapshotBuilds();
+    for (const r of named) {
+      const provider = r.provider as SimProvider;
+      const n = r.name;
+      for (const [slug, repo] of [
+        [n, null],
+        [n.slice(0, Math.max(3, Math.floor(n.length / 2))), null],
+        [n.slice(1, -1), null],
+        [`${n}-extra-words`, null],
+        [`prefix-${n.toUpperCase()}`, r.fullPath],
+        ["unrelated", r.fullPath],
+      ] as [string, string | null][])
+        await expectSameAnswer(provider, identity(slug, repo));
+    }
+    expect(await snapshotBuilds()).toBe(before);
+  });
+
   it("an exact match builds no snapshot", async () => {
     await resolveOn(cold, "github", identity("tracker")); // bindings of the team read once
     const before = await snapshotBuilds();

@@ -126,7 +126,8 @@ export async function coldResolve<T>(
   answer: (snap: BindableSnapshot, hidesAny?: boolean) => T,
 ): Promise<T> {
   const bindings: Bindings = await inventory.coldBindings(team.id, provider, team.versions.binding);
-  const hidesAny = bindings.rules.byInstallation.size > 0;
+  // Rules of the provider's installations only: another provider's rules hide none of these rows.
+  const hidesAny = bindings.installations.some((i) => bindings.rules.byInstallation.has(i.id));
   // Unbound rows of usable installations are filtered in SQL; only curation is left to JS.
   const scanLimit = hidesAny ? CURATED_LIMIT : MAX_CANDIDATES;
   const limits: Limits = {
