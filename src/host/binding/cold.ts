@@ -1,6 +1,5 @@
 import type { ProviderId } from "../../tracker/index.ts";
-import type { BindLookupHit, BindLookups } from "../inventory/repository.ts";
-import type { InventoryService } from "../inventory/service.ts";
+import type { BindLookupHit, BindLookups, InventoryService } from "../inventory/service.ts";
 import { type BindableSnapshot, type Bindings, partialSnapshot } from "../inventory/snapshot.ts";
 import type { TeamVersions } from "../teams/access.ts";
 import { type Identity, MAX_CANDIDATES, partsOf } from "./ranking.ts";

@@ -40,7 +40,13 @@ import type { CliResources } from "./schemas.ts";
 import { type BindableSnapshot, bindableSnapshots, partialSnapshot } from "./snapshot.ts";
 
 /** The rows this feature hands to others (its repository stays private). */
-export type { InventoryFilter, InventorySort, ResourceRow } from "./repository.ts";
+export type {
+  BindLookupHit,
+  BindLookups,
+  InventoryFilter,
+  InventorySort,
+  ResourceRow,
+} from "./repository.ts";
 
 /** How long candidate tokens minted for a `tracker discover` listing are served again. */
 const TOKEN_REUSE_MS = 60_000;
