@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import type { Static } from "typebox";
 import type { Database } from "../../storage/database.ts";
 import {
   adapterFor,
