@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -304,6 +304,31 @@ describe("tracker/resources/ of a team without a snapshot", () => {
     // Closing the app removed its directory of files.
     expect(await readdir(dir)).toEqual([]);
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("a disk that refuses the file still answers the whole list, from memory", async () => {
+    // Its parent is a regular file: no directory can be made there.
+    const notADir = join(coldDir, "..", `cold-listing-not-a-dir-${randomUUID()}`);
+    await writeFile(notADir, "");
+    const refused = await coldApp({ dir: notADir });
+    try {
+      for (const gzip of [true, false]) {
+        const res = await via(refused.server)({
+          method: "GET",
+          url: listUrl("github"),
+          as: t.member,
+          headers: gzip ? { "accept-encoding": "gzip" } : {},
+        });
+        expect(res.statusCode, res.body.slice(0, 200)).toBe(200);
+        const body = JSON.parse(gzip ? gunzipSync(res.rawPayload).toString() : res.body);
+        expect(await verified(body, "github")).toEqual(
+          await verified(await list(warmCall, "github"), "github"),
+        );
+      }
+    } finally {
+      await refused.server.close();
+      await rm(notADir, { force: true });
+    }
   });
 
   it("a disconnected installation and a provider never connected are the warm errors", async () => {

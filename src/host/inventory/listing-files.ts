@@ -46,6 +46,10 @@ export function listingFiles(opts: { dir?: string; maxBytes?: number } = {}) {
   let closed = false;
   const dir = () => {
     home ??= mkdtemp(join(opts.dir ?? tmpdir(), "skt-listings-"));
+    // A directory that could not be made is tried again by the next write.
+    home.catch(() => {
+      home = undefined;
+    });
     return home;
   };
 
