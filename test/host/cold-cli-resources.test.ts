@@ -173,6 +173,11 @@ describe("tracker/resources/ of a team without a snapshot", () => {
     });
     expect(Number(res.headers["content-length"])).toBe(res.rawPayload.length);
     expect(res.headers.vary).toBe("accept-encoding");
+    // A client without gzip gets the file's decompressed copy, made once, with its length too.
+    const plain = await coldCall({ method: "GET", url: listUrl("github"), as: t.member });
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    expect(Number(plain.headers["content-length"])).toBe(plain.rawPayload.length);
+    expect(plain.json()).toEqual(JSON.parse(gunzipSync(res.rawPayload).toString()));
   });
 
   it("pages with limit and cursor are the warm pages, cursors and has_more included", async () => {
@@ -266,7 +271,12 @@ describe("tracker/resources/ of a team without a snapshot", () => {
     const sizes: number[] = [];
     for (const p of PROVIDERS) {
       const seen = new Set((await filesUnder(probeDir)).map((f) => f.name));
-      await via(probe.server)({ method: "GET", url: listUrl(p), as: t.member });
+      await via(probe.server)({
+        method: "GET",
+        url: listUrl(p),
+        as: t.member,
+        headers: { "accept-encoding": "gzip" },
+      });
       sizes.push(...(await filesUnder(probeDir)).filter((f) => !seen.has(f.name)).map((f) => f.bytes));
     }
     await probe.server.close();
@@ -298,6 +308,14 @@ describe("tracker/resources/ of a team without a snapshot", () => {
           written++;
           expect(numbers).toEqual(numbers.map((_, i) => written - numbers.length + 1 + i));
         }
+      // Clients without gzip: each file's plain copy counts against the budget too.
+      for (const p of PROVIDERS) {
+        const res = await via(small.server)({ method: "GET", url: listUrl(p), as: t.member });
+        expect(res.statusCode).toBe(200);
+        expect(res.json().resources.length).toBeGreaterThan(0);
+        const files = await filesUnder(dir);
+        expect(files.reduce((n, f) => n + f.bytes, 0)).toBeLessThanOrEqual(budget);
+      }
     } finally {
       await small.server.close();
     }

@@ -29,10 +29,13 @@ import { byLabel, type RowBinding } from "./snapshot.ts";
  * per team, versions and token batch, and sent from there; a page (limit or cursor) is read per request.
  */
 
-/** What a cold answer is: a page to serialise, or the whole list's gzip file, open. */
-export type ColdAnswer =
+/**
+ * What a `tracker/resources/` answer is: a page to serialise, or the whole list's file, open, of
+ * `bytes` bytes, gzip or plain JSON.
+ */
+export type CliResourcesAnswer =
   | { kind: "page"; page: CliResourcesPage }
-  | { kind: "file"; file: ListingFile; handle: FileHandle };
+  | { kind: "file"; handle: FileHandle; bytes: number; gzip: boolean };
 
 type LabelKey = { label: string; id: string };
 
@@ -167,12 +170,23 @@ export function coldListings(
   const covers = (have: TeamVersions, want: TeamVersions) =>
     have.inventory >= want.inventory && have.binding >= want.binding;
 
+  /** The team's file as the client takes it (gzip, else its decompressed copy); null when it is gone. */
+  async function send(key: string, file: ListingFile, gzip: boolean): Promise<CliResourcesAnswer | null> {
+    if (!gzip) {
+      const plain = await deps.files.plain(key, file);
+      const handle = plain && (await deps.files.open(plain.path));
+      if (plain && handle) return { kind: "file", handle, bytes: plain.bytes, gzip: false };
+    }
+    const handle = await deps.files.open(file.path);
+    return handle && { kind: "file", handle, bytes: file.bytes, gzip: true };
+  }
+
   /** The whole list: the team's file while it is current and its tokens young, else built now. */
-  async function whole(teamId: string, provider: string, want: TeamVersions): Promise<ColdAnswer> {
+  async function whole(teamId: string, provider: string, want: TeamVersions, gzip: boolean) {
     const key = `${teamId}|${provider}`;
     const kept = deps.files.find(key, want, Date.now() - TOKEN_REUSE_MS);
-    const handle = kept && (await deps.files.open(kept));
-    if (kept && handle) return { kind: "file", file: kept, handle };
+    const sent = kept && (await send(key, kept, gzip));
+    if (sent) return sent;
     let pending = inFlight.get(key);
     let built = pending && (await pending);
     // A build that started before a change this request saw answers older versions: build again.
@@ -186,9 +200,8 @@ export function coldListings(
       built = await pending;
     }
     if (built.read.installations.length === 0) return deps.noInstallation(teamId, provider);
-    const opened = built.file && (await deps.files.open(built.file));
-    if (built.file && opened) return { kind: "file", file: built.file, handle: opened };
-    return { kind: "page", page: built.page };
+    const fresh = built.file && (await send(key, built.file, gzip));
+    return fresh || { kind: "page" as const, page: built.page };
   }
 
   /** A page after a cursor (or the rest of the list after one), read per request through the index. */
@@ -215,8 +228,9 @@ export function coldListings(
       want: TeamVersions,
       after: LabelKey | null,
       limit: number | undefined,
-    ): Promise<ColdAnswer> {
-      if (!after && limit === undefined) return whole(teamId, provider, want);
+      gzip: boolean,
+    ): Promise<CliResourcesAnswer> {
+      if (!after && limit === undefined) return whole(teamId, provider, want, gzip);
       return { kind: "page", page: await paged(teamId, provider, after, limit) };
     },
   };

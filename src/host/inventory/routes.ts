@@ -54,22 +54,25 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
       { querystring: CliResourcesQuery, response: { 200: CliResources }, errors: ["no_installation"] },
     ),
     async (req, reply) => {
+      const gzip = acceptsGzip(req.headers["accept-encoding"]);
       const answer = await services.inventory.cliResources(
         req.auth.team,
         req.query.provider,
         req.query.cursor,
         req.query.limit,
+        { gzip },
       );
       type Body = Static<typeof CliResources>;
-      const gzip = acceptsGzip(req.headers["accept-encoding"]);
       reply.type("application/json; charset=utf-8");
-      // A cold team's whole list: its gzip file, sent from disk (decompressed on the way for clients
-      // that do not take gzip); memory stays flat in the list's size.
+      // A cold team's whole list: its file, sent from disk, memory flat in the list's size. A gzip file
+      // goes to a client that does not take gzip only when its plain copy could not be made.
       if (answer.kind === "file") {
         const file = answer.handle.createReadStream();
         reply.header("vary", "accept-encoding");
-        if (!gzip) return reply.send(pipeline(file, createGunzip(), () => {}) as unknown as Body);
-        reply.header("content-encoding", "gzip").header("content-length", answer.file.bytes);
+        if (answer.gzip && !gzip)
+          return reply.send(pipeline(file, createGunzip(), () => {}) as unknown as Body);
+        if (answer.gzip) reply.header("content-encoding", "gzip");
+        reply.header("content-length", answer.bytes);
         return reply.send(file as unknown as Body);
       }
       const { page } = answer;

@@ -24,7 +24,7 @@ import type { InstallationRow, InstallationsService } from "../installations/ser
 import type { JobContext, JobFailure, JobRow, JobsService } from "../jobs/service.ts";
 import type { MappingsService } from "../mappings/service.ts";
 import type { Metrics } from "../metrics/registry.ts";
-import { type ColdAnswer, coldListings } from "./cold-listing.ts";
+import { type CliResourcesAnswer, coldListings } from "./cold-listing.ts";
 import {
   type CliResourcesPage,
   type ListedResource,
@@ -531,18 +531,20 @@ export function inventoryService(
      * The CLI's `tracker discover` list: every bindable resource of the team's installations for a
      * provider. From the team's bindable snapshot when this process keeps one (no query beyond
      * authentication while it is current; the same page of the same listing is the same object, so the
-     * route serialises it once); else from indexed SQL, the whole list sent from its gzip file on disk
-     * (cold-listing.ts).
+     * route serialises it once); else from indexed SQL, the whole list sent from its file on disk
+     * (cold-listing.ts), gzip when the client takes it (`opts.gzip`).
      */
     async cliResources(
       team: { id: string; versions?: TeamVersions },
       provider: ProviderId,
       cursor: string | undefined,
       limit: number | undefined,
-    ): Promise<ColdAnswer> {
+      opts: { gzip: boolean } = { gzip: true },
+    ): Promise<CliResourcesAnswer> {
       const want = team.versions ?? (await repo.teamVersions(team.id));
       const snap = await snapshots.warm(team.id, provider, want);
-      if (!snap) return cold.answer(team.id, provider, want, decodeKeyCursor(cursor, ["label", "id"]), limit);
+      const after = snap ? null : decodeKeyCursor(cursor, ["label", "id"]);
+      if (!snap) return cold.answer(team.id, provider, want, after, limit, opts.gzip);
       return { kind: "page", page: await warmPage(snap, team.id, provider, cursor, limit) };
     },
 
