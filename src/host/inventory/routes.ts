@@ -67,7 +67,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
       // A cold team's whole list: its file, sent from disk, memory flat in the list's size. A gzip file
       // goes to a client that does not take gzip only when its plain copy could not be made.
       if (answer.kind === "file") {
-        const file = answer.handle.createReadStream();
+        const file = answer.handle.createReadStream({ highWaterMark: 512 * 1024 });
         reply.header("vary", "accept-encoding");
         if (answer.gzip && !gzip)
           return reply.send(pipeline(file, createGunzip(), () => {}) as unknown as Body);
