@@ -54,6 +54,14 @@ interface ColdRead {
   curation: boolean;
 }
 
+/** A whole list built: what it was read at and, unless the disk refused it, its file. */
+interface Built {
+  versions: TeamVersions;
+  connected: boolean;
+  page?: CliResourcesPage;
+  file?: ListingFile;
+}
+
 /** A small counting semaphore: at most `n` holders, the rest wait in order. */
 function gate(n: number) {
   let free = n;
@@ -71,6 +79,18 @@ function gate(n: number) {
   };
 }
 
+/** The live mapping of each bound resource, by resource id (as the snapshot's `boundBy`). */
+async function liveBindings(repo: ReturnType<typeof inventoryRepository>, teamId: string, provider: string) {
+  const bound = new Map<string, RowBinding>();
+  for (const m of await repo.snapshotMappings(teamId, provider))
+    bound.set(m.resourceId, { bindingRef: m.bindingRef, boundAt: m.boundAt, projectSlug: m.projectSlug });
+  return bound;
+}
+
+/** The rows the rules leave offered: the snapshot's verdict (`isHidden`), row by row. */
+const offered = <R extends ColdRead["rows"][number]>(rows: R[], rules: CompiledRules) =>
+  rows.filter((r) => !isHidden(rules, { ...r, kinds: kindsOf(r.provider, r.routingMetadata) }));
+
 export function coldListings(
   db: Database,
   deps: {
@@ -83,7 +103,7 @@ export function coldListings(
 ) {
   const building = gate(MAX_BUILDS);
   /** Whole-list builds in flight by team and provider, shared by the requests that want no newer. */
-  const inFlight = new Map<string, Promise<{ read: ColdRead; page: CliResourcesPage; file?: ListingFile }>>();
+  const inFlight = new Map<string, Promise<Built>>();
 
   /**
    * One consistent read (the versions read are the versions of the rows): installations, rules and
@@ -100,70 +120,54 @@ export function coldListings(
         if (installations.length === 0)
           return { versions, installations, rows: [], hidden: 0, bound: new Map(), curation: false };
         const ids = installations.map((i) => i.id);
-        const rules: CompiledRules = compileRules(
-          deps.curationRules ? await deps.curationRules(tx, teamId) : [],
-        );
+        const rules = compileRules(deps.curationRules ? await deps.curationRules(tx, teamId) : []);
         const curation = ids.some((id) => rules.byInstallation.has(id));
-        const bound = new Map<string, RowBinding>();
-        for (const m of await repo.snapshotMappings(teamId, provider))
-          bound.set(m.resourceId, {
-            bindingRef: m.bindingRef,
-            boundAt: m.boundAt,
-            projectSlug: m.projectSlug,
-          });
+        const bound = await liveBindings(repo, teamId, provider);
         const limit = !curation && page?.limit !== undefined ? page.limit + 1 : undefined;
-        let rows = await repo.listingRows(teamId, provider, ids, {
+        const read = await repo.listingRows(teamId, provider, ids, {
           after: curation ? null : page?.after,
           limit,
           curation,
         });
         // The index orders labels byte by byte (COLLATE "C"); the snapshot by UTF-16 code units. They
         // differ only past U+FFFF, and a sort of sorted rows is one pass.
-        rows.sort(byLabel);
-        let hidden = 0;
-        if (curation) {
-          const all = rows.length;
-          rows = rows.filter(
-            (r) => !isHidden(rules, { ...r, kinds: kindsOf(r.provider, r.routingMetadata) }),
-          );
-          hidden = all - rows.length;
-        }
+        read.sort(byLabel);
+        const rows = curation ? offered(read, rules) : read;
+        const hidden = read.length - rows.length;
         return { versions, installations, rows, hidden, bound, curation };
       },
       { isolationLevel: "repeatable read", accessMode: "read only" },
     ) as Promise<ColdRead>;
   }
 
-  const mintAll = (
-    teamId: string,
-    provider: string,
-    rows: ColdRead["rows"],
-    bound: ColdRead["bound"],
-    now: number,
-  ) =>
-    rows.map((r) =>
+  /** The items of a read's rows, each with a token minted at `now`. */
+  const mintAll = (teamId: string, provider: string, r: ColdRead, now: number): ListedResource[] =>
+    r.rows.map((row) =>
       listedItem(
-        r as typeof r & { context: Record<string, string> },
-        deps.candidates.mint({ teamId, provider, installationId: r.installationId, resourceId: r.id }, now),
-        bound.get(r.id),
+        row as typeof row & { context: Record<string, string> },
+        deps.candidates.mint(
+          { teamId, provider, installationId: row.installationId, resourceId: row.id },
+          now,
+        ),
+        r.bound.get(row.id),
       ),
     );
 
   /** The whole list, read, minted and written to disk (when the disk takes it). */
-  async function buildWhole(teamId: string, provider: string) {
+  function buildWhole(teamId: string, provider: string): Promise<Built> {
     return building(async () => {
-      const read_ = await read(teamId, provider);
-      if (read_.installations.length === 0) return { read: read_, page: undefined as never };
+      const r = await read(teamId, provider);
+      const built: Built = { versions: r.versions, connected: r.installations.length > 0 };
+      if (!built.connected) return built;
       const now = Date.now();
-      const items: ListedResource[] = mintAll(teamId, provider, read_.rows, read_.bound, now);
-      const page = listingPage(provider, read_.installations, items, null, read_.hidden);
-      let file: ListingFile | undefined;
+      const page = listingPage(provider, r.installations, mintAll(teamId, provider, r, now), null, r.hidden);
       try {
-        file = await deps.files.write(`${teamId}|${provider}`, read_.versions, now, listingJson(page));
+        built.file = await deps.files.write(`${teamId}|${provider}`, r.versions, now, listingJson(page));
       } catch {
         // The disk refused (full, closed): this answer is sent from memory, the next one tries again.
+        built.page = page;
       }
-      return { read: read_, page, file };
+      return built;
     });
   }
 
@@ -190,7 +194,7 @@ export function coldListings(
     let pending = inFlight.get(key);
     let built = pending && (await pending);
     // A build that started before a change this request saw answers older versions: build again.
-    if (!built || !covers(built.read.versions, want)) {
+    if (!built || !covers(built.versions, want)) {
       pending = buildWhole(teamId, provider);
       inFlight.set(key, pending);
       const clear = () => {
@@ -199,9 +203,11 @@ export function coldListings(
       pending.then(clear, clear);
       built = await pending;
     }
-    if (built.read.installations.length === 0) return deps.noInstallation(teamId, provider);
+    if (!built.connected) return deps.noInstallation(teamId, provider);
     const fresh = built.file && (await send(key, built.file, gzip));
-    return fresh || { kind: "page" as const, page: built.page };
+    if (fresh) return fresh;
+    // No file (the disk refused it) or gone already: built again, answered from memory.
+    return { kind: "page" as const, page: built.page ?? (await paged(teamId, provider, null)) };
   }
 
   /** A page after a cursor (or the rest of the list after one), read per request through the index. */
@@ -216,7 +222,7 @@ export function coldListings(
     }
     const take = limit === undefined ? rows : rows.slice(0, limit);
     const last = take.length < rows.length ? take[take.length - 1] : null;
-    const items = mintAll(teamId, provider, take, r.bound, Date.now());
+    const items = mintAll(teamId, provider, { ...r, rows: take }, Date.now());
     return listingPage(provider, r.installations, items, last, r.hidden);
   }
 
