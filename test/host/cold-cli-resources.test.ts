@@ -319,9 +319,12 @@ describe("tracker/resources/ of a team without a snapshot", () => {
     } finally {
       await small.server.close();
     }
-    // Closing the app removed its directory of files.
-    expect(await readdir(dir)).toEqual([]);
-    await rm(dir, { recursive: true, force: true });
+    try {
+      // Closing the app removed its directory of files.
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("a disk that refuses the file still answers the whole list, from memory", async () => {
