@@ -59,6 +59,8 @@ export interface ServiceDeps {
   metrics?: Metrics;
   /** Memory for teams' inventory snapshots (see inventory/snapshot.ts); default 160 MB. */
   snapshotCacheBytes?: number;
+  /** Disk for cold teams' encoded listings (see inventory/listing-files.ts). */
+  listingCache?: { bytes?: number; dir?: string };
 }
 
 /**
@@ -98,6 +100,7 @@ export function createServices(db: Database, deps: ServiceDeps): Domain {
     metrics,
     curationRules: readCurationRules,
     snapshotCacheBytes: deps.snapshotCacheBytes,
+    listingCache: deps.listingCache,
   });
   const binding = bindingService({ installations, inventory, mappings, projects, candidates });
   // Runtime (pull, push, run, search, origin links): every call routes its mapping through `binding`.

@@ -87,6 +87,8 @@ export interface AppOptions {
   plugins?: FastifyPluginAsync<{ services: Services }>[];
   /** Memory for teams' inventory snapshots (SNAPSHOT_CACHE_MB); 0: every read from indexed SQL. */
   snapshotCacheBytes?: number;
+  /** Disk for cold teams' encoded `tracker/resources/` answers (default 1 GiB) and its parent directory (os.tmpdir()). */
+  listingCache?: { bytes?: number; dir?: string };
   /** Where invitation emails go; default: none configured (logged as not sent, without the link). */
   mailer?: Mailer;
   /** The metrics registry requests, provider calls and jobs record into (a new one when absent). */
@@ -134,6 +136,7 @@ export async function buildApp(opts: AppOptions): Promise<App> {
     oauth: opts.oauth,
     mailer: opts.mailer,
     snapshotCacheBytes: opts.snapshotCacheBytes,
+    listingCache: opts.listingCache,
   });
   const server = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -205,6 +208,8 @@ export async function buildApp(opts: AppOptions): Promise<App> {
 
   for (const plugin of opts.plugins ?? []) await server.register(plugin, { services });
 
+  // The listing files are this process's own: gone with it.
+  server.addHook("onClose", async () => services.inventory.close());
   if (opts.worker !== false) {
     const stopWorkers = startWorkers(services, opts, logger);
     server.addHook("onClose", stopWorkers);

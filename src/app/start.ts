@@ -60,6 +60,7 @@ export async function startService(
       refreshIntervalMinutes: config.refreshIntervalMinutes,
       housekeepingSeconds: config.housekeepingSeconds,
       snapshotCacheBytes: config.snapshotCacheBytes,
+      listingCache: { bytes: config.listingCacheBytes },
       trustProxy: config.trustProxy,
       outbound: config.outbound,
       jobs: config.jobs,

@@ -99,6 +99,12 @@ export const Environment = Type.Object({
     description:
       "Megabytes of memory per process for the teams' in-memory inventory snapshots (0: none; every read answered from indexed SQL).",
   }),
+  LISTING_CACHE_MB: Type.Number({
+    minimum: 0,
+    default: 1024,
+    description:
+      "Megabytes of disk per process (under the system's temporary directory) for the encoded `tracker discover` lists of teams without an in-memory snapshot.",
+  }),
   JOB_RETENTION_DAYS: Type.Number({
     exclusiveMinimum: 0,
     default: 7,
@@ -172,6 +178,8 @@ export interface Config {
   workers: number;
   /** Bytes of the in-memory snapshot cache (SNAPSHOT_CACHE_MB, default 160). */
   snapshotCacheBytes: number;
+  /** Bytes of disk for cold teams' encoded listings (LISTING_CACHE_MB, default 1024). */
+  listingCacheBytes: number;
   /** The Prometheus scrape listener; undefined: none. */
   metrics: { host: string; port: number } | undefined;
   /** OpenTelemetry tracing; undefined: off. */
@@ -303,6 +311,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     housekeepingSeconds: v.HOUSEKEEPING_INTERVAL_SECONDS,
     workers: v.WORKERS,
     snapshotCacheBytes: Math.round(v.SNAPSHOT_CACHE_MB * 1024 * 1024),
+    listingCacheBytes: Math.round(v.LISTING_CACHE_MB * 1024 * 1024),
     metrics: v.METRICS_PORT === undefined ? undefined : { host: v.METRICS_HOST, port: v.METRICS_PORT },
     tracing: v.OTEL_EXPORTER_OTLP_ENDPOINT
       ? { endpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: v.OTEL_SERVICE_NAME }

@@ -22,6 +22,7 @@ describe("configuration from the environment", () => {
       housekeepingSeconds: 60,
       workers: 1,
       snapshotCacheBytes: 160 * 1024 * 1024,
+      listingCacheBytes: 1024 * 1024 * 1024,
       metrics: undefined,
       tracing: undefined,
     });

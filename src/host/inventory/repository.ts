@@ -463,6 +463,51 @@ export function inventoryRepository(db: Database) {
     snapshotRowsById: (teamId: string, installationIds: string[], ids: string[]) =>
       bindableRows(teamId, installationIds, ids),
 
+    /**
+     * Bindable rows of the installations in label, id order after `after` (a page cursor's key), through
+     * `resources_team_provider_label_idx`: the listing of a team without a snapshot (cold-listing.ts).
+     * The routing metadata (curation's kinds) is read only when rules need it.
+     */
+    listingRows(
+      teamId: string,
+      provider: string,
+      installationIds: string[],
+      opts: { after?: { label: string; id: string } | null; limit?: number; curation: boolean },
+    ) {
+      const keyset = keysetAfter(
+        resources.label,
+        resources.id,
+        opts.after ? [opts.after.label, opts.after.id] : null,
+      );
+      const q = db
+        .select({
+          id: resources.id,
+          installationId: resources.installationId,
+          provider: resources.provider,
+          resourceKey: resources.resourceKey,
+          label: resources.label,
+          context: resources.context,
+          key: resources.key,
+          name: resources.name,
+          fullPath: resources.fullPath,
+          routingMetadata: opts.curation ? resources.routingMetadata : sql<unknown>`null`,
+        })
+        .from(resources)
+        .where(
+          and(
+            eq(resources.teamId, teamId),
+            eq(resources.provider, provider),
+            inArray(resources.installationId, installationIds),
+            isNull(resources.missingSince),
+            eq(resources.archived, false),
+            eq(resources.issuesDisabled, false),
+            keyset.where,
+          ),
+        )
+        .orderBy(...keyset.orderBy);
+      return opts.limit === undefined ? q : q.limit(opts.limit);
+    },
+
     /** What moved the team's inventory version after `after`, up to `upTo` (migration 0017). */
     inventoryChangesSince: (teamId: string, after: number, upTo: number) =>
       db

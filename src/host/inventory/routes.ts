@@ -1,9 +1,10 @@
-import { Readable } from "node:stream";
-import { gzipSync } from "node:zlib";
+import { pipeline, Readable } from "node:stream";
+import { createGunzip, gzipSync } from "node:zlib";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Static } from "typebox";
 import type { Domain } from "../domain.ts";
 import { cliRoute } from "../http/schemas.ts";
+import { listingJson } from "./listing.ts";
 import { CliResources, CliResourcesQuery, InventoryQuery, ResourcePage } from "./schemas.ts";
 
 /** Whether an Accept-Encoding header takes gzip (`gzip`, `gzip;q=0.5`, `*`; not `gzip;q=0`). */
@@ -19,25 +20,6 @@ export function acceptsGzip(header: string | undefined) {
 
 /** Listings longer than this are streamed rather than serialised into one cached body. */
 const STREAM_AFTER = 10_000;
-
-/**
- * The listing as a stream of JSON text, a thousand resources a chunk, waiting for the socket between
- * chunks: memory stays flat in the inventory's size. Every value is a plain string, number, boolean,
- * null or string record (the `CliResource` schema), so JSON.stringify writes what the schema would.
- */
-function streamed(page: Static<typeof CliResources>) {
-  const { resources, ...rest } = page;
-  return Readable.from(
-    (function* () {
-      yield '{"resources":[';
-      for (let at = 0; at < resources.length; at += 1_000) {
-        const chunk = resources.slice(at, at + 1_000).map((r) => JSON.stringify(r));
-        yield (at ? "," : "") + chunk.join(",");
-      }
-      yield `],${JSON.stringify(rest).slice(1)}`;
-    })(),
-  );
-}
 
 /** The domain services these routes call. */
 type Deps = Pick<Domain, "installations" | "inventory">;
@@ -72,15 +54,31 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
       { querystring: CliResourcesQuery, response: { 200: CliResources }, errors: ["no_installation"] },
     ),
     async (req, reply) => {
-      const page = await services.inventory.cliResources(
+      const gzip = acceptsGzip(req.headers["accept-encoding"]);
+      const answer = await services.inventory.cliResources(
         req.auth.team,
         req.query.provider,
         req.query.cursor,
         req.query.limit,
+        { gzip },
       );
+      type Body = Static<typeof CliResources>;
+      reply.type("application/json; charset=utf-8");
+      // A cold team's whole list: its file, sent from disk, memory flat in the list's size. A gzip file
+      // goes to a client that does not take gzip only when its plain copy could not be made.
+      if (answer.kind === "file") {
+        const file = answer.handle.createReadStream({ highWaterMark: 512 * 1024 });
+        reply.header("vary", "accept-encoding");
+        if (answer.gzip && !gzip)
+          return reply.send(pipeline(file, createGunzip(), () => {}) as unknown as Body);
+        if (answer.gzip) reply.header("content-encoding", "gzip");
+        reply.header("content-length", answer.bytes);
+        return reply.send(file as unknown as Body);
+      }
+      const { page } = answer;
       // A whole large inventory is written as it is serialised, never held as one body.
       if (page.resources.length > STREAM_AFTER)
-        return reply.type("application/json; charset=utf-8").send(streamed(page) as unknown as typeof page);
+        return reply.send(Readable.from(listingJson(page)) as unknown as Body);
       // Serialised by the route's response schema and encoded once per page of a listing, then sent as is;
       // gzipped once too, for clients that take it (the CLI's httpx asks for gzip by default).
       let body = serialised.get(page);
@@ -89,11 +87,10 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ services: Deps }> = as
         body = { json, gzip: gzipSync(json, { level: 6 }) };
         serialised.set(page, body);
       }
-      reply.type("application/json; charset=utf-8").header("vary", "accept-encoding");
-      const gzip = acceptsGzip(req.headers["accept-encoding"]);
+      reply.header("vary", "accept-encoding");
       if (gzip) reply.header("content-encoding", "gzip");
       // Bytes are sent unserialised (the type provider only knows objects).
-      return reply.send((gzip ? body.gzip : body.json) as unknown as typeof page);
+      return reply.send((gzip ? body.gzip : body.json) as unknown as Body);
     },
   );
 };

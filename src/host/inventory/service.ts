@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import type { Static } from "typebox";
 import type { Database } from "../../storage/database.ts";
 import {
   adapterFor,
@@ -10,12 +9,11 @@ import {
 } from "../../tracker/index.ts";
 import type { AuditService } from "../audit/service.ts";
 import type { CandidateTokens } from "../binding/candidate-token.ts";
-import { type CurationRulesReader, hiddenNotice } from "../curation/rules.ts";
+import type { CurationRulesReader } from "../curation/rules.ts";
 import { DomainError } from "../errors/domain-error.ts";
 import {
   decodeKeyCursor,
   decodeListCursor,
-  encodeCursor,
   type ListRequest,
   toListPage,
   toPage,
@@ -26,6 +24,16 @@ import type { InstallationRow, InstallationsService } from "../installations/ser
 import type { JobContext, JobFailure, JobRow, JobsService } from "../jobs/service.ts";
 import type { MappingsService } from "../mappings/service.ts";
 import type { Metrics } from "../metrics/registry.ts";
+import { type CliResourcesAnswer, coldListings } from "./cold-listing.ts";
+import {
+  type CliResourcesPage,
+  type ListedResource,
+  listedItem,
+  listingPage,
+  sameBinding,
+  TOKEN_REUSE_MS,
+} from "./listing.ts";
+import { listingFiles } from "./listing-files.ts";
 import { REFRESH_JOB, type RefreshPayload, refreshKey, requestRefresh } from "./refresh-job.ts";
 import {
   INVENTORY_SORTS,
@@ -36,7 +44,6 @@ import {
   type StagedResource,
   type TeamVersions,
 } from "./repository.ts";
-import type { CliResources } from "./schemas.ts";
 import { type BindableSnapshot, bindableSnapshots, partialSnapshot } from "./snapshot.ts";
 
 /** The rows this feature hands to others (its repository stays private). */
@@ -48,21 +55,6 @@ export type {
   ResourceRow,
 } from "./repository.ts";
 
-/** How long candidate tokens minted for a `tracker discover` listing are served again. */
-const TOKEN_REUSE_MS = 60_000;
-
-/** One `tracker discover` item (schema CliResource). */
-interface ListedResource {
-  candidate_token: string;
-  display_label: string;
-  provider: string;
-  provider_context: Record<string, string>;
-  binding_ref: string | null;
-  bound_project_slug: string | null;
-  bound_at: string | null;
-  installation_id: string;
-  resource_key: string;
-}
 /** A pass inserting at least this many rows refreshes the planner's statistics. */
 const BULK_INSERT_ROWS = 1_000;
 
@@ -152,19 +144,7 @@ export const noInstallation = (provider: string, disconnected = false) =>
       : `This team has no ${provider} installation. An admin can connect ${provider} in the Spec Kitty dashboard.`,
   );
 
-export function installationState(i: InstallationRow) {
-  return {
-    id: i.id,
-    display_name: i.displayName,
-    status: i.status,
-    last_sync_at: i.lastSyncAt?.toISOString() ?? null,
-    last_error_code: i.lastErrorCode,
-    last_error_message: i.lastErrorMessage,
-    inventory_stale:
-      i.status !== "active" ||
-      (i.lastFailureAt !== null && (i.lastSuccessAt === null || i.lastFailureAt > i.lastSuccessAt)),
-  };
-}
+export { installationState } from "./listing.ts";
 
 export function inventoryService(
   db: Database,
@@ -188,6 +168,8 @@ export function inventoryService(
     curationRules?: CurationRulesReader;
     /** Memory for this process's snapshots (see snapshot.ts). */
     snapshotCacheBytes?: number;
+    /** Disk for the encoded listings of teams without a snapshot, and where (see listing-files.ts). */
+    listingCache?: { bytes?: number; dir?: string };
   },
 ) {
   const repo = inventoryRepository(db);
@@ -197,6 +179,13 @@ export function inventoryService(
     onCacheChange: deps.metrics?.inventory.snapshotCache,
     curationRules: deps.curationRules,
     maxBytes: deps.snapshotCacheBytes,
+  });
+  const files = listingFiles({ dir: deps.listingCache?.dir, maxBytes: deps.listingCache?.bytes });
+  const cold = coldListings(db, {
+    candidates: deps.candidates,
+    curationRules: deps.curationRules,
+    files,
+    noInstallation: (teamId, provider) => noInstallationOf(teamId, provider),
   });
 
   /**
@@ -226,7 +215,7 @@ export function inventoryService(
    */
   const listings = new WeakMap<
     BindableSnapshot,
-    { tokens: string[]; items: ListedResource[]; pages: Map<string, Static<typeof CliResources>> }
+    { tokens: string[]; items: ListedResource[]; pages: Map<string, CliResourcesPage> }
   >();
   const itemsBySlot = new WeakMap<string[], ListedResource[]>();
   function listing(snap: BindableSnapshot, teamId: string, provider: ProviderId) {
@@ -238,31 +227,46 @@ export function inventoryService(
     const items = snap.offered.map((i) => {
       const bound = snap.boundBy.get(i);
       const seen = known[i];
-      if (
-        seen &&
-        seen.binding_ref === (bound?.bindingRef ?? null) &&
-        seen.bound_project_slug === (bound?.projectSlug ?? null) &&
-        seen.bound_at === (bound?.boundAt.toISOString() ?? null)
-      )
-        return seen;
-      const r = snap.rows[i];
-      known[i] = {
-        candidate_token: tokens[i],
-        display_label: r.label,
-        provider: r.provider,
-        provider_context: r.context,
-        binding_ref: bound?.bindingRef ?? null,
-        bound_project_slug: bound?.projectSlug ?? null,
-        bound_at: bound?.boundAt.toISOString() ?? null,
-        installation_id: r.installationId,
-        resource_key: r.resourceKey,
-      };
+      if (seen && sameBinding(seen, bound)) return seen;
+      known[i] = listedItem(snap.rows[i], tokens[i], bound);
       return known[i];
     });
     const fresh = { tokens, items, pages: new Map() };
     listings.set(snap, fresh);
     return fresh;
   }
+  /** A page of a snapshot's listing (see `cliResources`). */
+  async function warmPage(
+    snap: BindableSnapshot,
+    teamId: string,
+    provider: ProviderId,
+    cursor: string | undefined,
+    limit: number | undefined,
+  ): Promise<CliResourcesPage> {
+    if (snap.installations.length === 0) return noInstallationOf(teamId, provider);
+    const after = decodeKeyCursor(cursor, ["label", "id"]);
+    // Positions in `offered` (the rows curation leaves offered, in label order).
+    const offered = snap.offered;
+    const from = after ? snap.offeredAfter(after) : 0;
+    // No limit is the CLI's `tracker discover`: every resource, never a truncated list.
+    const to = Math.min(from + (limit ?? offered.length), offered.length);
+    const memo = listing(snap, teamId, provider);
+    const known = memo.pages.get(`${from}:${to}`);
+    if (known) return known;
+    const hidden = snap.order.length - offered.length;
+    const last = to < offered.length ? snap.rows[offered[to - 1]] : null;
+    const page = listingPage(provider, snap.installations, memo.items.slice(from, to), last, hidden);
+    // A CLI reads from the start (one page, or a few at a small limit): keep the last few pages.
+    if (memo.pages.size >= 8) memo.pages.delete(memo.pages.keys().next().value as string);
+    memo.pages.set(`${from}:${to}`, page);
+    return page;
+  }
+
+  async function noInstallationOf(teamId: string, provider: string): Promise<never> {
+    const disconnected = await deps.installations.listForTeam(teamId, provider, "disconnected");
+    throw noInstallation(provider, disconnected.length > 0);
+  }
+
   const running = new Set<string>();
 
   /** A snapshot of one bindable row (or none) with the team's bindings: what `isOffered` asks of a cold team. */
@@ -548,47 +552,27 @@ export function inventoryService(
 
     /**
      * The CLI's `tracker discover` list: every bindable resource of the team's installations for a
-     * provider, from the team's bindable snapshot (no query beyond authentication while it is current).
-     * The same page of the same listing is the same object, so the route serialises it once.
+     * provider. From the team's bindable snapshot when this process keeps one (no query beyond
+     * authentication while it is current; the same page of the same listing is the same object, so the
+     * route serialises it once); else from indexed SQL, the whole list sent from its file on disk
+     * (cold-listing.ts), gzip when the client takes it (`opts.gzip`).
      */
     async cliResources(
       team: { id: string; versions?: TeamVersions },
       provider: ProviderId,
       cursor: string | undefined,
       limit: number | undefined,
-    ): Promise<Static<typeof CliResources>> {
-      const snap = await snapshots.get(team.id, provider, team.versions);
-      if (snap.installations.length === 0) {
-        const disconnected = await deps.installations.listForTeam(team.id, provider, "disconnected");
-        throw noInstallation(provider, disconnected.length > 0);
-      }
-      const after = decodeKeyCursor(cursor, ["label", "id"]);
-      // Positions in `offered` (the rows curation leaves offered, in label order).
-      const offered = snap.offered;
-      const from = after ? snap.offeredAfter(after) : 0;
-      // No limit is the CLI's `tracker discover`: every resource, never a truncated list.
-      const to = Math.min(from + (limit ?? offered.length), offered.length);
-      const memo = listing(snap, team.id, provider);
-      const known = memo.pages.get(`${from}:${to}`);
-      if (known) return known;
-      const last = snap.rows[offered[to - 1]];
-      const nextCursor = to < offered.length ? encodeCursor({ label: last.label, id: last.id }) : null;
-      const hidden = snap.order.length - offered.length;
-      const page = {
-        provider,
-        installation_id: snap.installations[0].id,
-        installations: snap.installations.map(installationState),
-        resources: memo.items.slice(from, to),
-        has_more: nextCursor !== null,
-        next_cursor: nextCursor,
-        hidden_by_curation: hidden,
-        curation_notice: hiddenNotice(hidden),
-      };
-      // A CLI reads from the start (one page, or a few at a small limit): keep the last few pages.
-      if (memo.pages.size >= 8) memo.pages.delete(memo.pages.keys().next().value as string);
-      memo.pages.set(`${from}:${to}`, page);
-      return page;
+      opts: { gzip: boolean } = { gzip: true },
+    ): Promise<CliResourcesAnswer> {
+      const want = team.versions ?? (await repo.teamVersions(team.id));
+      const snap = await snapshots.warm(team.id, provider, want);
+      const after = snap ? null : decodeKeyCursor(cursor, ["label", "id"]);
+      if (!snap) return cold.answer(team.id, provider, want, after, limit, opts.gzip);
+      return { kind: "page", page: await warmPage(snap, team.id, provider, cursor, limit) };
     },
+
+    /** Removes the listing files of this process. */
+    close: () => files.close(),
 
     /**
      * Of some resources (an inventory page's rows), the ids the team's curation rules hide: the verdict

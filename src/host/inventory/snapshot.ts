@@ -57,7 +57,7 @@ interface Haystack {
 }
 
 type LabelKey = Pick<BindableRow, "label" | "id">;
-const byLabel = (a: LabelKey, b: LabelKey) =>
+export const byLabel = (a: LabelKey, b: LabelKey) =>
   a.label < b.label ? -1 : a.label > b.label ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
 function haystack(values: string[]): Haystack {
