@@ -8,6 +8,7 @@ import type { InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type App, buildApp } from "../../src/app/server.ts";
 import { providerSettingsFor } from "../../src/demo/simulated.ts";
+import { TOKEN_REUSE_MS } from "../../src/host/inventory/listing.ts";
 import { createLogger } from "../../src/host/logger.ts";
 import { randomVault } from "../../src/host/secrets/vault.ts";
 import type { SimProvider } from "../../src/simulators/index.ts";
@@ -251,7 +252,7 @@ describe("tracker/resources/ of a team without a snapshot", () => {
     expect(again.resources.map((r: any) => r.candidate_token)).toEqual(
       first.resources.map((r: any) => r.candidate_token),
     );
-    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 61_000 });
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + TOKEN_REUSE_MS + 1_000 });
     try {
       const later = await list(coldCall, "jira");
       expect(later.resources[0].candidate_token).not.toBe(first.resources[0].candidate_token);

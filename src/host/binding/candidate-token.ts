@@ -9,7 +9,7 @@ import { DomainError } from "../errors/domain-error.ts";
  * inventory response small and cheap to mint (one short HMAC per row), and a token of another team or
  * provider, an altered one or an expired one fails the same check.
  * Lifetime: CANDIDATE_TOKEN_TTL_SECONDS (documented default 15 minutes). A `tracker/resources/` listing
- * may serve tokens minted up to a minute earlier (see inventory/service.ts), so ≥ 14 minutes remain.
+ * may serve tokens minted up to 5 minutes earlier (TOKEN_REUSE_MS in inventory/listing.ts), so ≥ 10 minutes remain.
  */
 export const CANDIDATE_TOKEN_TTL_SECONDS = 15 * 60;
 

@@ -10,8 +10,12 @@ import type { BindableRow, RowBinding } from "./snapshot.ts";
  * indexed SQL (cold, cold-listing.ts): one item shape and one page shape, so both answer the same.
  */
 
-/** How long candidate tokens minted for a `tracker discover` listing are served again. */
-export const TOKEN_REUSE_MS = 60_000;
+/**
+ * How long candidate tokens minted for a `tracker discover` listing are served again: 5 minutes, so a
+ * listed token keeps ≥ 10 of its 15 minutes (a person picks within seconds; the CLI resolves again on an
+ * expired one) while a team's listing is minted, encoded and, cold, written to disk at most once per 5 minutes.
+ */
+export const TOKEN_REUSE_MS = 5 * 60_000;
 
 /** One `tracker discover` item (schema CliResource). */
 export interface ListedResource {

@@ -190,7 +190,7 @@ export function inventoryService(
 
   /**
    * Candidate tokens for a snapshot's offered rows, by slot, reused for up to TOKEN_REUSE_MS: minting
-   * 10,000 of them is most of the cost of a listing, and a reused token still has at least 14 of its 15
+   * 10,000 of them is most of the cost of a listing, and a reused token still has at least 10 of its 15
    * minutes left. Keyed by the index's rows (`rows`), which a patch extends (its new rows get new
    * tokens) and a rebuild replaces.
    */
