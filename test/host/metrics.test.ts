@@ -129,6 +129,11 @@ describe("metrics endpoint", () => {
     const after = (await scrape()).series;
     const built = 'skt_inventory_snapshot_builds_total{part="inventory"}';
     expect(value(after, built) - value(before, built)).toBe(1);
+    // Kept in memory (the default budget holds this team), and counted as such.
+    const kept = 'skt_inventory_snapshot_lookups_total{answer="kept"}';
+    expect(value(after, kept) - value(before, kept)).toBe(1);
+    expect(value(after, "skt_inventory_snapshot_cache_teams")).toBeGreaterThanOrEqual(1);
+    expect(value(after, "skt_inventory_snapshot_cache_bytes")).toBeGreaterThan(0);
     // The same listing again is answered from the snapshot: no rebuild.
     expect((await get("/api/v1/tracker/resources/?provider=gitlab")).status).toBe(200);
     expect(value((await scrape()).series, built)).toBe(value(after, built));
