@@ -224,7 +224,16 @@ async function seededBefore(url: string): Promise<Seeded | null> {
 function serve(url: string) {
   const child = spawn(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), "--serve", url],
+    [
+      ...process.execArgv,
+      // BENCH_SERVICE_HEAP_MB caps V8's old space, as a container's operator might.
+      ...(process.env.BENCH_SERVICE_HEAP_MB
+        ? [`--max-old-space-size=${process.env.BENCH_SERVICE_HEAP_MB}`]
+        : []),
+      fileURLToPath(import.meta.url),
+      "--serve",
+      url,
+    ],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },
@@ -534,6 +543,15 @@ async function serveOnly(url: string) {
   await app.server.listen({ host: "127.0.0.1", port: 0 });
   const a = app.server.server.address();
   console.log(`listening http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}`);
+  // BENCH_TRACE_MEMORY=1: the service's heap beside its RSS every 5 s (on stderr), to tell live data from slack.
+  if (process.env.BENCH_TRACE_MEMORY === "1")
+    setInterval(() => {
+      const m = process.memoryUsage();
+      const mb = (n: number) => Math.round(n / 1048576);
+      console.error(
+        `memory rss=${mb(m.rss)} heapTotal=${mb(m.heapTotal)} heapUsed=${mb(m.heapUsed)} external=${mb(m.external)}`,
+      );
+    }, 5_000).unref();
   process.once("SIGTERM", async () => {
     await app.server.close();
     await database.close();

@@ -138,6 +138,27 @@ export function inventoryRepository(db: Database) {
     isNull(mappings.deletedAt),
   );
 
+  /** What a snapshot (or a cold listing) reads of a bindable row. */
+  const snapshotColumns = {
+    id: resources.id,
+    installationId: resources.installationId,
+    provider: resources.provider,
+    resourceKey: resources.resourceKey,
+    label: resources.label,
+    key: resources.key,
+    name: resources.name,
+    fullPath: resources.fullPath,
+    context: resources.context,
+    // Read for the curation kinds only (not kept in the snapshot).
+    routingMetadata: resources.routingMetadata,
+  };
+  /** Live, not archived, issues enabled: what can be bound. */
+  const bindable = and(
+    isNull(resources.missingSince),
+    eq(resources.archived, false),
+    eq(resources.issuesDisabled, false),
+  );
+
   /** Bindable rows (live, not archived, issues enabled) of the installations, optionally only `ids`. */
   function bindableRows(
     teamId: string,
@@ -145,28 +166,14 @@ export function inventoryRepository(db: Database) {
     ids?: string[],
   ): Promise<SnapshotRowRead[]> {
     return db
-      .select({
-        id: resources.id,
-        installationId: resources.installationId,
-        provider: resources.provider,
-        resourceKey: resources.resourceKey,
-        label: resources.label,
-        key: resources.key,
-        name: resources.name,
-        fullPath: resources.fullPath,
-        context: resources.context,
-        // Read for the curation kinds only (not kept in the snapshot).
-        routingMetadata: resources.routingMetadata,
-      })
+      .select(snapshotColumns)
       .from(resources)
       .where(
         and(
           eq(resources.teamId, teamId),
           inArray(resources.installationId, installationIds),
           ids ? inArray(resources.id, ids) : undefined,
-          isNull(resources.missingSince),
-          eq(resources.archived, false),
-          eq(resources.issuesDisabled, false),
+          bindable,
         ),
       );
   }
@@ -481,15 +488,7 @@ export function inventoryRepository(db: Database) {
       );
       const q = db
         .select({
-          id: resources.id,
-          installationId: resources.installationId,
-          provider: resources.provider,
-          resourceKey: resources.resourceKey,
-          label: resources.label,
-          context: resources.context,
-          key: resources.key,
-          name: resources.name,
-          fullPath: resources.fullPath,
+          ...snapshotColumns,
           routingMetadata: opts.curation ? resources.routingMetadata : sql<unknown>`null`,
         })
         .from(resources)
@@ -498,9 +497,7 @@ export function inventoryRepository(db: Database) {
             eq(resources.teamId, teamId),
             eq(resources.provider, provider),
             inArray(resources.installationId, installationIds),
-            isNull(resources.missingSince),
-            eq(resources.archived, false),
-            eq(resources.issuesDisabled, false),
+            bindable,
             keyset.where,
           ),
         )
