@@ -53,6 +53,7 @@ const medianOf = (runs: MeasuredLoad[]): MeasuredLoad => {
       generator: m((r) => r.cpu.generator),
       service: m((r) => r.cpu.service),
       database: m((r) => r.cpu.database),
+      softirq: m((r) => r.cpu.softirq),
       other: m((r) => r.cpu.other),
     },
   };
@@ -68,7 +69,7 @@ function saturated(r: MeasuredLoad, g: Generator) {
   const who = [];
   if (r.cpu.generator >= 0.9 * genThreads) who.push("generator");
   if (r.cpu.service >= 0.9) who.push("service");
-  const total = r.cpu.generator + r.cpu.service + r.cpu.database + r.cpu.other;
+  const total = r.cpu.generator + r.cpu.service + r.cpu.database + r.cpu.softirq + r.cpu.other;
   if (total >= 0.9 * cores) who.push("machine");
   return who.join(", ") || "none";
 }
@@ -160,11 +161,16 @@ export function table(results: ReadsResult[]) {
   const lines = [
     `#### CLI reads as a share of the framework floor (${generatorName(g)}, ${CONCURRENCY} connections; ${ROUNDS} rounds of ${BENCH_SECONDS} s floor, ${BENCH_SECONDS} s workload; medians; CPU in cores of ${availableParallelism()})`,
     "",
-    "| driver | workload | KB per response | req/s | p50 ms | p99 ms | share of the floor | generator CPU | service CPU | PostgreSQL CPU | rest of the machine | saturated |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| driver | workload | KB per response | req/s | p50 ms | p99 ms | share of the floor | CPU (cores): generator / service / PostgreSQL / softirq / rest of the machine | CPU ms per request: generator / service (+ PostgreSQL) | saturated |",
+    "|---|---|---|---|---|---|---|---|---|---|",
   ];
-  const row = (driver: string, name: string, r: MeasuredLoad, share: number) =>
-    `| ${driver} | ${name} | ${fmt(r.bytesPerResponse / 1024)} | ${fmt(r.rps, 0)} | ${fmt(r.p50_ms)} | ${fmt(r.p99_ms)} | ${fmt(share, 2)}× | ${fmt(r.cpu.generator, 2)} | ${fmt(r.cpu.service, 2)} | ${fmt(r.cpu.database, 2)} | ${fmt(r.cpu.other, 2)} | ${saturated(r, g)} |`;
+  const perRequest = (cores: number, r: MeasuredLoad) => fmt((cores * 1000) / r.rps, 3);
+  const row = (driver: string, name: string, r: MeasuredLoad, share: number) => {
+    const c = r.cpu;
+    const cores = [c.generator, c.service, c.database, c.softirq, c.other].map((x) => fmt(x, 2)).join(" / ");
+    const ms = `${perRequest(c.generator, r)} / ${perRequest(c.service + c.database, r)}`;
+    return `| ${driver} | ${name} | ${fmt(r.bytesPerResponse / 1024)} | ${fmt(r.rps, 0)} | ${fmt(r.p50_ms)} | ${fmt(r.p99_ms)} | ${fmt(share, 2)}× | ${cores} | ${ms} | ${saturated(r, g)} |`;
+  };
   for (const r of results) {
     lines.push(row(r.driver, "floor: unauthenticated precomputed body", r.floor, 1));
     for (const x of r.rows) lines.push(row(r.driver, x.name, x.result, x.share));

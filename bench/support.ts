@@ -292,6 +292,8 @@ export interface CpuShares {
   service: number;
   /** PostgreSQL's server processes (0 on PGlite, which runs inside the service). */
   database: number;
+  /** The kernel's softirq time, machine-wide (mostly the loopback traffic's receive side). */
+  softirq: number;
   /** Everything else on the machine (other work sharing it), from /proc/stat. */
   other: number;
 }
@@ -329,20 +331,23 @@ function postgresCpuMs() {
   return ms;
 }
 
-/** The machine's busy CPU (everything but idle, iowait and steal) from /proc/stat, in ms. */
-function machineBusyMs() {
+/**
+ * The machine's busy CPU (everything but idle, iowait and steal) and its softirq part, from /proc/stat,
+ * in ms. Softirq time is not charged to any process.
+ */
+function machineCpuMs() {
   const [, user, nice, system, , , irq, softirq] = readFileSync("/proc/stat", "utf8")
     .split("\n")[0]
     .trim()
     .split(/\s+/)
     .map(Number);
-  return (user + nice + system + irq + softirq) * TICK_MS;
+  return { busy: (user + nice + system + irq + softirq) * TICK_MS, softirq: softirq * TICK_MS };
 }
 
 const sample = () => ({
   service: process.cpuUsage(),
   database: postgresCpuMs(),
-  machine: machineBusyMs(),
+  machine: machineCpuMs(),
   at: performance.now(),
 });
 
@@ -398,7 +403,8 @@ export async function loadMeasured(
   const serviceMs =
     (end.service.user + end.service.system - start.service.user - start.service.system) / 1000;
   const databaseMs = end.database - start.database;
-  const machineMs = end.machine - start.machine;
+  const machineMs = end.machine.busy - start.machine.busy;
+  const softirqMs = end.machine.softirq - start.machine.softirq;
   return {
     requests: r.requests,
     rps: r.requests / (r.rate_ms / 1000),
@@ -409,7 +415,8 @@ export async function loadMeasured(
       generator: r.cpu_ms / r.wall_ms,
       service: serviceMs / windowMs,
       database: databaseMs / windowMs,
-      other: Math.max(0, (machineMs - serviceMs - databaseMs - r.cpu_ms) / windowMs),
+      softirq: softirqMs / windowMs,
+      other: Math.max(0, (machineMs - softirqMs - serviceMs - databaseMs - r.cpu_ms) / windowMs),
     },
   };
 }
