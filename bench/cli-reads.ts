@@ -131,7 +131,7 @@ async function one(driver: "pglite" | "postgres", resources: number): Promise<Re
         },
       },
     ];
-    const opts = { concurrency: CONCURRENCY, generator: GENERATOR };
+    const opts = { concurrency: CONCURRENCY, generator: GENERATOR, databaseUrl: b.databaseUrl };
     for (const r of [{ req: floor }, ...reads]) await loadMeasured(r.req, { ...opts, seconds: 1 });
     // Floor and workload alternate, ROUNDS times each: a pair runs under the same background load, and
     // the share is the median of the pairs' ratios.

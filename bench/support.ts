@@ -290,7 +290,7 @@ export type Generator = { kind: "lean" } | { kind: "autocannon"; workers: number
 export interface CpuShares {
   generator: number;
   service: number;
-  /** PostgreSQL's server processes (0 on PGlite, which runs inside the service). */
+  /** The PostgreSQL backends of the service's database (0 on PGlite, which runs inside the service). */
   database: number;
   /** The kernel's softirq time, machine-wide (mostly the loopback traffic's receive side). */
   softirq: number;
@@ -319,13 +319,19 @@ function procCpuMs(pid: number | "self") {
   }
 }
 
-/** CPU of every PostgreSQL server process on this machine, in ms. */
-function postgresCpuMs() {
+/**
+ * CPU of the PostgreSQL backends serving database `name` (their process title names it: "postgres:
+ * 15/main: <user> <database> <client> …"), in ms; other databases' work on the same server is not counted.
+ */
+function postgresCpuMs(name: string | undefined) {
+  if (!name) return 0;
   let ms = 0;
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres") ms += procCpuMs(Number(pid));
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "postgres") continue;
+      const title = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      if (title.split(/\s+/).includes(name)) ms += procCpuMs(Number(pid));
     } catch {}
   }
   return ms;
@@ -344,9 +350,9 @@ function machineCpuMs() {
   return { busy: (user + nice + system + irq + softirq) * TICK_MS, softirq: softirq * TICK_MS };
 }
 
-const sample = () => ({
+const sample = (database: string | undefined) => ({
   service: process.cpuUsage(),
-  database: postgresCpuMs(),
+  database: postgresCpuMs(database),
   machine: machineCpuMs(),
   at: performance.now(),
 });
@@ -354,12 +360,20 @@ const sample = () => ({
 /**
  * `load()` from a chosen generator, with who used the CPU during the measured window: the generator
  * process (all its threads), this process (the service: bench apps run in the bench's process), the
- * PostgreSQL server and the rest of the machine. Any non-2xx answer or socket error fails the run.
+ * service database's PostgreSQL backends, the kernel's softirq and the rest of the machine. Any non-2xx
+ * answer or socket error fails the run.
  */
 export async function loadMeasured(
   req: Req,
-  opts: { concurrency: number; seconds?: number; generator: Generator },
+  opts: {
+    concurrency: number;
+    seconds?: number;
+    generator: Generator;
+    /** The service's PostgreSQL database URL, whose backends' CPU is counted. */
+    databaseUrl?: string;
+  },
 ): Promise<MeasuredLoad> {
+  const database = opts.databaseUrl ? new URL(opts.databaseUrl).pathname.slice(1) : undefined;
   const g = opts.generator;
   const spec = {
     url: req.url,
@@ -378,8 +392,8 @@ export async function loadMeasured(
   let end: ReturnType<typeof sample> | undefined;
   child.stdout.on("data", (d) => {
     out += d;
-    if (!start && out.startsWith("window\n")) start = sample();
-    if (start && !end && out.startsWith("window\nend\n")) end = sample();
+    if (!start && out.startsWith("window\n")) start = sample(database);
+    if (start && !end && out.startsWith("window\nend\n")) end = sample(database);
   });
   child.stderr.on("data", (d) => {
     err += d;
