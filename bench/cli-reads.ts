@@ -161,7 +161,7 @@ export function table(results: ReadsResult[]) {
   const lines = [
     `#### CLI reads as a share of the framework floor (${generatorName(g)}, ${CONCURRENCY} connections; ${ROUNDS} rounds of ${BENCH_SECONDS} s floor, ${BENCH_SECONDS} s workload; medians; CPU in cores of ${availableParallelism()})`,
     "",
-    "| driver | workload | KB per response | req/s | p50 ms | p99 ms | share of the floor | CPU (cores): generator / service / PostgreSQL / softirq / rest of the machine | CPU ms per request: generator / service (+ PostgreSQL) | saturated |",
+    "| driver | workload | KB per response | req/s | p50 ms | p99 ms | share of the floor | CPU cores: generator / service / PostgreSQL / softirq / rest | CPU ms per request: generator / service + PostgreSQL | saturated |",
     "|---|---|---|---|---|---|---|---|---|---|",
   ];
   const perRequest = (cores: number, r: MeasuredLoad) => fmt((cores * 1000) / r.rps, 3);
