@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { buildApp } from "../src/app/server.ts";
 import { connectSimulated, providerSettingsFor } from "../src/demo/simulated.ts";
@@ -281,3 +282,155 @@ export const bindResolveRequest = (
   headers: b.headers,
   body: JSON.stringify({ provider: "github", project_identity: cliIdentity(slug, uuid) }),
 });
+
+/** Which load generator `loadMeasured()` runs: lean (bench/lean-load.mjs) or autocannon with `workers`. */
+export type Generator = { kind: "lean" } | { kind: "autocannon"; workers: number };
+
+/** CPU over a measured window, in cores (1 = one core busy the whole window). */
+export interface CpuShares {
+  generator: number;
+  service: number;
+  /** The PostgreSQL backends of the service's database (0 on PGlite, which runs inside the service). */
+  database: number;
+  /** The kernel's softirq time, machine-wide (mostly the loopback traffic's receive side). */
+  softirq: number;
+  /** Everything else on the machine (other work sharing it), from /proc/stat. */
+  other: number;
+}
+
+export interface MeasuredLoad extends LoadResult {
+  bytesPerResponse: number;
+  cpu: CpuShares;
+}
+
+const RUNNERS = {
+  lean: fileURLToPath(new URL("./lean-load.mjs", import.meta.url)),
+  autocannon: fileURLToPath(new URL("./autocannon-load.mjs", import.meta.url)),
+};
+const TICK_MS = 10; // /proc counts CPU in clock ticks of 10 ms (USER_HZ = 100)
+
+/** utime + stime of a process from /proc/<pid>/stat, in ms (0 once it is gone). */
+function procCpuMs(pid: number | "self") {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU of the PostgreSQL backends serving database `name` (their process title names it: "postgres:
+ * 15/main: <user> <database> <client> …"), in ms; other databases' work on the same server is not counted.
+ */
+function postgresCpuMs(name: string | undefined) {
+  if (!name) return 0;
+  let ms = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "postgres") continue;
+      const title = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+      if (title.split(/\s+/).includes(name)) ms += procCpuMs(Number(pid));
+    } catch {}
+  }
+  return ms;
+}
+
+/**
+ * The machine's busy CPU (everything but idle, iowait and steal) and its softirq part, from /proc/stat,
+ * in ms. Softirq time is not charged to any process.
+ */
+function machineCpuMs() {
+  const [, user, nice, system, , , irq, softirq] = readFileSync("/proc/stat", "utf8")
+    .split("\n")[0]
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  return { busy: (user + nice + system + irq + softirq) * TICK_MS, softirq: softirq * TICK_MS };
+}
+
+const sample = (database: string | undefined) => ({
+  service: process.cpuUsage(),
+  database: postgresCpuMs(database),
+  machine: machineCpuMs(),
+  at: performance.now(),
+});
+
+/**
+ * `load()` from a chosen generator, with who used the CPU during the measured window: the generator
+ * process (all its threads), this process (the service: bench apps run in the bench's process), the
+ * service database's PostgreSQL backends, the kernel's softirq and the rest of the machine. Any non-2xx
+ * answer or socket error fails the run.
+ */
+export async function loadMeasured(
+  req: Req,
+  opts: {
+    concurrency: number;
+    seconds?: number;
+    generator: Generator;
+    /** The service's PostgreSQL database URL, whose backends' CPU is counted. */
+    databaseUrl?: string;
+  },
+): Promise<MeasuredLoad> {
+  const database = opts.databaseUrl ? new URL(opts.databaseUrl).pathname.slice(1) : undefined;
+  const g = opts.generator;
+  const spec = {
+    url: req.url,
+    method: req.method ?? "GET",
+    headers: req.headers ?? {},
+    body: req.body,
+    concurrency: opts.concurrency,
+    seconds: opts.seconds ?? BENCH_SECONDS,
+    workers: g.kind === "autocannon" ? g.workers : 0,
+  };
+  const child = spawn(process.execPath, [RUNNERS[g.kind]], { stdio: ["pipe", "pipe", "pipe"] });
+  child.stdin.end(JSON.stringify(spec));
+  let out = "";
+  let err = "";
+  let start: ReturnType<typeof sample> | undefined;
+  let end: ReturnType<typeof sample> | undefined;
+  child.stdout.on("data", (d) => {
+    out += d;
+    if (!start && out.startsWith("window\n")) start = sample(database);
+    if (start && !end && out.startsWith("window\nend\n")) end = sample(database);
+  });
+  child.stderr.on("data", (d) => {
+    err += d;
+  });
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  if (code !== 0 || !start || !end) throw new Error(`load generator exited ${code}: ${err}`);
+  const r = JSON.parse(out.slice("window\nend\n".length)) as {
+    requests: number;
+    rate_ms: number;
+    wall_ms: number;
+    p50_ms: number;
+    p99_ms: number;
+    bytes: number;
+    non2xx: number;
+    errors: number;
+    cpu_ms: number;
+  };
+  if (r.non2xx || r.errors)
+    throw new Error(`${spec.method} ${req.url}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+  const windowMs = end.at - start.at;
+  const serviceMs =
+    (end.service.user + end.service.system - start.service.user - start.service.system) / 1000;
+  const databaseMs = end.database - start.database;
+  const machineMs = end.machine.busy - start.machine.busy;
+  const softirqMs = end.machine.softirq - start.machine.softirq;
+  return {
+    requests: r.requests,
+    rps: r.requests / (r.rate_ms / 1000),
+    p50_ms: r.p50_ms,
+    p99_ms: r.p99_ms,
+    bytesPerResponse: r.requests ? r.bytes / r.requests : 0,
+    cpu: {
+      generator: r.cpu_ms / r.wall_ms,
+      service: serviceMs / windowMs,
+      database: databaseMs / windowMs,
+      softirq: softirqMs / windowMs,
+      other: Math.max(0, (machineMs - softirqMs - serviceMs - databaseMs - r.cpu_ms) / windowMs),
+    },
+  };
+}

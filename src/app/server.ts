@@ -7,7 +7,6 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Logger } from "pino";
-import { ulid } from "ulid";
 import { dashboardRoutes } from "../dashboard/index.ts";
 import { cliAuthPages } from "../dashboard/pages/cli-auth.ts";
 import { callbackProblemPage } from "../dashboard/pages/connect-problem.ts";
@@ -25,6 +24,7 @@ import { type OutboundConfig, outboundPolicy } from "../host/http/outbound.ts";
 import { ErrorEnvelope } from "../host/http/schemas.ts";
 import { rejectUnstorableText } from "../host/http/storable-text.ts";
 import { validatorCompiler } from "../host/http/validation.ts";
+import { ulid } from "../host/ids.ts";
 import { connectCallbackRoutes, installationRoutes } from "../host/installations/routes.ts";
 import { configuredProviderUrls, type ProviderSettings } from "../host/installations/settings.ts";
 import { inventoryRoutes } from "../host/inventory/routes.ts";
