@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PGlite } from "@electric-sql/pglite";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { drizzle as drizzleNodePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import pg from "pg";
@@ -43,6 +44,26 @@ export interface OpenOptions {
   lock?: DataDirLock;
   /** Names the holder in the lock file when it is taken here (default `this process`). */
   program?: string;
+}
+
+/**
+ * Runs a hot statement as a named prepared statement on PostgreSQL, so each connection plans it once and
+ * reuses the plan: for statements whose planning costs more than running them (bind-resolve's cold
+ * lookups plan in ~2 ms over the many partial indexes of `resources`, and run in ~0.3 ms). The name is
+ * derived from the text, so every distinct text is its own statement. Elsewhere (PGlite, or inside a
+ * transaction handle) an ordinary query. Returns the rows.
+ */
+export async function executePrepared(db: Database, query: SQL): Promise<Record<string, unknown>[]> {
+  const client = (db as unknown as { $client?: unknown }).$client;
+  if (client instanceof pg.Pool) {
+    const dialect = (db as unknown as { dialect: { sqlToQuery(q: SQL): { sql: string; params: unknown[] } } })
+      .dialect;
+    const { sql: text, params } = dialect.sqlToQuery(query);
+    const name = `skt_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+    return (await client.query({ name, text, values: params })).rows;
+  }
+  const result = (await db.execute(query)) as unknown as { rows?: Record<string, unknown>[] };
+  return result.rows ?? (result as unknown as Record<string, unknown>[]);
 }
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "migrations");

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, sql } from "drizzle-orm";
-import type { Database } from "../../storage/database.ts";
+import { type Database, executePrepared } from "../../storage/database.ts";
 import { teamRowById } from "../../storage/find.ts";
 import { keysetAfter, keysetSeek, type SortSpec } from "../../storage/keyset.ts";
 import {
@@ -432,15 +432,19 @@ export function inventoryRepository(db: Database) {
       if (q.all) branch({ lookup: "all", term: "" }, sql`true`, limits.all);
       if (branches.length === 0) return { rows: [], hits: [] };
 
+      // Planned once per connection: the plan costs several times the lookup.
       const found = rows(
-        await db.execute(sql`
+        await executePrepared(
+          db,
+          sql`
           select b.branch, r.id, r.installation_id, r.provider, r.resource_key, r.label, r.key, r.name,
             r.full_path, r.context, r.routing_metadata
           from (${sql.join(
             branches.map((b) => b.query),
             sql` union all `,
           )}) b join resources r on r.id = b.id
-          order by b.branch, b.label, b.id`),
+          order by b.branch, b.label, b.id`,
+        ),
       );
       const hits: BindLookupHit[] = branches.map((b) => ({ ...b.hit, ids: [] }));
       const byId = new Map<string, SnapshotRowRead>();
