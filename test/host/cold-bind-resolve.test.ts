@@ -145,6 +145,16 @@ const IDENTITIES: [SimProvider, string, string | null][] = [
   ["linear", "eng", null],
 ];
 
+/** bind-confirm of a candidate token for a project, as the CLI sends it. */
+const bindConfirm = (provider: string, candidateToken: string, project: unknown) =>
+  t.call({
+    method: "POST",
+    url: "/api/v1/tracker/bind-confirm/",
+    as: t.admin,
+    headers: { "idempotency-key": randomUUID() },
+    payload: { provider, candidate_token: candidateToken, project_identity: project },
+  });
+
 describe("bind-resolve without a snapshot", () => {
   it("the normalised names the database stores are byte for byte the ranking's", async () => {
     const [from] = await t.database.db
@@ -249,17 +259,7 @@ describe("bind-resolve without a snapshot", () => {
     const project = identity("bound-one");
     const offered = await expectSameAnswer("github", project);
     expect(offered.body.match_type).toBe("exact");
-    const bound = await t.call({
-      method: "POST",
-      url: "/api/v1/tracker/bind-confirm/",
-      as: t.admin,
-      headers: { "idempotency-key": randomUUID() },
-      payload: {
-        provider: "github",
-        candidate_token: offered.body.candidate_token,
-        project_identity: project,
-      },
-    });
+    const bound = await bindConfirm("github", offered.body.candidate_token, project);
     expect(bound.statusCode, bound.body).toBe(200);
     const again = await expectSameAnswer("github", project);
     expect(again.body).toMatchObject({ match_type: "exact", binding_ref: bound.json().binding_ref });
@@ -355,17 +355,7 @@ describe("bind-resolve without a snapshot", () => {
   it("a revoked installation answers as the snapshot does: nothing to offer, or installation_revoked for its mapping", async () => {
     const project = identity("misc", "platform-tools/misc");
     const offered = await expectSameAnswer("gitlab", project);
-    const bound = await t.call({
-      method: "POST",
-      url: "/api/v1/tracker/bind-confirm/",
-      as: t.admin,
-      headers: { "idempotency-key": randomUUID() },
-      payload: {
-        provider: "gitlab",
-        candidate_token: offered.body.candidate_token,
-        project_identity: project,
-      },
-    });
+    const bound = await bindConfirm("gitlab", offered.body.candidate_token, project);
     expect(bound.statusCode, bound.body).toBe(200);
     await t.database.db
       .update(installations)
