@@ -230,6 +230,8 @@ function serve(url: string) {
       ...(process.env.BENCH_SERVICE_HEAP_MB
         ? [`--max-old-space-size=${process.env.BENCH_SERVICE_HEAP_MB}`]
         : []),
+      // BENCH_SERVICE_NODE_FLAGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profile the service alone.
+      ...(process.env.BENCH_SERVICE_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
       fileURLToPath(import.meta.url),
       "--serve",
       url,

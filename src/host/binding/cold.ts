@@ -28,6 +28,19 @@ class NotRead extends Error {
   }
 }
 
+/**
+ * One NotRead per stage, made once: most cold answers throw one, and capturing a fresh stack trace
+ * each time showed in the cold path's CPU profile while nobody reads it (the throw is control flow).
+ */
+const NOT_READ = new Map<number | null, NotRead>();
+function notRead(stage: number | null): NotRead {
+  const made = NOT_READ.get(stage);
+  if (made) return made;
+  const err = new NotRead(stage);
+  NOT_READ.set(stage, err);
+  return err;
+}
+
 /** The lookups of each stage, as `findCandidates` makes them. */
 function stagesOf(id: Identity): BindLookups[] {
   const long = id.slug.length >= 3;
@@ -84,7 +97,7 @@ function guarded(snap: BindableSnapshot, reads: Reads, stages: BindLookups[]): B
     (lookup: "names" | "paths", run: BindableSnapshot["nameContains"]) =>
     (term: string, accept: (i: number) => boolean, limit: number) => {
       const key = `${lookup}|${term}`;
-      if (!reads.scans.has(key)) throw new NotRead(stageOf(stages, (s) => s[lookup].includes(term)));
+      if (!reads.scans.has(key)) throw notRead(stageOf(stages, (s) => s[lookup].includes(term)));
       const found = run(term, accept, limit);
       const cutAt = reads.scans.get(key);
       if (cutAt == null) return found;
@@ -92,25 +105,25 @@ function guarded(snap: BindableSnapshot, reads: Reads, stages: BindLookups[]): B
       const last = found[limit - 1];
       const cut = snap.slotOf(cutAt);
       if (last === undefined || cut === undefined || snap.order.indexOf(last) > snap.order.indexOf(cut))
-        throw new NotRead(null);
+        throw notRead(null);
       return found;
     };
   return {
     ...snap,
     withName(value) {
-      if (!reads.equal.has(value)) throw new NotRead(stageOf(stages, (s) => s.equal.includes(value)));
+      if (!reads.equal.has(value)) throw notRead(stageOf(stages, (s) => s.equal.includes(value)));
       return snap.withName(value);
     },
     nameContains: scan("names", snap.nameContains),
     pathContains: scan("paths", snap.pathContains),
     get order() {
-      if (reads.all === null) throw new NotRead(stageOf(stages, (s) => s.all));
+      if (reads.all === null) throw notRead(stageOf(stages, (s) => s.all));
       // Cut: fine only when more than MAX_CANDIDATES offered rows were read (`fewEnoughToOffer` offers none).
       if (
         reads.all === "cut" &&
         snap.order.filter((i) => snap.curationHidden[i] === 0).length <= MAX_CANDIDATES
       )
-        throw new NotRead(null);
+        throw notRead(null);
       return snap.order;
     },
   };
